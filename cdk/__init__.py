@@ -1,0 +1,1 @@
+"""AWS CDK app for salesdq (run from the repo root: `python -m cdk.app`)."""

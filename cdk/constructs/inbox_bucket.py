@@ -1,0 +1,56 @@
+"""The inbox bucket: sales files land under incoming/, the workflow stages chunks under staging/."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from cdk.constructs._nag import suppress
+from salesdq import resources
+
+STAGING_PREFIX = "staging/"
+# Staged chunks and manifests are claim checks for one run; a run finishes within hours.
+STAGING_EXPIRY = Duration.days(3)
+ACCESS_LOG_EXPIRY = Duration.days(90)
+
+
+class InboxBucket(Construct):
+    def __init__(self, scope: Construct, construct_id: str = "Inbox") -> None:
+        super().__init__(scope, construct_id)
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogsBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=ACCESS_LOG_EXPIRY)],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        suppress(
+            self.access_logs,
+            "AwsSolutions-S1",
+            "This is the server access log bucket of the inbox; logging it into itself would loop.",
+        )
+        # No bucket_name: S3 names are global, so a fixed name would collide across accounts; the
+        # operator commands find the bucket through the InboxBucketName stack output instead.
+        self.bucket = s3.Bucket(
+            self,
+            resources.INBOX_BUCKET_ID,
+            event_bridge_enabled=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="inbox/",
+            lifecycle_rules=[
+                s3.LifecycleRule(id="expire-staging", prefix=STAGING_PREFIX, expiration=STAGING_EXPIRY),
+                s3.LifecycleRule(
+                    id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)
+                ),
+            ],
+            # Incoming files are the evidence behind every audit event: keep them on `cdk destroy`.
+            removal_policy=RemovalPolicy.RETAIN,
+        )

@@ -1,0 +1,49 @@
+"""The quarantine queue: rejected records (the pipeline's dead-letter queue), from resources.QUARANTINE."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from cdk.constructs._nag import suppress
+from salesdq import resources
+
+# SQS attribute name -> Queue prop; an attribute without a mapping fails the synth instead of drifting.
+_PROPS: Mapping[str, tuple[str, Callable[[str], Any]]] = {
+    "MessageRetentionPeriod": ("retention_period", lambda v: Duration.seconds(int(v))),
+    "VisibilityTimeout": ("visibility_timeout", lambda v: Duration.seconds(int(v))),
+    "MaximumMessageSize": ("max_message_size_bytes", int),
+    "DelaySeconds": ("delivery_delay", lambda v: Duration.seconds(int(v))),
+    "ReceiveMessageWaitTimeSeconds": ("receive_message_wait_time", lambda v: Duration.seconds(int(v))),
+}
+
+
+def queue_props(attributes: Mapping[str, str]) -> dict[str, Any]:
+    unknown = sorted(set(attributes) - set(_PROPS))
+    if unknown:
+        raise ValueError(f"no CDK mapping for queue attributes {unknown}; add one to {__name__}")
+    return {_PROPS[name][0]: _PROPS[name][1](value) for name, value in attributes.items()}
+
+
+class QuarantineQueue(Construct):
+    def __init__(self, scope: Construct, construct_id: str = "Quarantine") -> None:
+        super().__init__(scope, construct_id)
+        self.queue = sqs.Queue(
+            self,
+            resources.QUARANTINE.id,
+            queue_name=resources.QUARANTINE.name,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            **queue_props(resources.QUARANTINE.attributes),
+        )
+        suppress(
+            self.queue,
+            "AwsSolutions-SQS3",
+            "This queue is the pipeline's dead-letter destination for rejected records; operators inspect "
+            "and redrive it. A DLQ of the quarantine queue would only move the same messages elsewhere.",
+        )
+

@@ -1,0 +1,5 @@
+import sys
+
+from salesdq.cli import main
+
+sys.exit(main())

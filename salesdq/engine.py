@@ -1,0 +1,572 @@
+"""The embedded AWS engine: moto, plus exactly what moto lacks to run salesdq as AWS would.
+
+What this module adds to moto 5.2.5, each with a test in tests/functional/test_engine.py that fails if
+moto changes under it:
+1. Lambda: moto without Docker echoes the payload; here the real handler module runs, loaded per function
+   with that function's own environment, under its reserved concurrency (beyond it: a 429 throttle).
+2. EventBridge: a rule whose target is a state machine raises NotImplementedError inside moto; here the
+   rule's own pattern decides and the target starts an execution with the event as input.
+3. SQS: SendMessage builds every queue attribute (O(queue length)) just to read one; here it reads one.
+4. Step Functions: moto checks a state's output against the 256 KiB limit but not its input; here a state
+   whose input exceeds it fails with States.DataLimitExceeded, as on AWS.
+It also meters billable units (salesdq.metering) as requests pass through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib.util
+import io
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TextIO
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+from moto import mock_aws
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.botocore_stubber import BotocoreStubber
+from moto.core.exceptions import JsonRESTError
+from moto.events.models import EventTemplateParser, Rule
+from moto.sqs.models import Queue
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+from moto.stepfunctions.parser.quotas import is_within_size_quota
+from moto.stepfunctions.responses import get_backend as sfn_backend
+
+from salesdq import metering, resources
+from services.shared import config
+
+ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/salesdq-engine"
+
+
+class EngineError(Exception):
+    """The engine could not do what was asked (provisioning, a wait that timed out)."""
+
+
+class TooManyRequestsError(JsonRESTError):
+    """Lambda's throttle: the function is at its reserved concurrency."""
+
+    code = 429
+
+    def __init__(self, function: str) -> None:
+        super().__init__("TooManyRequestsException", f"Rate Exceeded. {function} is at its concurrency limit.")
+
+
+# ---------------------------------------------------------------- the running engine (one at a time)
+
+_state = threading.local()
+_active: Engine | None = None
+
+
+def _current_function() -> str | None:
+    return getattr(_state, "function", None)
+
+
+class _RoutedStdout(io.TextIOBase):
+    """Lambda output goes to that function's log file, like CloudWatch Logs; everything else passes."""
+
+    def __init__(self, passthrough: TextIO) -> None:
+        self.passthrough = passthrough
+
+    def write(self, text: str) -> int:
+        function = _current_function()
+        engine = _active
+        if function and engine is not None:
+            return engine._log(function, text)
+        return self.passthrough.write(text)
+
+    def flush(self) -> None:
+        self.passthrough.flush()
+
+
+@dataclass
+class _Function:
+    spec: resources.Function
+    environment: dict[str, str]
+    slots: threading.BoundedSemaphore
+    module: ModuleType | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_IMPORT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _load_handler_module(function: _Function) -> ModuleType:
+    """Cold start: import the handler file as a module of its own, under the function's environment."""
+    with function.lock:
+        if function.module is not None:
+            return function.module
+        module_name, _ = function.spec.handler.rsplit(".", 1)
+        path = resources.ROOT / (module_name.replace(".", "/") + ".py")
+        spec = importlib.util.spec_from_file_location(f"salesdq_lambda_{function.spec.id}", path)
+        if spec is None or spec.loader is None:
+            raise EngineError(f"cannot load handler {function.spec.handler}")
+        module = importlib.util.module_from_spec(spec)
+        with _IMPORT_LOCK, _environment(function.environment):
+            spec.loader.exec_module(module)
+        function.module = module
+        return module
+
+
+class _Context:
+    """The subset of the Lambda context object Powertools reads."""
+
+    def __init__(self, function: _Function, region: str) -> None:
+        spec = function.spec
+        self.function_name = spec.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{spec.name}"
+        self.memory_limit_in_mb = spec.memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{spec.name}"
+        self.log_stream_name = "embedded"
+        self._deadline = time.monotonic() + spec.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+# ---------------------------------------------------------------- the patches (installed once)
+
+_original_send_to_targets = Rule.send_to_targets
+_original_eval_body = CommonStateField._eval_body
+_original_queue_attributes = Queue.attributes
+_original_process_request = BotocoreStubber.process_request
+_installed = False
+
+
+def _invoke(
+    self: LambdaSimpleBackend, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+) -> bytes:
+    engine = _active
+    name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
+    if engine is None or name not in engine._functions:
+        raise EngineError(f"no handler registered for Lambda function {name}")
+    return engine._run(name, body, response_headers)
+
+
+def _send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
+    machines = [t for t in self.targets if ":states:" in t["Arn"]]
+    if not machines:
+        return _original_send_to_targets(self, original_event, transform_input)
+    if not self.event_pattern.matches_event(original_event):
+        return None
+    others = copy.copy(self)
+    others.targets = [t for t in self.targets if t not in machines]
+    _original_send_to_targets(others, original_event, transform_input)
+    for target in machines:
+        if "Input" in target:
+            payload = target["Input"]
+        elif not transform_input:  # the S3 notification path hands over the finished event
+            payload = json.dumps(original_event)
+        else:
+            transformer = target.get("InputTransformer", {})
+            payload = json.dumps(
+                EventTemplateParser.parse(
+                    input_template=transformer.get("InputTemplate"),
+                    input_paths_map=transformer.get("InputPathsMap", {}),
+                    event=original_event,
+                )
+            )
+        arn = target["Arn"]
+        region = arn.split(":")[3]
+        try:
+            sfn_backend(self.account_id, region).start_execution(arn, name=str(uuid.uuid4()), execution_input=payload)
+        except Exception as error:  # moto swallows errors on the S3 path: keep them visible
+            if _active is not None:
+                _active.delivery_errors.append(f"{self.name} -> {arn}: {error!r}")
+            raise
+    return None
+
+
+def _eval_body(self: CommonStateField, env: Any) -> None:
+    engine = _active
+    if engine is not None:
+        engine.usage.add(state_transitions=1)
+    value = env.states.get_input()
+    if not is_within_size_quota(value):
+        error = StatesErrorNameType.StatesStatesDataLimitExceeded
+        raise FailureEventException(
+            failure_event=FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=error),
+                event_type=HistoryEventType.ExecutionFailed,
+                event_details=EventDetails(
+                    executionFailedEventDetails=ExecutionFailedEventDetails(
+                        error=error.to_name(),
+                        cause=f"The state '{self.name}' received an input larger than 256 KiB.",
+                    )
+                ),
+            )
+        )
+    _original_eval_body(self, env)
+
+
+class _QueueAttributes(Mapping[str, Any]):
+    """Queue attributes computed on demand: send_message reads one, GetQueueAttributes reads all."""
+
+    def __init__(self, queue: Queue) -> None:
+        self._queue = queue
+        self._all: dict[str, Any] | None = None
+
+    def _full(self) -> dict[str, Any]:
+        if self._all is None:
+            self._all = _original_queue_attributes.fget(self._queue)  # type: ignore[attr-defined]
+        return self._all
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == "ContentBasedDeduplication":
+            if not self._queue.fifo_queue:
+                return default
+            return self._queue.content_based_deduplication
+        return self._full().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._full()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._full())
+
+    def __len__(self) -> int:
+        return len(self._full())
+
+
+def _process_request(self: BotocoreStubber, request: Any) -> Any:
+    response = _original_process_request(self, request)
+    engine = _active
+    if engine is not None and response is not None:
+        try:
+            engine._meter(request, response)
+        except Exception:  # metering must never break a request
+            pass
+    return response
+
+
+def install() -> None:
+    """Apply the engine's additions to moto; idempotent."""
+    global _installed
+    if _installed:
+        return
+    LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign, assignment]
+    Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
+    CommonStateField._eval_body = _eval_body  # type: ignore[method-assign]
+    Queue.attributes = property(_QueueAttributes)  # type: ignore[assignment, method-assign]
+    BotocoreStubber.process_request = _process_request  # type: ignore[method-assign]
+    _installed = True
+
+
+# ---------------------------------------------------------------- the engine
+
+
+@dataclass(frozen=True)
+class Names:
+    bucket: str
+    orders_table: str
+    audit_table: str
+    queue_url: str
+    state_machine_arn: str
+
+
+class Engine:
+    """moto with salesdq's stack provisioned from salesdq.resources; use as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        region: str = DEFAULT_REGION,
+        log_dir: Path | None = None,
+        chunk_records: int = resources.CHUNK_RECORDS,
+        max_partitions: int = resources.MAX_PARTITIONS,
+    ) -> None:
+        self.region = region
+        self.log_dir = log_dir
+        self.chunk_records = chunk_records
+        self.max_partitions = max_partitions
+        self.usage = metering.Usage()
+        self.delivery_errors: list[str] = []
+        self._functions: dict[str, _Function] = {}
+        self._logs: dict[str, TextIO] = {}
+        self._log_lock = threading.Lock()
+        self._mock: Any = None
+        self._stdout: TextIO | None = None
+        self.names: Names | None = None
+
+    # -- lifecycle
+    def __enter__(self) -> Engine:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        global _active
+        if _active is not None:
+            raise EngineError("an embedded engine is already running in this process")
+        install()
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": self.region,
+        }.items():
+            os.environ.setdefault(key, value)
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type]
+        self._mock.start()
+        _active = self
+        self._stdout = sys.stdout
+        sys.stdout = _RoutedStdout(sys.stdout)  # type: ignore[assignment]
+        self.names = self._provision()
+
+    def stop(self) -> None:
+        global _active
+        if self._stdout is not None:
+            sys.stdout = self._stdout
+            self._stdout = None
+        for handle in self._logs.values():
+            handle.close()
+        self._logs.clear()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        _active = None
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region)
+
+    # -- provisioning
+    def _provision(self) -> Names:
+        s3, ddb, sqs = self.client("s3"), self.client("dynamodb"), self.client("sqs")
+        trust = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": s}, "Action": "sts:AssumeRole"}
+            for s in ("lambda.amazonaws.com", "states.amazonaws.com", "events.amazonaws.com")
+        ]}
+        self.client("iam").create_role(RoleName=ROLE_ARN.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(trust))
+        bucket = resources.INBOX_BUCKET
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        for table in resources.TABLES:
+            ddb.create_table(**table_request(table))
+        queue_url = sqs.create_queue(QueueName=resources.QUARANTINE.name, Attributes=resources.QUARANTINE.attributes)[
+            "QueueUrl"
+        ]
+        values = {
+            config.BUCKET: bucket,
+            config.ORDERS_TABLE: resources.ORDERS.name,
+            config.AUDIT_TABLE: resources.AUDIT.name,
+            config.QUARANTINE_QUEUE_URL: queue_url,
+            config.CHUNK_RECORDS: str(self.chunk_records),
+            config.MAX_PARTITIONS: str(self.max_partitions),
+        }
+        arns = {spec.id: self._create_function(spec, values) for spec in resources.FUNCTIONS}
+        definition = render_definition(resources.INGEST, arns)
+        sfn = self.client("stepfunctions")
+        machine = sfn.create_state_machine(name=resources.INGEST.name, definition=definition, roleArn=ROLE_ARN)[
+            "stateMachineArn"
+        ]
+        events = self.client("events")
+        events.put_rule(Name=resources.INGEST_RULE, EventPattern=json.dumps(resources.ingest_event_pattern(bucket)))
+        events.put_targets(
+            Rule=resources.INGEST_RULE, Targets=[{"Id": "ingest", "Arn": machine, "RoleArn": ROLE_ARN}]
+        )
+        return Names(bucket, resources.ORDERS.name, resources.AUDIT.name, queue_url, machine)
+
+    def _create_function(self, spec: resources.Function, values: Mapping[str, str]) -> str:
+        environment = {name: values[name] for name in spec.environment}
+        environment |= {
+            "POWERTOOLS_SERVICE_NAME": spec.service,
+            "POWERTOOLS_METRICS_NAMESPACE": resources.POWERTOOLS_NAMESPACE,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zf:
+            zf.writestr("README", "code runs from the repository; see salesdq/engine.py")
+        arn: str = self.client("lambda").create_function(
+            FunctionName=spec.name,
+            Runtime=resources.LAMBDA_RUNTIME,
+            Role=ROLE_ARN,
+            Handler=spec.handler,
+            Code={"ZipFile": archive.getvalue()},
+            MemorySize=spec.memory_mb,
+            Timeout=spec.timeout_s,
+            Environment={"Variables": environment},
+        )["FunctionArn"]
+        runtime_env = {
+            **environment,
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+        }
+        self._functions[spec.name] = _Function(spec, runtime_env, threading.BoundedSemaphore(spec.reserved_concurrency))
+        return arn
+
+    # -- Lambda runtime
+    def _run(self, name: str, body: Any, response_headers: Any) -> bytes:
+        function = self._functions[name]
+        if not function.slots.acquire(blocking=False):
+            raise TooManyRequestsError(name)
+        _state.function = name
+        started = time.perf_counter()
+        try:
+            module = _load_handler_module(function)
+            event = json.loads(body) if body else {}
+            handler = getattr(module, function.spec.handler.rsplit(".", 1)[1])
+            result = handler(event, _Context(function, self.region))
+            return json.dumps(result).encode("utf-8")
+        except Exception as error:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            self._log(name, "".join(traceback.format_exception(error)))
+            return json.dumps(
+                {
+                    "errorType": type(error).__name__,
+                    "errorMessage": str(error),
+                    "stackTrace": traceback.format_tb(error.__traceback__),
+                }
+            ).encode("utf-8")
+        finally:
+            elapsed_ms = max(1, round((time.perf_counter() - started) * 1000))
+            self.usage.add(lambda_requests=1, lambda_gb_seconds=elapsed_ms / 1000 * function.spec.memory_mb / 1024)
+            _state.function = None
+            function.slots.release()
+
+    def _log(self, function: str, text: str) -> int:
+        if self.log_dir is None:
+            return len(text)
+        with self._log_lock:
+            handle = self._logs.get(function)
+            if handle is None:
+                self.log_dir.mkdir(parents=True, exist_ok=True)
+                handle = self._logs[function] = open(self.log_dir / f"{function}.log", "a", encoding="utf-8")  # noqa: SIM115
+            handle.write(text)
+        return len(text)
+
+    # -- metering
+    def _meter(self, request: Any, response: Any) -> None:
+        host = urlsplit(request.url).hostname or ""
+        headers = request.headers
+        target = headers.get("X-Amz-Target", "")
+        if isinstance(target, bytes):
+            target = target.decode()
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        if host.startswith("dynamodb."):
+            self._meter_dynamodb(target.rsplit(".", 1)[-1], body, response)
+        elif host.startswith("sqs.") and target.rsplit(".", 1)[-1] in ("SendMessage", "SendMessageBatch"):
+            self.usage.add(sqs_requests=metering.sqs_requests(len(body)))
+        elif host.startswith("sqs."):
+            self.usage.add(sqs_requests=1)
+        elif ".s3." in f".{host}" or host.startswith("s3."):
+            method = request.method
+            query = parse_qs(urlsplit(request.url).query)
+            if method in ("PUT", "POST") or (method == "GET" and ("list-type" in query or not urlsplit(request.url).path.strip("/").count("/") and "prefix" in query)):
+                self.usage.add(s3_class_a_requests=1)
+            elif method in ("GET", "HEAD"):
+                self.usage.add(s3_class_b_requests=1)
+
+    def _meter_dynamodb(self, operation: str, body: bytes, response: Any) -> None:
+        if operation in ("PutItem", "DeleteItem", "UpdateItem", "BatchWriteItem"):
+            payload = json.loads(body)
+            items: list[tuple[str, dict[str, Any]]] = []
+            if operation == "BatchWriteItem":
+                for table, requests in payload["RequestItems"].items():
+                    items += [(table, r["PutRequest"]["Item"]) for r in requests if "PutRequest" in r]
+            elif "Item" in payload:
+                items.append((payload["TableName"], payload["Item"]))
+            units = 0
+            for table, item in items:
+                size = metering.item_size(item)
+                units += metering.write_units(size) * (1 + self._index_copies(table, item))
+            if operation in ("DeleteItem", "UpdateItem") and not items:
+                units = 1
+            self.usage.add(dynamodb_write_units=units)
+        elif operation in ("GetItem", "Query", "Scan", "BatchGetItem"):
+            _, _, content = response
+            payload = json.loads(body)
+            consistent = bool(payload.get("ConsistentRead"))
+            size = len(content) if isinstance(content, bytes | str) else 0
+            self.usage.add(dynamodb_read_units=metering.read_units(size, consistent))
+
+    @staticmethod
+    def _index_copies(table_name: str, item: Mapping[str, Any]) -> int:
+        for table in resources.TABLES:
+            if table.name == table_name:
+                return sum(1 for index in table.indexes if index.partition_key in item and index.sort_key in item)
+        return 0
+
+
+def table_request(table: resources.Table) -> dict[str, Any]:
+    """CreateTable arguments for a resources.Table (the CDK app builds the same keys)."""
+    keys = [{"AttributeName": table.partition_key, "KeyType": "HASH"}]
+    if table.sort_key:
+        keys.append({"AttributeName": table.sort_key, "KeyType": "RANGE"})
+    request: dict[str, Any] = {
+        "TableName": table.name,
+        "KeySchema": keys,
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in table.attributes.items()],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if table.indexes:
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": index.projection},
+            }
+            for index in table.indexes
+        ]
+    return request
+
+
+def render_definition(machine: resources.StateMachine, function_arns: Mapping[str, str]) -> str:
+    """The ASL with its ${Placeholders} replaced, as CDK's definition_substitutions does."""
+    text = machine.definition.read_text(encoding="utf-8")
+    for placeholder, function_id in machine.functions.items():
+        text = text.replace("${" + placeholder + "}", function_arns[function_id])
+    if "${" in text:
+        raise EngineError(f"{machine.definition.name} has a placeholder with no substitution")
+    return text
+

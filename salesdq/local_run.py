@@ -1,0 +1,209 @@
+"""`salesdq local run`: files through the whole workflow on the embedded engine, and what came of them."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from salesdq import resources
+from salesdq.engine import Engine, EngineError
+from services.audit import events
+from services.shared.dal.audit_log import AuditLog
+from services.shared.dal.orders import OrdersTable
+from services.shared.dal.quarantine import QuarantineQueue
+
+POLL_SECONDS = 0.05
+STATUSES = ("completed", "rejected", "duplicate", "failed")
+
+
+@dataclass
+class FileResult:
+    file: str
+    status: str
+    records: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    reason: str | None = None
+    execution: str | None = None
+
+
+def _result_from_output(path: str, execution: str, output: dict[str, Any]) -> FileResult:
+    status = output.get("status", "failed")
+    reason = output.get("reason")
+    if status == "duplicate":
+        reason = f"same bytes as {output.get('duplicate_of')}"
+    return FileResult(
+        file=path,
+        status=status,
+        records=int(output.get("records", 0)) if status == "completed" else 0,
+        stored=int(output.get("stored", 0)),
+        duplicates=int(output.get("duplicates", 0)),
+        quarantined=int(output.get("quarantined", 0)),
+        reason=reason,
+        execution=execution,
+    )
+
+
+class Progress:
+    """A one-line progress indicator on stderr, drawn only for a terminal or when asked."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._last = 0.0
+
+    def update(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.enabled and (force or now - self._last > 0.5):
+            self._last = now
+            sys.stderr.write(f"\r\033[K{text}")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def run_file(engine: Engine, path: Path, progress: Progress, timeout_s: float = 24 * 3600) -> FileResult:
+    """Upload one file to incoming/ as a user would, then follow the execution the upload started."""
+    assert engine.names is not None
+    s3, sfn = engine.client("s3"), engine.client("stepfunctions")
+    machine = engine.names.state_machine_arn
+    key = resources.INCOMING_PREFIX + path.name
+    before = {e["executionArn"] for e in _executions(sfn, machine)}
+    with path.open("rb") as body:
+        s3.put_object(Bucket=engine.names.bucket, Key=key, Body=body)
+    started = [e["executionArn"] for e in _executions(sfn, machine) if e["executionArn"] not in before]
+    if not started:
+        detail = "; ".join(engine.delivery_errors) or "no execution started"
+        raise EngineError(f"{path.name}: the upload did not start the workflow ({detail})")
+    arn = started[0]
+    begin = time.monotonic()
+    while True:
+        description = sfn.describe_execution(executionArn=arn)
+        if description["status"] != "RUNNING":
+            break
+        if time.monotonic() - begin > timeout_s:
+            raise EngineError(f"{path.name}: still running after {timeout_s:.0f} s")
+        progress.update(
+            f"{path.name}: {time.monotonic() - begin:6.1f} s, "
+            f"{engine.usage.lambda_requests} Lambda calls, {engine.usage.state_transitions} transitions"
+        )
+        time.sleep(POLL_SECONDS)
+    name = arn.rsplit(":", 1)[-1]
+    if description["status"] != "SUCCEEDED":
+        cause = description.get("cause") or description.get("error") or description["status"]
+        return FileResult(file=str(path), status="failed", reason=f"{description.get('error', '')}: {cause}"[:500],
+                          execution=name)
+    return _result_from_output(str(path), name, json.loads(description.get("output") or "{}"))
+
+
+def _executions(sfn: Any, machine: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
+        found += page["executions"]
+    return found
+
+
+def totals(results: Sequence[FileResult]) -> dict[str, int]:
+    summary = {
+        "files": len(results),
+        "records": sum(r.records for r in results),
+        "stored": sum(r.stored for r in results),
+        "duplicates": sum(r.duplicates for r in results),
+        "quarantined": sum(r.quarantined for r in results),
+    }
+    for status in STATUSES:
+        summary[status] = sum(1 for r in results if r.status == status)
+    return summary
+
+
+def export(engine: Engine, out: Path, summary: dict[str, Any]) -> None:
+    """Write what the stores hold as plain JSON Lines, plus the summary."""
+    assert engine.names is not None
+    out.mkdir(parents=True, exist_ok=True)
+    orders = OrdersTable(engine.names.orders_table, engine.client("dynamodb"))
+    audit = AuditLog(engine.names.audit_table, engine.client("dynamodb"))
+    queue = QuarantineQueue(engine.names.queue_url, engine.client("sqs"))
+    _write_jsonl(out / "orders.jsonl", sorted(orders.scan(), key=lambda o: _order_sort_key(o["OrderId"])))
+    seen: set[str] = set()
+    bodies = []
+    for message in sorted(queue.peek(), key=lambda m: (m["body"].get("file", ""), m["body"].get("index", -1))):
+        if message["body"]["id"] not in seen:  # at-least-once delivery: one line per quarantined item
+            seen.add(message["body"]["id"])
+            bodies.append(message["body"])
+    _write_jsonl(out / "quarantine.jsonl", bodies)
+    audit_events = [e for e in audit.scan() if e.get("event") != "file.claimed"]
+    _write_jsonl(out / "audit.jsonl", sorted(audit_events, key=lambda e: (e.get("at", ""), e["pk"], e["sk"])))
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+
+def _order_sort_key(order_id: str) -> tuple[int, int | str]:
+    return (0, int(order_id)) if order_id.isdigit() else (1, order_id)
+
+
+def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def local_run(
+    paths: Sequence[Path],
+    *,
+    out: Path | None,
+    progress: Progress,
+    chunk_records: int = resources.CHUNK_RECORDS,
+    on_engine: Callable[[Engine], None] | None = None,
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    log_dir = out / "logs" if out else None
+    with Engine(log_dir=log_dir, chunk_records=chunk_records) as engine:
+        if on_engine:
+            on_engine(engine)
+        results = []
+        for path in paths:
+            results.append(run_file(engine, path, progress))
+        progress.done()
+        elapsed = time.perf_counter() - started
+        usage = engine.usage.snapshot()
+        total = totals(results)
+        summary: dict[str, Any] = {
+            "files": [asdict(r) for r in results],
+            "totals": total,
+            "usage": usage.report(total["records"]),
+            "elapsed_s": round(elapsed, 3),
+        }
+        if out is not None:
+            export(engine, out, summary)
+    return summary
+
+
+def render_table(summary: dict[str, Any]) -> str:
+    header = ("FILE", "STATUS", "RECORDS", "STORED", "DUPLICATES", "QUARANTINED", "REASON")
+    rows = [
+        (Path(f["file"]).name, f["status"], f["records"], f["stored"], f["duplicates"], f["quarantined"], f["reason"] or "")
+        for f in summary["files"]
+    ]
+    t = summary["totals"]
+    rows.append(("total", f"{t['files']} files", t["records"], t["stored"], t["duplicates"], t["quarantined"], ""))
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=False))]
+        lines.append("  ".join(cells) + ("  " + str(row[-1]) if row[-1] else ""))
+    usage = summary["usage"]
+    rate = t["records"] / summary["elapsed_s"] if summary["elapsed_s"] else 0.0
+    lines.append("")
+    lines.append(
+        f"{summary['elapsed_s']:.2f} s, {rate:.0f} records/s; AWS list price for this run "
+        f"${usage['total_usd']:.6f} (${usage['usd_per_million_records']:.2f} per million records)"
+    )
+    _ = events  # outcome names live in services.audit.events
+    return "\n".join(lines)

@@ -1,0 +1,181 @@
+"""The one definition of salesdq's AWS resources, read by the embedded engine and by the CDK app.
+
+Names here are the embedded engine's physical names and the CDK app's construct ids and stack output
+keys; keys, indexes and queue attributes are the same on both, and a test fails if the template drifts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.shared import config
+
+ROOT = Path(__file__).resolve().parent.parent
+ASL_DIR = ROOT / "asl"
+
+STACK_NAME = "salesdq"
+INCOMING_PREFIX = "incoming/"
+INCOMING_SUFFIXES = (".json", ".jsonl")
+POWERTOOLS_NAMESPACE = "salesdq"
+CHUNK_RECORDS = 1000
+MAX_PARTITIONS = 64
+LAMBDA_RUNTIME = "python3.12"
+LAMBDA_ARCHITECTURE = "arm64"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str
+    projection: str = "ALL"
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+    indexes: tuple[Index, ...] = ()
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        """Every key attribute and its type (all strings)."""
+        names = [self.partition_key, *([self.sort_key] if self.sort_key else [])]
+        for index in self.indexes:
+            names += [index.partition_key, index.sort_key]
+        return dict.fromkeys(names, "S")
+
+
+@dataclass(frozen=True)
+class Queue:
+    id: str
+    name: str
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Function:
+    id: str
+    name: str
+    handler: str
+    service: str
+    memory_mb: int
+    timeout_s: int
+    reserved_concurrency: int
+    environment: tuple[str, ...] = field(default=())  # config names this function needs
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    id: str
+    name: str
+    definition: Path
+    # ASL placeholder -> Function id whose ARN replaces it
+    functions: dict[str, str]
+
+
+INBOX_BUCKET_ID = "InboxBucket"
+INBOX_BUCKET = "salesdq-inbox"
+
+ORDERS = Table(id="OrdersTable", name="salesdq-orders", partition_key="OrderId")
+AUDIT = Table(
+    id="AuditTable",
+    name="salesdq-audit",
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(Index(name="by-day", partition_key="day", sort_key="at"),),
+)
+TABLES = (ORDERS, AUDIT)
+
+QUARANTINE = Queue(
+    id="QuarantineQueue",
+    name="salesdq-quarantine",
+    attributes={
+        "MessageRetentionPeriod": str(14 * 24 * 3600),
+        "VisibilityTimeout": "120",
+        "MaximumMessageSize": str(256 * 1024),
+    },
+)
+
+_STORES = (config.BUCKET, config.ORDERS_TABLE, config.AUDIT_TABLE, config.QUARANTINE_QUEUE_URL)
+_CHUNKING = (config.CHUNK_RECORDS, config.MAX_PARTITIONS)
+
+PREPARE = Function(
+    id="PrepareFunction",
+    name="salesdq-prepare",
+    handler="services.validator.handlers.prepare.handler",
+    service="validator",
+    memory_mb=1024,
+    timeout_s=900,
+    reserved_concurrency=10,
+    environment=_STORES + _CHUNKING,
+)
+VALIDATE_CHUNK = Function(
+    id="ValidateChunkFunction",
+    name="salesdq-validate-chunk",
+    handler="services.validator.handlers.validate_chunk.handler",
+    service="validator",
+    memory_mb=512,
+    timeout_s=300,
+    reserved_concurrency=50,
+    environment=_STORES,
+)
+QUARANTINE_CHUNK = Function(
+    id="QuarantineChunkFunction",
+    name="salesdq-quarantine-chunk",
+    handler="services.validator.handlers.quarantine_chunk.handler",
+    service="validator",
+    memory_mb=512,
+    timeout_s=300,
+    reserved_concurrency=10,
+    environment=_STORES,
+)
+FINALIZE = Function(
+    id="FinalizeFunction",
+    name="salesdq-finalize",
+    handler="services.audit.handlers.finalize.handler",
+    service="audit",
+    memory_mb=256,
+    timeout_s=300,
+    reserved_concurrency=10,
+    environment=_STORES,
+)
+FUNCTIONS = (PREPARE, VALIDATE_CHUNK, QUARANTINE_CHUNK, FINALIZE)
+
+INGEST = StateMachine(
+    id="IngestStateMachine",
+    name="salesdq-ingest",
+    definition=ASL_DIR / "ingest.asl.json",
+    functions={
+        "PrepareFunctionArn": PREPARE.id,
+        "ValidateChunkFunctionArn": VALIDATE_CHUNK.id,
+        "QuarantineChunkFunctionArn": QUARANTINE_CHUNK.id,
+        "FinalizeFunctionArn": FINALIZE.id,
+    },
+)
+
+INGEST_RULE_ID = "IngestRule"
+INGEST_RULE = "salesdq-ingest-on-upload"
+
+
+def ingest_event_pattern(bucket_name: str) -> dict[str, object]:
+    """S3 'Object Created' under incoming/ for .json and .jsonl: the rule that starts the workflow."""
+    return {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {
+            "bucket": {"name": [bucket_name]},
+            "object": {"key": [{"wildcard": f"{INCOMING_PREFIX}*{suffix}"} for suffix in INCOMING_SUFFIXES]},
+        },
+    }
+
+
+# Stack output keys: the operator commands find the deployed resources by these.
+OUTPUT_BUCKET = "InboxBucketName"
+OUTPUT_ORDERS_TABLE = "OrdersTableName"
+OUTPUT_AUDIT_TABLE = "AuditTableName"
+OUTPUT_QUARANTINE_QUEUE_URL = "QuarantineQueueUrl"
+OUTPUT_STATE_MACHINE_ARN = "IngestStateMachineArn"

@@ -1,0 +1,110 @@
+"""Audit events: the append-only log every outcome is written to, and the keys that serve its readers.
+
+Keys (table `pk`/`sk`, all strings):
+- one record's outcome:       pk `ORDER#<OrderId>`  sk `<at>#<file_id>#<index>#<kind>`   -> history of an order
+  (a record with no order id: pk `FILE#<file_id>`  sk `RECORD#<index>#<at>#<kind>`)
+- one chunk's outcomes:       pk `FILE#<file_id>`   sk `CHUNK#<partition>#<chunk>`        -> outcomes of a file
+- a file's events:            pk `FILE#<file_id>`   sk `EVENT#<at>#<kind>`; with `day`/`at` -> GSI by-day (reports)
+- a fingerprint claim:        pk `FINGERPRINT#<sha256>` sk `CLAIM`                       -> duplicate uploads
+`at` is the workflow execution's start time, so a retried step rewrites the same keys instead of adding events.
+Only file-level events carry `day`: the by-day index stays sparse and per-record writes cost one unit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+STORED = "stored"
+DUPLICATE = "duplicate"
+QUARANTINED = "quarantined"
+OUTCOMES = (STORED, DUPLICATE, QUARANTINED)
+
+FILE_RECEIVED = "file.accepted"
+FILE_REJECTED = "file.rejected"
+FILE_DUPLICATE = "file.duplicate"
+FILE_COMPLETED = "file.completed"
+
+
+def record_event(
+    *,
+    file_id: str,
+    file: str,
+    index: int,
+    outcome: str,
+    order_id: str | None,
+    reasons: list[dict[str, str]],
+    at: str,
+    execution: str,
+    attempt: int = 1,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    kind = f"record.{outcome}"
+    if order_id:
+        pk, sk = f"ORDER#{order_id}", f"{at}#{file_id}#{index:09d}#{kind}"
+    else:
+        pk, sk = f"FILE#{file_id}", f"RECORD#{index:09d}#{at}#{kind}"
+    event: dict[str, Any] = {
+        "pk": pk,
+        "sk": sk,
+        "event": kind,
+        "outcome": outcome,
+        "file": file,
+        "file_id": file_id,
+        "index": index,
+        "order_id": order_id,
+        "reasons": reasons,
+        "attempt": attempt,
+        "at": at,
+        "execution": execution,
+    }
+    if detail:
+        event["detail"] = detail
+    return event
+
+
+def chunk_event(
+    *, file_id: str, partition: int, chunk: int, outcomes: list[list[Any]], at: str, execution: str
+) -> dict[str, Any]:
+    """Compact outcomes of one chunk: [[index, outcome, rules...], ...]; written last, so it marks completion."""
+    counts = {outcome: 0 for outcome in OUTCOMES}
+    for entry in outcomes:
+        counts[entry[1]] += 1
+    return {
+        "pk": f"FILE#{file_id}",
+        "sk": f"CHUNK#{partition:05d}#{chunk:07d}",
+        "event": "chunk.processed",
+        "file_id": file_id,
+        "outcomes": outcomes,
+        "counts": counts,
+        "at": at,
+        "execution": execution,
+    }
+
+
+def file_event(*, file_id: str, kind: str, at: str, file: str, **detail: Any) -> dict[str, Any]:
+    return {
+        "pk": f"FILE#{file_id}",
+        "sk": f"EVENT#{at}#{kind}",
+        "event": kind,
+        "file_id": file_id,
+        "file": file,
+        "day": at[:10],
+        "at": at,
+        **detail,
+    }
+
+
+def claim(*, fingerprint: str, file: str, at: str, execution: str) -> dict[str, Any]:
+    return {
+        "pk": f"FINGERPRINT#{fingerprint}",
+        "sk": "CLAIM",
+        "event": "file.claimed",
+        "file_id": fingerprint,
+        "file": file,
+        "at": at,
+        "execution": execution,
+    }
+
+
+def chunk_prefix(file_id: str) -> tuple[str, str]:
+    return f"FILE#{file_id}", "CHUNK#"

@@ -1,0 +1,35 @@
+"""Finalize handler: the file's chunk outcomes -> its summary event and metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from services.audit.summary import FileRun, finalize
+from services.shared import config, observability
+from services.shared.dal import stores_from
+from services.shared.events import require
+
+CONFIG = config.load()
+STORES = stores_from(CONFIG)
+obs = observability.setup()
+
+
+@obs.logger.inject_lambda_context
+@obs.tracer.capture_lambda_handler
+@obs.metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    run = FileRun(
+        file_id=require(event, "file_id"),
+        file=require(event, "file"),
+        at=require(event, "at"),
+        execution=require(event, "execution"),
+        records=int(require(event, "records")),
+        chunks=int(require(event, "chunks")),
+    )
+    summary = finalize(run, STORES.audit)
+    obs.metrics.add_metric(name="QualityScore", unit=MetricUnit.Percent, value=summary["score"] * 100)
+    obs.logger.info("file completed", extra={k: v for k, v in summary.items() if k != "failures_by_rule"})
+    return summary

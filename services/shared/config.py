@@ -1,0 +1,71 @@
+"""Environment configuration, read and validated once at cold start.
+
+The names here are the contract between the functions, the CDK app and the embedded engine:
+`salesdq.resources` builds every function's environment from them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, fields
+
+BUCKET = "INBOX_BUCKET"
+ORDERS_TABLE = "ORDERS_TABLE"
+AUDIT_TABLE = "AUDIT_TABLE"
+QUARANTINE_QUEUE_URL = "QUARANTINE_QUEUE_URL"
+CHUNK_RECORDS = "CHUNK_RECORDS"
+MAX_PARTITIONS = "MAX_PARTITIONS"
+
+
+class ConfigError(Exception):
+    """A required environment variable is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Config:
+    bucket: str
+    orders_table: str
+    audit_table: str
+    quarantine_queue_url: str
+    chunk_records: int = 1000
+    max_partitions: int = 64
+
+
+_ENV_NAMES = {
+    "bucket": BUCKET,
+    "orders_table": ORDERS_TABLE,
+    "audit_table": AUDIT_TABLE,
+    "quarantine_queue_url": QUARANTINE_QUEUE_URL,
+    "chunk_records": CHUNK_RECORDS,
+    "max_partitions": MAX_PARTITIONS,
+}
+
+
+def load(environ: Mapping[str, str] | None = None) -> Config:
+    """Build the Config from the environment; fail fast with every problem named."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for field in fields(Config):
+        name = _ENV_NAMES[field.name]
+        raw = env.get(name)
+        if raw is None or raw == "":
+            if field.default is MISSING:
+                problems.append(f"{name} is not set")
+            continue
+        if field.type == "int":
+            try:
+                number = int(raw)
+            except ValueError:
+                problems.append(f"{name} must be a whole number, got {raw!r}")
+                continue
+            if number < 1:
+                problems.append(f"{name} must be at least 1, got {number}")
+                continue
+            values[field.name] = number
+        else:
+            values[field.name] = raw
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return Config(**values)  # type: ignore[arg-type]

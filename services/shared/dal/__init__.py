@@ -1,0 +1,31 @@
+"""Data access: the only package in services/ that talks to AWS (boto3).
+
+Each store takes an optional boto3 client so tests and the embedded engine can inject one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.shared.config import Config
+from services.shared.dal.audit_log import AuditLog
+from services.shared.dal.orders import OrdersTable
+from services.shared.dal.quarantine import QuarantineQueue
+from services.shared.dal.staging import Staging
+
+
+@dataclass(frozen=True)
+class Stores:
+    orders: OrdersTable
+    audit: AuditLog
+    quarantine: QuarantineQueue
+    staging: Staging
+
+
+def stores_from(config: Config) -> Stores:
+    return Stores(
+        orders=OrdersTable(config.orders_table),
+        audit=AuditLog(config.audit_table),
+        quarantine=QuarantineQueue(config.quarantine_queue_url),
+        staging=Staging(config.bucket),
+    )

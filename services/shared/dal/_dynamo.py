@@ -1,0 +1,35 @@
+"""Plain JSON values <-> DynamoDB attribute values."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+
+
+def _to_decimals(value: Any) -> Any:
+    # DynamoDB numbers are decimals; floats must cross as their shortest exact text.
+    return json.loads(json.dumps(value), parse_float=Decimal)
+
+
+def _from_decimal(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_decimal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_decimal(v) for v in value]
+    return value
+
+
+def to_item(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: _SERIALIZER.serialize(v) for k, v in _to_decimals(value).items()}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _from_decimal(_DESERIALIZER.deserialize(v)) for k, v in item.items()}

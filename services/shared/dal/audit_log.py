@@ -1,0 +1,75 @@
+"""The audit table: an append-only event log. Keys are documented in services/audit/events.py."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import boto3
+
+from services.shared.dal._dynamo import from_item, to_item
+
+_BATCH = 25
+
+
+class AuditLog:
+    def __init__(self, name: str, client: Any = None) -> None:
+        self.name = name
+        self._client = client or boto3.client("dynamodb")
+
+    def append(self, events: Iterable[dict[str, Any]]) -> None:
+        """Write events; keys are deterministic, so a retried append rewrites the same items."""
+        batch: list[dict[str, Any]] = []
+        for event in events:
+            batch.append({"PutRequest": {"Item": to_item(event)}})
+            if len(batch) == _BATCH:
+                self._write(batch)
+                batch = []
+        if batch:
+            self._write(batch)
+
+    def _write(self, requests: list[dict[str, Any]]) -> None:
+        delay = 0.05
+        while requests:
+            response = self._client.batch_write_item(RequestItems={self.name: requests})
+            requests = response.get("UnprocessedItems", {}).get(self.name, [])
+            if requests:  # throttled: back off, never drop
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def append_first(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """Append unless an event with the same key exists; return the existing one if so."""
+        client = self._client
+        try:
+            client.put_item(
+                TableName=self.name,
+                Item=to_item(event),
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except client.exceptions.ConditionalCheckFailedException as error:
+            return from_item(error.response.get("Item", {}))
+        return None
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        item = self._client.get_item(
+            TableName=self.name, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
+        ).get("Item")
+        return from_item(item) if item else None
+
+    def query(self, pk: str, sk_prefix: str = "") -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk" + (" AND begins_with(sk, :p)" if sk_prefix else ""),
+            "ExpressionAttributeValues": {":pk": {"S": pk}, **({":p": {"S": sk_prefix}} if sk_prefix else {})},
+        }
+        for page in self._client.get_paginator("query").paginate(**kwargs):
+            for item in page.get("Items", []):
+                yield from_item(item)
+
+    def scan(self) -> Iterator[dict[str, Any]]:
+        for page in self._client.get_paginator("scan").paginate(TableName=self.name):
+            for item in page.get("Items", []):
+                yield from_item(item)

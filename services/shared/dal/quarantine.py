@@ -1,0 +1,72 @@
+"""The quarantine dead-letter queue: one message per quarantined record or rejected file."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import boto3
+
+_BATCH_ENTRIES = 10
+_BATCH_BYTES = 240 * 1024  # under SQS's 256 KiB batch payload, with room for the envelope
+
+
+class QuarantineQueue:
+    def __init__(self, url: str, client: Any = None) -> None:
+        self.url = url
+        self._client = client or boto3.client("sqs")
+
+    def send(self, messages: Iterable[dict[str, Any]]) -> int:
+        """Send messages in batches; entries SQS reports failed are resent, never dropped."""
+        sent = 0
+        batch: list[str] = []
+        size = 0
+        for message in messages:
+            body = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+            if batch and (len(batch) == _BATCH_ENTRIES or size + len(body) > _BATCH_BYTES):
+                sent += self._send_batch(batch)
+                batch, size = [], 0
+            batch.append(body)
+            size += len(body)
+        if batch:
+            sent += self._send_batch(batch)
+        return sent
+
+    def _send_batch(self, bodies: list[str]) -> int:
+        pending = {str(i): body for i, body in enumerate(bodies)}
+        delay = 0.05
+        while pending:
+            entries = [{"Id": i, "MessageBody": body} for i, body in pending.items()]
+            response = self._client.send_message_batch(QueueUrl=self.url, Entries=entries)
+            for ok in response.get("Successful", []):
+                pending.pop(ok["Id"], None)
+            if pending:
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        return len(bodies)
+
+    def peek(self) -> list[dict[str, Any]]:
+        """Every message in the queue, without consuming any: all are made visible again at the end."""
+        held: list[dict[str, Any]] = []
+        while True:
+            messages = self._client.receive_message(
+                QueueUrl=self.url, MaxNumberOfMessages=10, VisibilityTimeout=120, WaitTimeSeconds=0,
+                AttributeNames=["SentTimestamp"],
+            ).get("Messages", [])
+            if not messages:
+                break
+            held.extend(messages)
+        for message in held:
+            self._client.change_message_visibility(
+                QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        return [
+            {
+                "message_id": m["MessageId"],
+                "sent_at_ms": int(m.get("Attributes", {}).get("SentTimestamp", "0")),
+                "body": json.loads(m["Body"]),
+            }
+            for m in held
+        ]

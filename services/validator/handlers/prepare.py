@@ -1,0 +1,41 @@
+"""Prepare handler: payload -> preparation.prepare -> the workflow's next input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from services.shared import config, observability
+from services.shared.dal import stores_from
+from services.shared.events import require
+from services.validator.preparation import FileJob, prepare
+
+CONFIG = config.load()
+STORES = stores_from(CONFIG)
+obs = observability.setup()
+
+
+@obs.logger.inject_lambda_context
+@obs.tracer.capture_lambda_handler
+@obs.metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    job = FileJob(
+        bucket=require(event, "bucket"),
+        key=require(event, "key"),
+        size=int(event.get("size") or 0),
+        execution=require(event, "execution"),
+        at=require(event, "at"),
+    )
+    result = prepare(
+        job,
+        staging=STORES.staging,
+        audit=STORES.audit,
+        quarantine=STORES.quarantine,
+        chunk_records=CONFIG.chunk_records,
+        max_partitions=CONFIG.max_partitions,
+    )
+    obs.metrics.add_metric(name=f"Files_{result['status']}", unit=MetricUnit.Count, value=1)
+    obs.logger.info("prepared", extra={k: v for k, v in result.items() if k != "manifest"})
+    return {**result, "at": job.at, "execution": job.execution}

@@ -1,0 +1,29 @@
+"""Validate-chunk handler: one chunk of records -> stored / duplicate / quarantined, audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from services.shared import config, observability
+from services.shared.dal import stores_from
+from services.validator.handlers._chunk_job import chunk_job
+from services.validator.routing import process_chunk
+
+CONFIG = config.load()
+STORES = stores_from(CONFIG)
+obs = observability.setup()
+
+
+@obs.logger.inject_lambda_context
+@obs.tracer.capture_lambda_handler
+@obs.metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    job = chunk_job(event)
+    counts = process_chunk(job, STORES)
+    for outcome, count in counts.items():
+        obs.metrics.add_metric(name=f"Records_{outcome}", unit=MetricUnit.Count, value=count)
+    obs.logger.info("chunk processed", extra={"chunk": job.key, **counts})
+    return counts

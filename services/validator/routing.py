@@ -1,0 +1,167 @@
+"""Route each record of a chunk to exactly one outcome: stored, duplicate or quarantined."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.audit import events
+from services.shared.dal import Stores
+from services.shared.dal.orders import OrdersTable, OrderTooLargeError
+from services.shared.dal.staging import Staging
+from services.validator import contract
+from services.validator.contract import Reason
+
+MAX_ORDER_BYTES = 350_000  # DynamoDB's item limit is 400 KB; leave room for attribute overhead
+MAX_INLINE_RECORD_BYTES = 200_000  # larger records travel to the DLQ by S3 reference
+QUARANTINED_RECORDS = "quarantine/records"
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    file_id: str
+    file: str
+    at: str
+    execution: str
+    partition: int
+    chunk: int
+    key: str
+    attempt: int = 1
+
+
+@dataclass
+class Outcome:
+    index: int
+    outcome: str
+    order_id: str | None
+    reasons: list[Reason] = field(default_factory=list)
+    raw: Any = None
+
+
+def _source(job: ChunkJob, index: int) -> str:
+    return f"{job.file_id}#{index}"
+
+
+def route(index: int, raw: Any, job: ChunkJob, orders: OrdersTable) -> Outcome:
+    verdict = contract.check(raw)
+    if not verdict.complete or verdict.record is None:
+        return Outcome(index, events.QUARANTINED, verdict.order_id, verdict.reasons, raw)
+    order_id = verdict.order_id
+    assert order_id is not None  # a complete record has one
+    item = {
+        **verdict.record,
+        contract.ORDER_ID: order_id,
+        "_source": _source(job, index),
+        "_hash": contract.content_hash(verdict.record),
+        "_file": job.file,
+        "_at": job.at,
+    }
+    size = len(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_ORDER_BYTES:
+        return Outcome(index, events.QUARANTINED, order_id, [_oversize(size)], raw)
+    try:
+        result = orders.put_new(item)
+    except OrderTooLargeError:
+        return Outcome(index, events.QUARANTINED, order_id, [_oversize(size)], raw)
+    existing = result.existing or {}
+    if result.created or existing.get("_source") == item["_source"]:  # ours, maybe from a retried attempt
+        return Outcome(index, events.STORED, order_id)
+    if existing.get("_hash") == item["_hash"]:
+        return Outcome(index, events.DUPLICATE, order_id)
+    conflict = Reason(
+        f"{contract.ORDER_INFO}.{contract.ORDER_ID}",
+        contract.RULE_CONFLICT,
+        f"order {order_id} is already stored with different content (from {existing.get('_file', 'an earlier file')})",
+    )
+    return Outcome(index, events.QUARANTINED, order_id, [conflict], raw)
+
+
+def _oversize(size: int) -> Reason:
+    return Reason("$", contract.RULE_OVERSIZE, f"the record is {size} bytes; stored orders are limited to 400 KB")
+
+
+def process_chunk(job: ChunkJob, stores: Stores) -> dict[str, int]:
+    """Route every record of a chunk; a chunk already marked done returns its recorded counts."""
+    done = stores.audit.get(*_chunk_key(job))
+    if done is not None:
+        return dict(done["counts"])
+    records = stores.staging.get_json(job.key)["records"]
+    outcomes = [route(index, raw, job, stores.orders) for index, raw in records]
+    return _record(job, outcomes, stores)
+
+
+def quarantine_chunk(job: ChunkJob, cause: str, stores: Stores) -> dict[str, int]:
+    """The chunk failed past its retries: every record not already stored by this file goes to the DLQ."""
+    done = stores.audit.get(*_chunk_key(job))
+    if done is not None:
+        return dict(done["counts"])
+    records = stores.staging.get_json(job.key)["records"]
+    reason = Reason("$", contract.RULE_PROCESSING, f"the chunk could not be processed: {cause}"[:1000])
+    outcomes = []
+    for index, raw in records:
+        order_id, _ = contract.extract_order_id(raw)
+        stored = stores.orders.get(order_id) if order_id else None
+        if stored is not None and stored.get("_source") == _source(job, index):
+            outcomes.append(Outcome(index, events.STORED, order_id))
+        else:
+            outcomes.append(Outcome(index, events.QUARANTINED, order_id, [reason], raw))
+    return _record(job, outcomes, stores)
+
+
+def _chunk_key(job: ChunkJob) -> tuple[str, str]:
+    marker = events.chunk_event(
+        file_id=job.file_id, partition=job.partition, chunk=job.chunk, outcomes=[], at=job.at, execution=""
+    )
+    return marker["pk"], marker["sk"]
+
+
+def _record(job: ChunkJob, outcomes: list[Outcome], stores: Stores) -> dict[str, int]:
+    # Order matters: DLQ and audit first, the chunk marker last, so a crash in between is redone.
+    stores.quarantine.send(_dlq_message(job, o, stores.staging) for o in outcomes if o.outcome == events.QUARANTINED)
+    stores.audit.append(
+        events.record_event(
+            file_id=job.file_id,
+            file=job.file,
+            index=o.index,
+            outcome=o.outcome,
+            order_id=o.order_id,
+            reasons=[r.as_dict() for r in o.reasons],
+            at=job.at,
+            execution=job.execution,
+            attempt=job.attempt,
+        )
+        for o in outcomes
+    )
+    marker = events.chunk_event(
+        file_id=job.file_id,
+        partition=job.partition,
+        chunk=job.chunk,
+        outcomes=[[o.index, o.outcome, *sorted({r.rule for r in o.reasons})] for o in outcomes],
+        at=job.at,
+        execution=job.execution,
+    )
+    stores.audit.append([marker])
+    return dict(marker["counts"])
+
+
+def _dlq_message(job: ChunkJob, outcome: Outcome, staging: Staging) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "kind": "record",
+        "id": f"{job.file_id}:{outcome.index}",
+        "file": job.file,
+        "file_id": job.file_id,
+        "index": outcome.index,
+        "order_id": outcome.order_id,
+        "reasons": [r.as_dict() for r in outcome.reasons],
+        "attempt": job.attempt,
+        "at": job.at,
+    }
+    body = json.dumps(outcome.raw, ensure_ascii=False)
+    if len(body.encode("utf-8")) > MAX_INLINE_RECORD_BYTES:
+        key = f"{QUARANTINED_RECORDS}/{job.file_id}/{outcome.index:09d}.json"
+        staging.put_json(key, outcome.raw)
+        message["record_ref"] = {"bucket": staging.bucket, "key": key}
+    else:
+        message["record"] = outcome.raw
+    return message
