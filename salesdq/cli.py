@@ -29,11 +29,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print exactly one JSON document on stdout")
     run.add_argument("--out", type=Path, metavar="DIR", help="write orders, quarantine, audit and summary here")
     run.add_argument(
-        "--chunk-records", type=int, default=resources.CHUNK_RECORDS, metavar="N",
+        "--chunk-records",
+        type=int,
+        default=resources.CHUNK_RECORDS,
+        metavar="N",
         help=f"records per chunk (default {resources.CHUNK_RECORDS})",
     )
-    run.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
-                     help="progress line on stderr (auto: when stderr is a terminal)")
+    run.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="progress line on stderr (auto: when stderr is a terminal)",
+    )
     return parser
 
 

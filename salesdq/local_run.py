@@ -99,8 +99,12 @@ def run_file(engine: Engine, path: Path, progress: Progress, timeout_s: float = 
     name = arn.rsplit(":", 1)[-1]
     if description["status"] != "SUCCEEDED":
         cause = description.get("cause") or description.get("error") or description["status"]
-        return FileResult(file=str(path), status="failed", reason=f"{description.get('error', '')}: {cause}"[:500],
-                          execution=name)
+        return FileResult(
+            file=str(path),
+            status="failed",
+            reason=f"{description.get('error', '')}: {cause}"[:500],
+            execution=name,
+        )
     return _result_from_output(str(path), name, json.loads(description.get("output") or "{}"))
 
 
@@ -188,7 +192,15 @@ def local_run(
 def render_table(summary: dict[str, Any]) -> str:
     header = ("FILE", "STATUS", "RECORDS", "STORED", "DUPLICATES", "QUARANTINED", "REASON")
     rows = [
-        (Path(f["file"]).name, f["status"], f["records"], f["stored"], f["duplicates"], f["quarantined"], f["reason"] or "")
+        (
+            Path(f["file"]).name,
+            f["status"],
+            f["records"],
+            f["stored"],
+            f["duplicates"],
+            f["quarantined"],
+            f["reason"] or "",
+        )
         for f in summary["files"]
     ]
     t = summary["totals"]
@@ -196,7 +208,9 @@ def render_table(summary: dict[str, Any]) -> str:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = []
     for row in [header, *rows]:
-        cells = [str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=False))]
+        cells = [
+            str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=False))
+        ]
         lines.append("  ".join(cells) + ("  " + str(row[-1]) if row[-1] else ""))
     usage = summary["usage"]
     rate = t["records"] / summary["elapsed_s"] if summary["elapsed_s"] else 0.0

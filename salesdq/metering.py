@@ -88,7 +88,7 @@ def sqs_requests(payload_bytes: int) -> int:
 
 def attribute_value_size(value: dict[str, object]) -> int:
     """DynamoDB's item-size rules for one typed attribute value (names are counted by the caller)."""
-    (kind, inner), = value.items()
+    ((kind, inner),) = value.items()
     if kind in ("S", "B"):
         return len(str(inner).encode("utf-8"))
     if kind == "N":

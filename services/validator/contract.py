@@ -87,9 +87,7 @@ def extract_order_id(record: Any) -> tuple[str | None, Reason | None]:
     texts = {alias: _scalar_text(value) for alias, value in present.items()}
     bad = [alias for alias, text in texts.items() if text is None]
     if bad:
-        return None, Reason(
-            f"{ORDER_INFO}.{bad[0]}", RULE_TYPE, "the order id must be a string or a whole number"
-        )
+        return None, Reason(f"{ORDER_INFO}.{bad[0]}", RULE_TYPE, "the order id must be a string or a whole number")
     distinct = {text.strip() for text in texts.values() if text is not None}
     if len(distinct) > 1:
         names = ", ".join(sorted(present))
@@ -191,7 +189,10 @@ def check(record: Any) -> Verdict:
         return Verdict(None, reasons=[Reason("$", RULE_NOT_OBJECT, "the record is null")])
     if not isinstance(record, dict):
         kind = _JSON_TYPE_NAMES.get(type(record), type(record).__name__)
-        return Verdict(None, reasons=[Reason("$", RULE_NOT_OBJECT, f"the record is {_article(kind)} {kind}, not an object")])
+        return Verdict(
+            None,
+            reasons=[Reason("$", RULE_NOT_OBJECT, f"the record is {_article(kind)} {kind}, not an object")],
+        )
     order_id, id_reason = extract_order_id(record)
     reasons = [id_reason] if id_reason else []
     reasons += _section_reasons(_ORDER_INFO, ORDER_INFO, record.get(ORDER_INFO))

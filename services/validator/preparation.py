@@ -118,7 +118,12 @@ def prepare(
                 )
             ]
         )
-        return {"status": "duplicate", "file": job.key, "file_id": file_id, "duplicate_of": earlier.get("file")}
+        return {
+            "status": "duplicate",
+            "file": job.key,
+            "file_id": file_id,
+            "duplicate_of": earlier.get("file"),
+        }
 
     manifest_key = f"{prefix}/manifest.json"
     staging.put_json(manifest_key, manifest)

@@ -63,7 +63,10 @@ class AuditLog:
             "TableName": self.name,
             "ConsistentRead": True,
             "KeyConditionExpression": "pk = :pk" + (" AND begins_with(sk, :p)" if sk_prefix else ""),
-            "ExpressionAttributeValues": {":pk": {"S": pk}, **({":p": {"S": sk_prefix}} if sk_prefix else {})},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": pk},
+                **({":p": {"S": sk_prefix}} if sk_prefix else {}),
+            },
         }
         for page in self._client.get_paginator("query").paginate(**kwargs):
             for item in page.get("Items", []):

@@ -52,7 +52,10 @@ class QuarantineQueue:
         held: list[dict[str, Any]] = []
         while True:
             messages = self._client.receive_message(
-                QueueUrl=self.url, MaxNumberOfMessages=10, VisibilityTimeout=120, WaitTimeSeconds=0,
+                QueueUrl=self.url,
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=120,
+                WaitTimeSeconds=0,
                 AttributeNames=["SentTimestamp"],
             ).get("Messages", [])
             if not messages:
