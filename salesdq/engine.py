@@ -39,6 +39,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.exceptions import JsonRESTError
 from moto.events.models import EventTemplateParser, Rule
+from moto.server import ThreadedMotoServer
 from moto.sqs.models import Queue
 from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -319,8 +320,11 @@ class Engine:
         log_dir: Path | None = None,
         chunk_records: int = resources.CHUNK_RECORDS,
         max_partitions: int = resources.MAX_PARTITIONS,
+        port: int | None = None,
     ) -> None:
         self.region = region
+        self.port = port
+        self._server: Any = None
         self.log_dir = log_dir
         self.chunk_records = chunk_records
         self.max_partitions = max_partitions
@@ -362,9 +366,20 @@ class Engine:
         self._stdout = sys.stdout
         sys.stdout = _RoutedStdout(sys.stdout)  # type: ignore[assignment]
         self.names = self._provision()
+        if self.port is not None:
+            # Any AWS client reaches the same backends over HTTP; handlers keep calling in-process.
+            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+            self._server.start()
+
+    @property
+    def endpoint(self) -> str | None:
+        return f"http://127.0.0.1:{self.port}" if self.port is not None else None
 
     def stop(self) -> None:
         global _active
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
         if self._stdout is not None:
             sys.stdout = self._stdout
             self._stdout = None
@@ -415,6 +430,8 @@ class Engine:
         machine = sfn.create_state_machine(name=resources.INGEST.name, definition=definition, roleArn=ROLE_ARN)[
             "stateMachineArn"
         ]
+        values = {**values, config.STATE_MACHINE_ARN: machine}
+        self._create_function(resources.REDRIVE, values)
         events = self.client("events")
         events.put_rule(Name=resources.INGEST_RULE, EventPattern=json.dumps(resources.ingest_event_pattern(bucket)))
         events.put_targets(Rule=resources.INGEST_RULE, Targets=[{"Id": "ingest", "Arn": machine, "RoleArn": ROLE_ARN}])

@@ -3,116 +3,20 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from salesdq import resources
 from salesdq.engine import Engine, EngineError
-from services.audit import events
+from salesdq.follow import FileResult, FollowError, Progress, upload_and_follow
 from services.shared.dal.audit_log import AuditLog
 from services.shared.dal.orders import OrdersTable
 from services.shared.dal.quarantine import QuarantineQueue
 
-POLL_SECONDS = 0.05
 STATUSES = ("completed", "rejected", "duplicate", "failed")
-
-
-@dataclass
-class FileResult:
-    file: str
-    status: str
-    records: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    reason: str | None = None
-    execution: str | None = None
-
-
-def _result_from_output(path: str, execution: str, output: dict[str, Any]) -> FileResult:
-    status = output.get("status", "failed")
-    reason = output.get("reason")
-    if status == "duplicate":
-        reason = f"same bytes as {output.get('duplicate_of')}"
-    return FileResult(
-        file=path,
-        status=status,
-        records=int(output.get("records", 0)) if status == "completed" else 0,
-        stored=int(output.get("stored", 0)),
-        duplicates=int(output.get("duplicates", 0)),
-        quarantined=int(output.get("quarantined", 0)),
-        reason=reason,
-        execution=execution,
-    )
-
-
-class Progress:
-    """A one-line progress indicator on stderr, drawn only for a terminal or when asked."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._last = 0.0
-
-    def update(self, text: str, force: bool = False) -> None:
-        now = time.monotonic()
-        if self.enabled and (force or now - self._last > 0.5):
-            self._last = now
-            sys.stderr.write(f"\r\033[K{text}")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-
-
-def run_file(engine: Engine, path: Path, progress: Progress, timeout_s: float = 24 * 3600) -> FileResult:
-    """Upload one file to incoming/ as a user would, then follow the execution the upload started."""
-    assert engine.names is not None
-    s3, sfn = engine.client("s3"), engine.client("stepfunctions")
-    machine = engine.names.state_machine_arn
-    key = resources.INCOMING_PREFIX + path.name
-    before = {e["executionArn"] for e in _executions(sfn, machine)}
-    with path.open("rb") as body:
-        s3.put_object(Bucket=engine.names.bucket, Key=key, Body=body)
-    started = [e["executionArn"] for e in _executions(sfn, machine) if e["executionArn"] not in before]
-    if not started:
-        detail = "; ".join(engine.delivery_errors) or "no execution started"
-        raise EngineError(f"{path.name}: the upload did not start the workflow ({detail})")
-    arn = started[0]
-    begin = time.monotonic()
-    while True:
-        description = sfn.describe_execution(executionArn=arn)
-        if description["status"] != "RUNNING":
-            break
-        if time.monotonic() - begin > timeout_s:
-            raise EngineError(f"{path.name}: still running after {timeout_s:.0f} s")
-        progress.update(
-            f"{path.name}: {time.monotonic() - begin:6.1f} s, "
-            f"{engine.usage.lambda_requests} Lambda calls, {engine.usage.state_transitions} transitions"
-        )
-        time.sleep(POLL_SECONDS)
-    name = arn.rsplit(":", 1)[-1]
-    if description["status"] != "SUCCEEDED":
-        cause = description.get("cause") or description.get("error") or description["status"]
-        return FileResult(
-            file=str(path),
-            status="failed",
-            reason=f"{description.get('error', '')}: {cause}"[:500],
-            execution=name,
-        )
-    return _result_from_output(str(path), name, json.loads(description.get("output") or "{}"))
-
-
-def _executions(sfn: Any, machine: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
-        found += page["executions"]
-    return found
 
 
 def totals(results: Sequence[FileResult]) -> dict[str, int]:
@@ -171,9 +75,24 @@ def local_run(
     with Engine(log_dir=log_dir, chunk_records=chunk_records) as engine:
         if on_engine:
             on_engine(engine)
+        assert engine.names is not None
+        names = engine.names
         results = []
         for path in paths:
-            results.append(run_file(engine, path, progress))
+            try:
+                results.append(
+                    upload_and_follow(
+                        s3=engine.client("s3"),
+                        sfn=engine.client("stepfunctions"),
+                        bucket=names.bucket,
+                        machine=names.state_machine_arn,
+                        path=path,
+                        progress=progress,
+                        status=lambda: f"{engine.usage.lambda_requests} Lambda calls",
+                    )
+                )
+            except FollowError as error:
+                raise EngineError(f"{error} ({'; '.join(engine.delivery_errors) or 'no delivery error'})") from error
         progress.done()
         elapsed = time.perf_counter() - started
         usage = engine.usage.snapshot()
@@ -212,12 +131,12 @@ def render_table(summary: dict[str, Any]) -> str:
             str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=False))
         ]
         lines.append("  ".join(cells) + ("  " + str(row[-1]) if row[-1] else ""))
-    usage = summary["usage"]
-    rate = t["records"] / summary["elapsed_s"] if summary["elapsed_s"] else 0.0
-    lines.append("")
-    lines.append(
-        f"{summary['elapsed_s']:.2f} s, {rate:.0f} records/s; AWS list price for this run "
-        f"${usage['total_usd']:.6f} (${usage['usd_per_million_records']:.2f} per million records)"
-    )
-    _ = events  # outcome names live in services.audit.events
+    usage = summary.get("usage")
+    if usage is not None:  # metered only on the embedded engine
+        rate = t["records"] / summary["elapsed_s"] if summary["elapsed_s"] else 0.0
+        lines.append("")
+        lines.append(
+            f"{summary['elapsed_s']:.2f} s, {rate:.0f} records/s; AWS list price for this run "
+            f"${usage['total_usd']:.6f} (${usage['usd_per_million_records']:.2f} per million records)"
+        )
     return "\n".join(lines)

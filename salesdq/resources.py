@@ -143,7 +143,21 @@ FINALIZE = Function(
     reserved_concurrency=10,
     environment=_STORES,
 )
-FUNCTIONS = (PREPARE, VALIDATE_CHUNK, QUARANTINE_CHUNK, FINALIZE)
+FUNCTIONS = (PREPARE, VALIDATE_CHUNK, QUARANTINE_CHUNK, FINALIZE)  # the workflow's: ASL substitutions
+
+# Operators' redrive: starts the ingest state machine, so it is created after it.
+REDRIVE = Function(
+    id="RedriveFunction",
+    name="salesdq-redrive",
+    handler="services.redrive.handlers.redrive.handler",
+    service="redrive",
+    memory_mb=512,
+    timeout_s=300,
+    reserved_concurrency=2,
+    environment=(*_STORES, config.STATE_MACHINE_ARN),
+)
+ALL_FUNCTIONS = (*FUNCTIONS, REDRIVE)
+REDRIVE_PREFIX = "redrive/"
 
 INGEST = StateMachine(
     id="IngestStateMachine",
@@ -179,3 +193,4 @@ OUTPUT_ORDERS_TABLE = "OrdersTableName"
 OUTPUT_AUDIT_TABLE = "AuditTableName"
 OUTPUT_QUARANTINE_QUEUE_URL = "QuarantineQueueUrl"
 OUTPUT_STATE_MACHINE_ARN = "IngestStateMachineArn"
+OUTPUT_REDRIVE_FUNCTION = "RedriveFunctionName"

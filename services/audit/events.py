@@ -18,6 +18,7 @@ STORED = "stored"
 DUPLICATE = "duplicate"
 QUARANTINED = "quarantined"
 OUTCOMES = (STORED, DUPLICATE, QUARANTINED)
+REDRIVEN = "redriven"  # not an outcome: the step between a quarantined record and its next outcome
 
 FILE_RECEIVED = "file.accepted"
 FILE_REJECTED = "file.rejected"

@@ -16,6 +16,7 @@ AUDIT_TABLE = "AUDIT_TABLE"
 QUARANTINE_QUEUE_URL = "QUARANTINE_QUEUE_URL"
 CHUNK_RECORDS = "CHUNK_RECORDS"
 MAX_PARTITIONS = "MAX_PARTITIONS"
+STATE_MACHINE_ARN = "STATE_MACHINE_ARN"
 
 
 class ConfigError(Exception):
@@ -30,6 +31,7 @@ class Config:
     quarantine_queue_url: str
     chunk_records: int = 1000
     max_partitions: int = 64
+    state_machine_arn: str = ""  # only the redrive function starts executions
 
 
 _ENV_NAMES = {
@@ -39,6 +41,7 @@ _ENV_NAMES = {
     "quarantine_queue_url": QUARANTINE_QUEUE_URL,
     "chunk_records": CHUNK_RECORDS,
     "max_partitions": MAX_PARTITIONS,
+    "state_machine_arn": STATE_MACHINE_ARN,
 }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.audit import events
+from services.shared import batches
 from services.shared.dal import Stores
 from services.shared.dal.orders import OrdersTable, OrderTooLargeError
 from services.shared.dal.staging import Staging
@@ -116,9 +117,19 @@ def _chunk_key(job: ChunkJob) -> tuple[str, str]:
     return marker["pk"], marker["sk"]
 
 
+def _provenance(job: ChunkJob, staging: Staging) -> dict[int, dict[str, Any]]:
+    """For a redrive batch: each line's DLQ id, attempt and original place; empty for uploaded files."""
+    if not batches.is_redrive(job.file):
+        return {}
+    return {int(index): meta for index, meta in staging.get_json(batches.meta_key(job.file)).items()}
+
+
 def _record(job: ChunkJob, outcomes: list[Outcome], stores: Stores) -> dict[str, int]:
     # Order matters: DLQ and audit first, the chunk marker last, so a crash in between is redone.
-    stores.quarantine.send(_dlq_message(job, o, stores.staging) for o in outcomes if o.outcome == events.QUARANTINED)
+    origin = _provenance(job, stores.staging)
+    stores.quarantine.send(
+        _dlq_message(job, o, stores.staging, origin.get(o.index)) for o in outcomes if o.outcome == events.QUARANTINED
+    )
     stores.audit.append(
         events.record_event(
             file_id=job.file_id,
@@ -129,7 +140,8 @@ def _record(job: ChunkJob, outcomes: list[Outcome], stores: Stores) -> dict[str,
             reasons=[r.as_dict() for r in o.reasons],
             at=job.at,
             execution=job.execution,
-            attempt=job.attempt,
+            attempt=origin.get(o.index, {}).get("attempt", job.attempt),
+            detail=origin.get(o.index),
         )
         for o in outcomes
     )
@@ -145,7 +157,8 @@ def _record(job: ChunkJob, outcomes: list[Outcome], stores: Stores) -> dict[str,
     return dict(marker["counts"])
 
 
-def _dlq_message(job: ChunkJob, outcome: Outcome, staging: Staging) -> dict[str, Any]:
+def _dlq_message(job: ChunkJob, outcome: Outcome, staging: Staging, origin: dict[str, Any] | None) -> dict[str, Any]:
+    # A redriven record keeps its DLQ id and original place, with its attempt raised.
     message: dict[str, Any] = {
         "kind": "record",
         "id": f"{job.file_id}:{outcome.index}",
@@ -157,6 +170,14 @@ def _dlq_message(job: ChunkJob, outcome: Outcome, staging: Staging) -> dict[str,
         "attempt": job.attempt,
         "at": job.at,
     }
+    if origin:
+        message |= {
+            "id": origin["dlq_id"],
+            "file": origin["file"],
+            "index": origin["index"],
+            "attempt": origin["attempt"],
+            "batch": job.file,
+        }
     body = json.dumps(outcome.raw, ensure_ascii=False)
     if len(body.encode("utf-8")) > MAX_INLINE_RECORD_BYTES:
         key = f"{QUARANTINED_RECORDS}/{job.file_id}/{outcome.index:09d}.json"

@@ -47,29 +47,42 @@ class QuarantineQueue:
                 delay = min(delay * 2, 2.0)
         return len(bodies)
 
-    def peek(self) -> list[dict[str, Any]]:
-        """Every message in the queue, without consuming any: all are made visible again at the end."""
+    def hold_all(self, visibility_s: int = 120) -> list[dict[str, Any]]:
+        """Receive every message, hiding each for visibility_s; release() or delete() them afterwards."""
         held: list[dict[str, Any]] = []
         while True:
             messages = self._client.receive_message(
                 QueueUrl=self.url,
                 MaxNumberOfMessages=10,
-                VisibilityTimeout=120,
+                VisibilityTimeout=visibility_s,
                 WaitTimeSeconds=0,
                 AttributeNames=["SentTimestamp"],
             ).get("Messages", [])
             if not messages:
-                break
-            held.extend(messages)
+                return held
+            held += [
+                {
+                    "message_id": m["MessageId"],
+                    "receipt_handle": m["ReceiptHandle"],
+                    "sent_at_ms": int(m.get("Attributes", {}).get("SentTimestamp", "0")),
+                    "body": json.loads(m["Body"]),
+                }
+                for m in messages
+            ]
+
+    def release(self, held: Iterable[dict[str, Any]]) -> None:
+        """Make held messages visible again at once."""
         for message in held:
             self._client.change_message_visibility(
-                QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                QueueUrl=self.url, ReceiptHandle=message["receipt_handle"], VisibilityTimeout=0
             )
-        return [
-            {
-                "message_id": m["MessageId"],
-                "sent_at_ms": int(m.get("Attributes", {}).get("SentTimestamp", "0")),
-                "body": json.loads(m["Body"]),
-            }
-            for m in held
-        ]
+
+    def delete(self, held: Iterable[dict[str, Any]]) -> None:
+        for message in held:
+            self._client.delete_message(QueueUrl=self.url, ReceiptHandle=message["receipt_handle"])
+
+    def peek(self) -> list[dict[str, Any]]:
+        """Every message in the queue, without consuming any."""
+        held = self.hold_all()
+        self.release(held)
+        return held

@@ -21,6 +21,18 @@ class Staging:
         body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         self._client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
 
+    def put_text(self, key: str, text: str) -> int:
+        body = text.encode("utf-8")
+        self._client.put_object(Bucket=self.bucket, Key=key, Body=body)
+        return len(body)
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._client.head_object(Bucket=self.bucket, Key=key)
+        except self._client.exceptions.ClientError:
+            return False
+        return True
+
     def get_json(self, key: str) -> Any:
         return json.loads(self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 

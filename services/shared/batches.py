@@ -1,0 +1,14 @@
+"""Redrive batches in the inbox: corrected records (`redrive/<digest>.jsonl`) and, beside each, where every
+line came from (`.meta.json`: index -> DLQ id, attempt, original file and index)."""
+
+from __future__ import annotations
+
+REDRIVE_PREFIX = "redrive/"
+
+
+def meta_key(batch_key: str) -> str:
+    return batch_key.removesuffix(".jsonl") + ".meta.json"
+
+
+def is_redrive(key: str) -> bool:
+    return key.startswith(REDRIVE_PREFIX)
