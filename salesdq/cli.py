@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from salesdq import __version__, operators, resources
-from salesdq.follow import FollowError, Progress, upload_and_follow
-from salesdq.local_run import local_run, render_table, totals
+from salesdq.follow import FollowError, Progress, render_table, totals, upload_and_follow
 from salesdq.stack import Stack, StackNotFoundError, locate
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -47,13 +46,15 @@ def cmd_local_run(args: argparse.Namespace) -> int:
     _files(args.files)
     if args.chunk_records < 1:
         raise UsageError("--chunk-records must be at least 1")
+    from salesdq.local_run import local_run  # moto loads only for the commands that run the engine
+
     summary = local_run(args.files, out=args.out, progress=_progress(args), chunk_records=args.chunk_records)
     _print(summary) if args.json else print(render_table(summary))
     return EXIT_FAILED if summary["totals"]["rejected"] + summary["totals"]["failed"] else EXIT_OK
 
 
 def cmd_local_up(args: argparse.Namespace) -> int:
-    from salesdq.engine import Engine  # moto loads only for the commands that run it
+    from salesdq.engine import Engine
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -19,6 +19,7 @@ import copy
 import importlib.util
 import io
 import json
+import logging
 import os
 import sys
 import threading
@@ -368,6 +369,7 @@ class Engine:
         self.names = self._provision()
         if self.port is not None:
             # Any AWS client reaches the same backends over HTTP; handlers keep calling in-process.
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
             self._server.start()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from salesdq import resources
 
 POLL_SECONDS = 0.05
+STATUSES = ("completed", "rejected", "duplicate", "failed")
 FIND_TIMEOUT_S = 120.0  # EventBridge delivers within seconds on AWS; the engine delivers at once
 
 
@@ -129,3 +130,50 @@ def upload_and_follow(
         if time.monotonic() - begin > FIND_TIMEOUT_S:
             raise FollowError(f"{path.name}: the upload to {key} started no workflow execution")
         time.sleep(POLL_SECONDS * 4)
+
+
+def totals(results: Sequence[FileResult]) -> dict[str, int]:
+    summary = {
+        "files": len(results),
+        "records": sum(r.records for r in results),
+        "stored": sum(r.stored for r in results),
+        "duplicates": sum(r.duplicates for r in results),
+        "quarantined": sum(r.quarantined for r in results),
+    }
+    for status in STATUSES:
+        summary[status] = sum(1 for r in results if r.status == status)
+    return summary
+
+
+def render_table(summary: dict[str, Any]) -> str:
+    header = ("FILE", "STATUS", "RECORDS", "STORED", "DUPLICATES", "QUARANTINED", "REASON")
+    rows = [
+        (
+            Path(f["file"]).name,
+            f["status"],
+            f["records"],
+            f["stored"],
+            f["duplicates"],
+            f["quarantined"],
+            f["reason"] or "",
+        )
+        for f in summary["files"]
+    ]
+    t = summary["totals"]
+    rows.append(("total", f"{t['files']} files", t["records"], t["stored"], t["duplicates"], t["quarantined"], ""))
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [
+            str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=False))
+        ]
+        lines.append("  ".join(cells) + ("  " + str(row[-1]) if row[-1] else ""))
+    usage = summary.get("usage")
+    if usage is not None:  # metered only on the embedded engine
+        rate = t["records"] / summary["elapsed_s"] if summary["elapsed_s"] else 0.0
+        lines.append("")
+        lines.append(
+            f"{summary['elapsed_s']:.2f} s, {rate:.0f} records/s; AWS list price for this run "
+            f"${usage['total_usd']:.6f} (${usage['usd_per_million_records']:.2f} per million records)"
+        )
+    return "\n".join(lines)

@@ -11,25 +11,10 @@ from typing import Any
 
 from salesdq import resources
 from salesdq.engine import Engine, EngineError
-from salesdq.follow import FileResult, FollowError, Progress, upload_and_follow
+from salesdq.follow import FollowError, Progress, totals, upload_and_follow
 from services.shared.dal.audit_log import AuditLog
 from services.shared.dal.orders import OrdersTable
 from services.shared.dal.quarantine import QuarantineQueue
-
-STATUSES = ("completed", "rejected", "duplicate", "failed")
-
-
-def totals(results: Sequence[FileResult]) -> dict[str, int]:
-    summary = {
-        "files": len(results),
-        "records": sum(r.records for r in results),
-        "stored": sum(r.stored for r in results),
-        "duplicates": sum(r.duplicates for r in results),
-        "quarantined": sum(r.quarantined for r in results),
-    }
-    for status in STATUSES:
-        summary[status] = sum(1 for r in results if r.status == status)
-    return summary
 
 
 def export(engine: Engine, out: Path, summary: dict[str, Any]) -> None:
@@ -106,37 +91,3 @@ def local_run(
         if out is not None:
             export(engine, out, summary)
     return summary
-
-
-def render_table(summary: dict[str, Any]) -> str:
-    header = ("FILE", "STATUS", "RECORDS", "STORED", "DUPLICATES", "QUARANTINED", "REASON")
-    rows = [
-        (
-            Path(f["file"]).name,
-            f["status"],
-            f["records"],
-            f["stored"],
-            f["duplicates"],
-            f["quarantined"],
-            f["reason"] or "",
-        )
-        for f in summary["files"]
-    ]
-    t = summary["totals"]
-    rows.append(("total", f"{t['files']} files", t["records"], t["stored"], t["duplicates"], t["quarantined"], ""))
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
-    lines = []
-    for row in [header, *rows]:
-        cells = [
-            str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=False))
-        ]
-        lines.append("  ".join(cells) + ("  " + str(row[-1]) if row[-1] else ""))
-    usage = summary.get("usage")
-    if usage is not None:  # metered only on the embedded engine
-        rate = t["records"] / summary["elapsed_s"] if summary["elapsed_s"] else 0.0
-        lines.append("")
-        lines.append(
-            f"{summary['elapsed_s']:.2f} s, {rate:.0f} records/s; AWS list price for this run "
-            f"${usage['total_usd']:.6f} (${usage['usd_per_million_records']:.2f} per million records)"
-        )
-    return "\n".join(lines)

@@ -34,7 +34,7 @@ def _refusal(correction: Correction, error: str, message: str) -> dict[str, str]
 
 def _check(correction: Correction, body: dict[str, Any] | None, stores: Stores) -> dict[str, str] | None:
     if body is None:
-        return _refusal(correction, "not_in_dlq", f"{correction.id} is not (or no longer) in the DLQ")
+        return _refusal(correction, "not_in_dlq", "not (or no longer) in the DLQ: export the DLQ again for current ids")
     if body.get("kind") != "record":
         return _refusal(correction, "not_a_record", "a rejected file is redriven by uploading the fixed file")
     original = body.get("record")

@@ -1,0 +1,214 @@
+"""Operators on `salesdq local up`: upload, export the DLQ, fix, redrive, history — every step a real command
+against the long-running engine over HTTP, as an operator would run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+INCOMPLETE_FILE = {
+    "orders": [
+        {
+            "order-info": {"OrderId": "1", "item-id": "101", "qty": "2"},
+            "contact-info": {"name": "Foo Bar", "email": "foo@example.com"},
+        },
+        {"order-info": {"OrderId": "2", "item-id": "102", "qty": "2"}},
+        {
+            "order-info": {"OrderId": "3", "item-id": "103", "qty": "0"},
+            "contact-info": {"name": "Diana Prince", "email": "diana@example.com"},
+        },
+        {"order-info": {"item-id": "104", "qty": "1"}, "contact-info": {"name": "Ada", "email": "ada@example.com"}},
+    ]
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[dict[str, str]]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "salesdq", "local", "up", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    ready = process.stdout.readline()
+    assert f"AWS_ENDPOINT_URL=http://127.0.0.1:{port}" in ready, ready
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    yield env
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+
+
+def salesdq(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "salesdq", *map(str, args)], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def _json(result: subprocess.CompletedProcess[str]) -> Any:
+    return json.loads(result.stdout)
+
+
+def _export(env: dict[str, str], path: Path) -> list[dict[str, Any]]:
+    result = salesdq(env, "dlq", "export", "--out", path)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _write(path: Path, lines: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def test_fix_and_redrive_round_trip(stack: dict[str, str], tmp_path: Path) -> None:
+    sales = tmp_path / "incomplete.json"
+    sales.write_text(json.dumps(INCOMPLETE_FILE))
+    uploaded = salesdq(stack, "upload", sales, "--wait", "--json")
+    assert uploaded.returncode == 0, uploaded.stderr
+    assert {k: _json(uploaded)["totals"][k] for k in ("records", "stored", "quarantined")} == {
+        "records": 4,
+        "stored": 1,
+        "quarantined": 3,
+    }
+
+    exported = _export(stack, tmp_path / "dlq.jsonl")
+    assert sorted(line["index"] for line in exported) == [1, 2, 3]
+    assert all(line["attempt"] == 1 and line["reasons"] for line in exported)
+    listed = salesdq(stack, "dlq", "list")
+    assert listed.returncode == 0 and "contact-info: missing" in listed.stdout
+
+    for line in exported:  # the operator's fixes; the record without an id gets one
+        record = line["record"]
+        if line["index"] == 1:
+            record["contact-info"] = {"name": "Bruce Wayne", "email": "bruce@example.com"}
+        elif line["index"] == 2:
+            record["order-info"]["qty"] = "1"
+        else:
+            record["order-info"]["OrderId"] = "4"
+    fixed = _write(tmp_path / "fixed.jsonl", exported)
+
+    redriven = salesdq(stack, "redrive", fixed, "--wait", "--json")
+    assert redriven.returncode == 0, redriven.stdout + redriven.stderr
+    outcome = _json(redriven)
+    assert len(outcome["redriven"]) == 3 and outcome["refused"] == []
+    assert outcome["totals"]["stored"] == 3 and outcome["totals"]["quarantined"] == 0
+
+    assert _json(salesdq(stack, "dlq", "list", "--json")) == []
+    chain = [e["event"] for e in _json(salesdq(stack, "history", "2", "--json"))]
+    assert chain == ["record.quarantined", "record.redriven", "record.stored"]
+    assert [e["event"] for e in _json(salesdq(stack, "history", "4", "--json"))] == ["record.redriven", "record.stored"]
+    report = _json(salesdq(stack, "report", "--json"))
+
+    again = salesdq(stack, "redrive", fixed, "--wait", "--json")
+    assert again.returncode == 1
+    assert {r["error"] for r in _json(again)["refused"]} == {"not_in_dlq"}
+    assert _json(again)["redriven"] == []
+    assert _json(salesdq(stack, "report", "--json")) == report  # nothing changed
+    assert [e["event"] for e in _json(salesdq(stack, "history", "2", "--json"))] == chain
+
+
+def test_refusals_an_operator_can_act_on(stack: dict[str, str], tmp_path: Path) -> None:
+    sales = tmp_path / "refusals.json"
+    sales.write_text(
+        json.dumps(
+            {
+                "orders": [
+                    {
+                        "order-info": {"OrderId": "r1", "item-id": "1", "qty": 1},
+                        "contact-info": {"name": "A", "email": "a@b.co"},
+                    },
+                    {
+                        "order-info": {"OrderId": "r2", "item-id": "2", "qty": 1},
+                        "contact-info": {"name": "B", "email": "bad"},
+                    },
+                    {
+                        "order-info": {"OrderId": "r3", "item-id": "3", "qty": 0},
+                        "contact-info": {"name": "C", "email": "c@b.co"},
+                    },
+                    {
+                        "order-info": {"OrderId": "r4", "item-id": "4", "qty": -2},
+                        "contact-info": {"name": "D", "email": "d@b.co"},
+                    },
+                ]
+            }
+        )
+    )
+    assert salesdq(stack, "upload", sales, "--wait").returncode == 0
+    lines = {
+        line["order_id"]: line
+        for line in _export(stack, tmp_path / "dlq.jsonl")
+        if line["file"].endswith("refusals.json")
+    }
+    conflict, unchanged, still_bad = lines["r2"], lines["r3"], lines["r4"]
+    conflict["record"]["order-info"]["OrderId"] = "r1"  # collides with a different stored order
+    conflict["record"]["contact-info"]["email"] = "b@b.co"
+    still_bad["record"]["order-info"]["qty"] = "2.5"  # changed, still invalid
+    ghost = {**unchanged, "id": "0000:99"}
+    result = salesdq(
+        stack, "redrive", _write(tmp_path / "fix.jsonl", [conflict, unchanged, still_bad, ghost]), "--wait", "--json"
+    )
+    assert result.returncode == 1
+    outcome = _json(result)
+    refused = {r["id"]: r["error"] for r in outcome["refused"]}
+    assert refused == {conflict["id"]: "conflict", unchanged["id"]: "unchanged", "0000:99": "not_in_dlq"}
+    assert outcome["redriven"] == [still_bad["id"]]
+    assert outcome["totals"]["quarantined"] == 1
+
+    after = {m["id"]: m for m in _json(salesdq(stack, "dlq", "list", "--json"))}
+    assert after[still_bad["id"]]["attempt"] == 2  # back with its attempt raised and the new reason
+    assert [r["rule"] for r in after[still_bad["id"]]["reasons"]] == ["positive_whole"]
+    assert after[still_bad["id"]]["record"]["order-info"]["qty"] == "2.5"
+    assert conflict["id"] in after and unchanged["id"] in after  # refused ones stay in the DLQ
+    stored = _json(salesdq(stack, "history", "r1", "--json"))
+    assert [e["event"] for e in stored] == ["record.stored"]  # never overwritten
+
+
+def test_bad_redrive_files(stack: dict[str, str], tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    result = salesdq(stack, "redrive", empty)
+    assert result.returncode == 2 and "holds no corrections" in result.stderr
+    malformed = tmp_path / "malformed.jsonl"
+    malformed.write_text('{"id": "a:1", "record": {}}\n{not json\n')
+    result = salesdq(stack, "redrive", malformed)
+    assert result.returncode == 2 and "malformed.jsonl:2" in result.stderr
+    missing = tmp_path / "missing.jsonl"
+    missing.write_text('{"record": {}}\n')
+    result = salesdq(stack, "redrive", missing)
+    assert result.returncode == 2 and "missing.jsonl:1" in result.stderr and '"id"' in result.stderr
+
+
+def test_no_stack_reachable(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_free_port()}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    result = salesdq(env, "dlq", "list")
+    assert result.returncode == 1
+    assert "no salesdq stack reachable" in result.stderr and "salesdq local up" in result.stderr
