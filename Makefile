@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: demo test lint typecheck unit functional e2e cdk-checks synth asl-validate bench mock-data clean
+.PHONY: demo test lint typecheck unit functional e2e cdk cdk-checks synth asl-validate bench mock-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +14,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev,cdk]"
 	touch $(STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/salesdq local run mock-data.json
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck cdk-checks
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
@@ -23,7 +29,20 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy salesdq services scripts
+	$(BIN)/mypy salesdq services scripts cdk bench
+
+# The CloudFormation template, offline: no Docker, no AWS credentials (cdk-nag runs on every synth).
+synth: $(STAMP)
+	$(BIN)/python -m cdk.app
+
+asl-validate: $(NODE_STAMP)
+	npm run --silent validate-asl
+
+cdk-checks: synth asl-validate
+	$(BIN)/cfn-lint --ignore-checks W3005 -- cdk.out/salesdq.template.json
+
+cdk: $(STAMP)
+	$(BIN)/pytest -q tests/cdk
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
@@ -41,4 +60,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run --records 20000
 
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

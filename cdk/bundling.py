@@ -16,6 +16,7 @@ import sys
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
@@ -72,7 +73,8 @@ class CopyServices:
     def __init__(self, source: Path = SERVICES_DIR) -> None:
         self._source = source
 
-    def try_bundle(self, output_dir: str, options: BundlingOptions | None = None) -> bool:
+    # jsii passes the BundlingOptions struct positionally; *args/**kwargs also satisfy the Protocol.
+    def try_bundle(self, output_dir: str, *_options: Any, **_kwargs: Any) -> bool:
         shutil.copytree(self._source, Path(output_dir) / self._source.name, ignore=_IGNORED, dirs_exist_ok=True)
         return True
 
@@ -115,7 +117,7 @@ class PipLayer:
         spec = json.dumps([self.requirements, self.platform, self.version, self.install])
         return hashlib.sha256(spec.encode()).hexdigest()
 
-    def try_bundle(self, output_dir: str, options: BundlingOptions | None = None) -> bool:
+    def try_bundle(self, output_dir: str, *_options: Any, **_kwargs: Any) -> bool:
         target = Path(output_dir) / "python"
         target.mkdir(parents=True, exist_ok=True)
         if not self.install:

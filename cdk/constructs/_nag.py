@@ -1,12 +1,18 @@
-"""cdk-nag suppression helper: every suppression carries a reason, optionally narrowed to findings."""
+"""cdk-nag acknowledgments: every one carries a written reason, and is narrowed to findings if given.
+
+cdk-nag 3 runs as a CDK validation plugin and reads CDK's native `Validations.of(c).acknowledge()`;
+a rule with several findings per resource (IAM5) is acknowledged per finding: `Rule[Finding]`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import CfnElement, Stack
-from cdk_nag import NagPackSuppression, NagSuppressions
+from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
 from constructs import IConstruct
+
+# Every acknowledgment made by the app, for the report and the tests: (construct path, id, reason).
+ACKNOWLEDGED: list[tuple[str, str, str]] = []
 
 
 def suppress(
@@ -15,15 +21,13 @@ def suppress(
     reason: str,
     applies_to: Sequence[str] | None = None,
 ) -> None:
-    NagSuppressions.add_resource_suppressions(
-        construct,
-        [NagPackSuppression(id=rule, reason=reason, applies_to=list(applies_to) if applies_to else None)],
-        apply_to_children=True,
-    )
+    ids = [f"{rule}[{finding}]" for finding in applies_to] if applies_to else [rule]
+    Validations.of(construct).acknowledge(*(Acknowledgment(id=i, reason=reason) for i in ids))
+    ACKNOWLEDGED.extend((construct.node.path, i, reason) for i in ids)
 
 
 def logical_id(construct: IConstruct) -> str:
-    """The CloudFormation logical id of an L2's resource, as cdk-nag prints it in `applies_to` findings."""
+    """The CloudFormation logical id of an L2's resource, as cdk-nag prints it in findings."""
     resource = construct.node.default_child
     if not isinstance(resource, CfnElement):
         raise TypeError(f"{construct.node.path} has no CloudFormation resource")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -87,7 +88,9 @@ class IngestWorkflow(Construct):
             resource_name=f"{machine.name}/*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        self.state_machine.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[own_arn]))
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[own_arn])
+        )
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions])
         )
@@ -129,11 +132,21 @@ class IngestWorkflow(Construct):
             applies_to=[
                 "Resource::*",
                 f"Resource::<{logical_id(bucket)}.Arn>/{STAGING_PREFIX}*",
-                f"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{machine.name}/*",
+                f"Resource::{_nag_arn(stack, 'states', f'execution:{machine.name}/*')}",
             ],
         )
 
 
-def _pattern_props(pattern: Mapping[str, object]) -> dict[str, object]:
+def _pattern_props(pattern: Mapping[str, object]) -> dict[str, Any]:
     """EventBridge JSON keys -> EventPattern props ('detail-type' -> detail_type)."""
     return {key.replace("-", "_"): value for key, value in pattern.items()}
+
+
+def _nag_arn(stack: Stack, service: str, resource: str) -> str:
+    """An ARN as cdk-nag prints it: pseudo parameters as <AWS::...>, concrete env values as they are."""
+
+    def part(value: str, pseudo: str) -> str:
+        return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
+
+    partition = part(stack.partition, "Partition")
+    return f"arn:{partition}:{service}:{part(stack.region, 'Region')}:{part(stack.account, 'AccountId')}:{resource}"

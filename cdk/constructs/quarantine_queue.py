@@ -46,4 +46,3 @@ class QuarantineQueue(Construct):
             "This queue is the pipeline's dead-letter destination for rejected records; operators inspect "
             "and redrive it. A DLQ of the quarantine queue would only move the same messages elsewhere.",
         )
-

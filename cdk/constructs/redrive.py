@@ -1,0 +1,36 @@
+"""The operators' redrive function (resources.REDRIVE): corrected quarantined records -> a new execution."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from cdk.constructs.validation_functions import Stores, build_function
+from salesdq import resources
+from services.shared import config
+
+
+class Redrive(Construct):
+    """Created after the state machine: it needs the machine's ARN, the machine never needs it."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stores: Stores,
+        state_machine: sfn.IStateMachine,
+        code: lambda_.Code,
+        layer: lambda_.ILayerVersion,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        spec = resources.REDRIVE
+        values = stores.environment() | {config.STATE_MACHINE_ARN: state_machine.state_machine_arn}
+        self.function = build_function(self, spec, code=code, layer=layer, values=values)
+        stores.grant(self.function, spec)
+        # services.shared.dal.quarantine hold_all/release/delete: receive, change visibility, delete.
+        stores.quarantine.grant_consume_messages(self.function)
+        if config.STATE_MACHINE_ARN in spec.environment:
+            state_machine.grant_start_execution(self.function)
+        stores.acknowledge(self)

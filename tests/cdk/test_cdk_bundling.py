@@ -1,0 +1,89 @@
+"""Lambda packaging without Docker: the services copy, the pip layer, and the real synth path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cdk import bundling
+from salesdq import resources
+
+ROOT = resources.ROOT
+EM_AARCH64 = 183  # ELF e_machine for AArch64
+
+
+def _elf_machine(path: Path) -> int:
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF", path
+    return int.from_bytes(header[18:20], "little")
+
+
+def test_services_asset_holds_every_handler_and_no_bytecode(tmp_path: Path) -> None:
+    assert bundling.CopyServices().try_bundle(str(tmp_path))
+    for spec in resources.ALL_FUNCTIONS:
+        module = spec.handler.rsplit(".", 1)[0]
+        assert (tmp_path / (module.replace(".", "/") + ".py")).is_file(), spec.handler
+    leftovers = [p for p in tmp_path.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"]
+    assert leftovers == []
+    assert {p.name for p in tmp_path.iterdir()} == {"services"}
+
+
+def test_runtime_requirements_are_pyproject_pins_without_test_tools() -> None:
+    requirements = bundling.runtime_requirements()
+    assert "ijson==3.6.0" in requirements
+    assert "marshmallow==4.4.0" in requirements
+    assert any(r.startswith("aws-lambda-powertools[tracer]") for r in requirements)
+    assert any(r.startswith("aws-xray-sdk") for r in requirements)
+    assert not [r for r in requirements if r.startswith("moto")]
+
+
+def test_pip_targets_the_lambda_platform() -> None:
+    layer = bundling.PipLayer(["ijson==3.6.0"], bundling.pip_platform(), bundling.python_version())
+    command = layer.command(Path("/out"))
+    assert command[command.index("--platform") + 1] == "manylinux2014_aarch64"
+    assert command[command.index("--python-version") + 1] == "3.12"
+    assert "--only-binary=:all:" in command
+
+
+@pytest.mark.parametrize(
+    ("context", "env", "expected"),
+    [(None, "", True), ("true", "", True), ("false", "", False), (None, "1", False), ("true", "1", False)],
+)
+def test_bundling_switch(monkeypatch: pytest.MonkeyPatch, context: str | None, env: str, expected: bool) -> None:
+    monkeypatch.setenv(bundling.SKIP_BUNDLING_ENV, env)
+    assert bundling.bundling_enabled(context) is expected
+
+
+def test_unreachable_index_fails_with_a_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    layer = bundling.PipLayer(["ijson==3.6.0"], bundling.pip_platform(), bundling.python_version())
+    with pytest.raises(bundling.BundlingError, match="Is a package index reachable"):
+        layer.try_bundle(str(tmp_path))
+
+
+def test_real_synth_bundles_aarch64_wheels_without_docker(tmp_path: Path) -> None:
+    """`python -m cdk.app` exactly as `make synth` runs it, with real pip bundling (needs PyPI)."""
+    env = {k: v for k, v in os.environ.items() if k != bundling.SKIP_BUNDLING_ENV}
+    env |= {"CDK_OUTDIR": str(tmp_path), "PATH": "/nonexistent-docker:" + env.get("PATH", "")}
+    result = subprocess.run(
+        [sys.executable, "-m", "cdk.app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    template = json.loads((tmp_path / f"{resources.STACK_NAME}.template.json").read_text())
+    (layer,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::LayerVersion"]
+    asset = tmp_path / f"asset.{layer['Properties']['Content']['S3Key'].removesuffix('.zip')}"
+    site = asset / "python"
+    extensions = list(site.glob("ijson/backends/*.so"))
+    assert extensions and all(_elf_machine(so) == EM_AARCH64 for so in extensions)
+    assert (site / "marshmallow-4.4.0.dist-info").is_dir()
+    assert (site / "aws_lambda_powertools").is_dir()
+    assert (site / "aws_xray_sdk").is_dir()
+    assert not list(site.glob("moto*"))
+    assert not list(site.rglob("__pycache__"))

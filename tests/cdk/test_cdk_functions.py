@@ -1,0 +1,98 @@
+"""Lambda functions: settings from salesdq.resources, environment contract, tracing, logs, grants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cdk_synth import Synth
+
+from cdk.constructs._nag import logical_id
+from salesdq import resources
+from services.shared import config
+
+
+def _function(synth: Synth, spec: resources.Function) -> dict[str, Any]:
+    return synth.one("AWS::Lambda::Function", FunctionName=spec.name)[1]["Properties"]
+
+
+@pytest.mark.parametrize("spec", resources.ALL_FUNCTIONS, ids=lambda f: f.id)
+def test_function_settings_come_from_resources(synth: Synth, spec: resources.Function) -> None:
+    props = _function(synth, spec)
+    assert props["Runtime"] == resources.LAMBDA_RUNTIME
+    assert props["Architectures"] == [resources.LAMBDA_ARCHITECTURE]
+    assert props["Handler"] == spec.handler
+    assert props["MemorySize"] == spec.memory_mb
+    assert props["Timeout"] == spec.timeout_s
+    assert props["ReservedConcurrentExecutions"] == spec.reserved_concurrency
+    assert props["Layers"] == [{"Ref": logical_id(synth.stack.validation.dependencies)}]
+
+
+@pytest.mark.parametrize("spec", resources.ALL_FUNCTIONS, ids=lambda f: f.id)
+def test_tracing_is_active(synth: Synth, spec: resources.Function) -> None:
+    assert _function(synth, spec)["TracingConfig"] == {"Mode": "Active"}
+
+
+@pytest.mark.parametrize("spec", resources.ALL_FUNCTIONS, ids=lambda f: f.id)
+def test_environment_follows_the_config_contract(synth: Synth, spec: resources.Function) -> None:
+    stack = synth.stack
+    values = {
+        config.BUCKET: {"Ref": logical_id(stack.inbox.bucket)},
+        config.ORDERS_TABLE: {"Ref": logical_id(stack.orders.table)},
+        config.AUDIT_TABLE: {"Ref": logical_id(stack.audit.table)},
+        config.QUARANTINE_QUEUE_URL: {"Ref": logical_id(stack.quarantine.queue)},
+        config.CHUNK_RECORDS: str(resources.CHUNK_RECORDS),
+        config.MAX_PARTITIONS: str(resources.MAX_PARTITIONS),
+        config.STATE_MACHINE_ARN: {"Ref": logical_id(stack.ingest.state_machine)},
+    }
+    expected = {name: values[name] for name in spec.environment} | {
+        "POWERTOOLS_SERVICE_NAME": spec.service,
+        "POWERTOOLS_METRICS_NAMESPACE": resources.POWERTOOLS_NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+    assert _function(synth, spec)["Environment"]["Variables"] == expected
+
+
+@pytest.mark.parametrize("spec", resources.ALL_FUNCTIONS, ids=lambda f: f.id)
+def test_log_group_has_retention(synth: Synth, spec: resources.Function) -> None:
+    props = _function(synth, spec)
+    group_id = props["LoggingConfig"]["LogGroup"]["Ref"]
+    group = synth.raw["Resources"][group_id]["Properties"]
+    assert group["LogGroupName"] == f"/aws/lambda/{spec.name}"
+    assert group["RetentionInDays"] > 0
+
+
+def _statements(synth: Synth, spec: resources.Function) -> list[dict[str, Any]]:
+    return synth.policy_statements(_function(synth, spec)["Role"]["Fn::GetAtt"][0])
+
+
+@pytest.mark.parametrize("spec", resources.ALL_FUNCTIONS, ids=lambda f: f.id)
+def test_grants_are_scoped_to_the_stores_in_the_environment(synth: Synth, spec: resources.Function) -> None:
+    statements = _statements(synth, spec)
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert not [a for a in actions if "*" in a], "wildcard action"
+    resources_json = str([s["Resource"] for s in statements])
+    stack = synth.stack
+    stores = {
+        config.BUCKET: logical_id(stack.inbox.bucket),
+        config.ORDERS_TABLE: logical_id(stack.orders.table),
+        config.AUDIT_TABLE: logical_id(stack.audit.table),
+        config.QUARANTINE_QUEUE_URL: logical_id(stack.quarantine.queue),
+    }
+    for name, store in stores.items():
+        assert (store in resources_json) == (name in spec.environment), name
+    assert {"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:Query"} <= actions
+    assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "sqs:SendMessage"} <= actions
+    redrive_only = {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "states:StartExecution"}
+    if spec is resources.REDRIVE:
+        assert redrive_only <= actions
+        (start,) = [s for s in statements if s["Action"] == "states:StartExecution"]
+        assert start["Resource"] == {"Ref": logical_id(stack.ingest.state_machine)}
+    else:
+        assert not redrive_only & actions
+    assert "s3:DeleteBucket" not in actions
+
+
+def test_only_the_workflow_functions_are_invoked_by_the_state_machine(synth: Synth) -> None:
+    assert set(synth.stack.validation.functions) == {f.id for f in resources.FUNCTIONS}
+    assert resources.REDRIVE.id not in synth.stack.validation.functions

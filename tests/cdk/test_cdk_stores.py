@@ -1,0 +1,87 @@
+"""Tables, bucket and queue settings: encryption, PITR, TLS-only, lifecycle, outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cdk_synth import Synth
+
+from cdk.constructs._nag import logical_id
+from salesdq import resources
+
+
+@pytest.mark.parametrize("table", resources.TABLES, ids=lambda t: t.id)
+def test_tables_are_on_demand_with_pitr_and_sse(synth: Synth, table: resources.Table) -> None:
+    _, resource = synth.one("AWS::DynamoDB::Table", TableName=table.name)
+    props = resource["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert resource["DeletionPolicy"] == "Retain"
+
+
+def _denies_insecure_transport(policy: dict[str, Any]) -> bool:
+    return any(
+        s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    )
+
+
+def test_inbox_bucket_is_private_encrypted_tls_only_and_expires_staging(synth: Synth) -> None:
+    bucket_id = logical_id(synth.stack.inbox.bucket)
+    props = synth.raw["Resources"][bucket_id]["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert "LoggingConfiguration" in props
+    staging = [r for r in props["LifecycleConfiguration"]["Rules"] if r.get("Prefix") == "staging/"]
+    assert staging and staging[0]["ExpirationInDays"] <= 7
+    policies = [
+        p for p in synth.resources("AWS::S3::BucketPolicy").values() if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    assert len(policies) == 1 and _denies_insecure_transport(policies[0])
+
+
+def test_inbox_bucket_sends_events_to_eventbridge(synth: Synth) -> None:
+    bucket_id = logical_id(synth.stack.inbox.bucket)
+    notifications = [
+        r["Properties"]
+        for r in synth.resources("Custom::S3BucketNotifications").values()
+        if r["Properties"]["BucketName"] == {"Ref": bucket_id}
+    ]
+    assert notifications == [notifications[0]]
+    assert notifications[0]["NotificationConfiguration"] == {"EventBridgeConfiguration": {}}
+
+
+def test_queues_are_encrypted_and_tls_only(synth: Synth) -> None:
+    queues = synth.resources("AWS::SQS::Queue")
+    assert len(queues) == 2  # quarantine + the ingest rule's DLQ
+    for queue_id, queue in queues.items():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+        policies = [
+            p
+            for p in synth.resources("AWS::SQS::QueuePolicy").values()
+            if {"Ref": queue_id} in p["Properties"]["Queues"]
+        ]
+        assert any(_denies_insecure_transport(p) for p in policies), queue_id
+
+
+def test_outputs_use_the_stable_keys_from_resources(synth: Synth) -> None:
+    stack = synth.stack
+    expected = {
+        resources.OUTPUT_BUCKET: stack.inbox.bucket,
+        resources.OUTPUT_ORDERS_TABLE: stack.orders.table,
+        resources.OUTPUT_AUDIT_TABLE: stack.audit.table,
+        resources.OUTPUT_QUARANTINE_QUEUE_URL: stack.quarantine.queue,
+        resources.OUTPUT_STATE_MACHINE_ARN: stack.ingest.state_machine,
+        resources.OUTPUT_REDRIVE_FUNCTION: stack.redrive.function,
+    }
+    assert set(synth.raw["Outputs"]) == set(expected)
+    for key, construct in expected.items():
+        # Ref of a bucket/table/function is its name, of a queue its URL, of a state machine its ARN.
+        assert synth.raw["Outputs"][key]["Value"] == {"Ref": logical_id(construct)}
