@@ -39,15 +39,19 @@ class _Tap:
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self.sha256 = hashlib.sha256()
         self.size = 0
+        self._checking = True
 
     def _account(self, data: bytes) -> bytes:
-        try:
-            self._decoder.decode(data, final=not data)
-        except UnicodeDecodeError as error:
-            offset = self.size + error.start
-            raise FileRejectedError(f"the file is not UTF-8 text (invalid byte at offset {offset})") from None
-        self.sha256.update(data)
+        start = self.size
+        self.sha256.update(data)  # every byte, valid text or not: a rejected file keeps its own fingerprint
         self.size += len(data)
+        if self._checking:
+            try:
+                self._decoder.decode(data, final=not data)
+            except UnicodeDecodeError as error:
+                self._checking = False
+                offset = start + error.start
+                raise FileRejectedError(f"the file is not UTF-8 text (invalid byte at offset {offset})") from None
         return data
 
     def read(self, size: int = -1) -> bytes:
@@ -59,7 +63,8 @@ class _Tap:
         return self._account(self._raw.read(size if size and size > 0 else 1024 * 1024))
 
     def drain(self) -> None:
-        """Read to the end so the fingerprint covers the whole file."""
+        """Read to the end so the fingerprint covers the whole file (bytes are no longer checked)."""
+        self._checking = False
         while self.read(1024 * 1024):
             pass
 
@@ -70,7 +75,8 @@ class SalesFile:
     def __init__(self, stream: IO[bytes], name: str, size_hint: int | None = None) -> None:
         head = stream.read(HEAD_BYTES)
         self._tap = _Tap(stream, head)
-        self._head = head[len(BOM) :] if head.startswith(BOM) else head
+        self._bom = len(BOM) if head.startswith(BOM) else 0
+        self._head = head[self._bom :]
         self._name = name
         self._size_hint = size_hint
 
@@ -85,12 +91,12 @@ class SalesFile:
     def records(self) -> Iterator[Any]:
         try:
             yield from self._records()
-        except ijson.IncompleteJSONError as error:
+        except ijson.JSONError as error:  # IncompleteJSONError included
             self._tap.drain()
             raise FileRejectedError(_json_reason(error)) from None
-        except ijson.JSONError as error:
+        except FileRejectedError:
             self._tap.drain()
-            raise FileRejectedError(_json_reason(error)) from None
+            raise
 
     def _records(self) -> Iterator[Any]:
         if self._head.startswith(BOM):  # BOM stripped once; a second one is garbage
@@ -98,7 +104,8 @@ class SalesFile:
         try:
             codecs.getincrementaldecoder("utf-8")().decode(self._head, final=False)
         except UnicodeDecodeError as error:
-            raise FileRejectedError(f"the file is not UTF-8 text (invalid byte at offset {error.start})") from None
+            offset = self._bom + error.start
+            raise FileRejectedError(f"the file is not UTF-8 text (invalid byte at offset {offset})") from None
         stripped = self._head.lstrip(_WHITESPACE)
         if not stripped:
             self._tap.drain()
@@ -183,4 +190,6 @@ def _json_reason(error: Exception) -> str:
     detail = detail.removeprefix("parse error: ").strip()
     if "premature EOF" in detail or "Incomplete JSON" in detail:
         return "the file is truncated (it ends inside a JSON value)"
+    if "integer overflow" in detail:  # the C parser stops at 64-bit integers
+        return "the file has a number with more than 19 digits: write long identifiers as strings"
     return f"the file is not valid JSON ({detail})"

@@ -1,0 +1,356 @@
+"""The embedded engine's four additions to moto, and its metering.
+
+Each addition is tested twice: moto's own behaviour first (in a subprocess, because engine.install() patches
+moto's classes process-wide and for good), then the engine's. When a moto upgrade changes the first half,
+the addition may be redundant or broken: these tests say which.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from salesdq import engine as engine_module
+from salesdq import resources
+from salesdq.engine import Engine
+
+PLAIN_MOTO = r"""
+import io, json, time, zipfile
+import boto3
+from moto import mock_aws
+import moto.sqs.models as sqs_models
+
+builds = {"n": 0}
+real = sqs_models.Queue.approximate_number_of_messages
+def counting(self):
+    builds["n"] += 1
+    return real.fget(self)
+sqs_models.Queue.approximate_number_of_messages = property(counting)
+
+def wait(sfn, arn):
+    for _ in range(600):
+        d = sfn.describe_execution(executionArn=arn)
+        if d["status"] != "RUNNING":
+            return d
+        time.sleep(0.05)
+    return d
+
+out = {}
+R = "us-east-1"
+ROLE = "arn:aws:iam::123456789012:role/r"
+with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
+    iam = boto3.client("iam", region_name=R)
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lam = boto3.client("lambda", region_name=R)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("h.py", "def handler(event, context):\n    raise RuntimeError('real code ran')\n")
+    lam.create_function(FunctionName="f", Runtime="python3.12", Role=role, Handler="h.handler",
+                        Code={"ZipFile": archive.getvalue()}, Environment={"Variables": {"X": "1"}})
+    response = lam.invoke(FunctionName="f", Payload=json.dumps({"hello": 1}))
+    out["lambda"] = {"error": response.get("FunctionError"), "payload": json.loads(response["Payload"].read())}
+
+    sqs = boto3.client("sqs", region_name=R)
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    before = builds["n"]
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    out["sqs_builds_per_send"] = builds["n"] - before
+
+    sfn = boto3.client("stepfunctions", region_name=R)
+    small_out = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": True}, "End": True}}})
+    machine = sfn.create_state_machine(name="m", definition=small_out, roleArn=ROLE)["stateMachineArn"]
+    big = json.dumps({"x": "a" * (300 * 1024)})
+    d = wait(sfn, sfn.start_execution(stateMachineArn=machine, input=big)["executionArn"])
+    out["big_input"] = [d["status"], d.get("error")]
+    big_result = {"x": "a" * (300 * 1024)}
+    big_out = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": big_result, "End": True}}})
+    machine2 = sfn.create_state_machine(name="m2", definition=big_out, roleArn=ROLE)["stateMachineArn"]
+    d = wait(sfn, sfn.start_execution(stateMachineArn=machine2, input="{}")["executionArn"])
+    out["big_output"] = [d["status"], d.get("error")]
+
+    s3 = boto3.client("s3", region_name=R)
+    s3.create_bucket(Bucket="plain-bucket")
+    s3.put_bucket_notification_configuration(
+        Bucket="plain-bucket", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    events = boto3.client("events", region_name=R)
+    events.put_rule(Name="rule", EventPattern=json.dumps({"source": ["aws.s3"]}))
+    target = sfn.create_state_machine(name="m3", definition=small_out, roleArn=ROLE)["stateMachineArn"]
+    events.put_targets(Rule="rule", Targets=[{"Id": "t", "Arn": target, "RoleArn": ROLE}])
+    s3.put_object(Bucket="plain-bucket", Key="in/a.json", Body=b"[]")
+    out["executions_after_put"] = len(sfn.list_executions(stateMachineArn=target)["executions"])
+print("RESULT " + json.dumps(out))
+"""
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
+
+
+@pytest.fixture(scope="module")
+def plain_moto() -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    env.pop("AWS_ENDPOINT_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", PLAIN_MOTO], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and lines, done.stderr[-3000:]
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    saved = {name: os.environ.pop(name) for name in ("AUDIT_TABLE", "CHUNK_RECORDS") if name in os.environ}
+    with Engine(chunk_records=7) as running:
+        yield running
+    os.environ.update(saved)
+
+
+def start(sfn: Any, machine: str, payload: str) -> str:
+    return sfn.start_execution(stateMachineArn=machine, name=str(uuid.uuid4()), input=payload)["executionArn"]
+
+
+def wait(sfn: Any, arn: str) -> dict[str, Any]:
+    for _ in range(600):
+        described = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.05)
+    raise AssertionError(f"{arn} still running")
+
+
+def invoke(engine: Engine, function: resources.Function, payload: dict[str, Any]) -> tuple[str | None, Any]:
+    response = engine.client("lambda").invoke(FunctionName=function.name, Payload=json.dumps(payload))
+    return response.get("FunctionError"), json.loads(response["Payload"].read())
+
+
+def pass_machine(engine: Engine, name: str, result: Any) -> str:
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": result, "End": True}}}
+    return engine.client("stepfunctions").create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=engine_module.ROLE_ARN
+    )["stateMachineArn"]
+
+
+# ------------------------------------------------------------------ 1. Lambda runs the real handler
+
+
+def test_moto_alone_echoes_a_lambda_payload(plain_moto):
+    assert plain_moto["lambda"] == {"error": None, "payload": {"hello": 1}}
+
+
+def test_engine_runs_the_real_handler_under_the_functions_own_environment(engine):
+    error, payload = invoke(engine, resources.FINALIZE, {"file_id": "f", "file": "k", "at": "t", "execution": "e"})
+    assert error == "Unhandled"
+    assert payload["errorType"] == "InvalidEventError"
+    assert payload["errorMessage"] == "payload has no records"
+
+    invoke(engine, resources.PREPARE, {})  # cold start
+    prepare = engine._functions[resources.PREPARE.name].module
+    assert prepare.CONFIG.chunk_records == 7  # from the function's environment, not the process's
+    assert "CHUNK_RECORDS" not in os.environ
+    assert prepare.CONFIG.orders_table == resources.ORDERS.name
+
+
+def test_engine_cold_start_fails_like_lambda_when_the_functions_config_is_incomplete(engine):
+    function = engine._functions[resources.QUARANTINE_CHUNK.name]
+    assert function.module is None
+    del function.environment["AUDIT_TABLE"]
+    assert "AUDIT_TABLE" not in os.environ
+
+    error, payload = invoke(engine, resources.QUARANTINE_CHUNK, {})
+
+    assert error == "Unhandled"
+    assert payload["errorType"] == "ConfigError"
+    assert payload["errorMessage"] == "AUDIT_TABLE is not set"
+
+
+def test_engine_throttles_beyond_reserved_concurrency(engine):
+    function = engine._functions[resources.FINALIZE.name]
+    for _ in range(resources.FINALIZE.reserved_concurrency):
+        assert function.slots.acquire(blocking=False)
+    try:
+        no_retries = boto3.client("lambda", region_name=engine.region, config=Config(retries={"total_max_attempts": 1}))
+        with pytest.raises(ClientError) as caught:
+            no_retries.invoke(FunctionName=resources.FINALIZE.name, Payload=b"{}")
+        assert caught.value.response["Error"]["Code"] == "TooManyRequestsException"
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    finally:
+        for _ in range(resources.FINALIZE.reserved_concurrency):
+            function.slots.release()
+    error, payload = invoke(engine, resources.FINALIZE, {})  # a slot is free again: the handler runs
+    assert (error, payload["errorType"]) == ("Unhandled", "InvalidEventError")
+
+
+# ------------------------------------------------------------------ 2. EventBridge -> Step Functions
+
+
+def test_moto_alone_starts_no_execution_for_a_state_machine_target(plain_moto):
+    assert plain_moto["executions_after_put"] == 0
+
+
+def test_engine_starts_one_execution_with_the_s3_event_as_input(engine):
+    s3, events, sfn = engine.client("s3"), engine.client("events"), engine.client("stepfunctions")
+    machine = pass_machine(engine, "probe-rule-target", {"ok": True})
+    s3.create_bucket(Bucket="probe-events")
+    s3.put_bucket_notification_configuration(
+        Bucket="probe-events", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    pattern = {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],  # moto also emits "Object Tags Added" on every PutObject
+        "detail": {"bucket": {"name": ["probe-events"]}, "object": {"key": [{"prefix": "in/"}]}},
+    }
+    events.put_rule(Name="probe-rule", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="probe-rule", Targets=[{"Id": "t", "Arn": machine, "RoleArn": engine_module.ROLE_ARN}])
+
+    s3.put_object(Bucket="probe-events", Key="out/ignored.json", Body=b"[]")  # the pattern does not match
+    assert sfn.list_executions(stateMachineArn=machine)["executions"] == []
+
+    s3.put_object(Bucket="probe-events", Key="in/a.json", Body=b"[1]")
+
+    (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
+    described = wait(sfn, execution["executionArn"])
+    event = json.loads(described["input"])
+    assert event["source"] == "aws.s3"
+    assert event["detail-type"] == "Object Created"
+    assert event["detail"]["bucket"]["name"] == "probe-events"
+    assert event["detail"]["object"]["key"] == "in/a.json"
+    assert event["detail"]["object"]["size"] == 3
+    assert described["status"] == "SUCCEEDED"
+    assert engine.delivery_errors == []
+    # the ingest rule only matches its own bucket: nothing started there
+    assert sfn.list_executions(stateMachineArn=engine.names.state_machine_arn)["executions"] == []
+
+
+# ------------------------------------------------------------------ 3. SQS SendMessage in O(1)
+
+
+def test_moto_alone_builds_every_queue_attribute_on_each_send(plain_moto):
+    assert plain_moto["sqs_builds_per_send"] >= 1
+
+
+def test_engine_sends_without_building_queue_counts_yet_reports_them(engine, monkeypatch):
+    from moto.sqs.models import Queue
+
+    builds = {"n": 0}
+    real = Queue.approximate_number_of_messages
+
+    def counting(self: Queue) -> int:
+        builds["n"] += 1
+        return real.fget(self)
+
+    monkeypatch.setattr(Queue, "approximate_number_of_messages", property(counting))
+    sqs = engine.client("sqs")
+    url = engine.names.queue_url
+
+    for i in range(5):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "a", "MessageBody": "b1"}, {"Id": "b", "MessageBody": "b2"}])
+    assert builds["n"] == 0
+
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert builds["n"] >= 1
+    assert attributes["ApproximateNumberOfMessages"] == "7"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    for name, value in resources.QUARANTINE.attributes.items():
+        assert attributes[name] == value
+    assert attributes["QueueArn"].endswith(":" + resources.QUARANTINE.name)
+    one = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+    assert one == {"VisibilityTimeout": "120"}
+
+
+# ------------------------------------------------------------------ 4. States.DataLimitExceeded on input
+
+
+def test_moto_alone_accepts_an_oversize_state_input_but_not_an_oversize_output(plain_moto):
+    assert plain_moto["big_input"] == ["SUCCEEDED", None]
+    # moto already checks outputs: if this ever fails, it stopped; if big_input fails, our addition is redundant
+    assert plain_moto["big_output"] == ["FAILED", "States.DataLimitExceeded"]
+
+
+def test_engine_fails_a_state_whose_input_is_over_256_kib(engine):
+    sfn = engine.client("stepfunctions")
+    machine = pass_machine(engine, "probe-input-limit", {"ok": True})
+
+    too_big = wait(sfn, start(sfn, machine, json.dumps({"x": "a" * (257 * 1024)})))
+    fits = wait(sfn, start(sfn, machine, json.dumps({"x": "a" * (200 * 1024)})))
+
+    assert (too_big["status"], too_big.get("error")) == ("FAILED", "States.DataLimitExceeded")
+    assert "received an input larger than 256 KiB" in too_big.get("cause", "")
+    assert fits["status"] == "SUCCEEDED"
+    assert json.loads(fits["output"]) == {"ok": True}
+
+
+def test_engine_still_fails_an_oversize_output(engine):
+    sfn = engine.client("stepfunctions")
+    machine = pass_machine(engine, "probe-output-limit", {"x": "a" * (300 * 1024)})
+    described = wait(sfn, start(sfn, machine, "{}"))
+    assert (described["status"], described.get("error")) == ("FAILED", "States.DataLimitExceeded")
+
+
+# ------------------------------------------------------------------ metering
+
+
+def write_units(engine: Engine, call: Any) -> int:
+    before = engine.usage.snapshot()
+    call()
+    return engine.usage.minus(before).dynamodb_write_units
+
+
+def test_metering_counts_dynamodb_write_units(engine):
+    ddb = engine.client("dynamodb")
+    orders, audit = resources.ORDERS.name, resources.AUDIT.name
+
+    def put(table: str, item: dict[str, Any]) -> int:
+        return write_units(engine, lambda: ddb.put_item(TableName=table, Item=item))
+
+    assert put(orders, {"OrderId": {"S": "M-1"}, "qty": {"N": "1"}}) == 1
+    blob = {"OrderId": {"S": "M-2"}, "blob": {"S": "x" * 3000}}  # 3,013 bytes
+    assert put(orders, blob) == 3
+    assert put(orders, {"OrderId": {"S": "M-3"}, "blob": {"S": "x" * 1100}}) == 2
+    event = {"pk": {"S": "FILE#f"}, "sk": {"S": "EVENT#t#file.accepted"}, "at": {"S": "t"}}
+    assert put(audit, event) == 1  # no "day": not in the by-day index
+    assert put(audit, {**event, "day": {"S": "2024-01-01"}}) == 2  # base item + its GSI copy
+    assert put(audit, {**event, "day": {"S": "2024-01-01"}, "pad": {"S": "p" * 2000}}) == 6
+
+    batch = {
+        audit: [
+            {"PutRequest": {"Item": {**event, "sk": {"S": "a"}, "day": {"S": "2024-01-01"}}}},
+            {"PutRequest": {"Item": {**event, "sk": {"S": "b"}}}},
+        ]
+    }
+    assert write_units(engine, lambda: ddb.batch_write_item(RequestItems=batch)) == 3
+
+
+def test_metering_counts_reads_sqs_and_s3(engine):
+    ddb, sqs, s3 = engine.client("dynamodb"), engine.client("sqs"), engine.client("s3")
+    before = engine.usage.snapshot()
+    ddb.get_item(TableName=resources.ORDERS.name, Key={"OrderId": {"S": "none"}}, ConsistentRead=True)
+    sqs.send_message(QueueUrl=engine.names.queue_url, MessageBody="x" * 100_000)  # two 64 KB chunks
+    s3.put_object(Bucket=engine.names.bucket, Key="meter/a", Body=b"1")
+    s3.get_object(Bucket=engine.names.bucket, Key="meter/a")
+    delta = engine.usage.minus(before)
+    assert delta.dynamodb_read_units == 1
+    assert delta.sqs_requests == 2
+    assert delta.s3_class_a_requests == 1
+    assert delta.s3_class_b_requests == 1
+
+
+def test_only_one_engine_at_a_time(engine):
+    with pytest.raises(engine_module.EngineError, match="already running"):
+        Engine().start()

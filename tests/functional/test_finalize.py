@@ -1,0 +1,84 @@
+"""finalize(): a file's chunk markers fold into its summary; a missing chunk is an error, never a silent gap."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.audit import events
+from services.audit.summary import FileRun, IncompleteFileError, finalize
+from services.validator.routing import ChunkJob, process_chunk
+
+from .conftest import Aws
+
+AT = "2024-03-01T10:00:00.000Z"
+FILE_ID = "a" * 64
+
+
+def order(order_id: str, email: str = "ada@example.com", qty: int = 1) -> dict:
+    return {
+        "order-info": {"OrderId": order_id, "item-id": "SKU", "qty": qty},
+        "contact-info": {"name": "Ada", "email": email},
+    }
+
+
+def chunk(aws: Aws, partition: int, number: int, records: list, execution: str = "exec-1") -> None:
+    key = f"staging/{execution}/p{partition:05d}/c{number:07d}.json"
+    aws.stores.staging.put_json(key, {"records": records})
+    job = ChunkJob(FILE_ID, "incoming/f.json", AT, execution, partition, number, key)
+    process_chunk(job, aws.stores)
+
+
+def run(records: int, chunks: int, execution: str = "exec-1") -> FileRun:
+    return FileRun(FILE_ID, "incoming/f.json", AT, execution, records, chunks)
+
+
+def test_summary_sums_every_chunk(aws):
+    chunk(aws, 0, 0, [[0, order("A")], [2, order("A")], [4, order("B", email="bad")]])
+    chunk(aws, 1, 0, [[1, order("C")], [3, None]])
+    chunk(aws, 1, 1, [[5, order("C", qty=2)], [6, order("D", email="")]])
+
+    summary = finalize(run(records=7, chunks=3), aws.stores.audit)
+
+    assert summary == {
+        "status": "completed",
+        "file": "incoming/f.json",
+        "file_id": FILE_ID,
+        "records": 7,
+        "stored": 2,
+        "duplicates": 1,
+        "quarantined": 4,
+        "score": round(3 / 7, 4),
+        "failures_by_rule": {"email": 2, "not_object": 1, "conflict": 1},
+    }
+    (event,) = [e for e in aws.audit() if e["event"] == events.FILE_COMPLETED]
+    assert event["pk"] == f"FILE#{FILE_ID}"
+    assert event["day"] == "2024-03-01"
+    assert event["stored"] == 2
+    assert event["quarantined"] == 4
+    assert event["failures_by_rule"] == {"email": 2, "not_object": 1, "conflict": 1}
+    assert "status" not in event
+
+
+def test_missing_chunk_marker_raises(aws):
+    chunk(aws, 0, 0, [[0, order("A")]])
+    with pytest.raises(IncompleteFileError, match="1 of 2 chunks reported, 1 of 2 records accounted"):
+        finalize(run(records=2, chunks=2), aws.stores.audit)
+    assert not [e for e in aws.audit() if e["event"] == events.FILE_COMPLETED]
+
+
+def test_records_not_adding_up_raises(aws):
+    chunk(aws, 0, 0, [[0, order("A")]])
+    with pytest.raises(IncompleteFileError, match="1 of 3 records"):
+        finalize(run(records=3, chunks=1), aws.stores.audit)
+
+
+def test_chunks_of_another_execution_do_not_count(aws):
+    chunk(aws, 0, 0, [[0, order("A")]], execution="exec-old")
+    with pytest.raises(IncompleteFileError, match="0 of 1 chunks"):
+        finalize(run(records=1, chunks=1), aws.stores.audit)
+
+
+def test_all_quarantined_scores_zero(aws):
+    chunk(aws, 0, 0, [[0, None], [1, 5]])
+    summary = finalize(run(records=2, chunks=1), aws.stores.audit)
+    assert (summary["score"], summary["quarantined"]) == (0.0, 2)

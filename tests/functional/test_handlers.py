@@ -1,0 +1,246 @@
+"""The Lambda handlers as Lambda runs them: config from the environment at import, payloads from the workflow."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from salesdq import resources
+from services.shared.config import ConfigError
+from services.shared.events import InvalidEventError
+
+from .conftest import BUCKET, Aws
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
+
+PREPARE = "services.validator.handlers.prepare"
+VALIDATE = "services.validator.handlers.validate_chunk"
+QUARANTINE = "services.validator.handlers.quarantine_chunk"
+FINALIZE = "services.audit.handlers.finalize"
+HANDLERS = (PREPARE, VALIDATE, QUARANTINE, FINALIZE)
+AT = "2024-03-01T10:00:00.000Z"
+
+
+class LambdaContext:
+    function_name = "salesdq-test"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:salesdq-test"
+    memory_limit_in_mb = 256
+    aws_request_id = "req-1"
+    log_group_name = "/aws/lambda/salesdq-test"
+    log_stream_name = "stream"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def fresh_import(name: str) -> ModuleType:
+    sys.modules.pop(name, None)
+    return importlib.import_module(name)
+
+
+_COLD: dict[str, ModuleType] = {}
+
+
+def handler_module(name: str) -> ModuleType:
+    """A cold start per session: every test's environment (LAMBDA_ENV) and AWS names are the same."""
+    if name not in _COLD:
+        _COLD[name] = fresh_import(name)
+        sys.modules.pop(name, None)  # the config-error tests import their own
+    return _COLD[name]
+
+
+LAMBDA_ENV = {
+    "INBOX_BUCKET": BUCKET,
+    "ORDERS_TABLE": resources.ORDERS.name,
+    "AUDIT_TABLE": resources.AUDIT.name,
+    "CHUNK_RECORDS": "2",
+    "MAX_PARTITIONS": "3",
+    "POWERTOOLS_SERVICE_NAME": "validator",
+    "POWERTOOLS_METRICS_NAMESPACE": "salesdq-test",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+
+
+@pytest.fixture
+def lambda_env(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    env = {**LAMBDA_ENV, "QUARANTINE_QUEUE_URL": aws.queue_url}  # moto's queue URLs are deterministic
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+def call(module: ModuleType, event: dict[str, Any]) -> Any:
+    return module.handler(event, LambdaContext())
+
+
+def order(order_id: str, email: str = "ada@example.com") -> dict[str, Any]:
+    return {
+        "order-info": {"OrderId": order_id, "item-id": "SKU", "qty": 1},
+        "contact-info": {"name": "Ada", "email": email},
+    }
+
+
+def test_handlers_run_on_their_own_configuration(aws, lambda_env):
+    module = handler_module(PREPARE)
+    assert module.CONFIG.chunk_records == 2
+    assert module.CONFIG.quarantine_queue_url == aws.queue_url
+    assert module.STORES.orders.name == resources.ORDERS.name
+
+
+def test_the_workflow_end_to_end_through_the_handlers(aws, lambda_env):
+    records = [order("A"), order("B"), order("A"), order("C", email="bad"), order("D")]
+    data = json.dumps({"orders": records}).encode()
+    aws.s3.put_object(Bucket=BUCKET, Key="incoming/f.json", Body=data)
+    prepare = handler_module(PREPARE)
+
+    ready = call(prepare, {"bucket": BUCKET, "key": "incoming/f.json", "size": len(data), "execution": "e1", "at": AT})
+
+    assert ready["status"] == "ready"
+    assert (ready["at"], ready["execution"], ready["records"]) == (AT, "e1", 5)
+    manifest = json.loads(aws.objects(ready["manifest"]["Key"])[ready["manifest"]["Key"]])
+    assert all(c["records"] <= 2 for p in manifest for c in p["chunks"])  # CHUNK_RECORDS came from the env
+
+    validate = handler_module(VALIDATE)
+    totals = {"stored": 0, "duplicate": 0, "quarantined": 0}
+    for partition in manifest:
+        for chunk in partition["chunks"]:
+            event = {
+                "file_id": ready["file_id"],
+                "file": ready["file"],
+                "at": AT,
+                "execution": "e1",
+                "partition": partition["partition"],
+                "chunk": {"chunk": chunk["chunk"], "key": chunk["key"]},
+            }
+            for outcome, count in call(validate, event).items():
+                totals[outcome] += count
+    assert totals == {"stored": 3, "duplicate": 1, "quarantined": 1}
+
+    finalize = handler_module(FINALIZE)
+    summary = call(
+        finalize,
+        {
+            "file_id": ready["file_id"],
+            "file": ready["file"],
+            "at": AT,
+            "execution": "e1",
+            "records": ready["records"],
+            "chunks": ready["chunks"],
+        },
+    )
+    assert (summary["status"], summary["stored"], summary["quarantined"], summary["score"]) == ("completed", 3, 1, 0.8)
+
+
+def test_quarantine_chunk_handler_carries_the_lambda_error_cause(aws, lambda_env):
+    key = "staging/e1/p00000/c0000000.json"
+    aws.stores.staging.put_json(key, {"records": [[0, order("A")]]})
+    module = handler_module(QUARANTINE)
+    error = {"Error": "Lambda.Unknown", "Cause": json.dumps({"errorType": "MemoryError", "errorMessage": "out"})}
+    event = {
+        "file_id": "f1",
+        "file": "incoming/f.json",
+        "at": AT,
+        "execution": "e1",
+        "partition": 0,
+        "chunk": {"chunk": 0, "key": key},
+        "error": error,
+    }
+
+    assert call(module, event) == {"stored": 0, "duplicate": 0, "quarantined": 1}
+
+    (message,) = aws.messages()
+    assert message["reasons"][0]["message"] == "the chunk could not be processed: Lambda.Unknown (MemoryError: out)"
+
+
+@pytest.mark.parametrize(
+    ("error", "cause"),
+    [
+        ({"Error": "States.Timeout", "Cause": "not json"}, "States.Timeout (not json)"),
+        ({"Error": "States.TaskFailed"}, "States.TaskFailed"),
+        (None, "unknown error"),
+    ],
+)
+def test_quarantine_chunk_cause_shapes(aws, lambda_env, error, cause):
+    module = handler_module(QUARANTINE)
+    assert module._cause(error) == cause
+
+
+PAYLOADS = {
+    PREPARE: {"bucket": BUCKET, "key": "incoming/f.json", "size": 10, "execution": "e1", "at": AT},
+    VALIDATE: {
+        "file_id": "f",
+        "file": "k",
+        "at": AT,
+        "execution": "e1",
+        "partition": 0,
+        "chunk": {"chunk": 0, "key": "x"},
+    },
+    QUARANTINE: {
+        "file_id": "f",
+        "file": "k",
+        "at": AT,
+        "execution": "e1",
+        "partition": 0,
+        "chunk": {"chunk": 0, "key": "x"},
+    },
+    FINALIZE: {"file_id": "f", "file": "k", "at": AT, "execution": "e1", "records": 1, "chunks": 1},
+}
+MISSING = [
+    (PREPARE, ("bucket",)),
+    (PREPARE, ("key",)),
+    (PREPARE, ("execution",)),
+    (PREPARE, ("at",)),
+    (VALIDATE, ("file_id",)),
+    (VALIDATE, ("partition",)),
+    (VALIDATE, ("chunk", "key")),
+    (VALIDATE, ("chunk", "chunk")),
+    (QUARANTINE, ("execution",)),
+    (QUARANTINE, ("chunk", "key")),
+    (FINALIZE, ("records",)),
+    (FINALIZE, ("chunks",)),
+    (FINALIZE, ("file_id",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("module_name", "path"), MISSING, ids=[f"{m.rsplit('.', 1)[1]}-{'.'.join(p)}" for m, p in MISSING]
+)
+def test_payload_errors_name_the_missing_field(aws, lambda_env, module_name, path):
+    event = json.loads(json.dumps(PAYLOADS[module_name]))
+    holder = event
+    for name in path[:-1]:
+        holder = holder[name]
+    del holder[path[-1]]
+    module = handler_module(module_name)
+    with pytest.raises(InvalidEventError) as caught:
+        call(module, event)
+    assert str(caught.value) == f"payload has no {'.'.join(path)}"
+    assert aws.orders() == {} and aws.messages() == []
+
+
+def test_a_chunk_that_is_not_an_object_is_a_payload_error(aws, lambda_env):
+    event = {**PAYLOADS[VALIDATE], "chunk": "c0000000.json"}
+    with pytest.raises(InvalidEventError, match=r"payload has no chunk\.chunk"):
+        call(handler_module(VALIDATE), event)
+
+
+@pytest.mark.parametrize("module_name", HANDLERS)
+def test_config_errors_at_import_name_every_missing_variable(aws_env, monkeypatch, module_name):
+    for name in ("INBOX_BUCKET", "ORDERS_TABLE", "AUDIT_TABLE", "QUARANTINE_QUEUE_URL", "CHUNK_RECORDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MAX_PARTITIONS", "many")
+    try:
+        with pytest.raises(ConfigError) as caught:
+            fresh_import(module_name)
+    finally:
+        sys.modules.pop(module_name, None)
+    message = str(caught.value)
+    for name in ("INBOX_BUCKET", "ORDERS_TABLE", "AUDIT_TABLE", "QUARANTINE_QUEUE_URL"):
+        assert f"{name} is not set" in message
+    assert "MAX_PARTITIONS must be a whole number, got 'many'" in message

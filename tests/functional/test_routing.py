@@ -1,0 +1,258 @@
+"""process_chunk / quarantine_chunk: every record ends in exactly one outcome, once, whatever the retries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from services.shared.dal.audit_log import AuditLog
+from services.validator import routing
+from services.validator.contract import content_hash
+from services.validator.routing import ChunkJob, process_chunk, quarantine_chunk
+
+from .conftest import BUCKET, Aws
+
+AT = "2024-03-01T10:00:00.000Z"
+FILE_ID = "f" * 64
+
+
+def order(order_id: str, qty: Any = 1, **extra: Any) -> dict[str, Any]:
+    return {
+        "order-info": {"OrderId": order_id, "item-id": "SKU", "qty": qty, **extra},
+        "contact-info": {"name": "Ada", "email": "ada@example.com"},
+    }
+
+
+def stage(aws: Aws, records: list[Any], *, chunk: int = 0, first_index: int = 0, **job: Any) -> ChunkJob:
+    key = f"staging/exec-1/p00000/c{chunk:07d}.json"
+    indexed = [[first_index + i, rec] for i, rec in enumerate(records)]
+    aws.stores.staging.put_json(key, {"records": indexed})
+    values = {
+        "file_id": FILE_ID,
+        "file": "incoming/day1.json",
+        "at": AT,
+        "execution": "exec-1",
+        "partition": 0,
+        "chunk": chunk,
+        "key": key,
+        **job,
+    }
+    return ChunkJob(**values)
+
+
+def by_index(messages: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    return {m["index"]: m for m in messages}
+
+
+def test_each_record_gets_exactly_one_outcome(aws):
+    records = [
+        order("A"),  # 0 stored
+        {  # 1 same content as 0, other key order and qty text: duplicate
+            "contact-info": {"email": " ada@example.com", "name": "Ada "},
+            "order-info": {"qty": "1", "item-id": "SKU", "order_id": "A"},
+        },
+        order("A", qty=9),  # 2 conflict: quarantined, never overwrites
+        order("B", email_typo=True),  # 3 stored (unknown fields kept)
+        {**order("C"), "contact-info": {"name": "Bo", "email": "nope"}},  # 4 invalid
+        None,  # 5 not an object
+    ]
+    job = stage(aws, records)
+
+    counts = process_chunk(job, aws.stores)
+
+    assert counts == {"stored": 2, "duplicate": 1, "quarantined": 3}
+    stored = aws.orders()
+    assert set(stored) == {"A", "B"}
+    assert stored["A"]["order-info"]["qty"] == 1  # the first in file order won
+    assert stored["A"]["_source"] == f"{FILE_ID}#0"
+    assert stored["A"]["_file"] == "incoming/day1.json"
+    assert stored["A"]["_at"] == AT
+    assert stored["A"]["_hash"] == content_hash(
+        {k: v for k, v in stored["A"].items() if not k.startswith("_") and k != "OrderId"}
+    )
+    assert stored["B"]["order-info"]["email_typo"] is True
+
+    messages = by_index(aws.messages())
+    assert set(messages) == {2, 4, 5}
+    for index, message in messages.items():
+        assert message["kind"] == "record"
+        assert message["id"] == f"{FILE_ID}:{index}"
+        assert message["file"] == "incoming/day1.json"
+        assert message["file_id"] == FILE_ID
+        assert message["attempt"] == 1
+        assert message["at"] == AT
+        assert message["record"] == records[index]  # the raw record, as it came
+        assert "record_ref" not in message
+        assert all(set(r) == {"field", "rule", "message"} for r in message["reasons"])
+    assert messages[2]["order_id"] == "A"
+    assert [r["rule"] for r in messages[2]["reasons"]] == ["conflict"]
+    assert "incoming/day1.json" in messages[2]["reasons"][0]["message"]
+    assert messages[4]["order_id"] == "C"
+    assert [(r["field"], r["rule"]) for r in messages[4]["reasons"]] == [("contact-info.email", "email")]
+    assert messages[5]["order_id"] is None
+    assert [r["rule"] for r in messages[5]["reasons"]] == ["not_object"]
+
+    audit = aws.audit()
+    record_events = sorted((e for e in audit if e["event"].startswith("record.")), key=lambda e: e["index"])
+    assert [(e["index"], e["outcome"]) for e in record_events] == [
+        (0, "stored"),
+        (1, "duplicate"),
+        (2, "quarantined"),
+        (3, "stored"),
+        (4, "quarantined"),
+        (5, "quarantined"),
+    ]
+    assert record_events[5]["pk"] == f"FILE#{FILE_ID}"  # no order id: filed under the file
+    marker = aws.stores.audit.get(f"FILE#{FILE_ID}", "CHUNK#00000#0000000")
+    assert marker["counts"] == counts
+    assert marker["outcomes"] == [
+        [0, "stored"],
+        [1, "duplicate"],
+        [2, "quarantined", "conflict"],
+        [3, "stored"],
+        [4, "quarantined", "email"],
+        [5, "quarantined", "not_object"],
+    ]
+
+
+def test_an_order_stored_by_an_earlier_file_is_duplicate_or_conflict(aws):
+    process_chunk(stage(aws, [order("A"), order("B")], file_id="e" * 64, file="incoming/old.json"), aws.stores)
+    job = stage(aws, [order("A"), order("B", qty=2)], chunk=1)
+
+    assert process_chunk(job, aws.stores) == {"stored": 0, "duplicate": 1, "quarantined": 1}
+
+    assert aws.orders()["B"]["order-info"]["qty"] == 1
+    assert aws.orders()["B"]["_file"] == "incoming/old.json"
+    (message,) = aws.messages()
+    assert message["reasons"][0]["rule"] == "conflict"
+    assert "incoming/old.json" in message["reasons"][0]["message"]
+
+
+def test_oversize_record_is_quarantined_by_reference(aws):
+    big = order("BIG", note="x" * 360_000)  # fine by the contract, too big for DynamoDB
+    job = stage(aws, [order("A"), big])
+
+    assert process_chunk(job, aws.stores) == {"stored": 1, "duplicate": 0, "quarantined": 1}
+
+    assert set(aws.orders()) == {"A"}
+    (message,) = aws.messages()
+    assert message["index"] == 1
+    assert message["order_id"] == "BIG"
+    assert [(r["field"], r["rule"]) for r in message["reasons"]] == [("$", "oversize")]
+    assert "record" not in message
+    ref_key = f"quarantine/records/{FILE_ID}/000000001.json"
+    assert message["record_ref"] == {"bucket": BUCKET, "key": ref_key}
+    assert json.loads(aws.objects(ref_key)[ref_key]) == big
+
+
+def test_large_invalid_record_travels_by_reference_and_small_one_inline(aws):
+    large = {**order("L", note="y" * (routing.MAX_INLINE_RECORD_BYTES + 10)), "contact-info": {}}
+    small = {**order("S", note="y" * 50_000), "contact-info": {}}
+    process_chunk(stage(aws, [large, small]), aws.stores)
+    messages = by_index(aws.messages())
+    assert "record" not in messages[0]
+    assert json.loads(next(iter(aws.objects("quarantine/records/").values()))) == large
+    assert messages[1]["record"] == small
+    assert "record_ref" not in messages[1]
+
+
+def test_a_record_just_under_the_store_limit_is_stored(aws):
+    job = stage(aws, [order("M", note="z" * 300_000)])
+    assert process_chunk(job, aws.stores) == {"stored": 1, "duplicate": 0, "quarantined": 0}
+    assert len(aws.orders()["M"]["order-info"]["note"]) == 300_000
+
+
+def snapshot(aws: Aws) -> tuple[Any, ...]:
+    return (
+        aws.orders(),
+        sorted((e["pk"], e["sk"]) for e in aws.audit()),
+        sorted(json.dumps(m, sort_keys=True) for m in aws.messages()),
+    )
+
+
+def test_processing_a_chunk_twice_changes_nothing(aws):
+    job = stage(aws, [order("A"), order("A"), order("A", qty=3), "junk"])
+    first = process_chunk(job, aws.stores)
+    before = snapshot(aws)
+
+    second = process_chunk(job, aws.stores)
+
+    assert second == first == {"stored": 1, "duplicate": 1, "quarantined": 2}
+    assert snapshot(aws) == before
+    assert len(aws.messages()) == 2  # the DLQ was not sent to again
+
+
+def test_retry_after_crash_before_the_marker_counts_own_records_as_stored(aws, monkeypatch):
+    job = stage(aws, [order("A"), order("B"), order("A", qty=5)])
+    real_append = AuditLog.append
+
+    def crash_on_marker(self: AuditLog, items: Any) -> None:
+        items = list(items)
+        if any(i["event"] == "chunk.processed" for i in items):
+            raise RuntimeError("Lambda timed out")
+        real_append(self, items)
+
+    monkeypatch.setattr(AuditLog, "append", crash_on_marker)
+    with pytest.raises(RuntimeError):
+        process_chunk(job, aws.stores)
+    assert set(aws.orders()) == {"A", "B"}  # the orders were written before the crash
+    assert aws.stores.audit.get(f"FILE#{FILE_ID}", "CHUNK#00000#0000000") is None
+    monkeypatch.setattr(AuditLog, "append", real_append)
+
+    retried = process_chunk(job, aws.stores)
+
+    assert retried == {"stored": 2, "duplicate": 0, "quarantined": 1}  # not "duplicate" of itself
+    outcomes = {e["index"]: e["outcome"] for e in aws.audit() if e["event"].startswith("record.")}
+    assert outcomes == {0: "stored", 1: "stored", 2: "quarantined"}
+    assert aws.orders()["A"]["order-info"]["qty"] == 1
+
+
+def test_quarantine_chunk_keeps_what_this_file_stored_and_quarantines_the_rest(aws):
+    # another file stored C earlier: it is not ours, so our C is quarantined with the failure cause
+    process_chunk(stage(aws, [order("C")], file_id="e" * 64, chunk=9), aws.stores)
+    records = [order("A"), order("B"), order("C"), {"bad": True}]
+    job = stage(aws, records)
+    aws.stores.orders.put_new(
+        {**order("A"), "OrderId": "A", "_source": f"{FILE_ID}#0", "_hash": "h", "_file": job.file, "_at": AT}
+    )
+
+    counts = quarantine_chunk(job, "States.Timeout (the task timed out)", aws.stores)
+
+    assert counts == {"stored": 1, "duplicate": 0, "quarantined": 3}
+    messages = by_index(aws.messages())
+    assert set(messages) == {1, 2, 3}
+    for index, message in messages.items():
+        assert message["record"] == records[index]
+        (reason,) = message["reasons"]
+        assert reason["rule"] == "processing_failed"
+        assert reason["field"] == "$"
+        assert reason["message"] == "the chunk could not be processed: States.Timeout (the task timed out)"
+    assert messages[1]["order_id"] == "B"
+    assert messages[3]["order_id"] is None
+    assert set(aws.orders()) == {"A", "C"}
+    marker = aws.stores.audit.get(f"FILE#{FILE_ID}", "CHUNK#00000#0000000")
+    assert marker["counts"] == counts
+    assert [o[:2] for o in marker["outcomes"]] == [
+        [0, "stored"],
+        [1, "quarantined"],
+        [2, "quarantined"],
+        [3, "quarantined"],
+    ]
+    assert marker["outcomes"][1][2:] == ["processing_failed"]
+
+
+def test_quarantine_chunk_after_a_processed_chunk_returns_its_counts(aws):
+    job = stage(aws, [order("A"), "junk"])
+    counts = process_chunk(job, aws.stores)
+    before = snapshot(aws)
+    assert quarantine_chunk(job, "late", aws.stores) == counts
+    assert snapshot(aws) == before
+
+
+def test_long_causes_are_cut(aws):
+    job = stage(aws, [order("A")])
+    quarantine_chunk(job, "x" * 5000, aws.stores)
+    (message,) = aws.messages()
+    assert len(message["reasons"][0]["message"]) == 1000

@@ -1,0 +1,53 @@
+"""Audit event keys: deterministic (retries rewrite, never add), and only file events feed the by-day index."""
+
+from __future__ import annotations
+
+from services.audit import events
+
+
+def test_record_event_keys():
+    e = events.record_event(
+        file_id="F",
+        file="k",
+        index=7,
+        outcome="stored",
+        order_id="A1",
+        reasons=[],
+        at="2024-01-02T03:04:05Z",
+        execution="x",
+    )
+    assert (e["pk"], e["sk"]) == ("ORDER#A1", "2024-01-02T03:04:05Z#F#000000007#record.stored")
+    assert "day" not in e  # per-record writes stay one unit: no by-day index copy
+    anon = events.record_event(
+        file_id="F", file="k", index=7, outcome="quarantined", order_id=None, reasons=[], at="T", execution="x"
+    )
+    assert (anon["pk"], anon["sk"]) == ("FILE#F", "RECORD#000000007#T#record.quarantined")
+
+
+def test_chunk_event_counts_every_outcome():
+    e = events.chunk_event(
+        file_id="F",
+        partition=2,
+        chunk=3,
+        outcomes=[[0, "stored"], [1, "quarantined", "email"], [2, "stored"]],
+        at="T",
+        execution="x",
+    )
+    assert (e["pk"], e["sk"]) == ("FILE#F", "CHUNK#00002#0000003")
+    assert e["counts"] == {"stored": 2, "duplicate": 0, "quarantined": 1}
+    assert e["sk"].startswith(events.chunk_prefix("F")[1])
+
+
+def test_file_event_is_indexed_by_day():
+    e = events.file_event(file_id="F", kind=events.FILE_REJECTED, at="2024-05-06T07:08:09Z", file="k", reason="r")
+    assert (e["pk"], e["sk"], e["day"], e["reason"]) == (
+        "FILE#F",
+        "EVENT#2024-05-06T07:08:09Z#file.rejected",
+        "2024-05-06",
+        "r",
+    )
+
+
+def test_claim_key():
+    e = events.claim(fingerprint="abc", file="k", at="T", execution="x")
+    assert (e["pk"], e["sk"]) == ("FINGERPRINT#abc", "CLAIM")

@@ -1,0 +1,91 @@
+"""Configuration from the environment: every problem named at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.shared import config
+from services.shared.config import ConfigError, load
+from services.shared.events import InvalidEventError, require
+
+FULL = {
+    "INBOX_BUCKET": "bucket",
+    "ORDERS_TABLE": "orders",
+    "AUDIT_TABLE": "audit",
+    "QUARANTINE_QUEUE_URL": "https://sqs/q",
+    "CHUNK_RECORDS": "250",
+    "MAX_PARTITIONS": "8",
+}
+
+
+def test_load_reads_every_value():
+    cfg = load(FULL)
+    assert cfg == config.Config("bucket", "orders", "audit", "https://sqs/q", 250, 8)
+
+
+def test_chunking_has_defaults():
+    env = {k: v for k, v in FULL.items() if k not in ("CHUNK_RECORDS", "MAX_PARTITIONS")}
+    cfg = load(env)
+    assert (cfg.chunk_records, cfg.max_partitions) == (1000, 64)
+    assert load({**env, "CHUNK_RECORDS": ""}).chunk_records == 1000
+
+
+def test_all_missing_names_are_listed_in_one_error():
+    with pytest.raises(ConfigError) as caught:
+        load({})
+    message = str(caught.value)
+    for name in ("INBOX_BUCKET", "ORDERS_TABLE", "AUDIT_TABLE", "QUARANTINE_QUEUE_URL"):
+        assert f"{name} is not set" in message
+    assert "CHUNK_RECORDS" not in message
+
+
+def test_empty_string_is_missing():
+    with pytest.raises(ConfigError, match="AUDIT_TABLE is not set"):
+        load({**FULL, "AUDIT_TABLE": ""})
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("ten", "CHUNK_RECORDS must be a whole number, got 'ten'"),
+        ("2.5", "CHUNK_RECORDS must be a whole number, got '2.5'"),
+        ("0", "CHUNK_RECORDS must be at least 1, got 0"),
+        ("-3", "CHUNK_RECORDS must be at least 1, got -3"),
+    ],
+)
+def test_bad_ints(value, problem):
+    with pytest.raises(ConfigError) as caught:
+        load({**FULL, "CHUNK_RECORDS": value})
+    assert str(caught.value) == problem
+
+
+def test_missing_and_malformed_together():
+    with pytest.raises(ConfigError) as caught:
+        load({"INBOX_BUCKET": "b", "MAX_PARTITIONS": "x"})
+    message = str(caught.value)
+    assert "ORDERS_TABLE is not set" in message
+    assert "AUDIT_TABLE is not set" in message
+    assert "QUARANTINE_QUEUE_URL is not set" in message
+    assert "MAX_PARTITIONS must be a whole number, got 'x'" in message
+    assert message.count(";") == 3
+
+
+def test_load_defaults_to_os_environ(monkeypatch):
+    for name, value in FULL.items():
+        monkeypatch.setenv(name, value)
+    assert load().bucket == "bucket"
+
+
+def test_require_walks_the_path():
+    event = {"a": {"b": {"c": 3}}, "x": None}
+    assert require(event, "a", "b", "c") == 3
+    assert require(event, "x") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "named"),
+    [(("missing",), "payload has no missing"), (("a", "z"), "payload has no a.z"), (("a", "b", "c", "d"), "a.b.c.d")],
+)
+def test_require_names_the_missing_field(path, named):
+    with pytest.raises(InvalidEventError, match=named.replace(".", r"\.")):
+        require({"a": {"b": {"c": 3}}}, *path)
