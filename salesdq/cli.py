@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -275,6 +276,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except (StackNotFoundError, operators.OperatorError, FollowError) as error:
         print(f"salesdq: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:  # `salesdq ... | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
 
 

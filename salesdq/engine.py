@@ -108,11 +108,26 @@ class _RoutedStdout(io.TextIOBase):
 
 @dataclass
 class _Function:
+    """A function and its warm execution environments: like Lambda, each serves one invocation at a time."""
+
     spec: resources.Function
     environment: dict[str, str]
     slots: threading.BoundedSemaphore
-    module: ModuleType | None = None
+    idle: list[ModuleType] = field(default_factory=list)
+    cold_starts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def acquire(self) -> ModuleType:
+        with self.lock:
+            if self.idle:
+                return self.idle.pop()
+            self.cold_starts += 1
+            number = self.cold_starts
+        return _cold_start(self, number)
+
+    def release(self, module: ModuleType) -> None:
+        with self.lock:
+            self.idle.append(module)
 
 
 _IMPORT_LOCK = threading.Lock()
@@ -132,21 +147,18 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
-def _load_handler_module(function: _Function) -> ModuleType:
-    """Cold start: import the handler file as a module of its own, under the function's environment."""
-    with function.lock:
-        if function.module is not None:
-            return function.module
-        module_name, _ = function.spec.handler.rsplit(".", 1)
-        path = resources.ROOT / (module_name.replace(".", "/") + ".py")
-        spec = importlib.util.spec_from_file_location(f"salesdq_lambda_{function.spec.id}", path)
-        if spec is None or spec.loader is None:
-            raise EngineError(f"cannot load handler {function.spec.handler}")
-        module = importlib.util.module_from_spec(spec)
-        with _IMPORT_LOCK, _environment(function.environment):
-            spec.loader.exec_module(module)
-        function.module = module
-        return module
+def _cold_start(function: _Function, number: int) -> ModuleType:
+    """A new execution environment: the handler file imported as a module of its own, under the function's
+    environment variables, so its cold-start state (config, clients, Powertools) is its alone."""
+    module_name, _ = function.spec.handler.rsplit(".", 1)
+    path = resources.ROOT / (module_name.replace(".", "/") + ".py")
+    spec = importlib.util.spec_from_file_location(f"salesdq_lambda_{function.spec.id}_{number}", path)
+    if spec is None or spec.loader is None:
+        raise EngineError(f"cannot load handler {function.spec.handler}")
+    module = importlib.util.module_from_spec(spec)
+    with _IMPORT_LOCK, _environment(function.environment):
+        spec.loader.exec_module(module)
+    return module
 
 
 class _Context:
@@ -475,8 +487,9 @@ class Engine:
             raise TooManyRequestsError(name)
         _state.function = name
         started = time.perf_counter()
+        module: ModuleType | None = None
         try:
-            module = _load_handler_module(function)
+            module = function.acquire()
             event = json.loads(body) if body else {}
             handler = getattr(module, function.spec.handler.rsplit(".", 1)[1])
             result = handler(event, _Context(function, self.region))
@@ -494,6 +507,8 @@ class Engine:
         finally:
             elapsed_ms = max(1, round((time.perf_counter() - started) * 1000))
             self.usage.add(lambda_requests=1, lambda_gb_seconds=elapsed_ms / 1000 * function.spec.memory_mb / 1024)
+            if module is not None:  # a failed cold start leaves no environment, as on Lambda
+                function.release(module)
             _state.function = None
             function.slots.release()
 

@@ -1,22 +1,25 @@
 """Powertools Logger, Tracer and Metrics, created in this one place.
 
 Each handler module calls `setup()` at cold start; the service name and metrics namespace come from the
-function's environment (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE).
+function's environment (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE). EphemeralMetrics keeps its
+metrics per instance, not per process, so execution environments that share a process (the embedded
+engine's) never flush each other's metrics.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics
 
 
 @dataclass(frozen=True)
 class Observability:
     logger: Logger
     tracer: Tracer
-    metrics: Metrics
+    metrics: EphemeralMetrics
 
 
 def setup() -> Observability:
-    return Observability(logger=Logger(), tracer=Tracer(), metrics=Metrics())
+    return Observability(logger=Logger(), tracer=Tracer(), metrics=EphemeralMetrics())

@@ -30,6 +30,7 @@ RULE_EMAIL = "email"
 RULE_AMBIGUOUS = "ambiguous"
 RULE_CONFLICT = "conflict"
 RULE_OVERSIZE = "oversize"
+RULE_NUMBER_RANGE = "number_range"
 RULE_PROCESSING = "processing_failed"
 
 _JSON_TYPE_NAMES = {str: "string", int: "number", float: "number", bool: "boolean", list: "array"}

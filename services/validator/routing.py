@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +66,14 @@ def route(index: int, raw: Any, job: ChunkJob, orders: OrdersTable) -> Outcome:
         result = orders.put_new(item)
     except OrderTooLargeError:
         return Outcome(index, events.QUARANTINED, order_id, [_oversize(size)], raw)
+    except decimal.DecimalException:  # DynamoDB numbers: 38 digits, magnitude 1E-130 to 9.99E+125
+        reason = Reason(
+            "$",
+            contract.RULE_NUMBER_RANGE,
+            "the record has a number DynamoDB cannot store (over 38 digits, or beyond 1E-130 to 9.99E+125): "
+            "write it as a string",
+        )
+        return Outcome(index, events.QUARANTINED, order_id, [reason], raw)
     existing = result.existing or {}
     if result.created or existing.get("_source") == item["_source"]:  # ours, maybe from a retried attempt
         return Outcome(index, events.STORED, order_id)

@@ -160,7 +160,7 @@ def test_engine_runs_the_real_handler_under_the_functions_own_environment(engine
     assert payload["errorMessage"] == "payload has no records"
 
     invoke(engine, resources.PREPARE, {})  # cold start
-    prepare = engine._functions[resources.PREPARE.name].module
+    prepare = engine._functions[resources.PREPARE.name].idle[0]
     assert prepare.CONFIG.chunk_records == 7  # from the function's environment, not the process's
     assert "CHUNK_RECORDS" not in os.environ
     assert prepare.CONFIG.orders_table == resources.ORDERS.name
@@ -168,7 +168,7 @@ def test_engine_runs_the_real_handler_under_the_functions_own_environment(engine
 
 def test_engine_cold_start_fails_like_lambda_when_the_functions_config_is_incomplete(engine):
     function = engine._functions[resources.QUARANTINE_CHUNK.name]
-    assert function.module is None
+    assert function.cold_starts == 0
     del function.environment["AUDIT_TABLE"]
     assert "AUDIT_TABLE" not in os.environ
 
@@ -177,6 +177,16 @@ def test_engine_cold_start_fails_like_lambda_when_the_functions_config_is_incomp
     assert error == "Unhandled"
     assert payload["errorType"] == "ConfigError"
     assert payload["errorMessage"] == "AUDIT_TABLE is not set"
+    assert function.idle == []  # a failed cold start leaves no environment behind
+
+
+def test_engine_gives_each_concurrent_invocation_its_own_execution_environment(engine):
+    function = engine._functions[resources.FINALIZE.name]
+    first, second = function.acquire(), function.acquire()  # two invocations at once: two cold starts
+    assert first is not second and first.obs.metrics is not second.obs.metrics
+    function.release(first)
+    function.release(second)
+    assert function.acquire() in (first, second)  # warm: reused, not started again
 
 
 def test_engine_throttles_beyond_reserved_concurrency(engine):

@@ -1,0 +1,40 @@
+"""Fixtures of the end-to-end tier: `salesdq local run` called in-process, one embedded engine per call."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from salesdq.cli import main
+
+from .helpers import Run, assert_totals_add_up
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Callable[..., Run]:
+    """`salesdq local run FILE... --json --out <fresh dir> [args]`; stdout must be exactly one JSON document."""
+    calls = iter(range(1_000))
+
+    def run(files: list[Path], *args: str) -> Run:
+        out = tmp_path / f"out{next(calls)}"
+        capsys.readouterr()
+        rc = main(["local", "run", *map(str, files), "--json", "--out", str(out), "--progress", "never", *args])
+        captured = capsys.readouterr()
+        summary: dict[str, Any] = json.loads(captured.out)  # the whole of stdout, nothing else
+        assert json.loads((out / "summary.json").read_text(encoding="utf-8")) == summary
+        assert [f["file"] for f in summary["files"]] == [str(f) for f in files]
+        assert_totals_add_up(summary)
+        return Run(rc, summary, out, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "data"
+    directory.mkdir()
+    return directory

@@ -1,0 +1,88 @@
+"""Exit 2 for usage errors: nothing runs, nothing on stdout, the reason on stderr."""
+
+from __future__ import annotations
+
+import pytest
+
+from salesdq import cli
+
+from .helpers import SAMPLE, order, write_json
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def no_engine(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Fails the test if a usage error still starts a run."""
+    calls: list[object] = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        calls.append(args)
+        pytest.fail("a usage error started a run")
+
+    monkeypatch.setattr("salesdq.local_run.local_run", refuse)
+    monkeypatch.setattr(cli, "local_run", refuse, raising=False)
+    return calls
+
+
+def _usage(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    capsys.readouterr()
+    try:
+        rc = cli.main(argv)
+    except SystemExit as exit_:  # argparse's own usage errors
+        rc = exit_.code
+    captured = capsys.readouterr()
+    assert rc == cli.EXIT_USAGE == 2
+    assert captured.out == ""
+    assert captured.err.strip()
+    return captured.err
+
+
+def test_missing_file(capsys, no_engine, tmp_path):
+    err = _usage(capsys, ["local", "run", str(tmp_path / "nope.json"), "--json"])
+    assert "no such file" in err and "nope.json" in err
+
+
+def test_missing_file_among_good_ones_runs_nothing(capsys, no_engine, tmp_path):
+    good = write_json(tmp_path, "good.json", [order("1")])
+    err = _usage(capsys, ["local", "run", str(good), str(tmp_path / "later.json")])
+    assert "later.json" in err
+    assert no_engine == []
+
+
+def test_a_directory_is_not_a_file(capsys, no_engine, tmp_path):
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    assert "no such file" in _usage(capsys, ["local", "run", str(folder)])
+
+
+@pytest.mark.parametrize("name", ["orders.txt", "orders.csv", "orders", "orders.JSON.bak"])
+def test_wrong_extension(capsys, no_engine, tmp_path, name):
+    path = tmp_path / name
+    path.write_text('{"orders": []}', encoding="utf-8")  # valid content does not matter
+    err = _usage(capsys, ["local", "run", str(path)])
+    assert name in err and ".json" in err and ".jsonl" in err
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_chunk_records_below_one(capsys, no_engine, value):
+    err = _usage(capsys, ["local", "run", str(SAMPLE), "--chunk-records", value])
+    assert "--chunk-records" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["local"],
+        ["local", "run"],
+        ["local", "run", "--json"],
+        ["local", "run", str(SAMPLE), "--chunk-records", "many"],
+        ["local", "run", str(SAMPLE), "--progress", "sometimes"],
+        ["local", "run", str(SAMPLE), "--no-such-flag"],
+        ["remote", "run", str(SAMPLE)],
+    ],
+    ids=["no-args", "no-subcommand", "no-files", "only-flags", "chunk-not-int", "bad-progress", "unknown-flag", "cmd"],
+)
+def test_bad_flags_and_missing_arguments(capsys, no_engine, argv):
+    _usage(capsys, argv)
