@@ -2,14 +2,16 @@
 
 What this module adds to moto 5.2.5, each with a test in tests/functional/test_engine.py that fails if
 moto changes under it:
-1. Lambda: moto without Docker echoes the payload; here the real handler module runs, loaded per function
-   with that function's own environment, under its reserved concurrency (beyond it: a 429 throttle).
+1. Lambda: moto without Docker echoes the payload; here the real handler module runs in an execution
+   environment of its function (a module instance cold-started under that function's environment variables,
+   serving one invocation at a time and kept warm), under its reserved concurrency (beyond it: a 429).
 2. EventBridge: a rule whose target is a state machine raises NotImplementedError inside moto; here the
    rule's own pattern decides and the target starts an execution with the event as input.
 3. SQS: SendMessage builds every queue attribute (O(queue length)) just to read one; here it reads one.
 4. Step Functions: moto checks a state's output against the 256 KiB limit but not its input; here a state
    whose input exceeds it fails with States.DataLimitExceeded, as on AWS.
-It also meters billable units (salesdq.metering) as requests pass through.
+It also meters billable units (salesdq.metering) as requests pass through, routes Lambda output to
+per-function log files, and with a port serves every backend over HTTP (`salesdq local up`).
 """
 
 from __future__ import annotations
