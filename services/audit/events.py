@@ -68,8 +68,11 @@ def chunk_event(
 ) -> dict[str, Any]:
     """Compact outcomes of one chunk: [[index, outcome, rules...], ...]; written last, so it marks completion."""
     counts = {outcome: 0 for outcome in OUTCOMES}
+    failures: dict[str, int] = {}
     for entry in outcomes:
         counts[entry[1]] += 1
+        for rule in entry[2:]:
+            failures[rule] = failures.get(rule, 0) + 1
     return {
         "pk": f"FILE#{file_id}",
         "sk": f"CHUNK#{partition:05d}#{chunk:07d}",
@@ -77,6 +80,7 @@ def chunk_event(
         "file_id": file_id,
         "outcomes": outcomes,
         "counts": counts,
+        "failures": failures,
         "at": at,
         "execution": execution,
     }
@@ -109,3 +113,6 @@ def claim(*, fingerprint: str, file: str, at: str, execution: str) -> dict[str, 
 
 def chunk_prefix(file_id: str) -> tuple[str, str]:
     return f"FILE#{file_id}", "CHUNK#"
+
+
+CHUNK_SUMMARY = ("counts", "failures", "execution")  # what a file's summary needs of each chunk event

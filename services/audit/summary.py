@@ -27,15 +27,14 @@ def finalize(run: FileRun, audit: AuditLog) -> dict[str, Any]:
     counts = dict.fromkeys(events.OUTCOMES, 0)
     failures: dict[str, int] = {}
     seen = 0
-    for chunk in audit.query(*events.chunk_prefix(run.file_id)):
+    for chunk in audit.query(*events.chunk_prefix(run.file_id), attributes=events.CHUNK_SUMMARY):
         if chunk.get("execution") != run.execution:
             continue
         seen += 1
         for outcome, count in chunk["counts"].items():
             counts[outcome] += count
-        for entry in chunk["outcomes"]:
-            for rule in entry[2:]:
-                failures[rule] = failures.get(rule, 0) + 1
+        for rule, count in chunk.get("failures", {}).items():
+            failures[rule] = failures.get(rule, 0) + count
     total = sum(counts.values())
     if seen != run.chunks or total != run.records:
         raise IncompleteFileError(

@@ -364,3 +364,51 @@ def test_metering_counts_reads_sqs_and_s3(engine):
 def test_only_one_engine_at_a_time(engine):
     with pytest.raises(engine_module.EngineError, match="already running"):
         Engine().start()
+
+
+# ------------------------------------------------------------------ 5. DynamoDB Query reads one partition
+
+_QUERY_WALK = """
+import boto3
+from moto import mock_aws
+from moto.dynamodb.models.table import Table
+walked = []
+original = Table.all_items
+def counting(self):
+    items = original(self)
+    walked.append(len(items))
+    return items
+Table.all_items = counting
+{install}
+with mock_aws():
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{{"AttributeName": "pk", "KeyType": "HASH"}}, {{"AttributeName": "sk", "KeyType": "RANGE"}}],
+        AttributeDefinitions=[{{"AttributeName": "pk", "AttributeType": "S"}},
+                              {{"AttributeName": "sk", "AttributeType": "S"}}])
+    for i in range(300):
+        ddb.put_item(TableName="t", Item={{"pk": {{"S": f"p{{i % 30}}"}}, "sk": {{"S": f"{{i:04d}}"}}}})
+    found = ddb.query(TableName="t", KeyConditionExpression="pk = :p",
+                      ExpressionAttributeValues={{":p": {{"S": "p7"}}}})
+    print([item["sk"]["S"] for item in found["Items"]], max(walked, default=0))
+"""
+
+
+def _query_walk(install: str) -> tuple[list[str], int]:
+    result = subprocess.run(
+        [sys.executable, "-c", _QUERY_WALK.format(install=install)], capture_output=True, text=True, check=True
+    )
+    keys, walked = result.stdout.strip().rsplit(" ", 1)
+    return json.loads(keys.replace("'", '"')), int(walked)
+
+
+def test_moto_alone_walks_the_whole_table_to_query_one_partition():
+    keys, walked = _query_walk("")
+    assert keys == [f"{i:04d}" for i in range(7, 300, 30)]
+    assert walked == 300  # every item of the table, for 10 of one partition
+
+
+def test_engine_queries_read_only_their_partition():
+    keys, walked = _query_walk("from salesdq.engine import install\ninstall()")
+    assert keys == [f"{i:04d}" for i in range(7, 300, 30)]  # same answer, in range-key order
+    assert walked == 0  # the table was never walked

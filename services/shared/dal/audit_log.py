@@ -58,7 +58,8 @@ class AuditLog:
         ).get("Item")
         return from_item(item) if item else None
 
-    def query(self, pk: str, sk_prefix: str = "") -> Iterator[dict[str, Any]]:
+    def query(self, pk: str, sk_prefix: str = "", attributes: Iterable[str] = ()) -> Iterator[dict[str, Any]]:
+        """Events under one key in sort-key order; `attributes` limits what each item brings back."""
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "ConsistentRead": True,
@@ -68,6 +69,10 @@ class AuditLog:
                 **({":p": {"S": sk_prefix}} if sk_prefix else {}),
             },
         }
+        names = list(attributes)
+        if names:
+            kwargs["ProjectionExpression"] = ", ".join(f"#a{i}" for i in range(len(names)))
+            kwargs["ExpressionAttributeNames"] = {f"#a{i}": name for i, name in enumerate(names)}
         for page in self._client.get_paginator("query").paginate(**kwargs):
             for item in page.get("Items", []):
                 yield from_item(item)

@@ -1,0 +1,1 @@
+"""Benchmarks: salesdq on the embedded engine against the brief's design on the same engine."""
