@@ -3,7 +3,7 @@
 The engine runs every Lambda in one process and moto keeps every S3 object in that process, so the
 engine's RSS grows with the file whatever Prepare does. This runs `services.validator.preparation.prepare`
 alone, as its Lambda would: the file is read as a stream (as from S3's GetObject body), each chunk is
-serialized exactly as Staging.put_json does and then dropped (on AWS it leaves the process for S3), and
+sent through Staging exactly as Prepare sends it and then dropped (on AWS it leaves the process for S3), and
 the audit log and quarantine queue are moto's. tracemalloc's peak is the Python heap Prepare needed.
 Prints one JSON document.
 """
