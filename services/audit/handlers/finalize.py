@@ -17,9 +17,7 @@ STORES = stores_from(CONFIG)
 obs = observability.setup()
 
 
-@obs.logger.inject_lambda_context
-@obs.tracer.capture_lambda_handler
-@obs.metrics.log_metrics
+@obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run = FileRun(
         file_id=require(event, "file_id"),

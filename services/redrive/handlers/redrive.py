@@ -22,9 +22,7 @@ SFN = boto3.client("stepfunctions")
 obs = observability.setup()
 
 
-@obs.logger.inject_lambda_context
-@obs.tracer.capture_lambda_handler
-@obs.metrics.log_metrics
+@obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     items = require(event, "corrections")
     if not isinstance(items, list):

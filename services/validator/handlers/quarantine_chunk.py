@@ -30,9 +30,7 @@ def _cause(error: Any) -> str:
     return f"{error.get('Error', 'Error')} ({cause})" if cause else str(error.get("Error", "Error"))
 
 
-@obs.logger.inject_lambda_context
-@obs.tracer.capture_lambda_handler
-@obs.metrics.log_metrics
+@obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     job = chunk_job(event)
     cause = _cause(event.get("error"))
