@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLE = REPO.parent / "shared" / "brief" / "sample-mock_data.json"
+SAMPLE = REPO / "tests" / "data" / "brief-sample.json"  # the sample published with the brief
 MOCK_DATA = REPO / "mock-data.json"
 
 ALIASES = ("OrderId", "orderId", "order-id", "order_id")
