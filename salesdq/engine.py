@@ -573,16 +573,10 @@ class Engine:
         elif host.startswith("sqs."):
             self.usage.add(sqs_requests=1)
         elif ".s3." in f".{host}" or host.startswith("s3."):
-            method = request.method
-            query = parse_qs(urlsplit(request.url).query)
-            if method in ("PUT", "POST") or (
-                method == "GET"
-                and (
-                    "list-type" in query or (not urlsplit(request.url).path.strip("/").count("/") and "prefix" in query)
-                )
-            ):
-                self.usage.add(s3_class_a_requests=1)
-            elif method in ("GET", "HEAD"):
+            listing = bool({"list-type", "prefix"} & parse_qs(urlsplit(request.url).query).keys())
+            if request.method in ("PUT", "POST") or (request.method == "GET" and listing):
+                self.usage.add(s3_class_a_requests=1)  # PUT, COPY, POST, LIST
+            elif request.method in ("GET", "HEAD"):
                 self.usage.add(s3_class_b_requests=1)
 
     def _meter_dynamodb(self, operation: str, body: bytes, response: Any) -> None:

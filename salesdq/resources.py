@@ -157,7 +157,6 @@ REDRIVE = Function(
     environment=(*_STORES, config.STATE_MACHINE_ARN),
 )
 ALL_FUNCTIONS = (*FUNCTIONS, REDRIVE)
-REDRIVE_PREFIX = "redrive/"
 
 INGEST = StateMachine(
     id="IngestStateMachine",

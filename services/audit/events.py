@@ -63,6 +63,10 @@ def record_event(
     return event
 
 
+def chunk_key(file_id: str, partition: int, chunk: int) -> tuple[str, str]:
+    return f"FILE#{file_id}", f"CHUNK#{partition:05d}#{chunk:07d}"
+
+
 def chunk_event(
     *, file_id: str, partition: int, chunk: int, outcomes: list[list[Any]], at: str, execution: str
 ) -> dict[str, Any]:
@@ -73,9 +77,10 @@ def chunk_event(
         counts[entry[1]] += 1
         for rule in entry[2:]:
             failures[rule] = failures.get(rule, 0) + 1
+    pk, sk = chunk_key(file_id, partition, chunk)
     return {
-        "pk": f"FILE#{file_id}",
-        "sk": f"CHUNK#{partition:05d}#{chunk:07d}",
+        "pk": pk,
+        "sk": sk,
         "event": "chunk.processed",
         "file_id": file_id,
         "outcomes": outcomes,

@@ -93,9 +93,8 @@ def _oversize(size: int) -> Reason:
 
 def process_chunk(job: ChunkJob, stores: Stores) -> dict[str, int]:
     """Route every record of a chunk; a chunk already marked done returns its recorded counts."""
-    done = stores.audit.get(*_chunk_key(job))
-    if done is not None:
-        return dict(done["counts"])
+    if (done := _recorded(job, stores)) is not None:
+        return done
     records = stores.staging.get_json(job.key)["records"]
     outcomes = [route(index, raw, job, stores.orders) for index, raw in records]
     return _record(job, outcomes, stores)
@@ -103,9 +102,8 @@ def process_chunk(job: ChunkJob, stores: Stores) -> dict[str, int]:
 
 def quarantine_chunk(job: ChunkJob, cause: str, stores: Stores) -> dict[str, int]:
     """The chunk failed past its retries: every record not already stored by this file goes to the DLQ."""
-    done = stores.audit.get(*_chunk_key(job))
-    if done is not None:
-        return dict(done["counts"])
+    if (done := _recorded(job, stores)) is not None:
+        return done
     records = stores.staging.get_json(job.key)["records"]
     reason = Reason("$", contract.RULE_PROCESSING, f"the chunk could not be processed: {cause}"[:1000])
     outcomes = []
@@ -119,11 +117,10 @@ def quarantine_chunk(job: ChunkJob, cause: str, stores: Stores) -> dict[str, int
     return _record(job, outcomes, stores)
 
 
-def _chunk_key(job: ChunkJob) -> tuple[str, str]:
-    marker = events.chunk_event(
-        file_id=job.file_id, partition=job.partition, chunk=job.chunk, outcomes=[], at=job.at, execution=""
-    )
-    return marker["pk"], marker["sk"]
+def _recorded(job: ChunkJob, stores: Stores) -> dict[str, int] | None:
+    """The counts of a chunk already done (its marker is written last), else None."""
+    marker = stores.audit.get(*events.chunk_key(job.file_id, job.partition, job.chunk))
+    return dict(marker["counts"]) if marker is not None else None
 
 
 def _provenance(job: ChunkJob, staging: Staging) -> dict[int, dict[str, Any]]:
