@@ -95,6 +95,7 @@ def run_salesdq(path: Path, records: int, log: Path) -> dict[str, Any]:
         "quarantined": totals["quarantined"],
         "duplicates": totals["duplicates"],
         "status": [f["status"] for f in summary["files"]],
+        "reasons": [f["reason"] for f in summary["files"] if f["reason"]],  # why a file failed or was rejected
         "elapsed_s": elapsed,
         "wall_s": round(wall, 2),
         "cpu_s": summary["cpu_s"],
