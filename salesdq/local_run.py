@@ -25,12 +25,7 @@ def export(engine: Engine, out: Path, summary: dict[str, Any]) -> None:
     audit = AuditLog(engine.names.audit_table, engine.client("dynamodb"))
     queue = QuarantineQueue(engine.names.queue_url, engine.client("sqs"))
     _write_jsonl(out / "orders.jsonl", sorted(orders.scan(), key=lambda o: _order_sort_key(o["OrderId"])))
-    seen: set[str] = set()
-    bodies = []
-    for message in sorted(queue.peek(), key=lambda m: (m["body"].get("file", ""), m["body"].get("index", -1))):
-        if message["body"]["id"] not in seen:  # at-least-once delivery: one line per quarantined item
-            seen.add(message["body"]["id"])
-            bodies.append(message["body"])
+    bodies = sorted((m["body"] for m in queue.items()), key=lambda b: (b.get("file", ""), b.get("index", -1)))
     _write_jsonl(out / "quarantine.jsonl", bodies)
     audit_events = [e for e in audit.scan() if e.get("event") != "file.claimed"]
     _write_jsonl(out / "audit.jsonl", sorted(audit_events, key=lambda e: (e.get("at", ""), e["pk"], e["sk"])))

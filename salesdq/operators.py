@@ -28,14 +28,7 @@ def _queue(stack: Stack) -> QuarantineQueue:
 
 
 def dlq_messages(stack: Stack) -> list[dict[str, Any]]:
-    """Every quarantined item once (delivery is at-least-once), oldest first; the queue is not consumed."""
-    latest: dict[str, dict[str, Any]] = {}
-    for message in _queue(stack).peek():
-        body = message["body"]
-        known = latest.get(body["id"])
-        if known is None or int(body.get("attempt", 1)) >= int(known["body"].get("attempt", 1)):
-            latest[body["id"]] = message
-    return sorted(latest.values(), key=lambda m: (m["sent_at_ms"], str(m["body"]["id"])))
+    return _queue(stack).items()
 
 
 def export_lines(stack: Stack) -> list[dict[str, Any]]:

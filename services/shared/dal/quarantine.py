@@ -86,3 +86,14 @@ class QuarantineQueue:
         held = self.hold_all()
         self.release(held)
         return held
+
+    def items(self) -> list[dict[str, Any]]:
+        """Every quarantined item once, oldest first: delivery is at-least-once, so messages with the same
+        body id collapse to the one with the highest attempt. The queue is not consumed."""
+        latest: dict[str, dict[str, Any]] = {}
+        for message in self.peek():
+            body = message["body"]
+            known = latest.get(body["id"])
+            if known is None or int(body.get("attempt", 1)) >= int(known["body"].get("attempt", 1)):
+                latest[body["id"]] = message
+        return sorted(latest.values(), key=lambda m: (m["sent_at_ms"], str(m["body"]["id"])))
