@@ -584,18 +584,21 @@ class Engine:
             # An item is never larger than the request that carries it: one unit, plus its index copies.
             self.usage.add(dynamodb_write_units=1 + (b'"day"' in body and self._has_day_index(body)))
             return
-        if operation in ("PutItem", "DeleteItem", "UpdateItem", "BatchWriteItem"):
+        if operation in ("PutItem", "DeleteItem", "UpdateItem", "BatchWriteItem", "TransactWriteItems"):
             payload = json.loads(body)
             items: list[tuple[str, dict[str, Any]]] = []
             if operation == "BatchWriteItem":
                 for table, requests in payload["RequestItems"].items():
                     items += [(table, r["PutRequest"]["Item"]) for r in requests if "PutRequest" in r]
+            elif operation == "TransactWriteItems":
+                items += [(p["Put"]["TableName"], p["Put"]["Item"]) for p in payload["TransactItems"] if "Put" in p]
             elif "Item" in payload:
                 items.append((payload["TableName"], payload["Item"]))
+            per_unit = metering.TRANSACTION_FACTOR if operation == "TransactWriteItems" else 1
             units = 0
             for table, item in items:
                 size = metering.item_size(item)
-                units += metering.write_units(size) * (1 + self._index_copies(table, item))
+                units += per_unit * metering.write_units(size) * (1 + self._index_copies(table, item))
             if operation in ("DeleteItem", "UpdateItem") and not items:
                 units = 1
             self.usage.add(dynamodb_write_units=units)

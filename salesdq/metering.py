@@ -21,6 +21,7 @@ PRICE_S3_CLASS_B = 0.0004 / 1000  # GET and others
 
 SQS_BILLING_CHUNK = 64 * 1024
 DDB_WRITE_UNIT_BYTES = 1024
+TRANSACTION_FACTOR = 2  # a transactional write costs two write units per 1 KB
 DDB_READ_UNIT_BYTES = 4096
 
 

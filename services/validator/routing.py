@@ -45,20 +45,25 @@ def _source(job: ChunkJob, index: int) -> str:
     return f"{job.file_id}#{index}"
 
 
+def order_item(record: dict[str, Any], order_id: str, job: ChunkJob, index: int) -> dict[str, Any]:
+    """The orders-table item of a complete record: its fields plus where it came from and its content hash."""
+    return {
+        **record,
+        contract.ORDER_ID: order_id,
+        "_source": _source(job, index),
+        "_hash": contract.content_hash(record),
+        "_file": job.file,
+        "_at": job.at,
+    }
+
+
 def route(index: int, raw: Any, job: ChunkJob, orders: OrdersTable) -> Outcome:
     verdict = contract.check(raw)
     if not verdict.complete or verdict.record is None:
         return Outcome(index, events.QUARANTINED, verdict.order_id, verdict.reasons, raw)
     order_id = verdict.order_id
     assert order_id is not None  # a complete record has one
-    item = {
-        **verdict.record,
-        contract.ORDER_ID: order_id,
-        "_source": _source(job, index),
-        "_hash": contract.content_hash(verdict.record),
-        "_file": job.file,
-        "_at": job.at,
-    }
+    item = order_item(verdict.record, order_id, job, index)
     size = len(json.dumps(item, ensure_ascii=False).encode("utf-8"))
     if size > MAX_ORDER_BYTES:
         return Outcome(index, events.QUARANTINED, order_id, [_oversize(size)], raw)

@@ -346,6 +346,13 @@ def test_metering_counts_dynamodb_write_units(engine):
     }
     assert write_units(engine, lambda: ddb.batch_write_item(RequestItems=batch)) == 3
 
+    # Transactions bill two units per KB: 1 KB and 3 KB items cost 2 + 6.
+    transaction = [
+        {"Put": {"TableName": orders, "Item": {"OrderId": {"S": "M-4"}}}},
+        {"Put": {"TableName": orders, "Item": {**blob, "OrderId": {"S": "M-5"}}}},
+    ]
+    assert write_units(engine, lambda: ddb.transact_write_items(TransactItems=transaction)) == 8
+
 
 def test_metering_counts_reads_sqs_and_s3(engine):
     ddb, sqs, s3 = engine.client("dynamodb"), engine.client("sqs"), engine.client("s3")

@@ -1,0 +1,207 @@
+"""What each way of writing orders costs on the embedded engine: python -m bench.write_ceiling [--records 2000].
+
+On the engine every AWS request is emulated in the one Python process, so a design's speed is bounded by
+the CPU its requests cost. This measures, on the engine's own tables and metering, the CPU per stored
+record of four ways to write the orders table, plus the audit event salesdq appends for every record:
+
+- conditional PutItem: what salesdq does (`OrdersTable.put_new`), the one way that is both conflict-safe
+  ("the stored order is never overwritten") and priced at one write unit;
+- PutItem: what the brief's design does, one unconditional request per record;
+- BatchWriteItem, 25 items a request: cheap per item, but it takes no conditions, so a later file or a
+  retried chunk could overwrite a stored order;
+- TransactWriteItems, 100 items a request, each conditional: conflict-safe and batched, at two write units
+  per item.
+
+For each it reports ms of CPU per record (the thread's own CPU time, so another process on another core does
+not count), the records/s that write alone allows (nothing else done), write units and DynamoDB $ per
+million records, and the most a salesdq run could be faster than the brief's design if nothing but that
+write and the audit event cost anything: the brief's measured CPU per record (bench/results/<N>.json)
+divided by this per-record floor. Writes bench/results/write-ceiling.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from collections.abc import Callable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from salesdq import metering, resources
+from salesdq.engine import Engine, table_request
+from scripts.make_sales_file import records as generate
+from services.audit import events
+from services.shared.dal._dynamo import to_item
+from services.shared.dal.audit_log import AuditLog
+from services.shared.dal.orders import KEY, OrdersTable
+from services.validator import contract
+from services.validator.routing import ChunkJob, order_item
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SEED = 42
+JOB = ChunkJob(
+    file_id="write-ceiling",
+    file="incoming/write-ceiling.json",
+    at="2026-01-01T00:00:00Z",
+    execution="write-ceiling",
+    partition=0,
+    chunk=0,
+    key="-",
+)
+NOT_STORED = {"ConditionExpression": "attribute_not_exists(#k)", "ExpressionAttributeNames": {"#k": KEY}}
+
+
+def complete_items(count: int) -> list[dict[str, Any]]:
+    """Orders-table items exactly as salesdq builds them, from the benchmark's generator."""
+    items = []
+    for index, raw in enumerate(generate(count, incomplete=0.0, seed=SEED, mock=False)):
+        verdict = contract.check(raw)
+        assert verdict.record is not None and verdict.order_id is not None
+        items.append(order_item(verdict.record, verdict.order_id, JOB, index))
+    return items
+
+
+def batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def strategies(client: Any) -> dict[str, tuple[bool, Callable[[str, list[dict[str, Any]]], None]]]:
+    """name -> (conflict-safe?, write every item into the named table)."""
+
+    def conditional_put(table: str, items: list[dict[str, Any]]) -> None:
+        orders = OrdersTable(table, client=client)
+        for item in items:
+            assert orders.put_new(item).created
+
+    def put(table: str, items: list[dict[str, Any]]) -> None:
+        for item in items:
+            client.put_item(TableName=table, Item=to_item(item))
+
+    def batch_write(table: str, items: list[dict[str, Any]]) -> None:
+        for batch in batches(items, 25):
+            requests = [{"PutRequest": {"Item": to_item(item)}} for item in batch]
+            assert not client.batch_write_item(RequestItems={table: requests}).get("UnprocessedItems")
+
+    def transact(table: str, items: list[dict[str, Any]]) -> None:
+        for batch in batches(items, 100):
+            client.transact_write_items(
+                TransactItems=[{"Put": {"TableName": table, "Item": to_item(item), **NOT_STORED}} for item in batch]
+            )
+
+    return {
+        "conditional PutItem (salesdq)": (True, conditional_put),
+        "PutItem (the brief's design)": (False, put),
+        "BatchWriteItem x25": (False, batch_write),
+        "TransactWriteItems x100": (True, transact),
+    }
+
+
+def measure(engine: Engine, count: int, write: Callable[[], None]) -> dict[str, float]:
+    before = engine.usage.snapshot()
+    started = time.thread_time()
+    write()
+    cpu_ms = (time.thread_time() - started) * 1000 / count
+    units = engine.usage.minus(before).dynamodb_write_units / count
+    return {
+        "cpu_ms_per_record": round(cpu_ms, 3),
+        "records_per_s_alone": round(1000 / cpu_ms, 1),
+        "write_units_per_record": round(units, 3),
+        "dynamodb_usd_per_million": round(units * metering.PRICE_WRITE_UNIT * 1_000_000, 3),
+    }
+
+
+def brief_cpu_ms(results: Path) -> float:
+    brief = json.loads(results.read_text(encoding="utf-8"))["brief"]
+    return float(brief["cpu_s"]) * 1000 / int(brief["records"])
+
+
+def run(count: int, brief_results: Path) -> dict[str, Any]:
+    items = complete_items(count)
+    audit_events = [
+        events.record_event(
+            file_id=JOB.file_id,
+            file=JOB.file,
+            index=index,
+            outcome=events.STORED,
+            order_id=item[KEY],
+            reasons=[],
+            at=JOB.at,
+            execution=JOB.execution,
+        )
+        for index, item in enumerate(items)
+    ]
+    brief_ms = brief_cpu_ms(brief_results)
+    with Engine() as engine:
+        client = engine.client("dynamodb")
+        audit = AuditLog(resources.AUDIT.name, client=client)
+        audit_cost = measure(engine, count, lambda: audit.append(audit_events))
+        rows = []
+        for number, (name, (safe, write)) in enumerate(strategies(client).items()):
+            table = f"{resources.ORDERS.name}-{number}"
+            client.create_table(**{**table_request(resources.ORDERS), "TableName": table})
+            cost = measure(engine, count, lambda write=write, table=table: write(table, items))  # type: ignore[misc]
+            floor_ms = cost["cpu_ms_per_record"] + audit_cost["cpu_ms_per_record"]
+            rows.append(
+                {
+                    "strategy": name,
+                    "conflict_safe": safe,
+                    **cost,
+                    "with_audit_cpu_ms_per_record": round(floor_ms, 3),
+                    "with_audit_dynamodb_usd_per_million": round(
+                        cost["dynamodb_usd_per_million"] + audit_cost["dynamodb_usd_per_million"], 3
+                    ),
+                    "max_speedup_vs_brief": round(brief_ms / floor_ms, 1),
+                }
+            )
+    return {
+        "command": f"python -m bench.write_ceiling --records {count} --brief-results {brief_results.name}",
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "records": count,
+        "brief_cpu_ms_per_record": round(brief_ms, 2),
+        "brief_results": brief_results.name,
+        "audit_event": audit_cost,
+        "strategies": rows,
+    }
+
+
+def render(result: dict[str, Any]) -> str:
+    lines = [
+        f"{result['records']} records; the brief's design: {result['brief_cpu_ms_per_record']} ms CPU per record "
+        f"({result['brief_results']}); salesdq's audit event: {result['audit_event']['cpu_ms_per_record']} ms",
+        f"{'orders write':32} {'safe':>5} {'ms/rec':>7} {'rec/s':>7} {'WU/rec':>7} {'+audit ms':>9} "
+        f"{'$/M ddb':>8} {'max x':>6}",
+    ]
+    for row in result["strategies"]:
+        lines.append(
+            f"{row['strategy']:32} {'yes' if row['conflict_safe'] else 'no':>5} {row['cpu_ms_per_record']:7.3f} "
+            f"{row['records_per_s_alone']:7.0f} {row['write_units_per_record']:7.2f} "
+            f"{row['with_audit_cpu_ms_per_record']:9.3f} {row['with_audit_dynamodb_usd_per_million']:8.3f} "
+            f"{row['max_speedup_vs_brief']:6.1f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=2000)  # transactions copy the table: keep it small
+    parser.add_argument(
+        "--brief-results",
+        type=Path,
+        default=RESULTS / "20000.json",
+        help="a bench.run result holding the brief's design's measured CPU (default bench/results/20000.json)",
+    )
+    parser.add_argument("--json-out", type=Path, default=RESULTS / "write-ceiling.json")
+    args = parser.parse_args(argv)
+    result = run(args.records, args.brief_results)
+    args.json_out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(render(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
