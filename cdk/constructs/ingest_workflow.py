@@ -76,23 +76,25 @@ class IngestWorkflow(Construct):
         )
         # Distributed Map child workflows are executions of this state machine. The ARNs are built from
         # the fixed name: referencing the machine's own ARN here would be a circular dependency.
-        own_arn = stack.format_arn(
-            service="states",
-            resource="stateMachine",
-            resource_name=machine.name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        executions = stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{machine.name}/*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        own_arn = _states_arn(stack, "stateMachine", machine.name)
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[own_arn])
         )
         self.state_machine.add_to_role_policy(
-            iam.PolicyStatement(actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions])
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution", "states:StopExecution"],
+                resources=[_states_arn(stack, "execution", f"{machine.name}/*")],
+            )
+        )
+        # Prepare asks how the execution holding a file's claim ended (a re-upload may take over a failed
+        # run's claim): top-level executions only (`<machine>:<name>`), not the Map's children. By name for
+        # the same reason: the machine's definition references Prepare's ARN.
+        prepare = functions[resources.PREPARE.id]
+        prepare.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution"],
+                resources=[_states_arn(stack, "execution", f"{machine.name}:*")],
+            )
         )
 
         self.dead_letters = sqs.Queue(
@@ -124,6 +126,13 @@ class IngestWorkflow(Construct):
             "This queue is itself the dead-letter queue of the ingest rule's target.",
         )
         suppress(
+            prepare,
+            "AwsSolutions-IAM5",
+            "Execution names are generated per upload (EventBridge starts them); the grant is DescribeExecution "
+            "on this state machine's top-level executions only.",
+            applies_to=[f"Resource::{_nag_arn(stack, 'states', f'execution:{machine.name}:*')}"],
+        )
+        suppress(
             self.state_machine,
             "AwsSolutions-IAM5",
             "CloudWatch Logs delivery and X-Ray actions do not support resource-level permissions; the "
@@ -140,6 +149,12 @@ class IngestWorkflow(Construct):
 def _pattern_props(pattern: Mapping[str, object]) -> dict[str, Any]:
     """EventBridge JSON keys -> EventPattern props ('detail-type' -> detail_type)."""
     return {key.replace("-", "_"): value for key, value in pattern.items()}
+
+
+def _states_arn(stack: Stack, resource: str, name: str) -> str:
+    return stack.format_arn(
+        service="states", resource=resource, resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+    )
 
 
 def _nag_arn(stack: Stack, service: str, resource: str) -> str:

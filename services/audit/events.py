@@ -6,7 +6,8 @@ Keys (table `pk`/`sk`, all strings):
 - one chunk's outcomes:       pk `FILE#<file_id>`   sk `CHUNK#<partition>#<chunk>`        -> outcomes of a file
 - a file's events:            pk `FILE#<file_id>`   sk `EVENT#<at>#<kind>`; with `day`/`at` -> GSI by-day (reports)
 - a fingerprint claim:        pk `FINGERPRINT#<sha256>` sk `CLAIM`                       -> duplicate uploads
-`at` is the workflow execution's start time, so a retried step rewrites the same keys instead of adding events.
+`at` is the start time of the file's run (the execution that claimed it, or the failed one a re-upload takes
+over), so a retried step, or a retried run, rewrites the same keys instead of adding events.
 Only file-level events carry `day`: the by-day index stays sparse and per-record writes cost one unit.
 """
 
@@ -23,6 +24,7 @@ REDRIVEN = "redriven"  # not an outcome: the step between a quarantined record a
 FILE_RECEIVED = "file.accepted"
 FILE_REJECTED = "file.rejected"
 FILE_DUPLICATE = "file.duplicate"
+FILE_RETRIED = "file.retried"  # a re-upload took over the claim of a run whose execution failed
 FILE_COMPLETED = "file.completed"
 
 
@@ -91,10 +93,15 @@ def chunk_event(
     }
 
 
+def file_event_key(file_id: str, at: str, kind: str) -> tuple[str, str]:
+    return f"FILE#{file_id}", f"EVENT#{at}#{kind}"
+
+
 def file_event(*, file_id: str, kind: str, at: str, file: str, **detail: Any) -> dict[str, Any]:
+    pk, sk = file_event_key(file_id, at, kind)
     return {
-        "pk": f"FILE#{file_id}",
-        "sk": f"EVENT#{at}#{kind}",
+        "pk": pk,
+        "sk": sk,
         "event": kind,
         "file_id": file_id,
         "file": file,
@@ -104,7 +111,9 @@ def file_event(*, file_id: str, kind: str, at: str, file: str, **detail: Any) ->
     }
 
 
-def claim(*, fingerprint: str, file: str, at: str, execution: str) -> dict[str, Any]:
+def claim(*, fingerprint: str, file: str, at: str, execution: str, **detail: Any) -> dict[str, Any]:
+    """The fingerprint's claim: `execution` holds it; `at` names the run whose writes it covers (a retry
+    that takes the claim over keeps it); detail: the run's chunk layout, and what a takeover retried."""
     return {
         "pk": f"FINGERPRINT#{fingerprint}",
         "sk": "CLAIM",
@@ -113,6 +122,7 @@ def claim(*, fingerprint: str, file: str, at: str, execution: str) -> dict[str, 
         "file": file,
         "at": at,
         "execution": execution,
+        **detail,
     }
 
 
@@ -120,4 +130,4 @@ def chunk_prefix(file_id: str) -> tuple[str, str]:
     return f"FILE#{file_id}", "CHUNK#"
 
 
-CHUNK_SUMMARY = ("counts", "failures", "execution")  # what a file's summary needs of each chunk event
+CHUNK_SUMMARY = ("counts", "failures", "at")  # what a file's summary needs of each chunk event

@@ -28,7 +28,7 @@ def finalize(run: FileRun, audit: AuditLog) -> dict[str, Any]:
     failures: dict[str, int] = {}
     seen = 0
     for chunk in audit.query(*events.chunk_prefix(run.file_id), attributes=events.CHUNK_SUMMARY):
-        if chunk.get("execution") != run.execution:
+        if chunk.get("at") != run.at:  # another run's; a run retried after a failure keeps its `at`
             continue
         seen += 1
         for outcome, count in chunk["counts"].items():

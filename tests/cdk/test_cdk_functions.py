@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -96,3 +97,30 @@ def test_grants_are_scoped_to_the_stores_in_the_environment(synth: Synth, spec: 
 def test_only_the_workflow_functions_are_invoked_by_the_state_machine(synth: Synth) -> None:
     assert set(synth.stack.validation.functions) == {f.id for f in resources.FUNCTIONS}
     assert resources.REDRIVE.id not in synth.stack.validation.functions
+
+
+def test_only_prepare_may_describe_executions_and_only_top_level_ingest_executions(synth: Synth) -> None:
+    """Prepare asks how the execution holding a file's claim ended; nothing else may, and nothing more."""
+    for spec in resources.ALL_FUNCTIONS:
+        statements = _statements(synth, spec)
+        describing = [s for s in statements if "states:DescribeExecution" in json.dumps(s["Action"])]
+        if spec is not resources.PREPARE:
+            assert describing == [], spec.id
+            continue
+        (statement,) = describing
+        assert statement["Action"] == "states:DescribeExecution"
+        assert statement["Effect"] == "Allow"
+        assert statement["Resource"] == {
+            "Fn::Join": [
+                "",
+                [
+                    "arn:",
+                    {"Ref": "AWS::Partition"},
+                    ":states:",
+                    {"Ref": "AWS::Region"},
+                    ":",
+                    {"Ref": "AWS::AccountId"},
+                    f":execution:{resources.INGEST.name}:*",  # not the Map's children (`<machine>/<map>:...`)
+                ],
+            ]
+        }  # one ARN pattern, never "*"

@@ -14,6 +14,7 @@ from salesdq import resources
 from salesdq.engine import table_request
 from services.shared.dal import Stores
 from services.shared.dal.audit_log import AuditLog
+from services.shared.dal.executions import Executions
 from services.shared.dal.orders import OrdersTable
 from services.shared.dal.quarantine import QuarantineQueue
 from services.shared.dal.staging import Staging
@@ -56,7 +57,7 @@ FAKE_ENV = {
 
 
 @pytest.fixture(scope="session")
-def clients() -> Iterator[tuple[Any, Any, Any]]:
+def clients() -> Iterator[tuple[Any, Any, Any, Any]]:
     """boto3 clients are slow to build: one set per session; each test's mock_aws gives them a fresh AWS."""
     with pytest.MonkeyPatch.context() as mp:
         for name, value in FAKE_ENV.items():
@@ -67,6 +68,7 @@ def clients() -> Iterator[tuple[Any, Any, Any]]:
             boto3.client("s3", region_name=REGION),
             boto3.client("dynamodb", region_name=REGION),
             boto3.client("sqs", region_name=REGION),
+            boto3.client("stepfunctions", region_name=REGION),
         )
 
 
@@ -79,8 +81,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def aws(aws_env: None, clients: tuple[Any, Any, Any]) -> Iterator[Aws]:
-    s3, ddb, sqs = clients
+def aws(aws_env: None, clients: tuple[Any, Any, Any, Any]) -> Iterator[Aws]:
+    s3, ddb, sqs, sfn = clients
     with mock_aws():
         s3.create_bucket(Bucket=BUCKET)
         for table in resources.TABLES:
@@ -93,5 +95,6 @@ def aws(aws_env: None, clients: tuple[Any, Any, Any]) -> Iterator[Aws]:
             audit=AuditLog(resources.AUDIT.name, client=ddb),
             quarantine=QuarantineQueue(url, client=sqs),
             staging=Staging(BUCKET, client=s3),
+            executions=Executions(client=sfn),
         )
         yield Aws(s3, ddb, sqs, url, stores)

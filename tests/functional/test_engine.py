@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 from salesdq import engine as engine_module
 from salesdq import resources
 from salesdq.engine import Engine
+from services.shared.dal.executions import ExecutionNotFoundError, Executions, execution_arn
 
 PLAIN_MOTO = r"""
 import io, json, time, zipfile
@@ -419,3 +420,53 @@ def test_engine_queries_read_only_their_partition():
     keys, walked = _query_walk("from salesdq.engine import install\ninstall()")
     assert keys == [f"{i:04d}" for i in range(7, 300, 30)]  # same answer, in range-key order
     assert walked == 0  # the table was never walked
+
+
+# ------------------------------------------------------------------ no addition: how an execution ended
+
+
+def test_engine_reports_how_its_executions_ended_as_prepare_reads_it(engine):
+    """Prepare asks how the execution holding a file's claim ended (services/shared/dal/executions.py) by
+    an ARN it builds from the machine's; moto answers that for the executions it runs, so the engine adds
+    nothing. If a moto upgrade breaks this, a re-upload of a failed file stays a duplicate."""
+    sfn = engine.client("stepfunctions")
+    ends = {
+        "StartAt": "How",
+        "States": {
+            "How": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.end", "StringEquals": "fail", "Next": "Fail"},
+                    {"Variable": "$.end", "StringEquals": "wait", "Next": "Wait"},
+                ],
+                "Default": "Pass",
+            },
+            "Fail": {"Type": "Fail", "Error": "Probe", "Cause": "asked to"},
+            "Wait": {"Type": "Wait", "Seconds": 30, "Next": "Pass"},
+            "Pass": {"Type": "Pass", "End": True},
+        },
+    }
+    machine = sfn.create_state_machine(name="probe-ends", definition=json.dumps(ends), roleArn=engine_module.ROLE_ARN)[
+        "stateMachineArn"
+    ]
+    statuses = Executions(client=sfn)
+
+    def started(end: str) -> str:
+        name = f"probe-{end}-{uuid.uuid4()}"
+        described = sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps({"end": end}))
+        arn = execution_arn(machine, name)
+        assert described["executionArn"] == arn  # the ARN Prepare builds is the one Step Functions gives
+        return arn
+
+    succeeded, failed, waiting = started("pass"), started("fail"), started("wait")
+    wait(sfn, succeeded)
+    wait(sfn, failed)
+
+    assert statuses.status(succeeded) == "SUCCEEDED"
+    assert statuses.status(failed) == "FAILED"
+    assert statuses.status(waiting) == "RUNNING"
+    sfn.stop_execution(executionArn=waiting)
+    wait(sfn, waiting)  # moto stops an execution asynchronously, as AWS may
+    assert statuses.status(waiting) == "ABORTED"
+    with pytest.raises(ExecutionNotFoundError):
+        statuses.status(execution_arn(machine, "never-started"))

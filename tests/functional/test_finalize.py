@@ -21,10 +21,10 @@ def order(order_id: str, email: str = "ada@example.com", qty: int = 1) -> dict:
     }
 
 
-def chunk(aws: Aws, partition: int, number: int, records: list, execution: str = "exec-1") -> None:
+def chunk(aws: Aws, partition: int, number: int, records: list, execution: str = "exec-1", at: str = AT) -> None:
     key = f"staging/{execution}/p{partition:05d}/c{number:07d}.json"
     aws.stores.staging.put_json(key, {"records": records})
-    job = ChunkJob(FILE_ID, "incoming/f.json", AT, execution, partition, number, key)
+    job = ChunkJob(FILE_ID, "incoming/f.json", at, execution, partition, number, key)
     process_chunk(job, aws.stores)
 
 
@@ -72,10 +72,22 @@ def test_records_not_adding_up_raises(aws):
         finalize(run(records=3, chunks=1), aws.stores.audit)
 
 
-def test_chunks_of_another_execution_do_not_count(aws):
-    chunk(aws, 0, 0, [[0, order("A")]], execution="exec-old")
+def test_chunks_of_another_run_do_not_count(aws):
+    chunk(aws, 0, 0, [[0, order("A")]], at="2024-02-01T10:00:00.000Z")
     with pytest.raises(IncompleteFileError, match="0 of 1 chunks"):
         finalize(run(records=1, chunks=1), aws.stores.audit)
+
+
+def test_chunks_a_failed_execution_of_the_same_run_finished_count(aws):
+    """A re-upload that took over a failed run keeps the run's `at`: what the failed execution finished counts."""
+    chunk(aws, 0, 0, [[0, order("A")], [1, None]], execution="exec-failed")
+    chunk(aws, 1, 0, [[2, order("B")]], execution="exec-retry")
+
+    summary = finalize(run(records=3, chunks=2, execution="exec-retry"), aws.stores.audit)
+
+    assert (summary["stored"], summary["quarantined"]) == (2, 1)
+    (event,) = [e for e in aws.audit() if e["event"] == events.FILE_COMPLETED]
+    assert (event["at"], event["execution"]) == (AT, "exec-retry")
 
 
 def test_all_quarantined_scores_zero(aws):

@@ -99,7 +99,7 @@ def test_the_workflow_end_to_end_through_the_handlers(aws, lambda_env):
     aws.s3.put_object(Bucket=BUCKET, Key="incoming/f.json", Body=data)
     prepare = handler_module(PREPARE)
 
-    ready = call(prepare, {"bucket": BUCKET, "key": "incoming/f.json", "size": len(data), "execution": "e1", "at": AT})
+    ready = call(prepare, {**PAYLOADS[PREPARE], "size": len(data)})
 
     assert ready["status"] == "ready"
     assert (ready["at"], ready["execution"], ready["records"]) == (AT, "e1", 5)
@@ -172,7 +172,14 @@ def test_quarantine_chunk_cause_shapes(aws, lambda_env, error, cause):
 
 
 PAYLOADS = {
-    PREPARE: {"bucket": BUCKET, "key": "incoming/f.json", "size": 10, "execution": "e1", "at": AT},
+    PREPARE: {
+        "bucket": BUCKET,
+        "key": "incoming/f.json",
+        "size": 10,
+        "execution": "e1",
+        "at": AT,
+        "state_machine": "arn:aws:states:us-east-1:123456789012:stateMachine:salesdq-ingest",
+    },
     VALIDATE: {
         "file_id": "f",
         "file": "k",
@@ -196,6 +203,7 @@ MISSING = [
     (PREPARE, ("key",)),
     (PREPARE, ("execution",)),
     (PREPARE, ("at",)),
+    (PREPARE, ("state_machine",)),
     (VALIDATE, ("file_id",)),
     (VALIDATE, ("partition",)),
     (VALIDATE, ("chunk", "key")),

@@ -7,9 +7,13 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from salesdq import resources
 from services.audit import events
-from services.validator.preparation import FileJob, partition_of, partitions_for, prepare
+from services.shared.dal.audit_log import AuditLog
+from services.shared.dal.executions import Executions
+from services.validator.preparation import GONE, FileJob, partition_of, partitions_for, prepare
 
 from .conftest import BUCKET, Aws
 
@@ -204,3 +208,209 @@ def test_same_bytes_under_another_key_is_a_duplicate(aws):
     assert dup["execution"] == "exec-2"
     assert dup["day"] == "2024-03-02"
     assert aws.messages() == []
+
+
+# ---------------------------------------------------------------- a re-upload after the run's execution failed
+
+MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:salesdq-ingest"
+LATER = "2024-03-05T08:00:00.000Z"
+
+
+def arn(execution: str) -> str:
+    return f"arn:aws:states:us-east-1:123456789012:execution:salesdq-ingest:{execution}"
+
+
+class StubStepFunctions:
+    """describe_execution from a table of statuses; an execution not in it does not exist."""
+
+    def __init__(self, statuses: dict[str, str]) -> None:
+        self.statuses = {arn(name): status for name, status in statuses.items()}
+        self.asked: list[str] = []
+
+    def describe_execution(self, executionArn: str) -> dict[str, Any]:  # boto3 names it so
+        self.asked.append(executionArn)
+        if executionArn not in self.statuses:
+            error = {
+                "Error": {"Code": "ExecutionDoesNotExist", "Message": f"Execution Does Not Exist: '{executionArn}'"}
+            }
+            raise ClientError(error, "DescribeExecution")
+        return {"executionArn": executionArn, "status": self.statuses[executionArn]}
+
+
+def again(aws: Aws, key: str, data: bytes, execution: str) -> FileJob:
+    aws.s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+    return FileJob(BUCKET, key, len(data), execution, LATER, state_machine=MACHINE)
+
+
+def run_with(aws: Aws, job: FileJob, sfn: StubStepFunctions, audit: AuditLog | None = None, **layout: int) -> dict:
+    s = aws.stores
+    return prepare(
+        job,
+        staging=s.staging,
+        audit=audit or s.audit,
+        quarantine=s.quarantine,
+        chunk_records=layout.get("chunk_records", 3),
+        max_partitions=layout.get("max_partitions", 4),
+        executions=Executions(client=sfn),
+    )
+
+
+def claim_of(aws: Aws, file_id: str) -> dict[str, Any]:
+    found = aws.stores.audit.get(f"FINGERPRINT#{file_id}", "CLAIM")
+    assert found is not None
+    return found
+
+
+def chunk_bodies(aws: Aws, manifest_key: str) -> list[tuple[int, int, bytes]]:
+    """(partition, chunk, body) of every chunk a manifest lists: the layout without the run's prefix."""
+    manifest = json.loads(aws.objects(manifest_key)[manifest_key])
+    return [
+        (entry["partition"], chunk["chunk"], aws.objects(chunk["key"])[chunk["key"]])
+        for entry in manifest
+        for chunk in entry["chunks"]
+    ]
+
+
+def events_of(aws: Aws, kind: str) -> list[dict[str, Any]]:
+    return [e for e in aws.audit() if e["event"] == kind]
+
+
+DATA = json.dumps([good(i) for i in range(20)]).encode()
+
+
+@pytest.mark.parametrize("status", ["FAILED", "TIMED_OUT", "ABORTED"])
+def test_a_reupload_takes_over_the_claim_of_an_execution_that_ended_unfinished(aws, status):
+    first = run(aws, upload(aws, "incoming/monday.json", DATA))
+    sfn = StubStepFunctions({"exec-1": status})
+
+    second = run_with(aws, again(aws, "incoming/monday-again.json", DATA, "exec-2"), sfn)
+
+    assert sfn.asked == [arn("exec-1")]
+    assert second["status"] == "ready"
+    assert second["file_id"] == first["file_id"]
+    assert second["at"] == AT  # the failed run's: chunk markers, record events and orders keep their keys
+    assert second["manifest"]["Key"] == "staging/exec-2/manifest.json"
+    assert (second["records"], second["chunks"], second["partitions"]) == (
+        first["records"],
+        first["chunks"],
+        first["partitions"],
+    )
+    assert chunk_bodies(aws, second["manifest"]["Key"]) == chunk_bodies(aws, first["manifest"]["Key"])
+    claim = claim_of(aws, first["file_id"])
+    assert (claim["execution"], claim["at"], claim["file"]) == ("exec-2", AT, "incoming/monday-again.json")
+    assert claim["retry_of"] == {"execution": "exec-1", "status": status}
+    (retried,) = events_of(aws, events.FILE_RETRIED)
+    assert retried["sk"] == f"EVENT#{LATER}#{events.FILE_RETRIED}"
+    assert (retried["failed_execution"], retried["failed_status"]) == ("exec-1", status)
+    assert (retried["execution"], retried["run_at"], retried["day"]) == ("exec-2", AT, "2024-03-05")
+    (accepted,) = events_of(aws, events.FILE_RECEIVED)  # the run's, rewritten: one run, one acceptance
+    assert (accepted["at"], accepted["execution"], accepted["records"]) == (AT, "exec-2", 20)
+    assert events_of(aws, events.FILE_DUPLICATE) == []
+
+
+@pytest.mark.parametrize("status", ["RUNNING", "SUCCEEDED", "PENDING_REDRIVE"])
+def test_a_reupload_while_the_holder_runs_or_after_it_succeeded_is_a_duplicate(aws, status):
+    first = run(aws, upload(aws, "incoming/monday.json", DATA))
+    claim_before = claim_of(aws, first["file_id"])
+
+    second = run_with(aws, again(aws, "incoming/copy.json", DATA, "exec-2"), StubStepFunctions({"exec-1": status}))
+
+    assert second == {
+        "status": "duplicate",
+        "file": "incoming/copy.json",
+        "file_id": first["file_id"],
+        "duplicate_of": "incoming/monday.json",
+    }
+    assert claim_of(aws, first["file_id"]) == claim_before
+    assert aws.objects("staging/exec-2/") == {}
+    assert events_of(aws, events.FILE_RETRIED) == []
+    assert [e["execution"] for e in events_of(aws, events.FILE_DUPLICATE)] == ["exec-2"]
+
+
+def test_of_two_reuploads_at_once_the_one_that_loses_the_takeover_is_a_duplicate(aws):
+    first = run(aws, upload(aws, "incoming/monday.json", DATA))
+    failed_claim = claim_of(aws, first["file_id"])
+    sfn = StubStepFunctions({"exec-1": "FAILED"})
+
+    class ReadBeforeTheWinner(AuditLog):
+        """Finds the claim as it was before the other re-upload took it over: the race, in a fixed order."""
+
+        def append_first(self, event: dict[str, Any]) -> dict[str, Any] | None:
+            return failed_claim
+
+    winner = run_with(aws, again(aws, "incoming/a.json", DATA, "exec-2"), sfn)
+    loser = run_with(
+        aws,
+        again(aws, "incoming/b.json", DATA, "exec-3"),
+        sfn,
+        audit=ReadBeforeTheWinner(resources.AUDIT.name, aws.ddb),
+    )
+
+    assert winner["status"] == "ready"
+    assert loser["status"] == "duplicate"
+    assert claim_of(aws, first["file_id"])["execution"] == "exec-2"
+    assert aws.objects("staging/exec-3/") == {}
+    assert [e["execution"] for e in events_of(aws, events.FILE_RETRIED)] == ["exec-2"]
+    assert [e["execution"] for e in events_of(aws, events.FILE_DUPLICATE)] == ["exec-3"]
+
+
+def test_a_takeover_is_conditional_on_the_failed_execution_still_holding_the_claim(aws):
+    audit = aws.stores.audit
+    audit.append_first(events.claim(fingerprint="F", file="k", at=AT, execution="exec-1"))
+    taken = events.claim(fingerprint="F", file="k", at=AT, execution="exec-2")
+
+    assert audit.take_over(taken, "exec-1") is True
+    assert audit.take_over(events.claim(fingerprint="F", file="k", at=AT, execution="exec-3"), "exec-1") is False
+    assert audit.take_over(events.claim(fingerprint="G", file="k", at=AT, execution="exec-3"), "exec-1") is False
+    assert audit.get("FINGERPRINT#F", "CLAIM") == taken
+    assert audit.get("FINGERPRINT#G", "CLAIM") is None  # no claim: nothing to take over
+
+
+def test_a_retried_prepare_of_the_execution_that_took_over_continues_the_same_run(aws):
+    run(aws, upload(aws, "incoming/monday.json", DATA))
+    sfn = StubStepFunctions({"exec-1": "FAILED"})
+    job = again(aws, "incoming/monday-again.json", DATA, "exec-2")
+
+    first_try = run_with(aws, job, sfn)
+    second_try = run_with(aws, job, sfn)
+
+    assert second_try == first_try
+    assert sfn.asked == [arn("exec-1")]  # it holds the claim: nothing to ask the second time
+    assert len(events_of(aws, events.FILE_RETRIED)) == 1
+
+
+def test_a_takeover_splits_the_file_as_the_failed_run_did(aws):
+    first = run(aws, upload(aws, "incoming/monday.json", DATA), chunk_records=3, max_partitions=4)
+    job = again(aws, "incoming/monday.json", DATA, "exec-2")
+
+    second = run_with(aws, job, StubStepFunctions({"exec-1": "FAILED"}), chunk_records=7, max_partitions=2)
+
+    assert second["chunks"] == first["chunks"] and second["partitions"] == first["partitions"]
+    assert chunk_bodies(aws, second["manifest"]["Key"]) == chunk_bodies(aws, first["manifest"]["Key"])
+    staged = set(aws.objects("staging/exec-2/"))
+    assert staged == {second["manifest"]["Key"]} | {
+        f"staging/exec-2/p{p:05d}/c{c:07d}.json" for p, c, _ in chunk_bodies(aws, first["manifest"]["Key"])
+    }, "the first split's chunks are gone"
+
+
+def test_a_holder_step_functions_no_longer_keeps_gives_up_the_claim_unless_it_completed_the_file(aws):
+    first = run(aws, upload(aws, "incoming/monday.json", DATA))
+    forgotten = StubStepFunctions({})
+
+    retried = run_with(aws, again(aws, "incoming/a.json", DATA, "exec-2"), forgotten)
+
+    assert retried["status"] == "ready"
+    assert claim_of(aws, first["file_id"])["retry_of"] == {"execution": "exec-1", "status": GONE}
+    aws.stores.audit.append(
+        [events.file_event(file_id=first["file_id"], kind=events.FILE_COMPLETED, at=AT, file="incoming/a.json")]
+    )
+    completed = run_with(aws, again(aws, "incoming/b.json", DATA, "exec-3"), forgotten)
+    assert completed["status"] == "duplicate"
+    assert forgotten.asked == [arn("exec-1"), arn("exec-2")]
+
+
+def test_without_execution_lookups_another_executions_claim_is_a_duplicate(aws):
+    run(aws, upload(aws, "incoming/monday.json", DATA))
+    aws.s3.put_object(Bucket=BUCKET, Key="incoming/copy.json", Body=DATA)
+    job = FileJob(BUCKET, "incoming/copy.json", len(DATA), "exec-2", LATER)  # as bench/prepare_memory.py calls
+    assert run(aws, job)["status"] == "duplicate"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from services.shared.config import Config
 from services.shared.dal.audit_log import AuditLog
+from services.shared.dal.executions import Executions
 from services.shared.dal.orders import OrdersTable
 from services.shared.dal.quarantine import QuarantineQueue
 from services.shared.dal.staging import Staging
@@ -20,6 +21,7 @@ class Stores:
     audit: AuditLog
     quarantine: QuarantineQueue
     staging: Staging
+    executions: Executions
 
 
 def stores_from(config: Config) -> Stores:
@@ -28,4 +30,5 @@ def stores_from(config: Config) -> Stores:
         audit=AuditLog(config.audit_table),
         quarantine=QuarantineQueue(config.quarantine_queue_url),
         staging=Staging(config.bucket),
+        executions=Executions(),
     )

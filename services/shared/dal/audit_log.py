@@ -52,6 +52,22 @@ class AuditLog:
             return from_item(error.response.get("Item", {}))
         return None
 
+    def take_over(self, event: dict[str, Any], from_execution: str) -> bool:
+        """Replace the event with the same key if `from_execution` still holds it; False if another writer
+        changed it first, so of two concurrent takeovers exactly one wins."""
+        client = self._client
+        try:
+            client.put_item(
+                TableName=self.name,
+                Item=to_item(event),
+                ConditionExpression="#e = :from",
+                ExpressionAttributeNames={"#e": "execution"},
+                ExpressionAttributeValues={":from": {"S": from_execution}},
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def get(self, pk: str, sk: str) -> dict[str, Any] | None:
         item = self._client.get_item(
             TableName=self.name, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True

@@ -25,6 +25,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         size=int(event.get("size") or 0),
         execution=require(event, "execution"),
         at=require(event, "at"),
+        state_machine=require(event, "state_machine"),
     )
     result = prepare(
         job,
@@ -33,7 +34,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         quarantine=STORES.quarantine,
         chunk_records=CONFIG.chunk_records,
         max_partitions=CONFIG.max_partitions,
+        executions=STORES.executions,
     )
     obs.metrics.add_metric(name=f"Files_{result['status']}", unit=MetricUnit.Count, value=1)
     obs.logger.info("prepared", extra={k: v for k, v in result.items() if k != "manifest"})
-    return {**result, "at": job.at, "execution": job.execution}
+    # A ready result names its run's `at`: a retry of a failed run keeps that run's (the chunks' keys).
+    return {"at": job.at, **result, "execution": job.execution}

@@ -1,0 +1,1 @@
+"""Developer scripts: the seeded sales-file generator."""

@@ -1,0 +1,36 @@
+"""Step Functions executions: how the execution holding a file's claim ended (Prepare asks, nothing else)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+
+class ExecutionNotFoundError(Exception):
+    """Step Functions does not know the execution (it keeps closed executions for 90 days)."""
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """The ARN of execution `name` of a state machine:
+    arn:<partition>:states:<region>:<account>:stateMachine:<machine>[:<version or alias>]
+    -> arn:<partition>:states:<region>:<account>:execution:<machine>:<name>."""
+    parts = state_machine_arn.split(":")
+    if len(parts) < 7 or parts[2] != "states" or parts[5] != "stateMachine" or not name:
+        raise ValueError(f"not a state machine ARN and execution name: {state_machine_arn!r}, {name!r}")
+    return ":".join([*parts[:5], "execution", parts[6], name])  # executions belong to the unqualified machine
+
+
+class Executions:
+    def __init__(self, client: Any = None) -> None:
+        self._client = client or boto3.client("stepfunctions")
+
+    def status(self, execution_arn: str) -> str:
+        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE."""
+        try:
+            return str(self._client.describe_execution(executionArn=execution_arn)["status"])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                raise ExecutionNotFoundError(execution_arn) from error
+            raise
