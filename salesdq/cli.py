@@ -16,6 +16,7 @@ from typing import Any
 from salesdq import __version__, operators, resources
 from salesdq.follow import FollowError, Progress, render_table, totals, upload_and_follow
 from salesdq.stack import Stack, StackNotFoundError, locate
+from services.shared.dal.quarantine import HoldExpiredError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -274,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"salesdq: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (StackNotFoundError, operators.OperatorError, FollowError) as error:
+    except (StackNotFoundError, operators.OperatorError, FollowError, HoldExpiredError) as error:
         print(f"salesdq: {error}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:  # `salesdq ... | head`: the reader left; say nothing more

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterable
@@ -11,6 +12,13 @@ import boto3
 
 _BATCH_ENTRIES = 10
 _BATCH_BYTES = 240 * 1024  # under SQS's 256 KiB batch payload, with room for the envelope
+# SQS cannot list a queue: reading it means receiving every message and hiding each until the read ends.
+# 15 minutes covers several hundred thousand messages at AWS's receive latency; past it, HoldExpiredError.
+HOLD_S = 900
+
+
+class HoldExpiredError(Exception):
+    """A held message became visible again before the queue was read to its end."""
 
 
 class QuarantineQueue:
@@ -47,9 +55,11 @@ class QuarantineQueue:
                 delay = min(delay * 2, 2.0)
         return len(bodies)
 
-    def hold_all(self, visibility_s: int = 120) -> list[dict[str, Any]]:
-        """Receive every message, hiding each for visibility_s; release() or delete() them afterwards."""
-        held: list[dict[str, Any]] = []
+    def hold_all(self, visibility_s: int = HOLD_S) -> list[dict[str, Any]]:
+        """Receive every message, hiding each for visibility_s; release() or delete() them afterwards.
+        A message received twice means its first hold expired mid-read: the read is incomplete, so every
+        message held is released and HoldExpiredError raised (receiving on would never end)."""
+        held: dict[str, dict[str, Any]] = {}
         while True:
             messages = self._client.receive_message(
                 QueueUrl=self.url,
@@ -59,16 +69,21 @@ class QuarantineQueue:
                 AttributeNames=["SentTimestamp"],
             ).get("Messages", [])
             if not messages:
-                return held
-            held += [
-                {
-                    "message_id": m["MessageId"],
-                    "receipt_handle": m["ReceiptHandle"],
-                    "sent_at_ms": int(m.get("Attributes", {}).get("SentTimestamp", "0")),
-                    "body": json.loads(m["Body"]),
-                }
-                for m in messages
-            ]
+                return list(held.values())
+            again = [m["MessageId"] for m in messages if m["MessageId"] in held]
+            held |= {m["MessageId"]: _held(m) for m in messages}  # the newest receipt handle is the valid one
+            if again:
+                self._release_held(held.values())
+                raise HoldExpiredError(
+                    f"the quarantine queue took longer than {visibility_s} s to read: message {again[0]} came "
+                    f"back after {len(held)} were held; all were released, nothing was changed"
+                )
+
+    def _release_held(self, held: Iterable[dict[str, Any]]) -> None:
+        # Best effort: a hold that expired already has an invalid receipt handle, and is visible anyway.
+        for message in held:
+            with contextlib.suppress(self._client.exceptions.ClientError):
+                self.release([message])
 
     def release(self, held: Iterable[dict[str, Any]]) -> None:
         """Make held messages visible again at once."""
@@ -97,3 +112,12 @@ class QuarantineQueue:
             if known is None or int(body.get("attempt", 1)) >= int(known["body"].get("attempt", 1)):
                 latest[body["id"]] = message
         return sorted(latest.values(), key=lambda m: (m["sent_at_ms"], str(m["body"]["id"])))
+
+
+def _held(message: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "message_id": message["MessageId"],
+        "receipt_handle": message["ReceiptHandle"],
+        "sent_at_ms": int(message.get("Attributes", {}).get("SentTimestamp", "0")),
+        "body": json.loads(message["Body"]),
+    }
