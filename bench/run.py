@@ -196,6 +196,13 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def commit() -> str:
+    """The code measured: HEAD, marked when the working tree differs from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True)
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "") if head.returncode == 0 else "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, required=True, help="records in the salesdq file")
@@ -218,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         path = generate(args.records, workdir)
         result: dict[str, Any] = {
             "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "commit": commit(),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
             "file": {"records": args.records, "bytes": path.stat().st_size, "incomplete": INCOMPLETE, "seed": SEED},
         }

@@ -15,8 +15,9 @@ record of four ways to write the orders table, plus the audit event salesdq appe
 For each it reports ms of CPU per record (the thread's own CPU time, so another process on another core does
 not count), the records/s that write alone allows (nothing else done), write units and DynamoDB $ per
 million records, and the most a salesdq run could be faster than the brief's design if nothing but that
-write and the audit event cost anything: the brief's measured CPU per record (bench/results/<N>.json)
-divided by this per-record floor. Writes bench/results/write-ceiling.json.
+write and the audit event cost anything: the brief's design's CPU per record, measured first in the same
+run (bench/brief_design through bench.run's runner, on the benchmark's seeded file), divided by this
+per-record floor. Writes bench/results/write-ceiling.json.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from bench import run as bench_run
 from salesdq import metering, resources
 from salesdq.engine import Engine, table_request
 from scripts.make_sales_file import records as generate
@@ -115,12 +118,17 @@ def measure(engine: Engine, count: int, write: Callable[[], None]) -> dict[str, 
     }
 
 
-def brief_cpu_ms(results: Path) -> float:
-    brief = json.loads(results.read_text(encoding="utf-8"))["brief"]
-    return float(brief["cpu_s"]) * 1000 / int(brief["records"])
+def brief_cpu_ms(records: int) -> float:
+    """The brief's design on the first `records` records of the benchmark's file: its CPU ms per record."""
+    with tempfile.TemporaryDirectory(prefix="salesdq-ceiling-") as temp:
+        workdir = Path(temp)
+        brief = bench_run.run_brief(bench_run.generate(records, workdir), records, workdir / "brief.stderr")
+    if brief["exit_code"] != 0 or brief["records"] != records:
+        raise SystemExit(f"the brief's design did not run: {brief}")
+    return float(brief["cpu_s"]) * 1000 / records
 
 
-def run(count: int, brief_results: Path) -> dict[str, Any]:
+def run(count: int, brief_records: int) -> dict[str, Any]:
     items = complete_items(count)
     audit_events = [
         events.record_event(
@@ -135,7 +143,7 @@ def run(count: int, brief_results: Path) -> dict[str, Any]:
         )
         for index, item in enumerate(items)
     ]
-    brief_ms = brief_cpu_ms(brief_results)
+    brief_ms = brief_cpu_ms(brief_records)
     with Engine() as engine:
         client = engine.client("dynamodb")
         audit = AuditLog(resources.AUDIT.name, client=client)
@@ -159,11 +167,12 @@ def run(count: int, brief_results: Path) -> dict[str, Any]:
                 }
             )
     return {
-        "command": f"python -m bench.write_ceiling --records {count} --brief-results {brief_results.name}",
+        "command": f"python -m bench.write_ceiling --records {count} --brief-records {brief_records}",
+        "commit": bench_run.commit(),
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
         "records": count,
+        "brief_records": brief_records,
         "brief_cpu_ms_per_record": round(brief_ms, 2),
-        "brief_results": brief_results.name,
         "audit_event": audit_cost,
         "strategies": rows,
     }
@@ -172,7 +181,8 @@ def run(count: int, brief_results: Path) -> dict[str, Any]:
 def render(result: dict[str, Any]) -> str:
     lines = [
         f"{result['records']} records; the brief's design: {result['brief_cpu_ms_per_record']} ms CPU per record "
-        f"({result['brief_results']}); salesdq's audit event: {result['audit_event']['cpu_ms_per_record']} ms",
+        f"({result['brief_records']} records, this run); salesdq's audit event: "
+        f"{result['audit_event']['cpu_ms_per_record']} ms",
         f"{'orders write':32} {'safe':>5} {'ms/rec':>7} {'rec/s':>7} {'WU/rec':>7} {'+audit ms':>9} "
         f"{'$/M ddb':>8} {'max x':>6}",
     ]
@@ -189,15 +199,10 @@ def render(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=2000)  # transactions copy the table: keep it small
-    parser.add_argument(
-        "--brief-results",
-        type=Path,
-        default=RESULTS / "20000.json",
-        help="a bench.run result holding the brief's design's measured CPU (default bench/results/20000.json)",
-    )
+    parser.add_argument("--brief-records", type=int, default=2000, help="records through the brief's design")
     parser.add_argument("--json-out", type=Path, default=RESULTS / "write-ceiling.json")
     args = parser.parse_args(argv)
-    result = run(args.records, args.brief_results)
+    result = run(args.records, args.brief_records)
     args.json_out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(render(result))
     return 0
