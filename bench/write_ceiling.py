@@ -10,7 +10,9 @@ record of four ways to write the orders table, plus the audit event salesdq appe
 - BatchWriteItem, 25 items a request: cheap per item, but it takes no conditions, so a later file or a
   retried chunk could overwrite a stored order;
 - TransactWriteItems, 100 items a request, each conditional: conflict-safe and batched, at two write units
-  per item.
+  per item;
+- a lease per chunk, BatchGetItem (which keys exist, strongly consistent), BatchWriteItem of the new ones:
+  option 3 of docs/performance.md, conflict-safe only if every writer takes the lease (not built).
 
 For each it reports ms of CPU per record (the thread's own CPU time, so another process on another core does
 not count), the records/s that write alone allows (nothing else done), write units and DynamoDB $ per
@@ -55,6 +57,7 @@ JOB = ChunkJob(
     key="-",
 )
 NOT_STORED = {"ConditionExpression": "attribute_not_exists(#k)", "ExpressionAttributeNames": {"#k": KEY}}
+ONLY_THE_KEY = {"ProjectionExpression": "#k", "ExpressionAttributeNames": {"#k": KEY}}
 
 
 def complete_items(count: int) -> list[dict[str, Any]]:
@@ -96,11 +99,25 @@ def strategies(client: Any) -> dict[str, tuple[bool, Callable[[str, list[dict[st
                 TransactItems=[{"Put": {"TableName": table, "Item": to_item(item), **NOT_STORED}} for item in batch]
             )
 
+    def leased_read_then_batch_write(table: str, items: list[dict[str, Any]]) -> None:
+        lease = {"pk": {"S": f"LEASE#{table}"}, "sk": {"S": "LEASE"}}
+        for chunk in batches(items, 1000):  # one lease a chunk, taken and given back
+            client.put_item(TableName=resources.AUDIT.name, Item=lease, ConditionExpression="attribute_not_exists(pk)")
+            for batch in batches(chunk, 100):
+                keys = [{KEY: {"S": item[KEY]}} for item in batch]
+                found = client.batch_get_item(
+                    RequestItems={table: {"Keys": keys, "ConsistentRead": True, **ONLY_THE_KEY}}
+                )["Responses"][table]
+                stored = {item[KEY]["S"] for item in found}
+                batch_write(table, [item for item in batch if item[KEY] not in stored])
+            client.delete_item(TableName=resources.AUDIT.name, Key=lease)
+
     return {
         "conditional PutItem (salesdq)": (True, conditional_put),
         "PutItem (the brief's design)": (False, put),
         "BatchWriteItem x25": (False, batch_write),
         "TransactWriteItems x100": (True, transact),
+        "lease + BatchGetItem + BatchWriteItem": (True, leased_read_then_batch_write),
     }
 
 
@@ -109,12 +126,15 @@ def measure(engine: Engine, count: int, write: Callable[[], None]) -> dict[str, 
     started = time.thread_time()
     write()
     cpu_ms = (time.thread_time() - started) * 1000 / count
-    units = engine.usage.minus(before).dynamodb_write_units / count
+    used = engine.usage.minus(before)
+    writes, reads = used.dynamodb_write_units / count, used.dynamodb_read_units / count
+    usd = writes * metering.PRICE_WRITE_UNIT + reads * metering.PRICE_READ_UNIT
     return {
         "cpu_ms_per_record": round(cpu_ms, 3),
         "records_per_s_alone": round(1000 / cpu_ms, 1),
-        "write_units_per_record": round(units, 3),
-        "dynamodb_usd_per_million": round(units * metering.PRICE_WRITE_UNIT * 1_000_000, 3),
+        "write_units_per_record": round(writes, 3),
+        "read_units_per_record": round(reads, 3),
+        "dynamodb_usd_per_million": round(usd * 1_000_000, 3),
     }
 
 
@@ -183,13 +203,14 @@ def render(result: dict[str, Any]) -> str:
         f"{result['records']} records; the brief's design: {result['brief_cpu_ms_per_record']} ms CPU per record "
         f"({result['brief_records']} records, this run); salesdq's audit event: "
         f"{result['audit_event']['cpu_ms_per_record']} ms",
-        f"{'orders write':32} {'safe':>5} {'ms/rec':>7} {'rec/s':>7} {'WU/rec':>7} {'+audit ms':>9} "
+        f"{'orders write':38} {'safe':>5} {'ms/rec':>7} {'rec/s':>7} {'WU/rec':>7} {'RU/rec':>7} {'+audit ms':>9} "
         f"{'$/M ddb':>8} {'max x':>6}",
     ]
     for row in result["strategies"]:
         lines.append(
-            f"{row['strategy']:32} {'yes' if row['conflict_safe'] else 'no':>5} {row['cpu_ms_per_record']:7.3f} "
+            f"{row['strategy']:38} {'yes' if row['conflict_safe'] else 'no':>5} {row['cpu_ms_per_record']:7.3f} "
             f"{row['records_per_s_alone']:7.0f} {row['write_units_per_record']:7.2f} "
+            f"{row['read_units_per_record']:7.2f} "
             f"{row['with_audit_cpu_ms_per_record']:9.3f} {row['with_audit_dynamodb_usd_per_million']:8.3f} "
             f"{row['max_speedup_vs_brief']:6.1f}"
         )

@@ -602,7 +602,19 @@ class Engine:
             if operation in ("DeleteItem", "UpdateItem") and not items:
                 units = 1
             self.usage.add(dynamodb_write_units=units)
-        elif operation in ("GetItem", "Query", "Scan", "BatchGetItem"):
+        elif operation == "BatchGetItem":
+            # Billed per requested key: a found item by its size, a missing or projected-away one at the minimum.
+            payload = json.loads(body)
+            answer = json.loads(response[2] or b"{}")
+            billed = 0.0
+            for table, request in payload["RequestItems"].items():
+                consistent = bool(request.get("ConsistentRead"))
+                found = answer.get("Responses", {}).get(table, [])
+                unprocessed = len(answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []))
+                billed += sum(metering.read_units(metering.item_size(item), consistent) for item in found)
+                billed += (len(request["Keys"]) - len(found) - unprocessed) * metering.read_units(0, consistent)
+            self.usage.add(dynamodb_read_units=billed)
+        elif operation in ("GetItem", "Query", "Scan"):
             _, _, content = response
             payload = json.loads(body)
             consistent = bool(payload.get("ConsistentRead"))

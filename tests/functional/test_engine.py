@@ -363,10 +363,25 @@ def test_metering_counts_reads_sqs_and_s3(engine):
     s3.put_object(Bucket=engine.names.bucket, Key="meter/a", Body=b"1")
     s3.get_object(Bucket=engine.names.bucket, Key="meter/a")
     delta = engine.usage.minus(before)
-    assert delta.dynamodb_read_units == 1
+    assert delta.dynamodb_read_units == 1  # a missing item still costs the minimum
     assert delta.sqs_requests == 2
     assert delta.s3_class_a_requests == 1
     assert delta.s3_class_b_requests == 1
+
+
+def test_metering_bills_a_batch_get_per_requested_key(engine):
+    ddb, orders = engine.client("dynamodb"), resources.ORDERS.name
+    ddb.put_item(TableName=orders, Item={"OrderId": {"S": "small"}})
+    ddb.put_item(TableName=orders, Item={"OrderId": {"S": "big"}, "blob": {"S": "x" * 5000}})  # 2 read units
+    keys = [{"OrderId": {"S": key}} for key in ("small", "big", "missing-1", "missing-2")]
+
+    def read_units(consistent: bool) -> float:
+        before = engine.usage.snapshot()
+        ddb.batch_get_item(RequestItems={orders: {"Keys": keys, "ConsistentRead": consistent}})
+        return engine.usage.minus(before).dynamodb_read_units
+
+    assert read_units(consistent=True) == 1 + 2 + 1 + 1
+    assert read_units(consistent=False) == 2.5
 
 
 def test_only_one_engine_at_a_time(engine):
