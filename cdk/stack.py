@@ -46,6 +46,7 @@ class SalesdqStack(Stack):
             orders=self.orders.table,
             audit=self.audit.table,
             quarantine=self.quarantine.queue,
+            leases=self.orders.leases,
         )
         self.validation = ValidationFunctions(
             self, "Validation", stores=stores, install_dependencies=install_dependencies

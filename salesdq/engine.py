@@ -462,6 +462,7 @@ class Engine:
             config.ORDERS_TABLE: resources.ORDERS.name,
             config.AUDIT_TABLE: resources.AUDIT.name,
             config.QUARANTINE_QUEUE_URL: queue_url,
+            config.LEASES_TABLE: resources.LEASES.name,
             config.CHUNK_RECORDS: str(self.chunk_records),
             config.MAX_PARTITIONS: str(self.max_partitions),
         }

@@ -88,7 +88,9 @@ AUDIT = Table(
     sort_key="sk",
     indexes=(Index(name="by-day", partition_key="day", sort_key="at"),),
 )
-TABLES = (ORDERS, AUDIT)
+# Write leases on slots of the order-id space (services/shared/dal/leases.py); expire via TTL on expires_at.
+LEASES = Table(id="LeasesTable", name="salesdq-leases", partition_key="pk")
+TABLES = (ORDERS, AUDIT, LEASES)
 
 QUARANTINE = Queue(
     id="QuarantineQueue",
@@ -100,7 +102,13 @@ QUARANTINE = Queue(
     },
 )
 
-_STORES = (config.BUCKET, config.ORDERS_TABLE, config.AUDIT_TABLE, config.QUARANTINE_QUEUE_URL)
+_STORES = (
+    config.BUCKET,
+    config.ORDERS_TABLE,
+    config.AUDIT_TABLE,
+    config.QUARANTINE_QUEUE_URL,
+    config.LEASES_TABLE,
+)
 _CHUNKING = (config.CHUNK_RECORDS, config.MAX_PARTITIONS)
 
 PREPARE = Function(

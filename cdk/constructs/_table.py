@@ -19,7 +19,13 @@ def _attribute(name: str, table: resources.Table) -> dynamodb.Attribute:
     return dynamodb.Attribute(name=name, type=kinds[table.attributes[name]])
 
 
-def build_table(scope: Construct, table: resources.Table) -> dynamodb.Table:
+def build_table(
+    scope: Construct,
+    table: resources.Table,
+    *,
+    system_of_record: bool = True,
+    time_to_live_attribute: str | None = None,
+) -> dynamodb.Table:
     built = dynamodb.Table(
         scope,
         table.id,
@@ -29,11 +35,13 @@ def build_table(scope: Construct, table: resources.Table) -> dynamodb.Table:
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
         encryption=dynamodb.TableEncryption.AWS_MANAGED,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True
+            point_in_time_recovery_enabled=system_of_record
         ),
+        time_to_live_attribute=time_to_live_attribute,
         deletion_protection=False,
-        # Orders and the audit log are the system of record: `cdk destroy` must not delete them.
-        removal_policy=RemovalPolicy.RETAIN,
+        # Orders and the audit log are the system of record: `cdk destroy` must not delete them. Leases are
+        # locks that expire within minutes: nothing to restore or keep.
+        removal_policy=RemovalPolicy.RETAIN if system_of_record else RemovalPolicy.DESTROY,
     )
     for index in table.indexes:
         built.add_global_secondary_index(

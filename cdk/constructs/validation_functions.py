@@ -1,7 +1,8 @@
 """The workflow's Lambda functions (salesdq.resources.FUNCTIONS): code, layer, environment, grants.
 
 `Stores` and `build_function` are shared with the redrive construct, so every function follows the
-same rules: settings from resources.py, environment from config names, grants from that environment.
+same rules: settings from resources.py, environment from config names, grants from that environment
+(except the leases table: every function knows its name, only LEASE_WRITERS may use it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ _ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Archit
 RUNTIME = lambda_.Runtime(resources.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
 ARCHITECTURE = _ARCHITECTURES[resources.LAMBDA_ARCHITECTURE]
 BASIC_EXECUTION_ROLE = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+# The functions that take write leases: validate-chunk, the only writer of orders in a batch.
+LEASE_WRITERS = frozenset({resources.VALIDATE_CHUNK.id})
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Stores:
     orders: dynamodb.ITable
     audit: dynamodb.ITable
     quarantine: sqs.IQueue
+    leases: dynamodb.ITable
 
     def environment(self) -> dict[str, str]:
         """config name -> value, for every name a function may list in resources.Function.environment."""
@@ -46,12 +50,17 @@ class Stores:
             config.ORDERS_TABLE: self.orders.table_name,
             config.AUDIT_TABLE: self.audit.table_name,
             config.QUARANTINE_QUEUE_URL: self.quarantine.queue_url,
+            config.LEASES_TABLE: self.leases.table_name,
             config.CHUNK_RECORDS: str(resources.CHUNK_RECORDS),
             config.MAX_PARTITIONS: str(resources.MAX_PARTITIONS),
         }
 
     def grant(self, function: lambda_.Function, spec: resources.Function) -> None:
-        """A function may use a store iff its environment names it; actions are the DAL's, no wildcards."""
+        """A function may use a store iff its environment names it; actions are the DAL's, no wildcards.
+
+        The leases table is the exception: it is in every function's environment (resources._STORES), but
+        only the LEASE_WRITERS may read or write it.
+        """
         needs = set(spec.environment)
         if config.BUCKET in needs:
             # Explicit actions instead of grant_read_write, whose wildcard actions (s3:GetObject*, ...)
@@ -71,6 +80,8 @@ class Stores:
             self.audit.grant_read_write_data(function)
         if config.QUARANTINE_QUEUE_URL in needs:
             self.quarantine.grant_send_messages(function)
+        if config.LEASES_TABLE in needs and spec.id in LEASE_WRITERS:
+            self.leases.grant_read_write_data(function)
 
     def acknowledge(self, scope: Construct) -> None:
         """cdk-nag acknowledgments for functions built with these stores, each with its reason."""
@@ -92,7 +103,11 @@ class Stores:
                 f"Resource::<{logical_id(self.bucket)}.Arn>/*",
                 *(
                     f"Resource::<{logical_id(table)}.Arn>/index/*"
-                    for spec, table in ((resources.ORDERS, self.orders), (resources.AUDIT, self.audit))
+                    for spec, table in (
+                        (resources.ORDERS, self.orders),
+                        (resources.AUDIT, self.audit),
+                        (resources.LEASES, self.leases),
+                    )
                     if spec.indexes  # CDK grants `<arn>/index/*` only on tables with indexes
                 ),
             ],

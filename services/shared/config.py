@@ -13,6 +13,7 @@ from dataclasses import MISSING, dataclass, fields
 BUCKET = "INBOX_BUCKET"
 ORDERS_TABLE = "ORDERS_TABLE"
 AUDIT_TABLE = "AUDIT_TABLE"
+LEASES_TABLE = "LEASES_TABLE"
 QUARANTINE_QUEUE_URL = "QUARANTINE_QUEUE_URL"
 CHUNK_RECORDS = "CHUNK_RECORDS"
 MAX_PARTITIONS = "MAX_PARTITIONS"
@@ -29,6 +30,7 @@ class Config:
     orders_table: str
     audit_table: str
     quarantine_queue_url: str
+    leases_table: str
     chunk_records: int = 1000
     max_partitions: int = 64
     state_machine_arn: str = ""  # only the redrive function starts executions
@@ -39,6 +41,7 @@ _ENV_NAMES = {
     "orders_table": ORDERS_TABLE,
     "audit_table": AUDIT_TABLE,
     "quarantine_queue_url": QUARANTINE_QUEUE_URL,
+    "leases_table": LEASES_TABLE,
     "chunk_records": CHUNK_RECORDS,
     "max_partitions": MAX_PARTITIONS,
     "state_machine_arn": STATE_MACHINE_ARN,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +19,7 @@ from services.shared.dal.quarantine import QuarantineQueue
 from services.shared.dal.staging import Staging
 from services.validator.contract import extract_order_id
 from services.validator.ingest import FileRejectedError, SalesFile
+from services.validator.slots import slot_of
 
 BYTES_PER_RECORD_ESTIMATE = 200
 STAGING = "staging"
@@ -65,7 +65,7 @@ def partitions_for(size: int, chunk_records: int, max_partitions: int) -> int:
 def partition_of(order_id: str | None, index: int, partitions: int) -> int:
     if order_id is None:  # nothing to keep together: spread by position
         return index % partitions
-    return zlib.crc32(order_id.encode("utf-8")) % partitions
+    return slot_of(order_id) % partitions
 
 
 def may_take_over(status: str) -> bool:

@@ -10,13 +10,19 @@ from typing import Any
 from services.audit import events
 from services.shared import batches
 from services.shared.dal import Stores
+from services.shared.dal.leases import Leases
 from services.shared.dal.orders import OrdersTable, OrderTooLargeError
 from services.shared.dal.staging import Staging
 from services.validator import contract
 from services.validator.contract import Reason
+from services.validator.slots import slot_of
 
 MAX_ORDER_BYTES = 350_000  # DynamoDB's item limit is 400 KB; leave room for attribute overhead
 MAX_INLINE_RECORD_BYTES = 200_000  # larger records travel to the DLQ by S3 reference
+# A write lease outlives the chunk Lambda that takes it (timeout 300 s, salesdq/resources.py), so a holder that
+# died cannot still be writing once its lease expires and another file's chunk takes the slot.
+LEASE_TTL_S = 900
+ORIGIN = ("_source", "_hash", "_file")  # what telling stored / duplicate / conflict needs of a stored order
 QUARANTINED_RECORDS = "quarantine/records"
 
 
@@ -58,36 +64,52 @@ def order_item(record: dict[str, Any], order_id: str, job: ChunkJob, index: int)
 
 
 def route(index: int, raw: Any, job: ChunkJob, orders: OrdersTable) -> Outcome:
+    """One record, one conditional write: the path of a chunk whose batch DynamoDB refused for an item's size."""
     verdict = contract.check(raw)
     if not verdict.complete or verdict.record is None:
         return Outcome(index, events.QUARANTINED, verdict.order_id, verdict.reasons, raw)
     order_id = verdict.order_id
     assert order_id is not None  # a complete record has one
     item = order_item(verdict.record, order_id, job, index)
-    size = len(json.dumps(item, ensure_ascii=False).encode("utf-8"))
-    if size > MAX_ORDER_BYTES:
-        return Outcome(index, events.QUARANTINED, order_id, [_oversize(size)], raw)
+    if (reason := _unstorable(item)) is not None:
+        return Outcome(index, events.QUARANTINED, order_id, [reason], raw)
     try:
         result = orders.put_new(item)
     except OrderTooLargeError:
-        return Outcome(index, events.QUARANTINED, order_id, [_oversize(size)], raw)
+        return Outcome(index, events.QUARANTINED, order_id, [_oversize(_json_size(item))], raw)
+    return _against(index, order_id, item, raw, None if result.created else result.existing)
+
+
+def _json_size(item: dict[str, Any]) -> int:
+    return len(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+
+
+def _unstorable(item: dict[str, Any]) -> Reason | None:
+    """Why DynamoDB could not hold this order, found before writing: too large, or a number out of range."""
+    if (size := _json_size(item)) > MAX_ORDER_BYTES:
+        return _oversize(size)
+    try:
+        OrdersTable.serialize(item)
     except decimal.DecimalException:  # DynamoDB numbers: 38 digits, magnitude 1E-130 to 9.99E+125
-        reason = Reason(
+        return Reason(
             "$",
             contract.RULE_NUMBER_RANGE,
             "the record has a number DynamoDB cannot store (over 38 digits, or beyond 1E-130 to 9.99E+125): "
             "write it as a string",
         )
-        return Outcome(index, events.QUARANTINED, order_id, [reason], raw)
-    existing = result.existing or {}
-    if result.created or existing.get("_source") == item["_source"]:  # ours, maybe from a retried attempt
+    return None
+
+
+def _against(index: int, order_id: str, item: dict[str, Any], raw: Any, stored: dict[str, Any] | None) -> Outcome:
+    """The outcome of a record given the order stored under its id before it (None: it is the one stored)."""
+    if stored is None or stored.get("_source") == item["_source"]:  # ours, maybe from a retried attempt
         return Outcome(index, events.STORED, order_id)
-    if existing.get("_hash") == item["_hash"]:
+    if stored.get("_hash") == item["_hash"]:
         return Outcome(index, events.DUPLICATE, order_id)
     conflict = Reason(
         f"{contract.ORDER_INFO}.{contract.ORDER_ID}",
         contract.RULE_CONFLICT,
-        f"order {order_id} is already stored with different content (from {existing.get('_file', 'an earlier file')})",
+        f"order {order_id} is already stored with different content (from {stored.get('_file', 'an earlier file')})",
     )
     return Outcome(index, events.QUARANTINED, order_id, [conflict], raw)
 
@@ -101,8 +123,55 @@ def process_chunk(job: ChunkJob, stores: Stores) -> dict[str, int]:
     if (done := _recorded(job, stores)) is not None:
         return done
     records = stores.staging.get_json(job.key)["records"]
-    outcomes = [route(index, raw, job, stores.orders) for index, raw in records]
-    return _record(job, outcomes, stores)
+    return _record(job, route_chunk(records, job, stores.orders, stores.leases), stores)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    index: int
+    order_id: str
+    item: dict[str, Any]
+    raw: Any
+
+
+def route_chunk(records: list[Any], job: ChunkJob, orders: OrdersTable, leases: Leases) -> list[Outcome]:
+    """Every record's outcome, in file order. The first complete record of an order id in file order is its
+    writer; under the leases of the writers' slots, one consistent read says which orders are stored already
+    and one batch write stores the rest, so no other file can store one of them in between."""
+    outcomes: dict[int, Outcome] = {}
+    writers: dict[str, _Candidate] = {}
+    followers: list[_Candidate] = []
+    for index, raw in records:
+        verdict = contract.check(raw)
+        if not verdict.complete or verdict.record is None:
+            outcomes[index] = Outcome(index, events.QUARANTINED, verdict.order_id, verdict.reasons, raw)
+            continue
+        order_id = verdict.order_id
+        assert order_id is not None  # a complete record has one
+        item = order_item(verdict.record, order_id, job, index)
+        if (reason := _unstorable(item)) is not None:
+            outcomes[index] = Outcome(index, events.QUARANTINED, order_id, [reason], raw)
+        elif order_id in writers:
+            followers.append(_Candidate(index, order_id, item, raw))
+        else:
+            writers[order_id] = _Candidate(index, order_id, item, raw)
+    holder = f"{job.file_id}#{job.partition}#{job.chunk}"  # the same for a retry: it may take its own leases
+    with leases.held((slot_of(order_id) for order_id in writers), holder, LEASE_TTL_S):
+        stored = orders.existing(writers, ORIGIN)
+        try:
+            orders.put_all(OrdersTable.serialize(c.item) for c in writers.values() if c.order_id not in stored)
+        except OrderTooLargeError:  # DynamoDB measures an item over 400 KB: the whole batch is refused
+            return [route(index, raw, job, orders) for index, raw in records]
+    for candidate in writers.values():
+        outcomes[candidate.index] = _against(*_parts(candidate), stored.get(candidate.order_id))
+    for candidate in followers:
+        first = stored.get(candidate.order_id) or writers[candidate.order_id].item
+        outcomes[candidate.index] = _against(*_parts(candidate), first)
+    return [outcomes[index] for index, _ in records]
+
+
+def _parts(candidate: _Candidate) -> tuple[int, str, dict[str, Any], Any]:
+    return candidate.index, candidate.order_id, candidate.item, candidate.raw
 
 
 def quarantine_chunk(job: ChunkJob, cause: str, stores: Stores) -> dict[str, int]:

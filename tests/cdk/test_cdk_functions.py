@@ -42,6 +42,7 @@ def test_environment_follows_the_config_contract(synth: Synth, spec: resources.F
         config.ORDERS_TABLE: {"Ref": logical_id(stack.orders.table)},
         config.AUDIT_TABLE: {"Ref": logical_id(stack.audit.table)},
         config.QUARANTINE_QUEUE_URL: {"Ref": logical_id(stack.quarantine.queue)},
+        config.LEASES_TABLE: {"Ref": logical_id(stack.orders.leases)},
         config.CHUNK_RECORDS: str(resources.CHUNK_RECORDS),
         config.MAX_PARTITIONS: str(resources.MAX_PARTITIONS),
         config.STATE_MACHINE_ARN: {"Ref": logical_id(stack.ingest.state_machine)},
@@ -92,6 +93,34 @@ def test_grants_are_scoped_to_the_stores_in_the_environment(synth: Synth, spec: 
     else:
         assert not redrive_only & actions
     assert "s3:DeleteBucket" not in actions
+
+
+@pytest.mark.parametrize("spec", resources.ALL_FUNCTIONS, ids=lambda f: f.id)
+def test_every_function_knows_the_leases_table(synth: Synth, spec: resources.Function) -> None:
+    assert config.LEASES_TABLE in spec.environment
+    leases = {"Ref": logical_id(synth.stack.orders.leases)}  # Ref of a table is its name
+    assert _function(synth, spec)["Environment"]["Variables"][config.LEASES_TABLE] == leases
+
+
+def test_only_validate_chunk_may_read_or_write_the_leases_table(synth: Synth) -> None:
+    """Leases guard order writes; validate-chunk is the only writer of orders in a batch."""
+    leases = logical_id(synth.stack.orders.leases)
+    writes = {"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"}
+    users = set()
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if leases in str(statement["Resource"]):
+                users |= {r["Ref"] for r in policy["Properties"]["Roles"]}
+    validate_chunk = _function(synth, resources.VALIDATE_CHUNK)["Role"]["Fn::GetAtt"][0]
+    assert users == {validate_chunk}
+    granted = {
+        a
+        for s in _statements(synth, resources.VALIDATE_CHUNK)
+        if leases in str(s["Resource"])
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert writes | {"dynamodb:GetItem"} <= granted
+    assert not [a for a in granted if "*" in a]
 
 
 def test_only_the_workflow_functions_are_invoked_by_the_state_machine(synth: Synth) -> None:

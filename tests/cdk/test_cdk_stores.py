@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from cdk_synth import Synth
 
+from cdk.constructs import _nag
 from cdk.constructs._nag import logical_id
 from salesdq import resources
 
@@ -16,9 +17,38 @@ def test_tables_are_on_demand_with_pitr_and_sse(synth: Synth, table: resources.T
     _, resource = synth.one("AWS::DynamoDB::Table", TableName=table.name)
     props = resource["Properties"]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
-    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    # Leases are ephemeral locks (TTL): nothing to restore or keep, so no PITR (acknowledged, see below)
+    # and `cdk destroy` deletes them; orders and the audit log are the system of record.
+    of_record = table is not resources.LEASES
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": of_record}
     assert props["SSESpecification"]["SSEEnabled"] is True
-    assert resource["DeletionPolicy"] == "Retain"
+    assert resource["DeletionPolicy"] == ("Retain" if of_record else "Delete")
+
+
+def test_leases_table_is_keyed_by_pk_and_expires_leases_by_ttl(synth: Synth) -> None:
+    table_id, resource = synth.one("AWS::DynamoDB::Table", TableName=resources.LEASES.name)
+    assert table_id == logical_id(synth.stack.orders.leases)  # built by the orders-store construct
+    props = resource["Properties"]
+    assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert props["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert "GlobalSecondaryIndexes" not in props
+
+
+def test_only_the_leases_table_has_ttl(synth: Synth) -> None:
+    with_ttl = {
+        r["Properties"]["TableName"]
+        for r in synth.resources("AWS::DynamoDB::Table").values()
+        if "TimeToLiveSpecification" in r["Properties"]
+    }
+    assert with_ttl == {resources.LEASES.name}
+
+
+def test_leases_table_without_pitr_is_acknowledged_with_a_reason(synth: Synth) -> None:
+    path = synth.stack.orders.leases.node.path
+    # ACKNOWLEDGED collects every app built in the session: one reason, however many synths.
+    (reason,) = {r for p, rule, r in _nag.ACKNOWLEDGED if p == path and rule == "AwsSolutions-DDB3"}
+    assert "expire" in reason
 
 
 def _denies_insecure_transport(policy: dict[str, Any]) -> bool:

@@ -15,6 +15,7 @@ from salesdq.engine import table_request
 from services.shared.dal import Stores
 from services.shared.dal.audit_log import AuditLog
 from services.shared.dal.executions import Executions
+from services.shared.dal.leases import Leases
 from services.shared.dal.orders import OrdersTable
 from services.shared.dal.quarantine import QuarantineQueue
 from services.shared.dal.staging import Staging
@@ -96,5 +97,6 @@ def aws(aws_env: None, clients: tuple[Any, Any, Any, Any]) -> Iterator[Aws]:
             quarantine=QuarantineQueue(url, client=sqs),
             staging=Staging(BUCKET, client=s3),
             executions=Executions(client=sfn),
+            leases=Leases(resources.LEASES.name, client=ddb),
         )
         yield Aws(s3, ddb, sqs, url, stores)

@@ -59,6 +59,7 @@ LAMBDA_ENV = {
     "INBOX_BUCKET": BUCKET,
     "ORDERS_TABLE": resources.ORDERS.name,
     "AUDIT_TABLE": resources.AUDIT.name,
+    "LEASES_TABLE": resources.LEASES.name,
     "CHUNK_RECORDS": "2",
     "MAX_PARTITIONS": "3",
     "POWERTOOLS_SERVICE_NAME": "validator",
@@ -240,7 +241,14 @@ def test_a_chunk_that_is_not_an_object_is_a_payload_error(aws, lambda_env):
 
 @pytest.mark.parametrize("module_name", HANDLERS)
 def test_config_errors_at_import_name_every_missing_variable(aws_env, monkeypatch, module_name):
-    for name in ("INBOX_BUCKET", "ORDERS_TABLE", "AUDIT_TABLE", "QUARANTINE_QUEUE_URL", "CHUNK_RECORDS"):
+    for name in (
+        "INBOX_BUCKET",
+        "ORDERS_TABLE",
+        "AUDIT_TABLE",
+        "QUARANTINE_QUEUE_URL",
+        "LEASES_TABLE",
+        "CHUNK_RECORDS",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MAX_PARTITIONS", "many")
     try:
@@ -249,6 +257,6 @@ def test_config_errors_at_import_name_every_missing_variable(aws_env, monkeypatc
     finally:
         sys.modules.pop(module_name, None)
     message = str(caught.value)
-    for name in ("INBOX_BUCKET", "ORDERS_TABLE", "AUDIT_TABLE", "QUARANTINE_QUEUE_URL"):
+    for name in ("INBOX_BUCKET", "ORDERS_TABLE", "AUDIT_TABLE", "QUARANTINE_QUEUE_URL", "LEASES_TABLE"):
         assert f"{name} is not set" in message
     assert "MAX_PARTITIONS must be a whole number, got 'many'" in message

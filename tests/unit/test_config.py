@@ -13,6 +13,7 @@ FULL = {
     "ORDERS_TABLE": "orders",
     "AUDIT_TABLE": "audit",
     "QUARANTINE_QUEUE_URL": "https://sqs/q",
+    "LEASES_TABLE": "leases",
     "CHUNK_RECORDS": "250",
     "MAX_PARTITIONS": "8",
 }
@@ -20,7 +21,7 @@ FULL = {
 
 def test_load_reads_every_value():
     cfg = load(FULL)
-    assert cfg == config.Config("bucket", "orders", "audit", "https://sqs/q", 250, 8)
+    assert cfg == config.Config("bucket", "orders", "audit", "https://sqs/q", "leases", 250, 8)
 
 
 def test_chunking_has_defaults():
@@ -34,9 +35,16 @@ def test_all_missing_names_are_listed_in_one_error():
     with pytest.raises(ConfigError) as caught:
         load({})
     message = str(caught.value)
-    for name in ("INBOX_BUCKET", "ORDERS_TABLE", "AUDIT_TABLE", "QUARANTINE_QUEUE_URL"):
+    for name in ("INBOX_BUCKET", "ORDERS_TABLE", "AUDIT_TABLE", "QUARANTINE_QUEUE_URL", "LEASES_TABLE"):
         assert f"{name} is not set" in message
     assert "CHUNK_RECORDS" not in message
+
+
+def test_leases_table_is_required():
+    env = {k: v for k, v in FULL.items() if k != "LEASES_TABLE"}
+    with pytest.raises(ConfigError, match=r"^LEASES_TABLE is not set$"):
+        load(env)
+    assert load(FULL).leases_table == "leases"
 
 
 def test_empty_string_is_missing():
@@ -66,8 +74,9 @@ def test_missing_and_malformed_together():
     assert "ORDERS_TABLE is not set" in message
     assert "AUDIT_TABLE is not set" in message
     assert "QUARANTINE_QUEUE_URL is not set" in message
+    assert "LEASES_TABLE is not set" in message
     assert "MAX_PARTITIONS must be a whole number, got 'x'" in message
-    assert message.count(";") == 3
+    assert message.count(";") == 4
 
 
 def test_load_defaults_to_os_environ(monkeypatch):

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.validator.preparation import BYTES_PER_RECORD_ESTIMATE, partition_of, partitions_for
+from services.validator.slots import SLOTS, slot_of
 
 
 @pytest.mark.parametrize(
@@ -44,7 +45,7 @@ def test_same_order_id_same_partition_wherever_it_appears(order_id, i, j, partit
 def test_partition_is_a_stable_hash_not_pythons_salted_hash():
     # stable across processes: a retried prepare must put an order where the first attempt did
     assert partition_of("A-1", 0, 64) == zlib.crc32(b"A-1") % 64
-    assert partition_of("ü", 5, 7) == zlib.crc32("ü".encode()) % 7
+    assert partition_of("ü", 5, 7) == zlib.crc32("ü".encode()) % 64 % 7  # a partition is a union of slots
 
 
 def test_records_without_an_id_spread_by_position():
@@ -59,3 +60,14 @@ def test_order_ids_spread_over_partitions():
 
 def test_a_single_partition_takes_everything():
     assert {partition_of(f"O{n}", n, 1) for n in range(100)} | {partition_of(None, 7, 1)} == {0}
+
+
+def test_no_slot_is_split_between_two_partitions_of_a_file():
+    # A chunk's write leases are the slots of its orders: partitions of one file must never share one.
+    for partitions in range(1, SLOTS + 1):
+        owner: dict[int, int] = {}
+        for n in range(2_000):
+            order_id = f"ORD-{n}"
+            assert owner.setdefault(slot_of(order_id), partition_of(order_id, n, partitions)) == partition_of(
+                order_id, n, partitions
+            )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from services.shared.config import Config
 from services.shared.dal.audit_log import AuditLog
 from services.shared.dal.executions import Executions
+from services.shared.dal.leases import Leases
 from services.shared.dal.orders import OrdersTable
 from services.shared.dal.quarantine import QuarantineQueue
 from services.shared.dal.staging import Staging
@@ -22,6 +23,7 @@ class Stores:
     quarantine: QuarantineQueue
     staging: Staging
     executions: Executions
+    leases: Leases
 
 
 def stores_from(config: Config) -> Stores:
@@ -31,4 +33,5 @@ def stores_from(config: Config) -> Stores:
         quarantine=QuarantineQueue(config.quarantine_queue_url),
         staging=Staging(config.bucket),
         executions=Executions(),
+        leases=Leases(config.leases_table),
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -33,3 +35,25 @@ def to_item(value: dict[str, Any]) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _from_decimal(_DESERIALIZER.deserialize(v)) for k, v in item.items()}
+
+
+def batch_write(client: Any, table: str, items: Iterable[dict[str, Any]]) -> None:
+    """Put DynamoDB items, 25 a request (BatchWriteItem's limit); throttled entries are resent, never dropped."""
+    batch: list[dict[str, Any]] = []
+    for item in items:
+        batch.append({"PutRequest": {"Item": item}})
+        if len(batch) == 25:
+            _write(client, table, batch)
+            batch = []
+    if batch:
+        _write(client, table, batch)
+
+
+def _write(client: Any, table: str, requests: list[dict[str, Any]]) -> None:
+    delay = 0.05
+    while requests:
+        response = client.batch_write_item(RequestItems={table: requests})
+        requests = response.get("UnprocessedItems", {}).get(table, [])
+        if requests:  # throttled: back off
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)

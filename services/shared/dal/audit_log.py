@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import boto3
 
-from services.shared.dal._dynamo import from_item, to_item
-
-_BATCH = 25
+from services.shared.dal._dynamo import batch_write, from_item, to_item
 
 
 class AuditLog:
@@ -20,23 +17,7 @@ class AuditLog:
 
     def append(self, events: Iterable[dict[str, Any]]) -> None:
         """Write events; keys are deterministic, so a retried append rewrites the same items."""
-        batch: list[dict[str, Any]] = []
-        for event in events:
-            batch.append({"PutRequest": {"Item": to_item(event)}})
-            if len(batch) == _BATCH:
-                self._write(batch)
-                batch = []
-        if batch:
-            self._write(batch)
-
-    def _write(self, requests: list[dict[str, Any]]) -> None:
-        delay = 0.05
-        while requests:
-            response = self._client.batch_write_item(RequestItems={self.name: requests})
-            requests = response.get("UnprocessedItems", {}).get(self.name, [])
-            if requests:  # throttled: back off, never drop
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
+        batch_write(self._client, self.name, (to_item(event) for event in events))
 
     def append_first(self, event: dict[str, Any]) -> dict[str, Any] | None:
         """Append unless an event with the same key exists; return the existing one if so."""

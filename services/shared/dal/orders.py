@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
-from services.shared.dal._dynamo import from_item, to_item
+from services.shared.dal._dynamo import batch_write, from_item, to_item
 
 KEY = "OrderId"
+_GET_BATCH = 100  # BatchGetItem's limit
 
 
 class OrderTooLargeError(Exception):
@@ -46,6 +48,49 @@ class OrdersTable:
                 raise OrderTooLargeError(str(error)) from error
             raise
         return PutResult(created=True)
+
+    def existing(self, order_ids: Iterable[str], attributes: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored orders among order_ids (strongly consistent), with only `attributes` and the key."""
+        names = {f"#a{i}": name for i, name in enumerate([KEY, *attributes])}
+        found: dict[str, dict[str, Any]] = {}
+        ids = list(dict.fromkeys(order_ids))
+        for start in range(0, len(ids), _GET_BATCH):
+            keys = [{KEY: {"S": order_id}} for order_id in ids[start : start + _GET_BATCH]]
+            request: dict[str, Any] = {
+                self.name: {
+                    "Keys": keys,
+                    "ConsistentRead": True,
+                    "ProjectionExpression": ", ".join(names),
+                    "ExpressionAttributeNames": names,
+                }
+            }
+            delay = 0.05
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.name, []):
+                    order = from_item(item)
+                    found[str(order[KEY])] = order
+                request = response.get("UnprocessedKeys") or {}
+                if request:  # throttled: back off, never drop
+                    time.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+        return found
+
+    def put_all(self, items: Iterable[dict[str, Any]]) -> None:
+        """Write new orders unconditionally: only under the leases of their slots, after existing() said none
+        of them is stored. Items are DynamoDB-typed (serialize())."""
+        client = self._client
+        try:
+            batch_write(client, self.name, items)
+        except client.exceptions.ClientError as error:
+            if "size" in str(error).lower():
+                raise OrderTooLargeError(str(error)) from error
+            raise
+
+    @staticmethod
+    def serialize(order: dict[str, Any]) -> dict[str, Any]:
+        """The DynamoDB item of an order; decimal.DecimalException for a number DynamoDB cannot hold."""
+        return to_item(order)
 
     def get(self, order_id: str) -> dict[str, Any] | None:
         response = self._client.get_item(TableName=self.name, Key={KEY: {"S": order_id}}, ConsistentRead=True)
