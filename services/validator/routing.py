@@ -71,7 +71,7 @@ def route(index: int, raw: Any, job: ChunkJob, orders: OrdersTable) -> Outcome:
     order_id = verdict.order_id
     assert order_id is not None  # a complete record has one
     item = order_item(verdict.record, order_id, job, index)
-    if (reason := _unstorable(item)) is not None:
+    if isinstance(reason := _typed(item), Reason):
         return Outcome(index, events.QUARANTINED, order_id, [reason], raw)
     try:
         result = orders.put_new(item)
@@ -84,12 +84,12 @@ def _json_size(item: dict[str, Any]) -> int:
     return len(json.dumps(item, ensure_ascii=False).encode("utf-8"))
 
 
-def _unstorable(item: dict[str, Any]) -> Reason | None:
-    """Why DynamoDB could not hold this order, found before writing: too large, or a number out of range."""
+def _typed(item: dict[str, Any]) -> dict[str, Any] | Reason:
+    """The order as DynamoDB takes it, or why DynamoDB could not hold it: too large, or a number out of range."""
     if (size := _json_size(item)) > MAX_ORDER_BYTES:
         return _oversize(size)
     try:
-        OrdersTable.serialize(item)
+        return OrdersTable.serialize(item)
     except decimal.DecimalException:  # DynamoDB numbers: 38 digits, magnitude 1E-130 to 9.99E+125
         return Reason(
             "$",
@@ -97,7 +97,6 @@ def _unstorable(item: dict[str, Any]) -> Reason | None:
             "the record has a number DynamoDB cannot store (over 38 digits, or beyond 1E-130 to 9.99E+125): "
             "write it as a string",
         )
-    return None
 
 
 def _against(index: int, order_id: str, item: dict[str, Any], raw: Any, stored: dict[str, Any] | None) -> Outcome:
@@ -132,6 +131,7 @@ class _Candidate:
     order_id: str
     item: dict[str, Any]
     raw: Any
+    typed: dict[str, Any]  # the item as DynamoDB takes it
 
 
 def route_chunk(records: list[Any], job: ChunkJob, orders: OrdersTable, leases: Leases) -> list[Outcome]:
@@ -149,17 +149,18 @@ def route_chunk(records: list[Any], job: ChunkJob, orders: OrdersTable, leases: 
         order_id = verdict.order_id
         assert order_id is not None  # a complete record has one
         item = order_item(verdict.record, order_id, job, index)
-        if (reason := _unstorable(item)) is not None:
-            outcomes[index] = Outcome(index, events.QUARANTINED, order_id, [reason], raw)
+        typed = _typed(item)
+        if isinstance(typed, Reason):
+            outcomes[index] = Outcome(index, events.QUARANTINED, order_id, [typed], raw)
         elif order_id in writers:
-            followers.append(_Candidate(index, order_id, item, raw))
+            followers.append(_Candidate(index, order_id, item, raw, typed))
         else:
-            writers[order_id] = _Candidate(index, order_id, item, raw)
+            writers[order_id] = _Candidate(index, order_id, item, raw, typed)
     holder = f"{job.file_id}#{job.partition}#{job.chunk}"  # the same for a retry: it may take its own leases
     with leases.held((slot_of(order_id) for order_id in writers), holder, LEASE_TTL_S):
         stored = orders.existing(writers, ORIGIN)
         try:
-            orders.put_all(OrdersTable.serialize(c.item) for c in writers.values() if c.order_id not in stored)
+            orders.put_all(c.typed for c in writers.values() if c.order_id not in stored)
         except OrderTooLargeError:  # DynamoDB measures an item over 400 KB: the whole batch is refused
             return [route(index, raw, job, orders) for index, raw in records]
     for candidate in writers.values():
