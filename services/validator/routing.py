@@ -63,21 +63,42 @@ def order_item(record: dict[str, Any], order_id: str, job: ChunkJob, index: int)
     }
 
 
-def route(index: int, raw: Any, job: ChunkJob, orders: OrdersTable) -> Outcome:
-    """One record, one conditional write: the path of a chunk whose batch DynamoDB refused for an item's size."""
+@dataclass(frozen=True)
+class _Candidate:
+    """A complete, storable record: its orders-table item, plain and as DynamoDB takes it."""
+
+    index: int
+    order_id: str
+    item: dict[str, Any]
+    typed: dict[str, Any]
+    raw: Any
+
+
+def _candidate(index: int, raw: Any, job: ChunkJob) -> _Candidate | Outcome:
+    """The record as an order to write, or its outcome when it is incomplete or DynamoDB could not hold it."""
     verdict = contract.check(raw)
     if not verdict.complete or verdict.record is None:
         return Outcome(index, events.QUARANTINED, verdict.order_id, verdict.reasons, raw)
     order_id = verdict.order_id
     assert order_id is not None  # a complete record has one
     item = order_item(verdict.record, order_id, job, index)
-    if isinstance(reason := _typed(item), Reason):
-        return Outcome(index, events.QUARANTINED, order_id, [reason], raw)
+    typed = _typed(item)
+    if isinstance(typed, Reason):
+        return Outcome(index, events.QUARANTINED, order_id, [typed], raw)
+    return _Candidate(index, order_id, item, typed, raw)
+
+
+def route(index: int, raw: Any, job: ChunkJob, orders: OrdersTable) -> Outcome:
+    """One record, one conditional write: the path of a chunk whose batch DynamoDB refused for an item's size."""
+    candidate = _candidate(index, raw, job)
+    if isinstance(candidate, Outcome):
+        return candidate
     try:
-        result = orders.put_new(item)
+        result = orders.put_new(candidate.item)
     except OrderTooLargeError:
-        return Outcome(index, events.QUARANTINED, order_id, [_oversize(_json_size(item))], raw)
-    return _against(index, order_id, item, raw, None if result.created else result.existing)
+        reason = _oversize(_json_size(candidate.item))
+        return Outcome(index, events.QUARANTINED, candidate.order_id, [reason], raw)
+    return _against(candidate, None if result.created else result.existing)
 
 
 def _json_size(item: dict[str, Any]) -> int:
@@ -99,8 +120,9 @@ def _typed(item: dict[str, Any]) -> dict[str, Any] | Reason:
         )
 
 
-def _against(index: int, order_id: str, item: dict[str, Any], raw: Any, stored: dict[str, Any] | None) -> Outcome:
+def _against(candidate: _Candidate, stored: dict[str, Any] | None) -> Outcome:
     """The outcome of a record given the order stored under its id before it (None: it is the one stored)."""
+    index, order_id, item = candidate.index, candidate.order_id, candidate.item
     if stored is None or stored.get("_source") == item["_source"]:  # ours, maybe from a retried attempt
         return Outcome(index, events.STORED, order_id)
     if stored.get("_hash") == item["_hash"]:
@@ -110,7 +132,7 @@ def _against(index: int, order_id: str, item: dict[str, Any], raw: Any, stored: 
         contract.RULE_CONFLICT,
         f"order {order_id} is already stored with different content (from {stored.get('_file', 'an earlier file')})",
     )
-    return Outcome(index, events.QUARANTINED, order_id, [conflict], raw)
+    return Outcome(index, events.QUARANTINED, order_id, [conflict], candidate.raw)
 
 
 def _oversize(size: int) -> Reason:
@@ -125,15 +147,6 @@ def process_chunk(job: ChunkJob, stores: Stores) -> dict[str, int]:
     return _record(job, route_chunk(records, job, stores.orders, stores.leases), stores)
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    index: int
-    order_id: str
-    item: dict[str, Any]
-    raw: Any
-    typed: dict[str, Any]  # the item as DynamoDB takes it
-
-
 def route_chunk(records: list[Any], job: ChunkJob, orders: OrdersTable, leases: Leases) -> list[Outcome]:
     """Every record's outcome, in file order. The first complete record of an order id in file order is its
     writer; under the leases of the writers' slots, one consistent read says which orders are stored already
@@ -142,20 +155,13 @@ def route_chunk(records: list[Any], job: ChunkJob, orders: OrdersTable, leases: 
     writers: dict[str, _Candidate] = {}
     followers: list[_Candidate] = []
     for index, raw in records:
-        verdict = contract.check(raw)
-        if not verdict.complete or verdict.record is None:
-            outcomes[index] = Outcome(index, events.QUARANTINED, verdict.order_id, verdict.reasons, raw)
-            continue
-        order_id = verdict.order_id
-        assert order_id is not None  # a complete record has one
-        item = order_item(verdict.record, order_id, job, index)
-        typed = _typed(item)
-        if isinstance(typed, Reason):
-            outcomes[index] = Outcome(index, events.QUARANTINED, order_id, [typed], raw)
-        elif order_id in writers:
-            followers.append(_Candidate(index, order_id, item, raw, typed))
+        candidate = _candidate(index, raw, job)
+        if isinstance(candidate, Outcome):
+            outcomes[index] = candidate
+        elif candidate.order_id in writers:
+            followers.append(candidate)
         else:
-            writers[order_id] = _Candidate(index, order_id, item, raw, typed)
+            writers[candidate.order_id] = candidate
     holder = f"{job.file_id}#{job.partition}#{job.chunk}"  # the same for a retry: it may take its own leases
     with leases.held((slot_of(order_id) for order_id in writers), holder, LEASE_TTL_S):
         stored = orders.existing(writers, ORIGIN)
@@ -164,15 +170,11 @@ def route_chunk(records: list[Any], job: ChunkJob, orders: OrdersTable, leases: 
         except OrderTooLargeError:  # DynamoDB measures an item over 400 KB: the whole batch is refused
             return [route(index, raw, job, orders) for index, raw in records]
     for candidate in writers.values():
-        outcomes[candidate.index] = _against(*_parts(candidate), stored.get(candidate.order_id))
+        outcomes[candidate.index] = _against(candidate, stored.get(candidate.order_id))
     for candidate in followers:
         first = stored.get(candidate.order_id) or writers[candidate.order_id].item
-        outcomes[candidate.index] = _against(*_parts(candidate), first)
+        outcomes[candidate.index] = _against(candidate, first)
     return [outcomes[index] for index, _ in records]
-
-
-def _parts(candidate: _Candidate) -> tuple[int, str, dict[str, Any], Any]:
-    return candidate.index, candidate.order_id, candidate.item, candidate.raw
 
 
 def quarantine_chunk(job: ChunkJob, cause: str, stores: Stores) -> dict[str, int]:
