@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import boto3
+
 from services.shared.config import Config
 from services.shared.dal.audit_log import AuditLog
 from services.shared.dal.executions import Executions
@@ -27,11 +29,12 @@ class Stores:
 
 
 def stores_from(config: Config) -> Stores:
+    dynamodb = boto3.client("dynamodb")  # one client for the three tables: each costs cold-start time
     return Stores(
-        orders=OrdersTable(config.orders_table),
-        audit=AuditLog(config.audit_table),
+        orders=OrdersTable(config.orders_table, client=dynamodb),
+        audit=AuditLog(config.audit_table, client=dynamodb),
         quarantine=QuarantineQueue(config.quarantine_queue_url),
         staging=Staging(config.bucket),
         executions=Executions(),
-        leases=Leases(config.leases_table),
+        leases=Leases(config.leases_table, client=dynamodb),
     )

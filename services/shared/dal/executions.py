@@ -24,12 +24,17 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
 
 class Executions:
     def __init__(self, client: Any = None) -> None:
-        self._client = client or boto3.client("stepfunctions")
+        self._client = client  # built on first use: only Prepare, and only for a claimed file, asks
+
+    def _sfn(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("stepfunctions")
+        return self._client
 
     def status(self, execution_arn: str) -> str:
         """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE."""
         try:
-            return str(self._client.describe_execution(executionArn=execution_arn)["status"])
+            return str(self._sfn().describe_execution(executionArn=execution_arn)["status"])
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
                 raise ExecutionNotFoundError(execution_arn) from error
