@@ -1,0 +1,111 @@
+"""CPU per record of one validate-chunk, on the embedded engine: python -m bench.chunk_cpu [--chunks 20].
+
+Runs routing.process_chunk in this process on chunks of a generated file (10% incomplete, the bench's
+seed), against the engine's moto backends, and reports the thread CPU per record: the chunk Lambda's share
+of a run, without Step Functions, the other Lambdas or thread scheduling. With --profile, the top functions
+by own CPU. Use it to compare a change to the chunk path; records/s of a whole run is bench.run's job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from bench.run import GENERATOR, INCOMPLETE, SEED
+from salesdq import resources
+from salesdq.engine import Engine
+from services.shared.dal import Stores
+from services.shared.dal.audit_log import AuditLog
+from services.shared.dal.executions import Executions
+from services.shared.dal.leases import Leases
+from services.shared.dal.orders import OrdersTable
+from services.shared.dal.quarantine import QuarantineQueue
+from services.shared.dal.staging import Staging
+from services.validator.routing import ChunkJob, process_chunk
+
+
+def _records(count: int) -> list[Any]:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "sales.json"
+        subprocess.run(
+            [
+                sys.executable,
+                str(GENERATOR),
+                "--records",
+                str(count),
+                "--incomplete",
+                str(INCOMPLETE),
+                "--seed",
+                str(SEED),
+                "--out",
+                str(path),
+            ],
+            check=True,
+        )
+        return list(json.loads(path.read_text(encoding="utf-8"))["orders"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chunks", type=int, default=20)
+    parser.add_argument("--profile", action="store_true", help="print the top functions by own CPU")
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args(argv)
+
+    size = resources.CHUNK_RECORDS
+    records = _records(size * args.chunks)
+    with Engine() as engine:
+        assert engine.names is not None
+        names = engine.names
+        dynamodb = boto3.client("dynamodb")
+        stores = Stores(
+            orders=OrdersTable(names.orders_table, dynamodb),
+            audit=AuditLog(names.audit_table, dynamodb),
+            quarantine=QuarantineQueue(names.queue_url, boto3.client("sqs")),
+            staging=Staging(names.bucket, boto3.client("s3")),
+            executions=Executions(),
+            leases=Leases(resources.LEASES.name, dynamodb),
+        )
+        per_record_ms: list[float] = []
+        profile = cProfile.Profile(timer=time.thread_time)
+        for chunk in range(args.chunks):
+            key = f"bench/chunk-{chunk}.json"
+            start = chunk * size
+            stores.staging.put_json(
+                key, {"records": [[start + i, r] for i, r in enumerate(records[start : start + size])]}
+            )
+            job = ChunkJob("bench", "bench.json", "2026-01-01T00:00:00Z", "bench", chunk, 0, key)
+            if args.profile:
+                profile.enable()
+            began = time.thread_time()
+            process_chunk(job, stores)
+            per_record_ms.append((time.thread_time() - began) * 1000 / size)
+            if args.profile:
+                profile.disable()
+    result = {
+        "chunks": args.chunks,
+        "records_per_chunk": size,
+        # The mean is the one to compare: a full garbage collection lands on some chunks and not others.
+        "cpu_ms_per_record": round(statistics.mean(per_record_ms), 3),
+        "cpu_ms_per_record_median": round(statistics.median(per_record_ms), 3),
+        "cpu_ms_per_record_by_chunk": [round(v, 3) for v in per_record_ms],
+    }
+    sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    if args.profile:
+        pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
