@@ -5,7 +5,6 @@ The embedded engine feeds a Usage as requests flow through it; nothing here touc
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from dataclasses import dataclass, field, fields
@@ -111,12 +110,3 @@ def attribute_value_size(value: dict[str, object]) -> int:
 
 def item_size(item: dict[str, dict[str, object]]) -> int:
     return sum(len(name.encode("utf-8")) + attribute_value_size(value) for name, value in item.items())
-
-
-def item_write_units(item: dict[str, dict[str, object]]) -> int:
-    """Write units of one typed item. Its JSON text is never shorter than its DynamoDB size (the same names and
-    values, more punctuation, non-ASCII escaped to at least its UTF-8 length), so a short one is one unit
-    without measuring it attribute by attribute."""
-    if len(json.dumps(item)) <= DDB_WRITE_UNIT_BYTES:
-        return 1
-    return write_units(item_size(item))

@@ -1,4 +1,4 @@
-"""The embedded engine's four additions to moto, and its metering.
+"""The embedded engine's additions to moto, its process settings, and its metering.
 
 Each addition is tested twice: moto's own behaviour first (in a subprocess, because engine.install() patches
 moto's classes process-wide and for good), then the engine's. When a moto upgrade changes the first half,
@@ -435,6 +435,78 @@ def test_engine_queries_read_only_their_partition():
     keys, walked = _query_walk("from salesdq.engine import install\ninstall()")
     assert keys == [f"{i:04d}" for i in range(7, 300, 30)]  # same answer, in range-key order
     assert walked == 0  # the table was never walked
+
+
+# ------------------------------------------------------------------ 6. DynamoDB measures an item once
+
+_ITEM_BUILD = """
+import json
+import boto3
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.dynamodb.models.dynamo_type import DynamoType
+measured = [0]
+original = DynamoType.size
+def counting(self):
+    measured[0] += 1
+    return original(self)
+DynamoType.size = counting
+{install}
+with mock_aws():
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{{"AttributeName": "pk", "KeyType": "HASH"}}],
+        AttributeDefinitions=[{{"AttributeName": "pk", "AttributeType": "S"}}])
+    ddb.put_item(TableName="t", Item={{"pk": {{"S": "w"}}, **{{f"a{{i}}": {{"S": "x"}} for i in range(200)}}}})
+    sizes = measured[0]
+    outcomes = []
+    for n in (404_996, 404_997):  # the item's size: len("pk") + len("k") + len("v") + n
+        try:
+            ddb.put_item(TableName="t", Item={{"pk": {{"S": "k"}}, "v": {{"S": "x" * n}}}})
+            outcomes.append("stored")
+        except ClientError as error:
+            outcomes.append(error.response["Error"]["Message"])
+    print(json.dumps([sizes, outcomes]))
+"""
+
+
+def _item_build(install: str) -> tuple[int, list[str]]:
+    result = subprocess.run(
+        [sys.executable, "-c", _ITEM_BUILD.format(install=install)], capture_output=True, text=True, check=True
+    )
+    sizes, outcomes = json.loads(result.stdout.strip().splitlines()[-1])
+    return sizes, outcomes
+
+
+LIMIT_OUTCOMES = ["stored", "Item size has exceeded the maximum allowed size"]
+
+
+def test_moto_alone_re_measures_an_item_for_every_attribute_it_adds():
+    sizes, outcomes = _item_build("")
+    assert sizes > 200 * 201 // 2  # each attribute added measures all before it: quadratic
+    assert outcomes == LIMIT_OUTCOMES  # and refuses an item over 405,000 bytes (engine.MOTO_ITEM_LIMIT_BYTES)
+
+
+def test_engine_measures_an_item_once_and_refuses_the_same_items():
+    sizes, outcomes = _item_build("from salesdq.engine import install\ninstall()")
+    assert sizes < 2 * 201  # each attribute once, plus the key checks
+    assert outcomes == LIMIT_OUTCOMES
+    assert engine_module.MOTO_ITEM_LIMIT_BYTES == 404_996 + 4
+
+
+# ------------------------------------------------------------------ process settings
+
+
+def test_engine_collects_garbage_less_often_while_it_runs_and_restores_the_process_after():
+    script = (
+        "import gc, json\nfrom salesdq.engine import Engine\nbefore = gc.get_threshold()\n"
+        "with Engine():\n    during = gc.get_threshold()\nprint(json.dumps([before, during, gc.get_threshold()]))"
+    )
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
+    before, during, after = json.loads(result.stdout.strip().splitlines()[-1])
+    assert tuple(during) == engine_module.GC_THRESHOLDS != tuple(before)
+    assert after == before
 
 
 # ------------------------------------------------------------------ no addition: how an execution ended
