@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             leases=Leases(resources.LEASES.name, dynamodb),
         )
         per_record_ms: list[float] = []
+        outcomes: Counter[str] = Counter()
         profile = cProfile.Profile(timer=time.thread_time)
         for chunk in range(args.chunks):
             key = f"bench/chunk-{chunk}.json"
@@ -89,13 +91,14 @@ def main(argv: list[str] | None = None) -> int:
             if args.profile:
                 profile.enable()
             began = time.thread_time()
-            process_chunk(job, stores)
+            outcomes.update(process_chunk(job, stores))
             per_record_ms.append((time.thread_time() - began) * 1000 / size)
             if args.profile:
                 profile.disable()
     result = {
         "chunks": args.chunks,
         "records_per_chunk": size,
+        "outcomes": dict(outcomes),
         # The mean is the one to compare: a full garbage collection lands on some chunks and not others.
         "cpu_ms_per_record": round(statistics.mean(per_record_ms), 3),
         "cpu_ms_per_record_median": round(statistics.median(per_record_ms), 3),

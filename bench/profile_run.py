@@ -24,6 +24,7 @@ from typing import Any
 from salesdq import engine as engine_module
 from salesdq.local_run import Progress, local_run
 
+ROOT = Path(__file__).resolve().parents[1]
 CATEGORIES = (
     ("moto/dynamodb", "moto/dynamodb"),
     ("moto/stepfunctions", "moto/stepfunctions"),
@@ -32,8 +33,8 @@ CATEGORIES = (
     ("moto (core, other)", "moto/"),
     ("botocore", "botocore/"),
     ("boto3", "boto3/"),
-    ("services (salesdq handlers)", "/work/main/services/"),
-    ("salesdq engine", "/work/main/salesdq/"),
+    ("services (salesdq handlers)", f"{ROOT}/services/"),
+    ("salesdq engine", f"{ROOT}/salesdq/"),
     ("powertools", "aws_lambda_powertools"),
     ("marshmallow", "marshmallow"),
     ("ijson", "ijson"),
