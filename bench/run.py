@@ -32,8 +32,8 @@ SEED = 42
 DEFAULT_PREPARE_SIZES = (10_000, 100_000)
 
 
-def generate(records: int, directory: Path) -> Path:
-    path = directory / f"sales-{records}.json"
+def generate(records: int, directory: Path, indent: int | None = None) -> Path:
+    path = directory / (f"sales-{records}.json" if indent is None else f"sales-{records}-indent{indent}.json")
     if not path.exists():
         subprocess.run(
             [
@@ -47,6 +47,7 @@ def generate(records: int, directory: Path) -> Path:
                 str(SEED),
                 "--out",
                 str(path),
+                *([] if indent is None else ["--indent", str(indent)]),
             ],
             check=True,
         )
@@ -215,6 +216,11 @@ def main(argv: list[str] | None = None) -> int:
         default=list(DEFAULT_PREPARE_SIZES),
         help="file sizes (records) for the Prepare memory measurement; N itself is always added",
     )
+    parser.add_argument(
+        "--indent",
+        type=int,
+        help="pretty-print the file; 4 is the brief's sample layout (~323 bytes a record instead of ~161)",
+    )
     parser.add_argument("--workdir", type=Path, help="keep generated files here (default: a temp dir)")
     parser.add_argument("--json-out", type=Path, help=f"results file (default {RESULTS}/<records>.json)")
     args = parser.parse_args(argv)
@@ -222,12 +228,18 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="salesdq-bench-") as temp:
         workdir = args.workdir or Path(temp)
         workdir.mkdir(parents=True, exist_ok=True)
-        path = generate(args.records, workdir)
+        path = generate(args.records, workdir, args.indent)
         result: dict[str, Any] = {
             "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
             "commit": commit(),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-            "file": {"records": args.records, "bytes": path.stat().st_size, "incomplete": INCOMPLETE, "seed": SEED},
+            "file": {
+                "records": args.records,
+                "bytes": path.stat().st_size,
+                "incomplete": INCOMPLETE,
+                "seed": SEED,
+                "indent": args.indent,
+            },
         }
         print(f"salesdq: {args.records} records, {path.stat().st_size / 1e6:.1f} MB ...", file=sys.stderr, flush=True)
         result["salesdq"] = run_salesdq(path, args.records, workdir / f"salesdq-{args.records}.stderr")
@@ -240,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")  # kept if what follows fails
         sizes = sorted({*args.prepare_sizes, args.records})
         print(f"Prepare memory: {sizes} records ...", file=sys.stderr, flush=True)
-        result["prepare_memory"] = run_prepare_memory([generate(n, workdir) for n in sizes], workdir)
+        result["prepare_memory"] = run_prepare_memory([generate(n, workdir, args.indent) for n in sizes], workdir)
 
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(render(result))

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-# The editable install maps only salesdq/ and services/; the CDK app package `cdk` lives at the root.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from aws_cdk import App  # noqa: E402
-from aws_cdk.assertions import Template  # noqa: E402
-from cdk_synth import Synth  # noqa: E402
+from aws_cdk import App
+from aws_cdk.assertions import Template
+from cdk_synth import Synth
 
-from cdk import app as cdk_app  # noqa: E402
-from cdk import bundling  # noqa: E402
+from cdk import app as cdk_app
+from cdk import bundling
 
 
 @pytest.fixture(scope="session")
