@@ -14,6 +14,9 @@ moto changes under it:
    here it reads that partition, as DynamoDB does.
 6. DynamoDB: building an item re-measures every attribute stored so far as each one is added (O(attributes^2)
    per write); here the item is measured once, against the same limit, so the same items are refused.
+7. DynamoDB: a conditional write reads the item, evaluates the condition and then stores, with no lock, so two
+   threads can both pass `attribute_not_exists` on one key; here writes run one at a time, atomic per item as
+   on DynamoDB (the slot leases depend on it).
 While it runs, the process has a longer GIL switch interval and rarer garbage collections (every table lives
 in its one heap; a Lambda's process on AWS holds only its own objects); both are restored on stop.
 It also meters billable units (salesdq.metering) as requests pass through, routes Lambda output to
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import gc
 import importlib.util
 import io
@@ -49,6 +53,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.events.models import EventTemplateParser, Rule
@@ -344,6 +349,21 @@ def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, a
         raise ItemSizeTooLarge
 
 
+# The backend methods behind PutItem, UpdateItem, DeleteItem and TransactWriteItems (BatchWriteItem calls the
+# first and third per item); re-entrant because a transaction's items go through put_item and delete_item.
+_ATOMIC_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+_WRITE_LOCK = threading.RLock()
+
+
+def _atomic(write: Any) -> Any:
+    @functools.wraps(write)
+    def locked(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        with _WRITE_LOCK:
+            return write(self, *args, **kwargs)
+
+    return locked
+
+
 def install() -> None:
     """Apply the engine's additions to moto; idempotent."""
     global _installed
@@ -357,6 +377,8 @@ def install() -> None:
     Table.query = _table_query  # type: ignore[method-assign]
     Table.all_items = _all_items  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
+    for name in _ATOMIC_WRITES:
+        setattr(DynamoDBBackend, name, _atomic(getattr(DynamoDBBackend, name)))
     _installed = True
 
 

@@ -2,14 +2,19 @@
 overwritten, and the other file's record is quarantined as a conflict naming the file that won.
 
 `salesdq local run` uploads its files one after another; on AWS two uploads can start two executions at
-once, and only the slot leases keep their chunks from both storing (or overwriting) an order. The window
-between a chunk's read of which orders exist and its batch write is short, so without the leases this test
-sees a double store only some of the time; it also asserts that chunks did meet slots the other file held.
+once, and only the slot leases keep their chunks from both storing (or overwriting) an order. The test makes
+the race certain rather than likely: each file's chunk waits for the other's before taking its leases, and
+the read of which orders exist answers with a network's latency (on the engine it takes microseconds), so
+the window between that read and the batch write is open while the other chunk arrives. Without the leases
+both files store every shared id.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,15 +24,18 @@ import pytest
 from salesdq.engine import Engine
 from salesdq.follow import Progress, executions, result_of, upload, wait_for
 from salesdq.local_run import export
+from services.shared.dal.leases import Leases
+from services.shared.dal.orders import OrdersTable
 
 from .helpers import Run, assert_accounted, judge, order, reason_pairs, stored_content, write_json
 
-# A chunk that finds a slot leased by the other file fails with LeaseBusyError and is retried; its failed
-# invocation publishes no metric, and Powertools warns about that.
+# The chunk that finds its slots leased by the other file fails with LeaseBusyError and is retried; its
+# failed invocation publishes no metric, and Powertools warns about that.
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")]
 
-SHARED = 240  # order ids in both files, with different content
-OWN = 60  # order ids in one file only
+SHARED = 40  # order ids in both files, with different content
+OWN = 10  # order ids in one file only
+READ_LATENCY_S = 0.2  # the answer's way back: what it says may be stale when it arrives
 
 
 def _file(directory: Path, name: str, item: str) -> tuple[Path, dict[str, Any]]:
@@ -37,24 +45,46 @@ def _file(directory: Path, name: str, item: str) -> tuple[Path, dict[str, Any]]:
     return write_json(directory, f"{name}.json", {"orders": records}), {r["order-info"]["OrderId"]: r for r in records}
 
 
-def test_two_files_racing_for_the_same_orders_store_each_once_and_quarantine_the_loser(tmp_path: Path):
+def _race_on_the_leases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first chunk of each file takes its leases only once the other file's chunk is there too."""
+    both_there = threading.Barrier(2, timeout=60)
+    arrived: set[str] = set()
+    acquire, existing = Leases.acquire, OrdersTable.existing
+
+    def acquire_together(self: Leases, slots: Iterable[int], holder: str, ttl_s: int) -> list[int]:
+        file_id = holder.split("#", 1)[0]
+        if file_id not in arrived:  # a retry goes straight on
+            arrived.add(file_id)
+            both_there.wait()
+        return acquire(self, slots, holder, ttl_s)
+
+    def existing_over_a_network(self: OrdersTable, *args: Any, **kwargs: Any) -> dict[str, dict[str, Any]]:
+        found = existing(self, *args, **kwargs)
+        time.sleep(READ_LATENCY_S)
+        return found
+
+    monkeypatch.setattr(Leases, "acquire", acquire_together)
+    monkeypatch.setattr(OrdersTable, "existing", existing_over_a_network)
+
+
+def test_two_files_racing_for_the_same_orders_store_each_once_and_quarantine_the_loser(tmp_path: Path, monkeypatch):
+    _race_on_the_leases(monkeypatch)
     (a, a_records), (b, b_records) = _file(tmp_path, "east", "E-item"), _file(tmp_path, "west", "W-item")
 
-    with Engine(chunk_records=10, log_dir=tmp_path / "logs") as engine:
+    with Engine(log_dir=tmp_path / "logs") as engine:
         assert engine.names is not None
         s3, sfn = engine.client("s3"), engine.client("stepfunctions")
-        machine = engine.names.state_machine_arn
         upload(s3, engine.names.bucket, a)
         upload(s3, engine.names.bucket, b)
-        found = sorted(executions(sfn, machine))
+        found = sorted(executions(sfn, engine.names.state_machine_arn))
         assert len(found) == 2, found
-        descriptions = [wait_for(sfn, arn, Progress(False)) for arn in found]
+        descriptions = [wait_for(sfn, arn, Progress(False), timeout_s=120) for arn in found]
         by_key = {json.loads(d["input"])["detail"]["object"]["key"]: d for d in descriptions}
         results = [result_of(str(path), by_key[f"incoming/{path.name}"]) for path in (a, b)]
         run = Run(0, {"files": [vars(r) for r in results]}, tmp_path / "out")
         export(engine, run.out, run.summary)
 
-    # The race happened: both executions were running at the same time, and chunks found slots leased.
+    # The race happened: both executions ran at once, and one file's chunk found its slots leased.
     start = [datetime.fromisoformat(str(d["startDate"])) for d in descriptions]
     stop = [datetime.fromisoformat(str(d["stopDate"])) for d in descriptions]
     assert start[0] < stop[1] and start[1] < stop[0], (start, stop)
@@ -65,10 +95,8 @@ def test_two_files_racing_for_the_same_orders_store_each_once_and_quarantine_the
     records = {a.name: a_records, b.name: b_records}
     orders = run.orders_by_id()
     assert len(orders) == SHARED + 2 * OWN
-    wins = {a.name: 0, b.name: 0}
     for order_id, stored in orders.items():
         winner = Path(stored["_file"]).name
-        wins[winner] += 1
         assert stored_content(stored) == {**judge(records[winner][order_id]).normalized, "OrderId": order_id}
         assert by_id[winner][order_id]["outcome"] == "stored"
         if order_id in records[a.name] and order_id in records[b.name]:
@@ -79,5 +107,6 @@ def test_two_files_racing_for_the_same_orders_store_each_once_and_quarantine_the
                 {("order-info.OrderId", "conflict")},
             ), event
             assert winner in event["reasons"][0]["message"]
-    assert {name: run.file(name)["stored"] for name in records} == wins
-    assert sum(run.file(name)["quarantined"] for name in records) == SHARED
+    # The chunk that held the leases stored every shared id; the one that waited found them all stored.
+    counts = sorted((run.file(name)["stored"], run.file(name)["quarantined"]) for name in records)
+    assert counts == [(OWN, SHARED), (SHARED + OWN, 0)]

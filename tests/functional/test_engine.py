@@ -494,6 +494,59 @@ def test_engine_measures_an_item_once_and_refuses_the_same_items():
     assert engine_module.MOTO_ITEM_LIMIT_BYTES == 404_996 + 4
 
 
+# ------------------------------------------------------------------ 7. DynamoDB conditional writes are atomic
+
+_RACE = """
+import json, threading, time
+import boto3
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.dynamodb.models.table import Table
+original = Table.get_item
+def slow_read(self, *args, **kwargs):
+    found = original(self, *args, **kwargs)
+    time.sleep(0.05)  # between the condition's read and the write: another thread runs here
+    return found
+Table.get_item = slow_read
+{install}
+with mock_aws():
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{{"AttributeName": "pk", "KeyType": "HASH"}}],
+        AttributeDefinitions=[{{"AttributeName": "pk", "AttributeType": "S"}}])
+    outcomes = []
+    def take(holder):
+        try:
+            ddb.put_item(TableName="t", Item={{"pk": {{"S": "slot"}}, "holder": {{"S": holder}}}},
+                         ConditionExpression="attribute_not_exists(pk)")
+            outcomes.append("taken")
+        except ClientError as error:
+            outcomes.append(error.response["Error"]["Code"])
+    threads = [threading.Thread(target=take, args=(h,)) for h in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(json.dumps(sorted(outcomes)))
+"""
+
+
+def _race(install: str) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", _RACE.format(install=install)], capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_moto_alone_lets_two_conditional_puts_of_one_new_key_both_succeed():
+    assert _race("") == ["taken", "taken"]  # both read "no item", both stored: the second overwrote the first
+
+
+def test_engine_lets_one_conditional_put_succeed_and_fails_the_other():
+    outcomes = _race("from salesdq.engine import install\ninstall()")
+    assert outcomes == ["ConditionalCheckFailedException", "taken"]
+
+
 # ------------------------------------------------------------------ process settings
 
 
