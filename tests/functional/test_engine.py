@@ -389,6 +389,21 @@ def test_only_one_engine_at_a_time(engine):
         Engine().start()
 
 
+# ------------------------------------------------------------------ scripts run in a fresh process
+
+_HASH_TABLE = """    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])"""
+
+
+def _last_line(script: str, engine: bool) -> str:
+    """What a script printed last, with moto alone or with the engine's additions installed first."""
+    source = script.format(install="from salesdq.engine import install\ninstall()" if engine else "", table=_HASH_TABLE)
+    result = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, check=True)
+    return result.stdout.strip().splitlines()[-1]
+
+
 # ------------------------------------------------------------------ 5. DynamoDB Query reads one partition
 
 _QUERY_WALK = """
@@ -417,22 +432,19 @@ with mock_aws():
 """
 
 
-def _query_walk(install: str) -> tuple[list[str], int]:
-    result = subprocess.run(
-        [sys.executable, "-c", _QUERY_WALK.format(install=install)], capture_output=True, text=True, check=True
-    )
-    keys, walked = result.stdout.strip().rsplit(" ", 1)
+def _query_walk(engine: bool) -> tuple[list[str], int]:
+    keys, walked = _last_line(_QUERY_WALK, engine).rsplit(" ", 1)
     return json.loads(keys.replace("'", '"')), int(walked)
 
 
 def test_moto_alone_walks_the_whole_table_to_query_one_partition():
-    keys, walked = _query_walk("")
+    keys, walked = _query_walk(engine=False)
     assert keys == [f"{i:04d}" for i in range(7, 300, 30)]
     assert walked == 300  # every item of the table, for 10 of one partition
 
 
 def test_engine_queries_read_only_their_partition():
-    keys, walked = _query_walk("from salesdq.engine import install\ninstall()")
+    keys, walked = _query_walk(engine=True)
     assert keys == [f"{i:04d}" for i in range(7, 300, 30)]  # same answer, in range-key order
     assert walked == 0  # the table was never walked
 
@@ -453,10 +465,7 @@ def counting(self):
 DynamoType.size = counting
 {install}
 with mock_aws():
-    ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{{"AttributeName": "pk", "KeyType": "HASH"}}],
-        AttributeDefinitions=[{{"AttributeName": "pk", "AttributeType": "S"}}])
+{table}
     ddb.put_item(TableName="t", Item={{"pk": {{"S": "w"}}, **{{f"a{{i}}": {{"S": "x"}} for i in range(200)}}}})
     sizes = measured[0]
     outcomes = []
@@ -470,11 +479,8 @@ with mock_aws():
 """
 
 
-def _item_build(install: str) -> tuple[int, list[str]]:
-    result = subprocess.run(
-        [sys.executable, "-c", _ITEM_BUILD.format(install=install)], capture_output=True, text=True, check=True
-    )
-    sizes, outcomes = json.loads(result.stdout.strip().splitlines()[-1])
+def _item_build(engine: bool) -> tuple[int, list[str]]:
+    sizes, outcomes = json.loads(_last_line(_ITEM_BUILD, engine))
     return sizes, outcomes
 
 
@@ -482,13 +488,13 @@ LIMIT_OUTCOMES = ["stored", "Item size has exceeded the maximum allowed size"]
 
 
 def test_moto_alone_re_measures_an_item_for_every_attribute_it_adds():
-    sizes, outcomes = _item_build("")
+    sizes, outcomes = _item_build(engine=False)
     assert sizes > 200 * 201 // 2  # each attribute added measures all before it: quadratic
     assert outcomes == LIMIT_OUTCOMES  # and refuses an item over 405,000 bytes (engine.MOTO_ITEM_LIMIT_BYTES)
 
 
 def test_engine_measures_an_item_once_and_refuses_the_same_items():
-    sizes, outcomes = _item_build("from salesdq.engine import install\ninstall()")
+    sizes, outcomes = _item_build(engine=True)
     assert sizes < 2 * 201  # each attribute once, plus the key checks
     assert outcomes == LIMIT_OUTCOMES
     assert engine_module.MOTO_ITEM_LIMIT_BYTES == 404_996 + 4
@@ -510,10 +516,7 @@ def slow_read(self, *args, **kwargs):
 Table.get_item = slow_read
 {install}
 with mock_aws():
-    ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{{"AttributeName": "pk", "KeyType": "HASH"}}],
-        AttributeDefinitions=[{{"AttributeName": "pk", "AttributeType": "S"}}])
+{table}
     outcomes = []
     def take(holder):
         try:
@@ -531,19 +534,16 @@ with mock_aws():
 """
 
 
-def _race(install: str) -> list[str]:
-    result = subprocess.run(
-        [sys.executable, "-c", _RACE.format(install=install)], capture_output=True, text=True, check=True
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def _race(engine: bool) -> list[str]:
+    return json.loads(_last_line(_RACE, engine))
 
 
 def test_moto_alone_lets_two_conditional_puts_of_one_new_key_both_succeed():
-    assert _race("") == ["taken", "taken"]  # both read "no item", both stored: the second overwrote the first
+    assert _race(engine=False) == ["taken", "taken"]  # both read "no item", both stored: the second overwrote the first
 
 
 def test_engine_lets_one_conditional_put_succeed_and_fails_the_other():
-    outcomes = _race("from salesdq.engine import install\ninstall()")
+    outcomes = _race(engine=True)
     assert outcomes == ["ConditionalCheckFailedException", "taken"]
 
 
