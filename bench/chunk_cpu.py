@@ -13,7 +13,6 @@ import cProfile
 import json
 import pstats
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ from typing import Any
 
 import boto3
 
-from bench.run import GENERATOR, INCOMPLETE, SEED
+from bench.run import generate
 from salesdq import resources
 from salesdq.engine import Engine
 from services.shared.dal import Stores
@@ -38,22 +37,7 @@ from services.validator.routing import ChunkJob, process_chunk
 
 def _records(count: int) -> list[Any]:
     with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "sales.json"
-        subprocess.run(
-            [
-                sys.executable,
-                str(GENERATOR),
-                "--records",
-                str(count),
-                "--incomplete",
-                str(INCOMPLETE),
-                "--seed",
-                str(SEED),
-                "--out",
-                str(path),
-            ],
-            check=True,
-        )
+        path = generate(count, Path(directory))  # the benchmark's own file: same generator, seed and share
         return list(json.loads(path.read_text(encoding="utf-8"))["orders"])
 
 

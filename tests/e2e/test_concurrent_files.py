@@ -74,13 +74,12 @@ def test_two_files_racing_for_the_same_orders_store_each_once_and_quarantine_the
     with Engine(log_dir=tmp_path / "logs") as engine:
         assert engine.names is not None
         s3, sfn = engine.client("s3"), engine.client("stepfunctions")
-        upload(s3, engine.names.bucket, a)
-        upload(s3, engine.names.bucket, b)
+        keys = [upload(s3, engine.names.bucket, path) for path in (a, b)]
         found = sorted(executions(sfn, engine.names.state_machine_arn))
         assert len(found) == 2, found
         descriptions = [wait_for(sfn, arn, Progress(False), timeout_s=120) for arn in found]
         by_key = {json.loads(d["input"])["detail"]["object"]["key"]: d for d in descriptions}
-        results = [result_of(str(path), by_key[f"incoming/{path.name}"]) for path in (a, b)]
+        results = [result_of(str(path), by_key[key]) for path, key in zip((a, b), keys, strict=True)]
         run = Run(0, {"files": [vars(r) for r in results]}, tmp_path / "out")
         export(engine, run.out, run.summary)
 
