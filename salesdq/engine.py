@@ -129,7 +129,7 @@ class _RoutedStdout(io.TextIOBase):
 class _Function:
     """A function and its warm execution environments: like Lambda, each serves one invocation at a time."""
 
-    spec: resources.Function
+    spec: resources.FunctionSpec
     environment: dict[str, str]
     slots: threading.BoundedSemaphore
     idle: list[ModuleType] = field(default_factory=list)
@@ -528,17 +528,12 @@ class Engine:
         events.put_targets(Rule=resources.INGEST_RULE, Targets=[{"Id": "ingest", "Arn": machine, "RoleArn": ROLE_ARN}])
         return Names(bucket, resources.ORDERS.name, resources.AUDIT.name, queue_url, machine)
 
-    def register_function(self, spec: resources.Function, values: Mapping[str, str] | None = None) -> str:
+    def register_function(self, spec: resources.FunctionSpec, values: Mapping[str, str] | None = None) -> str:
         """Create a Lambda function whose handler module the engine runs (the benchmark's baseline uses it)."""
         return self._create_function(spec, values or {})
 
-    def _create_function(self, spec: resources.Function, values: Mapping[str, str]) -> str:
-        environment = {name: values[name] for name in spec.environment}
-        environment |= {
-            "POWERTOOLS_SERVICE_NAME": spec.service,
-            "POWERTOOLS_METRICS_NAMESPACE": resources.POWERTOOLS_NAMESPACE,
-            "POWERTOOLS_LOG_LEVEL": "INFO",
-        }
+    def _create_function(self, spec: resources.FunctionSpec, values: Mapping[str, str]) -> str:
+        environment = resources.function_environment(spec, values)
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as zf:
             zf.writestr("README", "code runs from the repository; see salesdq/engine.py")
@@ -683,8 +678,8 @@ class Engine:
         return 0
 
 
-def table_request(table: resources.Table) -> dict[str, Any]:
-    """CreateTable arguments for a resources.Table (the CDK app builds the same keys)."""
+def table_request(table: resources.TableSpec) -> dict[str, Any]:
+    """CreateTable arguments for a resources.TableSpec (the CDK app builds the same keys)."""
     keys = [{"AttributeName": table.partition_key, "KeyType": "HASH"}]
     if table.sort_key:
         keys.append({"AttributeName": table.sort_key, "KeyType": "RANGE"})
@@ -709,7 +704,7 @@ def table_request(table: resources.Table) -> dict[str, Any]:
     return request
 
 
-def render_definition(machine: resources.StateMachine, function_arns: Mapping[str, str]) -> str:
+def render_definition(machine: resources.StateMachineSpec, function_arns: Mapping[str, str]) -> str:
     """The ASL with its ${Placeholders} replaced, as CDK's definition_substitutions does."""
     text = machine.definition.read_text(encoding="utf-8")
     for placeholder, function_id in machine.functions.items():

@@ -6,6 +6,7 @@ keys; keys, indexes and queue attributes are the same on both, and a test fails 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,14 +19,15 @@ STACK_NAME = "salesdq"
 INCOMING_PREFIX = "incoming/"
 INCOMING_SUFFIXES = (".json", ".jsonl")
 POWERTOOLS_NAMESPACE = "salesdq"
-CHUNK_RECORDS = 1000
-MAX_PARTITIONS = 64
+LOG_LEVEL = "INFO"
+CHUNK_RECORDS = config.DEFAULT_CHUNK_RECORDS
+MAX_PARTITIONS = config.DEFAULT_MAX_PARTITIONS
 LAMBDA_RUNTIME = "python3.12"
 LAMBDA_ARCHITECTURE = "arm64"
 
 
 @dataclass(frozen=True)
-class Index:
+class IndexSpec:
     name: str
     partition_key: str
     sort_key: str
@@ -33,12 +35,12 @@ class Index:
 
 
 @dataclass(frozen=True)
-class Table:
+class TableSpec:
     id: str
     name: str
     partition_key: str
     sort_key: str | None = None
-    indexes: tuple[Index, ...] = ()
+    indexes: tuple[IndexSpec, ...] = ()
 
     @property
     def attributes(self) -> dict[str, str]:
@@ -50,14 +52,14 @@ class Table:
 
 
 @dataclass(frozen=True)
-class Queue:
+class QueueSpec:
     id: str
     name: str
     attributes: dict[str, str]
 
 
 @dataclass(frozen=True)
-class Function:
+class FunctionSpec:
     id: str
     name: str
     handler: str
@@ -69,7 +71,7 @@ class Function:
 
 
 @dataclass(frozen=True)
-class StateMachine:
+class StateMachineSpec:
     id: str
     name: str
     definition: Path
@@ -80,19 +82,19 @@ class StateMachine:
 INBOX_BUCKET_ID = "InboxBucket"
 INBOX_BUCKET = "salesdq-inbox"
 
-ORDERS = Table(id="OrdersTable", name="salesdq-orders", partition_key="OrderId")
-AUDIT = Table(
+ORDERS = TableSpec(id="OrdersTable", name="salesdq-orders", partition_key="OrderId")
+AUDIT = TableSpec(
     id="AuditTable",
     name="salesdq-audit",
     partition_key="pk",
     sort_key="sk",
-    indexes=(Index(name="by-day", partition_key="day", sort_key="at"),),
+    indexes=(IndexSpec(name="by-day", partition_key="day", sort_key="at"),),
 )
 # Write leases on slots of the order-id space (services/shared/dal/leases.py); expire via TTL on expires_at.
-LEASES = Table(id="LeasesTable", name="salesdq-leases", partition_key="pk")
+LEASES = TableSpec(id="LeasesTable", name="salesdq-leases", partition_key="pk")
 TABLES = (ORDERS, AUDIT, LEASES)
 
-QUARANTINE = Queue(
+QUARANTINE = QueueSpec(
     id="QuarantineQueue",
     name="salesdq-quarantine",
     attributes={
@@ -111,7 +113,7 @@ _STORES = (
 )
 _CHUNKING = (config.CHUNK_RECORDS, config.MAX_PARTITIONS)
 
-PREPARE = Function(
+PREPARE = FunctionSpec(
     id="PrepareFunction",
     name="salesdq-prepare",
     handler="services.validator.handlers.prepare.handler",
@@ -121,7 +123,7 @@ PREPARE = Function(
     reserved_concurrency=10,
     environment=_STORES + _CHUNKING,
 )
-VALIDATE_CHUNK = Function(
+VALIDATE_CHUNK = FunctionSpec(
     id="ValidateChunkFunction",
     name="salesdq-validate-chunk",
     handler="services.validator.handlers.validate_chunk.handler",
@@ -131,7 +133,7 @@ VALIDATE_CHUNK = Function(
     reserved_concurrency=50,
     environment=_STORES,
 )
-QUARANTINE_CHUNK = Function(
+QUARANTINE_CHUNK = FunctionSpec(
     id="QuarantineChunkFunction",
     name="salesdq-quarantine-chunk",
     handler="services.validator.handlers.quarantine_chunk.handler",
@@ -141,7 +143,7 @@ QUARANTINE_CHUNK = Function(
     reserved_concurrency=10,
     environment=_STORES,
 )
-FINALIZE = Function(
+FINALIZE = FunctionSpec(
     id="FinalizeFunction",
     name="salesdq-finalize",
     handler="services.audit.handlers.finalize.handler",
@@ -154,7 +156,7 @@ FINALIZE = Function(
 FUNCTIONS = (PREPARE, VALIDATE_CHUNK, QUARANTINE_CHUNK, FINALIZE)  # the workflow's: ASL substitutions
 
 # Operators' redrive: starts the ingest state machine, so it is created after it.
-REDRIVE = Function(
+REDRIVE = FunctionSpec(
     id="RedriveFunction",
     name="salesdq-redrive",
     handler="services.redrive.handlers.redrive.handler",
@@ -166,7 +168,19 @@ REDRIVE = Function(
 )
 ALL_FUNCTIONS = (*FUNCTIONS, REDRIVE)
 
-INGEST = StateMachine(
+
+def function_environment(spec: FunctionSpec, values: Mapping[str, str]) -> dict[str, str]:
+    """A function's environment variables: the config names it lists, plus Powertools' settings. The engine and
+    the CDK app both deploy exactly this."""
+    return {
+        **{name: values[name] for name in spec.environment},
+        "POWERTOOLS_SERVICE_NAME": spec.service,
+        "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": LOG_LEVEL,
+    }
+
+
+INGEST = StateMachineSpec(
     id="IngestStateMachine",
     name="salesdq-ingest",
     definition=ASL_DIR / "ingest.asl.json",

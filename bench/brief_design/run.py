@@ -32,7 +32,7 @@ DLQ = "brief-dlq"
 PAYLOAD_LIMIT = 256 * 1024
 
 # Lambda defaults of the brief's console-made functions: 128 MB.
-LOAD = resources.Function(
+LOAD = resources.FunctionSpec(
     id="BriefLoadFunction",
     name="brief-load",
     handler="bench.brief_design.handlers.load",
@@ -41,7 +41,7 @@ LOAD = resources.Function(
     timeout_s=60,
     reserved_concurrency=1000,
 )
-VALIDATE = resources.Function(
+VALIDATE = resources.FunctionSpec(
     id="BriefValidateFunction",
     name="brief-validate",
     handler="bench.brief_design.handlers.validate",

@@ -1,4 +1,4 @@
-"""A DynamoDB table built from a `salesdq.resources.Table`: keys and GSIs are never retyped."""
+"""A DynamoDB table built from a `salesdq.resources.TableSpec`: keys and GSIs are never retyped."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ _PROJECTIONS = {
 }
 
 
-def _attribute(name: str, table: resources.Table) -> dynamodb.Attribute:
+def _attribute(name: str, table: resources.TableSpec) -> dynamodb.Attribute:
     kinds = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
     return dynamodb.Attribute(name=name, type=kinds[table.attributes[name]])
 
 
 def build_table(
     scope: Construct,
-    table: resources.Table,
+    table: resources.TableSpec,
     *,
     system_of_record: bool = True,
     time_to_live_attribute: str | None = None,

@@ -29,7 +29,7 @@ LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 
 def definition_substitutions(
-    machine: resources.StateMachine, functions: Mapping[str, lambda_.IFunction]
+    machine: resources.StateMachineSpec, functions: Mapping[str, lambda_.IFunction]
 ) -> dict[str, str]:
     """ASL placeholder -> ARN of the function resources.py maps it to."""
     return {placeholder: functions[fid].function_arn for placeholder, fid in machine.functions.items()}

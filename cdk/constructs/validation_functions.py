@@ -25,7 +25,6 @@ from salesdq import resources
 from services.shared import config
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
-LOG_LEVEL = "INFO"
 _ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 
 RUNTIME = lambda_.Runtime(resources.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
@@ -44,7 +43,7 @@ class Stores:
     leases: dynamodb.ITable
 
     def environment(self) -> dict[str, str]:
-        """config name -> value, for every name a function may list in resources.Function.environment."""
+        """config name -> value, for every name a function may list in resources.FunctionSpec.environment."""
         return {
             config.BUCKET: self.bucket.bucket_name,
             config.ORDERS_TABLE: self.orders.table_name,
@@ -55,7 +54,7 @@ class Stores:
             config.MAX_PARTITIONS: str(resources.MAX_PARTITIONS),
         }
 
-    def grant(self, function: lambda_.Function, spec: resources.Function) -> None:
+    def grant(self, function: lambda_.Function, spec: resources.FunctionSpec) -> None:
         """A function may use a store iff its environment names it; actions are the DAL's, no wildcards.
 
         The leases table is the exception: it is in every function's environment (resources._STORES), but
@@ -122,7 +121,7 @@ class Stores:
 
 def build_function(
     scope: Construct,
-    spec: resources.Function,
+    spec: resources.FunctionSpec,
     *,
     code: lambda_.Code,
     layer: lambda_.ILayerVersion,
@@ -137,12 +136,6 @@ def build_function(
         # Fixed name: a retained group would block the next deploy of the same function name.
         removal_policy=RemovalPolicy.DESTROY,
     )
-    environment = {name: values[name] for name in spec.environment}
-    environment |= {
-        "POWERTOOLS_SERVICE_NAME": spec.service,
-        "POWERTOOLS_METRICS_NAMESPACE": resources.POWERTOOLS_NAMESPACE,
-        "POWERTOOLS_LOG_LEVEL": LOG_LEVEL,
-    }
     return lambda_.Function(
         scope,
         spec.id,
@@ -156,7 +149,7 @@ def build_function(
         timeout=Duration.seconds(spec.timeout_s),
         reserved_concurrent_executions=spec.reserved_concurrency,
         tracing=lambda_.Tracing.ACTIVE,
-        environment=environment,
+        environment=resources.function_environment(spec, values),
         log_group=log_group,
     )
 

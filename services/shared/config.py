@@ -19,6 +19,9 @@ CHUNK_RECORDS = "CHUNK_RECORDS"
 MAX_PARTITIONS = "MAX_PARTITIONS"
 STATE_MACHINE_ARN = "STATE_MACHINE_ARN"
 
+DEFAULT_CHUNK_RECORDS = 1000  # records per chunk: a chunk's Lambda finishes well within its timeout
+DEFAULT_MAX_PARTITIONS = 64  # at most one partition per order-id slot (services.validator.slots.SLOTS)
+
 
 class ConfigError(Exception):
     """A required environment variable is missing or malformed."""
@@ -31,8 +34,8 @@ class Config:
     audit_table: str
     quarantine_queue_url: str
     leases_table: str
-    chunk_records: int = 1000
-    max_partitions: int = 64
+    chunk_records: int = DEFAULT_CHUNK_RECORDS
+    max_partitions: int = DEFAULT_MAX_PARTITIONS
     state_machine_arn: str = ""  # only the redrive function starts executions
 
 

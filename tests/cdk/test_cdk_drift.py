@@ -17,7 +17,7 @@ def _key_schema(partition_key: str, sort_key: str | None) -> list[dict[str, str]
     return schema
 
 
-def _expected_table(table: resources.Table) -> dict[str, Any]:
+def _expected_table(table: resources.TableSpec) -> dict[str, Any]:
     return {
         "KeySchema": _key_schema(table.partition_key, table.sort_key),
         "AttributeDefinitions": sorted(
@@ -47,7 +47,7 @@ def _actual_table(properties: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("table", resources.TABLES, ids=lambda t: t.id)
-def test_table_keys_and_indexes_match_resources(synth: Synth, table: resources.Table) -> None:
+def test_table_keys_and_indexes_match_resources(synth: Synth, table: resources.TableSpec) -> None:
     _, resource = synth.one("AWS::DynamoDB::Table", TableName=table.name)
     assert _actual_table(resource["Properties"]) == _expected_table(table)
 

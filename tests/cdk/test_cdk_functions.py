@@ -13,12 +13,12 @@ from salesdq import resources
 from services.shared import config
 
 
-def _function(synth: Synth, spec: resources.Function) -> dict[str, Any]:
+def _function(synth: Synth, spec: resources.FunctionSpec) -> dict[str, Any]:
     return synth.one("AWS::Lambda::Function", FunctionName=spec.name)[1]["Properties"]
 
 
 @pytest.mark.parametrize("spec", resources.ALL_FUNCTIONS, ids=lambda f: f.id)
-def test_function_settings_come_from_resources(synth: Synth, spec: resources.Function) -> None:
+def test_function_settings_come_from_resources(synth: Synth, spec: resources.FunctionSpec) -> None:
     props = _function(synth, spec)
     assert props["Runtime"] == resources.LAMBDA_RUNTIME
     assert props["Architectures"] == [resources.LAMBDA_ARCHITECTURE]
@@ -30,12 +30,12 @@ def test_function_settings_come_from_resources(synth: Synth, spec: resources.Fun
 
 
 @pytest.mark.parametrize("spec", resources.ALL_FUNCTIONS, ids=lambda f: f.id)
-def test_tracing_is_active(synth: Synth, spec: resources.Function) -> None:
+def test_tracing_is_active(synth: Synth, spec: resources.FunctionSpec) -> None:
     assert _function(synth, spec)["TracingConfig"] == {"Mode": "Active"}
 
 
 @pytest.mark.parametrize("spec", resources.ALL_FUNCTIONS, ids=lambda f: f.id)
-def test_environment_follows_the_config_contract(synth: Synth, spec: resources.Function) -> None:
+def test_environment_follows_the_config_contract(synth: Synth, spec: resources.FunctionSpec) -> None:
     stack = synth.stack
     values = {
         config.BUCKET: {"Ref": logical_id(stack.inbox.bucket)},
@@ -56,7 +56,7 @@ def test_environment_follows_the_config_contract(synth: Synth, spec: resources.F
 
 
 @pytest.mark.parametrize("spec", resources.ALL_FUNCTIONS, ids=lambda f: f.id)
-def test_log_group_has_retention(synth: Synth, spec: resources.Function) -> None:
+def test_log_group_has_retention(synth: Synth, spec: resources.FunctionSpec) -> None:
     props = _function(synth, spec)
     group_id = props["LoggingConfig"]["LogGroup"]["Ref"]
     group = synth.raw["Resources"][group_id]["Properties"]
@@ -64,12 +64,12 @@ def test_log_group_has_retention(synth: Synth, spec: resources.Function) -> None
     assert group["RetentionInDays"] > 0
 
 
-def _statements(synth: Synth, spec: resources.Function) -> list[dict[str, Any]]:
+def _statements(synth: Synth, spec: resources.FunctionSpec) -> list[dict[str, Any]]:
     return synth.policy_statements(_function(synth, spec)["Role"]["Fn::GetAtt"][0])
 
 
 @pytest.mark.parametrize("spec", resources.ALL_FUNCTIONS, ids=lambda f: f.id)
-def test_grants_are_scoped_to_the_stores_in_the_environment(synth: Synth, spec: resources.Function) -> None:
+def test_grants_are_scoped_to_the_stores_in_the_environment(synth: Synth, spec: resources.FunctionSpec) -> None:
     statements = _statements(synth, spec)
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert not [a for a in actions if "*" in a], "wildcard action"
@@ -96,7 +96,7 @@ def test_grants_are_scoped_to_the_stores_in_the_environment(synth: Synth, spec: 
 
 
 @pytest.mark.parametrize("spec", resources.ALL_FUNCTIONS, ids=lambda f: f.id)
-def test_every_function_knows_the_leases_table(synth: Synth, spec: resources.Function) -> None:
+def test_every_function_knows_the_leases_table(synth: Synth, spec: resources.FunctionSpec) -> None:
     assert config.LEASES_TABLE in spec.environment
     leases = {"Ref": logical_id(synth.stack.orders.leases)}  # Ref of a table is its name
     assert _function(synth, spec)["Environment"]["Variables"][config.LEASES_TABLE] == leases

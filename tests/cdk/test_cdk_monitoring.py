@@ -44,7 +44,7 @@ def test_executions_failed_alarm(synth: Synth) -> None:
 
 
 @pytest.mark.parametrize("spec", resources.ALL_FUNCTIONS, ids=lambda f: f.id)
-def test_function_errors_alarm(synth: Synth, spec: resources.Function) -> None:
+def test_function_errors_alarm(synth: Synth, spec: resources.FunctionSpec) -> None:
     function = logical_id(synth.stack.functions[spec.id])
     matching = [
         a for a in _alarms(synth, "Errors") if a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]

@@ -13,7 +13,7 @@ from salesdq import resources
 
 
 @pytest.mark.parametrize("table", resources.TABLES, ids=lambda t: t.id)
-def test_tables_are_on_demand_with_pitr_and_sse(synth: Synth, table: resources.Table) -> None:
+def test_tables_are_on_demand_with_pitr_and_sse(synth: Synth, table: resources.TableSpec) -> None:
     _, resource = synth.one("AWS::DynamoDB::Table", TableName=table.name)
     props = resource["Properties"]
     assert props["BillingMode"] == "PAY_PER_REQUEST"

@@ -16,7 +16,7 @@ from salesdq import resources
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 ASL_FILES = sorted(resources.ASL_DIR.glob("*.asl.json"))
-MACHINES = [v for v in vars(resources).values() if isinstance(v, resources.StateMachine)]
+MACHINES = [v for v in vars(resources).values() if isinstance(v, resources.StateMachineSpec)]
 
 
 def _state_machine(synth: Synth) -> dict[str, Any]:

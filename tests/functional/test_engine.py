@@ -135,7 +135,7 @@ def wait(sfn: Any, arn: str) -> dict[str, Any]:
     raise AssertionError(f"{arn} still running")
 
 
-def invoke(engine: Engine, function: resources.Function, payload: dict[str, Any]) -> tuple[str | None, Any]:
+def invoke(engine: Engine, function: resources.FunctionSpec, payload: dict[str, Any]) -> tuple[str | None, Any]:
     response = engine.client("lambda").invoke(FunctionName=function.name, Payload=json.dumps(payload))
     return response.get("FunctionError"), json.loads(response["Payload"].read())
 
