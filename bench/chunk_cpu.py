@@ -25,14 +25,15 @@ import boto3
 from bench.run import generate
 from salesdq import resources
 from salesdq.engine import Engine
-from services.shared.dal import Stores
-from services.shared.dal.audit_log import AuditLog
-from services.shared.dal.executions import Executions
-from services.shared.dal.leases import Leases
-from services.shared.dal.orders import OrdersTable
-from services.shared.dal.quarantine import QuarantineQueue
-from services.shared.dal.staging import Staging
-from services.validator.routing import ChunkJob, process_chunk
+from services.dal import Stores
+from services.dal.audit_log import AuditLog
+from services.dal.executions import Executions
+from services.dal.inbox_bucket import InboxBucket
+from services.dal.leases_table import Leases
+from services.dal.orders_table import OrdersTable
+from services.dal.quarantine_queue import QuarantineQueue
+from services.domain.payloads import ChunkJob
+from services.validator.validate_chunk import validate_chunk
 
 
 def _records(count: int) -> list[Any]:
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             orders=OrdersTable(names.orders_table, dynamodb),
             audit=AuditLog(names.audit_table, dynamodb),
             quarantine=QuarantineQueue(names.queue_url, boto3.client("sqs")),
-            staging=Staging(names.bucket, boto3.client("s3")),
+            inbox=InboxBucket(names.bucket, boto3.client("s3")),
             executions=Executions(),
             leases=Leases(resources.LEASES.name, dynamodb),
         )
@@ -68,14 +69,14 @@ def main(argv: list[str] | None = None) -> int:
         for chunk in range(args.chunks):
             key = f"bench/chunk-{chunk}.json"
             start = chunk * size
-            stores.staging.put_json(
+            stores.inbox.put_json(
                 key, {"records": [[start + i, r] for i, r in enumerate(records[start : start + size])]}
             )
             job = ChunkJob("bench", "bench.json", "2026-01-01T00:00:00Z", "bench", chunk, 0, key)
             if args.profile:
                 profile.enable()
             began = time.thread_time()
-            outcomes.update(process_chunk(job, stores))
+            outcomes.update(validate_chunk(job, stores))
             per_record_ms.append((time.thread_time() - began) * 1000 / size)
             if args.profile:
                 profile.disable()

@@ -1,9 +1,9 @@
 """The Prepare Lambda's own memory on one file: python -m bench.prepare_memory --file FILE.
 
 The engine runs every Lambda in one process and moto keeps every S3 object in that process, so the
-engine's RSS grows with the file whatever Prepare does. This runs `services.validator.preparation.prepare`
+engine's RSS grows with the file whatever Prepare does. This runs `services.ingest.prepare.prepare`
 alone, as its Lambda would: the file is read as a stream (as from S3's GetObject body), each chunk is
-sent through Staging exactly as Prepare sends it and then dropped (on AWS it leaves the process for S3), and
+sent through InboxBucket exactly as Prepare sends it and then dropped (on AWS it leaves the process for S3), and
 the audit log and quarantine queue are moto's. tracemalloc's peak is the Python heap Prepare needed.
 Prints one JSON document.
 """
@@ -26,14 +26,15 @@ from moto import mock_aws
 
 from salesdq import resources
 from salesdq.engine import table_request
-from services.shared.dal.audit_log import AuditLog
-from services.shared.dal.quarantine import QuarantineQueue
-from services.shared.dal.staging import Staging
-from services.validator.preparation import FileJob, prepare
+from services.dal.audit_log import AuditLog
+from services.dal.inbox_bucket import InboxBucket
+from services.dal.quarantine_queue import QuarantineQueue
+from services.domain.payloads import FileJob
+from services.ingest.prepare import prepare
 
 
 class DiscardingS3:
-    """The S3 client Prepare's Staging sees: GetObject streams a local file; PutObject bodies are counted
+    """The S3 client Prepare's InboxBucket sees: GetObject streams a local file; PutObject bodies are counted
     and dropped (on AWS they leave the process); nothing else exists."""
 
     exceptions = SimpleNamespace(ClientError=ClientError)
@@ -74,7 +75,7 @@ def measure(path: Path, chunk_records: int, max_partitions: int) -> dict[str, An
         ddb.create_table(**table_request(resources.AUDIT))
         queue_url = sqs.create_queue(QueueName="bench-quarantine")["QueueUrl"]
         s3 = DiscardingS3(path)
-        staging = Staging("bench", client=s3)
+        inbox = InboxBucket("bench", client=s3)
         audit = AuditLog(resources.AUDIT.name, ddb)
         quarantine = QuarantineQueue(queue_url, sqs)
         job = FileJob(bucket="bench", key=f"incoming/{path.name}", size=0, execution="bench", at="2026-01-01T00:00:00Z")
@@ -83,7 +84,7 @@ def measure(path: Path, chunk_records: int, max_partitions: int) -> dict[str, An
         started = time.perf_counter()
         result = prepare(
             job,
-            staging=staging,
+            inbox=inbox,
             audit=audit,
             quarantine=quarantine,
             chunk_records=chunk_records,

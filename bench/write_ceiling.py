@@ -38,12 +38,13 @@ from bench import run as bench_run
 from salesdq import metering, resources
 from salesdq.engine import Engine, table_request
 from scripts.make_sales_file import records as generate
-from services.audit import events
-from services.shared.dal._dynamo import to_item
-from services.shared.dal.audit_log import AuditLog
-from services.shared.dal.orders import KEY, OrdersTable
-from services.validator import contract
-from services.validator.routing import ChunkJob, order_item
+from services.dal._dynamo import to_item
+from services.dal.audit_log import AuditLog
+from services.dal.orders_table import KEY, OrdersTable
+from services.domain import audit_events, contract
+from services.domain.outcomes import Outcome
+from services.domain.payloads import ChunkJob
+from services.validator.store_orders import order_item
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEED = 42
@@ -151,11 +152,11 @@ def brief_cpu_ms(records: int) -> float:
 def run(count: int, brief_records: int) -> dict[str, Any]:
     items = complete_items(count)
     audit_events = [
-        events.record_event(
+        audit_events.record_event(
             file_id=JOB.file_id,
             file=JOB.file,
             index=index,
-            outcome=events.STORED,
+            outcome=Outcome.STORED,
             order_id=item[KEY],
             reasons=[],
             at=JOB.at,

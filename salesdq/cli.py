@@ -16,7 +16,7 @@ from typing import Any
 from salesdq import __version__, operators, resources
 from salesdq.follow import FollowError, Progress, render_table, totals, upload_and_follow
 from salesdq.stack import Stack, StackNotFoundError, locate
-from services.shared.dal.quarantine import HoldExpiredError
+from services.dal.quarantine_queue import HoldExpiredError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

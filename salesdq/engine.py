@@ -74,7 +74,7 @@ from moto.stepfunctions.parser.quotas import is_within_size_quota
 from moto.stepfunctions.responses import get_backend as sfn_backend
 
 from salesdq import metering, resources
-from services.shared import config
+from services.runtime import config
 
 ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"

@@ -12,9 +12,9 @@ from typing import Any
 from salesdq import resources
 from salesdq.engine import Engine, EngineError
 from salesdq.follow import FollowError, Progress, totals, upload_and_follow
-from services.shared.dal.audit_log import AuditLog
-from services.shared.dal.orders import OrdersTable
-from services.shared.dal.quarantine import QuarantineQueue
+from services.dal.audit_log import AuditLog
+from services.dal.orders_table import OrdersTable
+from services.dal.quarantine_queue import QuarantineQueue
 
 
 def export(engine: Engine, out: Path, summary: dict[str, Any]) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 from salesdq import resources
 from salesdq.follow import FileResult, Progress, result_of, wait_for
 from salesdq.stack import Stack
-from services.audit import events
-from services.shared.dal.audit_log import AuditLog
-from services.shared.dal.quarantine import QuarantineQueue
-from services.shared.dal.staging import Staging
+from services.dal.audit_log import AuditLog
+from services.dal.inbox_bucket import InboxBucket
+from services.dal.quarantine_queue import QuarantineQueue
+from services.domain.audit_events import EventKind
 
 REDRIVE_BATCH = 200  # corrections per redrive call: well under Lambda's 6 MB payload
 
@@ -32,7 +32,7 @@ def dlq_messages(stack: Stack) -> list[dict[str, Any]]:
 
 
 def export_lines(stack: Stack) -> list[dict[str, Any]]:
-    staging = Staging(stack.bucket, stack.client("s3"))
+    inbox = InboxBucket(stack.bucket, stack.client("s3"))
     lines = []
     for message in dlq_messages(stack):
         body = message["body"]
@@ -40,7 +40,7 @@ def export_lines(stack: Stack) -> list[dict[str, Any]]:
         if body.get("kind") == "file":
             line["quarantined_key"] = body.get("quarantined_key")
         else:
-            line["record"] = staging.get_json(body["record_ref"]["key"]) if "record_ref" in body else body.get("record")
+            line["record"] = inbox.get_json(body["record_ref"]["key"]) if "record_ref" in body else body.get("record")
         lines.append(line)
     return lines
 
@@ -153,12 +153,12 @@ def report(stack: Stack) -> dict[str, Any]:
     rejected = duplicate_files = 0
     for event in audit.scan(index=resources.AUDIT.indexes[0].name):
         kind = event.get("event")
-        if kind == events.FILE_COMPLETED:
+        if kind == EventKind.FILE_COMPLETED:
             totals["files"] += 1
             for key in ("records", "stored", "duplicates", "quarantined"):
                 totals[key] += int(event.get(key, 0))
-        elif kind == events.FILE_REJECTED:
+        elif kind == EventKind.FILE_REJECTED:
             rejected += 1
-        elif kind == events.FILE_DUPLICATE:
+        elif kind == EventKind.FILE_DUPLICATE:
             duplicate_files += 1
     return {"totals": totals, "files_rejected": rejected, "files_duplicate": duplicate_files}

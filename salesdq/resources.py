@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.shared import config
+from services.runtime import config
 
 ROOT = Path(__file__).resolve().parent.parent
 ASL_DIR = ROOT / "asl"
@@ -90,7 +90,7 @@ AUDIT = TableSpec(
     sort_key="sk",
     indexes=(IndexSpec(name="by-day", partition_key="day", sort_key="at"),),
 )
-# Write leases on slots of the order-id space (services/shared/dal/leases.py); expire via TTL on expires_at.
+# Write leases on slots of the order-id space (services/dal/leases_table.py); expire via TTL on expires_at.
 LEASES = TableSpec(id="LeasesTable", name="salesdq-leases", partition_key="pk")
 TABLES = (ORDERS, AUDIT, LEASES)
 
@@ -116,7 +116,7 @@ _CHUNKING = (config.CHUNK_RECORDS, config.MAX_PARTITIONS)
 PREPARE = FunctionSpec(
     id="PrepareFunction",
     name="salesdq-prepare",
-    handler="services.validator.handlers.prepare.handler",
+    handler="services.ingest.handlers.prepare.handler",
     service="validator",
     memory_mb=1024,
     timeout_s=900,
@@ -146,7 +146,7 @@ QUARANTINE_CHUNK = FunctionSpec(
 FINALIZE = FunctionSpec(
     id="FinalizeFunction",
     name="salesdq-finalize",
-    handler="services.audit.handlers.finalize.handler",
+    handler="services.ingest.handlers.finalize.handler",
     service="audit",
     memory_mb=256,
     timeout_s=300,

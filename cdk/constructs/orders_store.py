@@ -1,5 +1,5 @@
 """The orders table: one item per valid order, keyed as salesdq.resources.ORDERS says; and the leases
-table (salesdq.resources.LEASES) whose slot leases guard writes to it (services/shared/dal/leases.py)."""
+table (salesdq.resources.LEASES) whose slot leases guard writes to it (services/dal/leases_table.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from cdk.constructs._nag import suppress
 from cdk.constructs._table import build_table
 from salesdq import resources
 
-# services.shared.dal.leases writes each lease's expiry (epoch seconds) here; DynamoDB's TTL deletes it.
+# services.dal.leases_table writes each lease's expiry (epoch seconds) here; DynamoDB's TTL deletes it.
 LEASE_EXPIRY_ATTRIBUTE = "expires_at"
 
 

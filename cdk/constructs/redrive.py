@@ -8,7 +8,7 @@ from constructs import Construct
 
 from cdk.constructs.validation_functions import Stores, build_function
 from salesdq import resources
-from services.shared import config
+from services.runtime import config
 
 
 class Redrive(Construct):
@@ -29,7 +29,7 @@ class Redrive(Construct):
         values = stores.environment() | {config.STATE_MACHINE_ARN: state_machine.state_machine_arn}
         self.function = build_function(self, spec, code=code, layer=layer, values=values)
         stores.grant(self.function, spec)
-        # services.shared.dal.quarantine hold_all/release/delete: receive, change visibility, delete.
+        # services.dal.quarantine_queue hold_all/release/delete: receive, change visibility, delete.
         stores.quarantine.grant_consume_messages(self.function)
         if config.STATE_MACHINE_ARN in spec.environment:
             state_machine.grant_start_execution(self.function)

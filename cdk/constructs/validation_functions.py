@@ -22,7 +22,7 @@ from constructs import Construct
 from cdk import bundling
 from cdk.constructs._nag import logical_id, suppress
 from salesdq import resources
-from services.shared import config
+from services.runtime import config
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 _ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
@@ -63,7 +63,7 @@ class Stores:
         needs = set(spec.environment)
         if config.BUCKET in needs:
             # Explicit actions instead of grant_read_write, whose wildcard actions (s3:GetObject*, ...)
-            # include far more than get/put/copy/delete/list of services.shared.dal.staging.
+            # include far more than get/put/copy/delete/list of services.dal.inbox_bucket.
             function.add_to_role_policy(
                 iam.PolicyStatement(
                     actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],

@@ -1,67 +1,42 @@
-"""Finalize: fold a file's chunk events into its summary event; refuse to finish if any chunk is missing."""
+"""A file run's counts, folded from the audit log's chunk events (one compact item per chunk, never a read of
+per-record events)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
-from services.audit import events
-from services.shared.dal.audit_log import AuditLog
-
-
-class IncompleteFileError(Exception):
-    """Fewer chunk outcomes than chunks, or counts that do not add up: records would be unaccounted."""
+from services.dal.audit_log import AuditLog
+from services.domain import audit_events
+from services.domain.outcomes import Outcome
 
 
-@dataclass(frozen=True)
-class FileRun:
-    file_id: str
-    file: str
-    at: str
-    execution: str
-    records: int
-    chunks: int
+@dataclass
+class RunCounts:
+    chunks: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+    failures_by_rule: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def records(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def score(self) -> float:
+        """The share of records that ended complete: stored or duplicate."""
+        good = self.outcomes[Outcome.STORED] + self.outcomes[Outcome.DUPLICATE]
+        return round(good / self.records, 4) if self.records else 0.0
 
 
-def finalize(run: FileRun, audit: AuditLog) -> dict[str, Any]:
-    counts = dict.fromkeys(events.OUTCOMES, 0)
-    failures: dict[str, int] = {}
-    seen = 0
-    for chunk in audit.query(*events.chunk_prefix(run.file_id), attributes=events.CHUNK_SUMMARY):
-        if chunk.get("at") != run.at:  # another run's; a run retried after a failure keeps its `at`
+def fold_run(audit: AuditLog, file_id: str, at: str) -> RunCounts:
+    """The counts of the run of `file_id` started at `at` (a retried run keeps its `at`, whichever execution
+    wrote each chunk)."""
+    counts = RunCounts()
+    for chunk in audit.query(*audit_events.chunk_prefix(file_id), attributes=audit_events.CHUNK_SUMMARY):
+        if chunk.get("at") != at:  # another run's
             continue
-        seen += 1
+        counts.chunks += 1
         for outcome, count in chunk["counts"].items():
-            counts[outcome] += count
+            counts.outcomes[outcome] += count
         for rule, count in chunk.get("failures", {}).items():
-            failures[rule] = failures.get(rule, 0) + count
-    total = sum(counts.values())
-    if seen != run.chunks or total != run.records:
-        raise IncompleteFileError(
-            f"{run.file}: {seen} of {run.chunks} chunks reported, {total} of {run.records} records accounted"
-        )
-    score = round((counts[events.STORED] + counts[events.DUPLICATE]) / total, 4) if total else 0.0
-    summary = {
-        "status": "completed",
-        "file": run.file,
-        "file_id": run.file_id,
-        "records": total,
-        "stored": counts[events.STORED],
-        "duplicates": counts[events.DUPLICATE],
-        "quarantined": counts[events.QUARANTINED],
-        "score": score,
-        "failures_by_rule": failures,
-    }
-    audit.append(
-        [
-            events.file_event(
-                file_id=run.file_id,
-                kind=events.FILE_COMPLETED,
-                at=run.at,
-                file=run.file,
-                execution=run.execution,
-                **{k: v for k, v in summary.items() if k not in ("status", "file", "file_id")},
-            )
-        ]
-    )
-    return summary
+            counts.failures_by_rule[rule] = counts.failures_by_rule.get(rule, 0) + count
+    return counts

@@ -10,7 +10,7 @@ from cdk_synth import Synth
 
 from cdk.constructs._nag import logical_id
 from salesdq import resources
-from services.shared import config
+from services.runtime import config
 
 
 def _function(synth: Synth, spec: resources.FunctionSpec) -> dict[str, Any]:

@@ -24,8 +24,8 @@ import pytest
 from salesdq.engine import Engine
 from salesdq.follow import Progress, executions, result_of, upload, wait_for
 from salesdq.local_run import export
-from services.shared.dal.leases import Leases
-from services.shared.dal.orders import OrdersTable
+from services.dal.leases_table import Leases
+from services.dal.orders_table import OrdersTable
 
 from .helpers import Run, assert_accounted, judge, order, reason_pairs, stored_content, write_json
 

@@ -13,8 +13,8 @@ import pytest
 
 from salesdq.engine import Engine
 from salesdq.local_run import Progress, local_run
-from services.shared.dal.audit_log import AuditLog
-from services.shared.dal.quarantine import QuarantineQueue
+from services.dal.audit_log import AuditLog
+from services.dal.quarantine_queue import QuarantineQueue
 
 from .helpers import TERMINAL, Expected, Oracle, Run, order, read_jsonl, reason_pairs, stored_content, write_json
 

@@ -12,13 +12,13 @@ from moto import mock_aws
 
 from salesdq import resources
 from salesdq.engine import table_request
-from services.shared.dal import Stores
-from services.shared.dal.audit_log import AuditLog
-from services.shared.dal.executions import Executions
-from services.shared.dal.leases import Leases
-from services.shared.dal.orders import OrdersTable
-from services.shared.dal.quarantine import QuarantineQueue
-from services.shared.dal.staging import Staging
+from services.dal import Stores
+from services.dal.audit_log import AuditLog
+from services.dal.executions import Executions
+from services.dal.inbox_bucket import InboxBucket
+from services.dal.leases_table import Leases
+from services.dal.orders_table import OrdersTable
+from services.dal.quarantine_queue import QuarantineQueue
 
 REGION = "us-east-1"
 BUCKET = resources.INBOX_BUCKET
@@ -95,7 +95,7 @@ def aws(aws_env: None, clients: tuple[Any, Any, Any, Any]) -> Iterator[Aws]:
             orders=OrdersTable(resources.ORDERS.name, client=ddb),
             audit=AuditLog(resources.AUDIT.name, client=ddb),
             quarantine=QuarantineQueue(url, client=sqs),
-            staging=Staging(BUCKET, client=s3),
+            inbox=InboxBucket(BUCKET, client=s3),
             executions=Executions(client=sfn),
             leases=Leases(resources.LEASES.name, client=ddb),
         )

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 from salesdq import engine as engine_module
 from salesdq import resources
 from salesdq.engine import Engine
-from services.shared.dal.executions import ExecutionNotFoundError, Executions, execution_arn
+from services.dal.executions import ExecutionNotFoundError, Executions, execution_arn
 
 PLAIN_MOTO = r"""
 import io, json, time, zipfile
@@ -566,7 +566,7 @@ def test_engine_collects_garbage_less_often_while_it_runs_and_restores_the_proce
 
 
 def test_engine_reports_how_its_executions_ended_as_prepare_reads_it(engine):
-    """Prepare asks how the execution holding a file's claim ended (services/shared/dal/executions.py) by
+    """Prepare asks how the execution holding a file's claim ended (services/dal/executions.py) by
     an ARN it builds from the machine's; moto answers that for the executions it runs, so the engine adds
     nothing. If a moto upgrade breaks this, a re-upload of a failed file stays a duplicate."""
     sfn = engine.client("stepfunctions")

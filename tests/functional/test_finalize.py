@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from services.audit import events
-from services.audit.summary import FileRun, IncompleteFileError, finalize
-from services.validator.routing import ChunkJob, process_chunk
+from services.domain.audit_events import EventKind
+from services.domain.payloads import ChunkJob, FileRun
+from services.ingest.finalize import IncompleteFileError, finalize
+from services.validator.validate_chunk import validate_chunk
 
 from .conftest import Aws
 
@@ -23,9 +24,9 @@ def order(order_id: str, email: str = "ada@example.com", qty: int = 1) -> dict:
 
 def chunk(aws: Aws, partition: int, number: int, records: list, execution: str = "exec-1", at: str = AT) -> None:
     key = f"staging/{execution}/p{partition:05d}/c{number:07d}.json"
-    aws.stores.staging.put_json(key, {"records": records})
+    aws.stores.inbox.put_json(key, {"records": records})
     job = ChunkJob(FILE_ID, "incoming/f.json", at, execution, partition, number, key)
-    process_chunk(job, aws.stores)
+    validate_chunk(job, aws.stores)
 
 
 def run(records: int, chunks: int, execution: str = "exec-1") -> FileRun:
@@ -50,7 +51,7 @@ def test_summary_sums_every_chunk(aws):
         "score": round(3 / 7, 4),
         "failures_by_rule": {"email": 2, "not_object": 1, "conflict": 1},
     }
-    (event,) = [e for e in aws.audit() if e["event"] == events.FILE_COMPLETED]
+    (event,) = [e for e in aws.audit() if e["event"] == EventKind.FILE_COMPLETED]
     assert event["pk"] == f"FILE#{FILE_ID}"
     assert event["day"] == "2024-03-01"
     assert event["stored"] == 2
@@ -63,7 +64,7 @@ def test_missing_chunk_marker_raises(aws):
     chunk(aws, 0, 0, [[0, order("A")]])
     with pytest.raises(IncompleteFileError, match="1 of 2 chunks reported, 1 of 2 records accounted"):
         finalize(run(records=2, chunks=2), aws.stores.audit)
-    assert not [e for e in aws.audit() if e["event"] == events.FILE_COMPLETED]
+    assert not [e for e in aws.audit() if e["event"] == EventKind.FILE_COMPLETED]
 
 
 def test_records_not_adding_up_raises(aws):
@@ -86,7 +87,7 @@ def test_chunks_a_failed_execution_of_the_same_run_finished_count(aws):
     summary = finalize(run(records=3, chunks=2, execution="exec-retry"), aws.stores.audit)
 
     assert (summary["stored"], summary["quarantined"]) == (2, 1)
-    (event,) = [e for e in aws.audit() if e["event"] == events.FILE_COMPLETED]
+    (event,) = [e for e in aws.audit() if e["event"] == EventKind.FILE_COMPLETED]
     assert (event["at"], event["execution"]) == (AT, "exec-retry")
 
 

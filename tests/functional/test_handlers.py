@@ -11,17 +11,17 @@ from typing import Any
 import pytest
 
 from salesdq import resources
-from services.shared.config import ConfigError
-from services.shared.events import InvalidEventError
+from services.domain.payloads import InvalidEventError
+from services.runtime.config import ConfigError
 
 from .conftest import BUCKET, Aws
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
-PREPARE = "services.validator.handlers.prepare"
+PREPARE = "services.ingest.handlers.prepare"
 VALIDATE = "services.validator.handlers.validate_chunk"
 QUARANTINE = "services.validator.handlers.quarantine_chunk"
-FINALIZE = "services.audit.handlers.finalize"
+FINALIZE = "services.ingest.handlers.finalize"
 HANDLERS = (PREPARE, VALIDATE, QUARANTINE, FINALIZE)
 AT = "2024-03-01T10:00:00.000Z"
 
@@ -140,7 +140,7 @@ def test_the_workflow_end_to_end_through_the_handlers(aws, lambda_env):
 
 def test_quarantine_chunk_handler_carries_the_lambda_error_cause(aws, lambda_env):
     key = "staging/e1/p00000/c0000000.json"
-    aws.stores.staging.put_json(key, {"records": [[0, order("A")]]})
+    aws.stores.inbox.put_json(key, {"records": [[0, order("A")]]})
     module = handler_module(QUARANTINE)
     error = {"Error": "Lambda.Unknown", "Cause": json.dumps({"errorType": "MemoryError", "errorMessage": "out"})}
     event = {

@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 
 from salesdq import resources
-from services.shared.dal.leases import LeaseBusyError, Leases
-from services.validator import routing
-from services.validator.routing import LEASE_TTL_S, process_chunk
-from services.validator.slots import slot_of
+from services.dal.leases_table import LeaseBusyError, Leases
+from services.domain.slots import slot_of
+from services.validator import store_orders
+from services.validator.store_orders import LEASE_TTL_S
+from services.validator.validate_chunk import validate_chunk
 
 from .conftest import Aws
-from .test_routing import order, stage
+from .test_validate_chunk import order, stage
 
 OTHER = "another-file#0#0"
 
@@ -75,12 +76,12 @@ def test_a_chunk_whose_slot_another_file_holds_writes_nothing_until_it_is_free(a
     held = Leases(resources.LEASES.name, client=aws.ddb).acquire([slot_of("A")], OTHER, ttl_s=60)
 
     with pytest.raises(LeaseBusyError):
-        process_chunk(second, aws.stores)
+        validate_chunk(second, aws.stores)
     assert aws.orders() == {} and aws.audit() == [] and aws.messages() == []
 
     Leases(resources.LEASES.name, client=aws.ddb).release(held, OTHER)
-    assert process_chunk(process_first, aws.stores) == {"stored": 1, "duplicate": 0, "quarantined": 0}
-    assert process_chunk(second, aws.stores) == {"stored": 0, "duplicate": 0, "quarantined": 1}
+    assert validate_chunk(process_first, aws.stores) == {"stored": 1, "duplicate": 0, "quarantined": 0}
+    assert validate_chunk(second, aws.stores) == {"stored": 0, "duplicate": 0, "quarantined": 1}
     assert aws.orders()["A"]["order-info"]["qty"] == 1  # the first stays; the later file's is a conflict
     assert holders(aws) == {}
 
@@ -90,11 +91,11 @@ def test_a_batch_refused_for_an_items_size_is_written_one_order_at_a_time(aws, m
 
     def refused(self: Any, items: Any) -> None:
         list(items)
-        raise routing.OrderTooLargeError("Item size has exceeded the maximum allowed size")
+        raise store_orders.OrderTooLargeError("Item size has exceeded the maximum allowed size")
 
-    monkeypatch.setattr(routing.OrdersTable, "put_all", refused)
+    monkeypatch.setattr(store_orders.OrdersTable, "put_all", refused)
 
-    assert process_chunk(job, aws.stores) == {"stored": 2, "duplicate": 1, "quarantined": 1}
+    assert validate_chunk(job, aws.stores) == {"stored": 2, "duplicate": 1, "quarantined": 1}
     assert sorted(aws.orders()) == ["A", "B"]
 
 

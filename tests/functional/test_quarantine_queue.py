@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.shared.dal.quarantine import HoldExpiredError, QuarantineQueue
+from services.dal.quarantine_queue import HoldExpiredError, QuarantineQueue
 
 from .conftest import Aws
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from services.audit import events
+from services.domain import audit_events
+from services.domain.audit_events import EventKind
 
 
 def test_record_event_keys():
-    e = events.record_event(
+    e = audit_events.record_event(
         file_id="F",
         file="k",
         index=7,
@@ -18,14 +19,14 @@ def test_record_event_keys():
     )
     assert (e["pk"], e["sk"]) == ("ORDER#A1", "2024-01-02T03:04:05Z#F#000000007#record.stored")
     assert "day" not in e  # per-record writes stay one unit: no by-day index copy
-    anon = events.record_event(
+    anon = audit_events.record_event(
         file_id="F", file="k", index=7, outcome="quarantined", order_id=None, reasons=[], at="T", execution="x"
     )
     assert (anon["pk"], anon["sk"]) == ("FILE#F", "RECORD#000000007#T#record.quarantined")
 
 
 def test_chunk_event_counts_every_outcome():
-    e = events.chunk_event(
+    e = audit_events.chunk_event(
         file_id="F",
         partition=2,
         chunk=3,
@@ -35,11 +36,13 @@ def test_chunk_event_counts_every_outcome():
     )
     assert (e["pk"], e["sk"]) == ("FILE#F", "CHUNK#00002#0000003")
     assert e["counts"] == {"stored": 2, "duplicate": 0, "quarantined": 1}
-    assert e["sk"].startswith(events.chunk_prefix("F")[1])
+    assert e["sk"].startswith(audit_events.chunk_prefix("F")[1])
 
 
 def test_file_event_is_indexed_by_day():
-    e = events.file_event(file_id="F", kind=events.FILE_REJECTED, at="2024-05-06T07:08:09Z", file="k", reason="r")
+    e = audit_events.file_event(
+        file_id="F", kind=EventKind.FILE_REJECTED, at="2024-05-06T07:08:09Z", file="k", reason="r"
+    )
     assert (e["pk"], e["sk"], e["day"], e["reason"]) == (
         "FILE#F",
         "EVENT#2024-05-06T07:08:09Z#file.rejected",
@@ -49,5 +52,5 @@ def test_file_event_is_indexed_by_day():
 
 
 def test_claim_key():
-    e = events.claim(fingerprint="abc", file="k", at="T", execution="x")
+    e = audit_events.claim(fingerprint="abc", file="k", at="T", execution="x")
     assert (e["pk"], e["sk"]) == ("FINGERPRINT#abc", "CLAIM")

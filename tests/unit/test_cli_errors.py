@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from salesdq import cli
-from services.shared.dal.quarantine import HoldExpiredError, QuarantineQueue
+from services.dal.quarantine_queue import HoldExpiredError, QuarantineQueue
 
 MESSAGE = "the quarantine queue took longer than 900 s to read: message m came back after 12 were held"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.shared import config
-from services.shared.config import ConfigError, load
-from services.shared.events import InvalidEventError, require
+from services.domain.payloads import InvalidEventError, require
+from services.runtime import config
+from services.runtime.config import ConfigError, load
 
 FULL = {
     "INBOX_BUCKET": "bucket",

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from services.validator import contract
-from services.validator.contract import check, content_hash, extract_order_id
+from services.domain import contract
+from services.domain.contract import check, content_hash, extract_order_id
 
 
 def record(order: dict[str, Any] | None = None, contact: dict[str, Any] | None = None, **top: Any) -> dict[str, Any]:
@@ -83,8 +83,8 @@ def test_conflicting_aliases_are_ambiguous():
     verdict = check(record(order={"orderId": "B-2"}))
     assert not verdict.complete
     assert verdict.order_id is None
-    assert ("order-info.OrderId", contract.RULE_AMBIGUOUS) in rules(verdict)
-    message = next(r.message for r in verdict.reasons if r.rule == contract.RULE_AMBIGUOUS)
+    assert ("order-info.OrderId", contract.Rule.AMBIGUOUS) in rules(verdict)
+    message = next(r.message for r in verdict.reasons if r.rule == contract.Rule.AMBIGUOUS)
     assert "OrderId" in message and "orderId" in message
     assert_well_formed(verdict)
 
@@ -92,7 +92,7 @@ def test_conflicting_aliases_are_ambiguous():
 @pytest.mark.parametrize("blank", ["", "   ", "\t\n"])
 def test_blank_order_id_is_rejected(blank):
     verdict = check(record(order={"OrderId": blank}))
-    assert rules(verdict) == [("order-info.OrderId", contract.RULE_BLANK)]
+    assert rules(verdict) == [("order-info.OrderId", contract.Rule.BLANK)]
     assert verdict.order_id is None
     assert verdict.record is None
 
@@ -113,14 +113,14 @@ def test_integer_order_id_is_accepted_as_text():
 @pytest.mark.parametrize("bad", [True, False, 1.5, 2.0, None, [], {}])
 def test_non_text_non_integer_order_ids_are_rejected(bad):
     verdict = check(record(order={"OrderId": bad}))
-    assert rules(verdict) == [("order-info.OrderId", contract.RULE_TYPE)]
+    assert rules(verdict) == [("order-info.OrderId", contract.Rule.TYPE)]
     assert verdict.order_id is None
     assert_well_formed(verdict)
 
 
 def test_missing_order_id():
     verdict = check(without(record(), "order-info", "OrderId"))
-    assert rules(verdict) == [("order-info.OrderId", contract.RULE_MISSING)]
+    assert rules(verdict) == [("order-info.OrderId", contract.Rule.MISSING)]
     assert_well_formed(verdict)
 
 
@@ -153,7 +153,7 @@ def test_qty_positive_whole_is_accepted_and_normalized_to_int(value, stored):
 @pytest.mark.parametrize("value", [0, -1, 2.5, "abc", True, False, "2.5", "0", "-1", "", "   ", [4], {"n": 4}, 4.0])
 def test_qty_not_positive_whole_is_rejected(value):
     verdict = check(record(order={"qty": value}))
-    assert rules(verdict) == [("order-info.qty", contract.RULE_POSITIVE_WHOLE)]
+    assert rules(verdict) == [("order-info.qty", contract.Rule.POSITIVE_WHOLE)]
     assert verdict.reasons[0].message == "qty must be a positive whole number"
     assert verdict.record is None
 
@@ -185,21 +185,21 @@ def test_valid_emails(email):
 @pytest.mark.parametrize("email", ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "ada@@x.com"])
 def test_invalid_emails(email):
     verdict = check(record(contact={"email": email}))
-    assert rules(verdict) == [("contact-info.email", contract.RULE_EMAIL)]
+    assert rules(verdict) == [("contact-info.email", contract.Rule.EMAIL)]
     assert verdict.reasons[0].message == "email is not a valid email address"
 
 
 @pytest.mark.parametrize("email", [5, True, ["ada@example.com"], {"a": 1}])
 def test_non_string_email(email):
     verdict = check(record(contact={"email": email}))
-    assert rules(verdict) == [("contact-info.email", contract.RULE_EMAIL)]
+    assert rules(verdict) == [("contact-info.email", contract.Rule.EMAIL)]
     assert verdict.reasons[0].message == "email must be a string"
 
 
 def test_missing_email():
     for rec in (without(record(), "contact-info", "email"), record(contact={"email": None})):
         verdict = check(rec)
-        assert rules(verdict) == [("contact-info.email", contract.RULE_MISSING)]
+        assert rules(verdict) == [("contact-info.email", contract.Rule.MISSING)]
         assert verdict.reasons[0].message == "email is required"
 
 
@@ -276,7 +276,7 @@ def test_missing_section(section):
     rec = record()
     del rec[section]
     verdict = check(rec)
-    assert (section, contract.RULE_MISSING) in rules(verdict)
+    assert (section, contract.Rule.MISSING) in rules(verdict)
     assert f"{section} is required" in [r.message for r in verdict.reasons]
     assert_well_formed(verdict)
 
@@ -287,7 +287,7 @@ def test_section_not_an_object(section, value):
     rec = record()
     rec[section] = value
     verdict = check(rec)
-    rule = contract.RULE_MISSING if value is None else contract.RULE_TYPE
+    rule = contract.Rule.MISSING if value is None else contract.Rule.TYPE
     assert (section, rule) in rules(verdict)
     assert not verdict.complete
     assert_well_formed(verdict)
@@ -303,7 +303,7 @@ def test_extract_order_id_edges():
     assert extract_order_id({"order-info": 3}) == (None, None)
     assert extract_order_id({"order-info": {"order-id": 7}}) == ("7", None)
     order_id, reason = extract_order_id({"order-info": {}})
-    assert order_id is None and reason.rule == contract.RULE_MISSING
+    assert order_id is None and reason.rule == contract.Rule.MISSING
 
 
 # ------------------------------------------------------------------ content hash

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.validator.preparation import BYTES_PER_RECORD_ESTIMATE, partition_of, partitions_for
-from services.validator.slots import SLOTS, slot_of
+from services.domain.slots import SLOTS, slot_of
+from services.ingest.split import BYTES_PER_RECORD_ESTIMATE, partition_of, partitions_for
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from salesdq import resources
-from services.validator.preparation import _Chunker
+from services.ingest.split import _Chunker
 
 STATE_LIMIT = 256 * 1024
 DEFINITION = json.loads(resources.INGEST.definition.read_text(encoding="utf-8"))

@@ -5,20 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from services.redrive.logic import Correction, redrive
-from services.shared import config, observability
-from services.shared.dal import stores_from
-from services.shared.events import InvalidEventError, require
+from services.dal import stores_from
+from services.domain.payloads import InvalidEventError, require
+from services.redrive.redrive import Correction, redrive
+from services.runtime import config, observability
 
 CONFIG = config.load()
 if not CONFIG.state_machine_arn:
     raise config.ConfigError(f"{config.STATE_MACHINE_ARN} is not set")
 STORES = stores_from(CONFIG)
-SFN = boto3.client("stepfunctions")
 obs = observability.setup()
 
 
@@ -31,7 +29,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = redrive(
         corrections,
         stores=STORES,
-        sfn=SFN,
         state_machine_arn=CONFIG.state_machine_arn,
         at=datetime.now(UTC).isoformat(),
     )

@@ -8,10 +8,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from services.shared import config, observability
-from services.shared.dal import stores_from
-from services.validator.handlers._chunk_job import chunk_job
-from services.validator.routing import quarantine_chunk
+from services.dal import stores_from
+from services.domain.payloads import ChunkJob
+from services.runtime import config, observability
+from services.validator.validate_chunk import quarantine_chunk
 
 CONFIG = config.load()
 STORES = stores_from(CONFIG)
@@ -32,7 +32,7 @@ def _cause(error: Any) -> str:
 
 @obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    job = chunk_job(event)
+    job = ChunkJob.from_event(event)
     cause = _cause(event.get("error"))
     counts = quarantine_chunk(job, cause, STORES)
     obs.metrics.add_metric(name="Chunks_failed", unit=MetricUnit.Count, value=1)

@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from services.shared import config, observability
-from services.shared.dal import stores_from
-from services.validator.handlers._chunk_job import chunk_job
-from services.validator.routing import process_chunk
+from services.dal import stores_from
+from services.domain.payloads import ChunkJob
+from services.runtime import config, observability
+from services.validator.validate_chunk import validate_chunk
 
 CONFIG = config.load()
 STORES = stores_from(CONFIG)
@@ -19,8 +19,8 @@ obs = observability.setup()
 
 @obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    job = chunk_job(event)
-    counts = process_chunk(job, STORES)
+    job = ChunkJob.from_event(event)
+    counts = validate_chunk(job, STORES)
     for outcome, count in counts.items():
         obs.metrics.add_metric(name=f"Records_{outcome}", unit=MetricUnit.Count, value=count)
     obs.logger.info("chunk processed", extra={"chunk": job.key, **counts})

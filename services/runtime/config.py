@@ -20,7 +20,7 @@ MAX_PARTITIONS = "MAX_PARTITIONS"
 STATE_MACHINE_ARN = "STATE_MACHINE_ARN"
 
 DEFAULT_CHUNK_RECORDS = 1000  # records per chunk: a chunk's Lambda finishes well within its timeout
-DEFAULT_MAX_PARTITIONS = 64  # at most one partition per order-id slot (services.validator.slots.SLOTS)
+DEFAULT_MAX_PARTITIONS = 64  # at most one partition per order-id slot (services.domain.slots.SLOTS)
 
 
 class ConfigError(Exception):

@@ -13,19 +13,45 @@ Only file-level events carry `day`: the by-day index stays sparse and per-record
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
-STORED = "stored"
-DUPLICATE = "duplicate"
-QUARANTINED = "quarantined"
-OUTCOMES = (STORED, DUPLICATE, QUARANTINED)
-REDRIVEN = "redriven"  # not an outcome: the step between a quarantined record and its next outcome
+from services.domain.outcomes import Outcome
 
-FILE_RECEIVED = "file.accepted"
-FILE_REJECTED = "file.rejected"
-FILE_DUPLICATE = "file.duplicate"
-FILE_RETRIED = "file.retried"  # a re-upload took over the claim of a run whose execution failed
-FILE_COMPLETED = "file.completed"
+
+class EventKind(StrEnum):
+    RECORD_STORED = "record.stored"
+    RECORD_DUPLICATE = "record.duplicate"
+    RECORD_QUARANTINED = "record.quarantined"
+    RECORD_REDRIVEN = "record.redriven"  # not an outcome: the step between quarantined and the next outcome
+    CHUNK_PROCESSED = "chunk.processed"  # a chunk's outcomes; written last, so it marks the chunk done
+    FILE_CLAIMED = "file.claimed"  # the fingerprint's claim (not a history event: it changes hands)
+    FILE_ACCEPTED = "file.accepted"
+    FILE_REJECTED = "file.rejected"
+    FILE_DUPLICATE = "file.duplicate"
+    FILE_RETRIED = "file.retried"  # a re-upload took over the claim of a run whose execution failed
+    FILE_COMPLETED = "file.completed"
+
+
+TERMINAL = {
+    EventKind.RECORD_STORED: Outcome.STORED,
+    EventKind.RECORD_DUPLICATE: Outcome.DUPLICATE,
+    EventKind.RECORD_QUARANTINED: Outcome.QUARANTINED,
+}
+REDRIVEN = "redriven"  # the `outcome` field of a record.redriven event
+
+
+def record_kind(outcome: str) -> EventKind:
+    return EventKind(f"record.{outcome}")
+
+
+def order_pk(order_id: str) -> str:
+    """The partition of an order's history: every record event of that order id, from every file."""
+    return f"ORDER#{order_id}"
+
+
+def file_pk(file_id: str) -> str:
+    return f"FILE#{file_id}"
 
 
 def record_event(
@@ -41,11 +67,11 @@ def record_event(
     attempt: int = 1,
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    kind = f"record.{outcome}"
+    kind = record_kind(outcome)
     if order_id:
-        pk, sk = f"ORDER#{order_id}", f"{at}#{file_id}#{index:09d}#{kind}"
+        pk, sk = order_pk(order_id), f"{at}#{file_id}#{index:09d}#{kind}"
     else:
-        pk, sk = f"FILE#{file_id}", f"RECORD#{index:09d}#{at}#{kind}"
+        pk, sk = file_pk(file_id), f"RECORD#{index:09d}#{at}#{kind}"
     event: dict[str, Any] = {
         "pk": pk,
         "sk": sk,
@@ -66,14 +92,14 @@ def record_event(
 
 
 def chunk_key(file_id: str, partition: int, chunk: int) -> tuple[str, str]:
-    return f"FILE#{file_id}", f"CHUNK#{partition:05d}#{chunk:07d}"
+    return file_pk(file_id), f"CHUNK#{partition:05d}#{chunk:07d}"
 
 
 def chunk_event(
     *, file_id: str, partition: int, chunk: int, outcomes: list[list[Any]], at: str, execution: str
 ) -> dict[str, Any]:
     """Compact outcomes of one chunk: [[index, outcome, rules...], ...]; written last, so it marks completion."""
-    counts = {outcome: 0 for outcome in OUTCOMES}
+    counts = dict.fromkeys(Outcome, 0)
     failures: dict[str, int] = {}
     for entry in outcomes:
         counts[entry[1]] += 1
@@ -83,21 +109,21 @@ def chunk_event(
     return {
         "pk": pk,
         "sk": sk,
-        "event": "chunk.processed",
+        "event": EventKind.CHUNK_PROCESSED,
         "file_id": file_id,
         "outcomes": outcomes,
-        "counts": counts,
+        "counts": {str(outcome): count for outcome, count in counts.items()},
         "failures": failures,
         "at": at,
         "execution": execution,
     }
 
 
-def file_event_key(file_id: str, at: str, kind: str) -> tuple[str, str]:
-    return f"FILE#{file_id}", f"EVENT#{at}#{kind}"
+def file_event_key(file_id: str, at: str, kind: EventKind) -> tuple[str, str]:
+    return file_pk(file_id), f"EVENT#{at}#{kind}"
 
 
-def file_event(*, file_id: str, kind: str, at: str, file: str, **detail: Any) -> dict[str, Any]:
+def file_event(*, file_id: str, kind: EventKind, at: str, file: str, **detail: Any) -> dict[str, Any]:
     pk, sk = file_event_key(file_id, at, kind)
     return {
         "pk": pk,
@@ -117,7 +143,7 @@ def claim(*, fingerprint: str, file: str, at: str, execution: str, **detail: Any
     return {
         "pk": f"FINGERPRINT#{fingerprint}",
         "sk": "CLAIM",
-        "event": "file.claimed",
+        "event": EventKind.FILE_CLAIMED,
         "file_id": fingerprint,
         "file": file,
         "at": at,
@@ -127,7 +153,7 @@ def claim(*, fingerprint: str, file: str, at: str, execution: str, **detail: Any
 
 
 def chunk_prefix(file_id: str) -> tuple[str, str]:
-    return f"FILE#{file_id}", "CHUNK#"
+    return file_pk(file_id), "CHUNK#"
 
 
 CHUNK_SUMMARY = ("counts", "failures", "at")  # what a file's summary needs of each chunk event

@@ -1,4 +1,4 @@
-"""The audit table: an append-only event log. Keys are documented in services/audit/events.py."""
+"""The audit table: an append-only event log. Keys are documented in services/domain/audit_events.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from services.shared.dal._dynamo import batch_write, from_item, to_item
+from services.dal._dynamo import batch_write, from_item, to_item
 
 
 class AuditLog:

@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from services.audit import events
-from services.shared.batches import REDRIVE_PREFIX, meta_key
-from services.shared.dal import Stores
-from services.validator import contract
+from services.dal import Stores
+from services.domain import audit_events, contract, dlq_message
+from services.domain.dlq_message import Origin
+from services.domain.redrive_batch import REDRIVE_PREFIX, meta_key
 
 
 class RedriveError(Exception):
@@ -35,11 +35,10 @@ def _refusal(correction: Correction, error: str, message: str) -> dict[str, str]
 def _check(correction: Correction, body: dict[str, Any] | None, stores: Stores) -> dict[str, str] | None:
     if body is None:
         return _refusal(correction, "not_in_dlq", "not (or no longer) in the DLQ: export the DLQ again for current ids")
-    if body.get("kind") != "record":
+    if body.get("kind") != dlq_message.Kind.RECORD:
         return _refusal(correction, "not_a_record", "a rejected file is redriven by uploading the fixed file")
-    original = body.get("record")
-    if "record_ref" in body:
-        original = stores.staging.get_json(body["record_ref"]["key"])
+    ref = dlq_message.record_ref_key(body)
+    original = stores.inbox.get_json(ref) if ref else body.get("record")
     if contract.content_hash(correction.record) == contract.content_hash(original):
         return _refusal(correction, "unchanged", "the record is the same as in the DLQ: fix it before redriving")
     verdict = contract.check(correction.record)
@@ -54,9 +53,7 @@ def _check(correction: Correction, body: dict[str, Any] | None, stores: Stores) 
     return None
 
 
-def redrive(
-    corrections: list[Correction], *, stores: Stores, sfn: Any, state_machine_arn: str, at: str
-) -> dict[str, Any]:
+def redrive(corrections: list[Correction], *, stores: Stores, state_machine_arn: str, at: str) -> dict[str, Any]:
     if not corrections:
         raise RedriveError("no corrections to redrive")
     ids = [c.id for c in corrections]
@@ -87,41 +84,37 @@ def redrive(
     for index, correction in enumerate(accepted):
         body = by_id[correction.id][0]["body"]
         order_id, _ = contract.extract_order_id(correction.record)
-        meta[str(index)] = {
-            "dlq_id": correction.id,
-            "attempt": int(body.get("attempt", 1)) + 1,
-            "file": body.get("file"),
-            "index": body.get("index"),
-        }
+        meta[str(index)] = Origin(
+            dlq_id=correction.id,
+            file=str(body.get("file")),
+            index=int(body.get("index", 0)),
+            attempt=dlq_message.attempt_of(body) + 1,
+        ).as_dict()
         audit.append(
-            events.record_event(
+            audit_events.record_event(
                 file_id=str(body.get("file_id")),
                 file=str(body.get("file")),
                 index=int(body.get("index", 0)),
-                outcome=events.REDRIVEN,
+                outcome=audit_events.REDRIVEN,
                 order_id=order_id or body.get("order_id"),
                 reasons=[],
                 at=at,
                 execution=batch_key,
-                attempt=int(body.get("attempt", 1)),
+                attempt=dlq_message.attempt_of(body),
                 detail={"dlq_id": correction.id, "batch": batch_key, "batch_index": index},
             )
         )
-    stores.staging.put_json(meta_key(batch_key), meta)
-    size = stores.staging.put_text(batch_key, "".join(json.dumps(c.record) + "\n" for c in accepted))
+    stores.inbox.put_json(meta_key(batch_key), meta)
+    size = stores.inbox.put_text(batch_key, "".join(json.dumps(c.record) + "\n" for c in accepted))
     stores.audit.append(audit)
-    execution = _start(sfn, state_machine_arn, digest, stores.staging.bucket, batch_key, size)
+    execution = _start(stores, state_machine_arn, digest, batch_key, size)
     done = {c.id for c in accepted}
     stores.quarantine.delete(m for m in held if m["body"].get("id") in done)
     stores.quarantine.release(m for m in held if m["body"].get("id") not in done)
     return {"redriven": sorted(done), "refused": refused, "execution": execution, "batch": batch_key}
 
 
-def _start(sfn: Any, state_machine_arn: str, digest: str, bucket: str, key: str, size: int) -> str:
+def _start(stores: Stores, state_machine_arn: str, digest: str, key: str, size: int) -> str:
     """Start the ingest workflow on the batch as if it had been uploaded; the same batch starts once."""
-    payload = json.dumps({"detail": {"bucket": {"name": bucket}, "object": {"key": key, "size": size}}})
-    name = f"redrive-{digest}"
-    try:
-        return str(sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=payload)["executionArn"])
-    except sfn.exceptions.ExecutionAlreadyExists:
-        return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+    payload = json.dumps({"detail": {"bucket": {"name": stores.inbox.bucket}, "object": {"key": key, "size": size}}})
+    return stores.executions.start(state_machine_arn, f"redrive-{digest}", payload)

@@ -1,4 +1,4 @@
-"""process_chunk / quarantine_chunk: every record ends in exactly one outcome, once, whatever the retries."""
+"""validate_chunk / quarantine_chunk: every record ends in exactly one outcome, once, whatever the retries."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from services.shared.dal.audit_log import AuditLog
-from services.validator import routing
-from services.validator.contract import content_hash
-from services.validator.routing import ChunkJob, process_chunk, quarantine_chunk
+from services.dal.audit_log import AuditLog
+from services.domain import dlq_message
+from services.domain.contract import content_hash
+from services.domain.payloads import ChunkJob
+from services.validator.validate_chunk import quarantine_chunk, validate_chunk
 
 from .conftest import BUCKET, Aws
 
@@ -28,7 +29,7 @@ def order(order_id: str, qty: Any = 1, **extra: Any) -> dict[str, Any]:
 def stage(aws: Aws, records: list[Any], *, chunk: int = 0, first_index: int = 0, **job: Any) -> ChunkJob:
     key = f"staging/exec-1/p00000/c{chunk:07d}.json"
     indexed = [[first_index + i, rec] for i, rec in enumerate(records)]
-    aws.stores.staging.put_json(key, {"records": indexed})
+    aws.stores.inbox.put_json(key, {"records": indexed})
     values = {
         "file_id": FILE_ID,
         "file": "incoming/day1.json",
@@ -60,7 +61,7 @@ def test_each_record_gets_exactly_one_outcome(aws):
     ]
     job = stage(aws, records)
 
-    counts = process_chunk(job, aws.stores)
+    counts = validate_chunk(job, aws.stores)
 
     assert counts == {"stored": 2, "duplicate": 1, "quarantined": 3}
     stored = aws.orders()
@@ -118,10 +119,10 @@ def test_each_record_gets_exactly_one_outcome(aws):
 
 
 def test_an_order_stored_by_an_earlier_file_is_duplicate_or_conflict(aws):
-    process_chunk(stage(aws, [order("A"), order("B")], file_id="e" * 64, file="incoming/old.json"), aws.stores)
+    validate_chunk(stage(aws, [order("A"), order("B")], file_id="e" * 64, file="incoming/old.json"), aws.stores)
     job = stage(aws, [order("A"), order("B", qty=2)], chunk=1)
 
-    assert process_chunk(job, aws.stores) == {"stored": 0, "duplicate": 1, "quarantined": 1}
+    assert validate_chunk(job, aws.stores) == {"stored": 0, "duplicate": 1, "quarantined": 1}
 
     assert aws.orders()["B"]["order-info"]["qty"] == 1
     assert aws.orders()["B"]["_file"] == "incoming/old.json"
@@ -134,7 +135,7 @@ def test_oversize_record_is_quarantined_by_reference(aws):
     big = order("BIG", note="x" * 360_000)  # fine by the contract, too big for DynamoDB
     job = stage(aws, [order("A"), big])
 
-    assert process_chunk(job, aws.stores) == {"stored": 1, "duplicate": 0, "quarantined": 1}
+    assert validate_chunk(job, aws.stores) == {"stored": 1, "duplicate": 0, "quarantined": 1}
 
     assert set(aws.orders()) == {"A"}
     (message,) = aws.messages()
@@ -148,9 +149,9 @@ def test_oversize_record_is_quarantined_by_reference(aws):
 
 
 def test_large_invalid_record_travels_by_reference_and_small_one_inline(aws):
-    large = {**order("L", note="y" * (routing.MAX_INLINE_RECORD_BYTES + 10)), "contact-info": {}}
+    large = {**order("L", note="y" * (dlq_message.MAX_INLINE_RECORD_BYTES + 10)), "contact-info": {}}
     small = {**order("S", note="y" * 50_000), "contact-info": {}}
-    process_chunk(stage(aws, [large, small]), aws.stores)
+    validate_chunk(stage(aws, [large, small]), aws.stores)
     messages = by_index(aws.messages())
     assert "record" not in messages[0]
     assert json.loads(next(iter(aws.objects("quarantine/records/").values()))) == large
@@ -160,7 +161,7 @@ def test_large_invalid_record_travels_by_reference_and_small_one_inline(aws):
 
 def test_a_record_just_under_the_store_limit_is_stored(aws):
     job = stage(aws, [order("M", note="z" * 300_000)])
-    assert process_chunk(job, aws.stores) == {"stored": 1, "duplicate": 0, "quarantined": 0}
+    assert validate_chunk(job, aws.stores) == {"stored": 1, "duplicate": 0, "quarantined": 0}
     assert len(aws.orders()["M"]["order-info"]["note"]) == 300_000
 
 
@@ -174,10 +175,10 @@ def snapshot(aws: Aws) -> tuple[Any, ...]:
 
 def test_processing_a_chunk_twice_changes_nothing(aws):
     job = stage(aws, [order("A"), order("A"), order("A", qty=3), "junk"])
-    first = process_chunk(job, aws.stores)
+    first = validate_chunk(job, aws.stores)
     before = snapshot(aws)
 
-    second = process_chunk(job, aws.stores)
+    second = validate_chunk(job, aws.stores)
 
     assert second == first == {"stored": 1, "duplicate": 1, "quarantined": 2}
     assert snapshot(aws) == before
@@ -196,12 +197,12 @@ def test_retry_after_crash_before_the_marker_counts_own_records_as_stored(aws, m
 
     monkeypatch.setattr(AuditLog, "append", crash_on_marker)
     with pytest.raises(RuntimeError):
-        process_chunk(job, aws.stores)
+        validate_chunk(job, aws.stores)
     assert set(aws.orders()) == {"A", "B"}  # the orders were written before the crash
     assert aws.stores.audit.get(f"FILE#{FILE_ID}", "CHUNK#00000#0000000") is None
     monkeypatch.setattr(AuditLog, "append", real_append)
 
-    retried = process_chunk(job, aws.stores)
+    retried = validate_chunk(job, aws.stores)
 
     assert retried == {"stored": 2, "duplicate": 0, "quarantined": 1}  # not "duplicate" of itself
     outcomes = {e["index"]: e["outcome"] for e in aws.audit() if e["event"].startswith("record.")}
@@ -211,7 +212,7 @@ def test_retry_after_crash_before_the_marker_counts_own_records_as_stored(aws, m
 
 def test_quarantine_chunk_keeps_what_this_file_stored_and_quarantines_the_rest(aws):
     # another file stored C earlier: it is not ours, so our C is quarantined with the failure cause
-    process_chunk(stage(aws, [order("C")], file_id="e" * 64, chunk=9), aws.stores)
+    validate_chunk(stage(aws, [order("C")], file_id="e" * 64, chunk=9), aws.stores)
     records = [order("A"), order("B"), order("C"), {"bad": True}]
     job = stage(aws, records)
     aws.stores.orders.put_new(
@@ -245,7 +246,7 @@ def test_quarantine_chunk_keeps_what_this_file_stored_and_quarantines_the_rest(a
 
 def test_quarantine_chunk_after_a_processed_chunk_returns_its_counts(aws):
     job = stage(aws, [order("A"), "junk"])
-    counts = process_chunk(job, aws.stores)
+    counts = validate_chunk(job, aws.stores)
     before = snapshot(aws)
     assert quarantine_chunk(job, "late", aws.stores) == counts
     assert snapshot(aws) == before

@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from services.audit.summary import FileRun, finalize
-from services.shared import config, observability
-from services.shared.dal import stores_from
-from services.shared.events import require
+from services.dal import stores_from
+from services.domain.payloads import FileRun
+from services.ingest.finalize import finalize
+from services.runtime import config, observability
 
 CONFIG = config.load()
 STORES = stores_from(CONFIG)
@@ -19,14 +19,7 @@ obs = observability.setup()
 
 @obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    run = FileRun(
-        file_id=require(event, "file_id"),
-        file=require(event, "file"),
-        at=require(event, "at"),
-        execution=require(event, "execution"),
-        records=int(require(event, "records")),
-        chunks=int(require(event, "chunks")),
-    )
+    run = FileRun.from_event(event)
     summary = finalize(run, STORES.audit)
     obs.metrics.add_metric(name="QualityScore", unit=MetricUnit.Percent, value=summary["score"] * 100)
     obs.logger.info("file completed", extra={k: v for k, v in summary.items() if k != "failures_by_rule"})

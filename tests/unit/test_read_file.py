@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.validator import ingest
-from services.validator.ingest import FileRejectedError, SalesFile
+from services.ingest import read_file
+from services.ingest.read_file import FileRejectedError, SalesFile
 
 BOM = b"\xef\xbb\xbf"
 EXPECTED = 'expected {"orders": [...]}, an array of records, or JSON Lines'
@@ -170,7 +170,7 @@ def test_not_utf8_offset_counts_the_bom():
 def test_not_utf8_beyond_the_head_is_found_while_streaming():
     good = b"[" + b'{"a": 1},' * 10_000
     data = good + b'{"a": "\xff"}]'
-    assert len(good) > ingest.HEAD_BYTES
+    assert len(good) > read_file.HEAD_BYTES
     reason, _ = reject(data)
     assert reason == f"the file is not UTF-8 text (invalid byte at offset {len(good) + 7})"
 
@@ -181,10 +181,10 @@ def test_utf16_is_not_utf8():
 
 
 def test_big_object_without_orders_first_must_use_a_streamable_shape():
-    reason, _ = reject(b'{"x": 1, "orders": []}', size_hint=ingest.WHOLE_OBJECT_LIMIT + 1)
+    reason, _ = reject(b'{"x": 1, "orders": []}', size_hint=read_file.WHOLE_OBJECT_LIMIT + 1)
     assert reason == 'put "orders" first in files over 64 MiB, or use JSON Lines'
     # "orders" first streams at any size
-    assert read(b'{"orders": [1]}', size_hint=ingest.WHOLE_OBJECT_LIMIT + 1)[0] == [1]
+    assert read(b'{"orders": [1]}', size_hint=read_file.WHOLE_OBJECT_LIMIT + 1)[0] == [1]
 
 
 def test_records_before_a_fault_are_yielded_then_the_file_is_rejected():
@@ -273,7 +273,7 @@ def test_records_are_read_lazily_from_a_200k_record_stream():
     count = 200_000
     source = GeneratedFile(orders_stream(count))
     sales = SalesFile(source, "incoming/big.json")
-    window = ingest.HEAD_BYTES + 2 * 1024 * 1024  # head + read-ahead the reader may hold
+    window = read_file.HEAD_BYTES + 2 * 1024 * 1024  # head + read-ahead the reader may hold
     seen = 0
     for seen, rec in enumerate(sales.records(), start=1):
         if seen in (1, 1_000, 50_000, 150_000):

@@ -1,5 +1,5 @@
 """Redrive batches in the inbox: corrected records (`redrive/<digest>.jsonl`) and, beside each, where every
-line came from (`.meta.json`: index -> DLQ id, attempt, original file and index)."""
+line came from (`.meta.json`: index -> the record's dlq_message.Origin)."""
 
 from __future__ import annotations
 

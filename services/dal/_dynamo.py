@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from services.dal.retry import until_done
 
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
@@ -50,10 +51,8 @@ def batch_write(client: Any, table: str, items: Iterable[dict[str, Any]]) -> Non
 
 
 def _write(client: Any, table: str, requests: list[dict[str, Any]]) -> None:
-    delay = 0.05
-    while requests:
-        response = client.batch_write_item(RequestItems={table: requests})
-        requests = response.get("UnprocessedItems", {}).get(table, [])
-        if requests:  # throttled: back off
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+    def attempt(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        response = client.batch_write_item(RequestItems={table: pending})
+        return list(response.get("UnprocessedItems", {}).get(table, []))
+
+    until_done(attempt, requests)

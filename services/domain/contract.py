@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -20,18 +21,23 @@ ORDER_ID_ALIASES = ("OrderId", "orderId", "order-id", "order_id")
 ORDER_INFO = "order-info"
 CONTACT_INFO = "contact-info"
 
-# Rule names: the vocabulary of reasons, DLQ messages and reports.
-RULE_NOT_OBJECT = "not_object"
-RULE_MISSING = "missing"
-RULE_TYPE = "type"
-RULE_BLANK = "blank"
-RULE_POSITIVE_WHOLE = "positive_whole"
-RULE_EMAIL = "email"
-RULE_AMBIGUOUS = "ambiguous"
-RULE_CONFLICT = "conflict"
-RULE_OVERSIZE = "oversize"
-RULE_NUMBER_RANGE = "number_range"
-RULE_PROCESSING = "processing_failed"
+
+class Rule(StrEnum):
+    """Rule names: the vocabulary of reasons, DLQ messages and reports. A failure carries its rule as data
+    (Failure below), so rewording a message never changes a rule."""
+
+    NOT_OBJECT = "not_object"
+    MISSING = "missing"
+    TYPE = "type"
+    BLANK = "blank"
+    POSITIVE_WHOLE = "positive_whole"
+    EMAIL = "email"
+    AMBIGUOUS = "ambiguous"
+    CONFLICT = "conflict"
+    OVERSIZE = "oversize"
+    NUMBER_RANGE = "number_range"
+    PROCESSING_FAILED = "processing_failed"
+
 
 _JSON_TYPE_NAMES = {str: "string", int: "number", float: "number", bool: "boolean", list: "array"}
 _WHOLE = re.compile(r"^\s*\+?(\d+)\s*$")
@@ -40,7 +46,7 @@ _WHOLE = re.compile(r"^\s*\+?(\d+)\s*$")
 @dataclass(frozen=True)
 class Reason:
     field: str
-    rule: str
+    rule: Rule
     message: str
 
     def as_dict(self) -> dict[str, str]:
@@ -84,46 +90,61 @@ def extract_order_id(record: Any) -> tuple[str | None, Reason | None]:
         return None, None
     present = {alias: info[alias] for alias in ORDER_ID_ALIASES if alias in info}
     if not present:
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", RULE_MISSING, "an order id is required")
+        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.MISSING, "an order id is required")
     texts = {alias: _scalar_text(value) for alias, value in present.items()}
     bad = [alias for alias, text in texts.items() if text is None]
     if bad:
-        return None, Reason(f"{ORDER_INFO}.{bad[0]}", RULE_TYPE, "the order id must be a string or a whole number")
+        return None, Reason(f"{ORDER_INFO}.{bad[0]}", Rule.TYPE, "the order id must be a string or a whole number")
     distinct = {text.strip() for text in texts.values() if text is not None}
     if len(distinct) > 1:
         names = ", ".join(sorted(present))
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", RULE_AMBIGUOUS, f"different order ids in {names}")
+        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.AMBIGUOUS, f"different order ids in {names}")
     order_id = distinct.pop()
     if not order_id:
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", RULE_BLANK, "the order id is blank")
+        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.BLANK, "the order id is blank")
     return order_id, None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a field validator raises inside marshmallow's ValidationError: the rule travels with the message."""
+
+    rule: Rule
+    message: str
+
+
+def _fail(rule: Rule, message: str) -> ValidationError:
+    return ValidationError([Failure(rule, message)])
 
 
 def _non_blank(value: Any) -> None:
     text = _scalar_text(value)
     if text is None:
-        raise ValidationError("must be a string", "type")
+        raise _fail(Rule.TYPE, "must be a string")
     if not text.strip():
-        raise ValidationError("must not be blank", "blank")
+        raise _fail(Rule.BLANK, "must not be blank")
 
 
 def _positive_whole(value: Any) -> None:
     if isinstance(value, bool):
-        raise ValidationError("must be a positive whole number", "positive_whole")
+        raise _fail(Rule.POSITIVE_WHOLE, "must be a positive whole number")
     if isinstance(value, int):
         number = value
     elif isinstance(value, str) and (match := _WHOLE.match(value)):
         number = int(match.group(1))
     else:
-        raise ValidationError("must be a positive whole number", "positive_whole")
+        raise _fail(Rule.POSITIVE_WHOLE, "must be a positive whole number")
     if number < 1:
-        raise ValidationError("must be a positive whole number", "positive_whole")
+        raise _fail(Rule.POSITIVE_WHOLE, "must be a positive whole number")
 
 
 class _Raw(fields.Raw):
-    """A required field whose rules run as validators, so every failure carries a rule name."""
+    """A required field whose own errors (absent, null) are Failures of rule `missing`, like its validators'."""
 
-    default_error_messages = {"required": "is required", "null": "is required"}
+    def make_error(self, key: str, **kwargs: Any) -> ValidationError:
+        if key in ("required", "null"):
+            return _fail(Rule.MISSING, "is required")
+        return super().make_error(key, **kwargs)
 
 
 class OrderInfoSchema(Schema):
@@ -147,52 +168,39 @@ class ContactInfoSchema(Schema):
         if value is None:
             return
         if not isinstance(value, str):
-            raise ValidationError("must be a string", "email")
+            raise ValidationError([Failure(Rule.EMAIL, "must be a string")], "email")
         try:
             validate.Email()(value.strip())
         except ValidationError as error:
-            raise ValidationError("is not a valid email address", "email") from error
+            raise ValidationError([Failure(Rule.EMAIL, "is not a valid email address")], "email") from error
 
 
 _ORDER_INFO = OrderInfoSchema()
 _CONTACT_INFO = ContactInfoSchema()
 
 
-def _rule_of(message: str, field_name: str) -> str:
-    if message in ("is required",):
-        return RULE_MISSING
-    if "blank" in message:
-        return RULE_BLANK
-    if "positive whole" in message:
-        return RULE_POSITIVE_WHOLE
-    if "email" in message or field_name == "email":
-        return RULE_EMAIL
-    return RULE_TYPE
-
-
 def _section_reasons(schema: Schema, section: str, value: Any) -> list[Reason]:
     if value is None:
-        return [Reason(section, RULE_MISSING, f"{section} is required")]
+        return [Reason(section, Rule.MISSING, f"{section} is required")]
     if not isinstance(value, dict):
-        return [Reason(section, RULE_TYPE, f"{section} must be an object")]
-    errors = schema.validate(value)
-    reasons = []
-    for key, messages in sorted(errors.items()):
-        name = "email" if key == "_schema" else key
-        for message in messages if isinstance(messages, list) else [str(messages)]:
-            reasons.append(Reason(f"{section}.{name}", _rule_of(message, name), f"{name} {message}"))
-    return reasons
+        return [Reason(section, Rule.TYPE, f"{section} must be an object")]
+    errors: dict[str, list[Failure]] = schema.validate(value)  # type: ignore[assignment]
+    return [
+        Reason(f"{section}.{name}", failure.rule, f"{name} {failure.message}")
+        for name, failures in sorted(errors.items())
+        for failure in failures
+    ]
 
 
 def check(record: Any) -> Verdict:
     """Apply the contract to one record."""
     if record is None:
-        return Verdict(None, reasons=[Reason("$", RULE_NOT_OBJECT, "the record is null")])
+        return Verdict(None, reasons=[Reason("$", Rule.NOT_OBJECT, "the record is null")])
     if not isinstance(record, dict):
         kind = _JSON_TYPE_NAMES.get(type(record), type(record).__name__)
         return Verdict(
             None,
-            reasons=[Reason("$", RULE_NOT_OBJECT, f"the record is {_article(kind)} {kind}, not an object")],
+            reasons=[Reason("$", Rule.NOT_OBJECT, f"the record is {_article(kind)} {kind}, not an object")],
         )
     order_id, id_reason = extract_order_id(record)
     reasons = [id_reason] if id_reason else []

@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from services.shared import config, observability
-from services.shared.dal import stores_from
-from services.shared.events import require
-from services.validator.preparation import FileJob, prepare
+from services.dal import stores_from
+from services.domain.payloads import FileJob
+from services.ingest.prepare import prepare
+from services.runtime import config, observability
 
 CONFIG = config.load()
 STORES = stores_from(CONFIG)
@@ -19,17 +19,10 @@ obs = observability.setup()
 
 @obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    job = FileJob(
-        bucket=require(event, "bucket"),
-        key=require(event, "key"),
-        size=int(event.get("size") or 0),
-        execution=require(event, "execution"),
-        at=require(event, "at"),
-        state_machine=require(event, "state_machine"),
-    )
+    job = FileJob.from_event(event)
     result = prepare(
         job,
-        staging=STORES.staging,
+        inbox=STORES.inbox,
         audit=STORES.audit,
         quarantine=STORES.quarantine,
         chunk_records=CONFIG.chunk_records,

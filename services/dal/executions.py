@@ -1,4 +1,5 @@
-"""Step Functions executions: how the execution holding a file's claim ended (Prepare asks, nothing else)."""
+"""Step Functions executions: how the execution holding a file's claim ended (Prepare asks), and starting one
+(the redrive runs its batch through the ingest workflow)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,15 @@ class Executions:
         if self._client is None:
             self._client = boto3.client("stepfunctions")
         return self._client
+
+    def start(self, state_machine_arn: str, name: str, payload: str) -> str:
+        """Start execution `name` and return its ARN; a name already started returns that execution's ARN, so
+        a retried start does not start a second one."""
+        sfn = self._sfn()
+        try:
+            return str(sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=payload)["executionArn"])
+        except sfn.exceptions.ExecutionAlreadyExists:
+            return execution_arn(state_machine_arn, name)
 
     def status(self, execution_arn: str) -> str:
         """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE."""

@@ -10,10 +10,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from salesdq import resources
-from services.audit import events
-from services.shared.dal.audit_log import AuditLog
-from services.shared.dal.executions import Executions
-from services.validator.preparation import GONE, FileJob, partition_of, partitions_for, prepare
+from services.dal.audit_log import AuditLog
+from services.dal.executions import Executions
+from services.domain import audit_events
+from services.domain.audit_events import EventKind
+from services.domain.payloads import FileJob
+from services.ingest.claim import GONE
+from services.ingest.prepare import prepare
+from services.ingest.split import partition_of, partitions_for
 
 from .conftest import BUCKET, Aws
 
@@ -36,7 +40,7 @@ def run(aws: Aws, job: FileJob, chunk_records: int = 3, max_partitions: int = 4)
     s = aws.stores
     return prepare(
         job,
-        staging=s.staging,
+        inbox=s.inbox,
         audit=s.audit,
         quarantine=s.quarantine,
         chunk_records=chunk_records,
@@ -96,7 +100,7 @@ def test_ready_file_is_staged_in_partitioned_chunks(aws):
     assert [seen[i] for i in range(30)] == records  # every record exactly once, unchanged
 
     audit = aws.audit()
-    accepted = [e for e in audit if e["event"] == events.FILE_RECEIVED]
+    accepted = [e for e in audit if e["event"] == EventKind.FILE_ACCEPTED]
     assert len(accepted) == 1
     assert accepted[0]["records"] == 30
     assert accepted[0]["chunks"] == result["chunks"]
@@ -120,7 +124,7 @@ def test_retried_prepare_of_the_same_execution_is_ready_again(aws):
     second = run(aws, job)
     assert first == second
     assert second["status"] == "ready"
-    assert len([e for e in aws.audit() if e["event"] == events.FILE_RECEIVED]) == 1
+    assert len([e for e in aws.audit() if e["event"] == EventKind.FILE_ACCEPTED]) == 1
 
 
 def rejected_checks(aws: Aws, job: FileJob, data: bytes, result: dict[str, Any], reason_start: str) -> None:
@@ -144,12 +148,12 @@ def rejected_checks(aws: Aws, job: FileJob, data: bytes, result: dict[str, Any],
         "attempt": 1,
         "at": AT,
     }
-    (event,) = [e for e in aws.audit() if e["event"] == events.FILE_REJECTED]
+    (event,) = [e for e in aws.audit() if e["event"] == EventKind.FILE_REJECTED]
     assert event["reason"] == result["reason"]
     assert event["quarantined_key"] == kept
     assert event["day"] == "2024-03-01"
     assert event["pk"] == f"FILE#{fingerprint}"
-    assert not [e for e in aws.audit() if e["event"] in (events.FILE_RECEIVED, "file.claimed")]
+    assert not [e for e in aws.audit() if e["event"] in (EventKind.FILE_ACCEPTED, "file.claimed")]
     assert aws.orders() == {}
 
 
@@ -203,7 +207,7 @@ def test_same_bytes_under_another_key_is_a_duplicate(aws):
     }
     assert aws.objects("staging/exec-2/") == {}
     assert "staging/exec-1/manifest.json" in aws.objects("staging/exec-1/")
-    (dup,) = [e for e in aws.audit() if e["event"] == events.FILE_DUPLICATE]
+    (dup,) = [e for e in aws.audit() if e["event"] == EventKind.FILE_DUPLICATE]
     assert dup["duplicate_of"] == "incoming/monday.json"
     assert dup["execution"] == "exec-2"
     assert dup["day"] == "2024-03-02"
@@ -246,7 +250,7 @@ def run_with(aws: Aws, job: FileJob, sfn: StubStepFunctions, audit: AuditLog | N
     s = aws.stores
     return prepare(
         job,
-        staging=s.staging,
+        inbox=s.inbox,
         audit=audit or s.audit,
         quarantine=s.quarantine,
         chunk_records=layout.get("chunk_records", 3),
@@ -299,13 +303,13 @@ def test_a_reupload_takes_over_the_claim_of_an_execution_that_ended_unfinished(a
     claim = claim_of(aws, first["file_id"])
     assert (claim["execution"], claim["at"], claim["file"]) == ("exec-2", AT, "incoming/monday-again.json")
     assert claim["retry_of"] == {"execution": "exec-1", "status": status}
-    (retried,) = events_of(aws, events.FILE_RETRIED)
-    assert retried["sk"] == f"EVENT#{LATER}#{events.FILE_RETRIED}"
+    (retried,) = events_of(aws, EventKind.FILE_RETRIED)
+    assert retried["sk"] == f"EVENT#{LATER}#{EventKind.FILE_RETRIED}"
     assert (retried["failed_execution"], retried["failed_status"]) == ("exec-1", status)
     assert (retried["execution"], retried["run_at"], retried["day"]) == ("exec-2", AT, "2024-03-05")
-    (accepted,) = events_of(aws, events.FILE_RECEIVED)  # the run's, rewritten: one run, one acceptance
+    (accepted,) = events_of(aws, EventKind.FILE_ACCEPTED)  # the run's, rewritten: one run, one acceptance
     assert (accepted["at"], accepted["execution"], accepted["records"]) == (AT, "exec-2", 20)
-    assert events_of(aws, events.FILE_DUPLICATE) == []
+    assert events_of(aws, EventKind.FILE_DUPLICATE) == []
 
 
 @pytest.mark.parametrize("status", ["RUNNING", "SUCCEEDED", "PENDING_REDRIVE"])
@@ -323,8 +327,8 @@ def test_a_reupload_while_the_holder_runs_or_after_it_succeeded_is_a_duplicate(a
     }
     assert claim_of(aws, first["file_id"]) == claim_before
     assert aws.objects("staging/exec-2/") == {}
-    assert events_of(aws, events.FILE_RETRIED) == []
-    assert [e["execution"] for e in events_of(aws, events.FILE_DUPLICATE)] == ["exec-2"]
+    assert events_of(aws, EventKind.FILE_RETRIED) == []
+    assert [e["execution"] for e in events_of(aws, EventKind.FILE_DUPLICATE)] == ["exec-2"]
 
 
 def test_of_two_reuploads_at_once_the_one_that_loses_the_takeover_is_a_duplicate(aws):
@@ -350,18 +354,18 @@ def test_of_two_reuploads_at_once_the_one_that_loses_the_takeover_is_a_duplicate
     assert loser["status"] == "duplicate"
     assert claim_of(aws, first["file_id"])["execution"] == "exec-2"
     assert aws.objects("staging/exec-3/") == {}
-    assert [e["execution"] for e in events_of(aws, events.FILE_RETRIED)] == ["exec-2"]
-    assert [e["execution"] for e in events_of(aws, events.FILE_DUPLICATE)] == ["exec-3"]
+    assert [e["execution"] for e in events_of(aws, EventKind.FILE_RETRIED)] == ["exec-2"]
+    assert [e["execution"] for e in events_of(aws, EventKind.FILE_DUPLICATE)] == ["exec-3"]
 
 
 def test_a_takeover_is_conditional_on_the_failed_execution_still_holding_the_claim(aws):
     audit = aws.stores.audit
-    audit.append_first(events.claim(fingerprint="F", file="k", at=AT, execution="exec-1"))
-    taken = events.claim(fingerprint="F", file="k", at=AT, execution="exec-2")
+    audit.append_first(audit_events.claim(fingerprint="F", file="k", at=AT, execution="exec-1"))
+    taken = audit_events.claim(fingerprint="F", file="k", at=AT, execution="exec-2")
 
     assert audit.take_over(taken, "exec-1") is True
-    assert audit.take_over(events.claim(fingerprint="F", file="k", at=AT, execution="exec-3"), "exec-1") is False
-    assert audit.take_over(events.claim(fingerprint="G", file="k", at=AT, execution="exec-3"), "exec-1") is False
+    assert audit.take_over(audit_events.claim(fingerprint="F", file="k", at=AT, execution="exec-3"), "exec-1") is False
+    assert audit.take_over(audit_events.claim(fingerprint="G", file="k", at=AT, execution="exec-3"), "exec-1") is False
     assert audit.get("FINGERPRINT#F", "CLAIM") == taken
     assert audit.get("FINGERPRINT#G", "CLAIM") is None  # no claim: nothing to take over
 
@@ -376,7 +380,7 @@ def test_a_retried_prepare_of_the_execution_that_took_over_continues_the_same_ru
 
     assert second_try == first_try
     assert sfn.asked == [arn("exec-1")]  # it holds the claim: nothing to ask the second time
-    assert len(events_of(aws, events.FILE_RETRIED)) == 1
+    assert len(events_of(aws, EventKind.FILE_RETRIED)) == 1
 
 
 def test_a_takeover_splits_the_file_as_the_failed_run_did(aws):
@@ -402,7 +406,11 @@ def test_a_holder_step_functions_no_longer_keeps_gives_up_the_claim_unless_it_co
     assert retried["status"] == "ready"
     assert claim_of(aws, first["file_id"])["retry_of"] == {"execution": "exec-1", "status": GONE}
     aws.stores.audit.append(
-        [events.file_event(file_id=first["file_id"], kind=events.FILE_COMPLETED, at=AT, file="incoming/a.json")]
+        [
+            audit_events.file_event(
+                file_id=first["file_id"], kind=EventKind.FILE_COMPLETED, at=AT, file="incoming/a.json"
+            )
+        ]
     )
     completed = run_with(aws, again(aws, "incoming/b.json", DATA, "exec-3"), forgotten)
     assert completed["status"] == "duplicate"

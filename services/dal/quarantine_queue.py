@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Iterable
 from typing import Any
 
 import boto3
+
+from services.dal.retry import until_done
+from services.domain import dlq_message
 
 _BATCH_ENTRIES = 10
 _BATCH_BYTES = 240 * 1024  # under SQS's 256 KiB batch payload, with room for the envelope
@@ -43,16 +45,13 @@ class QuarantineQueue:
         return sent
 
     def _send_batch(self, bodies: list[str]) -> int:
-        pending = {str(i): body for i, body in enumerate(bodies)}
-        delay = 0.05
-        while pending:
+        def attempt(pending: dict[str, str]) -> dict[str, str]:
             entries = [{"Id": i, "MessageBody": body} for i, body in pending.items()]
             response = self._client.send_message_batch(QueueUrl=self.url, Entries=entries)
-            for ok in response.get("Successful", []):
-                pending.pop(ok["Id"], None)
-            if pending:
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
+            sent = {ok["Id"] for ok in response.get("Successful", [])}
+            return {i: body for i, body in pending.items() if i not in sent}
+
+        until_done(attempt, {str(i): body for i, body in enumerate(bodies)})
         return len(bodies)
 
     def hold_all(self, visibility_s: int = HOLD_S) -> list[dict[str, Any]]:
@@ -103,15 +102,8 @@ class QuarantineQueue:
         return held
 
     def items(self) -> list[dict[str, Any]]:
-        """Every quarantined item once, oldest first: delivery is at-least-once, so messages with the same
-        body id collapse to the one with the highest attempt. The queue is not consumed."""
-        latest: dict[str, dict[str, Any]] = {}
-        for message in self.peek():
-            body = message["body"]
-            known = latest.get(body["id"])
-            if known is None or int(body.get("attempt", 1)) >= int(known["body"].get("attempt", 1)):
-                latest[body["id"]] = message
-        return sorted(latest.values(), key=lambda m: (m["sent_at_ms"], str(m["body"]["id"])))
+        """Every quarantined item once, oldest first (dlq_message.collapse); the queue is not consumed."""
+        return dlq_message.collapse(self.peek(), body=lambda m: m["body"], sent_at=lambda m: m["sent_at_ms"])
 
 
 def _held(message: dict[str, Any]) -> dict[str, Any]:

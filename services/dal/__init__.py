@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 import boto3
 
-from services.shared.config import Config
-from services.shared.dal.audit_log import AuditLog
-from services.shared.dal.executions import Executions
-from services.shared.dal.leases import Leases
-from services.shared.dal.orders import OrdersTable
-from services.shared.dal.quarantine import QuarantineQueue
-from services.shared.dal.staging import Staging
+from services.dal.audit_log import AuditLog
+from services.dal.executions import Executions
+from services.dal.inbox_bucket import InboxBucket
+from services.dal.leases_table import Leases
+from services.dal.orders_table import OrdersTable
+from services.dal.quarantine_queue import QuarantineQueue
+from services.runtime.config import Config
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Stores:
     orders: OrdersTable
     audit: AuditLog
     quarantine: QuarantineQueue
-    staging: Staging
+    inbox: InboxBucket
     executions: Executions
     leases: Leases
 
@@ -34,7 +34,7 @@ def stores_from(config: Config) -> Stores:
         orders=OrdersTable(config.orders_table, client=dynamodb),
         audit=AuditLog(config.audit_table, client=dynamodb),
         quarantine=QuarantineQueue(config.quarantine_queue_url),
-        staging=Staging(config.bucket),
+        inbox=InboxBucket(config.bucket),
         executions=Executions(),
         leases=Leases(config.leases_table, client=dynamodb),
     )

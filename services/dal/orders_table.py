@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
-from services.shared.dal._dynamo import batch_write, from_item, to_item
+from services.dal._dynamo import batch_write, from_item, to_item
+from services.dal.retry import until_done
 
 KEY = "OrderId"
 _GET_BATCH = 100  # BatchGetItem's limit
@@ -53,10 +53,18 @@ class OrdersTable:
         """The stored orders among order_ids (strongly consistent), with only `attributes` and the key."""
         names = {f"#a{i}": name for i, name in enumerate([KEY, *attributes])}
         found: dict[str, dict[str, Any]] = {}
+
+        def attempt(pending: dict[str, Any]) -> dict[str, Any]:
+            response = self._client.batch_get_item(RequestItems=pending)
+            for item in response.get("Responses", {}).get(self.name, []):
+                order = from_item(item)
+                found[str(order[KEY])] = order
+            return dict(response.get("UnprocessedKeys") or {})
+
         ids = list(dict.fromkeys(order_ids))
         for start in range(0, len(ids), _GET_BATCH):
             keys = [{KEY: {"S": order_id}} for order_id in ids[start : start + _GET_BATCH]]
-            request: dict[str, Any] = {
+            request = {
                 self.name: {
                     "Keys": keys,
                     "ConsistentRead": True,
@@ -64,16 +72,7 @@ class OrdersTable:
                     "ExpressionAttributeNames": names,
                 }
             }
-            delay = 0.05
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.name, []):
-                    order = from_item(item)
-                    found[str(order[KEY])] = order
-                request = response.get("UnprocessedKeys") or {}
-                if request:  # throttled: back off, never drop
-                    time.sleep(delay)
-                    delay = min(delay * 2, 2.0)
+            until_done(attempt, request)
         return found
 
     def put_all(self, items: Iterable[dict[str, Any]]) -> None:

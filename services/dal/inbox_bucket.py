@@ -8,7 +8,7 @@ from typing import IO, Any
 import boto3
 
 
-class Staging:
+class InboxBucket:
     def __init__(self, bucket: str, client: Any = None) -> None:
         self.bucket = bucket
         self._client = client or boto3.client("s3")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from services.audit import events
-from services.shared.dal.executions import execution_arn
-from services.validator.preparation import GONE, Layout, may_take_over
+from services.dal.executions import execution_arn
+from services.domain import audit_events
+from services.ingest.claim import GONE, may_take_over
+from services.ingest.split import Layout
 
 MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:salesdq-ingest"
 
@@ -63,8 +64,8 @@ def test_only_an_execution_that_ended_unfinished_gives_up_its_claim(status, take
 
 def test_a_claims_layout_is_the_one_it_records_else_the_current_one():
     current = Layout(partitions=4, chunk_records=1000)
-    claim = events.claim(fingerprint="F", file="k", at="T", execution="e", **Layout(8, 50).fields())
+    claim = audit_events.claim(fingerprint="F", file="k", at="T", execution="e", **Layout(8, 50).fields())
     assert (claim["pk"], claim["sk"]) == ("FINGERPRINT#F", "CLAIM")
     assert Layout.of(claim, current) == Layout(8, 50)
-    older = events.claim(fingerprint="F", file="k", at="T", execution="e")  # written before layouts were kept
+    older = audit_events.claim(fingerprint="F", file="k", at="T", execution="e")  # written before layouts were kept
     assert Layout.of(older, current) == current

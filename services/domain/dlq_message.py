@@ -1,0 +1,149 @@
+"""The DLQ message: the one document operators list, export, edit and send back.
+
+A message is built here for a quarantined record (validate-chunk) or a rejected file (Prepare), and read here
+by every reader (`dlq list`, `dlq export`, redrive). Its `id` names the quarantined thing, not the message:
+`<file sha256>:<index>` for a record, so redeliveries and retries collapse to one item per id (the highest
+`attempt` wins), and a redriven record keeps its id, its original file and index, with its attempt raised.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# An SQS message holds at most 256 KiB: a larger record travels as an S3 reference under this prefix.
+MAX_INLINE_RECORD_BYTES = 200_000
+QUARANTINED_RECORDS = "quarantine/records"
+# What `dlq export` writes of a message, in this order, before the record itself.
+EXPORTED = ("id", "kind", "file", "index", "order_id", "reasons", "attempt")
+
+
+class Kind(StrEnum):
+    RECORD = "record"
+    FILE = "file"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a redriven record came from: its DLQ id, original file and index, and the attempt it is on."""
+
+    dlq_id: str
+    file: str
+    index: int
+    attempt: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dlq_id": self.dlq_id, "file": self.file, "index": self.index, "attempt": self.attempt}
+
+    @classmethod
+    def from_dict(cls, value: dict[str, Any]) -> Origin:
+        return cls(str(value["dlq_id"]), str(value["file"]), int(value["index"]), int(value["attempt"]))
+
+
+@dataclass(frozen=True)
+class Offload:
+    """A record too large to travel inline: write `record` to `key` in the inbox bucket before sending."""
+
+    key: str
+    record: Any
+
+
+def record_id(file_id: str, index: int) -> str:
+    return f"{file_id}:{index}"
+
+
+def for_record(
+    *,
+    file_id: str,
+    file: str,
+    index: int,
+    order_id: str | None,
+    reasons: list[dict[str, str]],
+    attempt: int,
+    at: str,
+    record: Any,
+    bucket: str,
+    origin: Origin | None = None,
+) -> tuple[dict[str, Any], Offload | None]:
+    """A quarantined record's message, and the S3 object to write first when the record is too large."""
+    message: dict[str, Any] = {
+        "kind": Kind.RECORD,
+        "id": record_id(file_id, index),
+        "file": file,
+        "file_id": file_id,
+        "index": index,
+        "order_id": order_id,
+        "reasons": reasons,
+        "attempt": attempt,
+        "at": at,
+    }
+    if origin is not None:  # a redriven record keeps its DLQ id and original place, with its attempt raised
+        message |= {
+            "id": origin.dlq_id,
+            "file": origin.file,
+            "index": origin.index,
+            "attempt": origin.attempt,
+            "batch": file,
+        }
+    if len(json.dumps(record, ensure_ascii=False).encode("utf-8")) <= MAX_INLINE_RECORD_BYTES:
+        return message | {"record": record}, None
+    key = f"{QUARANTINED_RECORDS}/{file_id}/{index:09d}.json"
+    return message | {"record_ref": {"bucket": bucket, "key": key}}, Offload(key, record)
+
+
+def for_file(
+    *, file_id: str, file: str, execution: str, reasons: list[dict[str, str]], at: str, quarantined_key: str
+) -> dict[str, Any]:
+    """A rejected file's message: the file is kept at `quarantined_key`; it is fixed by uploading it again."""
+    return {
+        "kind": Kind.FILE,
+        "id": f"file:{file_id}:{execution}",
+        "file": file,
+        "file_id": file_id,
+        "quarantined_key": quarantined_key,
+        "reasons": reasons,
+        "attempt": 1,
+        "at": at,
+    }
+
+
+def attempt_of(body: dict[str, Any]) -> int:
+    return int(body.get("attempt", 1))
+
+
+def record_ref_key(body: dict[str, Any]) -> str | None:
+    """The S3 key holding the record, when it travelled by reference."""
+    ref = body.get("record_ref")
+    return str(ref["key"]) if ref else None
+
+
+def collapse(messages: Iterable[T], body: Callable[[T], dict[str, Any]], sent_at: Callable[[T], int]) -> list[T]:
+    """One message per id, the highest attempt's (the latest sent on a tie), oldest first: delivery is
+    at-least-once and a retried step sends again under the same id."""
+    latest: dict[str, T] = {}
+    for message in messages:
+        key = str(body(message)["id"])
+        known = latest.get(key)
+        if known is None or attempt_of(body(message)) >= attempt_of(body(known)):
+            latest[key] = message
+    return sorted(latest.values(), key=lambda m: (sent_at(m), str(body(m)["id"])))
+
+
+def export_line(body: dict[str, Any], record: Any) -> dict[str, Any]:
+    """What `dlq export` writes for a message: the fields an operator reads, then the record (or, for a
+    rejected file, where the file is kept)."""
+    line = {key: body.get(key) for key in EXPORTED}
+    if body.get("kind") == Kind.FILE:
+        line["quarantined_key"] = body.get("quarantined_key")
+    else:
+        line["record"] = record
+    return line
+
+
+def rules_summary(body: dict[str, Any]) -> str:
+    return "; ".join(f"{r['field']}: {r['rule']}" for r in body.get("reasons", []))

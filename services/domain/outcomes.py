@@ -1,0 +1,28 @@
+"""What can become of a record: exactly one terminal outcome, and the record's outcome as the steps pass it on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from services.domain.contract import Reason
+
+
+class Outcome(StrEnum):
+    STORED = "stored"  # the first complete record of its order id: written to the orders table
+    DUPLICATE = "duplicate"  # the same content as the stored order of its id
+    QUARANTINED = "quarantined"  # incomplete, conflicting, or not storable: in the DLQ with its reasons
+
+
+@dataclass
+class RecordOutcome:
+    index: int  # 0-based place in its file
+    outcome: Outcome
+    order_id: str | None
+    reasons: list[Reason] = field(default_factory=list)
+    raw: Any = None  # the record as it arrived, for the DLQ
+
+    @property
+    def rules(self) -> list[str]:
+        return sorted({reason.rule for reason in self.reasons})

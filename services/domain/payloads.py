@@ -1,0 +1,106 @@
+"""The payloads the ingest workflow's states pass each other (asl/ingest.asl.json), parsed in one place.
+
+Each handler turns its event into one of these with `from_event`; a missing field raises InvalidEventError
+naming it, so a payload the workflow did not send fails loudly instead of deep inside a step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class InvalidEventError(Exception):
+    """The payload is not what the workflow sends; the message names the missing field."""
+
+
+def require(event: Mapping[str, Any], *path: str) -> Any:
+    value: Any = event
+    for i, name in enumerate(path):
+        if not isinstance(value, Mapping) or name not in value:
+            raise InvalidEventError(f"payload has no {'.'.join(path[: i + 1])}")
+        value = value[name]
+    return value
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """Prepare's input: the uploaded object the execution was started for."""
+
+    bucket: str
+    key: str
+    size: int
+    execution: str
+    at: str
+    state_machine: str = ""  # ARN; names the claim holder's execution when a re-upload asks how it ended
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> FileJob:
+        return cls(
+            bucket=require(event, "bucket"),
+            key=require(event, "key"),
+            size=int(event.get("size") or 0),
+            execution=require(event, "execution"),
+            at=require(event, "at"),
+            state_machine=require(event, "state_machine"),
+        )
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """ValidateChunk's input: one chunk of one partition of a file's run."""
+
+    file_id: str
+    file: str
+    at: str
+    execution: str
+    partition: int
+    chunk: int
+    key: str
+    attempt: int = 1
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> ChunkJob:
+        return cls(
+            file_id=require(event, "file_id"),
+            file=require(event, "file"),
+            at=require(event, "at"),
+            execution=require(event, "execution"),
+            partition=int(require(event, "partition")),
+            chunk=int(require(event, "chunk", "chunk")),
+            key=require(event, "chunk", "key"),
+        )
+
+    @property
+    def holder(self) -> str:
+        """Who holds this chunk's write leases: the same for every retry of the chunk, so a retry may take its
+        own leases again."""
+        return f"{self.file_id}#{self.partition}#{self.chunk}"
+
+    def source(self, index: int) -> str:
+        """Where a record came from (`_source` of its stored order): the file's bytes and the record's place."""
+        return f"{self.file_id}#{index}"
+
+
+@dataclass(frozen=True)
+class FileRun:
+    """Finalize's input: Prepare's account of the run (how many records and chunks it staged)."""
+
+    file_id: str
+    file: str
+    at: str
+    execution: str
+    records: int
+    chunks: int
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> FileRun:
+        return cls(
+            file_id=require(event, "file_id"),
+            file=require(event, "file"),
+            at=require(event, "at"),
+            execution=require(event, "execution"),
+            records=int(require(event, "records")),
+            chunks=int(require(event, "chunks")),
+        )

@@ -1,0 +1,122 @@
+"""The Prepare step: a file read, claimed and split into chunks in S3 with a manifest, or rejected whole.
+
+`services.ingest.read_file` reads it, `claim` decides whether this execution processes it, `split` stages its
+chunks; a whole-file fault rejects it (a copy kept, a DLQ message and an audit event saying why).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.dal.audit_log import AuditLog
+from services.dal.executions import Executions
+from services.dal.inbox_bucket import InboxBucket
+from services.dal.quarantine_queue import QuarantineQueue
+from services.domain import audit_events, dlq_message
+from services.domain.audit_events import EventKind
+from services.domain.payloads import FileJob
+from services.ingest import claim as claims
+from services.ingest.read_file import FileRejectedError, SalesFile
+from services.ingest.split import Layout, partitions_for, split
+
+STAGING = "staging"
+QUARANTINED_FILES = "quarantine/files"
+
+
+def prepare(
+    job: FileJob,
+    *,
+    inbox: InboxBucket,
+    audit: AuditLog,
+    quarantine: QuarantineQueue,
+    chunk_records: int,
+    max_partitions: int,
+    executions: Executions | None = None,
+) -> dict[str, Any]:
+    """`executions` None: no lookups, so a claim held by another execution always makes a duplicate."""
+    prefix = f"{STAGING}/{job.execution}"
+    stream, size = inbox.open(job.key)
+    sales = SalesFile(stream, job.key, size)
+    layout = Layout(partitions_for(size, chunk_records, max_partitions), chunk_records)
+    try:
+        manifest, records = split(sales, inbox, prefix, layout)
+    except FileRejectedError as rejection:
+        inbox.delete_prefix(prefix + "/")
+        return _reject(job, sales.fingerprint, rejection.reason, inbox, audit, quarantine)
+
+    file_id = sales.fingerprint
+    claim, earlier = claims.claim(job, file_id, layout, audit, executions)
+    if claim is None:
+        inbox.delete_prefix(prefix + "/")
+        _file_event(audit, job, file_id, EventKind.FILE_DUPLICATE, at=job.at, duplicate_of=earlier.get("file"))
+        return {
+            "status": "duplicate",
+            "file": job.key,
+            "file_id": file_id,
+            "duplicate_of": earlier.get("file"),
+        }
+
+    run_at = str(claim["at"])  # a retry continues the failed run: its writes land on that run's keys
+    if (claimed := Layout.of(claim, layout)) != layout:  # the run we continue was split by another config
+        inbox.delete_prefix(prefix + "/")
+        stream, size = inbox.open(job.key)
+        manifest, records = split(SalesFile(stream, job.key, size), inbox, prefix, claimed)
+    retried = claim.get("retry_of")
+    if retried:  # written here, not at the takeover, so a retried Prepare writes it too
+        _file_event(
+            audit,
+            job,
+            file_id,
+            EventKind.FILE_RETRIED,
+            at=job.at,
+            failed_execution=retried["execution"],
+            failed_status=retried["status"],
+            run_at=run_at,
+        )
+
+    manifest_key = f"{prefix}/manifest.json"
+    inbox.put_json(manifest_key, manifest)
+    chunks = sum(len(entry["chunks"]) for entry in manifest)
+    _file_event(
+        audit,
+        job,
+        file_id,
+        EventKind.FILE_ACCEPTED,
+        at=run_at,
+        records=records,
+        chunks=chunks,
+        partitions=len(manifest),
+        bytes=sales.size,
+    )
+    return {
+        "status": "ready",
+        "file": job.key,
+        "file_id": file_id,
+        "at": run_at,
+        "records": records,
+        "chunks": chunks,
+        "partitions": len(manifest),
+        "manifest": {"Bucket": job.bucket, "Key": manifest_key},
+    }
+
+
+def _file_event(audit: AuditLog, job: FileJob, file_id: str, kind: EventKind, *, at: str, **detail: Any) -> None:
+    event = audit_events.file_event(file_id=file_id, kind=kind, at=at, file=job.key, execution=job.execution, **detail)
+    audit.append([event])
+
+
+def _reject(
+    job: FileJob, file_id: str, reason: str, inbox: InboxBucket, audit: AuditLog, quarantine: QuarantineQueue
+) -> dict[str, Any]:
+    kept = f"{QUARANTINED_FILES}/{file_id}/{job.key.rsplit('/', 1)[-1]}"
+    inbox.copy(job.key, kept)
+    reasons = [{"field": "$file", "rule": "file_rejected", "message": reason}]
+    quarantine.send(
+        [
+            dlq_message.for_file(
+                file_id=file_id, file=job.key, execution=job.execution, reasons=reasons, at=job.at, quarantined_key=kept
+            )
+        ]
+    )
+    _file_event(audit, job, file_id, EventKind.FILE_REJECTED, at=job.at, reason=reason, quarantined_key=kept)
+    return {"status": "rejected", "file": job.key, "file_id": file_id, "reason": reason}

@@ -1,0 +1,45 @@
+"""A record quarantined: one DLQ message per quarantined record of a chunk, with its reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from services.dal.inbox_bucket import InboxBucket
+from services.dal.quarantine_queue import QuarantineQueue
+from services.domain import dlq_message
+from services.domain.dlq_message import Origin
+from services.domain.outcomes import Outcome, RecordOutcome
+from services.domain.payloads import ChunkJob
+
+
+def quarantine(
+    job: ChunkJob,
+    outcomes: Sequence[RecordOutcome],
+    origins: Mapping[int, Origin],
+    queue: QuarantineQueue,
+    inbox: InboxBucket,
+) -> int:
+    """Send the chunk's quarantined records to the DLQ; records too large to travel inline go to S3 first."""
+
+    def messages() -> Iterator[dict[str, Any]]:
+        for outcome in outcomes:
+            if outcome.outcome != Outcome.QUARANTINED:
+                continue
+            message, offload = dlq_message.for_record(
+                file_id=job.file_id,
+                file=job.file,
+                index=outcome.index,
+                order_id=outcome.order_id,
+                reasons=[r.as_dict() for r in outcome.reasons],
+                attempt=job.attempt,
+                at=job.at,
+                record=outcome.raw,
+                bucket=inbox.bucket,
+                origin=origins.get(outcome.index),
+            )
+            if offload is not None:
+                inbox.put_json(offload.key, offload.record)
+            yield message
+
+    return queue.send(messages())

@@ -1,0 +1,146 @@
+"""An order stored: the complete records of a chunk written to the orders table under slot leases.
+
+The first complete record of an order id in file order is its writer. Under the leases of the writers' slots,
+one consistent read says which orders are stored already and one batch write stores the rest, so no other
+file can store one of them in between; the stored order is never overwritten. Each stored item carries
+`_source` (where it came from) and `_hash` (its content), which tell stored, duplicate and conflict apart.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from services.dal.leases_table import Leases
+from services.dal.orders_table import OrdersTable, OrderTooLargeError
+from services.domain import contract
+from services.domain.contract import Reason, Rule
+from services.domain.outcomes import Outcome, RecordOutcome
+from services.domain.payloads import ChunkJob
+from services.domain.slots import slot_of
+
+MAX_ORDER_BYTES = 350_000  # DynamoDB's item limit is 400 KB; leave room for attribute overhead
+# A write lease outlives the chunk Lambda that takes it (timeout 300 s, salesdq/resources.py), so a holder that
+# died cannot still be writing once its lease expires and another file's chunk takes the slot.
+LEASE_TTL_S = 900
+ORIGIN = ("_source", "_hash", "_file")  # what telling stored / duplicate / conflict needs of a stored order
+
+
+def order_item(record: dict[str, Any], order_id: str, job: ChunkJob, index: int) -> dict[str, Any]:
+    """The orders-table item of a complete record: its fields plus where it came from and its content hash."""
+    return {
+        **record,
+        contract.ORDER_ID: order_id,
+        "_source": job.source(index),
+        "_hash": contract.content_hash(record),
+        "_file": job.file,
+        "_at": job.at,
+    }
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A complete, storable record: its orders-table item, plain and as DynamoDB takes it."""
+
+    index: int
+    order_id: str
+    item: dict[str, Any]
+    typed: dict[str, Any]
+    raw: Any
+
+
+def _candidate(index: int, raw: Any, job: ChunkJob) -> _Candidate | RecordOutcome:
+    """The record as an order to write, or its outcome when it is incomplete or DynamoDB could not hold it."""
+    verdict = contract.check(raw)
+    if not verdict.complete or verdict.record is None:
+        return RecordOutcome(index, Outcome.QUARANTINED, verdict.order_id, verdict.reasons, raw)
+    order_id = verdict.order_id
+    assert order_id is not None  # a complete record has one
+    item = order_item(verdict.record, order_id, job, index)
+    typed = _typed(item)
+    if isinstance(typed, Reason):
+        return RecordOutcome(index, Outcome.QUARANTINED, order_id, [typed], raw)
+    return _Candidate(index, order_id, item, typed, raw)
+
+
+def store_one(index: int, raw: Any, job: ChunkJob, orders: OrdersTable) -> RecordOutcome:
+    """One record, one conditional write: the path of a chunk whose batch DynamoDB refused for an item's size."""
+    candidate = _candidate(index, raw, job)
+    if isinstance(candidate, RecordOutcome):
+        return candidate
+    try:
+        result = orders.put_new(candidate.item)
+    except OrderTooLargeError:
+        reason = _oversize(_json_size(candidate.item))
+        return RecordOutcome(index, Outcome.QUARANTINED, candidate.order_id, [reason], raw)
+    return _against(candidate, None if result.created else result.existing)
+
+
+def store_chunk(
+    records: Sequence[tuple[int, Any]], job: ChunkJob, orders: OrdersTable, leases: Leases
+) -> list[RecordOutcome]:
+    """Every record's outcome, in file order, with the new orders written (see the module's docstring)."""
+    outcomes: dict[int, RecordOutcome] = {}
+    writers: dict[str, _Candidate] = {}
+    followers: list[_Candidate] = []
+    for index, raw in records:
+        candidate = _candidate(index, raw, job)
+        if isinstance(candidate, RecordOutcome):
+            outcomes[index] = candidate
+        elif candidate.order_id in writers:
+            followers.append(candidate)
+        else:
+            writers[candidate.order_id] = candidate
+    with leases.held((slot_of(order_id) for order_id in writers), job.holder, LEASE_TTL_S):
+        stored = orders.existing(writers, ORIGIN)
+        try:
+            orders.put_all(c.typed for c in writers.values() if c.order_id not in stored)
+        except OrderTooLargeError:  # DynamoDB measures an item over 400 KB: the whole batch is refused
+            return [store_one(index, raw, job, orders) for index, raw in records]
+    for candidate in writers.values():
+        outcomes[candidate.index] = _against(candidate, stored.get(candidate.order_id))
+    for candidate in followers:
+        first = stored.get(candidate.order_id) or writers[candidate.order_id].item
+        outcomes[candidate.index] = _against(candidate, first)
+    return [outcomes[index] for index, _ in records]
+
+
+def _json_size(item: dict[str, Any]) -> int:
+    return len(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+
+
+def _typed(item: dict[str, Any]) -> dict[str, Any] | Reason:
+    """The order as DynamoDB takes it, or why DynamoDB could not hold it: too large, or a number out of range."""
+    if (size := _json_size(item)) > MAX_ORDER_BYTES:
+        return _oversize(size)
+    try:
+        return OrdersTable.serialize(item)
+    except decimal.DecimalException:  # DynamoDB numbers: 38 digits, magnitude 1E-130 to 9.99E+125
+        return Reason(
+            "$",
+            Rule.NUMBER_RANGE,
+            "the record has a number DynamoDB cannot store (over 38 digits, or beyond 1E-130 to 9.99E+125): "
+            "write it as a string",
+        )
+
+
+def _against(candidate: _Candidate, stored: dict[str, Any] | None) -> RecordOutcome:
+    """The outcome of a record given the order stored under its id before it (None: it is the one stored)."""
+    index, order_id, item = candidate.index, candidate.order_id, candidate.item
+    if stored is None or stored.get("_source") == item["_source"]:  # ours, maybe from a retried attempt
+        return RecordOutcome(index, Outcome.STORED, order_id)
+    if stored.get("_hash") == item["_hash"]:
+        return RecordOutcome(index, Outcome.DUPLICATE, order_id)
+    conflict = Reason(
+        f"{contract.ORDER_INFO}.{contract.ORDER_ID}",
+        Rule.CONFLICT,
+        f"order {order_id} is already stored with different content (from {stored.get('_file', 'an earlier file')})",
+    )
+    return RecordOutcome(index, Outcome.QUARANTINED, order_id, [conflict], candidate.raw)
+
+
+def _oversize(size: int) -> Reason:
+    return Reason("$", Rule.OVERSIZE, f"the record is {size} bytes; stored orders are limited to 400 KB")
