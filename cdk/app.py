@@ -13,7 +13,7 @@ from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from cdk import bundling
-from cdk.stack import SalesdqStack
+from cdk.salesdq_stack import SalesdqStack
 from salesdq import resources
 
 
@@ -42,5 +42,5 @@ def main() -> int:
 
 if __name__ == "__main__":
     if not __package__:
-        sys.exit("run from the repo root as `python -m cdk.app` (cdk/constructs would shadow `constructs`)")
+        sys.exit("run from the repo root as `python -m cdk.app`")
     sys.exit(main())

@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
-from cdk.stack import SalesdqStack
+from cdk.salesdq_stack import SalesdqStack
 
 
 @dataclass

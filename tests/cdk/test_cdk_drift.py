@@ -71,7 +71,7 @@ def test_quarantine_queue_keeps_messages_14_days(synth: Synth) -> None:
 
 
 def test_queue_attribute_without_mapping_fails_the_synth() -> None:
-    from cdk.constructs.quarantine_queue import queue_props
+    from cdk.capabilities.quarantine import queue_props
 
     with pytest.raises(ValueError, match="RedrivePolicy"):
         queue_props({**resources.QUARANTINE.attributes, "RedrivePolicy": "{}"})

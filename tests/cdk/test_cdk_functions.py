@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from cdk_synth import Synth
 
-from cdk.constructs._nag import logical_id
+from cdk.capabilities.nag import logical_id
 from salesdq import resources
 from services.runtime import config
 
@@ -26,7 +26,7 @@ def test_function_settings_come_from_resources(synth: Synth, spec: resources.Fun
     assert props["MemorySize"] == spec.memory_mb
     assert props["Timeout"] == spec.timeout_s
     assert props["ReservedConcurrentExecutions"] == spec.reserved_concurrency
-    assert props["Layers"] == [{"Ref": logical_id(synth.stack.validation.dependencies)}]
+    assert props["Layers"] == [{"Ref": logical_id(synth.stack.workflow_functions.dependencies)}]
 
 
 @pytest.mark.parametrize("spec", resources.ALL_FUNCTIONS, ids=lambda f: f.id)
@@ -124,8 +124,8 @@ def test_only_validate_chunk_may_read_or_write_the_leases_table(synth: Synth) ->
 
 
 def test_only_the_workflow_functions_are_invoked_by_the_state_machine(synth: Synth) -> None:
-    assert set(synth.stack.validation.functions) == {f.id for f in resources.FUNCTIONS}
-    assert resources.REDRIVE.id not in synth.stack.validation.functions
+    assert set(synth.stack.workflow_functions.functions) == {f.id for f in resources.FUNCTIONS}
+    assert resources.REDRIVE.id not in synth.stack.workflow_functions.functions
 
 
 def test_only_prepare_may_describe_executions_and_only_top_level_ingest_executions(synth: Synth) -> None:

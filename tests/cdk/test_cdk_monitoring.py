@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from cdk_synth import Synth
 
-from cdk.constructs._nag import logical_id
+from cdk.capabilities.nag import logical_id
 from salesdq import resources
 
 

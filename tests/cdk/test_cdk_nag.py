@@ -13,7 +13,7 @@ from cdk_synth import Synth
 
 from cdk import app as cdk_app
 from cdk import bundling
-from cdk.constructs import _nag
+from cdk.capabilities import nag
 
 
 def test_synth_passed_cdk_nag_with_no_findings(synth: Synth) -> None:
@@ -41,8 +41,8 @@ def test_an_unacknowledged_finding_fails_the_synth(tmp_path: Path) -> None:
 
 
 def test_every_acknowledgment_has_a_written_reason(synth: Synth) -> None:
-    assert _nag.ACKNOWLEDGED
-    for path, rule, reason in _nag.ACKNOWLEDGED:
+    assert nag.ACKNOWLEDGED
+    for path, rule, reason in nag.ACKNOWLEDGED:
         assert rule.startswith("AwsSolutions-"), (path, rule)
         assert len(reason.split()) >= 8, (path, rule, reason)
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from cdk_synth import Synth
 
-from cdk.constructs import _nag
-from cdk.constructs._nag import logical_id
+from cdk.capabilities import nag
+from cdk.capabilities.nag import logical_id
 from salesdq import resources
 
 
@@ -47,7 +47,7 @@ def test_only_the_leases_table_has_ttl(synth: Synth) -> None:
 def test_leases_table_without_pitr_is_acknowledged_with_a_reason(synth: Synth) -> None:
     path = synth.stack.orders.leases.node.path
     # ACKNOWLEDGED collects every app built in the session: one reason, however many synths.
-    (reason,) = {r for p, rule, r in _nag.ACKNOWLEDGED if p == path and rule == "AwsSolutions-DDB3"}
+    (reason,) = {r for p, rule, r in nag.ACKNOWLEDGED if p == path and rule == "AwsSolutions-DDB3"}
     assert "expire" in reason
 
 

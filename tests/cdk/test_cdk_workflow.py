@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from cdk_synth import Synth
 
-from cdk.constructs._nag import logical_id
-from cdk.constructs.ingest_workflow import definition_substitutions
+from cdk.capabilities.ingest_workflow import definition_substitutions
+from cdk.capabilities.nag import logical_id
 from salesdq import resources
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
@@ -75,7 +75,7 @@ def test_deployed_definition_is_the_asl_file_with_every_placeholder_substituted(
     # DefinitionBody.from_file ships the ASL file as an asset; CloudFormation substitutes at deploy time.
     asset = synth.outdir / f"asset.{props['DefinitionS3Location']['Key']}"
     assert json.loads(asset.read_text()) == json.loads(resources.INGEST.definition.read_text())
-    functions = synth.stack.validation.functions
+    functions = synth.stack.workflow_functions.functions
     assert props["DefinitionSubstitutions"] == {
         placeholder: {"Fn::GetAtt": [logical_id(functions[fid]), "Arn"]}
         for placeholder, fid in resources.INGEST.functions.items()
@@ -84,7 +84,7 @@ def test_deployed_definition_is_the_asl_file_with_every_placeholder_substituted(
 
 
 def test_definition_substitutions_map_placeholders_to_function_arns(synth: Synth) -> None:
-    functions = synth.stack.validation.functions
+    functions = synth.stack.workflow_functions.functions
     subs = definition_substitutions(resources.INGEST, functions)
     assert subs == {p: functions[f].function_arn for p, f in resources.INGEST.functions.items()}
 
@@ -102,7 +102,7 @@ def test_state_machine_grants_are_explicit(synth: Synth) -> None:
     statements = _machine_statements(synth)
     assert all("*" not in a for s in statements for a in _actions(s)), "wildcard action"
     by_action = {a: s["Resource"] for s in statements for a in _actions(s)}
-    functions = synth.stack.validation.functions
+    functions = synth.stack.workflow_functions.functions
     assert by_action["lambda:InvokeFunction"] == [
         {"Fn::GetAtt": [logical_id(functions[f]), "Arn"]} for f in resources.INGEST.functions.values()
     ]

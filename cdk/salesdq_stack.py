@@ -7,14 +7,14 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from cdk.constructs.audit_store import AuditStore
-from cdk.constructs.inbox_bucket import InboxBucket
-from cdk.constructs.ingest_workflow import IngestWorkflow
-from cdk.constructs.monitoring import Monitoring
-from cdk.constructs.orders_store import OrdersStore
-from cdk.constructs.quarantine_queue import QuarantineQueue
-from cdk.constructs.redrive import Redrive
-from cdk.constructs.validation_functions import Stores, ValidationFunctions
+from cdk.capabilities.audit_log import AuditLogConstruct
+from cdk.capabilities.inbox import InboxConstruct
+from cdk.capabilities.ingest_workflow import IngestWorkflowConstruct
+from cdk.capabilities.monitoring import MonitoringConstruct
+from cdk.capabilities.orders import OrdersConstruct
+from cdk.capabilities.quarantine import QuarantineConstruct
+from cdk.capabilities.redrive import RedriveConstruct
+from cdk.capabilities.workflow_functions import FunctionWiring, WorkflowFunctionsConstruct
 from salesdq import resources
 
 # Feature flags set on the stack (before any child exists) so `python -m cdk.app` and `cdk deploy`
@@ -37,33 +37,35 @@ class SalesdqStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         for flag, value in FEATURE_FLAGS.items():
             self.node.set_context(flag, value)
-        self.inbox = InboxBucket(self, "Inbox")
-        self.orders = OrdersStore(self, "Orders")
-        self.audit = AuditStore(self, "Audit")
-        self.quarantine = QuarantineQueue(self, "Quarantine")
-        stores = Stores(
+        self.inbox = InboxConstruct(self, "Inbox")
+        self.orders = OrdersConstruct(self, "Orders")
+        self.audit = AuditLogConstruct(self, "Audit")
+        self.quarantine = QuarantineConstruct(self, "Quarantine")
+        wiring = FunctionWiring(
             bucket=self.inbox.bucket,
             orders=self.orders.table,
             audit=self.audit.table,
             quarantine=self.quarantine.queue,
             leases=self.orders.leases,
         )
-        self.validation = ValidationFunctions(
-            self, "Validation", stores=stores, install_dependencies=install_dependencies
+        self.workflow_functions = WorkflowFunctionsConstruct(
+            self, "Validation", wiring=wiring, install_dependencies=install_dependencies
         )
-        self.ingest = IngestWorkflow(self, "Ingest", bucket=self.inbox.bucket, functions=self.validation.functions)
-        self.redrive = Redrive(
+        self.ingest = IngestWorkflowConstruct(
+            self, "Ingest", bucket=self.inbox.bucket, functions=self.workflow_functions.functions
+        )
+        self.redrive = RedriveConstruct(
             self,
-            "Redrive",
-            stores=stores,
+            "RedriveConstruct",
+            wiring=wiring,
             state_machine=self.ingest.state_machine,
-            code=self.validation.code,
-            layer=self.validation.dependencies,
+            code=self.workflow_functions.code,
+            layer=self.workflow_functions.dependencies,
         )
-        self.functions = {**self.validation.functions, resources.REDRIVE.id: self.redrive.function}
-        self.monitoring = Monitoring(
+        self.functions = {**self.workflow_functions.functions, resources.REDRIVE.id: self.redrive.function}
+        self.monitoring = MonitoringConstruct(
             self,
-            "Monitoring",
+            "MonitoringConstruct",
             quarantine=self.quarantine.queue,
             state_machine=self.ingest.state_machine,
             functions=self.functions,

@@ -16,8 +16,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from cdk.constructs._nag import logical_id, suppress
-from cdk.constructs.inbox_bucket import STAGING_PREFIX
+from cdk.capabilities.inbox import STAGING_PREFIX
+from cdk.capabilities.nag import logical_id, suppress
 from salesdq import resources
 
 # S3 emits one event per upload; an event that cannot start an execution within this window is
@@ -35,7 +35,7 @@ def definition_substitutions(
     return {placeholder: functions[fid].function_arn for placeholder, fid in machine.functions.items()}
 
 
-class IngestWorkflow(Construct):
+class IngestWorkflowConstruct(Construct):
     def __init__(
         self,
         scope: Construct,

@@ -6,16 +6,16 @@ from __future__ import annotations
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from cdk.constructs._nag import suppress
-from cdk.constructs._table import build_table
+from cdk.capabilities.nag import suppress
+from cdk.capabilities.tables import build_table
 from salesdq import resources
 
 # services.dal.leases_table writes each lease's expiry (epoch seconds) here; DynamoDB's TTL deletes it.
 LEASE_EXPIRY_ATTRIBUTE = "expires_at"
 
 
-class OrdersStore(Construct):
-    def __init__(self, scope: Construct, construct_id: str = "OrdersStore") -> None:
+class OrdersConstruct(Construct):
+    def __init__(self, scope: Construct, construct_id: str = "OrdersConstruct") -> None:
         super().__init__(scope, construct_id)
         self.table: dynamodb.Table = build_table(self, resources.ORDERS)
         self.leases: dynamodb.Table = build_table(

@@ -6,7 +6,7 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from cdk.constructs._nag import suppress
+from cdk.capabilities.nag import suppress
 from salesdq import resources
 
 STAGING_PREFIX = "staging/"
@@ -15,7 +15,7 @@ STAGING_EXPIRY = Duration.days(3)
 ACCESS_LOG_EXPIRY = Duration.days(90)
 
 
-class InboxBucket(Construct):
+class InboxConstruct(Construct):
     def __init__(self, scope: Construct, construct_id: str = "Inbox") -> None:
         super().__init__(scope, construct_id)
         self.access_logs = s3.Bucket(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from cdk.constructs._table import build_table
+from cdk.capabilities.tables import build_table
 from salesdq import resources
 
 
-class AuditStore(Construct):
-    def __init__(self, scope: Construct, construct_id: str = "AuditStore") -> None:
+class AuditLogConstruct(Construct):
+    def __init__(self, scope: Construct, construct_id: str = "AuditLogConstruct") -> None:
         super().__init__(scope, construct_id)
         self.table: dynamodb.Table = build_table(self, resources.AUDIT)

@@ -1,6 +1,6 @@
 """The workflow's Lambda functions (salesdq.resources.FUNCTIONS): code, layer, environment, grants.
 
-`Stores` and `build_function` are shared with the redrive construct, so every function follows the
+`FunctionWiring` and `build_function` are shared with the redrive construct, so every function follows the
 same rules: settings from resources.py, environment from config names, grants from that environment
 (except the leases table: every function knows its name, only LEASE_WRITERS may use it).
 """
@@ -20,7 +20,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk import bundling
-from cdk.constructs._nag import logical_id, suppress
+from cdk.capabilities.nag import logical_id, suppress
 from salesdq import resources
 from services.runtime import config
 
@@ -35,7 +35,7 @@ LEASE_WRITERS = frozenset({resources.VALIDATE_CHUNK.id})
 
 
 @dataclass(frozen=True)
-class Stores:
+class FunctionWiring:
     bucket: s3.IBucket
     orders: dynamodb.ITable
     audit: dynamodb.ITable
@@ -154,10 +154,12 @@ def build_function(
     )
 
 
-class ValidationFunctions(Construct):
+class WorkflowFunctionsConstruct(Construct):
     """The functions the ingest state machine invokes, plus the code asset and layer all functions share."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, stores: Stores, install_dependencies: bool) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, wiring: FunctionWiring, install_dependencies: bool
+    ) -> None:
         super().__init__(scope, construct_id)
         self.dependencies = lambda_.LayerVersion(
             self,
@@ -168,10 +170,10 @@ class ValidationFunctions(Construct):
             description="salesdq runtime dependencies (pinned in pyproject.toml)",
         )
         self.code = bundling.services_code(RUNTIME)
-        values = stores.environment()
+        values = wiring.environment()
         self.functions: dict[str, lambda_.Function] = {}
         for spec in resources.FUNCTIONS:
             function = build_function(self, spec, code=self.code, layer=self.dependencies, values=values)
-            stores.grant(function, spec)
+            wiring.grant(function, spec)
             self.functions[spec.id] = function
-        stores.acknowledge(self)
+        wiring.acknowledge(self)

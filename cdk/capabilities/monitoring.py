@@ -18,7 +18,7 @@ PERIOD = Duration.minutes(5)
 OLDEST_QUARANTINE_AGE_S = 24 * 3600
 
 
-class Monitoring(Construct):
+class MonitoringConstruct(Construct):
     def __init__(
         self,
         scope: Construct,

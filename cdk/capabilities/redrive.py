@@ -6,12 +6,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from cdk.constructs.validation_functions import Stores, build_function
+from cdk.capabilities.workflow_functions import FunctionWiring, build_function
 from salesdq import resources
 from services.runtime import config
 
 
-class Redrive(Construct):
+class RedriveConstruct(Construct):
     """Created after the state machine: it needs the machine's ARN, the machine never needs it."""
 
     def __init__(
@@ -19,18 +19,18 @@ class Redrive(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        stores: Stores,
+        wiring: FunctionWiring,
         state_machine: sfn.IStateMachine,
         code: lambda_.Code,
         layer: lambda_.ILayerVersion,
     ) -> None:
         super().__init__(scope, construct_id)
         spec = resources.REDRIVE
-        values = stores.environment() | {config.STATE_MACHINE_ARN: state_machine.state_machine_arn}
+        values = wiring.environment() | {config.STATE_MACHINE_ARN: state_machine.state_machine_arn}
         self.function = build_function(self, spec, code=code, layer=layer, values=values)
-        stores.grant(self.function, spec)
+        wiring.grant(self.function, spec)
         # services.dal.quarantine_queue hold_all/release/delete: receive, change visibility, delete.
-        stores.quarantine.grant_consume_messages(self.function)
+        wiring.quarantine.grant_consume_messages(self.function)
         if config.STATE_MACHINE_ARN in spec.environment:
             state_machine.grant_start_execution(self.function)
-        stores.acknowledge(self)
+        wiring.acknowledge(self)

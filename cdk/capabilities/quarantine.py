@@ -9,7 +9,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk.constructs._nag import suppress
+from cdk.capabilities.nag import suppress
 from salesdq import resources
 
 # SQS attribute name -> Queue prop; an attribute without a mapping fails the synth instead of drifting.
@@ -29,7 +29,7 @@ def queue_props(attributes: Mapping[str, str]) -> dict[str, Any]:
     return {_PROPS[name][0]: _PROPS[name][1](value) for name, value in attributes.items()}
 
 
-class QuarantineQueue(Construct):
+class QuarantineConstruct(Construct):
     def __init__(self, scope: Construct, construct_id: str = "Quarantine") -> None:
         super().__init__(scope, construct_id)
         self.queue = sqs.Queue(
