@@ -8,10 +8,10 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: demo test lint typecheck unit functional e2e cdk cdk-checks synth asl-validate bench mock-data clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml services/requirements.txt salesdq/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev,cdk]"
+	$(BIN)/pip install --quiet -e ".[dev,cdk,local]"
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json package-lock.json

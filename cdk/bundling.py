@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,12 +25,12 @@ from salesdq import resources
 
 SERVICES_DIR = resources.ROOT / "services"
 LAYER_SOURCE_DIR = Path(__file__).resolve().parent / "layer"
-PYPROJECT = resources.ROOT / "pyproject.toml"
+FUNCTION_REQUIREMENTS = SERVICES_DIR / "requirements.txt"
 
-# Test/tooling-only requirements of pyproject's [project] dependencies: never shipped to Lambda.
-_NOT_SHIPPED = frozenset({"moto"})
 # Files that must never end up in the function asset.
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", "tests", ".pytest_cache", ".mypy_cache")
+_IGNORED = shutil.ignore_patterns(
+    "__pycache__", "*.pyc", "*.pyo", "tests", ".pytest_cache", ".mypy_cache", "requirements.txt"
+)
 # Context key / env var that turn the pip step off (fast synth in tests; such a template is not deployable).
 BUNDLE_CONTEXT_KEY = "bundle"
 SKIP_BUNDLING_ENV = "SALESDQ_SKIP_BUNDLING"
@@ -43,18 +42,10 @@ class BundlingError(RuntimeError):
     """Local bundling failed; raised instead of returning False so CDK never falls back to Docker."""
 
 
-def runtime_requirements(pyproject: Path = PYPROJECT) -> list[str]:
-    """The pinned runtime dependencies from pyproject.toml, minus the test-only ones."""
-    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
-    requirements: list[str] = project["dependencies"]
-    return [r for r in requirements if _distribution(r) not in _NOT_SHIPPED]
-
-
-def _distribution(requirement: str) -> str:
-    name = requirement
-    for separator in ("[", "=", "<", ">", "!", "~", ";", " "):
-        name = name.split(separator, 1)[0]
-    return name.strip().lower()
+def runtime_requirements(path: Path = FUNCTION_REQUIREMENTS) -> list[str]:
+    """The functions' pinned dependencies, as services/requirements.txt lists them."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line]
 
 
 def pip_platform(architecture: str = resources.LAMBDA_ARCHITECTURE) -> str:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -33,13 +34,20 @@ def test_services_asset_holds_every_handler_and_no_bytecode(tmp_path: Path) -> N
     assert {p.name for p in tmp_path.iterdir()} == {"services"}
 
 
-def test_runtime_requirements_are_pyproject_pins_without_test_tools() -> None:
+def test_the_layer_installs_the_functions_pins_and_nothing_of_the_engine_or_cli() -> None:
     requirements = bundling.runtime_requirements()
     assert "ijson==3.6.0" in requirements
     assert "marshmallow==4.4.0" in requirements
     assert any(r.startswith("aws-lambda-powertools[tracer]") for r in requirements)
     assert any(r.startswith("aws-xray-sdk") for r in requirements)
-    assert not [r for r in requirements if r.startswith("moto")]
+    assert not [r for r in requirements if r.startswith(("moto", "flask", "rich"))]
+
+
+def test_the_package_depends_on_the_functions_pins_plus_the_cli_and_keeps_the_engine_an_extra() -> None:
+    project = tomllib.loads((resources.ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    dependencies = project["tool"]["setuptools"]["dynamic"]["dependencies"]["file"]
+    assert dependencies == ["services/requirements.txt", "salesdq/requirements.txt"]
+    assert [r for r in project["project"]["optional-dependencies"]["local"] if r.startswith("moto[")]
 
 
 def test_pip_targets_the_lambda_platform() -> None:
