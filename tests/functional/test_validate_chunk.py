@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from services.dal.audit_log import AuditLog
-from services.domain import dlq_message
+from services.domain import contract, dlq_message
 from services.domain.contract import content_hash
 from services.domain.payloads import ChunkJob
 from services.validator.validate_chunk import quarantine_chunk, validate_chunk
@@ -257,3 +257,40 @@ def test_long_causes_are_cut(aws):
     quarantine_chunk(job, "x" * 5000, aws.stores)
     (message,) = aws.messages()
     assert len(message["reasons"][0]["message"]) == 1000
+
+
+EVERY_FIELD_RULE = [
+    {"order-info": {"OrderId": "R1", "item-id": " ", "qty": "0"}, "contact-info": {"name": True, "email": "nope"}},
+    {"order-info": {"OrderId": "R2", "qty": None}, "contact-info": {"email": 5}},
+    {"order-info": {"OrderId": "R3", "item-id": "SKU", "qty": 1}, "contact-info": {"name": "Ada"}},
+]
+
+
+def _rule_pairs(aws: Aws) -> tuple[list[list[tuple[str, str]]], list[list[tuple[str, str]]], set[str]]:
+    dlq = sorted(aws.messages(), key=lambda m: m["index"])
+    events = sorted((e for e in aws.audit() if e["event"] == "record.quarantined"), key=lambda e: e["index"])
+    pairs = [[(r["field"], r["rule"]) for r in m["reasons"]] for m in dlq]
+    audited = [[(r["field"], r["rule"]) for r in e["reasons"]] for e in events]
+    messages = {r["message"] for m in dlq for r in m["reasons"]}
+    return pairs, audited, messages
+
+
+def test_rewording_every_message_changes_no_rule_in_the_dlq_or_the_audit_log(aws, monkeypatch):
+    validate_chunk(stage(aws, EVERY_FIELD_RULE), aws.stores)
+    dlq_rules, audit_rules, messages = _rule_pairs(aws)
+    assert dlq_rules == audit_rules
+    assert {rule for pairs in dlq_rules for _, rule in pairs} >= {"blank", "positive_whole", "type", "email", "missing"}
+
+    original = contract.Failure
+    monkeypatch.setattr(contract, "Failure", lambda rule, message: original(rule, f"ZZ {message.upper()[::-1]}"))
+    for table in ("salesdq-orders", "salesdq-audit"):  # a fresh run of the same chunk: a new file, same records
+        for item in aws.ddb.scan(TableName=table)["Items"]:
+            key = {k: item[k] for k in (("OrderId",) if table == "salesdq-orders" else ("pk", "sk"))}
+            aws.ddb.delete_item(TableName=table, Key=key)
+    aws.sqs.purge_queue(QueueUrl=aws.queue_url)
+    validate_chunk(stage(aws, EVERY_FIELD_RULE), aws.stores)
+    reworded_dlq, reworded_audit, reworded_messages = _rule_pairs(aws)
+
+    assert reworded_dlq == dlq_rules
+    assert reworded_audit == audit_rules
+    assert reworded_messages.isdisjoint(messages)  # every marshmallow-raised message did change
