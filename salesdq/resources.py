@@ -117,7 +117,7 @@ PREPARE = FunctionSpec(
     id="PrepareFunction",
     name="salesdq-prepare",
     handler="services.ingest.handlers.prepare.handler",
-    service="validator",
+    service="ingest",
     memory_mb=1024,
     timeout_s=900,
     reserved_concurrency=10,
@@ -133,13 +133,23 @@ VALIDATE_CHUNK = FunctionSpec(
     reserved_concurrency=50,
     environment=_STORES,
 )
-QUARANTINE_CHUNK = FunctionSpec(
-    id="QuarantineChunkFunction",
-    name="salesdq-quarantine-chunk",
-    handler="services.validator.handlers.quarantine_chunk.handler",
-    service="validator",
-    memory_mb=512,
-    timeout_s=300,
+CHUNK_FAILED = FunctionSpec(
+    id="ChunkFailedFunction",
+    name="salesdq-chunk-failed",
+    handler="services.ingest.handlers.chunk_failed.handler",
+    service="ingest",
+    memory_mb=256,
+    timeout_s=60,
+    reserved_concurrency=10,
+    environment=_STORES,
+)
+RUN_FAILED = FunctionSpec(
+    id="RunFailedFunction",
+    name="salesdq-run-failed",
+    handler="services.ingest.handlers.run_failed.handler",
+    service="ingest",
+    memory_mb=256,
+    timeout_s=60,
     reserved_concurrency=10,
     environment=_STORES,
 )
@@ -147,13 +157,13 @@ FINALIZE = FunctionSpec(
     id="FinalizeFunction",
     name="salesdq-finalize",
     handler="services.ingest.handlers.finalize.handler",
-    service="audit",
+    service="ingest",
     memory_mb=256,
     timeout_s=300,
     reserved_concurrency=10,
     environment=_STORES,
 )
-FUNCTIONS = (PREPARE, VALIDATE_CHUNK, QUARANTINE_CHUNK, FINALIZE)  # the workflow's: ASL substitutions
+FUNCTIONS = (PREPARE, VALIDATE_CHUNK, CHUNK_FAILED, FINALIZE, RUN_FAILED)  # the workflow's: ASL substitutions
 
 # Operators' redrive: starts the ingest state machine, so it is created after it.
 REDRIVE = FunctionSpec(
@@ -187,7 +197,8 @@ INGEST = StateMachineSpec(
     functions={
         "PrepareFunctionArn": PREPARE.id,
         "ValidateChunkFunctionArn": VALIDATE_CHUNK.id,
-        "QuarantineChunkFunctionArn": QUARANTINE_CHUNK.id,
+        "ChunkFailedFunctionArn": CHUNK_FAILED.id,
+        "RunFailedFunctionArn": RUN_FAILED.id,
         "FinalizeFunctionArn": FINALIZE.id,
     },
 )

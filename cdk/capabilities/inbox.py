@@ -13,6 +13,9 @@ STAGING_PREFIX = "staging/"
 # Staged chunks and manifests are claim checks for one run; a run finishes within hours.
 STAGING_EXPIRY = Duration.days(3)
 ACCESS_LOG_EXPIRY = Duration.days(90)
+# Each upload is processed as the version its event names; a version overwritten at the same key stays this
+# long for the run that may still be reading it (a run finishes within hours).
+NONCURRENT_EXPIRY = Duration.days(30)
 
 
 class InboxConstruct(Construct):
@@ -38,6 +41,8 @@ class InboxConstruct(Construct):
             self,
             resources.INBOX_BUCKET_ID,
             event_bridge_enabled=True,
+            # Two uploads to one key at the same moment are two versions: each run reads its own.
+            versioned=True,
             encryption=s3.BucketEncryption.S3_MANAGED,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
@@ -49,6 +54,7 @@ class InboxConstruct(Construct):
                 s3.LifecycleRule(
                     id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)
                 ),
+                s3.LifecycleRule(id="expire-overwritten-versions", noncurrent_version_expiration=NONCURRENT_EXPIRY),
             ],
             # Incoming files are the evidence behind every audit event: keep them on `cdk destroy`.
             removal_policy=RemovalPolicy.RETAIN,

@@ -66,7 +66,8 @@ class FunctionWiring:
             # include far more than get/put/copy/delete/list of services.dal.inbox_bucket.
             function.add_to_role_policy(
                 iam.PolicyStatement(
-                    actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                    # GetObjectVersion: Prepare reads the version its upload event names.
+                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"],
                     resources=[self.bucket.arn_for_objects("*")],
                 )
             )

@@ -55,4 +55,4 @@ def _write(client: Any, table: str, requests: list[dict[str, Any]]) -> None:
         response = client.batch_write_item(RequestItems={table: pending})
         return list(response.get("UnprocessedItems", {}).get(table, []))
 
-    until_done(attempt, requests)
+    until_done(attempt, requests, f"BatchWriteItem on {table}")

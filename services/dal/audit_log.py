@@ -34,16 +34,17 @@ class AuditLog:
         return None
 
     def take_over(self, event: dict[str, Any], from_execution: str) -> bool:
-        """Replace the event with the same key if `from_execution` still holds it; False if another writer
-        changed it first, so of two concurrent takeovers exactly one wins."""
+        """Replace the event with the same key if `from_execution` still holds it, or `event`'s own execution
+        does already (the same takeover retried after its reply was lost: it recognizes its own success);
+        False if another writer changed it first, so of two concurrent takeovers exactly one wins."""
         client = self._client
         try:
             client.put_item(
                 TableName=self.name,
                 Item=to_item(event),
-                ConditionExpression="#e = :from",
+                ConditionExpression="#e = :from OR #e = :me",
                 ExpressionAttributeNames={"#e": "execution"},
-                ExpressionAttributeValues={":from": {"S": from_execution}},
+                ExpressionAttributeValues={":from": {"S": from_execution}, ":me": {"S": str(event["execution"])}},
             )
         except client.exceptions.ConditionalCheckFailedException:
             return False

@@ -13,8 +13,10 @@ class InboxBucket:
         self.bucket = bucket
         self._client = client or boto3.client("s3")
 
-    def open(self, key: str) -> tuple[IO[bytes], int]:
-        response = self._client.get_object(Bucket=self.bucket, Key=key)
+    def open(self, key: str, version_id: str | None = None) -> tuple[IO[bytes], int]:
+        """The object's body as a stream, and its size; `version_id` reads that version, not the latest."""
+        extra = {"VersionId": version_id} if version_id else {}
+        response = self._client.get_object(Bucket=self.bucket, Key=key, **extra)
         return response["Body"], int(response["ContentLength"])
 
     def put_json(self, key: str, value: Any) -> None:
@@ -36,10 +38,9 @@ class InboxBucket:
     def get_json(self, key: str) -> Any:
         return json.loads(self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
-    def copy(self, source_key: str, target_key: str) -> None:
-        self._client.copy_object(
-            Bucket=self.bucket, Key=target_key, CopySource={"Bucket": self.bucket, "Key": source_key}
-        )
+    def copy(self, source_key: str, target_key: str, version_id: str | None = None) -> None:
+        source = {"Bucket": self.bucket, "Key": source_key, **({"VersionId": version_id} if version_id else {})}
+        self._client.copy_object(Bucket=self.bucket, Key=target_key, CopySource=source)
 
     def delete_prefix(self, prefix: str) -> None:
         for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):

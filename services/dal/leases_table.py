@@ -13,10 +13,12 @@ from typing import Any
 
 import boto3
 
+from services.dal.errors import StoreError
+
 KEY = "pk"
 
 
-class LeaseBusyError(Exception):
+class LeaseBusyError(StoreError):
     """Another writer holds a slot's lease: try again later (the workflow retries with backoff)."""
 
 

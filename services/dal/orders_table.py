@@ -72,7 +72,7 @@ class OrdersTable:
                     "ExpressionAttributeNames": names,
                 }
             }
-            until_done(attempt, request)
+            until_done(attempt, request, f"BatchGetItem on {self.name}")
         return found
 
     def put_all(self, items: Iterable[dict[str, Any]]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 
+from services.dal.errors import MessageRefusedError
 from services.dal.retry import until_done
 from services.domain import dlq_message
 
@@ -48,10 +49,15 @@ class QuarantineQueue:
         def attempt(pending: dict[str, str]) -> dict[str, str]:
             entries = [{"Id": i, "MessageBody": body} for i, body in pending.items()]
             response = self._client.send_message_batch(QueueUrl=self.url, Entries=entries)
+            for failed in response.get("Failed", []):
+                if failed.get("SenderFault"):  # the message itself is refused: resending cannot succeed
+                    raise MessageRefusedError(
+                        f"SQS refused a message for good: {failed.get('Code')}: {failed.get('Message', '')}"
+                    )
             sent = {ok["Id"] for ok in response.get("Successful", [])}
             return {i: body for i, body in pending.items() if i not in sent}
 
-        until_done(attempt, {str(i): body for i, body in enumerate(bodies)})
+        until_done(attempt, {str(i): body for i, body in enumerate(bodies)}, "SendMessageBatch")
         return len(bodies)
 
     def hold_all(self, visibility_s: int = HOLD_S) -> list[dict[str, Any]]:

@@ -1,8 +1,8 @@
 """Audit events: the append-only log every outcome is written to, and the keys that serve its readers.
 
 Keys (table `pk`/`sk`, all strings):
-- one record's outcome:       pk `ORDER#<OrderId>`  sk `<at>#<file_id>#<index>#<kind>`   -> history of an order
-  (a record with no order id: pk `FILE#<file_id>`  sk `RECORD#<index>#<at>#<kind>`)
+- one record's outcome:       pk `ORDER#<OrderId>`  sk `<at>#<file_id>#<index>`          -> history of an order
+  (a record with no order id: pk `FILE#<file_id>`  sk `RECORD#<index>#<at>`; a redrive adds `#redriven`)
 - one chunk's outcomes:       pk `FILE#<file_id>`   sk `CHUNK#<partition>#<chunk>`        -> outcomes of a file
 - a file's events:            pk `FILE#<file_id>`   sk `EVENT#<at>#<kind>`; with `day`/`at` -> GSI by-day (reports)
 - a fingerprint claim:        pk `FINGERPRINT#<sha256>` sk `CLAIM`                       -> duplicate uploads
@@ -25,12 +25,14 @@ class EventKind(StrEnum):
     RECORD_QUARANTINED = "record.quarantined"
     RECORD_REDRIVEN = "record.redriven"  # not an outcome: the step between quarantined and the next outcome
     CHUNK_PROCESSED = "chunk.processed"  # a chunk's outcomes; written last, so it marks the chunk done
+    CHUNK_FAILED = "chunk.failed"  # a chunk failed past its retries: no outcome of its records counts yet
     FILE_CLAIMED = "file.claimed"  # the fingerprint's claim (not a history event: it changes hands)
     FILE_ACCEPTED = "file.accepted"
     FILE_REJECTED = "file.rejected"
     FILE_DUPLICATE = "file.duplicate"
     FILE_RETRIED = "file.retried"  # a re-upload took over the claim of a run whose execution failed
     FILE_COMPLETED = "file.completed"
+    FILE_FAILED = "file.failed"  # the run stopped; uploading the file again continues it
 
 
 TERMINAL = {
@@ -68,10 +70,13 @@ def record_event(
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     kind = record_kind(outcome)
+    # One terminal event per record and run: its key holds no outcome, so a step redone after a failure
+    # rewrites the record's event whatever it decides this time, instead of adding a second one.
+    step = "#redriven" if kind == EventKind.RECORD_REDRIVEN else ""
     if order_id:
-        pk, sk = order_pk(order_id), f"{at}#{file_id}#{index:09d}#{kind}"
+        pk, sk = order_pk(order_id), f"{at}#{file_id}#{index:09d}{step}"
     else:
-        pk, sk = file_pk(file_id), f"RECORD#{index:09d}#{at}#{kind}"
+        pk, sk = file_pk(file_id), f"RECORD#{index:09d}#{at}{step}"
     event: dict[str, Any] = {
         "pk": pk,
         "sk": sk,
@@ -114,6 +119,32 @@ def chunk_event(
         "outcomes": outcomes,
         "counts": {str(outcome): count for outcome, count in counts.items()},
         "failures": failures,
+        "at": at,
+        "execution": execution,
+    }
+
+
+def chunk_failure_key(file_id: str, at: str, partition: int, chunk: int) -> tuple[str, str]:
+    return file_pk(file_id), f"FAILED#{at}#{partition:05d}#{chunk:07d}"
+
+
+def chunk_failure_prefix(file_id: str, at: str) -> tuple[str, str]:
+    return file_pk(file_id), f"FAILED#{at}#"
+
+
+def chunk_failure(
+    *, file_id: str, partition: int, chunk: int, key: str, reason: str, at: str, execution: str
+) -> dict[str, Any]:
+    pk, sk = chunk_failure_key(file_id, at, partition, chunk)
+    return {
+        "pk": pk,
+        "sk": sk,
+        "event": EventKind.CHUNK_FAILED,
+        "file_id": file_id,
+        "partition": partition,
+        "chunk": chunk,
+        "key": key,
+        "reason": reason,
         "at": at,
         "execution": execution,
     }

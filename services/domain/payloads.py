@@ -26,7 +26,8 @@ def require(event: Mapping[str, Any], *path: str) -> Any:
 
 @dataclass(frozen=True)
 class FileJob:
-    """Prepare's input: the uploaded object the execution was started for."""
+    """Prepare's input: the uploaded object the execution was started for, in the version the event names
+    (two uploads to one key at once are two versions, and each run reads its own)."""
 
     bucket: str
     key: str
@@ -34,16 +35,20 @@ class FileJob:
     execution: str
     at: str
     state_machine: str = ""  # ARN; names the claim holder's execution when a re-upload asks how it ended
+    version_id: str | None = None  # None: the bucket keeps no versions (then the latest is read)
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> FileJob:
+        uploaded = require(event, "object")
+        version = uploaded.get("version-id")
         return cls(
             bucket=require(event, "bucket"),
-            key=require(event, "key"),
-            size=int(event.get("size") or 0),
+            key=require(event, "object", "key"),
+            size=int(uploaded.get("size") or 0),
             execution=require(event, "execution"),
             at=require(event, "at"),
             state_machine=require(event, "state_machine"),
+            version_id=str(version) if version not in (None, "", "null") else None,
         )
 
 

@@ -35,7 +35,7 @@ def prepare(
 ) -> dict[str, Any]:
     """`executions` None: no lookups, so a claim held by another execution always makes a duplicate."""
     prefix = f"{STAGING}/{job.execution}"
-    stream, size = inbox.open(job.key)
+    stream, size = inbox.open(job.key, job.version_id)
     sales = SalesFile(stream, job.key, size)
     layout = Layout(partitions_for(size, chunk_records, max_partitions), chunk_records)
     try:
@@ -59,7 +59,7 @@ def prepare(
     run_at = str(claim["at"])  # a retry continues the failed run: its writes land on that run's keys
     if (claimed := Layout.of(claim, layout)) != layout:  # the run we continue was split by another config
         inbox.delete_prefix(prefix + "/")
-        stream, size = inbox.open(job.key)
+        stream, size = inbox.open(job.key, job.version_id)
         manifest, records = split(SalesFile(stream, job.key, size), inbox, prefix, claimed)
     retried = claim.get("retry_of")
     if retried:  # written here, not at the takeover, so a retried Prepare writes it too
@@ -109,7 +109,7 @@ def _reject(
     job: FileJob, file_id: str, reason: str, inbox: InboxBucket, audit: AuditLog, quarantine: QuarantineQueue
 ) -> dict[str, Any]:
     kept = f"{QUARANTINED_FILES}/{file_id}/{job.key.rsplit('/', 1)[-1]}"
-    inbox.copy(job.key, kept)
+    inbox.copy(job.key, kept, job.version_id)
     reasons = [{"field": "$file", "rule": "file_rejected", "message": reason}]
     quarantine.send(
         [

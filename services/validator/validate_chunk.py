@@ -3,14 +3,21 @@ outcome (stored, duplicate or quarantined), quarantined records sent to the DLQ,
 
 Order matters: orders first, then the DLQ and the record events, the chunk marker last, so a chunk that dies
 in between is redone by its retry and every write lands on the key it would have had.
+
+An error of AWS (throttling, a lost reply, a busy lease, a refused message) fails the chunk: the workflow
+retries it, and past its retries the run fails visibly; it never becomes a record's outcome. A record that
+makes the validator itself raise (a poison record: it would raise on every retry) is found by splitting the chunk, as
+Lambda's bisect-on-error does, and quarantined alone as `processing_failed`; the rest is processed normally.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from services.audit.outcomes import append_outcomes, recorded_counts
 from services.dal import Stores
+from services.dal.errors import is_aws_failure
 from services.dal.inbox_bucket import InboxBucket
 from services.domain import contract, redrive_batch
 from services.domain.contract import Reason, Rule
@@ -20,30 +27,38 @@ from services.domain.payloads import ChunkJob
 from services.validator.quarantine import quarantine
 from services.validator.store_orders import store_chunk
 
+MAX_ERROR_CHARS = 500
+
 
 def validate_chunk(job: ChunkJob, stores: Stores) -> dict[str, int]:
     """Route every record of a chunk; a chunk already marked done returns its recorded counts."""
     if (done := recorded_counts(job, stores.audit)) is not None:
         return done
     records = stores.inbox.get_json(job.key)["records"]
-    return _record(job, store_chunk(records, job, stores.orders, stores.leases), stores)
+    return _record(job, _route(records, job, stores), stores)
 
 
-def quarantine_chunk(job: ChunkJob, cause: str, stores: Stores) -> dict[str, int]:
-    """The chunk failed past its retries: every record not already stored by this file goes to the DLQ."""
-    if (done := recorded_counts(job, stores.audit)) is not None:
-        return done
-    records = stores.inbox.get_json(job.key)["records"]
-    reason = Reason("$", Rule.PROCESSING_FAILED, f"the chunk could not be processed: {cause}"[:1000])
-    outcomes = []
-    for index, raw in records:
+def _route(records: Sequence[tuple[int, Any]], job: ChunkJob, stores: Stores) -> list[RecordOutcome]:
+    """store_chunk's outcomes; when it raises for something other than AWS, the halves are routed apart, in
+    file order (the first half's orders are stored before the second half looks), down to the one record."""
+    try:
+        return store_chunk(records, job, stores.orders, stores.leases)
+    except Exception as error:
+        if is_aws_failure(error):
+            raise
+        if len(records) == 1:
+            return [_poisoned(*records[0], error)]
+        middle = len(records) // 2
+        return _route(records[:middle], job, stores) + _route(records[middle:], job, stores)
+
+
+def _poisoned(index: int, raw: Any, error: Exception) -> RecordOutcome:
+    try:
         order_id, _ = contract.extract_order_id(raw)
-        stored = stores.orders.get(order_id) if order_id else None
-        if stored is not None and stored.get("_source") == job.source(index):
-            outcomes.append(RecordOutcome(index, Outcome.STORED, order_id))
-        else:
-            outcomes.append(RecordOutcome(index, Outcome.QUARANTINED, order_id, [reason], raw))
-    return _record(job, outcomes, stores)
+    except Exception:  # the record is poison all the way down: it goes to the DLQ without an order id
+        order_id = None
+    message = f"the validator failed on this record: {type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
+    return RecordOutcome(index, Outcome.QUARANTINED, order_id, [Reason("$", Rule.PROCESSING_FAILED, message)], raw)
 
 
 def _origins(job: ChunkJob, inbox: InboxBucket) -> dict[int, Origin]:

@@ -85,6 +85,7 @@ def test_grants_are_scoped_to_the_stores_in_the_environment(synth: Synth, spec: 
         assert (store in resources_json) == (name in spec.environment), name
     assert {"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:Query"} <= actions
     assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "sqs:SendMessage"} <= actions
+    assert "s3:GetObjectVersion" in actions  # a run reads the version its upload event names
     redrive_only = {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "states:StartExecution"}
     if spec is resources.REDRIVE:
         assert redrive_only <= actions

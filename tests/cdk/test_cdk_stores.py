@@ -71,6 +71,10 @@ def test_inbox_bucket_is_private_encrypted_tls_only_and_expires_staging(synth: S
     assert "LoggingConfiguration" in props
     staging = [r for r in props["LifecycleConfiguration"]["Rules"] if r.get("Prefix") == "staging/"]
     assert staging and staging[0]["ExpirationInDays"] <= 7
+    # each run reads the version its event names: two uploads to one key at once are two runs
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    overwritten = [r for r in props["LifecycleConfiguration"]["Rules"] if "NoncurrentVersionExpiration" in r]
+    assert overwritten and overwritten[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] >= 1
     policies = [
         p for p in synth.resources("AWS::S3::BucketPolicy").values() if p["Properties"]["Bucket"] == {"Ref": bucket_id}
     ]

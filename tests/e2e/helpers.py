@@ -1,6 +1,6 @@
 """Shared pieces of the end-to-end tier: running the CLI, reading its output, and an independent oracle.
 
-The oracle re-states the validation rules of DESIGN.md ("Validation rules") without importing the
+The oracle re-states the validation rules of docs/validation.md without importing the
 product's contract, so a regression in the contract shows up as a disagreement here.
 """
 

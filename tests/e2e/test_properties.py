@@ -3,7 +3,7 @@
 Files are drawn from a mix of complete records (aliases, padding, numbers as text, unknown fields),
 every kind of fault, repeated order ids with the same or different content, non-object values and the
 odd oversize record, in every accepted shape, and run through the embedded engine with small chunks so
-one order's records spread over several chunks. The oracle in helpers.py restates DESIGN.md's rules.
+one order's records spread over several chunks. The oracle in helpers.py restates docs/validation.md's rules.
 """
 
 from __future__ import annotations

@@ -168,12 +168,12 @@ def test_engine_runs_the_real_handler_under_the_functions_own_environment(engine
 
 
 def test_engine_cold_start_fails_like_lambda_when_the_functions_config_is_incomplete(engine):
-    function = engine._functions[resources.QUARANTINE_CHUNK.name]
+    function = engine._functions[resources.CHUNK_FAILED.name]
     assert function.cold_starts == 0
     del function.environment["AUDIT_TABLE"]
     assert "AUDIT_TABLE" not in os.environ
 
-    error, payload = invoke(engine, resources.QUARANTINE_CHUNK, {})
+    error, payload = invoke(engine, resources.CHUNK_FAILED, {})
 
     assert error == "Unhandled"
     assert payload["errorType"] == "ConfigError"

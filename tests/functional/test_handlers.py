@@ -20,9 +20,10 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarni
 
 PREPARE = "services.ingest.handlers.prepare"
 VALIDATE = "services.validator.handlers.validate_chunk"
-QUARANTINE = "services.validator.handlers.quarantine_chunk"
+CHUNK_FAILED = "services.ingest.handlers.chunk_failed"
 FINALIZE = "services.ingest.handlers.finalize"
-HANDLERS = (PREPARE, VALIDATE, QUARANTINE, FINALIZE)
+RUN_FAILED = "services.ingest.handlers.run_failed"
+HANDLERS = (PREPARE, VALIDATE, CHUNK_FAILED, FINALIZE, RUN_FAILED)
 AT = "2024-03-01T10:00:00.000Z"
 
 
@@ -100,7 +101,7 @@ def test_the_workflow_end_to_end_through_the_handlers(aws, lambda_env):
     aws.s3.put_object(Bucket=BUCKET, Key="incoming/f.json", Body=data)
     prepare = handler_module(PREPARE)
 
-    ready = call(prepare, {**PAYLOADS[PREPARE], "size": len(data)})
+    ready = call(prepare, {**PAYLOADS[PREPARE], "object": {"key": "incoming/f.json", "size": len(data)}})
 
     assert ready["status"] == "ready"
     assert (ready["at"], ready["execution"], ready["records"]) == (AT, "e1", 5)
@@ -138,45 +139,68 @@ def test_the_workflow_end_to_end_through_the_handlers(aws, lambda_env):
     assert (summary["status"], summary["stored"], summary["quarantined"], summary["score"]) == ("completed", 3, 1, 0.8)
 
 
-def test_quarantine_chunk_handler_carries_the_lambda_error_cause(aws, lambda_env):
-    key = "staging/e1/p00000/c0000000.json"
-    aws.stores.inbox.put_json(key, {"records": [[0, order("A")]]})
-    module = handler_module(QUARANTINE)
-    error = {"Error": "Lambda.Unknown", "Cause": json.dumps({"errorType": "MemoryError", "errorMessage": "out"})}
-    event = {
-        "file_id": "f1",
-        "file": "incoming/f.json",
-        "at": AT,
-        "execution": "e1",
-        "partition": 0,
-        "chunk": {"chunk": 0, "key": key},
-        "error": error,
+LAMBDA_ERROR = {
+    "Error": "ClientError",
+    "Cause": json.dumps(
+        {
+            "errorType": "ClientError",
+            "errorMessage": "An error occurred (ProvisionedThroughputExceededException) when calling PutItem",
+            "stackTrace": ['  File "/var/task/services/dal/orders_table.py", line 40, in put_new\n'],
+        }
+    ),
+}
+
+
+def test_a_failed_chunk_and_then_its_run_say_which_chunk_and_what_error_without_a_stack_trace(aws, lambda_env):
+    chunk_event = {**PAYLOADS[CHUNK_FAILED], "file_id": "f1", "error": LAMBDA_ERROR}
+    reason = call(handler_module(CHUNK_FAILED), chunk_event)["reason"]
+    assert reason == (
+        "chunk 3 of partition 2 (staging/e1/p00002/c0000003.json) failed after its retries: "
+        "ClientError: An error occurred (ProvisionedThroughputExceededException) when calling PutItem"
+    )
+    map_error = {"Error": "States.ExceedToleratedFailureThreshold", "Cause": "a child failed"}
+    run_event = {**PAYLOADS[RUN_FAILED], "file_id": "f1", "error": map_error}
+
+    run_reason = call(handler_module(RUN_FAILED), run_event)["reason"]
+
+    assert run_reason == f"k: {reason} (upload the file again to continue the run)"
+    (failed,) = [e for e in aws.audit() if e["event"] == "file.failed"]
+    assert (failed["reason"], failed["failed_chunks"], failed["day"]) == (run_reason, 1, AT[:10])
+    assert "stackTrace" not in run_reason and "File " not in run_reason
+    assert aws.orders() == {} and aws.messages() == []  # a failure is never a record's outcome
+
+
+def test_a_run_that_fails_outside_its_chunks_gives_the_error_that_stopped_it(aws, lambda_env):
+    error = {
+        "Error": "IncompleteFileError",
+        "Cause": json.dumps({"errorType": "IncompleteFileError", "errorMessage": "k: 0 of 1"}),
     }
-
-    assert call(module, event) == {"stored": 0, "duplicate": 0, "quarantined": 1}
-
-    (message,) = aws.messages()
-    assert message["reasons"][0]["message"] == "the chunk could not be processed: Lambda.Unknown (MemoryError: out)"
+    reason = call(handler_module(RUN_FAILED), {**PAYLOADS[RUN_FAILED], "error": error})["reason"]
+    assert reason == "k: IncompleteFileError: k: 0 of 1 (upload the file again to continue the run)"
 
 
 @pytest.mark.parametrize(
-    ("error", "cause"),
+    ("error", "described"),
     [
-        ({"Error": "States.Timeout", "Cause": "not json"}, "States.Timeout (not json)"),
+        ({"Error": "States.Timeout", "Cause": "not json"}, "States.Timeout: not json"),
         ({"Error": "States.TaskFailed"}, "States.TaskFailed"),
+        (
+            {"Error": "Lambda.TooManyRequestsException", "Cause": "Rate Exceeded."},
+            "Lambda.TooManyRequestsException: Rate Exceeded.",
+        ),
         (None, "unknown error"),
     ],
 )
-def test_quarantine_chunk_cause_shapes(aws, lambda_env, error, cause):
-    module = handler_module(QUARANTINE)
-    assert module._cause(error) == cause
+def test_caught_errors_are_described_in_one_line(error, described):
+    from services.ingest.failures import describe_error
+
+    assert describe_error(error) == described
 
 
 PAYLOADS = {
     PREPARE: {
         "bucket": BUCKET,
-        "key": "incoming/f.json",
-        "size": 10,
+        "object": {"key": "incoming/f.json", "size": 10},
         "execution": "e1",
         "at": AT,
         "state_machine": "arn:aws:states:us-east-1:123456789012:stateMachine:salesdq-ingest",
@@ -189,19 +213,20 @@ PAYLOADS = {
         "partition": 0,
         "chunk": {"chunk": 0, "key": "x"},
     },
-    QUARANTINE: {
+    CHUNK_FAILED: {
         "file_id": "f",
         "file": "k",
         "at": AT,
         "execution": "e1",
-        "partition": 0,
-        "chunk": {"chunk": 0, "key": "x"},
+        "partition": 2,
+        "chunk": {"chunk": 3, "key": "staging/e1/p00002/c0000003.json"},
     },
     FINALIZE: {"file_id": "f", "file": "k", "at": AT, "execution": "e1", "records": 1, "chunks": 1},
+    RUN_FAILED: {"file_id": "f", "file": "k", "at": AT, "execution": "e1", "records": 1, "chunks": 1},
 }
 MISSING = [
     (PREPARE, ("bucket",)),
-    (PREPARE, ("key",)),
+    (PREPARE, ("object", "key")),
     (PREPARE, ("execution",)),
     (PREPARE, ("at",)),
     (PREPARE, ("state_machine",)),
@@ -209,8 +234,9 @@ MISSING = [
     (VALIDATE, ("partition",)),
     (VALIDATE, ("chunk", "key")),
     (VALIDATE, ("chunk", "chunk")),
-    (QUARANTINE, ("execution",)),
-    (QUARANTINE, ("chunk", "key")),
+    (CHUNK_FAILED, ("execution",)),
+    (CHUNK_FAILED, ("chunk", "key")),
+    (RUN_FAILED, ("execution",)),
     (FINALIZE, ("records",)),
     (FINALIZE, ("chunks",)),
     (FINALIZE, ("file_id",)),

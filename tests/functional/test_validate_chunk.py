@@ -1,4 +1,4 @@
-"""validate_chunk / quarantine_chunk: every record ends in exactly one outcome, once, whatever the retries."""
+"""validate_chunk: every record ends in exactly one outcome, once, whatever the retries."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from services.dal.audit_log import AuditLog
 from services.domain import contract, dlq_message
 from services.domain.contract import content_hash
 from services.domain.payloads import ChunkJob
-from services.validator.validate_chunk import quarantine_chunk, validate_chunk
+from services.validator.validate_chunk import validate_chunk
 
 from .conftest import BUCKET, Aws
 
@@ -210,53 +210,58 @@ def test_retry_after_crash_before_the_marker_counts_own_records_as_stored(aws, m
     assert aws.orders()["A"]["order-info"]["qty"] == 1
 
 
-def test_quarantine_chunk_keeps_what_this_file_stored_and_quarantines_the_rest(aws):
-    # another file stored C earlier: it is not ours, so our C is quarantined with the failure cause
-    validate_chunk(stage(aws, [order("C")], file_id="e" * 64, chunk=9), aws.stores)
-    records = [order("A"), order("B"), order("C"), {"bad": True}]
+def _poison_on(monkeypatch: pytest.MonkeyPatch, marker: str, error: Exception) -> None:
+    """The contract raises (deterministically, like a validator bug) on records holding `marker`."""
+    real = contract.check
+
+    def check(record: Any) -> contract.Verdict:
+        if marker in json.dumps(record):
+            raise error
+        return real(record)
+
+    monkeypatch.setattr(contract, "check", check)
+
+
+def test_a_poison_record_is_quarantined_alone_and_the_rest_of_its_chunk_is_processed(aws, monkeypatch):
+    _poison_on(monkeypatch, "POISON", KeyError("boom"))
+    records = [order("A"), order("B"), {**order("P"), "note": "POISON"}, order("A", qty=2), order("C"), "junk"]
     job = stage(aws, records)
-    aws.stores.orders.put_new(
-        {**order("A"), "OrderId": "A", "_source": f"{FILE_ID}#0", "_hash": "h", "_file": job.file, "_at": AT}
-    )
 
-    counts = quarantine_chunk(job, "States.Timeout (the task timed out)", aws.stores)
-
-    assert counts == {"stored": 1, "duplicate": 0, "quarantined": 3}
-    messages = by_index(aws.messages())
-    assert set(messages) == {1, 2, 3}
-    for index, message in messages.items():
-        assert message["record"] == records[index]
-        (reason,) = message["reasons"]
-        assert reason["rule"] == "processing_failed"
-        assert reason["field"] == "$"
-        assert reason["message"] == "the chunk could not be processed: States.Timeout (the task timed out)"
-    assert messages[1]["order_id"] == "B"
-    assert messages[3]["order_id"] is None
-    assert set(aws.orders()) == {"A", "C"}
-    marker = aws.stores.audit.get(f"FILE#{FILE_ID}", "CHUNK#00000#0000000")
-    assert marker["counts"] == counts
-    assert [o[:2] for o in marker["outcomes"]] == [
-        [0, "stored"],
-        [1, "quarantined"],
-        [2, "quarantined"],
-        [3, "quarantined"],
-    ]
-    assert marker["outcomes"][1][2:] == ["processing_failed"]
-
-
-def test_quarantine_chunk_after_a_processed_chunk_returns_its_counts(aws):
-    job = stage(aws, [order("A"), "junk"])
     counts = validate_chunk(job, aws.stores)
-    before = snapshot(aws)
-    assert quarantine_chunk(job, "late", aws.stores) == counts
-    assert snapshot(aws) == before
+
+    assert counts == {"stored": 3, "duplicate": 0, "quarantined": 3}
+    assert set(aws.orders()) == {"A", "B", "C"}
+    assert aws.orders()["A"]["order-info"]["qty"] == 1  # the first in file order, across the split halves
+    messages = by_index(aws.messages())
+    assert set(messages) == {2, 3, 5}
+    (poison,) = messages[2]["reasons"]
+    assert poison["rule"] == "processing_failed" and poison["field"] == "$"
+    assert poison["message"] == "the validator failed on this record: KeyError: 'boom'"
+    assert messages[2]["order_id"] == "P" and messages[2]["record"] == records[2]
+    assert [r["rule"] for r in messages[3]["reasons"]] == ["conflict"]
+    events = {e["index"]: e["outcome"] for e in aws.audit() if e["event"].startswith("record.")}
+    assert events == {0: "stored", 1: "stored", 2: "quarantined", 3: "quarantined", 4: "stored", 5: "quarantined"}
 
 
-def test_long_causes_are_cut(aws):
-    job = stage(aws, [order("A")])
-    quarantine_chunk(job, "x" * 5000, aws.stores)
+def test_an_aws_failure_fails_the_chunk_and_becomes_no_records_outcome(aws, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    throttled = ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}}, "Op")
+    _poison_on(monkeypatch, "B", throttled)  # as if DynamoDB throttled while this record was written
+    job = stage(aws, [order("A"), order("B")])
+
+    with pytest.raises(ClientError):
+        validate_chunk(job, aws.stores)
+
+    assert aws.messages() == []
+    assert [e for e in aws.audit() if e["event"].startswith(("record.", "chunk."))] == []
+
+
+def test_a_poison_records_reason_is_cut(aws, monkeypatch):
+    _poison_on(monkeypatch, "A", ValueError("x" * 5000))
+    validate_chunk(stage(aws, [order("A")]), aws.stores)
     (message,) = aws.messages()
-    assert len(message["reasons"][0]["message"]) == 1000
+    assert len(message["reasons"][0]["message"]) == 500
 
 
 EVERY_FIELD_RULE = [

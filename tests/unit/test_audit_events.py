@@ -17,12 +17,12 @@ def test_record_event_keys():
         at="2024-01-02T03:04:05Z",
         execution="x",
     )
-    assert (e["pk"], e["sk"]) == ("ORDER#A1", "2024-01-02T03:04:05Z#F#000000007#record.stored")
+    assert (e["pk"], e["sk"]) == ("ORDER#A1", "2024-01-02T03:04:05Z#F#000000007")
     assert "day" not in e  # per-record writes stay one unit: no by-day index copy
     anon = audit_events.record_event(
         file_id="F", file="k", index=7, outcome="quarantined", order_id=None, reasons=[], at="T", execution="x"
     )
-    assert (anon["pk"], anon["sk"]) == ("FILE#F", "RECORD#000000007#T#record.quarantined")
+    assert (anon["pk"], anon["sk"]) == ("FILE#F", "RECORD#000000007#T")
 
 
 def test_chunk_event_counts_every_outcome():
@@ -54,3 +54,22 @@ def test_file_event_is_indexed_by_day():
 def test_claim_key():
     e = audit_events.claim(fingerprint="abc", file="k", at="T", execution="x")
     assert (e["pk"], e["sk"]) == ("FINGERPRINT#abc", "CLAIM")
+
+
+def test_a_records_terminal_event_has_one_key_whatever_its_outcome():
+    # A chunk redone after a failure may decide differently (e.g. stored on the retry of a crashed attempt
+    # that had written `duplicate`): it must rewrite the record's one event, never add a second terminal one.
+    keys = {
+        (e["pk"], e["sk"])
+        for outcome in ("stored", "duplicate", "quarantined")
+        for e in [
+            audit_events.record_event(
+                file_id="F", file="k", index=7, outcome=outcome, order_id="A1", reasons=[], at="T", execution="x"
+            )
+        ]
+    }
+    assert len(keys) == 1
+    redriven = audit_events.record_event(
+        file_id="F", file="k", index=7, outcome="redriven", order_id="A1", reasons=[], at="T", execution="x"
+    )
+    assert (redriven["pk"], redriven["sk"]) not in keys

@@ -1,4 +1,4 @@
-"""The validation contract (DESIGN.md "Validation rules"), rule by rule."""
+"""The validation contract (docs/validation.md), rule by rule."""
 
 from __future__ import annotations
 

@@ -1,0 +1,82 @@
+"""A run that fails says why. A chunk that failed past its retries records which chunk and what error (no
+outcome of its records counts, and no later chunk of its partition runs); the run then fails with a reason
+naming them, recorded as a `file.failed` event and given as the execution's cause. Never a stack trace."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from services.dal.audit_log import AuditLog
+from services.domain import audit_events
+from services.domain.audit_events import EventKind
+from services.domain.payloads import ChunkJob, FileRun
+
+MAX_REASON_CHARS = 2000  # a Fail state's cause holds 32,768 characters; a reason is read by people
+RETRY_HINT = "upload the file again to continue the run"
+
+
+def describe_error(error: Mapping[str, Any] | None) -> str:
+    """A caught error ({"Error", "Cause"} from a Catch) as `ErrorType: message`: a Lambda error's cause is a
+    JSON document whose stack trace is dropped here."""
+    if not isinstance(error, Mapping):
+        return "unknown error"
+    name = str(error.get("Error") or "Error")
+    cause = error.get("Cause") or ""
+    try:
+        parsed = json.loads(cause)
+    except (TypeError, ValueError):
+        parsed = None
+    if isinstance(parsed, dict) and ("errorMessage" in parsed or "errorType" in parsed):
+        cause = f"{parsed.get('errorType') or name}: {parsed.get('errorMessage', '')}".strip()
+    elif cause:
+        cause = f"{name}: {cause}"
+    else:
+        cause = name
+    return str(cause)[:MAX_REASON_CHARS]
+
+
+def record_chunk_failure(job: ChunkJob, error: Mapping[str, Any] | None, audit: AuditLog) -> str:
+    reason = f"chunk {job.chunk} of partition {job.partition} ({job.key}) failed after its retries: " + (
+        describe_error(error)
+    )
+    audit.append(
+        [
+            audit_events.chunk_failure(
+                file_id=job.file_id,
+                partition=job.partition,
+                chunk=job.chunk,
+                key=job.key,
+                reason=reason,
+                at=job.at,
+                execution=job.execution,
+            )
+        ]
+    )
+    return reason
+
+
+def record_run_failure(run: FileRun, error: Mapping[str, Any] | None, audit: AuditLog) -> str:
+    """The run's reason: its failed chunks (this execution's), else the error that stopped it."""
+    failed = [
+        str(event["reason"])
+        for event in audit.query(*audit_events.chunk_failure_prefix(run.file_id, run.at))
+        if event.get("execution") == run.execution
+    ]
+    cause = "; ".join(failed) if failed else describe_error(error)
+    reason = f"{run.file}: {cause}"[: MAX_REASON_CHARS - len(RETRY_HINT) - 3] + f" ({RETRY_HINT})"
+    audit.append(
+        [
+            audit_events.file_event(
+                file_id=run.file_id,
+                kind=EventKind.FILE_FAILED,
+                at=run.at,
+                file=run.file,
+                execution=run.execution,
+                reason=reason,
+                failed_chunks=len(failed),
+            )
+        ]
+    )
+    return reason
