@@ -54,6 +54,8 @@ def prepare(
             "file": job.key,
             "file_id": file_id,
             "duplicate_of": earlier.get("file"),
+            # the claim's holder: a second delivery of this same upload names the execution doing the work
+            "holder": earlier.get("execution"),
         }
 
     run_at = str(claim["at"])  # a retry continues the failed run: its writes land on that run's keys

@@ -204,6 +204,7 @@ def test_same_bytes_under_another_key_is_a_duplicate(aws):
         "file": "incoming/copy.json",
         "file_id": first["file_id"],
         "duplicate_of": "incoming/monday.json",
+        "holder": "exec-1",
     }
     assert aws.objects("staging/exec-2/") == {}
     assert "staging/exec-1/manifest.json" in aws.objects("staging/exec-1/")
@@ -324,6 +325,7 @@ def test_a_reupload_while_the_holder_runs_or_after_it_succeeded_is_a_duplicate(a
         "file": "incoming/copy.json",
         "file_id": first["file_id"],
         "duplicate_of": "incoming/monday.json",
+        "holder": "exec-1",
     }
     assert claim_of(aws, first["file_id"]) == claim_before
     assert aws.objects("staging/exec-2/") == {}
