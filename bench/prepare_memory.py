@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from salesdq import resources
-from salesdq.engine import table_request
+from salesdq.engine.provisioning import table_request
 from services.shared.dal.audit_log import AuditLog
 from services.shared.dal.quarantine import QuarantineQueue
 from services.shared.dal.staging import Staging
