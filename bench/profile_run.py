@@ -21,7 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from salesdq import engine as engine_module
+from salesdq.engine.lambda_runtime import LambdaRuntime
 from salesdq.local_run import Progress, local_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,17 +71,17 @@ def main(argv: list[str] | None = None) -> int:
 
     cpu: dict[str, float] = defaultdict(float)
     wall: dict[str, float] = defaultdict(float)
-    original_run = engine_module.Engine._run
+    original_invoke = LambdaRuntime.invoke
 
-    def timed_run(self: engine_module.Engine, name: str, body: Any, response_headers: Any) -> bytes:
+    def timed_invoke(self: LambdaRuntime, function: Any, body: Any, response_headers: Any) -> bytes:
         cpu_start, wall_start = time.thread_time(), time.perf_counter()
         try:
-            return original_run(self, name, body, response_headers)
+            return original_invoke(self, function, body, response_headers)
         finally:
-            cpu[name] += time.thread_time() - cpu_start
-            wall[name] += time.perf_counter() - wall_start
+            cpu[function.function_name] += time.thread_time() - cpu_start
+            wall[function.function_name] += time.perf_counter() - wall_start
 
-    engine_module.Engine._run = timed_run  # type: ignore[method-assign]
+    LambdaRuntime.invoke = timed_invoke  # type: ignore[method-assign]
     main_profile = cProfile.Profile(timer=time.thread_time)
     if not args.no_profile:
         threading.setprofile(_start_profile)

@@ -21,8 +21,8 @@ from typing import Any
 
 import ijson
 
-from salesdq import metering, resources
-from salesdq.engine import ROLE_ARN, Engine
+from salesdq.engine import Engine, metering
+from salesdq.engine.provisioning import ROLE_ARN, create_function
 
 HERE = Path(__file__).resolve().parent
 ASL = HERE / "brief.asl.json"
@@ -31,25 +31,12 @@ ORDERS_TABLE = "brief-orders"
 DLQ = "brief-dlq"
 PAYLOAD_LIMIT = 256 * 1024
 
-# Lambda defaults of the brief's console-made functions: 128 MB.
-LOAD = resources.FunctionSpec(
-    id="BriefLoadFunction",
-    name="brief-load",
-    handler="bench.brief_design.handlers.load",
-    service="brief",
-    memory_mb=128,
-    timeout_s=60,
-    reserved_concurrency=1000,
-)
-VALIDATE = resources.FunctionSpec(
-    id="BriefValidateFunction",
-    name="brief-validate",
-    handler="bench.brief_design.handlers.validate",
-    service="brief",
-    memory_mb=128,
-    timeout_s=60,
-    reserved_concurrency=1000,
-)
+# The brief's console-made functions: Lambda's defaults of 128 MB and no reserved concurrency (the Map runs 40 at
+# most); the handlers read no environment.
+FUNCTIONS = {
+    "LoadFunctionArn": ("brief-load", "bench.brief_design.handlers.load"),
+    "ValidateFunctionArn": ("brief-validate", "bench.brief_design.handlers.validate"),
+}
 
 
 def batches(path: Path, records: int, size: int) -> Iterator[list[Any]]:
@@ -70,13 +57,13 @@ def provision(engine: Engine) -> dict[str, str]:
         BillingMode="PAY_PER_REQUEST",
     )
     dlq = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
+    lam = engine.client("lambda")
+    arns = {
+        placeholder: create_function(lam, name=name, handler=handler, memory_mb=128, timeout_s=60, environment={})
+        for placeholder, (name, handler) in FUNCTIONS.items()
+    }
     text = ASL.read_text(encoding="utf-8")
-    for placeholder, value in {
-        "LoadFunctionArn": engine.register_function(LOAD),
-        "ValidateFunctionArn": engine.register_function(VALIDATE),
-        "OrdersTable": ORDERS_TABLE,
-        "DlqUrl": dlq,
-    }.items():
+    for placeholder, value in {**arns, "OrdersTable": ORDERS_TABLE, "DlqUrl": dlq}.items():
         text = text.replace("${" + placeholder + "}", value)
     machine: str = engine.client("stepfunctions").create_state_machine(
         name="brief-design", definition=text, roleArn=ROLE_ARN

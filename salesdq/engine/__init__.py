@@ -1,0 +1,36 @@
+"""The embedded AWS engine: moto 5.2.5, plus exactly what moto lacks to run salesdq as AWS would.
+
+The additions, each in the module of the service it extends, each tested in tests/functional/engine/
+test_<module>.py twice (moto's own behaviour, then the engine's), so a test fails if moto changes under it:
+1. lambda_runtime: moto without Docker echoes the payload; here any function created through the Lambda API
+   runs its real handler module, in execution environments cold-started under the function's environment
+   variables (one invocation at a time each, kept warm), with a context object and stdout routed to
+   per-function log files; beyond its reserved concurrency, a 429 TooManyRequestsException.
+2. eventbridge: a rule whose target is a state machine raises NotImplementedError inside moto; here the
+   rule's own pattern decides and the target starts an execution with the event as input.
+3. sqs: SendMessage builds every queue attribute (O(queue length)) just to read one; here it reads one.
+4. stepfunctions: moto checks a state's output against the 256 KiB limit but not its input; here a state
+   whose input exceeds it fails with States.DataLimitExceeded, as on AWS.
+5. dynamodb: a Query sorts every item of the table to find one partition; here it reads that partition.
+6. dynamodb: building an item re-measures every attribute stored so far as each is added (O(attributes^2));
+   here the item is measured once, against the same limit.
+7. dynamodb: a conditional write is read-check-store with no lock; here writes run one at a time, atomic per
+   item as on DynamoDB (the slot leases depend on it).
+Beside them:
+- process: while an engine runs, a longer GIL switch interval and rarer garbage collections (every table
+  lives in its one heap; a Lambda's process on AWS holds only its own objects); both restored on stop.
+- metering: billable units of requests, Lambda invocations and state transitions, and their prices.
+- request_hooks: the chain of hooks at moto's request boundary that metering plugs into.
+- provisioning: salesdq's stack, from salesdq.resources, through ordinary boto3 calls.
+- errors: EngineError, what the engine raises when it cannot do what was asked.
+- lifecycle: Engine, which installs the additions, starts and stops moto's mock, provisions, and with a
+  port serves every backend over HTTP (`salesdq local up`).
+"""
+
+from __future__ import annotations
+
+from salesdq.engine.errors import EngineError
+from salesdq.engine.lifecycle import Engine
+from salesdq.engine.provisioning import Names
+
+__all__ = ["Engine", "EngineError", "Names"]

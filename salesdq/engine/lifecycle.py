@@ -1,0 +1,138 @@
+"""The engine's lifecycle: moto's mock with every addition in place, salesdq's stack provisioned on start, the
+process put back on stop; one engine at a time in a process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+from salesdq import resources
+from salesdq.engine import dynamodb, eventbridge, lambda_runtime, metering, provisioning, sqs, stepfunctions
+from salesdq.engine.errors import EngineError
+from salesdq.engine.lambda_runtime import FunctionLogs, Invocation, LambdaRuntime, RoutedStdout
+from salesdq.engine.metering import Meter, Usage
+from salesdq.engine.process import ProcessSettings
+
+DEFAULT_REGION = "us-east-1"
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+_active: Engine | None = None
+
+
+def install() -> None:
+    """Apply every addition to moto; idempotent. Metering comes after stepfunctions so that its count of the
+    states entered wraps the input check."""
+    lambda_runtime.install()
+    eventbridge.install()
+    sqs.install()
+    stepfunctions.install()
+    dynamodb.install()
+    metering.install()
+
+
+class Engine:
+    """moto with salesdq's stack provisioned from salesdq.resources; use as a context manager.
+
+    Handlers of the functions created through the Lambda API are resolved under `code_root`."""
+
+    def __init__(
+        self,
+        *,
+        region: str = DEFAULT_REGION,
+        log_dir: Path | None = None,
+        chunk_records: int = resources.CHUNK_RECORDS,
+        max_partitions: int = resources.MAX_PARTITIONS,
+        port: int | None = None,
+        code_root: Path = resources.ROOT,
+    ) -> None:
+        self.region = region
+        self.port = port
+        self.log_dir = log_dir
+        self.chunk_records = chunk_records
+        self.max_partitions = max_partitions
+        self.usage = Usage()
+        self.delivery_errors: list[str] = []
+        self.names: provisioning.Names | None = None
+        self._meter = Meter(self.usage)
+        self.lambdas = LambdaRuntime(code_root, FunctionLogs(log_dir), on_invocation=self._metered)
+        self._process = ProcessSettings()
+        self._server: Any = None
+        self._mock: Any = None
+        self._stdout: TextIO | None = None
+
+    def _metered(self, invocation: Invocation) -> None:
+        self._meter.lambda_invocation(invocation.memory_mb, invocation.billed_ms)
+
+    def __enter__(self) -> Engine:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        global _active
+        if _active is not None:
+            raise EngineError("an embedded engine is already running in this process")
+        install()
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": self.region,
+        }.items():
+            os.environ.setdefault(key, value)
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        self._process.apply()
+        self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
+        self._mock.start()
+        _active = self
+        lambda_runtime.activate(self.lambdas)
+        eventbridge.report_errors_to(self.delivery_errors)
+        self._meter.attach()
+        self._stdout = sys.stdout
+        sys.stdout = RoutedStdout(sys.stdout, self.lambdas.logs)  # type: ignore[assignment]
+        try:
+            self.names = provisioning.provision(
+                self.client, chunk_records=self.chunk_records, max_partitions=self.max_partitions
+            )
+            if self.port is not None:
+                # Any AWS client reaches the same backends over HTTP; handlers keep calling in-process.
+                logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
+                self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+                self._server.start()
+        except BaseException:
+            self.stop()  # a half-started engine would block every later one in this process
+            raise
+
+    @property
+    def endpoint(self) -> str | None:
+        return f"http://127.0.0.1:{self.port}" if self.port is not None else None
+
+    def stop(self) -> None:
+        global _active
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._stdout is not None:
+            sys.stdout = self._stdout
+            self._stdout = None
+        self.lambdas.logs.close()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+            self._process.restore()
+        if _active is self:
+            self._meter.detach()
+            eventbridge.report_errors_to(None)
+            lambda_runtime.activate(None)
+            _active = None
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region)

@@ -1,0 +1,55 @@
+"""The request boundary: a chain of hooks around moto's answer to every request an in-process client sends.
+
+moto's BotocoreStubber answers botocore's requests in this process; its process_request is patched once to
+run the hooks registered here, outermost first. A hook gets the request and `proceed`, which runs the rest
+of the chain and then moto, and returns the response: a (status, headers, body) triple, or None when moto
+lets the request pass. Metering calls `proceed` and reads the answer; a hook that injects faults could answer
+without calling it. Requests that reach `salesdq local up` over HTTP do not pass here.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+
+from botocore.awsrequest import AWSPreparedRequest
+from moto.core.botocore_stubber import BotocoreStubber
+from moto.core.common_types import TYPE_RESPONSE
+
+Response = TYPE_RESPONSE | None
+Proceed = Callable[[AWSPreparedRequest], Response]
+RequestHook = Callable[[AWSPreparedRequest, Proceed], Response]
+
+_hooks: tuple[RequestHook, ...] = ()  # replaced, never mutated: a request in flight keeps the chain it started
+_lock = threading.Lock()
+_original_process_request = BotocoreStubber.process_request
+
+
+def add(hook: RequestHook) -> None:
+    """Put a hook innermost: it runs after (and inside) every hook already added."""
+    global _hooks
+    with _lock:
+        _hooks = (*_hooks, hook)
+
+
+def remove(hook: RequestHook) -> None:
+    global _hooks
+    with _lock:
+        _hooks = tuple(h for h in _hooks if h is not hook)
+
+
+def _through(hooks: tuple[RequestHook, ...], stubber: BotocoreStubber, request: AWSPreparedRequest) -> Response:
+    if not hooks:
+        return _original_process_request(stubber, request)
+    return hooks[0](request, functools.partial(_through, hooks[1:], stubber))
+
+
+def _process_request(self: BotocoreStubber, request: AWSPreparedRequest) -> Response:
+    return _through(_hooks, self, request)
+
+
+@functools.cache
+def install() -> None:
+    """Route moto's in-process requests through the chain; once per process."""
+    BotocoreStubber.process_request = _process_request  # type: ignore[method-assign]

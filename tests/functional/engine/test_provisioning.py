@@ -1,0 +1,35 @@
+"""Provisioning: salesdq's stack, created through the API, is what the API reports."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from salesdq import resources
+from salesdq.engine import EngineError
+from salesdq.engine.provisioning import render_definition
+from services.runtime import config
+
+
+def test_engine_provisions_every_function_with_its_reserved_concurrency_and_environment(engine):
+    lam = engine.client("lambda")
+    for spec in resources.ALL_FUNCTIONS:
+        configuration = lam.get_function_configuration(FunctionName=spec.name)
+        assert configuration["Handler"] == spec.handler
+        assert (configuration["MemorySize"], configuration["Timeout"]) == (spec.memory_mb, spec.timeout_s)
+        assert set(configuration["Environment"]["Variables"]) >= set(spec.environment)
+        concurrency = lam.get_function_concurrency(FunctionName=spec.name)
+        assert concurrency["ReservedConcurrentExecutions"] == spec.reserved_concurrency
+    prepare = lam.get_function_configuration(FunctionName=resources.PREPARE.name)["Environment"]["Variables"]
+    assert prepare[config.CHUNK_RECORDS] == "7"
+    redrive = lam.get_function_configuration(FunctionName=resources.REDRIVE.name)["Environment"]["Variables"]
+    assert redrive[config.STATE_MACHINE_ARN] == engine.names.state_machine_arn
+
+
+def test_a_definition_with_a_placeholder_left_is_refused():
+    arns = {function_id: f"arn:{function_id}" for function_id in resources.INGEST.functions.values()}
+    assert "${" not in render_definition(resources.INGEST, arns)
+    partial = dataclasses.replace(resources.INGEST, functions=dict(list(resources.INGEST.functions.items())[1:]))
+    with pytest.raises(EngineError, match="placeholder with no substitution"):
+        render_definition(partial, arns)

@@ -1,0 +1,36 @@
+"""The request boundary: a hook added beside metering sees every in-process request and may answer it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from salesdq.engine import request_hooks
+
+
+def test_a_hook_sees_each_request_and_may_answer_in_moto_s_place(engine):
+    seen: list[str] = []
+
+    def refuse_deletes(request: Any, proceed: request_hooks.Proceed) -> request_hooks.Response:
+        target = request.headers.get("X-Amz-Target", b"")
+        operation = (target.decode() if isinstance(target, bytes) else target).rsplit(".", 1)[-1]
+        seen.append(operation)
+        if operation == "DeleteItem":
+            return 400, {}, json.dumps({"__type": "ValidationException", "message": "injected"}).encode()
+        return proceed(request)
+
+    ddb = engine.client("dynamodb")
+    table = engine.names.orders_table
+    request_hooks.add(refuse_deletes)
+    try:
+        ddb.put_item(TableName=table, Item={"OrderId": {"S": "hooked"}})
+        with pytest.raises(ClientError, match="injected"):
+            ddb.delete_item(TableName=table, Key={"OrderId": {"S": "hooked"}})
+    finally:
+        request_hooks.remove(refuse_deletes)
+    assert "PutItem" in seen and "DeleteItem" in seen
+    # moto never saw the delete: the item is still there
+    assert ddb.get_item(TableName=table, Key={"OrderId": {"S": "hooked"}})["Item"]["OrderId"] == {"S": "hooked"}

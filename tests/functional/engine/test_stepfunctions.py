@@ -1,0 +1,90 @@
+"""Step Functions: moto checks a state's output size but not its input; the engine checks both. And how an
+execution ended, which moto answers without any addition."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from salesdq.engine.provisioning import ROLE_ARN
+from services.dal.executions import ExecutionNotFoundError, Executions, execution_arn
+
+from .helpers import pass_machine, start, wait
+
+
+def test_moto_alone_accepts_an_oversize_state_input_but_not_an_oversize_output(plain_moto):
+    assert plain_moto["big_input"] == ["SUCCEEDED", None]
+    # moto already checks outputs: if this ever fails, it stopped; if big_input fails, our addition is redundant
+    assert plain_moto["big_output"] == ["FAILED", "States.DataLimitExceeded"]
+
+
+def test_engine_fails_a_state_whose_input_is_over_256_kib(engine):
+    sfn = engine.client("stepfunctions")
+    machine = pass_machine(engine, "probe-input-limit", {"ok": True})
+
+    too_big = wait(sfn, start(sfn, machine, json.dumps({"x": "a" * (257 * 1024)})))
+    fits = wait(sfn, start(sfn, machine, json.dumps({"x": "a" * (200 * 1024)})))
+
+    assert (too_big["status"], too_big.get("error")) == ("FAILED", "States.DataLimitExceeded")
+    assert "received an input larger than 256 KiB" in too_big.get("cause", "")
+    assert fits["status"] == "SUCCEEDED"
+    assert json.loads(fits["output"]) == {"ok": True}
+
+
+def test_engine_still_fails_an_oversize_output(engine):
+    sfn = engine.client("stepfunctions")
+    machine = pass_machine(engine, "probe-output-limit", {"x": "a" * (300 * 1024)})
+    described = wait(sfn, start(sfn, machine, "{}"))
+    assert (described["status"], described.get("error")) == ("FAILED", "States.DataLimitExceeded")
+
+
+# ------------------------------------------------------------------ no addition: how an execution ended
+
+
+def test_engine_reports_how_its_executions_ended_as_prepare_reads_it(engine):
+    """Prepare asks how the execution holding a file's claim ended (services/dal/executions.py) by
+    an ARN it builds from the machine's; moto answers that for the executions it runs, so the engine adds
+    nothing. If a moto upgrade breaks this, a re-upload of a failed file stays a duplicate."""
+    sfn = engine.client("stepfunctions")
+    ends = {
+        "StartAt": "How",
+        "States": {
+            "How": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.end", "StringEquals": "fail", "Next": "Fail"},
+                    {"Variable": "$.end", "StringEquals": "wait", "Next": "Wait"},
+                ],
+                "Default": "Pass",
+            },
+            "Fail": {"Type": "Fail", "Error": "Probe", "Cause": "asked to"},
+            "Wait": {"Type": "Wait", "Seconds": 30, "Next": "Pass"},
+            "Pass": {"Type": "Pass", "End": True},
+        },
+    }
+    machine = sfn.create_state_machine(name="probe-ends", definition=json.dumps(ends), roleArn=ROLE_ARN)[
+        "stateMachineArn"
+    ]
+    statuses = Executions(client=sfn)
+
+    def started(end: str) -> str:
+        name = f"probe-{end}-{uuid.uuid4()}"
+        described = sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps({"end": end}))
+        arn = execution_arn(machine, name)
+        assert described["executionArn"] == arn  # the ARN Prepare builds is the one Step Functions gives
+        return arn
+
+    succeeded, failed, waiting = started("pass"), started("fail"), started("wait")
+    wait(sfn, succeeded)
+    wait(sfn, failed)
+
+    assert statuses.status(succeeded) == "SUCCEEDED"
+    assert statuses.status(failed) == "FAILED"
+    assert statuses.status(waiting) == "RUNNING"
+    sfn.stop_execution(executionArn=waiting)
+    wait(sfn, waiting)  # moto stops an execution asynchronously, as AWS may
+    assert statuses.status(waiting) == "ABORTED"
+    with pytest.raises(ExecutionNotFoundError):
+        statuses.status(execution_arn(machine, "never-started"))
