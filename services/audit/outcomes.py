@@ -1,5 +1,10 @@
 """An outcome audited: every record's terminal event, then the chunk's compact marker, appended to the log.
 
+Each record event is self-contained, so the log alone rebuilds the projections (services/audit/replay): a
+stored record's event holds its orders-table item as written (or a reference to an immutable S3 object for a
+record too large to travel inline), a duplicate's names the stored order it repeats, a quarantined record's
+holds its DLQ id, attempt and record, as its DLQ message does.
+
 The marker is written last: a chunk whose marker exists is done, and its recorded counts are returned to a
 retry instead of doing the work again; a chunk without one is redone, rewriting the same keys.
 """
@@ -7,24 +12,35 @@ retry instead of doing the work again; a chunk without one is redone, rewriting 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from services.dal.audit_log import AuditLog
+from services.dal.inbox_bucket import InboxBucket
 from services.domain import audit_events
 from services.domain.dlq_message import Origin
-from services.domain.outcomes import RecordOutcome
+from services.domain.inline import inline_or_ref
+from services.domain.outcomes import Outcome, RecordOutcome
 from services.domain.payloads import ChunkJob
+
+AUDIT_ITEMS = "audit/items"  # stored items too large to travel inline: one object per record and run
 
 
 def recorded_counts(job: ChunkJob, audit: AuditLog) -> dict[str, int] | None:
     """The counts of a chunk already done, else None."""
-    marker = audit.get(*audit_events.chunk_key(job.file_id, job.partition, job.chunk))
+    marker = audit.get(*audit_events.chunk_key(job.file_id, job.at, job.partition, job.chunk))
     return dict(marker["counts"]) if marker is not None else None
 
 
 def append_outcomes(
-    job: ChunkJob, outcomes: Sequence[RecordOutcome], origins: Mapping[int, Origin], audit: AuditLog
+    job: ChunkJob,
+    outcomes: Sequence[RecordOutcome],
+    origins: Mapping[int, Origin],
+    messages: Mapping[int, Mapping[str, Any]],
+    audit: AuditLog,
+    inbox: InboxBucket,
 ) -> dict[str, int]:
-    """Each record's event, then the chunk's marker; returns the chunk's counts."""
+    """Each record's event, then the chunk's marker; returns the chunk's counts. `messages`: the DLQ message
+    of each quarantined record, by index."""
     audit.append(
         audit_events.record_event(
             file_id=job.file_id,
@@ -37,6 +53,7 @@ def append_outcomes(
             execution=job.execution,
             attempt=origins[o.index].attempt if o.index in origins else job.attempt,
             detail=origins[o.index].as_dict() if o.index in origins else None,
+            content=_content(job, o, messages.get(o.index), inbox),
         )
         for o in outcomes
     )
@@ -50,3 +67,21 @@ def append_outcomes(
     )
     audit.append([marker])
     return dict(marker["counts"])
+
+
+def _content(
+    job: ChunkJob, outcome: RecordOutcome, message: Mapping[str, Any] | None, inbox: InboxBucket
+) -> dict[str, Any]:
+    """What the projections need of the outcome, beyond its place and reasons."""
+    if outcome.outcome == Outcome.STORED and outcome.item is not None:
+        key = f"{AUDIT_ITEMS}/{job.file_id}/{job.at}/{outcome.index:09d}.json"
+        content, offload = inline_or_ref("item", outcome.item, key=key, bucket=inbox.bucket)
+        if offload is not None:
+            inbox.put_json(offload.key, offload.value)
+        return content
+    if outcome.outcome == Outcome.DUPLICATE:
+        return {"duplicate_of": outcome.duplicate_of}
+    if message is not None:
+        kept = ("id", "record", "record_ref")  # the message's own id: a redriven record keeps its first one
+        return {("dlq_id" if key == "id" else key): message[key] for key in kept if key in message}
+    return {}

@@ -31,9 +31,7 @@ def fold_run(audit: AuditLog, file_id: str, at: str) -> RunCounts:
     """The counts of the run of `file_id` started at `at` (a retried run keeps its `at`, whichever execution
     wrote each chunk)."""
     counts = RunCounts()
-    for chunk in audit.query(*audit_events.chunk_prefix(file_id), attributes=audit_events.CHUNK_SUMMARY):
-        if chunk.get("at") != at:  # another run's
-            continue
+    for chunk in audit.query(*audit_events.chunk_prefix(file_id, at), attributes=audit_events.CHUNK_SUMMARY):
         counts.chunks += 1
         for outcome, count in chunk["counts"].items():
             counts.outcomes[outcome] += count

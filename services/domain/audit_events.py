@@ -3,7 +3,7 @@
 Keys (table `pk`/`sk`, all strings):
 - one record's outcome:       pk `ORDER#<OrderId>`  sk `<at>#<file_id>#<index>`          -> history of an order
   (a record with no order id: pk `FILE#<file_id>`  sk `RECORD#<index>#<at>`; a redrive adds `#redriven`)
-- one chunk's outcomes:       pk `FILE#<file_id>`   sk `CHUNK#<partition>#<chunk>`        -> outcomes of a file
+- one chunk's outcomes:       pk `FILE#<file_id>`   sk `CHUNK#<at>#<partition>#<chunk>`   -> outcomes of a run
 - a file's events:            pk `FILE#<file_id>`   sk `EVENT#<at>#<kind>`; with `day`/`at` -> GSI by-day (reports)
 - a fingerprint claim:        pk `FINGERPRINT#<sha256>` sk `CLAIM`                       -> duplicate uploads
 `at` is the start time of the file's run (the execution that claimed it, or the failed one a re-upload takes
@@ -13,6 +13,7 @@ Only file-level events carry `day`: the by-day index stays sparse and per-record
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -68,7 +69,9 @@ def record_event(
     execution: str,
     attempt: int = 1,
     detail: dict[str, Any] | None = None,
+    content: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`content`: what rebuilds the record's projection (its stored item, its DLQ id and record, ...)."""
     kind = record_kind(outcome)
     # One terminal event per record and run: its key holds no outcome, so a step redone after a failure
     # rewrites the record's event whatever it decides this time, instead of adding a second one.
@@ -93,11 +96,14 @@ def record_event(
     }
     if detail:
         event["detail"] = detail
+    if content:
+        event |= content
     return event
 
 
-def chunk_key(file_id: str, partition: int, chunk: int) -> tuple[str, str]:
-    return file_pk(file_id), f"CHUNK#{partition:05d}#{chunk:07d}"
+def chunk_key(file_id: str, at: str, partition: int, chunk: int) -> tuple[str, str]:
+    """A chunk of one run: a retried run keeps its `at` (and finds its markers); a replay is a run of its own."""
+    return file_pk(file_id), f"CHUNK#{at}#{partition:05d}#{chunk:07d}"
 
 
 def chunk_event(
@@ -110,7 +116,7 @@ def chunk_event(
         counts[entry[1]] += 1
         for rule in entry[2:]:
             failures[rule] = failures.get(rule, 0) + 1
-    pk, sk = chunk_key(file_id, partition, chunk)
+    pk, sk = chunk_key(file_id, at, partition, chunk)
     return {
         "pk": pk,
         "sk": sk,
@@ -183,8 +189,9 @@ def claim(*, fingerprint: str, file: str, at: str, execution: str, **detail: Any
     }
 
 
-def chunk_prefix(file_id: str) -> tuple[str, str]:
-    return file_pk(file_id), "CHUNK#"
+def chunk_prefix(file_id: str, at: str) -> tuple[str, str]:
+    """Every chunk marker of one run of a file."""
+    return file_pk(file_id), f"CHUNK#{at}#"
 
 
 CHUNK_SUMMARY = ("counts", "failures", "at")  # what a file's summary needs of each chunk event

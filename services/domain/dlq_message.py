@@ -8,17 +8,16 @@ by every reader (`dlq list`, `dlq export`, redrive). Its `id` names the quaranti
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from services.domain.inline import Offload, inline_or_ref
+
 T = TypeVar("T")
 
-# An SQS message holds at most 256 KiB: a larger record travels as an S3 reference under this prefix.
-MAX_INLINE_RECORD_BYTES = 200_000
-QUARANTINED_RECORDS = "quarantine/records"
+QUARANTINED_RECORDS = "quarantine/records"  # where a record too large to travel inline is kept
 # What `dlq export` writes of a message, in this order, before the record itself.
 EXPORTED = ("id", "kind", "file", "index", "order_id", "reasons", "attempt")
 
@@ -43,14 +42,6 @@ class Origin:
     @classmethod
     def from_dict(cls, value: dict[str, Any]) -> Origin:
         return cls(str(value["dlq_id"]), str(value["file"]), int(value["index"]), int(value["attempt"]))
-
-
-@dataclass(frozen=True)
-class Offload:
-    """A record too large to travel inline: write `record` to `key` in the inbox bucket before sending."""
-
-    key: str
-    record: Any
 
 
 def record_id(file_id: str, index: int) -> str:
@@ -90,10 +81,10 @@ def for_record(
             "attempt": origin.attempt,
             "batch": file,
         }
-    if len(json.dumps(record, ensure_ascii=False).encode("utf-8")) <= MAX_INLINE_RECORD_BYTES:
-        return message | {"record": record}, None
-    key = f"{QUARANTINED_RECORDS}/{file_id}/{index:09d}.json"
-    return message | {"record_ref": {"bucket": bucket, "key": key}}, Offload(key, record)
+    content, offload = inline_or_ref(
+        "record", record, key=f"{QUARANTINED_RECORDS}/{file_id}/{index:09d}.json", bucket=bucket
+    )
+    return message | content, offload
 
 
 def for_file(

@@ -22,6 +22,8 @@ class RecordOutcome:
     order_id: str | None
     reasons: list[Reason] = field(default_factory=list)
     raw: Any = None  # the record as it arrived, for the DLQ
+    item: dict[str, Any] | None = None  # a stored record's orders-table item, as written: the log can rebuild it
+    duplicate_of: str | None = None  # a duplicate's stored order's `_source`
 
     @property
     def rules(self) -> list[str]:

@@ -21,6 +21,11 @@ from services.ingest.split import Layout, partitions_for, split
 
 STAGING = "staging"
 QUARANTINED_FILES = "quarantine/files"
+RAW_FILES = "raw"  # an accepted file's bytes under their sha256: what a past run read, whatever the name holds now
+
+
+def raw_key(file_id: str) -> str:
+    return f"{RAW_FILES}/{file_id}"
 
 
 def prepare(
@@ -76,6 +81,7 @@ def prepare(
             run_at=run_at,
         )
 
+    inbox.copy(job.key, raw_key(file_id), job.version_id)  # content-addressed: a later upload cannot change it
     manifest_key = f"{prefix}/manifest.json"
     inbox.put_json(manifest_key, manifest)
     chunks = sum(len(entry["chunks"]) for entry in manifest)

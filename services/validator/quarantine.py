@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from services.dal.inbox_bucket import InboxBucket
@@ -19,27 +19,27 @@ def quarantine(
     origins: Mapping[int, Origin],
     queue: QuarantineQueue,
     inbox: InboxBucket,
-) -> int:
-    """Send the chunk's quarantined records to the DLQ; records too large to travel inline go to S3 first."""
-
-    def messages() -> Iterator[dict[str, Any]]:
-        for outcome in outcomes:
-            if outcome.outcome != Outcome.QUARANTINED:
-                continue
-            message, offload = dlq_message.for_record(
-                file_id=job.file_id,
-                file=job.file,
-                index=outcome.index,
-                order_id=outcome.order_id,
-                reasons=[r.as_dict() for r in outcome.reasons],
-                attempt=job.attempt,
-                at=job.at,
-                record=outcome.raw,
-                bucket=inbox.bucket,
-                origin=origins.get(outcome.index),
-            )
-            if offload is not None:
-                inbox.put_json(offload.key, offload.record)
-            yield message
-
-    return queue.send(messages())
+) -> dict[int, dict[str, Any]]:
+    """Send the chunk's quarantined records to the DLQ (records too large to travel inline go to S3 first);
+    returns each message by the record's index, for the audit events that name it."""
+    messages: dict[int, dict[str, Any]] = {}
+    for outcome in outcomes:
+        if outcome.outcome != Outcome.QUARANTINED:
+            continue
+        message, offload = dlq_message.for_record(
+            file_id=job.file_id,
+            file=job.file,
+            index=outcome.index,
+            order_id=outcome.order_id,
+            reasons=[r.as_dict() for r in outcome.reasons],
+            attempt=job.attempt,
+            at=job.at,
+            record=outcome.raw,
+            bucket=inbox.bucket,
+            origin=origins.get(outcome.index),
+        )
+        if offload is not None:
+            inbox.put_json(offload.key, offload.value)
+        messages[outcome.index] = message
+    queue.send(messages.values())
+    return messages

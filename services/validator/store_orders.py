@@ -26,7 +26,7 @@ MAX_ORDER_BYTES = 350_000  # DynamoDB's item limit is 400 KB; leave room for att
 # A write lease outlives the chunk Lambda that takes it (timeout 300 s, salesdq/resources.py), so a holder that
 # died cannot still be writing once its lease expires and another file's chunk takes the slot.
 LEASE_TTL_S = 900
-ORIGIN = ("_source", "_hash", "_file")  # what telling stored / duplicate / conflict needs of a stored order
+ORIGIN = ("_source", "_hash", "_file", "_at")  # what telling stored / duplicate / conflict needs of a stored order
 
 
 def order_item(record: dict[str, Any], order_id: str, job: ChunkJob, index: int) -> dict[str, Any]:
@@ -130,16 +130,22 @@ def _typed(item: dict[str, Any]) -> dict[str, Any] | Reason:
 def _against(candidate: _Candidate, stored: dict[str, Any] | None) -> RecordOutcome:
     """The outcome of a record given the order stored under its id before it (None: it is the one stored)."""
     index, order_id, item = candidate.index, candidate.order_id, candidate.item
-    if stored is None or stored.get("_source") == item["_source"]:  # ours, maybe from a retried attempt
-        return RecordOutcome(index, Outcome.STORED, order_id)
+    if stored is None or _ours(stored, item):
+        return RecordOutcome(index, Outcome.STORED, order_id, item=item)
     if stored.get("_hash") == item["_hash"]:
-        return RecordOutcome(index, Outcome.DUPLICATE, order_id)
+        return RecordOutcome(index, Outcome.DUPLICATE, order_id, duplicate_of=stored.get("_source"))
     conflict = Reason(
         f"{contract.ORDER_INFO}.{contract.ORDER_ID}",
         Rule.CONFLICT,
         f"order {order_id} is already stored with different content (from {stored.get('_file', 'an earlier file')})",
     )
     return RecordOutcome(index, Outcome.QUARANTINED, order_id, [conflict], candidate.raw)
+
+
+def _ours(stored: dict[str, Any], item: dict[str, Any]) -> bool:
+    """The stored order is this record's, written by this run (a retried attempt, or a retried run, which keeps
+    the run's `at`). The same record in another run (a replay, an identical redrive batch) is a duplicate."""
+    return stored.get("_source") == item["_source"] and stored.get("_at") == item["_at"]
 
 
 def _oversize(size: int) -> Reason:

@@ -71,5 +71,5 @@ def _origins(job: ChunkJob, inbox: InboxBucket) -> dict[int, Origin]:
 
 def _record(job: ChunkJob, outcomes: Sequence[RecordOutcome], stores: Stores) -> dict[str, int]:
     origins = _origins(job, stores.inbox)
-    quarantine(job, outcomes, origins, stores.quarantine, stores.inbox)
-    return append_outcomes(job, outcomes, origins, stores.audit)
+    messages = quarantine(job, outcomes, origins, stores.quarantine, stores.inbox)
+    return append_outcomes(job, outcomes, origins, messages, stores.audit, stores.inbox)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import App
 from cdk_synth import Synth
 
+from cdk import app as cdk_app
+from cdk import bundling
 from cdk.capabilities import nag
 from cdk.capabilities.nag import logical_id
 from salesdq import resources
@@ -119,3 +124,19 @@ def test_outputs_use_the_stable_keys_from_resources(synth: Synth) -> None:
     for key, construct in expected.items():
         # Ref of a bucket/table/function is its name, of a queue its URL, of a state machine its ARN.
         assert synth.raw["Outputs"][key]["Value"] == {"Ref": logical_id(construct)}
+
+
+def _lifecycle(stack_props: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(stack_props["LifecycleConfiguration"]["Rules"])
+
+
+def test_raw_files_are_kept_by_default_and_expire_only_when_a_retention_is_set(synth: Synth, tmp_path: Path) -> None:
+    props = synth.raw["Resources"][logical_id(synth.stack.inbox.bucket)]["Properties"]
+    assert not [r for r in _lifecycle(props) if r.get("Prefix") == "raw/"]
+
+    app = App(outdir=str(tmp_path), context={bundling.BUNDLE_CONTEXT_KEY: "false", "raw_retention_days": "400"})
+    stack = cdk_app.build(app)
+    template = json.loads((Path(app.synth().directory) / stack.template_file).read_text())
+    retained = template["Resources"][logical_id(stack.inbox.bucket)]["Properties"]
+    (raw,) = [r for r in _lifecycle(retained) if r.get("Prefix") == "raw/"]
+    assert (raw["ExpirationInDays"], raw["Status"]) == (400, "Enabled")

@@ -424,3 +424,13 @@ def test_without_execution_lookups_another_executions_claim_is_a_duplicate(aws):
     aws.s3.put_object(Bucket=BUCKET, Key="incoming/copy.json", Body=DATA)
     job = FileJob(BUCKET, "incoming/copy.json", len(DATA), "exec-2", LATER)  # as bench/prepare_memory.py calls
     assert run(aws, job)["status"] == "duplicate"
+
+
+def test_an_accepted_files_bytes_are_kept_under_their_sha256_whatever_the_name_holds_later(aws):
+    data = json.dumps({"orders": [{"order-info": {"OrderId": "1"}}]}).encode()
+    ready = run(aws, upload(aws, "incoming/day.json", data))
+    aws.s3.put_object(Bucket=BUCKET, Key="incoming/day.json", Body=b'{"orders": []}')  # the name, overwritten
+
+    assert ready["status"] == "ready"
+    assert hashlib.sha256(data).hexdigest() == ready["file_id"]
+    assert aws.objects(f"raw/{ready['file_id']}") == {f"raw/{ready['file_id']}": data}

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from services.dal.audit_log import AuditLog
-from services.domain import contract, dlq_message
+from services.domain import contract, inline
 from services.domain.contract import content_hash
 from services.domain.payloads import ChunkJob
 from services.validator.validate_chunk import validate_chunk
@@ -106,7 +106,7 @@ def test_each_record_gets_exactly_one_outcome(aws):
         (5, "quarantined"),
     ]
     assert record_events[5]["pk"] == f"FILE#{FILE_ID}"  # no order id: filed under the file
-    marker = aws.stores.audit.get(f"FILE#{FILE_ID}", "CHUNK#00000#0000000")
+    marker = aws.stores.audit.get(f"FILE#{FILE_ID}", f"CHUNK#{AT}#00000#0000000")
     assert marker["counts"] == counts
     assert marker["outcomes"] == [
         [0, "stored"],
@@ -149,7 +149,7 @@ def test_oversize_record_is_quarantined_by_reference(aws):
 
 
 def test_large_invalid_record_travels_by_reference_and_small_one_inline(aws):
-    large = {**order("L", note="y" * (dlq_message.MAX_INLINE_RECORD_BYTES + 10)), "contact-info": {}}
+    large = {**order("L", note="y" * (inline.MAX_INLINE_BYTES + 10)), "contact-info": {}}
     small = {**order("S", note="y" * 50_000), "contact-info": {}}
     validate_chunk(stage(aws, [large, small]), aws.stores)
     messages = by_index(aws.messages())
@@ -199,7 +199,7 @@ def test_retry_after_crash_before_the_marker_counts_own_records_as_stored(aws, m
     with pytest.raises(RuntimeError):
         validate_chunk(job, aws.stores)
     assert set(aws.orders()) == {"A", "B"}  # the orders were written before the crash
-    assert aws.stores.audit.get(f"FILE#{FILE_ID}", "CHUNK#00000#0000000") is None
+    assert aws.stores.audit.get(f"FILE#{FILE_ID}", f"CHUNK#{AT}#00000#0000000") is None
     monkeypatch.setattr(AuditLog, "append", real_append)
 
     retried = validate_chunk(job, aws.stores)
@@ -299,3 +299,39 @@ def test_rewording_every_message_changes_no_rule_in_the_dlq_or_the_audit_log(aws
     assert reworded_dlq == dlq_rules
     assert reworded_audit == audit_rules
     assert reworded_messages.isdisjoint(messages)  # every marshmallow-raised message did change
+
+
+def test_each_records_event_holds_what_rebuilds_its_projection(aws):
+    records = [order("A"), order("A"), {**order("B"), "contact-info": {"name": "Bo"}}]
+    validate_chunk(stage(aws, records), aws.stores)
+
+    events = {e["index"]: e for e in aws.audit() if e["event"].startswith("record.")}
+    stored = aws.orders()["A"]
+    assert events[0]["item"] == stored  # the order as written, bookkeeping included
+    assert events[1]["duplicate_of"] == stored["_source"]
+    (message,) = aws.messages()
+    assert (
+        (events[2]["dlq_id"], events[2]["record"])
+        == (message["id"], message["record"])
+        == (
+            f"{FILE_ID}:2",
+            records[2],
+        )
+    )
+
+
+def test_an_ordinary_records_event_stays_under_one_write_unit(aws):
+    from salesdq.engine.metering import item_size
+    from services.dal._dynamo import to_item
+
+    brief_like = {
+        "contact-info": {"name": "Foo Bar", "email": "foobar@test.com"},
+        "order-info": {"OrderId": "123456", "item-id": "101", "item-desc": "Item One", "qty": "1"},
+    }
+    incomplete = {"order-info": {"orderId": "2", "item-id": "102", "item-desc": "Item Two", "qty": "2"}}
+    validate_chunk(stage(aws, [brief_like, incomplete]), aws.stores)
+
+    events = [e for e in aws.audit() if e["event"].startswith("record.")]
+    assert {e["outcome"] for e in events} == {"stored", "quarantined"}
+    for event in events:
+        assert item_size(to_item(event)) <= 1024, event  # DynamoDB bills one write unit per started KB

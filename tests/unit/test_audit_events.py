@@ -34,9 +34,10 @@ def test_chunk_event_counts_every_outcome():
         at="T",
         execution="x",
     )
-    assert (e["pk"], e["sk"]) == ("FILE#F", "CHUNK#00002#0000003")
+    assert (e["pk"], e["sk"]) == ("FILE#F", "CHUNK#T#00002#0000003")
     assert e["counts"] == {"stored": 2, "duplicate": 0, "quarantined": 1}
-    assert e["sk"].startswith(audit_events.chunk_prefix("F")[1])
+    assert e["sk"].startswith(audit_events.chunk_prefix("F", "T")[1])
+    assert not e["sk"].startswith(audit_events.chunk_prefix("F", "U")[1])  # another run's markers are apart
 
 
 def test_file_event_is_indexed_by_day():
