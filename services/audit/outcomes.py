@@ -3,7 +3,8 @@
 Each record event is self-contained, so the log alone rebuilds the projections (services/audit/replay): a
 stored record's event holds its orders-table item as written (or a reference to an immutable S3 object for a
 record too large to travel inline), a duplicate's names the stored order it repeats, a quarantined record's
-holds its DLQ id, attempt and record, as its DLQ message does.
+holds its DLQ id and its record (as JSON text, since a quarantined record may hold what DynamoDB cannot), as
+its DLQ message does.
 
 The marker is written last: a chunk whose marker exists is done, and its recorded counts are returned to a
 retry instead of doing the work again; a chunk without one is redone, rewriting the same keys.
@@ -11,6 +12,7 @@ retry instead of doing the work again; a chunk without one is redone, rewriting 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -82,6 +84,10 @@ def _content(
     if outcome.outcome == Outcome.DUPLICATE:
         return {"duplicate_of": outcome.duplicate_of}
     if message is not None:
-        kept = ("id", "record", "record_ref")  # the message's own id: a redriven record keeps its first one
-        return {("dlq_id" if key == "id" else key): message[key] for key in kept if key in message}
+        content: dict[str, Any] = {"dlq_id": message["id"]}  # a redriven record keeps its first DLQ id
+        if "record_ref" in message:
+            content["record_ref"] = message["record_ref"]
+        else:  # as JSON text: a quarantined record may hold what a DynamoDB map cannot (a number, a key, a depth)
+            content["record_json"] = json.dumps(message.get("record"), ensure_ascii=True)
+        return content
     return {}
