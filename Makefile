@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: demo test lint typecheck unit functional e2e cdk cdk-checks synth asl-validate bench mock-data clean
+.PHONY: demo test lint typecheck unit functional e2e browser browser-tests report-screenshot cdk cdk-checks synth asl-validate bench mock-data clean
 
 $(STAMP): pyproject.toml services/requirements.txt salesdq/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(NODE_STAMP): package.json package-lock.json
 demo: $(STAMP)
 	$(BIN)/salesdq local run mock-data.json
 
-test: $(STAMP) lint typecheck cdk-checks
+test: $(STAMP) lint typecheck cdk-checks browser
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
@@ -52,6 +52,22 @@ functional: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e
+
+# Debian's chromium, for tests/browser (the HTML report in a real browser). CI runs as root; elsewhere sudo.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+	@/usr/bin/chromium --version 2>/dev/null
+
+browser-tests: $(STAMP) browser
+	$(BIN)/pytest -q tests/browser
+
+# docs/report-screenshot.png: the HTML report of tests/data/report-sample.json in headless Chromium.
+report-screenshot: $(STAMP) browser
+	$(BIN)/python -m scripts.report_screenshot
 
 mock-data: $(STAMP)
 	$(BIN)/python scripts/make_sales_file.py --records 100 --seed 7 --mock --out mock-data.json

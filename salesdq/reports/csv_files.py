@@ -1,0 +1,50 @@
+"""The report as CSV files in a directory, a header on each file's first line.
+
+- files.csv: one row a file, the columns of the report's `files` entries.
+- failures.csv: `by` (rule or field), `name`, `count`, `share`, `examples` (DLQ ids separated by spaces;
+  empty for fields): the rows of failures.by_rule, then those of failures.by_field.
+- days.csv: one row a day, the columns of the report's `days` entries.
+
+Numbers are written as the report holds them (a score is a fraction, not a percentage); a missing value
+(a score of no records, the reason of a completed file) is an empty cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from salesdq.reports.model import Day, FileEntry, Report
+
+FILES_CSV = "files.csv"
+FAILURES_CSV = "failures.csv"
+DAYS_CSV = "days.csv"
+FILES_COLUMNS = tuple(f.name for f in dataclasses.fields(FileEntry))
+FAILURES_COLUMNS = ("by", "name", "count", "share", "examples")
+DAYS_COLUMNS = tuple(f.name for f in dataclasses.fields(Day))
+
+
+def write_csv(report: Report, directory: Path | str) -> list[Path]:
+    """Write the three files into `directory` (created if missing); return their paths."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    failures: list[Sequence[Any]] = [
+        ("rule", r.rule, r.count, r.share, " ".join(r.examples)) for r in report.failures.by_rule
+    ]
+    failures += [("field", f.field, f.count, f.share, "") for f in report.failures.by_field]
+    return [
+        _write(out / FILES_CSV, FILES_COLUMNS, (dataclasses.astuple(f) for f in report.files)),
+        _write(out / FAILURES_CSV, FAILURES_COLUMNS, failures),
+        _write(out / DAYS_CSV, DAYS_COLUMNS, (dataclasses.astuple(d) for d in report.days)),
+    ]
+
+
+def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return path
