@@ -17,16 +17,17 @@ from constructs import Construct
 
 from salesdq import resources
 from services.domain.contract import Rule
+from services.runtime import observability
 
 PERIOD = Duration.minutes(5)
 # Quarantined records should be looked at within a day; older ones mean nobody is triaging.
 OLDEST_QUARANTINE_AGE_S = 24 * 3600
 QUALITY_THRESHOLD_CONTEXT = "quality_alarm_threshold"
 DEFAULT_QUALITY_THRESHOLD = 0.9
-# What the Finalize handler publishes (services/ingest/handlers/finalize.py), with the `service` dimension
-# Powertools adds from the function's POWERTOOLS_SERVICE_NAME.
-QUALITY_SCORE_METRIC = "QualityScore"  # Percent: a file's quality score times 100
-RULE_FAILURES_METRIC = "RuleFailures"  # Count, dimension `rule`
+# What the Finalize handler publishes, with the `service` dimension Powertools adds from the function's
+# POWERTOOLS_SERVICE_NAME.
+QUALITY_SCORE_METRIC = observability.QUALITY_SCORE_METRIC
+RULE_FAILURES_METRIC = observability.RULE_FAILURES_METRIC
 
 
 def quality_threshold(context_value: object) -> float:

@@ -77,10 +77,10 @@ def _content(
     """What the projections need of the outcome, beyond its place and reasons."""
     if outcome.outcome == Outcome.STORED and outcome.item is not None:
         key = f"{AUDIT_ITEMS}/{job.file_id}/{job.at}/{outcome.index:09d}.json"
-        content, offload = inline_or_ref("item", outcome.item, key=key, bucket=inbox.bucket)
+        stored, offload = inline_or_ref("item", outcome.item, key=key, bucket=inbox.bucket)
         if offload is not None:
             inbox.put_json(offload.key, offload.value)
-        return content
+        return stored
     if outcome.outcome == Outcome.DUPLICATE:
         return {"duplicate_of": outcome.duplicate_of}
     if message is not None:

@@ -15,6 +15,10 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import EphemeralMetrics
 
+# Metrics the CDK app's alarms and dashboard read (cdk/capabilities/monitoring.py), published by Finalize.
+QUALITY_SCORE_METRIC = "QualityScore"  # Percent: a file's quality score at arrival, times 100
+RULE_FAILURES_METRIC = "RuleFailures"  # Count, dimension `rule`: one data point per rule that failed records
+
 
 @dataclass(frozen=True)
 class Observability:

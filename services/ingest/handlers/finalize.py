@@ -30,11 +30,13 @@ obs = observability.setup()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run = FileRun.from_event(event)
     summary = finalize(run, STORES.audit)
-    obs.metrics.add_metric(name="QualityScore", unit=MetricUnit.Percent, value=summary["score"] * 100)
+    obs.metrics.add_metric(
+        name=observability.QUALITY_SCORE_METRIC, unit=MetricUnit.Percent, value=summary["score"] * 100
+    )
     # A dimension's value is per EMF document: one document per rule (Powertools' single_metric prints it now).
     for rule, count in sorted(summary["failures_by_rule"].items()):
         with single_metric(
-            name="RuleFailures", unit=MetricUnit.Count, value=count, namespace=obs.metrics.namespace
+            name=observability.RULE_FAILURES_METRIC, unit=MetricUnit.Count, value=count, namespace=obs.metrics.namespace
         ) as metric:
             metric.add_dimension(name="rule", value=rule)
     obs.logger.info("file completed", extra={k: v for k, v in summary.items() if k != "failures_by_rule"})
