@@ -5,7 +5,8 @@ test_<module>.py twice (moto's own behaviour, then the engine's), so a test fail
 1. lambda_runtime: moto without Docker echoes the payload; here any function created through the Lambda API
    runs its real handler module, in execution environments cold-started under the function's environment
    variables (one invocation at a time each, kept warm), with a context object and stdout routed to
-   per-function log files; beyond its reserved concurrency, a 429 TooManyRequestsException.
+   per-function log files; beyond its reserved concurrency, a 429 TooManyRequestsException; past its
+   configured timeout, stopped at its next AWS call (or its return) as Sandbox.Timedout.
 2. eventbridge: a rule whose target is a state machine raises NotImplementedError inside moto; here the
    rule's own pattern decides and the target starts an execution with the event as input.
 3. sqs: SendMessage builds every queue attribute (O(queue length)) just to read one; here it reads one.
@@ -17,10 +18,16 @@ test_<module>.py twice (moto's own behaviour, then the engine's), so a test fail
 7. dynamodb: a conditional write is read-check-store with no lock; here writes run one at a time, atomic per
    item as on DynamoDB (the slot leases depend on it).
 Beside them:
+- faults: fault injection at the API boundary (FaultPlan, parse_faults): throttles, crashes, timeouts, lost
+  replies, unprocessed batch entries, S3 errors and duplicate EventBridge deliveries, in each service's own
+  error protocol, on Lambda functions' invocations and requests and on EventBridge deliveries (never on a
+  request from outside an invocation); Engine.faults counts them.
+- stepfunctions: retry_wait_scale, a test-speed setting that shortens every Retry wait (1.0: faithful).
 - process: while an engine runs, a longer GIL switch interval and rarer garbage collections (every table
   lives in its one heap; a Lambda's process on AWS holds only its own objects); both restored on stop.
 - metering: billable units of requests, Lambda invocations and state transitions, and their prices.
-- request_hooks: the chain of hooks at moto's request boundary that metering plugs into.
+- request_hooks: the chain of hooks at moto's request boundary that the Lambda runtime (its stops), fault
+  injection and metering plug into, outermost first.
 - provisioning: salesdq's stack, from salesdq.resources, through ordinary boto3 calls.
 - errors: EngineError, what the engine raises when it cannot do what was asked.
 - lifecycle: Engine, which installs the additions, starts and stops moto's mock, provisions, and with a
@@ -30,7 +37,8 @@ Beside them:
 from __future__ import annotations
 
 from salesdq.engine.errors import EngineError
+from salesdq.engine.faults import FAULT_NAMES, FaultPlan, Faults, FaultSpecError, parse_faults
 from salesdq.engine.lifecycle import Engine
 from salesdq.engine.provisioning import Names
 
-__all__ = ["Engine", "EngineError", "Names"]
+__all__ = ["FAULT_NAMES", "Engine", "EngineError", "FaultPlan", "FaultSpecError", "Faults", "Names", "parse_faults"]

@@ -22,6 +22,9 @@ from moto.dynamodb.models.table import Table
 
 MOTO_ITEM_LIMIT_BYTES = 405_000  # moto's LimitedSizeDict: between AWS's documented 400 KB and its measured ~409 KB
 
+# The API's writes (the operations that change a table), as a request names them.
+WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
+
 # The backend methods behind PutItem, UpdateItem, DeleteItem and TransactWriteItems (BatchWriteItem calls the
 # first and third per item); re-entrant because a transaction's items go through put_item and delete_item.
 _ATOMIC_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")

@@ -8,6 +8,21 @@ clients, Powertools) is its alone. An environment serves one invocation at a tim
 reserved concurrency an invocation is throttled (429 TooManyRequestsException). A configuration change
 starts new environments, as on Lambda. Output a handler writes to stdout goes to that function's log file,
 like CloudWatch Logs.
+
+Timeouts, as Lambda enforces them: an invocation still running past its configured Timeout (wall time from the
+invocation's start) is stopped at its next AWS call, or when its handler returns, whichever comes first:
+FunctionError Unhandled, errorType `Sandbox.Timedout`, `Task timed out after N.00 seconds`; the context's
+get_remaining_time_in_millis() reads the same clock. Lambda stops a function anywhere; here it is stopped at
+the request boundary (boundary(), the outermost request hook), where what it has done so far is what AWS
+saw. A stopped function's execution environment is discarded (its next invocation cold-starts) and every
+later call it makes, from a `finally` block say, is refused: the stop is a BaseException (FunctionStopped),
+so the handler's own `except Exception` or `contextlib.suppress(...)` cannot swallow it. On one shared
+interpreter a function's wall time includes its waits on the others' threads (the GIL), so a run that loads
+the engine heavily can time out a function that would finish in time on AWS.
+
+Fault injection (faults.py) plans, per invocation, a throttle (429 before the handler runs), a crash (the
+function dies at its Nth AWS call: errorType `Runtime.ExitError`) or an overrun (at its Nth call its clock
+passes its deadline, so that call stops it as a timeout); this module carries the plan out (PlannedFaults).
 """
 
 from __future__ import annotations
@@ -27,28 +42,144 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
+from botocore.awsrequest import AWSPreparedRequest
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend, lambda_simple_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import JsonRESTError
 
+from salesdq.engine import request_hooks
 from salesdq.engine.errors import EngineError
 
 _original_invoke = LambdaSimpleBackend.invoke
-_invocation = threading.local()  # the function the current thread is running, for stdout routing
+_invocation = threading.local()  # the invocation the current thread is running (.running), if any
 _IMPORT_LOCK = threading.Lock()  # os.environ is the process's: one cold start at a time
 _active: LambdaRuntime | None = None
 
 
+TIMED_OUT = "Sandbox.Timedout"
+CRASHED = "Runtime.ExitError"
+CRASH = "crash"  # what InvocationFaults.fired is told when a planned crash happens
+OVERRUN = "overrun"  # ... and when a planned overrun advances an invocation's clock past its deadline
+
+
 class TooManyRequestsError(JsonRESTError):
-    """Lambda's throttle: the function is at its reserved concurrency."""
+    """Lambda's throttle: the function is at its reserved concurrency (or the service throttles it)."""
 
     code = 429
 
-    def __init__(self, function: str) -> None:
-        super().__init__("TooManyRequestsException", f"Rate Exceeded. {function} is at its concurrency limit.")
+    def __init__(self, function: str, reason: str = "is at its concurrency limit") -> None:
+        super().__init__("TooManyRequestsException", f"Rate Exceeded. {function} {reason}.")
+
+
+@dataclass(frozen=True)
+class PlannedFaults:
+    """What a fault plan decided for one invocation before it runs; the runtime carries it out."""
+
+    throttle: bool = False  # answered 429 TooManyRequestsException; the handler never runs
+    crash_at_call: int | None = None  # the function dies at this AWS call (0: its first), which never reaches AWS
+    overrun_at_call: int | None = None  # at this call the invocation's clock passes its deadline: it times out
+
+
+NO_FAULTS = PlannedFaults()
+
+
+class InvocationFaults(Protocol):
+    """Where an invocation's PlannedFaults come from (salesdq.engine.faults.Faults)."""
+
+    def for_invocation(self, function: str) -> PlannedFaults:
+        """The faults of one invocation of `function`, decided as it starts."""
+        ...
+
+    def fired(self, fault: str) -> None:
+        """A planned fault happened: CRASH or OVERRUN (one that the invocation ended before reaching did not)."""
+        ...
+
+
+class FunctionStopped(BaseException):
+    """Lambda stopped the function (a timeout or a crashed runtime): raised into its handler at its AWS calls.
+    A BaseException, not an Exception: the handler's own error handling must not be able to swallow it."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.message = message
+
+
+class Running:
+    """One invocation in progress: its request id, clock and deadline, its AWS calls so far, its planned faults,
+    and whether Lambda stopped it."""
+
+    def __init__(self, config: FunctionConfig, planned: PlannedFaults, fired: Callable[[str], None]) -> None:
+        self.config = config
+        self.planned = planned
+        self._fired = fired
+        self.request_id = str(uuid.uuid4())
+        self.deadline = time.monotonic() + config.timeout_s
+        self.skew = 0.0  # how far a planned overrun moved this invocation's clock ahead
+        self.calls = 0  # AWS calls that reached the boundary while the function was alive
+        self.stopped: tuple[str, str] | None = None  # (errorType, errorMessage) once stopped
+
+    @property
+    def _prefix(self) -> str:
+        return f"RequestId: {self.request_id} Error:"  # how Lambda's own error messages begin
+
+    def now(self) -> float:
+        return time.monotonic() + self.skew
+
+    def remaining_ms(self) -> int:
+        return max(0, int((self.deadline - self.now()) * 1000))
+
+    def before_call(self) -> None:
+        """The handler makes an AWS call: FunctionStopped if it is stopped already, or is stopped here."""
+        if self.stopped is None:
+            call = self.calls
+            self.calls += 1
+            if call == self.planned.crash_at_call:
+                self.stopped = (CRASHED, f"{self._prefix} Runtime exited with error: signal: killed")
+                self._fired(CRASH)
+            else:
+                if call == self.planned.overrun_at_call:
+                    self.skew = max(self.skew, self.deadline - time.monotonic())
+                    self._fired(OVERRUN)
+                self._check_deadline()
+        self.raise_if_stopped()
+
+    def before_return(self) -> None:
+        """The handler returned: if that was past its deadline, Lambda stopped it before it could."""
+        self._check_deadline()
+        self.raise_if_stopped()
+
+    def raise_if_stopped(self) -> None:
+        if self.stopped is not None:
+            raise FunctionStopped(*self.stopped)
+
+    def _check_deadline(self) -> None:
+        if self.stopped is None and self.now() >= self.deadline:
+            timeout = f"{self.config.timeout_s:.2f}"
+            self.stopped = (TIMED_OUT, f"{self._prefix} Task timed out after {timeout} seconds")
+
+
+def current() -> Running | None:
+    """The invocation the calling thread is running (None: the caller is no Lambda function)."""
+    running: Running | None = getattr(_invocation, "running", None)
+    return running
+
+
+def current_function() -> str | None:
+    """The name of the function whose invocation the calling thread is running, if any."""
+    running = current()
+    return None if running is None else running.config.name
+
+
+def boundary(request: AWSPreparedRequest, proceed: request_hooks.Proceed) -> request_hooks.Response:
+    """The outermost request hook while a runtime is active: a handler's call passes only while it is alive."""
+    running = current()
+    if running is not None:
+        running.before_call()
+    return proceed(request)
 
 
 @dataclass(frozen=True)
@@ -157,18 +288,20 @@ class Function:
 class Context:
     """The subset of the Lambda context object Powertools reads."""
 
-    def __init__(self, config: FunctionConfig) -> None:
+    def __init__(self, running: Running) -> None:
+        config = running.config
         self.function_name = config.name
         self.function_version = "$LATEST"
         self.invoked_function_arn = config.arn
         self.memory_limit_in_mb = config.memory_mb
-        self.aws_request_id = str(uuid.uuid4())
+        self.aws_request_id = running.request_id
         self.log_group_name = f"/aws/lambda/{config.name}"
         self.log_stream_name = "embedded"
-        self._deadline = time.monotonic() + config.timeout_s
+        self._running = running
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+        """Until the invocation's deadline, on the clock its timeout is enforced by."""
+        return self._running.remaining_ms()
 
 
 class FunctionLogs:
@@ -210,7 +343,7 @@ class RoutedStdout(io.TextIOBase):
         self.logs = logs
 
     def write(self, text: str) -> int:
-        function = getattr(_invocation, "function", None)
+        function = current_function()
         if function:
             return self.logs.write(function, text)
         return self.passthrough.write(text)
@@ -223,11 +356,16 @@ class LambdaRuntime:
     """The execution environments of every function invoked while an engine runs."""
 
     def __init__(
-        self, code_root: Path, logs: FunctionLogs, on_invocation: Callable[[Invocation], None] | None = None
+        self,
+        code_root: Path,
+        logs: FunctionLogs,
+        on_invocation: Callable[[Invocation], None] | None = None,
+        faults: InvocationFaults | None = None,
     ) -> None:
         self.code_root = code_root
         self.logs = logs
         self.on_invocation = on_invocation
+        self.faults = faults
         self._functions: dict[str, Function] = {}  # by ARN
         self._lock = threading.Lock()
 
@@ -246,10 +384,13 @@ class LambdaRuntime:
     def invoke(self, function: LambdaFunction, body: Any, response_headers: Any) -> bytes:
         runtime = self.function(function)
         config = runtime.config
+        planned = NO_FAULTS if self.faults is None else self.faults.for_invocation(config.name)
+        if planned.throttle:
+            raise TooManyRequestsError(config.name, "is throttled")
         if runtime.slots is not None and not runtime.slots.acquire(blocking=False):
             raise TooManyRequestsError(config.name)
-        outer = getattr(_invocation, "function", None)
-        _invocation.function = config.name
+        outer = current()
+        running = _invocation.running = Running(config, planned, _ignore if self.faults is None else self.faults.fired)
         # Billed from the invocation's own CPU: its wall time here would bill the waits on the other functions
         # sharing this process, which separate Lambda machines never have (docs/performance.md).
         started = time.thread_time()
@@ -257,9 +398,14 @@ class LambdaRuntime:
         try:
             module = runtime.acquire()
             event = json.loads(body) if body else {}
-            result = getattr(module, runtime.handler_name)(event, Context(config))
+            result = getattr(module, runtime.handler_name)(event, Context(running))
+            running.before_return()
             return json.dumps(result).encode("utf-8")
+        except FunctionStopped:
+            return self._stopped(running, response_headers)
         except Exception as error:
+            if running.stopped is not None:  # a `finally` of the stopped handler raised on the way out
+                return self._stopped(running, response_headers)
             response_headers["x-amz-function-error"] = "Unhandled"
             self.logs.write(config.name, "".join(traceback.format_exception(error)))
             return json.dumps(
@@ -271,18 +417,35 @@ class LambdaRuntime:
             ).encode("utf-8")
         finally:
             billed_ms = max(1, round((time.thread_time() - started) * 1000))
-            if module is not None:  # a failed cold start leaves no environment, as on Lambda
+            # A failed cold start leaves no environment, and a stopped function's is discarded, as on Lambda.
+            if module is not None and running.stopped is None:
                 runtime.release(module)
-            _invocation.function = outer
+            _invocation.running = outer
             if runtime.slots is not None:
                 runtime.slots.release()
             if self.on_invocation is not None:
                 self.on_invocation(Invocation(config.name, config.memory_mb, billed_ms))
 
+    def _stopped(self, running: Running, response_headers: Any) -> bytes:
+        """The answer of an invocation Lambda stopped, and its line in the function's log."""
+        assert running.stopped is not None
+        error_type, message = running.stopped
+        response_headers["x-amz-function-error"] = "Unhandled"
+        self.logs.write(running.config.name, f"{message}\n")
+        return json.dumps({"errorType": error_type, "errorMessage": message}).encode("utf-8")
+
+
+def _ignore(fault: str) -> None:
+    return None
+
 
 def activate(runtime: LambdaRuntime | None) -> None:
-    """The runtime that serves invocations (None: moto's own echo)."""
+    """The runtime that serves invocations (None: moto's own echo). Active, its boundary is the outermost
+    request hook: add every other hook before activating."""
     global _active
+    request_hooks.remove(boundary)
+    if runtime is not None:
+        request_hooks.add(boundary, outermost=True)
     _active = runtime
 
 
@@ -303,4 +466,5 @@ def _invoke(
 @functools.cache
 def install() -> None:
     """Apply the addition to moto; once per process."""
+    request_hooks.install()
     LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]

@@ -1,5 +1,6 @@
 """The engine's lifecycle: moto's mock with every addition in place, salesdq's stack provisioned on start, the
-process put back on stop; one engine at a time in a process."""
+process put back on stop; one engine at a time in a process. An engine may run with a fault plan (faults.py)
+and with Step Functions' Retry waits scaled (a test-speed setting, stepfunctions.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,18 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from salesdq import resources
-from salesdq.engine import dynamodb, eventbridge, lambda_runtime, metering, provisioning, sqs, stepfunctions
+from salesdq.engine import (
+    dynamodb,
+    eventbridge,
+    lambda_runtime,
+    metering,
+    provisioning,
+    request_hooks,
+    sqs,
+    stepfunctions,
+)
 from salesdq.engine.errors import EngineError
+from salesdq.engine.faults import FaultPlan, Faults
 from salesdq.engine.lambda_runtime import FunctionLogs, Invocation, LambdaRuntime, RoutedStdout
 from salesdq.engine.metering import Meter, Usage
 from salesdq.engine.process import ProcessSettings
@@ -40,7 +51,10 @@ def install() -> None:
 class Engine:
     """moto with salesdq's stack provisioned from salesdq.resources; use as a context manager.
 
-    Handlers of the functions created through the Lambda API are resolved under `code_root`."""
+    Handlers of the functions created through the Lambda API are resolved under `code_root`. `faults`: the
+    faults to inject (FaultPlan; none by default), counted in `self.faults.injected()`. `retry_wait_scale`:
+    every Step Functions Retry wait lasts this many times as long (1.0, the default, is faithful; tests and
+    chaos runs use e.g. 0.01 so retries do not take minutes)."""
 
     def __init__(
         self,
@@ -51,6 +65,8 @@ class Engine:
         max_partitions: int = resources.MAX_PARTITIONS,
         port: int | None = None,
         code_root: Path = resources.ROOT,
+        faults: FaultPlan | None = None,
+        retry_wait_scale: float = 1.0,
     ) -> None:
         self.region = region
         self.port = port
@@ -60,8 +76,10 @@ class Engine:
         self.usage = Usage()
         self.delivery_errors: list[str] = []
         self.names: provisioning.Names | None = None
+        self.faults = Faults(faults)
+        self.retry_wait_scale = stepfunctions.checked_scale(retry_wait_scale)
         self._meter = Meter(self.usage)
-        self.lambdas = LambdaRuntime(code_root, FunctionLogs(log_dir), on_invocation=self._metered)
+        self.lambdas = LambdaRuntime(code_root, FunctionLogs(log_dir), on_invocation=self._metered, faults=self.faults)
         self._process = ProcessSettings()
         self._server: Any = None
         self._mock: Any = None
@@ -93,9 +111,15 @@ class Engine:
         self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
         self._mock.start()
         _active = self
+        # The request boundary, outermost first: the Lambda runtime's (a stopped function's call goes no
+        # further), fault injection (a request AWS would not apply is not metered), metering, moto.
+        self._meter.attach()
+        if self.faults.faults_requests:
+            request_hooks.add(self.faults.request, outermost=True)
         lambda_runtime.activate(self.lambdas)
         eventbridge.report_errors_to(self.delivery_errors)
-        self._meter.attach()
+        eventbridge.duplicate_deliveries(self.faults.duplicate_delivery)
+        stepfunctions.scale_retry_waits(self.retry_wait_scale)
         self._stdout = sys.stdout
         sys.stdout = RoutedStdout(sys.stdout, self.lambdas.logs)  # type: ignore[assignment]
         try:
@@ -129,9 +153,12 @@ class Engine:
             self._mock = None
             self._process.restore()
         if _active is self:
-            self._meter.detach()
+            stepfunctions.scale_retry_waits(1.0)
+            eventbridge.duplicate_deliveries(None)
             eventbridge.report_errors_to(None)
             lambda_runtime.activate(None)
+            request_hooks.remove(self.faults.request)
+            self._meter.detach()
             _active = None
 
     def client(self, service: str) -> Any:

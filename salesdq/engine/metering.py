@@ -30,6 +30,8 @@ from moto.iam.models import get_account_id_from
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 
 from salesdq.engine import request_hooks
+from salesdq.engine.dynamodb import WRITE_OPERATIONS
+from salesdq.engine.request_hooks import operation_of, service_of, text
 
 # USD list prices (DESIGN.md "AWS facts"; S3 standard request prices).
 PRICE_TRANSITION = 0.025 / 1000
@@ -136,22 +138,17 @@ def item_size(item: dict[str, dict[str, object]]) -> int:
 
 # ---------------------------------------------------------------- from the engine's traffic to units
 
-_DYNAMODB_WRITES = ("PutItem", "DeleteItem", "UpdateItem", "BatchWriteItem", "TransactWriteItems")
 _ACCESS_KEY = re.compile(r"Credential=([^/]+)/")
 _attached: Meter | None = None  # the running engine's, for what passes no request boundary
-
-
-def _text(value: str | bytes | None) -> str:
-    return value.decode() if isinstance(value, bytes) else value or ""
 
 
 def _account(request: AWSPreparedRequest) -> str:
     """The account moto answers a request as (as moto.core.responses.BaseResponse.get_current_account)."""
     if "MOTO_ACCOUNT_ID" in os.environ:
         return os.environ["MOTO_ACCOUNT_ID"]
-    if header := _text(request.headers.get("x-moto-account-id")):
+    if header := text(request.headers.get("x-moto-account-id")):
         return header
-    match = _ACCESS_KEY.search(_text(request.headers.get("Authorization")))
+    match = _ACCESS_KEY.search(text(request.headers.get("Authorization")))
     return get_account_id_from(match.group(1) if match else "AKIAEXAMPLE")
 
 
@@ -224,18 +221,18 @@ class Meter:
         self.usage.add(state_transitions=1)
 
     def _meter(self, request: AWSPreparedRequest, response: TYPE_RESPONSE) -> None:
-        host = urlsplit(request.url).hostname or ""
-        operation = _text(request.headers.get("X-Amz-Target")).rsplit(".", 1)[-1]
+        service = service_of(request)
+        operation = operation_of(request)
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode()
-        if host.startswith("dynamodb."):
+        if service == "dynamodb":
             self._meter_dynamodb(request, operation, body, response)
-        elif host.startswith("sqs.") and operation in ("SendMessage", "SendMessageBatch"):
+        elif service == "sqs" and operation in ("SendMessage", "SendMessageBatch"):
             self.usage.add(sqs_requests=sqs_requests(len(body)))
-        elif host.startswith("sqs."):
+        elif service == "sqs":
             self.usage.add(sqs_requests=1)
-        elif ".s3." in f".{host}" or host.startswith("s3."):
+        elif service == "s3":
             listing = bool({"list-type", "prefix"} & parse_qs(urlsplit(request.url).query).keys())
             if request.method in ("PUT", "POST") or (request.method == "GET" and listing):
                 self.usage.add(s3_class_a_requests=1)  # PUT, COPY, POST, LIST
@@ -245,7 +242,7 @@ class Meter:
     def _meter_dynamodb(
         self, request: AWSPreparedRequest, operation: str, body: bytes, response: TYPE_RESPONSE
     ) -> None:
-        if operation in _DYNAMODB_WRITES:
+        if operation in WRITE_OPERATIONS:
             tables = _tables(request)
             if operation == "PutItem" and len(body) <= DDB_WRITE_UNIT_BYTES and not _may_be_indexed(body, tables):
                 # An item is never larger than the request that carries it, and no index can hold it: one unit.

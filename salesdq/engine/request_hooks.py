@@ -3,8 +3,10 @@
 moto's BotocoreStubber answers botocore's requests in this process; its process_request is patched once to
 run the hooks registered here, outermost first. A hook gets the request and `proceed`, which runs the rest
 of the chain and then moto, and returns the response: a (status, headers, body) triple, or None when moto
-lets the request pass. Metering calls `proceed` and reads the answer; a hook that injects faults could answer
-without calling it. Requests that reach `salesdq local up` over HTTP do not pass here.
+lets the request pass. Metering calls `proceed` and reads the answer; fault injection (faults.py) may answer
+without calling it, or call it with a rewritten request; the Lambda runtime's boundary (lambda_runtime.py),
+outermost, stops a handler's call before anything else sees it. Requests that reach `salesdq local up` over
+HTTP do not pass here.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest
 from moto.core.botocore_stubber import BotocoreStubber
@@ -26,17 +29,35 @@ _lock = threading.Lock()
 _original_process_request = BotocoreStubber.process_request
 
 
-def add(hook: RequestHook) -> None:
-    """Put a hook innermost: it runs after (and inside) every hook already added."""
+def add(hook: RequestHook, *, outermost: bool = False) -> None:
+    """Put a hook innermost: it runs after (and inside) every hook already added; or, `outermost`, before
+    (and around) all of them."""
     global _hooks
     with _lock:
-        _hooks = (*_hooks, hook)
+        _hooks = (hook, *_hooks) if outermost else (*_hooks, hook)
 
 
 def remove(hook: RequestHook) -> None:
+    """Take a hook out (a bound method is the same hook as another of the same method and object)."""
     global _hooks
     with _lock:
-        _hooks = tuple(h for h in _hooks if h is not hook)
+        _hooks = tuple(h for h in _hooks if h != hook)
+
+
+def text(value: str | bytes | None) -> str:
+    """A header or body as text (botocore gives either)."""
+    return value.decode() if isinstance(value, bytes) else value or ""
+
+
+def service_of(request: AWSPreparedRequest) -> str:
+    """The service a request is for, from its host: "dynamodb", "sqs", "s3" (virtual-hosted or path style)..."""
+    labels = (urlsplit(request.url).hostname or "").split(".")
+    return "s3" if "s3" in labels[:-1] else labels[0]
+
+
+def operation_of(request: AWSPreparedRequest) -> str:
+    """The operation of a JSON-protocol request (X-Amz-Target's last part: "PutItem"); "" for REST (S3)."""
+    return text(request.headers.get("X-Amz-Target")).rsplit(".", 1)[-1]
 
 
 def _through(hooks: tuple[RequestHook, ...], stubber: BotocoreStubber, request: AWSPreparedRequest) -> Response:

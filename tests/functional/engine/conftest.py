@@ -53,6 +53,15 @@ with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda"
                         Code={"ZipFile": archive.getvalue()}, Environment={"Variables": {"X": "1"}})
     response = lam.invoke(FunctionName="f", Payload=json.dumps({"hello": 1}))
     out["lambda"] = {"error": response.get("FunctionError"), "payload": json.loads(response["Payload"].read())}
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("slow.py", "import time\ndef handler(event, context):\n    time.sleep(2)\n")
+    lam.create_function(FunctionName="slow", Runtime="python3.12", Role=role, Handler="slow.handler",
+                        Code={"ZipFile": archive.getvalue()}, Timeout=1)
+    started = time.perf_counter()
+    response = lam.invoke(FunctionName="slow", Payload=json.dumps({"slow": 1}))
+    out["lambda_timeout"] = {"error": response.get("FunctionError"), "payload": json.loads(response["Payload"].read()),
+                             "elapsed_s": time.perf_counter() - started}
 
     sqs = boto3.client("sqs", region_name=R)
     url = sqs.create_queue(QueueName="q")["QueueUrl"]
@@ -71,6 +80,17 @@ with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda"
     machine2 = sfn.create_state_machine(name="m2", definition=big_out, roleArn=ROLE)["stateMachineArn"]
     d = wait(sfn, sfn.start_execution(stateMachineArn=machine2, input="{}")["executionArn"])
     out["big_output"] = [d["status"], d.get("error")]
+    fails = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Probe"}}}
+    retry = [{"ErrorEquals": ["Probe"], "IntervalSeconds": 1, "MaxAttempts": 1}]
+    retried = {"StartAt": "Try",
+               "States": {"Try": {"Type": "Parallel", "Branches": [fails], "Retry": retry, "End": True}}}
+    machine5 = sfn.create_state_machine(name="m5", definition=json.dumps(retried), roleArn=ROLE)["stateMachineArn"]
+    started = time.perf_counter()
+    d = wait(sfn, sfn.start_execution(stateMachineArn=machine5, input="{}")["executionArn"])
+    history = sfn.get_execution_history(executionArn=d["executionArn"])["events"]
+    attempts = sum(e["type"] == "ParallelStateStarted" for e in history)
+    out["retry"] = {"status": d["status"], "error": d.get("error"), "attempts": attempts,
+                    "elapsed_s": time.perf_counter() - started}
 
     s3 = boto3.client("s3", region_name=R)
     s3.create_bucket(Bucket="plain-bucket")

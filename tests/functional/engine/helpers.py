@@ -30,3 +30,23 @@ def pass_machine(engine: Engine, name: str, result: Any) -> str:
         name=name, definition=json.dumps(definition), roleArn=ROLE_ARN
     )["stateMachineArn"]
     return arn
+
+
+def retried_machine(engine: Engine, name: str) -> str:
+    """A state that fails with Probe and is retried once after IntervalSeconds 1 (as the plain moto script's)."""
+    fails = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Probe"}}}
+    retry = [{"ErrorEquals": ["Probe"], "IntervalSeconds": 1, "MaxAttempts": 1}]
+    definition = {
+        "StartAt": "Try",
+        "States": {"Try": {"Type": "Parallel", "Branches": [fails], "Retry": retry, "End": True}},
+    }
+    arn: str = engine.client("stepfunctions").create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=ROLE_ARN
+    )["stateMachineArn"]
+    return arn
+
+
+def attempts(sfn: Any, execution: dict[str, Any]) -> int:
+    """How many times an execution of retried_machine ran its Parallel state."""
+    events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+    return sum(event["type"] == "ParallelStateStarted" for event in events)

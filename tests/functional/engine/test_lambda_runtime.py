@@ -1,4 +1,5 @@
-"""Lambda: moto echoes a payload; the engine runs the real handler of any function created through the API."""
+"""Lambda: moto echoes a payload; the engine runs the real handler of any function created through the API, and
+stops it past its configured timeout, as Lambda does."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from salesdq.engine.provisioning import PLACEHOLDER_CODE, ROLE_ARN
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
 PROBE_HANDLER = "tests.functional.engine.probe_handler.handler"
+FAULT_HANDLER = "tests.functional.engine.fault_handler.handler"
 
 
 def invoke(engine: Engine, function: str, payload: dict[str, Any]) -> tuple[str | None, Any]:
@@ -170,3 +172,48 @@ def test_engine_fails_an_invocation_whose_handler_is_not_under_the_code_root(eng
     error, payload = invoke(engine, "probe-missing", {})
     assert (error, payload["errorType"]) == ("Unhandled", "EngineError")
     assert payload["errorMessage"].startswith("cannot load handler tests.functional.engine.no_such_module.handler")
+
+
+# ------------------------------------------------------------------ timeouts
+
+
+def test_moto_alone_never_times_out_a_function(plain_moto):
+    timed = plain_moto["lambda_timeout"]  # Timeout 1, a handler that sleeps 2 s
+    assert (timed["error"], timed["payload"]) == (None, {"slow": 1})  # echoed at once: its code never ran
+    assert timed["elapsed_s"] < 1
+
+
+def test_engine_stops_a_function_past_its_timeout_at_its_next_call(engine):
+    create_function(engine, "probe-timeout", handler=FAULT_HANDLER, Timeout=1)
+    function = engine.lambdas.function_named("probe-timeout", engine.region)
+    ddb, table = engine.client("dynamodb"), engine.names.orders_table
+
+    def put(key: str) -> dict[str, Any]:
+        return {
+            "service": "dynamodb",
+            "operation": "put_item",
+            "params": {"TableName": table, "Item": {"OrderId": {"S": key}}},
+        }
+
+    def stored(key: str) -> bool:
+        return "Item" in ddb.get_item(TableName=table, Key={"OrderId": {"S": key}}, ConsistentRead=True)
+
+    # In time: it runs, and the context counts down from its timeout.
+    error, answer = invoke(engine, "probe-timeout", {"calls": [put("in-time")]})
+    assert error is None and 0 < answer["remaining_ms"] <= 1000
+    assert stored("in-time")
+
+    # Past it: stopped at the call, which never reaches DynamoDB, and so is the call its `finally` makes.
+    error, answer = invoke(engine, "probe-timeout", {"sleep_s": 1.2, "calls": [put("late")], "finally": put("finally")})
+    assert error == "Unhandled"
+    assert answer["errorType"] == "Sandbox.Timedout"
+    assert answer["errorMessage"].startswith("RequestId: ")
+    assert answer["errorMessage"].endswith(" Error: Task timed out after 1.00 seconds")
+    assert not stored("late") and not stored("finally")
+    assert function.idle == []  # its environment is discarded: the next invocation cold-starts
+    cold_starts = function.cold_starts
+
+    # Returning past it with no call in between: Lambda would have stopped it before it could return.
+    error, answer = invoke(engine, "probe-timeout", {"sleep_s": 1.2})
+    assert (error, answer["errorType"]) == ("Unhandled", "Sandbox.Timedout")
+    assert function.cold_starts == cold_starts + 1

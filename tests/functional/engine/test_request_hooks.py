@@ -34,3 +34,26 @@ def test_a_hook_sees_each_request_and_may_answer_in_moto_s_place(engine):
     assert "PutItem" in seen and "DeleteItem" in seen
     # moto never saw the delete: the item is still there
     assert ddb.get_item(TableName=table, Key={"OrderId": {"S": "hooked"}})["Item"]["OrderId"] == {"S": "hooked"}
+
+
+def test_a_hook_added_outermost_runs_before_every_hook_already_added(engine):
+    order: list[str] = []
+
+    def hook(name: str) -> request_hooks.RequestHook:
+        def record(request: Any, proceed: request_hooks.Proceed) -> request_hooks.Response:
+            order.append(name)
+            return proceed(request)
+
+        return record
+
+    inner, outer = hook("inner"), hook("outer")
+    request_hooks.add(inner)
+    request_hooks.add(outer, outermost=True)
+    try:
+        engine.client("sqs").list_queues()
+    finally:
+        request_hooks.remove(inner)
+        request_hooks.remove(outer)
+    assert order == ["outer", "inner"]
+    engine.client("sqs").list_queues()
+    assert order == ["outer", "inner"]  # both removed

@@ -1,17 +1,20 @@
-"""Step Functions: moto checks a state's output size but not its input; the engine checks both. And how an
-execution ended, which moto answers without any addition."""
+"""Step Functions: moto checks a state's output size but not its input; the engine checks both. Retry waits last
+their real seconds in both, and on the engine can be scaled for tests (retry_wait_scale). And how an execution
+ended, which moto answers without any addition."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
 
+from salesdq.engine import stepfunctions
 from salesdq.engine.provisioning import ROLE_ARN
 from services.dal.executions import ExecutionNotFoundError, Executions, execution_arn
 
-from .helpers import pass_machine, start, wait
+from .helpers import attempts, pass_machine, retried_machine, start, wait
 
 
 def test_moto_alone_accepts_an_oversize_state_input_but_not_an_oversize_output(plain_moto):
@@ -38,6 +41,39 @@ def test_engine_still_fails_an_oversize_output(engine):
     machine = pass_machine(engine, "probe-output-limit", {"x": "a" * (300 * 1024)})
     described = wait(sfn, start(sfn, machine, "{}"))
     assert (described["status"], described.get("error")) == ("FAILED", "States.DataLimitExceeded")
+
+
+# ------------------------------------------------------------------ Retry waits, scaled for tests
+
+
+def test_moto_alone_waits_a_retrys_interval_in_real_seconds(plain_moto):
+    assert plain_moto["retry"]["status"] == "FAILED" and plain_moto["retry"]["error"] == "Probe"
+    assert plain_moto["retry"]["attempts"] == 2
+    assert plain_moto["retry"]["elapsed_s"] >= 1.0  # IntervalSeconds 1, slept for real (retrier_decl's time.sleep)
+
+
+def test_engine_waits_real_seconds_by_default_and_scaled_seconds_when_asked(engine):
+    sfn = engine.client("stepfunctions")
+    machine = retried_machine(engine, "probe-retried")
+
+    def run() -> tuple[int, float]:
+        started = time.perf_counter()
+        described = wait(sfn, start(sfn, machine, "{}"))
+        assert (described["status"], described.get("error")) == ("FAILED", "Probe")
+        return attempts(sfn, described), time.perf_counter() - started
+
+    assert engine.retry_wait_scale == 1.0
+    faithful_attempts, faithful_s = run()
+    stepfunctions.scale_retry_waits(0.01)
+    try:
+        scaled_attempts, scaled_s = run()
+    finally:
+        stepfunctions.scale_retry_waits(engine.retry_wait_scale)
+    assert faithful_attempts == scaled_attempts == 2  # the same decisions, only shorter waits
+    assert faithful_s >= 1.0
+    assert scaled_s < 0.5
+    with pytest.raises(ValueError, match="retry wait scale"):
+        stepfunctions.scale_retry_waits(float("inf"))
 
 
 # ------------------------------------------------------------------ no addition: how an execution ended
