@@ -109,3 +109,24 @@ class FileRun:
             records=int(require(event, "records")),
             chunks=int(require(event, "chunks")),
         )
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """RecordRunFailure's input: the run that stopped; `file_id` is None when Prepare itself failed (the file
+    was not read to its end, so its fingerprint is unknown)."""
+
+    file: str
+    execution: str
+    at: str
+    file_id: str | None = None
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> RunFailure:
+        file_id = event.get("file_id")
+        return cls(
+            file=require(event, "file"),
+            execution=require(event, "execution"),
+            at=require(event, "at"),
+            file_id=str(file_id) if file_id else None,
+        )

@@ -11,7 +11,7 @@ from typing import Any
 from services.dal.audit_log import AuditLog
 from services.domain import audit_events
 from services.domain.audit_events import EventKind
-from services.domain.payloads import ChunkJob, FileRun
+from services.domain.payloads import ChunkJob, RunFailure
 
 MAX_REASON_CHARS = 2000  # a Fail state's cause holds 32,768 characters; a reason is read by people
 RETRY_HINT = "upload the file again to continue the run"
@@ -57,15 +57,20 @@ def record_chunk_failure(job: ChunkJob, error: Mapping[str, Any] | None, audit: 
     return reason
 
 
-def record_run_failure(run: FileRun, error: Mapping[str, Any] | None, audit: AuditLog) -> str:
-    """The run's reason: its failed chunks (this execution's), else the error that stopped it."""
-    failed = [
-        str(event["reason"])
-        for event in audit.query(*audit_events.chunk_failure_prefix(run.file_id, run.at))
-        if event.get("execution") == run.execution
-    ]
+def record_run_failure(run: RunFailure, error: Mapping[str, Any] | None, audit: AuditLog) -> str:
+    """The run's reason: its failed chunks (this execution's), else the error that stopped it. A run whose
+    Prepare failed has no fingerprint yet: its reason is the execution's cause alone."""
+    failed = []
+    if run.file_id is not None:
+        failed = [
+            str(event["reason"])
+            for event in audit.query(*audit_events.chunk_failure_prefix(run.file_id, run.at))
+            if event.get("execution") == run.execution
+        ]
     cause = "; ".join(failed) if failed else describe_error(error)
     reason = f"{run.file}: {cause}"[: MAX_REASON_CHARS - len(RETRY_HINT) - 3] + f" ({RETRY_HINT})"
+    if run.file_id is None:
+        return reason
     audit.append(
         [
             audit_events.file_event(

@@ -179,6 +179,17 @@ def test_a_run_that_fails_outside_its_chunks_gives_the_error_that_stopped_it(aws
     assert reason == "k: IncompleteFileError: k: 0 of 1 (upload the file again to continue the run)"
 
 
+def test_a_run_whose_prepare_failed_names_the_file_and_the_error_and_writes_nothing(aws, lambda_env):
+    crash = {
+        "Error": "Runtime.ExitError",
+        "Cause": json.dumps({"errorType": "Runtime.ExitError", "errorMessage": "killed"}),
+    }
+    event = {"file": "incoming/f.json", "execution": "e1", "at": AT, "error": crash}
+    reason = call(handler_module(RUN_FAILED), event)["reason"]
+    assert reason == "incoming/f.json: Runtime.ExitError: killed (upload the file again to continue the run)"
+    assert aws.audit() == []  # no fingerprint yet: nothing to key an event by
+
+
 @pytest.mark.parametrize(
     ("error", "described"),
     [
