@@ -93,6 +93,8 @@ def provision(client: Callable[[str], Any], *, chunk_records: int, max_partition
     client("iam").create_role(RoleName=ROLE_ARN.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(trust))
     bucket = resources.INBOX_BUCKET
     s3.create_bucket(Bucket=bucket)
+    # As the CDK app's inbox: each run reads the version its upload event names.
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
     for table in resources.TABLES:
         ddb.create_table(**table_request(table))

@@ -33,3 +33,13 @@ def test_a_definition_with_a_placeholder_left_is_refused():
     partial = dataclasses.replace(resources.INGEST, functions=dict(list(resources.INGEST.functions.items())[1:]))
     with pytest.raises(EngineError, match="placeholder with no substitution"):
         render_definition(partial, arns)
+
+
+def test_the_inbox_keeps_versions_as_the_cdk_apps_does(engine):
+    assert engine.names is not None
+    s3 = engine.client("s3")
+    assert s3.get_bucket_versioning(Bucket=engine.names.bucket)["Status"] == "Enabled"
+    first = s3.put_object(Bucket=engine.names.bucket, Key="notes/v.txt", Body=b"one")["VersionId"]
+    s3.put_object(Bucket=engine.names.bucket, Key="notes/v.txt", Body=b"two")
+    old = s3.get_object(Bucket=engine.names.bucket, Key="notes/v.txt", VersionId=first)["Body"].read()
+    assert old == b"one"  # a run reads the version its event named, not what the key holds now
