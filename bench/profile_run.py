@@ -1,6 +1,6 @@
 """Where the embedded run's CPU goes: python -m bench.profile_run FILE [--top 30].
 
-Runs salesdq.local_run.local_run in this process with a cProfile per thread (timer: the thread's own
+Runs salesdq.local.run.local_run in this process with a cProfile per thread (timer: the thread's own
 CPU time, so threads waiting for the GIL are not counted), merges them, and prints the CPU split by
 package (moto's DynamoDB, Step Functions, botocore, salesdq's services, ...) and the top functions by
 own time. Also reports each Lambda function's CPU seconds next to the wall-clock seconds the engine
@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from salesdq.engine.lambda_runtime import LambdaRuntime
-from salesdq.local_run import Progress, local_run
+from salesdq.local.run import local_run
+from salesdq.operators.progress import Progress
 
 ROOT = Path(__file__).resolve().parents[1]
 CATEGORIES = (
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         threading.setprofile(_start_profile)
         main_profile.enable()
     started = time.perf_counter()
-    summary = local_run([args.file], out=None, progress=Progress(False))
+    summary = local_run([args.file], out=None, progress=Progress())
     elapsed = time.perf_counter() - started
     if args.no_profile:
         lambda_only = {

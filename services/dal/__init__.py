@@ -1,4 +1,6 @@
-"""Data access: the only package in services/ that talks to AWS (boto3).
+"""Data access: the only code that talks to AWS (boto3), for the Lambda handlers in services/ and the salesdq
+command line alike; only the embedded engine, an AWS emulator, builds clients of its own
+(tests/unit/test_aws_access.py checks).
 
 Each store takes an optional boto3 client so tests and the embedded engine can inject one.
 """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +11,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from services.dal.retry import until_done
 
+_GET_BATCH = 100  # BatchGetItem's limit
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 
@@ -56,3 +57,29 @@ def _write(client: Any, table: str, requests: list[dict[str, Any]]) -> None:
         return list(response.get("UnprocessedItems", {}).get(table, []))
 
     until_done(attempt, requests, f"BatchWriteItem on {table}")
+
+
+def batch_get(
+    client: Any, table: str, keys: Sequence[dict[str, Any]], attributes: Sequence[str], consistent: bool = True
+) -> list[dict[str, Any]]:
+    """The items that exist among DynamoDB-typed keys, 100 a request (BatchGetItem's limit), with only
+    `attributes` (the key attributes among them); unprocessed keys are asked again, never dropped."""
+    names = {f"#a{i}": name for i, name in enumerate(attributes)}
+    found: list[dict[str, Any]] = []
+
+    def attempt(pending: dict[str, Any]) -> dict[str, Any]:
+        response = client.batch_get_item(RequestItems=pending)
+        found.extend(from_item(item) for item in response.get("Responses", {}).get(table, []))
+        return dict(response.get("UnprocessedKeys") or {})
+
+    for start in range(0, len(keys), _GET_BATCH):
+        request = {
+            table: {
+                "Keys": list(keys[start : start + _GET_BATCH]),
+                "ConsistentRead": consistent,
+                "ProjectionExpression": ", ".join(names),
+                "ExpressionAttributeNames": names,
+            }
+        }
+        until_done(attempt, request, f"BatchGetItem on {table}")
+    return found

@@ -1,5 +1,6 @@
-"""Step Functions executions: how the execution holding a file's claim ended (Prepare asks), and starting one
-(the redrive runs its batch through the ingest workflow)."""
+"""Step Functions executions: how the execution holding a file's claim ended (Prepare asks), starting one
+(the redrive runs its batch through the ingest workflow), and listing and describing them (the CLI follows
+the execution an upload started)."""
 
 from __future__ import annotations
 
@@ -43,9 +44,20 @@ class Executions:
 
     def status(self, execution_arn: str) -> str:
         """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE."""
+        return str(self.describe(execution_arn)["status"])
+
+    def describe(self, execution_arn: str) -> dict[str, Any]:
+        """DescribeExecution's answer: status, input, output (once succeeded), error and cause, dates."""
         try:
-            return str(self._sfn().describe_execution(executionArn=execution_arn)["status"])
+            return dict(self._sfn().describe_execution(executionArn=execution_arn))
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
                 raise ExecutionNotFoundError(execution_arn) from error
             raise
+
+    def arns(self, state_machine_arn: str) -> set[str]:
+        """Every execution of the state machine Step Functions still lists (closed ones for 90 days)."""
+        found: set[str] = set()
+        for page in self._sfn().get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn):
+            found |= {e["executionArn"] for e in page["executions"]}
+        return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import IO, Any
 
 import boto3
@@ -18,6 +19,11 @@ class InboxBucket:
         extra = {"VersionId": version_id} if version_id else {}
         response = self._client.get_object(Bucket=self.bucket, Key=key, **extra)
         return response["Body"], int(response["ContentLength"])
+
+    def upload(self, path: Path, key: str) -> None:
+        """A local file to `key`, streamed (an upload to incoming/ starts the workflow)."""
+        with path.open("rb") as body:
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=body)
 
     def put_json(self, key: str, value: Any) -> None:
         body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

@@ -8,11 +8,9 @@ from typing import Any
 
 import boto3
 
-from services.dal._dynamo import batch_write, from_item, to_item
-from services.dal.retry import until_done
+from services.dal._dynamo import batch_get, batch_write, from_item, to_item
 
 KEY = "OrderId"
-_GET_BATCH = 100  # BatchGetItem's limit
 
 
 class OrderTooLargeError(Exception):
@@ -51,29 +49,8 @@ class OrdersTable:
 
     def existing(self, order_ids: Iterable[str], attributes: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The stored orders among order_ids (strongly consistent), with only `attributes` and the key."""
-        names = {f"#a{i}": name for i, name in enumerate([KEY, *attributes])}
-        found: dict[str, dict[str, Any]] = {}
-
-        def attempt(pending: dict[str, Any]) -> dict[str, Any]:
-            response = self._client.batch_get_item(RequestItems=pending)
-            for item in response.get("Responses", {}).get(self.name, []):
-                order = from_item(item)
-                found[str(order[KEY])] = order
-            return dict(response.get("UnprocessedKeys") or {})
-
-        ids = list(dict.fromkeys(order_ids))
-        for start in range(0, len(ids), _GET_BATCH):
-            keys = [{KEY: {"S": order_id}} for order_id in ids[start : start + _GET_BATCH]]
-            request = {
-                self.name: {
-                    "Keys": keys,
-                    "ConsistentRead": True,
-                    "ProjectionExpression": ", ".join(names),
-                    "ExpressionAttributeNames": names,
-                }
-            }
-            until_done(attempt, request, f"BatchGetItem on {self.name}")
-        return found
+        keys = [{KEY: {"S": order_id}} for order_id in dict.fromkeys(order_ids)]
+        return {str(order[KEY]): order for order in batch_get(self._client, self.name, keys, [KEY, *attributes])}
 
     def put_all(self, items: Iterable[dict[str, Any]]) -> None:
         """Write new orders unconditionally: only under the leases of their slots, after existing() said none

@@ -174,12 +174,17 @@ def file_event(*, file_id: str, kind: EventKind, at: str, file: str, **detail: A
     }
 
 
+def claim_key(fingerprint: str) -> tuple[str, str]:
+    return f"FINGERPRINT#{fingerprint}", "CLAIM"
+
+
 def claim(*, fingerprint: str, file: str, at: str, execution: str, **detail: Any) -> dict[str, Any]:
     """The fingerprint's claim: `execution` holds it; `at` names the run whose writes it covers (a retry
     that takes the claim over keeps it); detail: the run's chunk layout, and what a takeover retried."""
+    pk, sk = claim_key(fingerprint)
     return {
-        "pk": f"FINGERPRINT#{fingerprint}",
-        "sk": "CLAIM",
+        "pk": pk,
+        "sk": sk,
         "event": EventKind.FILE_CLAIMED,
         "file_id": fingerprint,
         "file": file,

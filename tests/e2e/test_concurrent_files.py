@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 
 from salesdq.engine import Engine
-from salesdq.follow import Progress, executions, result_of, upload, wait_for
-from salesdq.local_run import export
+from salesdq.local.run import export, stack_of
+from salesdq.operators.follow import result_of, upload, wait_for
+from salesdq.operators.progress import Progress
 from services.dal.leases_table import Leases
 from services.dal.orders_table import OrdersTable
 
@@ -73,11 +74,11 @@ def test_two_files_racing_for_the_same_orders_store_each_once_and_quarantine_the
 
     with Engine(log_dir=tmp_path / "logs") as engine:
         assert engine.names is not None
-        s3, sfn = engine.client("s3"), engine.client("stepfunctions")
-        keys = [upload(s3, engine.names.bucket, path) for path in (a, b)]
-        found = sorted(executions(sfn, engine.names.state_machine_arn))
+        stack = stack_of(engine)
+        keys = [upload(stack, path) for path in (a, b)]
+        found = sorted(stack.executions().arns(stack.state_machine_arn))
         assert len(found) == 2, found
-        descriptions = [wait_for(sfn, arn, Progress(False), timeout_s=120) for arn in found]
+        descriptions = [wait_for(stack.executions(), arn, Progress(), timeout_s=120) for arn in found]
         by_key = {json.loads(d["input"])["detail"]["object"]["key"]: d for d in descriptions}
         results = [result_of(str(path), by_key[key]) for path, key in zip((a, b), keys, strict=True)]
         run = Run(0, {"files": [vars(r) for r in results]}, tmp_path / "out")

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from salesdq.engine import Engine
-from salesdq.local_run import Progress, local_run
+from salesdq.local.run import local_run
+from salesdq.operators.progress import Progress
 from services.dal.audit_log import AuditLog
 from services.dal.quarantine_queue import QuarantineQueue
 
@@ -26,7 +27,7 @@ class _QueueAtTheEnd(Progress):
     """Reads the raw DLQ (redeliveries not collapsed) while the engine is still up."""
 
     def __init__(self) -> None:
-        super().__init__(False)
+        super().__init__()
         self.engine: Engine | None = None
         self.raw_ids: list[str] = []
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from salesdq.engine import Engine
-from salesdq.local_run import Progress, local_run
+from salesdq.local.run import local_run
+from salesdq.operators.progress import Progress
 
 from .helpers import order, read_jsonl, write_bytes
 
@@ -91,7 +92,7 @@ class _Snapshot(Progress):
     """Progress that, when the last file is done (the engine still up), lists what the bucket holds."""
 
     def __init__(self) -> None:
-        super().__init__(False)
+        super().__init__()
         self.engine: Engine | None = None
         self.objects: dict[str, bytes] = {}
 

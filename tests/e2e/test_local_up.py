@@ -212,3 +212,29 @@ def test_no_stack_reachable(tmp_path: Path) -> None:
     result = salesdq(env, "dlq", "list")
     assert result.returncode == 1
     assert "no salesdq stack reachable" in result.stderr and "salesdq local up" in result.stderr
+
+
+def test_a_forced_progress_display_leaves_stdout_to_the_json(stack: dict[str, str], tmp_path: Path) -> None:
+    sales = tmp_path / "progress.json"
+    sales.write_text(
+        json.dumps(
+            [
+                {"order-info": {"OrderId": "p1", "item-id": "1", "qty": 1}, "contact-info": {"name": "A"}},
+                {"order-info": {"OrderId": "p2", "item-id": "2", "qty": 1}, "contact-info": {"name": "B"}},
+            ]
+        )
+    )
+    uploaded = salesdq(stack, "upload", sales, "--wait", "--json", "--progress", "always")
+    assert uploaded.returncode == 0, uploaded.stderr
+    assert _json(uploaded)["totals"]["quarantined"] == 2  # stdout is still exactly one JSON document
+    assert "\x1b" not in uploaded.stdout and "Traceback" not in uploaded.stderr
+
+    lines = [line for line in _export(stack, tmp_path / "dlq.jsonl") if line["file"].endswith("progress.json")]
+    for line in lines:
+        line["record"]["contact-info"]["email"] = f"{line['order_id']}@example.com"
+    redriven = salesdq(
+        stack, "redrive", _write(tmp_path / "fix.jsonl", lines), "--wait", "--json", "--progress", "always"
+    )
+    assert redriven.returncode == 0, redriven.stderr
+    assert _json(redriven)["totals"]["stored"] == 2  # its batch was read to fingerprint it: no failure there
+    assert "\x1b" not in redriven.stdout and "Traceback" not in redriven.stderr

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from salesdq.local_run import Progress, local_run
+from salesdq.local.run import local_run
+from salesdq.operators.progress import Progress
 
 from .helpers import (
     ALIASES,
@@ -176,7 +177,7 @@ def test_every_record_ends_in_the_outcome_the_rules_predict(tmp_path_factory, dr
     name, data = _encode(shape, records)
     path = write_bytes(directory, name, data)
 
-    summary = local_run([path], out=directory / "out", progress=Progress(False), chunk_records=chunk_records)
+    summary = local_run([path], out=directory / "out", progress=Progress(), chunk_records=chunk_records)
 
     run = Run(0, summary, directory / "out")
     assert_totals_add_up(summary)

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from salesdq.engine import Engine
-from salesdq.local_run import Progress, local_run
+from salesdq.local.run import local_run
+from salesdq.operators.progress import Progress
 
 from .helpers import Oracle, Run, assert_accounted, assert_matches_oracle, order, reason_pairs, write_bytes, write_json
 
@@ -87,7 +88,7 @@ def faults_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, list[Any]
     for position, (_, record, _, _) in enumerate(FAULTS):
         records += [record, order(f"ok-{position}")]
     path = write_json(directory, "faults.json", {"orders": records})
-    summary = local_run([path], out=directory / "out", progress=Progress(False), chunk_records=7)
+    summary = local_run([path], out=directory / "out", progress=Progress(), chunk_records=7)
     return Run(0, summary, directory / "out"), records
 
 
@@ -142,7 +143,7 @@ class _Grab(Progress):
     """Reads the quarantined-record objects while the engine is still up."""
 
     def __init__(self) -> None:
-        super().__init__(False)
+        super().__init__()
         self.engine: Engine | None = None
         self.objects: dict[str, Any] = {}
 

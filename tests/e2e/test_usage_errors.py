@@ -20,7 +20,7 @@ def no_engine(monkeypatch: pytest.MonkeyPatch) -> list[object]:
         calls.append(args)
         pytest.fail("a usage error started a run")
 
-    monkeypatch.setattr("salesdq.local_run.local_run", refuse)
+    monkeypatch.setattr("salesdq.local.run.local_run", refuse)
     monkeypatch.setattr(cli, "local_run", refuse, raising=False)
     return calls
 

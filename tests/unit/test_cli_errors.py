@@ -1,15 +1,34 @@
-"""Operator commands turn a failed DLQ read into one line on stderr and exit 1, not a traceback."""
+"""What a user can act on is one line on stderr and an exit status, never a traceback."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from salesdq import cli
+from salesdq.cli import exits, options
+from salesdq.errors import (
+    EngineFailedError,
+    FollowError,
+    NotFoundError,
+    OperationFailedError,
+    SalesdqError,
+    StackNotFoundError,
+    UsageError,
+)
+from salesdq.locate import StackRef
+from services.dal.executions import ExecutionNotFoundError
 from services.dal.quarantine_queue import HoldExpiredError, QuarantineQueue
+from services.ingest.read_file import FileRejectedError
 
+REFUSAL = "an embedded engine is already running in this process"
 MESSAGE = "the quarantine queue took longer than 900 s to read: message m came back after 12 were held"
+
+
+def _stack() -> StackRef:
+    return StackRef("salesdq-inbox", "orders", "audit", "q", "arn:machine", "redrive", connect=lambda service: object())
 
 
 @pytest.mark.parametrize("argv", [["dlq", "list"], ["dlq", "list", "--json"], ["dlq", "export"]])
@@ -19,8 +38,7 @@ def test_a_dlq_read_that_outlasts_its_hold_is_reported_with_exit_1(
     def expired(self: QuarantineQueue, visibility_s: int = 0) -> list[object]:
         raise HoldExpiredError(MESSAGE)
 
-    stack = SimpleNamespace(bucket="salesdq-inbox", queue_url="q", client=lambda service: object())
-    monkeypatch.setattr(cli, "_stack", lambda args: stack)
+    monkeypatch.setattr(options, "locate", lambda name, region: _stack())
     monkeypatch.setattr(QuarantineQueue, "hold_all", expired)
 
     rc = cli.main(argv)
@@ -29,3 +47,71 @@ def test_a_dlq_read_that_outlasts_its_hold_is_reported_with_exit_1(
     assert rc == cli.EXIT_FAILED == 1
     assert captured.out == ""
     assert captured.err == f"salesdq: {MESSAGE}\n"
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "line"),
+    [
+        (UsageError("no such file: x.json"), 2, "salesdq: error: no such file: x.json"),
+        (StackNotFoundError("no salesdq stack reachable at s"), 1, "salesdq: no salesdq stack reachable at s"),
+        (NotFoundError("gone"), 1, "salesdq: gone"),
+        (OperationFailedError("the redrive function failed: E: m"), 1, "salesdq: the redrive function failed: E: m"),
+        (FollowError("f.json: the upload started no workflow execution"), 1, "salesdq: f.json: the upload"),
+        (EngineFailedError("the embedded engine failed: boom"), 1, "salesdq: the embedded engine failed: boom"),
+        (SalesdqError("anything else of ours"), 1, "salesdq: anything else of ours"),
+        (HoldExpiredError(MESSAGE), 1, f"salesdq: {MESSAGE}"),
+        (ExecutionNotFoundError("arn:x"), 1, "salesdq: no such workflow execution: arn:x"),
+        (FileRejectedError("the file is empty"), 1, "salesdq: the file is empty"),
+    ],
+)
+def test_every_kind_has_its_exit_status_and_line(
+    capsys: pytest.CaptureFixture[str], error: Exception, status: int, line: str
+) -> None:
+    assert exits.report(error) == status
+    err = capsys.readouterr().err
+    assert err.startswith(line) and err.count("\n") == 1
+
+
+def test_an_error_no_user_can_act_on_is_not_swallowed() -> None:
+    with pytest.raises(KeyError):
+        exits.report(KeyError("a bug"))
+
+
+def test_an_engine_that_fails_in_local_run_is_one_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from salesdq.engine import Engine
+
+    def broken(self: Engine) -> Any:
+        raise RuntimeError("moto could not create the bucket")
+
+    monkeypatch.setattr(Engine, "start", broken)
+    sales = tmp_path / "orders.json"
+    sales.write_text('{"orders": []}', encoding="utf-8")
+
+    rc = cli.main(["local", "run", str(sales), "--progress", "never"])
+
+    captured = capsys.readouterr()
+    assert rc == 1
+    assert captured.out == ""
+    assert "Traceback" not in captured.err
+    assert captured.err == "salesdq: the embedded engine failed: RuntimeError: moto could not create the bucket\n"
+
+
+def test_an_engine_error_in_local_run_is_one_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from salesdq.engine import Engine, EngineError
+
+    def refused(self: Engine) -> Any:
+        raise EngineError(REFUSAL)
+
+    monkeypatch.setattr(Engine, "start", refused)
+    sales = tmp_path / "orders.jsonl"
+    sales.write_text("", encoding="utf-8")
+
+    rc = cli.main(["local", "run", str(sales), "--json", "--progress", "never"])
+
+    captured = capsys.readouterr()
+    assert rc == 1 and captured.out == "" and "Traceback" not in captured.err
+    assert captured.err == f"salesdq: the embedded engine failed: {REFUSAL}\n"

@@ -11,23 +11,36 @@ from typing import Any
 
 from salesdq import resources
 from salesdq.engine import Engine, EngineError
-from salesdq.follow import FollowError, Progress, totals, upload_and_follow
-from services.dal.audit_log import AuditLog
-from services.dal.orders_table import OrdersTable
-from services.dal.quarantine_queue import QuarantineQueue
+from salesdq.errors import EngineFailedError, FollowError, SalesdqError
+from salesdq.locate import StackRef
+from salesdq.operators.follow import totals, upload_and_follow
+from salesdq.operators.progress import Progress
+
+
+def stack_of(engine: Engine) -> StackRef:
+    """The running engine's stack, as `salesdq.locate` finds a deployed one."""
+    assert engine.names is not None
+    names = engine.names
+    return StackRef(
+        bucket=names.bucket,
+        orders_table=names.orders_table,
+        audit_table=names.audit_table,
+        queue_url=names.queue_url,
+        state_machine_arn=names.state_machine_arn,
+        redrive_function=resources.REDRIVE.name,
+        connect=engine.client,
+    )
 
 
 def export(engine: Engine, out: Path, summary: dict[str, Any]) -> None:
     """Write what the stores hold as plain JSON Lines, plus the summary."""
-    assert engine.names is not None
+    stack = stack_of(engine)
     out.mkdir(parents=True, exist_ok=True)
-    orders = OrdersTable(engine.names.orders_table, engine.client("dynamodb"))
-    audit = AuditLog(engine.names.audit_table, engine.client("dynamodb"))
-    queue = QuarantineQueue(engine.names.queue_url, engine.client("sqs"))
-    _write_jsonl(out / "orders.jsonl", sorted(orders.scan(), key=lambda o: _order_sort_key(o["OrderId"])))
-    bodies = sorted((m["body"] for m in queue.items()), key=lambda b: (b.get("file", ""), b.get("index", -1)))
+    _write_jsonl(out / "orders.jsonl", sorted(stack.orders().scan(), key=lambda o: _order_sort_key(o["OrderId"])))
+    items = stack.quarantine().items()
+    bodies = sorted((m["body"] for m in items), key=lambda b: (b.get("file", ""), b.get("index", -1)))
     _write_jsonl(out / "quarantine.jsonl", bodies)
-    audit_events = [e for e in audit.scan() if e.get("event") != "file.claimed"]
+    audit_events = [e for e in stack.audit().scan() if e.get("event") != "file.claimed"]
     _write_jsonl(out / "audit.jsonl", sorted(audit_events, key=lambda e: (e.get("at", ""), e["pk"], e["sk"])))
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
@@ -50,29 +63,43 @@ def local_run(
     chunk_records: int = resources.CHUNK_RECORDS,
     on_engine: Callable[[Engine], None] | None = None,
 ) -> dict[str, Any]:
+    """Start an engine, upload each file in order, wait for each execution; the summary `--json` prints.
+    EngineFailedError when the engine fails: the message says how, in one line."""
+    try:
+        return _run(paths, out=out, progress=progress, chunk_records=chunk_records, on_engine=on_engine)
+    except SalesdqError:
+        raise
+    except EngineError as error:
+        raise EngineFailedError(f"the embedded engine failed: {error}") from error
+    except Exception as error:  # the engine runs the whole stack in this process: any fault in it ends the run
+        raise EngineFailedError(f"the embedded engine failed: {type(error).__name__}: {error}") from error
+
+
+def _run(
+    paths: Sequence[Path],
+    *,
+    out: Path | None,
+    progress: Progress,
+    chunk_records: int,
+    on_engine: Callable[[Engine], None] | None,
+) -> dict[str, Any]:
     started = time.perf_counter()
     log_dir = out / "logs" if out else None
     with Engine(log_dir=log_dir, chunk_records=chunk_records) as engine:
         if on_engine:
             on_engine(engine)
-        assert engine.names is not None
-        names = engine.names
+        stack = stack_of(engine)
         results = []
         for path in paths:
             try:
                 results.append(
                     upload_and_follow(
-                        s3=engine.client("s3"),
-                        sfn=engine.client("stepfunctions"),
-                        bucket=names.bucket,
-                        machine=names.state_machine_arn,
-                        path=path,
-                        progress=progress,
-                        status=lambda: f"{engine.usage.lambda_requests} Lambda calls",
+                        stack, path, progress, note=lambda: f"{engine.usage.lambda_requests:,} Lambda calls"
                     )
                 )
             except FollowError as error:
-                raise EngineError(f"{error} ({'; '.join(engine.delivery_errors) or 'no delivery error'})") from error
+                delivery = "; ".join(engine.delivery_errors) or "no delivery error"
+                raise EngineFailedError(f"{error} ({delivery})") from error
         progress.done()
         elapsed = time.perf_counter() - started
         usage = engine.usage.snapshot()

@@ -1,0 +1,44 @@
+"""The salesdq command line: `main` assembles the parser from one module per command group.
+
+A new command gets a module here with `add_to(commands)` and `run_<command>(args) -> int`, and one line in
+GROUPS; what it does goes in salesdq/operators, what it prints in output.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from salesdq import __version__
+from salesdq.cli import dlq, exits, history, local, redrive, report, upload
+from salesdq.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main", "parser"]
+
+GROUPS = (local, upload, dlq, redrive, history, report)  # in the order `salesdq --help` lists them
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="salesdq", description="Data quality for sales files on AWS.")
+    root.add_argument("--version", action="version", version=f"salesdq {__version__}")
+    commands = root.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        group.add_to(commands)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except exits.REPORTED as error:
+        return exits.report(error)
+    except BrokenPipeError:  # `salesdq ... | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

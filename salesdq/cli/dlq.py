@@ -1,0 +1,39 @@
+"""`salesdq dlq list` and `salesdq dlq export`: the quarantine dead-letter queue, read without consuming it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from salesdq.cli import output
+from salesdq.cli.exits import EXIT_OK
+from salesdq.cli.options import JSON, STACK, Commands, stack_ref
+from salesdq.operators import dlq
+
+
+def run_dlq_list(args: argparse.Namespace) -> int:
+    items = dlq.quarantined_items(stack_ref(args))
+    output.print_json([item["body"] for item in items]) if args.json else output.print_dlq(items)
+    return EXIT_OK
+
+
+def run_dlq_export(args: argparse.Namespace) -> int:
+    lines = dlq.export_lines(stack_ref(args))
+    if args.out is None:
+        output.print_jsonl(lines)
+        return EXIT_OK
+    with args.out.open("w", encoding="utf-8") as handle:
+        count = output.print_jsonl(lines, handle)
+    print(f"exported {count} quarantined items to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def add_to(commands: Commands) -> None:
+    group = commands.add_parser("dlq", help="the quarantine dead-letter queue")
+    dlq_commands = group.add_subparsers(dest="dlq_command", required=True)
+    listing = dlq_commands.add_parser("list", parents=[STACK, JSON], help="quarantined items as a table")
+    listing.set_defaults(run=run_dlq_list)
+    export = dlq_commands.add_parser("export", parents=[STACK], help="quarantined items as JSON Lines, not consumed")
+    export.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
+    export.set_defaults(run=run_dlq_export)

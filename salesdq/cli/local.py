@@ -1,0 +1,83 @@
+"""`salesdq local run` and `salesdq local up`: the embedded AWS engine, no account needed."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from pathlib import Path
+
+from salesdq import resources
+from salesdq.cli import output
+from salesdq.cli.exits import EXIT_FAILED, EXIT_OK
+from salesdq.cli.options import JSON, PROGRESS, Commands, check_sales_files
+from salesdq.errors import EngineFailedError, UsageError
+
+
+def run_local_run(args: argparse.Namespace) -> int:
+    check_sales_files(args.files)
+    if args.chunk_records < 1:
+        raise UsageError("--chunk-records must be at least 1")
+    from salesdq.local.run import local_run  # moto loads only for the commands that run the engine
+
+    with output.progress_display(args.progress) as progress:
+        summary = local_run(args.files, out=args.out, progress=progress, chunk_records=args.chunk_records)
+    output.print_json(summary) if args.json else output.print_summary(summary)
+    return EXIT_FAILED if summary["totals"]["rejected"] + summary["totals"]["failed"] else EXIT_OK
+
+
+def run_local_up(args: argparse.Namespace) -> int:
+    from salesdq.engine import Engine, EngineError
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    engine = Engine(port=args.port, log_dir=args.logs)
+    try:
+        engine.start()
+    except (EngineError, OSError) as error:  # provisioning refused, or a file it needs cannot be made
+        engine.stop()
+        raise EngineFailedError(f"the embedded engine did not start: {error}") from error
+    try:
+        print(
+            f"salesdq local stack ready: AWS_ENDPOINT_URL={engine.endpoint} AWS_DEFAULT_REGION={engine.region}",
+            flush=True,
+        )
+        print(
+            f"  export AWS_ENDPOINT_URL={engine.endpoint} AWS_DEFAULT_REGION={engine.region} "
+            "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing",
+            flush=True,
+        )
+        print("  uploads to s3://salesdq-inbox/incoming/ are processed automatically; Ctrl-C stops", flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    finally:
+        engine.stop()
+    print("salesdq local stack stopped", flush=True)
+    return EXIT_OK
+
+
+def add_to(commands: Commands) -> None:
+    local = commands.add_parser("local", help="the embedded AWS engine (no account needed)")
+    local_commands = local.add_subparsers(dest="local_command", required=True)
+
+    run = local_commands.add_parser(
+        "run", parents=[JSON, PROGRESS], help="process files end to end and print a summary"
+    )
+    run.add_argument("files", nargs="+", type=Path, metavar="FILE", help="sales files (.json or .jsonl)")
+    run.add_argument("--out", type=Path, metavar="DIR", help="write orders, quarantine, audit and summary here")
+    run.add_argument(
+        "--chunk-records",
+        type=int,
+        default=resources.CHUNK_RECORDS,
+        metavar="N",
+        help=f"records per chunk (default {resources.CHUNK_RECORDS})",
+    )
+    run.set_defaults(run=run_local_run)
+
+    up = local_commands.add_parser("up", help="run the engine as an AWS endpoint on loopback until Ctrl-C")
+    up.add_argument("--port", type=int, default=4566)
+    up.add_argument("--logs", type=Path, metavar="DIR", help="write each Lambda's log here")
+    up.set_defaults(run=run_local_up)

@@ -1,0 +1,232 @@
+"""Everything the command line prints: JSON documents, tables, and the progress display.
+
+Tables are rich tables without borders. On a terminal rich fits them to its width, header in bold; anywhere
+else (a pipe, a file) they are plain text, never wrapped, with no box characters, colour codes or trailing
+blanks, so `salesdq dlq list | grep ...` and `awk` read one row a line. The progress display is a rich progress
+bar on stderr: records done, records/s and time left where the audit log says how many records a file has.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from rich import progress as rich_progress
+from rich.console import Console
+from rich.table import Column, Table
+from rich.text import Text
+
+from salesdq.operators.progress import Progress
+from services.domain import dlq_message
+
+NOT_A_TERMINAL_WIDTH = 1_000_000  # a pipe has no width: rows are never wrapped
+
+
+# ---------------------------------------------------------------- documents
+
+
+def print_json(data: Any) -> None:
+    """Exactly one JSON document on stdout."""
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def print_jsonl(lines: Iterable[Any], file: IO[str] | None = None) -> int:
+    """JSON Lines, one document a line, on stdout or `file`; returns how many."""
+    out = file or sys.stdout
+    count = 0
+    for line in lines:
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+# ---------------------------------------------------------------- tables
+
+
+def print_table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, numbers: Sequence[str] = ()) -> None:
+    """A table on stdout; the columns named in `numbers` are right-aligned. None prints as an empty cell."""
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name in header:
+        table.add_column(name, justify="right" if name in numbers else "left")
+    for row in rows:
+        table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))  # Text: no markup in data
+    console = Console()
+    if console.is_terminal:
+        console.print(table)
+        return
+    plain = Console(file=io.StringIO(), width=NOT_A_TERMINAL_WIDTH, color_system=None, force_terminal=False)
+    with plain.capture() as captured:
+        plain.print(table)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """What became of each file, a total row, and (on the embedded engine, which meters) speed and cost."""
+    header = ("FILE", "STATUS", "RECORDS", "STORED", "DUPLICATES", "QUARANTINED", "REASON")
+    rows: list[tuple[Any, ...]] = [
+        (Path(f["file"]).name, f["status"], f["records"], f["stored"], f["duplicates"], f["quarantined"], f["reason"])
+        for f in summary["files"]
+    ]
+    t = summary["totals"]
+    rows.append(("total", f"{t['files']} files", t["records"], t["stored"], t["duplicates"], t["quarantined"], None))
+    print_table(header, rows, numbers=header[2:6])
+    usage = summary.get("usage")
+    if usage is not None:  # metered only on the embedded engine
+        rate = t["records"] / summary["elapsed_s"] if summary["elapsed_s"] else 0.0
+        print()
+        print(
+            f"{summary['elapsed_s']:.2f} s, {rate:.0f} records/s; AWS list price for this run "
+            f"${usage['total_usd']:.6f} (${usage['usd_per_million_records']:.2f} per million records)"
+        )
+
+
+def age(sent_at_ms: int, now_s: float) -> str:
+    seconds = max(0, int(now_s - sent_at_ms / 1000))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def print_dlq(items: Sequence[dict[str, Any]], now_s: float | None = None) -> None:
+    """Each quarantined item: its id, file, index, order id, failed rules, attempt and age."""
+    if not items:
+        print("the quarantine queue is empty")
+        return
+    now = time.time() if now_s is None else now_s
+    rows = []
+    for item in items:
+        body = item["body"]
+        rows.append(
+            (
+                body["id"],
+                body.get("file"),
+                body.get("index", "-"),
+                body.get("order_id") or "-",
+                dlq_message.rules_summary(body),
+                body.get("attempt", 1),
+                age(item["sent_at_ms"], now),
+            )
+        )
+    print_table(
+        ("ID", "FILE", "INDEX", "ORDER ID", "REASONS", "ATTEMPT", "AGE"), rows, numbers=("INDEX", "ATTEMPT", "AGE")
+    )
+
+
+def print_history(events: Sequence[dict[str, Any]]) -> None:
+    rows = [
+        (e.get("at"), e.get("event"), e.get("file"), e.get("index"), e.get("attempt"), dlq_message.rules_summary(e))
+        for e in events
+    ]
+    print_table(("AT", "EVENT", "FILE", "INDEX", "ATTEMPT", "REASONS"), rows, numbers=("INDEX", "ATTEMPT"))
+
+
+def print_report(report: dict[str, Any]) -> None:
+    totals = report["totals"]
+    print_table(tuple(totals), [tuple(totals.values())], numbers=tuple(totals))
+
+
+def print_redrive(outcome: dict[str, Any]) -> None:
+    print(f"redriven: {len(outcome['redriven'])}, refused: {len(outcome['refused'])}")
+    for refusal in outcome["refused"]:
+        print(f"  refused {refusal['id']}: {refusal['error']}: {refusal['message']}")
+    for f in outcome.get("results", []):
+        print(
+            f"  {f['file']}: {f['status']}, {f['stored']} stored, {f['duplicates']} duplicates, "
+            f"{f['quarantined']} quarantined again"
+        )
+
+
+# ---------------------------------------------------------------- progress
+
+
+class _Records(rich_progress.ProgressColumn):
+    def render(self, task: rich_progress.Task) -> Text:
+        if task.total is None:
+            return Text("")
+        return Text(f"{int(task.completed):,}/{int(task.total):,} records")
+
+
+class _Rate(rich_progress.ProgressColumn):
+    def render(self, task: rich_progress.Task) -> Text:
+        speed = task.speed  # over the last samples; None until two reads apart show records done
+        return Text("" if task.total is None or speed is None else f"{speed:,.0f} records/s")
+
+
+class _TimeLeft(rich_progress.ProgressColumn):
+    def render(self, task: rich_progress.Task) -> Text:
+        left = task.time_remaining if task.total is not None else None
+        if left is None:
+            return Text("")
+        minutes, seconds = divmod(int(left), 60)
+        hours, minutes = divmod(minutes, 60)
+        return Text(f"{hours}:{minutes:02d}:{seconds:02d} left")
+
+
+class ProgressBar(Progress):
+    """A rich progress bar on stderr, one line per execution followed; cleared when done."""
+
+    wants_records = True
+
+    def __init__(self, console: Console) -> None:
+        def one_line() -> Column:  # a narrow screen cuts a column short rather than wrap the display
+            return Column(no_wrap=True, overflow="ellipsis")
+
+        self._bar = rich_progress.Progress(
+            rich_progress.TextColumn("{task.description}", table_column=one_line()),
+            rich_progress.BarColumn(bar_width=24),
+            _Records(table_column=one_line()),
+            _Rate(table_column=one_line()),
+            rich_progress.TimeElapsedColumn(table_column=one_line()),
+            _TimeLeft(table_column=one_line()),
+            rich_progress.TextColumn("{task.fields[note]}", table_column=one_line()),
+            console=console,
+            transient=True,
+            refresh_per_second=2,  # the engine shares this process: a quiet display leaves it the CPU
+            redirect_stdout=False,  # stdout is the command's output (one JSON document with --json)
+            redirect_stderr=False,
+        )
+        self._tasks: dict[str, rich_progress.TaskID] = {}
+        self._running = False
+
+    def update(self, label: str, *, done: int | None = None, total: int | None = None, note: str = "") -> None:
+        if not self._running:
+            self._bar.start()
+            self._running = True
+        task = self._tasks.get(label)
+        if task is None:
+            task = self._tasks[label] = self._bar.add_task(label, total=None, note=note)
+        if total is None:
+            self._bar.update(task, note=note)
+        else:
+            # The first count is not a rate: records an earlier run finished are in it (rich skips it too).
+            self._bar.update(task, total=total, completed=done or 0, note=note)
+
+    def finish(self, label: str) -> None:
+        task = self._tasks.pop(label, None)
+        if task is not None:
+            self._bar.remove_task(task)
+
+    def done(self) -> None:
+        if self._running:
+            self._bar.stop()
+            self._running = False
+
+
+@contextmanager
+def progress_display(when: str) -> Iterator[Progress]:
+    """--progress: `auto` draws on stderr when rich says it is a terminal, `always` draws anyway, `never`
+    draws nothing (and nothing is read for it)."""
+    console = Console(stderr=True, force_terminal=True if when == "always" else None)
+    shown = when == "always" or (when == "auto" and console.is_terminal)
+    progress = ProgressBar(console) if shown else Progress()
+    try:
+        yield progress
+    finally:
+        progress.done()

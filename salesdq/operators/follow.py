@@ -1,0 +1,129 @@
+"""Upload a file to the inbox and follow the workflow execution it starts, on AWS or the embedded engine."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from salesdq import resources
+from salesdq.errors import FollowError
+from salesdq.locate import StackRef
+from salesdq.operators.progress import Progress, RecordsDone, fingerprint
+from services.dal.executions import Executions
+
+POLL_SECONDS = 0.05
+STATUSES = ("completed", "rejected", "duplicate", "failed")
+FIND_TIMEOUT_S = 120.0  # EventBridge delivers within seconds on AWS; the engine delivers at once
+
+
+@dataclass
+class FileResult:
+    file: str
+    status: str
+    records: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    reason: str | None = None
+    execution: str | None = None
+
+
+def execution_name(arn: str) -> str:
+    return arn.rsplit(":", 1)[-1]
+
+
+def result_of(file: str, description: dict[str, Any]) -> FileResult:
+    """A finished execution's description -> what became of its file."""
+    name = execution_name(description["executionArn"])
+    if description["status"] != "SUCCEEDED":
+        cause = description.get("cause") or description["status"]
+        return FileResult(
+            file=file, status="failed", reason=f"{description.get('error', '')}: {cause}"[:500], execution=name
+        )
+    output = json.loads(description.get("output") or "{}")
+    status = output.get("status", "failed")
+    reason = output.get("reason")
+    if status == "duplicate":
+        reason = f"same bytes as {output.get('duplicate_of')}"
+    return FileResult(
+        file=file,
+        status=status,
+        records=int(output.get("records", 0)) if status == "completed" else 0,
+        stored=int(output.get("stored", 0)),
+        duplicates=int(output.get("duplicates", 0)),
+        quarantined=int(output.get("quarantined", 0)),
+        reason=reason,
+        execution=name,
+    )
+
+
+def wait_for(
+    executions: Executions,
+    arn: str,
+    progress: Progress,
+    *,
+    label: str | None = None,
+    records: RecordsDone | None = None,
+    note: Callable[[], str] | None = None,
+    timeout_s: float = 24 * 3600,
+) -> dict[str, Any]:
+    """Poll the execution until it ends and return its description; FollowError past timeout_s."""
+    label = label or execution_name(arn)
+    begin = time.monotonic()
+    while True:
+        description = executions.describe(arn)
+        if description["status"] != "RUNNING":
+            progress.finish(label)
+            return description
+        if time.monotonic() - begin > timeout_s:
+            raise FollowError(f"{arn} still running after {timeout_s:.0f} s")
+        done, total = records.read() if records else (None, None)
+        progress.update(label, done=done, total=total, note=note() if note else "")
+        time.sleep(POLL_SECONDS)
+
+
+def upload(stack: StackRef, path: Path) -> str:
+    """Upload a file to incoming/ under its name (which starts the workflow) and return its key."""
+    key = resources.INCOMING_PREFIX + path.name
+    stack.inbox().upload(path, key)
+    return key
+
+
+def upload_and_follow(
+    stack: StackRef, path: Path, progress: Progress, note: Callable[[], str] | None = None
+) -> FileResult:
+    """Upload one file as a user would, find the execution the upload started, and wait for its outcome."""
+    executions = stack.executions()
+    before = executions.arns(stack.state_machine_arn)
+    key = upload(stack, path)
+    begin = time.monotonic()
+    while True:
+        for arn in executions.arns(stack.state_machine_arn) - before:
+            started = json.loads(executions.describe(arn).get("input") or "{}")
+            if started.get("detail", {}).get("object", {}).get("key") == key:
+                records = None
+                if progress.wants_records:
+                    with path.open("rb") as stream:
+                        records = RecordsDone(stack.audit(), fingerprint(stream), execution_name(arn))
+                description = wait_for(executions, arn, progress, label=path.name, records=records, note=note)
+                return result_of(str(path), description)
+        if time.monotonic() - begin > FIND_TIMEOUT_S:
+            raise FollowError(f"{path.name}: the upload to {key} started no workflow execution")
+        time.sleep(POLL_SECONDS * 4)
+
+
+def totals(results: Sequence[FileResult]) -> dict[str, int]:
+    summary = {
+        "files": len(results),
+        "records": sum(r.records for r in results),
+        "stored": sum(r.stored for r in results),
+        "duplicates": sum(r.duplicates for r in results),
+        "quarantined": sum(r.quarantined for r in results),
+    }
+    for status in STATUSES:
+        summary[status] = sum(1 for r in results if r.status == status)
+    return summary

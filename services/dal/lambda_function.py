@@ -1,0 +1,26 @@
+"""A Lambda function invoked synchronously with a JSON payload (the CLI sends corrections to the redrive)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+
+class FunctionFailedError(Exception):
+    """The function raised: its error type and message, as Lambda reports them."""
+
+
+class LambdaFunction:
+    def __init__(self, name: str, client: Any = None) -> None:
+        self.name = name
+        self._client = client or boto3.client("lambda")
+
+    def invoke(self, payload: Any) -> Any:
+        """The function's answer to `payload`; FunctionFailedError when it raised."""
+        response = self._client.invoke(FunctionName=self.name, Payload=json.dumps(payload).encode())
+        answer = json.loads(response["Payload"].read() or b"{}")
+        if response.get("FunctionError"):
+            raise FunctionFailedError(f"{answer.get('errorType')}: {answer.get('errorMessage')}")
+        return answer

@@ -1,0 +1,84 @@
+"""What the command line prints: tables that pipe cleanly, and a progress display only where it belongs."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from salesdq.cli import output
+from salesdq.cli.output import ProgressBar
+from salesdq.operators.progress import Progress
+
+BOX = set("─│┃━┏┓┗┛╭╮╰╯┼╋")
+
+
+def test_a_table_not_on_a_terminal_is_plain_one_row_a_line(capsys: pytest.CaptureFixture[str]) -> None:
+    reason = "the file is truncated (it ends inside a JSON value) " * 8
+    output.print_table(
+        ("FILE", "RECORDS", "REASON"),
+        [("good.json", 3, None), ("broken.json", 0, reason.strip()), ("[bold]x[/bold].json", 12345, "")],
+        numbers=("RECORDS",),
+    )
+
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert len(lines) == 4  # nothing wrapped, however wide
+    assert "\x1b" not in out and not BOX & set(out)
+    assert all(line == line.rstrip() for line in lines)
+    assert lines[0].split() == ["FILE", "RECORDS", "REASON"]
+    assert lines[1].split() == ["good.json", "3"]
+    assert lines[2].startswith("broken.json") and lines[2].endswith(reason.strip())
+    assert lines[3].split() == ["[bold]x[/bold].json", "12345"]  # data is never read as markup
+    assert lines[1].index("3") + 1 == lines[3].index("12345") + 5  # numbers right-aligned
+
+
+def test_the_dlq_table_names_each_item_and_the_empty_queue_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    body = {
+        "id": "abc:1",
+        "file": "incoming/f.json",
+        "index": 1,
+        "order_id": None,
+        "reasons": [{"field": "contact-info", "rule": "missing", "message": "m"}],
+        "attempt": 2,
+    }
+    output.print_dlq([{"body": body, "sent_at_ms": 1_000_000}], now_s=1_000 + 3_700)
+    output.print_dlq([])
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ID", "FILE", "INDEX", "ORDER", "ID", "REASONS", "ATTEMPT", "AGE"]
+    assert lines[1].split() == ["abc:1", "incoming/f.json", "1", "-", "contact-info:", "missing", "2", "1h"]
+    assert lines[2] == "the quarantine queue is empty"
+
+
+def test_progress_is_drawn_only_when_asked_or_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    with output.progress_display("never") as never, output.progress_display("auto") as auto:
+        assert type(never) is Progress and type(auto) is Progress  # capsys's stderr is no terminal
+        assert not never.wants_records and not auto.wants_records
+    with output.progress_display("always") as always:
+        assert isinstance(always, ProgressBar) and always.wants_records
+    assert capsys.readouterr().out == ""
+
+
+def test_the_progress_bar_shows_records_done_rate_and_time_left_only_once_known() -> None:
+    stream = io.StringIO()
+    bar = ProgressBar(Console(file=stream, force_terminal=True, width=160))
+    bar.update("f.json", note="3 Lambda calls")
+    task = bar._bar.tasks[0]
+    assert task.total is None and task.description == "f.json"
+    assert "records" not in _columns(bar)
+
+    bar.update("f.json", done=0, total=1_000)
+    bar.update("f.json", done=400, total=1_000)
+    assert "400/1,000 records" in _columns(bar)
+
+    bar.finish("f.json")
+    assert bar._bar.tasks == []
+    bar.done()
+    bar.done()  # twice is harmless: the command line stops it again on its way out
+
+
+def _columns(bar: ProgressBar) -> str:
+    task = bar._bar.tasks[0]
+    return " ".join(str(column.render(task)) for column in bar._bar.columns if not isinstance(column, str))
