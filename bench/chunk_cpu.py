@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     size = resources.CHUNK_RECORDS
     records = _records(size * args.chunks)
     with Engine() as engine:
-        assert engine.names is not None
-        names = engine.names
+        assert engine.stack is not None
+        names = engine.stack
         dynamodb = boto3.client("dynamodb")
         stores = Stores(
             orders=OrdersTable(names.orders_table, dynamodb),

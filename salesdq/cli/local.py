@@ -6,32 +6,52 @@ import argparse
 import signal
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from salesdq import resources
 from salesdq.cli import output
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK
-from salesdq.cli.options import JSON, PROGRESS, Commands, check_sales_files
+from salesdq.cli.options import FAULTS, JSON, PROGRESS, Commands, check_sales_files
 from salesdq.errors import EngineFailedError, UsageError
+
+if TYPE_CHECKING:
+    from salesdq.engine import FaultPlan
 
 
 def run_local_run(args: argparse.Namespace) -> int:
     check_sales_files(args.files)
     if args.chunk_records < 1:
         raise UsageError("--chunk-records must be at least 1")
-    from salesdq.local.run import local_run  # moto loads only for the commands that run the engine
+    faults = _fault_plan(args)
+    from salesdq.local.run import local_run
 
     with output.progress_display(args.progress) as progress:
-        summary = local_run(args.files, out=args.out, progress=progress, chunk_records=args.chunk_records)
+        summary = local_run(
+            args.files, out=args.out, progress=progress, chunk_records=args.chunk_records, faults=faults
+        )
     output.print_json(summary) if args.json else output.print_summary(summary)
     return EXIT_FAILED if summary["totals"]["rejected"] + summary["totals"]["failed"] else EXIT_OK
 
 
+def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
+    """The --faults plan (None without it); a bad spec is a usage error that lists every fault."""
+    from salesdq.engine import FaultPlan, FaultSpecError, parse_faults  # moto loads only for the engine's commands
+
+    if args.faults is None:
+        return None
+    try:
+        return FaultPlan(rates=parse_faults(args.faults), seed=args.fault_seed)
+    except FaultSpecError as error:
+        raise UsageError(f"--faults: {error}") from error
+
+
 def run_local_up(args: argparse.Namespace) -> int:
+    faults = _fault_plan(args)
     from salesdq.engine import Engine, EngineError
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    engine = Engine(port=args.port, log_dir=args.logs)
+    engine = Engine(port=args.port, log_dir=args.logs, faults=faults)
     try:
         engine.start()
     except (EngineError, OSError) as error:  # provisioning refused, or a file it needs cannot be made
@@ -64,7 +84,7 @@ def add_to(commands: Commands) -> None:
     local_commands = local.add_subparsers(dest="local_command", required=True)
 
     run = local_commands.add_parser(
-        "run", parents=[JSON, PROGRESS], help="process files end to end and print a summary"
+        "run", parents=[JSON, PROGRESS, FAULTS], help="process files end to end and print a summary"
     )
     run.add_argument("files", nargs="+", type=Path, metavar="FILE", help="sales files (.json or .jsonl)")
     run.add_argument("--out", type=Path, metavar="DIR", help="write orders, quarantine, audit and summary here")
@@ -77,7 +97,9 @@ def add_to(commands: Commands) -> None:
     )
     run.set_defaults(run=run_local_run)
 
-    up = local_commands.add_parser("up", help="run the engine as an AWS endpoint on loopback until Ctrl-C")
+    up = local_commands.add_parser(
+        "up", parents=[FAULTS], help="run the engine as an AWS endpoint on loopback until Ctrl-C"
+    )
     up.add_argument("--port", type=int, default=4566)
     up.add_argument("--logs", type=Path, metavar="DIR", help="write each Lambda's log here")
     up.set_defaults(run=run_local_up)

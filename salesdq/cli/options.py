@@ -33,6 +33,15 @@ PROGRESS.add_argument(
     help="progress bar on stderr (auto: when stderr is a terminal)",
 )
 
+FAULTS = _parent()
+FAULTS.add_argument(
+    "--faults",
+    metavar="SPEC",
+    help="inject AWS faults into the workflow: comma-separated NAME=RATE, RATE from 0 to 1 "
+    "(e.g. ddb-throttle=0.1,lambda-crash=0.05; docs/architecture.md lists every fault)",
+)
+FAULTS.add_argument("--fault-seed", type=int, default=0, metavar="N", help="seed of the fault draws (default 0)")
+
 
 def stack_ref(args: argparse.Namespace) -> StackRef:
     """The stack --stack and --region name (or AWS_ENDPOINT_URL's)."""

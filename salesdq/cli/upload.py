@@ -17,7 +17,7 @@ def run_upload(args: argparse.Namespace) -> int:
     check_sales_files(args.files)
     stack = stack_ref(args)
     if not args.wait:
-        keys = [upload(stack, path) for path in args.files]
+        keys = [upload(stack, path).key for path in args.files]
         if args.json:
             output.print_json({"uploaded": keys})
         else:

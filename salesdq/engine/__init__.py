@@ -39,6 +39,5 @@ from __future__ import annotations
 from salesdq.engine.errors import EngineError
 from salesdq.engine.faults import FAULT_NAMES, FaultPlan, Faults, FaultSpecError, parse_faults
 from salesdq.engine.lifecycle import Engine
-from salesdq.engine.provisioning import Names
 
-__all__ = ["FAULT_NAMES", "Engine", "EngineError", "FaultPlan", "FaultSpecError", "Faults", "Names", "parse_faults"]
+__all__ = ["FAULT_NAMES", "Engine", "EngineError", "FaultPlan", "FaultSpecError", "Faults", "parse_faults"]

@@ -30,6 +30,7 @@ from salesdq.engine.faults import FaultPlan, Faults
 from salesdq.engine.lambda_runtime import FunctionLogs, Invocation, LambdaRuntime, RoutedStdout
 from salesdq.engine.metering import Meter, Usage
 from salesdq.engine.process import ProcessSettings
+from salesdq.locate import StackRef
 
 DEFAULT_REGION = "us-east-1"
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -75,7 +76,7 @@ class Engine:
         self.max_partitions = max_partitions
         self.usage = Usage()
         self.delivery_errors: list[str] = []
-        self.names: provisioning.Names | None = None
+        self.stack: StackRef | None = None  # what provisioning made, once started
         self.faults = Faults(faults)
         self.retry_wait_scale = stepfunctions.checked_scale(retry_wait_scale)
         self._meter = Meter(self.usage)
@@ -123,7 +124,7 @@ class Engine:
         self._stdout = sys.stdout
         sys.stdout = RoutedStdout(sys.stdout, self.lambdas.logs)  # type: ignore[assignment]
         try:
-            self.names = provisioning.provision(
+            self.stack = provisioning.provision(
                 self.client, chunk_records=self.chunk_records, max_partitions=self.max_partitions
             )
             if self.port is not None:

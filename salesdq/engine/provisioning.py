@@ -11,11 +11,11 @@ import io
 import json
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from salesdq import resources
 from salesdq.engine.errors import EngineError
+from salesdq.locate import StackRef
 from services.runtime import config
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -30,15 +30,6 @@ def _placeholder_code() -> bytes:
 
 
 PLACEHOLDER_CODE = _placeholder_code()
-
-
-@dataclass(frozen=True)
-class Names:
-    bucket: str
-    orders_table: str
-    audit_table: str
-    queue_url: str
-    state_machine_arn: str
 
 
 def create_function(
@@ -80,7 +71,7 @@ def _create_function(lambda_client: Any, spec: resources.FunctionSpec, values: M
     )
 
 
-def provision(client: Callable[[str], Any], *, chunk_records: int, max_partitions: int) -> Names:
+def provision(client: Callable[[str], Any], *, chunk_records: int, max_partitions: int) -> StackRef:
     """Create salesdq's stack with the clients `client(service)` makes."""
     s3, ddb, sqs, lam = client("s3"), client("dynamodb"), client("sqs"), client("lambda")
     trust = {
@@ -119,7 +110,15 @@ def provision(client: Callable[[str], Any], *, chunk_records: int, max_partition
     events = client("events")
     events.put_rule(Name=resources.INGEST_RULE, EventPattern=json.dumps(resources.ingest_event_pattern(bucket)))
     events.put_targets(Rule=resources.INGEST_RULE, Targets=[{"Id": "ingest", "Arn": machine, "RoleArn": ROLE_ARN}])
-    return Names(bucket, resources.ORDERS.name, resources.AUDIT.name, queue_url, machine)
+    return StackRef(
+        bucket=bucket,
+        orders_table=resources.ORDERS.name,
+        audit_table=resources.AUDIT.name,
+        queue_url=queue_url,
+        state_machine_arn=machine,
+        redrive_function=resources.REDRIVE.name,
+        connect=client,
+    )
 
 
 def table_request(table: resources.TableSpec) -> dict[str, Any]:

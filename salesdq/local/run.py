@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from salesdq import resources
-from salesdq.engine import Engine, EngineError
+from salesdq.engine import Engine, EngineError, FaultPlan
 from salesdq.errors import EngineFailedError, FollowError, SalesdqError
 from salesdq.locate import StackRef
 from salesdq.operators.follow import totals, upload_and_follow
@@ -19,17 +19,9 @@ from salesdq.operators.progress import Progress
 
 def stack_of(engine: Engine) -> StackRef:
     """The running engine's stack, as `salesdq.locate` finds a deployed one."""
-    assert engine.names is not None
-    names = engine.names
-    return StackRef(
-        bucket=names.bucket,
-        orders_table=names.orders_table,
-        audit_table=names.audit_table,
-        queue_url=names.queue_url,
-        state_machine_arn=names.state_machine_arn,
-        redrive_function=resources.REDRIVE.name,
-        connect=engine.client,
-    )
+    if engine.stack is None:
+        raise EngineError("the embedded engine is not running")
+    return engine.stack
 
 
 def export(engine: Engine, out: Path, summary: dict[str, Any]) -> None:
@@ -61,12 +53,14 @@ def local_run(
     out: Path | None,
     progress: Progress,
     chunk_records: int = resources.CHUNK_RECORDS,
+    faults: FaultPlan | None = None,
     on_engine: Callable[[Engine], None] | None = None,
 ) -> dict[str, Any]:
     """Start an engine, upload each file in order, wait for each execution; the summary `--json` prints.
+    With `faults`, the engine injects them and the summary says how many of each.
     EngineFailedError when the engine fails: the message says how, in one line."""
     try:
-        return _run(paths, out=out, progress=progress, chunk_records=chunk_records, on_engine=on_engine)
+        return _run(paths, out=out, progress=progress, chunk_records=chunk_records, faults=faults, on_engine=on_engine)
     except SalesdqError:
         raise
     except EngineError as error:
@@ -81,11 +75,12 @@ def _run(
     out: Path | None,
     progress: Progress,
     chunk_records: int,
+    faults: FaultPlan | None,
     on_engine: Callable[[Engine], None] | None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     log_dir = out / "logs" if out else None
-    with Engine(log_dir=log_dir, chunk_records=chunk_records) as engine:
+    with Engine(log_dir=log_dir, chunk_records=chunk_records, faults=faults) as engine:
         if on_engine:
             on_engine(engine)
         stack = stack_of(engine)
@@ -109,6 +104,7 @@ def _run(
             "totals": total,
             "usage": usage.report(total["records"]),
             "elapsed_s": round(elapsed, 3),
+            "faults": engine.faults.report() if faults is not None else None,
         }
         if out is not None:
             export(engine, out, summary)

@@ -13,7 +13,8 @@ from salesdq import resources
 from salesdq.errors import FollowError
 from salesdq.locate import StackRef
 from salesdq.operators.progress import Progress, RecordsDone, fingerprint
-from services.dal.executions import Executions
+from services.dal.executions import Executions, execution_arn
+from services.ingest.failures import describe_error
 
 POLL_SECONDS = 0.05
 STATUSES = ("completed", "rejected", "duplicate", "failed")
@@ -40,10 +41,11 @@ def result_of(file: str, description: dict[str, Any]) -> FileResult:
     """A finished execution's description -> what became of its file."""
     name = execution_name(description["executionArn"])
     if description["status"] != "SUCCEEDED":
-        cause = description.get("cause") or description["status"]
-        return FileResult(
-            file=file, status="failed", reason=f"{description.get('error', '')}: {cause}"[:500], execution=name
+        # A run's own failure states give one readable line; anything else is described without a stack trace.
+        reason = describe_error(
+            {"Error": description.get("error") or description["status"], "Cause": description.get("cause")}
         )
+        return FileResult(file=file, status="failed", reason=reason[:500], execution=name)
     output = json.loads(description.get("output") or "{}")
     status = output.get("status", "failed")
     reason = output.get("reason")
@@ -86,34 +88,68 @@ def wait_for(
         time.sleep(POLL_SECONDS)
 
 
-def upload(stack: StackRef, path: Path) -> str:
-    """Upload a file to incoming/ under its name (which starts the workflow) and return its key."""
+@dataclass(frozen=True)
+class Upload:
+    """An object put in the inbox: the executions its event starts name this key and version."""
+
+    key: str
+    version_id: str | None
+
+    def started(self, execution_input: str | None) -> bool:
+        uploaded = json.loads(execution_input or "{}").get("detail", {}).get("object", {})
+        if uploaded.get("key") != self.key:
+            return False
+        return self.version_id is None or uploaded.get("version-id") == self.version_id
+
+
+def upload(stack: StackRef, path: Path) -> Upload:
+    """Upload a file to incoming/ under its name (which starts the workflow)."""
     key = resources.INCOMING_PREFIX + path.name
-    stack.inbox().upload(path, key)
-    return key
+    return Upload(key, stack.inbox().upload(path, key))
 
 
 def upload_and_follow(
     stack: StackRef, path: Path, progress: Progress, note: Callable[[], str] | None = None
 ) -> FileResult:
-    """Upload one file as a user would, find the execution the upload started, and wait for its outcome."""
+    """Upload one file as a user would, find the execution its upload started, and wait for its outcome.
+
+    EventBridge delivers at least once: one upload may start two executions, and the one that ends first can
+    be the second delivery, a `duplicate` whose claim holder is the first. The holder is then followed, so the
+    result is the run that did the work, never a duplicate of itself."""
     executions = stack.executions()
     before = executions.arns(stack.state_machine_arn)
-    key = upload(stack, path)
+    uploaded = upload(stack, path)
     begin = time.monotonic()
     while True:
         for arn in executions.arns(stack.state_machine_arn) - before:
-            started = json.loads(executions.describe(arn).get("input") or "{}")
-            if started.get("detail", {}).get("object", {}).get("key") == key:
-                records = None
-                if progress.wants_records:
-                    with path.open("rb") as stream:
-                        records = RecordsDone(stack.audit(), fingerprint(stream), execution_name(arn))
-                description = wait_for(executions, arn, progress, label=path.name, records=records, note=note)
-                return result_of(str(path), description)
+            if uploaded.started(executions.describe(arn).get("input")):
+                return _follow(stack, executions, arn, uploaded, before, path, progress, note)
         if time.monotonic() - begin > FIND_TIMEOUT_S:
-            raise FollowError(f"{path.name}: the upload to {key} started no workflow execution")
+            raise FollowError(f"{path.name}: the upload to {uploaded.key} started no workflow execution")
         time.sleep(POLL_SECONDS * 4)
+
+
+def _follow(
+    stack: StackRef,
+    executions: Executions,
+    arn: str,
+    uploaded: Upload,
+    before: set[str],
+    path: Path,
+    progress: Progress,
+    note: Callable[[], str] | None,
+) -> FileResult:
+    records = None
+    if progress.wants_records:
+        with path.open("rb") as stream:
+            records = RecordsDone(stack.audit(), fingerprint(stream), execution_name(arn))
+    description = wait_for(executions, arn, progress, label=path.name, records=records, note=note)
+    holder = json.loads(description.get("output") or "{}").get("holder")
+    if description["status"] == "SUCCEEDED" and holder and holder != execution_name(arn):
+        holder_arn = execution_arn(stack.state_machine_arn, str(holder))
+        if holder_arn not in before and uploaded.started(executions.describe(holder_arn).get("input")):
+            return _follow(stack, executions, holder_arn, uploaded, before, path, progress, note)
+    return result_of(str(path), description)
 
 
 def totals(results: Sequence[FileResult]) -> dict[str, int]:

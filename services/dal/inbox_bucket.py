@@ -20,10 +20,12 @@ class InboxBucket:
         response = self._client.get_object(Bucket=self.bucket, Key=key, **extra)
         return response["Body"], int(response["ContentLength"])
 
-    def upload(self, path: Path, key: str) -> None:
-        """A local file to `key`, streamed (an upload to incoming/ starts the workflow)."""
+    def upload(self, path: Path, key: str) -> str | None:
+        """A local file to `key`, streamed (an upload to incoming/ starts the workflow); its version id (None
+        when the bucket keeps no versions)."""
         with path.open("rb") as body:
-            self._client.put_object(Bucket=self.bucket, Key=key, Body=body)
+            version = self._client.put_object(Bucket=self.bucket, Key=key, Body=body).get("VersionId")
+        return str(version) if version not in (None, "null") else None
 
     def put_json(self, key: str, value: Any) -> None:
         body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

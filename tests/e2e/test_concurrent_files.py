@@ -73,9 +73,9 @@ def test_two_files_racing_for_the_same_orders_store_each_once_and_quarantine_the
     (a, a_records), (b, b_records) = _file(tmp_path, "east", "E-item"), _file(tmp_path, "west", "W-item")
 
     with Engine(log_dir=tmp_path / "logs") as engine:
-        assert engine.names is not None
+        assert engine.stack is not None
         stack = stack_of(engine)
-        keys = [upload(stack, path) for path in (a, b)]
+        keys = [upload(stack, path).key for path in (a, b)]
         found = sorted(stack.executions().arns(stack.state_machine_arn))
         assert len(found) == 2, found
         descriptions = [wait_for(stack.executions(), arn, Progress(), timeout_s=120) for arn in found]

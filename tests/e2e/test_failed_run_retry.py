@@ -35,8 +35,8 @@ class _QueueAtTheEnd(Progress):
         self.engine = engine
 
     def done(self) -> None:
-        assert self.engine is not None and self.engine.names is not None
-        queue = QuarantineQueue(self.engine.names.queue_url, self.engine.client("sqs"))
+        assert self.engine is not None and self.engine.stack is not None
+        queue = QuarantineQueue(self.engine.stack.queue_url, self.engine.client("sqs"))
         self.raw_ids = [m["body"]["id"] for m in queue.peek()]
         super().done()
 

@@ -100,9 +100,9 @@ class _Snapshot(Progress):
         self.engine = engine
 
     def done(self) -> None:
-        assert self.engine is not None and self.engine.names is not None
+        assert self.engine is not None and self.engine.stack is not None
         s3 = self.engine.client("s3")
-        bucket = self.engine.names.bucket
+        bucket = self.engine.stack.bucket
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
             for item in page.get("Contents", []):
                 self.objects[item["Key"]] = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()

@@ -151,11 +151,11 @@ class _Grab(Progress):
         self.engine = engine
 
     def done(self) -> None:
-        assert self.engine is not None and self.engine.names is not None
+        assert self.engine is not None and self.engine.stack is not None
         s3 = self.engine.client("s3")
-        listing = s3.list_objects_v2(Bucket=self.engine.names.bucket, Prefix="quarantine/records/")
+        listing = s3.list_objects_v2(Bucket=self.engine.stack.bucket, Prefix="quarantine/records/")
         for item in listing.get("Contents", []):
-            body = s3.get_object(Bucket=self.engine.names.bucket, Key=item["Key"])["Body"].read()
+            body = s3.get_object(Bucket=self.engine.stack.bucket, Key=item["Key"])["Body"].read()
             self.objects[item["Key"]] = json.loads(body)
         super().done()
 

@@ -44,4 +44,4 @@ def test_engine_starts_one_execution_with_the_s3_event_as_input(engine):
     assert described["status"] == "SUCCEEDED"
     assert engine.delivery_errors == []
     # the ingest rule only matches its own bucket: nothing started there
-    assert sfn.list_executions(stateMachineArn=engine.names.state_machine_arn)["executions"] == []
+    assert sfn.list_executions(stateMachineArn=engine.stack.state_machine_arn)["executions"] == []

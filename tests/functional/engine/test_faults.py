@@ -83,22 +83,22 @@ def call(service: str, operation: str, attempts: int = 1, **params: Any) -> dict
 
 
 def put(engine: Engine, key: str, attempts: int = 1, **extra: Any) -> dict[str, Any]:
-    assert engine.names is not None
+    assert engine.stack is not None
     return call(
-        "dynamodb", "put_item", attempts, TableName=engine.names.orders_table, Item={"OrderId": {"S": key}}, **extra
+        "dynamodb", "put_item", attempts, TableName=engine.stack.orders_table, Item={"OrderId": {"S": key}}, **extra
     )
 
 
 def stored(engine: Engine) -> set[str]:
-    assert engine.names is not None
-    items = engine.client("dynamodb").scan(TableName=engine.names.orders_table, ConsistentRead=True)["Items"]
+    assert engine.stack is not None
+    items = engine.client("dynamodb").scan(TableName=engine.stack.orders_table, ConsistentRead=True)["Items"]
     return {item["OrderId"]["S"] for item in items}
 
 
 def queued(engine: Engine) -> list[str]:
-    assert engine.names is not None
+    assert engine.stack is not None
     sqs, bodies = engine.client("sqs"), []
-    while messages := sqs.receive_message(QueueUrl=engine.names.queue_url, MaxNumberOfMessages=10).get("Messages"):
+    while messages := sqs.receive_message(QueueUrl=engine.stack.queue_url, MaxNumberOfMessages=10).get("Messages"):
         bodies += [m["Body"] for m in messages]
     return sorted(bodies)
 
@@ -150,8 +150,8 @@ def test_a_fault_plan_refuses_what_parse_faults_refuses():
 
 def test_at_rate_zero_nothing_is_injected_and_every_fault_is_reported(tmp_path):
     with running(tmp_path, dict.fromkeys(FAULT_NAMES, 0.0), seed=3) as engine:
-        assert engine.names is not None
-        table, queue, bucket = engine.names.orders_table, engine.names.queue_url, engine.names.bucket
+        assert engine.stack is not None
+        table, queue, bucket = engine.stack.orders_table, engine.stack.queue_url, engine.stack.bucket
         batch = [{"PutRequest": {"Item": {"OrderId": {"S": f"b{i}"}}}} for i in range(5)]
         answers = results(
             engine,
@@ -259,8 +259,8 @@ def test_ddb_throttle_answers_a_throttle_botocore_retries_and_applies_nothing(tm
 
 def test_ddb_unprocessed_leaves_a_subset_unapplied_and_returns_it(tmp_path):
     with running(tmp_path, {"ddb-unprocessed": 1.0}, seed=2) as engine:
-        assert engine.names is not None
-        table = engine.names.orders_table
+        assert engine.stack is not None
+        table = engine.stack.orders_table
         keys = [f"b{i}" for i in range(8)]
         batch = [{"PutRequest": {"Item": {"OrderId": {"S": key}}}} for key in keys]
         before = engine.usage.snapshot()
@@ -289,7 +289,7 @@ def test_ddb_lost_reply_applies_a_write_then_answers_500_which_botocore_retries(
             engine,
             put(engine, "plain", attempts=2),
             put(engine, "conditional", attempts=2, **new_only),
-            call("dynamodb", "get_item", TableName=engine.names.orders_table, Key={"OrderId": {"S": "plain"}}),
+            call("dynamodb", "get_item", TableName=engine.stack.orders_table, Key={"OrderId": {"S": "plain"}}),
         )
         assert plain == {"error": "InternalServerError", "status": 500, "retries": 1}
         # The retried conditional write meets its own earlier write; that refusal is a reply, not lost.
@@ -310,7 +310,7 @@ def test_sqs_failed_reports_a_subset_failed_retryable_and_sends_the_rest(tmp_pat
     with running(tmp_path, {"sqs-failed": 1.0}, seed=4) as engine:
         bodies = [f"m{i}" for i in range(6)]
         (sent,) = results(
-            engine, call("sqs", "send_message_batch", QueueUrl=engine.names.queue_url, Entries=entries(*bodies))
+            engine, call("sqs", "send_message_batch", QueueUrl=engine.stack.queue_url, Entries=entries(*bodies))
         )
         failed, successful = sent["ok"]["Failed"], sent["ok"]["Successful"]
         assert failed and all(f["SenderFault"] is False and f["Code"] == "InternalError" for f in failed)
@@ -323,7 +323,7 @@ def test_sqs_failed_reports_a_subset_failed_retryable_and_sends_the_rest(tmp_pat
 def test_sqs_refused_refuses_one_entry_for_good(tmp_path):
     with running(tmp_path, {"sqs-refused": 1.0}) as engine:
         (sent,) = results(
-            engine, call("sqs", "send_message_batch", QueueUrl=engine.names.queue_url, Entries=entries("a", "b", "c"))
+            engine, call("sqs", "send_message_batch", QueueUrl=engine.stack.queue_url, Entries=entries("a", "b", "c"))
         )
         (refused,) = sent["ok"]["Failed"]
         assert (refused["SenderFault"], refused["Code"]) == (True, "InvalidMessageContents")
@@ -334,7 +334,7 @@ def test_sqs_refused_refuses_one_entry_for_good(tmp_path):
 
 def test_sqs_lost_reply_sends_then_answers_500_which_botocore_retries(tmp_path):
     with running(tmp_path, {"sqs-lost-reply": 1.0}) as engine:
-        queue = engine.names.queue_url
+        queue = engine.stack.queue_url
         one, batch = results(
             engine,
             call("sqs", "send_message", 2, QueueUrl=queue, MessageBody="one"),
@@ -351,7 +351,7 @@ def test_sqs_lost_reply_sends_then_answers_500_which_botocore_retries(tmp_path):
 
 def test_s3_error_answers_slowdown_or_internal_error_and_applies_nothing(tmp_path):
     with running(tmp_path, {"s3-error": 1.0}, seed=1) as engine:
-        bucket = engine.names.bucket
+        bucket = engine.stack.bucket
         before = engine.usage.snapshot()
         answers = results(
             engine,
@@ -404,7 +404,7 @@ def test_only_the_plans_functions_are_faulted_and_never_the_callers_own_requests
         (hit,) = results(engine, put(engine, "hit"))
         assert "ok" in spared
         assert hit["error"] == "ProvisionedThroughputExceededException"
-        engine.client("dynamodb").put_item(TableName=engine.names.orders_table, Item={"OrderId": {"S": "test"}})
+        engine.client("dynamodb").put_item(TableName=engine.stack.orders_table, Item={"OrderId": {"S": "test"}})
         assert stored(engine) == {"spared", "test"}
         assert engine.faults.injected() == injected(engine, **{"ddb-throttle": 1})
         assert engine.faults.report()["functions"] == [FUNCTION]
@@ -413,7 +413,7 @@ def test_only_the_plans_functions_are_faulted_and_never_the_callers_own_requests
 def _decisions(tmp_path: Path, seed: int) -> list[str]:
     """Which of 40 requests in turn a plan of two faults at 0.5 failed, and how."""
     with running(tmp_path / str(seed), {"ddb-throttle": 0.5, "s3-error": 0.5}, seed=seed) as engine:
-        bucket, table = engine.names.bucket, engine.names.orders_table
+        bucket, table = engine.stack.bucket, engine.stack.orders_table
         calls = [
             call("s3", "head_object", Bucket=bucket, Key="none")
             if i % 2
@@ -436,7 +436,7 @@ def test_a_seed_reproduces_its_decisions_for_the_same_sequence_of_requests(tmp_p
 
 def upload(engine: Engine, records: int) -> str:
     """A sales file of `records` complete orders into the inbox; the state machine's executions follow."""
-    assert engine.names is not None
+    assert engine.stack is not None
     orders = [
         {
             "order-info": {"OrderId": f"o{i}", "item-id": "101", "item-desc": "Item", "qty": 1},
@@ -445,14 +445,14 @@ def upload(engine: Engine, records: int) -> str:
         for i in range(records)
     ]
     key = f"{resources.INCOMING_PREFIX}sales.json"
-    engine.client("s3").put_object(Bucket=engine.names.bucket, Key=key, Body=json.dumps({"orders": orders}).encode())
+    engine.client("s3").put_object(Bucket=engine.stack.bucket, Key=key, Body=json.dumps({"orders": orders}).encode())
     return key
 
 
 def executions(engine: Engine) -> list[dict[str, Any]]:
-    assert engine.names is not None
+    assert engine.stack is not None
     sfn = engine.client("stepfunctions")
-    started = sfn.list_executions(stateMachineArn=engine.names.state_machine_arn)["executions"]
+    started = sfn.list_executions(stateMachineArn=engine.stack.state_machine_arn)["executions"]
     return [wait(sfn, e["executionArn"]) for e in started]
 
 

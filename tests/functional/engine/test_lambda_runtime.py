@@ -186,7 +186,7 @@ def test_moto_alone_never_times_out_a_function(plain_moto):
 def test_engine_stops_a_function_past_its_timeout_at_its_next_call(engine):
     create_function(engine, "probe-timeout", handler=FAULT_HANDLER, Timeout=1)
     function = engine.lambdas.function_named("probe-timeout", engine.region)
-    ddb, table = engine.client("dynamodb"), engine.names.orders_table
+    ddb, table = engine.client("dynamodb"), engine.stack.orders_table
 
     def put(key: str) -> dict[str, Any]:
         return {

@@ -24,7 +24,7 @@ def test_engine_provisions_every_function_with_its_reserved_concurrency_and_envi
     prepare = lam.get_function_configuration(FunctionName=resources.PREPARE.name)["Environment"]["Variables"]
     assert prepare[config.CHUNK_RECORDS] == "7"
     redrive = lam.get_function_configuration(FunctionName=resources.REDRIVE.name)["Environment"]["Variables"]
-    assert redrive[config.STATE_MACHINE_ARN] == engine.names.state_machine_arn
+    assert redrive[config.STATE_MACHINE_ARN] == engine.stack.state_machine_arn
 
 
 def test_a_definition_with_a_placeholder_left_is_refused():
@@ -36,10 +36,10 @@ def test_a_definition_with_a_placeholder_left_is_refused():
 
 
 def test_the_inbox_keeps_versions_as_the_cdk_apps_does(engine):
-    assert engine.names is not None
+    assert engine.stack is not None
     s3 = engine.client("s3")
-    assert s3.get_bucket_versioning(Bucket=engine.names.bucket)["Status"] == "Enabled"
-    first = s3.put_object(Bucket=engine.names.bucket, Key="notes/v.txt", Body=b"one")["VersionId"]
-    s3.put_object(Bucket=engine.names.bucket, Key="notes/v.txt", Body=b"two")
-    old = s3.get_object(Bucket=engine.names.bucket, Key="notes/v.txt", VersionId=first)["Body"].read()
+    assert s3.get_bucket_versioning(Bucket=engine.stack.bucket)["Status"] == "Enabled"
+    first = s3.put_object(Bucket=engine.stack.bucket, Key="notes/v.txt", Body=b"one")["VersionId"]
+    s3.put_object(Bucket=engine.stack.bucket, Key="notes/v.txt", Body=b"two")
+    old = s3.get_object(Bucket=engine.stack.bucket, Key="notes/v.txt", VersionId=first)["Body"].read()
     assert old == b"one"  # a run reads the version its event named, not what the key holds now

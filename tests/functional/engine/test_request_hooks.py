@@ -23,7 +23,7 @@ def test_a_hook_sees_each_request_and_may_answer_in_moto_s_place(engine):
         return proceed(request)
 
     ddb = engine.client("dynamodb")
-    table = engine.names.orders_table
+    table = engine.stack.orders_table
     request_hooks.add(refuse_deletes)
     try:
         ddb.put_item(TableName=table, Item={"OrderId": {"S": "hooked"}})
