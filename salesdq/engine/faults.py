@@ -26,12 +26,13 @@ reproducible in its rates, not in its every decision.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import threading
 import uuid
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -153,6 +154,7 @@ class Faults:
         self._random = random.Random(self.plan.seed)
         self._lock = threading.Lock()
         self._injected = dict.fromkeys(FAULT_NAMES, 0)
+        self._paused = 0
         prefixes = {name.split("-")[0] for name in FAULT_NAMES if self.plan.rate(name)}
         self._services = frozenset(_SERVICES[prefix] for prefix in prefixes if prefix in _SERVICES)
 
@@ -167,6 +169,18 @@ class Faults:
         rates = {name: rate for name, rate in self.plan.rates.items() if rate}
         return {"seed": self.plan.seed, "rates": rates, "functions": functions, "injected": self.injected()}
 
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """No fault is injected inside the block (a run retried after its faults passed, as AWS's faults pass);
+        the plan's draws resume after it."""
+        with self._lock:
+            self._paused += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._paused -= 1
+
     @property
     def faults_requests(self) -> bool:
         """Whether the plan faults any request (else the engine need not hook the request boundary)."""
@@ -176,7 +190,7 @@ class Faults:
 
     def _hit(self, fault: str) -> bool:
         rate = self.plan.rate(fault)
-        return rate > 0.0 and self._random.random() < rate
+        return not self._paused and rate > 0.0 and self._random.random() < rate
 
     def _some(self, count: int) -> set[int]:
         """A random non-empty subset of range(count)."""

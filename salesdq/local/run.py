@@ -54,13 +54,26 @@ def local_run(
     progress: Progress,
     chunk_records: int = resources.CHUNK_RECORDS,
     faults: FaultPlan | None = None,
+    retry_wait_scale: float = 1.0,
     on_engine: Callable[[Engine], None] | None = None,
 ) -> dict[str, Any]:
     """Start an engine, upload each file in order, wait for each execution; the summary `--json` prints.
-    With `faults`, the engine injects them and the summary says how many of each.
+    With `faults`, the engine injects them and the summary says how many of each. `retry_wait_scale` (tests
+    only) shortens the workflow's Retry waits.
     EngineFailedError when the engine fails: the message says how, in one line."""
     try:
-        return _run(paths, out=out, progress=progress, chunk_records=chunk_records, faults=faults, on_engine=on_engine)
+        return _run(
+            paths,
+            out=out,
+            progress=progress,
+            engine=Engine(
+                log_dir=out / "logs" if out else None,
+                chunk_records=chunk_records,
+                faults=faults,
+                retry_wait_scale=retry_wait_scale,
+            ),
+            on_engine=on_engine,
+        )
     except SalesdqError:
         raise
     except EngineError as error:
@@ -74,13 +87,11 @@ def _run(
     *,
     out: Path | None,
     progress: Progress,
-    chunk_records: int,
-    faults: FaultPlan | None,
+    engine: Engine,
     on_engine: Callable[[Engine], None] | None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    log_dir = out / "logs" if out else None
-    with Engine(log_dir=log_dir, chunk_records=chunk_records, faults=faults) as engine:
+    with engine:
         if on_engine:
             on_engine(engine)
         stack = stack_of(engine)
@@ -104,7 +115,7 @@ def _run(
             "totals": total,
             "usage": usage.report(total["records"]),
             "elapsed_s": round(elapsed, 3),
-            "faults": engine.faults.report() if faults is not None else None,
+            "faults": engine.faults.report() if engine.faults.plan.rates else None,
         }
         if out is not None:
             export(engine, out, summary)

@@ -486,3 +486,13 @@ def test_workflow_under_a_duplicate_delivery_does_the_work_once(tmp_path):
         assert outputs[duplicate]["holder"] == holder  # it names the execution doing the work
         assert stored(engine) == {f"o{i}" for i in range(4)}
         assert engine.faults.injected() == injected(engine, **{"event-duplicate": 1})
+
+
+def test_paused_faults_inject_nothing_and_resume_after_the_block(tmp_path):
+    with running(tmp_path, {"lambda-throttle": 1.0}) as engine:
+        with engine.faults.paused():
+            assert invoke(engine, {"calls": []})[0] is None  # ran: no throttle while paused
+        assert engine.faults.injected() == NO_FAULTS
+        with pytest.raises(ClientError):
+            lambda_client(engine).invoke(FunctionName=FUNCTION, Payload=b"{}")
+        assert engine.faults.injected() == injected(engine, **{"lambda-throttle": 1})
