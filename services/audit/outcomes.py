@@ -80,7 +80,9 @@ def _content(
         stored, offload = inline_or_ref("item", outcome.item, key=key, bucket=inbox.bucket)
         if offload is not None:
             inbox.put_json(offload.key, offload.value)
-        return stored
+            return stored
+        # As JSON text, one string attribute: a nested map costs DynamoDB's parsing (and the engine's) per field.
+        return {"item_json": json.dumps(outcome.item, ensure_ascii=False, separators=(",", ":"))}
     if outcome.outcome == Outcome.DUPLICATE:
         return {"duplicate_of": outcome.duplicate_of}
     if message is not None:

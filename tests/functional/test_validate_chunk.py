@@ -307,7 +307,7 @@ def test_each_records_event_holds_what_rebuilds_its_projection(aws):
 
     events = {e["index"]: e for e in aws.audit() if e["event"].startswith("record.")}
     stored = aws.orders()["A"]
-    assert events[0]["item"] == stored  # the order as written, bookkeeping included
+    assert json.loads(events[0]["item_json"]) == stored  # the order as written, bookkeeping included
     assert events[1]["duplicate_of"] == stored["_source"]
     (message,) = aws.messages()
     quarantined = (events[2]["dlq_id"], json.loads(events[2]["record_json"]))
