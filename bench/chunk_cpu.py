@@ -32,6 +32,7 @@ from services.dal.inbox_bucket import InboxBucket
 from services.dal.leases_table import Leases
 from services.dal.orders_table import OrdersTable
 from services.dal.quarantine_queue import QuarantineQueue
+from services.dal.quarantine_view import QuarantineView
 from services.domain.payloads import ChunkJob
 from services.validator.validate_chunk import validate_chunk
 
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             inbox=InboxBucket(names.bucket, boto3.client("s3")),
             executions=Executions(),
             leases=Leases(resources.LEASES.name, dynamodb),
+            quarantined=QuarantineView(names.quarantined_table, dynamodb),
         )
         per_record_ms: list[float] = []
         outcomes: Counter[str] = Counter()

@@ -47,6 +47,7 @@ class SalesdqStack(Stack):
             audit=self.audit.table,
             quarantine=self.quarantine.queue,
             leases=self.orders.leases,
+            quarantined=self.quarantine.view,
         )
         self.workflow_functions = WorkflowFunctionsConstruct(
             self, "Validation", wiring=wiring, install_dependencies=install_dependencies
@@ -56,7 +57,7 @@ class SalesdqStack(Stack):
         )
         self.redrive = RedriveConstruct(
             self,
-            "RedriveConstruct",
+            "Redrive",
             wiring=wiring,
             state_machine=self.ingest.state_machine,
             code=self.workflow_functions.code,
@@ -65,7 +66,7 @@ class SalesdqStack(Stack):
         self.functions = {**self.workflow_functions.functions, resources.REDRIVE.id: self.redrive.function}
         self.monitoring = MonitoringConstruct(
             self,
-            "MonitoringConstruct",
+            "Monitoring",
             quarantine=self.quarantine.queue,
             state_machine=self.ingest.state_machine,
             functions=self.functions,
@@ -78,6 +79,7 @@ class SalesdqStack(Stack):
             resources.OUTPUT_QUARANTINE_QUEUE_URL: self.quarantine.queue.queue_url,
             resources.OUTPUT_STATE_MACHINE_ARN: self.ingest.state_machine.state_machine_arn,
             resources.OUTPUT_REDRIVE_FUNCTION: self.redrive.function.function_name,
+            resources.OUTPUT_QUARANTINED_TABLE: self.quarantine.view.table_name,
         }
         for key, output in outputs.items():
             CfnOutput(self, key, value=output)

@@ -17,6 +17,7 @@ from services.dal.inbox_bucket import InboxBucket
 from services.dal.lambda_function import LambdaFunction
 from services.dal.orders_table import OrdersTable
 from services.dal.quarantine_queue import QuarantineQueue
+from services.dal.quarantine_view import QuarantineView
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class StackRef:
     queue_url: str
     state_machine_arn: str
     redrive_function: str
+    quarantined_table: str
     connect: Callable[[str], Any]
 
     def client(self, service: str) -> Any:
@@ -49,6 +51,9 @@ class StackRef:
 
     def quarantine(self) -> QuarantineQueue:
         return QuarantineQueue(self.queue_url, self.client("sqs"))
+
+    def quarantined(self) -> QuarantineView:
+        return QuarantineView(self.quarantined_table, self.client("dynamodb"))
 
     def executions(self) -> Executions:
         return Executions(self.client("stepfunctions"))
@@ -84,6 +89,7 @@ def _local(deployment: Deployment, endpoint: str) -> StackRef:
         queue_url=deployment.queue_url(resources.QUARANTINE.name),
         state_machine_arn=machine,
         redrive_function=resources.REDRIVE.name,
+        quarantined_table=resources.QUARANTINED.name,
         connect=deployment.client,
     )
 
@@ -97,9 +103,10 @@ def _deployed(deployment: Deployment, name: str) -> StackRef:
         resources.OUTPUT_QUARANTINE_QUEUE_URL,
         resources.OUTPUT_STATE_MACHINE_ARN,
         resources.OUTPUT_REDRIVE_FUNCTION,
+        resources.OUTPUT_QUARANTINED_TABLE,
     )
     missing = [k for k in keys if k not in outputs]
     if missing:
         raise StackNotFoundError(f"stack {name} lacks the outputs {', '.join(missing)}: is it a salesdq stack?")
-    bucket, orders, audit, queue, machine, redrive = (outputs[k] for k in keys)
-    return StackRef(bucket, orders, audit, queue, machine, redrive, connect=deployment.client)
+    bucket, orders, audit, queue, machine, redrive, quarantined = (outputs[k] for k in keys)
+    return StackRef(bucket, orders, audit, queue, machine, redrive, quarantined, connect=deployment.client)

@@ -92,7 +92,10 @@ AUDIT = TableSpec(
 )
 # Write leases on slots of the order-id space (services/dal/leases_table.py); expire via TTL on expires_at.
 LEASES = TableSpec(id="LeasesTable", name="salesdq-leases", partition_key="pk")
-TABLES = (ORDERS, AUDIT, LEASES)
+# What is quarantined, queryable (SQS cannot list a queue): one item per DLQ id, open until its record is
+# redriven or replayed into an outcome (services/dal/quarantine_view.py).
+QUARANTINED = TableSpec(id="QuarantinedTable", name="salesdq-quarantined", partition_key="id")
+TABLES = (ORDERS, AUDIT, LEASES, QUARANTINED)
 
 QUARANTINE = QueueSpec(
     id="QuarantineQueue",
@@ -110,6 +113,7 @@ _STORES = (
     config.AUDIT_TABLE,
     config.QUARANTINE_QUEUE_URL,
     config.LEASES_TABLE,
+    config.QUARANTINED_TABLE,
 )
 _CHUNKING = (config.CHUNK_RECORDS, config.MAX_PARTITIONS)
 
@@ -226,3 +230,4 @@ OUTPUT_AUDIT_TABLE = "AuditTableName"
 OUTPUT_QUARANTINE_QUEUE_URL = "QuarantineQueueUrl"
 OUTPUT_STATE_MACHINE_ARN = "IngestStateMachineArn"
 OUTPUT_REDRIVE_FUNCTION = "RedriveFunctionName"
+OUTPUT_QUARANTINED_TABLE = "QuarantinedTableName"

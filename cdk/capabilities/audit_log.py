@@ -10,6 +10,6 @@ from salesdq import resources
 
 
 class AuditLogConstruct(Construct):
-    def __init__(self, scope: Construct, construct_id: str = "AuditLogConstruct") -> None:
+    def __init__(self, scope: Construct, construct_id: str = "Audit") -> None:
         super().__init__(scope, construct_id)
         self.table: dynamodb.Table = build_table(self, resources.AUDIT)

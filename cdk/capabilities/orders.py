@@ -15,7 +15,7 @@ LEASE_EXPIRY_ATTRIBUTE = "expires_at"
 
 
 class OrdersConstruct(Construct):
-    def __init__(self, scope: Construct, construct_id: str = "OrdersConstruct") -> None:
+    def __init__(self, scope: Construct, construct_id: str = "Orders") -> None:
         super().__init__(scope, construct_id)
         self.table: dynamodb.Table = build_table(self, resources.ORDERS)
         self.leases: dynamodb.Table = build_table(

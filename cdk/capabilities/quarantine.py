@@ -1,4 +1,5 @@
-"""The quarantine queue: rejected records (the pipeline's dead-letter queue), from resources.QUARANTINE."""
+"""The quarantine: the queue of rejected records (the pipeline's dead-letter queue, resources.QUARANTINE) and the
+view of what is quarantined (resources.QUARANTINED), which operators list and export."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk.capabilities.nag import suppress
+from cdk.capabilities.tables import build_table
 from salesdq import resources
 
 # SQS attribute name -> Queue prop; an attribute without a mapping fails the synth instead of drifting.
@@ -46,3 +49,6 @@ class QuarantineConstruct(Construct):
             "This queue is the pipeline's dead-letter destination for rejected records; operators inspect "
             "and redrive it. A DLQ of the quarantine queue would only move the same messages elsewhere.",
         )
+        # What is quarantined, queryable: rebuilt from the audit log if lost (`salesdq replay`), so no PITR need
+        # beyond the tables' default; kept on destroy like the audit log it mirrors.
+        self.view: dynamodb.Table = build_table(self, resources.QUARANTINED)

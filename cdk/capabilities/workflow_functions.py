@@ -41,6 +41,7 @@ class FunctionWiring:
     audit: dynamodb.ITable
     quarantine: sqs.IQueue
     leases: dynamodb.ITable
+    quarantined: dynamodb.ITable
 
     def environment(self) -> dict[str, str]:
         """config name -> value, for every name a function may list in resources.FunctionSpec.environment."""
@@ -50,6 +51,7 @@ class FunctionWiring:
             config.AUDIT_TABLE: self.audit.table_name,
             config.QUARANTINE_QUEUE_URL: self.quarantine.queue_url,
             config.LEASES_TABLE: self.leases.table_name,
+            config.QUARANTINED_TABLE: self.quarantined.table_name,
             config.CHUNK_RECORDS: str(resources.CHUNK_RECORDS),
             config.MAX_PARTITIONS: str(resources.MAX_PARTITIONS),
         }
@@ -80,6 +82,8 @@ class FunctionWiring:
             self.audit.grant_read_write_data(function)
         if config.QUARANTINE_QUEUE_URL in needs:
             self.quarantine.grant_send_messages(function)
+        if config.QUARANTINED_TABLE in needs:
+            self.quarantined.grant_read_write_data(function)
         if config.LEASES_TABLE in needs and spec.id in LEASE_WRITERS:
             self.leases.grant_read_write_data(function)
 
@@ -107,6 +111,7 @@ class FunctionWiring:
                         (resources.ORDERS, self.orders),
                         (resources.AUDIT, self.audit),
                         (resources.LEASES, self.leases),
+                        (resources.QUARANTINED, self.quarantined),
                     )
                     if spec.indexes  # CDK grants `<arn>/index/*` only on tables with indexes
                 ),

@@ -98,6 +98,7 @@ def provision(client: Callable[[str], Any], *, chunk_records: int, max_partition
         config.AUDIT_TABLE: resources.AUDIT.name,
         config.QUARANTINE_QUEUE_URL: queue_url,
         config.LEASES_TABLE: resources.LEASES.name,
+        config.QUARANTINED_TABLE: resources.QUARANTINED.name,
         config.CHUNK_RECORDS: str(chunk_records),
         config.MAX_PARTITIONS: str(max_partitions),
     }
@@ -117,6 +118,7 @@ def provision(client: Callable[[str], Any], *, chunk_records: int, max_partition
         queue_url=queue_url,
         state_machine_arn=machine,
         redrive_function=resources.REDRIVE.name,
+        quarantined_table=resources.QUARANTINED.name,
         connect=client,
     )
 

@@ -17,6 +17,7 @@ from services.dal.inbox_bucket import InboxBucket
 from services.dal.leases_table import Leases
 from services.dal.orders_table import OrdersTable
 from services.dal.quarantine_queue import QuarantineQueue
+from services.dal.quarantine_view import QuarantineView
 from services.runtime.config import Config
 
 
@@ -28,10 +29,11 @@ class Stores:
     inbox: InboxBucket
     executions: Executions
     leases: Leases
+    quarantined: QuarantineView
 
 
 def stores_from(config: Config) -> Stores:
-    dynamodb = boto3.client("dynamodb")  # one client for the three tables: each costs cold-start time
+    dynamodb = boto3.client("dynamodb")  # one client for every table: each client costs cold-start time
     return Stores(
         orders=OrdersTable(config.orders_table, client=dynamodb),
         audit=AuditLog(config.audit_table, client=dynamodb),
@@ -39,4 +41,5 @@ def stores_from(config: Config) -> Stores:
         inbox=InboxBucket(config.bucket),
         executions=Executions(),
         leases=Leases(config.leases_table, client=dynamodb),
+        quarantined=QuarantineView(config.quarantined_table, client=dynamodb),
     )

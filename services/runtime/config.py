@@ -14,6 +14,7 @@ BUCKET = "INBOX_BUCKET"
 ORDERS_TABLE = "ORDERS_TABLE"
 AUDIT_TABLE = "AUDIT_TABLE"
 LEASES_TABLE = "LEASES_TABLE"
+QUARANTINED_TABLE = "QUARANTINED_TABLE"
 QUARANTINE_QUEUE_URL = "QUARANTINE_QUEUE_URL"
 CHUNK_RECORDS = "CHUNK_RECORDS"
 MAX_PARTITIONS = "MAX_PARTITIONS"
@@ -34,6 +35,7 @@ class Config:
     audit_table: str
     quarantine_queue_url: str
     leases_table: str
+    quarantined_table: str
     chunk_records: int = DEFAULT_CHUNK_RECORDS
     max_partitions: int = DEFAULT_MAX_PARTITIONS
     state_machine_arn: str = ""  # only the redrive function starts executions
@@ -45,6 +47,7 @@ _ENV_NAMES = {
     "audit_table": AUDIT_TABLE,
     "quarantine_queue_url": QUARANTINE_QUEUE_URL,
     "leases_table": LEASES_TABLE,
+    "quarantined_table": QUARANTINED_TABLE,
     "chunk_records": CHUNK_RECORDS,
     "max_partitions": MAX_PARTITIONS,
     "state_machine_arn": STATE_MACHINE_ARN,

@@ -43,6 +43,7 @@ def test_environment_follows_the_config_contract(synth: Synth, spec: resources.F
         config.AUDIT_TABLE: {"Ref": logical_id(stack.audit.table)},
         config.QUARANTINE_QUEUE_URL: {"Ref": logical_id(stack.quarantine.queue)},
         config.LEASES_TABLE: {"Ref": logical_id(stack.orders.leases)},
+        config.QUARANTINED_TABLE: {"Ref": logical_id(stack.quarantine.view)},
         config.CHUNK_RECORDS: str(resources.CHUNK_RECORDS),
         config.MAX_PARTITIONS: str(resources.MAX_PARTITIONS),
         config.STATE_MACHINE_ARN: {"Ref": logical_id(stack.ingest.state_machine)},
@@ -80,6 +81,7 @@ def test_grants_are_scoped_to_the_stores_in_the_environment(synth: Synth, spec: 
         config.ORDERS_TABLE: logical_id(stack.orders.table),
         config.AUDIT_TABLE: logical_id(stack.audit.table),
         config.QUARANTINE_QUEUE_URL: logical_id(stack.quarantine.queue),
+        config.QUARANTINED_TABLE: logical_id(stack.quarantine.view),
     }
     for name, store in stores.items():
         assert (store in resources_json) == (name in spec.environment), name

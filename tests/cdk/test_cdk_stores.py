@@ -119,6 +119,7 @@ def test_outputs_use_the_stable_keys_from_resources(synth: Synth) -> None:
         resources.OUTPUT_QUARANTINE_QUEUE_URL: stack.quarantine.queue,
         resources.OUTPUT_STATE_MACHINE_ARN: stack.ingest.state_machine,
         resources.OUTPUT_REDRIVE_FUNCTION: stack.redrive.function,
+        resources.OUTPUT_QUARANTINED_TABLE: stack.quarantine.view,
     }
     assert set(synth.raw["Outputs"]) == set(expected)
     for key, construct in expected.items():
@@ -140,3 +141,33 @@ def test_raw_files_are_kept_by_default_and_expire_only_when_a_retention_is_set(s
     retained = template["Resources"][logical_id(stack.inbox.bucket)]["Properties"]
     (raw,) = [r for r in _lifecycle(retained) if r.get("Prefix") == "raw/"]
     assert (raw["ExpirationInDays"], raw["Status"]) == (400, "Enabled")
+
+
+# Logical ids of the resources that hold data or a fixed name: a renamed construct id makes CloudFormation
+# replace the resource on the next deploy (a new, empty table; a function whose fixed name is still taken).
+STABLE_IDS = {
+    "AWS::S3::Bucket": {"InboxAccessLogsBucket6612DE93", "InboxInboxBucketA7EF9FDF"},
+    "AWS::DynamoDB::Table": {
+        "OrdersOrdersTable07F5E64F",
+        "OrdersLeasesTable10BEB6E1",
+        "AuditAuditTable876FD578",
+        "QuarantineQuarantinedTableCF016F33",
+    },
+    "AWS::SQS::Queue": {"QuarantineQuarantineQueue93BF34F2", "IngestIngestRuleDeadLettersAB9DDA58"},
+    "AWS::StepFunctions::StateMachine": {"IngestIngestStateMachine4D223527"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(STABLE_IDS))
+def test_stateful_resources_keep_their_logical_ids(synth: Synth, kind: str) -> None:
+    assert set(synth.resources(kind)) == STABLE_IDS[kind]
+
+
+def test_functions_keep_their_logical_ids(synth: Synth) -> None:
+    functions = {k for k in synth.resources("AWS::Lambda::Function") if not k.startswith("BucketNotificationsHandler")}
+    assert functions >= {
+        "ValidationPrepareFunctionFCFEFD46",
+        "ValidationValidateChunkFunction872D1524",
+        "ValidationFinalizeFunction0F360A35",
+        "RedriveRedriveFunctionFA771FF1",
+    }

@@ -19,6 +19,7 @@ from services.dal.inbox_bucket import InboxBucket
 from services.dal.leases_table import Leases
 from services.dal.orders_table import OrdersTable
 from services.dal.quarantine_queue import QuarantineQueue
+from services.dal.quarantine_view import QuarantineView
 
 REGION = "us-east-1"
 BUCKET = resources.INBOX_BUCKET
@@ -98,5 +99,6 @@ def aws(aws_env: None, clients: tuple[Any, Any, Any, Any]) -> Iterator[Aws]:
             inbox=InboxBucket(BUCKET, client=s3),
             executions=Executions(client=sfn),
             leases=Leases(resources.LEASES.name, client=ddb),
+            quarantined=QuarantineView(resources.QUARANTINED.name, client=ddb),
         )
         yield Aws(s3, ddb, sqs, url, stores)

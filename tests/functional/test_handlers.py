@@ -61,6 +61,7 @@ LAMBDA_ENV = {
     "ORDERS_TABLE": resources.ORDERS.name,
     "AUDIT_TABLE": resources.AUDIT.name,
     "LEASES_TABLE": resources.LEASES.name,
+    "QUARANTINED_TABLE": resources.QUARANTINED.name,
     "CHUNK_RECORDS": "2",
     "MAX_PARTITIONS": "3",
     "POWERTOOLS_SERVICE_NAME": "validator",

@@ -28,7 +28,16 @@ MESSAGE = "the quarantine queue took longer than 900 s to read: message m came b
 
 
 def _stack() -> StackRef:
-    return StackRef("salesdq-inbox", "orders", "audit", "q", "arn:machine", "redrive", connect=lambda service: object())
+    return StackRef(
+        "salesdq-inbox",
+        "orders",
+        "audit",
+        "q",
+        "arn:machine",
+        "redrive",
+        "quarantined",
+        connect=lambda service: object(),
+    )
 
 
 @pytest.mark.parametrize("argv", [["dlq", "list"], ["dlq", "list", "--json"], ["dlq", "export"]])

@@ -14,6 +14,7 @@ FULL = {
     "AUDIT_TABLE": "audit",
     "QUARANTINE_QUEUE_URL": "https://sqs/q",
     "LEASES_TABLE": "leases",
+    "QUARANTINED_TABLE": "quarantined",
     "CHUNK_RECORDS": "250",
     "MAX_PARTITIONS": "8",
 }
@@ -21,7 +22,7 @@ FULL = {
 
 def test_load_reads_every_value():
     cfg = load(FULL)
-    assert cfg == config.Config("bucket", "orders", "audit", "https://sqs/q", "leases", 250, 8)
+    assert cfg == config.Config("bucket", "orders", "audit", "https://sqs/q", "leases", "quarantined", 250, 8)
 
 
 def test_chunking_has_defaults():
@@ -37,6 +38,7 @@ def test_all_missing_names_are_listed_in_one_error():
     message = str(caught.value)
     for name in ("INBOX_BUCKET", "ORDERS_TABLE", "AUDIT_TABLE", "QUARANTINE_QUEUE_URL", "LEASES_TABLE"):
         assert f"{name} is not set" in message
+    assert "QUARANTINED_TABLE is not set" in message
     assert "CHUNK_RECORDS" not in message
 
 
@@ -75,8 +77,9 @@ def test_missing_and_malformed_together():
     assert "AUDIT_TABLE is not set" in message
     assert "QUARANTINE_QUEUE_URL is not set" in message
     assert "LEASES_TABLE is not set" in message
+    assert "QUARANTINED_TABLE is not set" in message
     assert "MAX_PARTITIONS must be a whole number, got 'x'" in message
-    assert message.count(";") == 4
+    assert message.count(";") == 5
 
 
 def test_load_defaults_to_os_environ(monkeypatch):

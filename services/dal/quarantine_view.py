@@ -1,0 +1,147 @@
+"""The quarantine view: what is quarantined, queryable. SQS cannot list a queue (reading it means receiving
+every message and hiding each until the read ends), so every DLQ message is also recorded here, one item per
+DLQ id, and `dlq list` / `dlq export` / redrive read this table with paginated scans and keyed reads.
+
+An item is `open` from the moment its record (or file) is quarantined until its record ends in an outcome of
+its own in a later run (a redrive or a replay): then it is `resolved`, with that outcome, and a repeated redrive
+of it is recognized. The DLQ keeps one message per open item; the sweep (services/redrive/sweep.py) deletes
+the messages of resolved and superseded items, so the two agree.
+
+Item: `id` (the DLQ id), `status`, `kind`, `file`, `file_id`, `index`, `order_id`, `attempt`, `at`, `rules`,
+`fields`, `body_json` (the DLQ message body, as operators export it), and while a redrive runs, `redriving`
+(its request); once resolved, `outcome`, `resolved_by` (the run's file) and `resolved_at`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from services.dal._dynamo import batch_get, batch_write, from_item, to_item
+
+KEY = "id"
+OPEN = "open"
+RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A quarantined item's record ended in an outcome of its own in a later run."""
+
+    id: str
+    outcome: str
+    by: str  # the file of the run that resolved it (a redrive batch, a replayed file)
+    at: str
+
+
+def view_item(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The open item of a DLQ message body."""
+    reasons = body.get("reasons") or []
+    return {
+        KEY: str(body["id"]),
+        "status": OPEN,
+        "kind": body.get("kind"),
+        "file": body.get("file"),
+        "file_id": body.get("file_id"),
+        "index": body.get("index"),
+        "order_id": body.get("order_id"),
+        "attempt": int(body.get("attempt", 1)),
+        "at": body.get("at"),
+        "rules": sorted({str(r["rule"]) for r in reasons}),
+        "fields": sorted({str(r["field"]) for r in reasons}),
+        "body_json": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+    }
+
+
+def body_of(item: Mapping[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(item["body_json"])
+    return body
+
+
+class QuarantineView:
+    def __init__(self, name: str, client: Any = None) -> None:
+        self.name = name
+        self._client = client or boto3.client("dynamodb")
+
+    def open(self, bodies: Iterable[Mapping[str, Any]]) -> None:
+        """Record quarantined items as open (a later attempt's body replaces an earlier one's)."""
+        batch_write(self._client, self.name, (to_item(view_item(body)) for body in bodies))
+
+    def resolve(self, resolutions: Iterable[Resolution]) -> None:
+        """Mark items resolved; an id never quarantined is skipped (it is not made up here)."""
+        client = self._client
+        for resolution in resolutions:
+            with contextlib.suppress(client.exceptions.ConditionalCheckFailedException):
+                client.update_item(
+                    TableName=self.name,
+                    Key={KEY: {"S": resolution.id}},
+                    UpdateExpression="SET #s = :resolved, outcome = :o, resolved_by = :by, resolved_at = :at "
+                    "REMOVE redriving",
+                    ConditionExpression="attribute_exists(#k)",
+                    ExpressionAttributeNames={"#s": "status", "#k": KEY},
+                    ExpressionAttributeValues={
+                        ":resolved": {"S": RESOLVED},
+                        ":o": {"S": resolution.outcome},
+                        ":by": {"S": resolution.by},
+                        ":at": {"S": resolution.at},
+                    },
+                )
+
+    def mark_redriving(self, ids: Iterable[str], request: str) -> None:
+        """The items a redrive request has sent on: open still, until their records end in an outcome."""
+        for item_id in ids:
+            self._client.update_item(
+                TableName=self.name,
+                Key={KEY: {"S": item_id}},
+                UpdateExpression="SET redriving = :r",
+                ExpressionAttributeValues={":r": {"S": request}},
+            )
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        keys = [{KEY: {"S": item_id}} for item_id in dict.fromkeys(ids)]
+        attributes = (KEY, "status", "kind", "attempt", "body_json", "redriving", "outcome", "resolved_by")
+        return {str(item[KEY]): item for item in batch_get(self._client, self.name, keys, attributes)}
+
+    def items(
+        self,
+        *,
+        status: str | None = OPEN,
+        file: str | None = None,
+        rule: str | None = None,
+        field: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Items in scan order (paginated, 1 MB a page), filtered by status, file (name or file id), rule and
+        field; at most `limit`."""
+        conditions, values, names = [], {}, {}
+        if status is not None:
+            conditions.append("#s = :s")
+            names["#s"], values[":s"] = "status", {"S": status}
+        if file is not None:
+            conditions.append("(#f = :f OR file_id = :f)")
+            names["#f"], values[":f"] = "file", {"S": file}
+        if rule is not None:
+            conditions.append("contains(rules, :r)")
+            values[":r"] = {"S": rule}
+        if field is not None:
+            conditions.append("contains(fields, :d)")
+            values[":d"] = {"S": field}
+        kwargs: dict[str, Any] = {"TableName": self.name}
+        if conditions:
+            kwargs |= {
+                "FilterExpression": " AND ".join(conditions),
+                "ExpressionAttributeValues": values,
+                **({"ExpressionAttributeNames": names} if names else {}),
+            }
+        given = 0
+        for page in self._client.get_paginator("scan").paginate(**kwargs):
+            for item in page.get("Items", []):
+                if limit is not None and given >= limit:
+                    return
+                given += 1
+                yield from_item(item)
