@@ -25,6 +25,7 @@ class EventKind(StrEnum):
     RECORD_DUPLICATE = "record.duplicate"
     RECORD_QUARANTINED = "record.quarantined"
     RECORD_REDRIVEN = "record.redriven"  # not an outcome: the step between quarantined and the next outcome
+    REDRIVE_REQUESTED = "redrive.requested"  # a redrive request's first call (not a history event)
     CHUNK_PROCESSED = "chunk.processed"  # a chunk's outcomes; written last, so it marks the chunk done
     CHUNK_FAILED = "chunk.failed"  # a chunk failed past its retries: no outcome of its records counts yet
     FILE_CLAIMED = "file.claimed"  # the fingerprint's claim (not a history event: it changes hands)
@@ -192,6 +193,11 @@ def claim(*, fingerprint: str, file: str, at: str, execution: str, **detail: Any
         "execution": execution,
         **detail,
     }
+
+
+def redrive_request(*, request_id: str, at: str) -> dict[str, Any]:
+    """A redrive request's first call: its `at` keys the request's events, so a retried call rewrites them."""
+    return {"pk": f"REDRIVE#{request_id}", "sk": "REQUEST", "event": EventKind.REDRIVE_REQUESTED, "at": at}
 
 
 def chunk_prefix(file_id: str, at: str) -> tuple[str, str]:

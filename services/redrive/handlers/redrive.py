@@ -1,4 +1,5 @@
-"""Redrive handler: {"corrections": [{"id", "record"}]} -> redrive.logic -> what was redriven or refused."""
+"""Redrive handler: {"request_id", "corrections": [{"id", "record", "attempt"?}]} -> redrive -> what was
+redriven, refused, or already redriven."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from services.dal import stores_from
 from services.domain.payloads import InvalidEventError, require
-from services.redrive.redrive import Correction, redrive
+from services.redrive.redrive import Correction, redrive, request_of
 from services.runtime import config, observability
 
 CONFIG = config.load()
@@ -20,18 +21,25 @@ STORES = stores_from(CONFIG)
 obs = observability.setup()
 
 
+def _correction(item: Any) -> Correction:
+    attempt = item.get("attempt") if isinstance(item, dict) else None
+    return Correction(
+        id=str(require(item, "id")),
+        record=item.get("record") if isinstance(item, dict) else None,
+        attempt=int(attempt) if isinstance(attempt, int) else None,
+    )
+
+
 @obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     items = require(event, "corrections")
     if not isinstance(items, list):
         raise InvalidEventError("payload corrections is not a list")
-    corrections = [Correction(id=str(require(item, "id")), record=require(item, "record")) for item in items]
+    request = request_of(event, [_correction(item) for item in items])
     result = redrive(
-        corrections,
-        stores=STORES,
-        state_machine_arn=CONFIG.state_machine_arn,
-        at=datetime.now(UTC).isoformat(),
+        request, stores=STORES, state_machine_arn=CONFIG.state_machine_arn, at=datetime.now(UTC).isoformat()
     )
     obs.metrics.add_metric(name="Records_redriven", unit=MetricUnit.Count, value=len(result["redriven"]))
-    obs.logger.info("redrive", extra={"redriven": len(result["redriven"]), "refused": len(result["refused"])})
+    counts = {key: len(result[key]) for key in ("redriven", "refused", "already")}
+    obs.logger.info("redrive", extra={"request_id": request.request_id, **counts})
     return result
