@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -17,6 +16,7 @@ from salesdq import __version__, operators, resources
 from salesdq.follow import FollowError, Progress, render_table, totals, upload_and_follow
 from salesdq.stack import Stack, StackNotFoundError, locate
 from services.dal.quarantine_queue import HoldExpiredError
+from services.domain import json_codec
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -38,7 +38,7 @@ def _progress(args: argparse.Namespace) -> Progress:
 
 
 def _print(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+    print(json_codec.dumps(data, indent=2))
 
 
 # ---------------------------------------------------------------- local
@@ -127,7 +127,7 @@ def cmd_dlq_list(args: argparse.Namespace) -> int:
 
 def cmd_dlq_export(args: argparse.Namespace) -> int:
     lines = operators.export_lines(_stack(args))
-    text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    text = "".join(json_codec.dumps(line) + "\n" for line in lines)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
         print(f"exported {len(lines)} quarantined items to {args.out}", file=sys.stderr)

@@ -15,6 +15,7 @@ from salesdq.follow import FollowError, Progress, totals, upload_and_follow
 from services.dal.audit_log import AuditLog
 from services.dal.orders_table import OrdersTable
 from services.dal.quarantine_queue import QuarantineQueue
+from services.domain import json_codec
 
 
 def export(engine: Engine, out: Path, summary: dict[str, Any]) -> None:
@@ -39,7 +40,7 @@ def _order_sort_key(order_id: str) -> tuple[int, int | str]:
 def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+            handle.write(json_codec.dumps(row, sort_keys=True) + "\n")
 
 
 def local_run(

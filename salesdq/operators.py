@@ -14,6 +14,7 @@ from salesdq.stack import Stack
 from services.dal.audit_log import AuditLog
 from services.dal.inbox_bucket import InboxBucket
 from services.dal.quarantine_queue import QuarantineQueue
+from services.domain import json_codec
 from services.domain.audit_events import EventKind
 
 REDRIVE_BATCH = 200  # corrections per redrive call: well under Lambda's 6 MB payload
@@ -90,7 +91,7 @@ def read_corrections(path: Path) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            entry = json.loads(line)
+            entry = json_codec.loads(line)
         except ValueError as error:
             raise OperatorError(f"{path}:{number}: not a JSON line ({error.args[0]})") from None
         if not isinstance(entry, dict) or "id" not in entry or "record" not in entry:
@@ -108,7 +109,7 @@ def redrive(stack: Stack, corrections: list[dict[str, Any]]) -> dict[str, Any]:
     for start in range(0, len(corrections), REDRIVE_BATCH):
         response = client.invoke(
             FunctionName=stack.redrive_function,
-            Payload=json.dumps({"corrections": corrections[start : start + REDRIVE_BATCH]}).encode(),
+            Payload=json_codec.dumps({"corrections": corrections[start : start + REDRIVE_BATCH]}).encode(),
         )
         payload = json.loads(response["Payload"].read() or b"{}")
         if response.get("FunctionError"):

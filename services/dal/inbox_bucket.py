@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import IO, Any
 
 import boto3
+
+from services.domain import json_codec
 
 
 class InboxBucket:
@@ -18,7 +19,7 @@ class InboxBucket:
         return response["Body"], int(response["ContentLength"])
 
     def put_json(self, key: str, value: Any) -> None:
-        body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        body = json_codec.dumps(value).encode("utf-8")
         self._client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
 
     def put_text(self, key: str, text: str) -> int:
@@ -34,7 +35,7 @@ class InboxBucket:
         return True
 
     def get_json(self, key: str) -> Any:
-        return json.loads(self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        return json_codec.loads(self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
     def copy(self, source_key: str, target_key: str) -> None:
         self._client.copy_object(

@@ -8,16 +8,20 @@ by every reader (`dlq list`, `dlq export`, redrive). Its `id` names the quaranti
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from services.domain import json_codec
+
 T = TypeVar("T")
 
-# An SQS message holds at most 256 KiB: a larger record travels as an S3 reference under this prefix.
+# An SQS message holds at most 256 KiB: a record larger than MAX_INLINE_RECORD_BYTES as it travels in the
+# message (JSON with every non-ASCII character escaped, the form SQS takes; see QuarantineQueue.send), or a
+# message that would pass MAX_MESSAGE_BYTES with it, travels as an S3 reference under this prefix.
 MAX_INLINE_RECORD_BYTES = 200_000
+MAX_MESSAGE_BYTES = 250_000
 QUARANTINED_RECORDS = "quarantine/records"
 # What `dlq export` writes of a message, in this order, before the record itself.
 EXPORTED = ("id", "kind", "file", "index", "order_id", "reasons", "attempt")
@@ -90,7 +94,9 @@ def for_record(
             "attempt": origin.attempt,
             "batch": file,
         }
-    if len(json.dumps(record, ensure_ascii=False).encode("utf-8")) <= MAX_INLINE_RECORD_BYTES:
+    record_bytes = len(json_codec.dumps(record, ascii=True))
+    envelope_bytes = len(json_codec.dumps(message, ascii=True)) + len(',"record":')
+    if record_bytes <= MAX_INLINE_RECORD_BYTES and envelope_bytes + record_bytes <= MAX_MESSAGE_BYTES:
         return message | {"record": record}, None
     key = f"{QUARANTINED_RECORDS}/{file_id}/{index:09d}.json"
     return message | {"record_ref": {"bucket": bucket, "key": key}}, Offload(key, record)

@@ -36,7 +36,7 @@ def prepare(
     """`executions` None: no lookups, so a claim held by another execution always makes a duplicate."""
     prefix = f"{STAGING}/{job.execution}"
     stream, size = inbox.open(job.key)
-    sales = SalesFile(stream, job.key, size)
+    sales = SalesFile(stream, job.key, size, reopen=lambda: inbox.open(job.key)[0])
     layout = Layout(partitions_for(size, chunk_records, max_partitions), chunk_records)
     try:
         manifest, records = split(sales, inbox, prefix, layout)
@@ -60,7 +60,9 @@ def prepare(
     if (claimed := Layout.of(claim, layout)) != layout:  # the run we continue was split by another config
         inbox.delete_prefix(prefix + "/")
         stream, size = inbox.open(job.key)
-        manifest, records = split(SalesFile(stream, job.key, size), inbox, prefix, claimed)
+        manifest, records = split(
+            SalesFile(stream, job.key, size, reopen=lambda: inbox.open(job.key)[0]), inbox, prefix, claimed
+        )
     retried = claim.get("retry_of")
     if retried:  # written here, not at the takeover, so a retried Prepare writes it too
         _file_event(

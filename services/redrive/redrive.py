@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.dal import Stores
-from services.domain import audit_events, contract, dlq_message
+from services.domain import audit_events, contract, dlq_message, json_codec
 from services.domain.dlq_message import Origin
 from services.domain.redrive_batch import REDRIVE_PREFIX, meta_key
 
@@ -56,6 +56,8 @@ def _check(correction: Correction, body: dict[str, Any] | None, stores: Stores) 
 def redrive(corrections: list[Correction], *, stores: Stores, state_machine_arn: str, at: str) -> dict[str, Any]:
     if not corrections:
         raise RedriveError("no corrections to redrive")
+    # numbers as the DLQ holds them: the Lambda runtime parsed the event's non-integers as floats
+    corrections = [Correction(c.id, json_codec.exact(c.record)) for c in corrections]
     ids = [c.id for c in corrections]
     if len(set(ids)) != len(ids):
         raise RedriveError("an id appears more than once; send one correction per DLQ message")
@@ -75,9 +77,7 @@ def redrive(corrections: list[Correction], *, stores: Stores, state_machine_arn:
         stores.quarantine.release(held)
         return {"redriven": [], "refused": refused, "execution": None, "batch": None}
 
-    digest = hashlib.sha256(
-        json.dumps([[c.id, c.record] for c in accepted], sort_keys=True).encode("utf-8")
-    ).hexdigest()[:32]
+    digest = hashlib.sha256(json_codec.canonical([[c.id, c.record] for c in accepted]).encode("utf-8")).hexdigest()[:32]
     batch_key = f"{REDRIVE_PREFIX}{digest}.jsonl"
     meta = {}
     audit = []
@@ -105,7 +105,7 @@ def redrive(corrections: list[Correction], *, stores: Stores, state_machine_arn:
             )
         )
     stores.inbox.put_json(meta_key(batch_key), meta)
-    size = stores.inbox.put_text(batch_key, "".join(json.dumps(c.record) + "\n" for c in accepted))
+    size = stores.inbox.put_text(batch_key, "".join(json_codec.dumps(c.record) + "\n" for c in accepted))
     stores.audit.append(audit)
     execution = _start(stores, state_machine_arn, digest, batch_key, size)
     done = {c.id for c in accepted}

@@ -36,7 +36,7 @@ def quarantine_chunk(job: ChunkJob, cause: str, stores: Stores) -> dict[str, int
     records = stores.inbox.get_json(job.key)["records"]
     reason = Reason("$", Rule.PROCESSING_FAILED, f"the chunk could not be processed: {cause}"[:1000])
     outcomes = []
-    for index, raw in records:
+    for index, raw, *_ in records:  # [index, record] or [index, record, findings]
         order_id, _ = contract.extract_order_id(raw)
         stored = stores.orders.get(order_id) if order_id else None
         if stored is not None and stored.get("_source") == job.source(index):
