@@ -116,8 +116,12 @@ def extract_order_id(record: Any) -> tuple[str | None, Reason | None]:
     if not order_id:
         return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.BLANK, "the order id is blank")
     if not _is_text(order_id):
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.INVALID_TEXT, _INVALID_TEXT)
-    if (size := len(order_id.encode("utf-8"))) > limits.MAX_ORDER_ID_BYTES:
+        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.INVALID_TEXT, f"the order id {_INVALID_TEXT}")
+    # at most 4 bytes a character: only a longer id needs measuring
+    if (
+        len(order_id) * 4 > limits.MAX_ORDER_ID_BYTES
+        and (size := len(order_id.encode("utf-8"))) > limits.MAX_ORDER_ID_BYTES
+    ):
         message = (
             f"the order id is {size:,} bytes of UTF-8; DynamoDB keys hold it only up to "
             f"{limits.MAX_ORDER_ID_BYTES:,} bytes"
@@ -267,7 +271,7 @@ def content_hash(record: Any) -> str:
 
 # ------------------------------------------------------------------ what DynamoDB can store
 
-_INVALID_TEXT = "is not valid Unicode text (a lone surrogate such as \\ud800): DynamoDB stores text as UTF-8"
+_INVALID_TEXT = "is not valid Unicode (it holds a lone surrogate, such as \\ud800): DynamoDB stores text as UTF-8"
 _NUMBER_LIMITS = "at most 38 significant digits, magnitude 1E-130 to below 1E+126; write it as a string"
 _DUPLICATE = "the key appears more than once in one object; only its last value was read"
 

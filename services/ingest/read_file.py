@@ -39,12 +39,14 @@ WHOLE_OBJECT_LIMIT = 64 * 1024 * 1024
 # the record's own fields are level 1) rejects the file: it could not travel as JSON through the workflow.
 MAX_DEPTH = 100
 _BLOCK = 64 * 1024
-_NESTING_GUARD = 500  # brackets a block may open past those it closes before the exact parser takes over
+# Objects and arrays the file may hold open at once before the exact parser takes over from the C parser
+# (whose memory grows with the square of the depth): far past MAX_DEPTH, so a file the C parser can read
+# never needs the exact one for its depth.
+_NESTING_GUARD = 500
 _ORDERS_FIRST = re.compile(rb'^\s*\{\s*"orders"\s*:\s*\[')
 _WHITESPACE = b" \t\r\n"
 TRUNCATED = "the file is truncated (it ends inside a JSON value)"
 _BRACKETS = bytes.maketrans(b"{}", b"[]")
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 # A \u escape of a high surrogate not followed by a low one, or of a low one not after a high one.
 _BROKEN_SURROGATE = re.compile(
     rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
@@ -52,6 +54,8 @@ _BROKEN_SURROGATE = re.compile(
 )
 _ESCAPE_PREFIX = re.compile(rb"(?:\\(?:u(?:[dD](?:[c-fC-F][0-9a-fA-F]?)?)?)?)?")  # what may start a low escape
 _ESCAPE_CONTEXT = 12  # an escape and the one after it
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
 _LONG_INTEGER = re.compile(r"-?[1-9][0-9]{59}")
 _NUMBER_TEXT = re.compile(r"[-+.0-9eE]+")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
@@ -67,8 +71,9 @@ class FileRejectedError(Exception):
 
 # A record as parsed, with the paths of keys its objects held more than once (the last value kept).
 Entry = tuple[Any, tuple[str, ...]]
-# A value as parsed, with the (object, key) pairs of keys given twice while it was built, None if there were none.
-_Parsed = tuple[Any, "_Found | None"]
+# Where the records of a file come from: a parser reading from a reader the records at a place, noting in a
+# list the (object, key) of each key given twice (_Found).
+_Values = Callable[["_Readable", str, "_Found"], Iterator[Any]]
 
 
 class _Exact(Exception):
@@ -113,7 +118,9 @@ class _Tap:
         self._long_number = b"0" * (self._digit_limit + 1)
         self._digit_run = 0  # digits ending the previous block
         self._escape_tail = b""
-        self._open = 0  # brackets left open by the blocks so far (an estimate: brackets in strings count)
+        self._open = 0  # brackets the blocks so far left open
+        self._in_string = False  # whether the blocks so far end inside a string
+        self._escape_next = False  # whether they end in a backslash that escapes the next byte
 
     def _account(self, data: bytes) -> bytes:
         start = self.size
@@ -144,6 +151,10 @@ class _Tap:
         self._digit_run = self._digit_run + len(marked) if trailing == len(marked) else trailing
 
     def _check_escapes(self, data: bytes) -> None:
+        keep = 2 * _ESCAPE_CONTEXT
+        if b"\\" not in self._escape_tail and b"\\u" not in data:  # most blocks: no copy, no search
+            self._escape_tail = data[-keep:] if len(data) >= keep else (self._escape_tail + data)[-keep:]
+            return
         window = self._escape_tail + data
         if b"\\u" in window:
             found = _BROKEN_SURROGATE.search(window, _ESCAPE_CONTEXT if self._escape_tail else 0)
@@ -151,10 +162,20 @@ class _Tap:
             # parser cannot finish its string before that block
             if found and (not data or not _ESCAPE_PREFIX.fullmatch(window, found.end())):
                 raise _Exact
-        self._escape_tail = window[-2 * _ESCAPE_CONTEXT :]
+        self._escape_tail = window[-keep:]
 
     def _check_nesting(self, data: bytes) -> None:
-        inner, closes, opens = _nesting(data.translate(_BRACKETS, _NOT_BRACKETS))
+        """The brackets of the JSON's structure (not those in strings) this block opens and closes."""
+        if self._escape_next:  # the last block ended in a backslash: this byte is what it escapes
+            data, self._escape_next = data[1:], False
+        if b"\\" in data:
+            data = _ESCAPE.sub(b"", data)  # what is left of a string holds no backslash and no escaped quote
+            if data.endswith(b"\\"):
+                data, self._escape_next = data[:-1], True
+        parts = data.translate(None, _NOT_STRUCTURE).split(b'"')
+        structure = b"".join(parts[1::2] if self._in_string else parts[::2])
+        self._in_string ^= len(parts) % 2 == 0
+        inner, closes, opens = _nesting(structure.translate(_BRACKETS))
         if self._open + inner + opens > _NESTING_GUARD:
             raise _Exact
         self._open = max(0, self._open - closes) + opens
@@ -225,7 +246,8 @@ class SalesFile:
         yielded = 0
         try:
             try:
-                for record, found in self._shapes(_fast_values):
+                found = _Found()
+                for record in self._shapes(_fast_values, found):
                     yield record, _take_duplicates(record, found) if found else ()
                     yielded += 1
                 return
@@ -237,7 +259,8 @@ class SalesFile:
             if self._reopen is None:
                 raise FileRejectedError("the file could not be read again to check it exactly") from None
             self._start(self._reopen(), guard=False)
-            for position, (record, found) in enumerate(self._shapes(_exact_values)):
+            found = _Found()
+            for position, record in enumerate(self._shapes(_exact_values, found)):
                 if position >= yielded:  # the C parser yielded the ones before exactly
                     yield record, _take_duplicates(record, found) if found else ()
         except _Located as stop:
@@ -247,7 +270,7 @@ class SalesFile:
             self._tap.drain()
             raise
 
-    def _shapes(self, values: Callable[[_Readable, str], Iterator[_Parsed]]) -> Iterator[_Parsed]:
+    def _shapes(self, values: _Values, found: _Found) -> Iterator[Any]:
         if self._head.startswith(BOM):  # BOM stripped once; a second one is garbage
             raise FileRejectedError("the file is not valid JSON (it starts with two byte-order marks)")
         try:
@@ -264,27 +287,28 @@ class SalesFile:
         reader = _SkipBom(self._tap)
         first = stripped[:1]
         if self._name.endswith(".jsonl"):
-            yield from values(reader, _VALUES)
+            where = _VALUES
         elif first == b"[":
-            yield from values(reader, _ITEMS)
+            where = _ITEMS
         elif _ORDERS_FIRST.match(self._head):
-            yield from values(reader, _ORDERS)
+            where = _ORDERS
         elif first == b"{":
-            yield from self._objects(values(reader, _VALUES))
+            yield from self._objects(values(reader, _VALUES, found), found)
+            return
         else:
             raise FileRejectedError(_scalar_reason(stripped))
+        yield from values(reader, where, found)
 
-    def _objects(self, values: Iterator[_Parsed]) -> Iterator[_Parsed]:
-        first = next(values)
-        second = next(values, None)
-        if second is not None:  # several top-level objects: JSON Lines in a .json file
-            yield first
+    def _objects(self, values: Iterator[Any], found: _Found) -> Iterator[Any]:
+        value = next(values)
+        second = next(values, _END)
+        if second is not _END:  # several top-level objects: JSON Lines in a .json file
+            yield value
             yield second
             yield from values
             return
         if self._size_hint is not None and self._size_hint > WHOLE_OBJECT_LIMIT:
             raise FileRejectedError('put "orders" first in files over 64 MiB, or use JSON Lines')
-        value, found = first
         if not isinstance(value, dict) or "orders" not in value:
             raise FileRejectedError('the top-level object has no "orders" key')
         orders = value["orders"]
@@ -295,8 +319,7 @@ class SalesFile:
             for key, other in value.items():
                 if key != "orders":
                     _take_duplicates(other, found)
-        for record in orders:
-            yield record, found
+        yield from orders
 
     def _located_reason(self, stop: _Located) -> str:
         line, column, text = _locate(self._reopen, stop.offset) if self._reopen else (0, 0, "")
@@ -363,6 +386,7 @@ class _SkipBom:
 # Where the records are: every top-level value (JSON Lines; a top-level object read whole), the items of a
 # top-level array, the items of the top-level object's "orders" array.
 _VALUES, _ITEMS, _ORDERS = "values", "items", "orders"
+_END = object()
 _PREFIX = {_VALUES: "", _ITEMS: "item", _ORDERS: "orders.item"}
 _RECORD_DEPTH = {_VALUES: 0, _ITEMS: 1, _ORDERS: 2}  # containers around a record
 
@@ -373,11 +397,10 @@ class _Found(list[tuple[dict[str, Any], str]]):
     __slots__ = ()
 
 
-def _fast_values(reader: _Readable, where: str) -> Iterator[_Parsed]:
+def _fast_values(reader: _Readable, where: str, found: _Found) -> Iterator[Any]:
     """The C parser's values at `where`, each with the keys objects were given twice so far (map_type). The
     C parser builds every value of a block before the first is yielded, so the list may hold keys of values
     yielded later: _take_duplicates takes each value's own."""
-    found = _Found()
 
     class _Object(dict[str, Any]):
         __slots__ = ()
@@ -390,9 +413,9 @@ def _fast_values(reader: _Readable, where: str) -> Iterator[_Parsed]:
                 _found.append((self, key))
             _set(self, key, value)
 
-    items = ijson.items(reader, _PREFIX[where], multiple_values=where == _VALUES, use_float=False, map_type=_Object)
-    for value in items:
-        yield value, found or None
+    return ijson.items(
+        reader, _PREFIX[where], multiple_values=where == _VALUES, use_float=False, map_type=_Object, buf_size=_BLOCK
+    )
 
 
 def _take_duplicates(record: Any, found: _Found) -> tuple[str, ...]:
@@ -417,12 +440,12 @@ def _take_duplicates(record: Any, found: _Found) -> tuple[str, ...]:
     return tuple(paths)
 
 
-def _exact_values(reader: _Readable, where: str) -> Iterator[_Parsed]:
+def _exact_values(reader: _Readable, where: str, found: _Found) -> Iterator[Any]:
     """The exact parser's values at `where`: ijson's pure-python lexer and parser, with the character offset
     of every token kept, and our own builder (no path kept, so deep nesting costs no memory)."""
     offset = [0]
-    built: list[_Parsed] = []
-    builder = _Builder(where, offset, built)
+    built: list[Any] = []
+    builder = _Builder(where, offset, built, found)
     parser = _exact.utf8_encoder(_exact.Lexer(_offsets(_exact.parse_value(builder, True, False), offset)))
     try:
         while data := reader.read(_BLOCK):
@@ -458,14 +481,14 @@ def _offsets(target: Any, offset: list[int]) -> Any:
 class _Builder:
     """Builds the values at `where` from parser events, as ijson.items would, and notes keys given twice."""
 
-    def __init__(self, where: str, offset: list[int], built: list[_Parsed]) -> None:
+    def __init__(self, where: str, offset: list[int], built: list[Any], found: _Found) -> None:
         self._where = where
         self._offset = offset
         self._built = built
         self._record_depth = _RECORD_DEPTH[where]
         # per open container: [the container built (None outside the values to build), its pending key, is_map]
         self._stack: list[list[Any]] = []
-        self._found = _Found()
+        self._found = found
         self._tops = 0
 
     def send(self, event: tuple[str, Any]) -> None:
@@ -511,8 +534,7 @@ class _Builder:
         """A value complete: a record to hand on, part of one, or (outside the records) nothing."""
         if len(self._stack) == self._record_depth:
             if self._at_record():
-                self._built.append((value, self._found or None))
-                self._found = _Found()
+                self._built.append(value)
             return
         if len(self._stack) < self._record_depth:
             return

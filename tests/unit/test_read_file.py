@@ -530,3 +530,35 @@ def test_keys_held_twice_are_found_with_their_paths_in_every_shape(data, name):
 
 def test_a_key_held_three_times_is_named_once():
     assert entries(b'[{"a": 1, "a": 2, "a": 3}]') == [({"a": 3}, ("a",))]
+
+
+def test_json_lines_in_a_json_file_may_hold_null_after_the_first_object():
+    assert read(b'{"a": 1}\nnull\n{"b": 2}\n')[0] == [{"a": 1}, None, {"b": 2}]
+
+
+def test_brackets_inside_strings_do_not_add_up_over_a_file(monkeypatch):
+    """Each record's note opens a bracket it never closes: the C parser reads the whole file, however many."""
+    calls = []
+    exact = read_file._exact_values
+    monkeypatch.setattr(read_file, "_exact_values", lambda *a: calls.append(1) or exact(*a))
+    data = b"[" + b",".join(b'{"i": %d, "note": ":-[ {"}' % i for i in range(20_000)) + b"]"
+    records, _ = read(data)
+    assert len(records) == 20_000 and records[-1] == {"i": 19_999, "note": ":-[ {"}
+    assert calls == []  # the exact parser was not needed
+
+
+@pytest.mark.parametrize("block", [7, 64, 97, 1000])
+def test_strings_with_quotes_backslashes_and_brackets_across_blocks_need_no_exact_read(block, monkeypatch):
+    """With a guard of 16 open brackets, every block whose brackets in strings pass it is counted without
+    its strings: that count must know, block after block, where strings start and end."""
+    calls = []
+    exact = read_file._exact_values
+    monkeypatch.setattr(read_file, "_exact_values", lambda *a: calls.append(1) or exact(*a))
+    monkeypatch.setattr(read_file, "_BLOCK", block)
+    monkeypatch.setattr(read_file, "HEAD_BYTES", block)
+    monkeypatch.setattr(read_file, "_NESTING_GUARD", 16)
+    texts = ['[[[ "{', '\\\\"[', "\\\\", 'a\\\\\\\\"b[', "{{{{", '"', "\\\\\\\\\\\\", "]]"]
+    records = [{"i": i, "t": texts[i % len(texts)] * (1 + i % 5), "n": [[i]]} for i in range(2_000)]
+    data = json.dumps(records).encode()
+    assert read(data)[0] == records
+    assert calls == []
