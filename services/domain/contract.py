@@ -49,7 +49,7 @@ class Rule(StrEnum):
 
 
 _JSON_TYPE_NAMES = {str: "string", int: "number", float: "number", Decimal: "number", bool: "boolean", list: "array"}
-# ASCII digits only: Arabic-Indic or fullwidth digits are no whole-number notation here (Python's \\d takes them)
+# ASCII digits only: Arabic-Indic or fullwidth digits are no whole-number notation here (Python's \d takes them)
 _WHOLE = re.compile(r"^\s*\+?([0-9]+)\s*$")
 # Fields the contract stores as text whatever they hold: a number there is stored as its digits, not a number.
 _TEXT_FIELDS = {ORDER_INFO: (*ORDER_ID_ALIASES, "item-id"), CONTACT_INFO: ("name",)}
@@ -347,9 +347,11 @@ def _storage_faults(record: dict[str, Any]) -> Iterator[tuple[Rule, tuple[str | 
         if isinstance(key, str):
             if not _is_text(key):
                 yield Rule.INVALID_TEXT, here, f"the key {_INVALID_TEXT}"
-            elif not 0 < len(key.encode("utf-8")) <= limits.MAX_ATTRIBUTE_NAME_BYTES:
-                size = len(key.encode("utf-8"))
-                yield Rule.ATTRIBUTE_NAME, here, _attribute_name_message(size)
+            elif not key or (
+                len(key) * 4 > limits.MAX_ATTRIBUTE_NAME_BYTES  # at most 4 bytes a character
+                and len(key.encode("utf-8")) > limits.MAX_ATTRIBUTE_NAME_BYTES
+            ):
+                yield Rule.ATTRIBUTE_NAME, here, _attribute_name_message(len(key.encode("utf-8")))
         if isinstance(value, dict | list):
             if level > limits.MAX_CONTAINER_LEVEL:
                 yield Rule.NESTING_DEPTH, here, _NESTING_MESSAGE
@@ -364,7 +366,7 @@ def _storage_faults(record: dict[str, Any]) -> Iterator[tuple[Rule, tuple[str | 
             isinstance(value, int | Decimal | float)
             and not isinstance(value, bool)
             and key not in as_text
-            and limits.dynamodb_number(value) is None
+            and not limits.storable(value)
         ):
             yield Rule.NUMBER_RANGE, here, f"DynamoDB cannot store this number: {_NUMBER_LIMITS}"
 

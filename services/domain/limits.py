@@ -23,6 +23,13 @@ MIN_EXPONENT, MAX_EXPONENT = -130, 125  # of the leading digit
 _SMALL = 10**MAX_NUMBER_DIGITS
 
 
+def storable(value: int | Decimal | float) -> bool:
+    """Whether DynamoDB holds the number (dynamodb_number, without making its text for the usual int)."""
+    if isinstance(value, int) and -_SMALL < value < _SMALL:
+        return True
+    return dynamodb_number(value) is not None
+
+
 def dynamodb_number(value: int | Decimal | float) -> str | None:
     """The number as DynamoDB stores it (trailing zeros trimmed: 1.50 -> 1.5, 3.0 -> 3), or None when
     DynamoDB cannot hold it. A float counts as the decimal its repr shows."""

@@ -24,6 +24,7 @@ import codecs
 import hashlib
 import re
 from collections.abc import Callable, Generator, Iterator
+from decimal import Decimal
 from typing import IO, Any, Protocol
 
 import ijson
@@ -56,8 +57,7 @@ _ESCAPE_PREFIX = re.compile(rb"(?:\\(?:u(?:[dD](?:[c-fC-F][0-9a-fA-F]?)?)?)?)?")
 _ESCAPE_CONTEXT = 12  # an escape and the one after it
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
-_LONG_INTEGER = re.compile(r"-?[1-9][0-9]{59}")
-_NUMBER_TEXT = re.compile(r"[-+.0-9eE]+")
+_INTEGER = re.compile(r"-?[0-9]+")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 
 
@@ -81,11 +81,11 @@ class _Exact(Exception):
 
 
 class _Located(Exception):
-    """The exact parser stopped at a character offset: `kind` says why, `detail` with what."""
+    """The exact parser stopped at a character offset: `kind` says why, `symbol` on which token."""
 
-    def __init__(self, offset: int, kind: str, detail: str = "") -> None:
+    def __init__(self, offset: int, kind: str, symbol: str = "") -> None:
         super().__init__(kind)
-        self.offset, self.kind, self.detail = offset, kind, detail
+        self.offset, self.kind, self.symbol = offset, kind, symbol
 
 
 def _nesting(blocks: bytes) -> tuple[int, int, int]:
@@ -331,25 +331,37 @@ class SalesFile:
             )
         if stop.kind == "more":
             return f"the file is not valid JSON ({where}: more data after the JSON value)"
+        if stop.kind == "control":
+            detail = "a control character in a string; write it as \\n, \\t or \\u0000"
+            return f"the file is not valid JSON ({where}: {detail})"
+        if stop.kind == "escape":
+            return f"the file is not valid JSON ({where}: a backslash escape JSON does not have)"
         word = re.match(r"-?[A-Za-z]+", text)
         if word and word.group() in ("NaN", "Infinity", "-Infinity"):
             name = word.group().lstrip("-")
             return f"the file is not valid JSON ({where}: JSON has no {name}; write null or a string)"
-        if _LONG_INTEGER.match(text):  # the exact parser fails on an integer only past Python's digit limit
-            return (
-                f"the file has a number of more than {json_codec.MAX_INT_DIGITS:,} digits ({where}): "
-                "salesdq reads numbers of up to that many digits, and DynamoDB stores 38; write it as a string"
-            )
-        number = _NUMBER_TEXT.match(text)
-        if number and _JSON_NUMBER.fullmatch(number.group()):  # a number the parser could not hold
+        if _JSON_NUMBER.fullmatch(stop.symbol) and not _readable_number(stop.symbol):
+            if _INTEGER.fullmatch(stop.symbol):
+                return (
+                    f"the file has a number of more than {json_codec.MAX_INT_DIGITS:,} digits ({where}): salesdq "
+                    "reads numbers of up to that many digits, and DynamoDB stores 38; write it as a string"
+                )
             return (
                 f"the file has a number too large to read ({where}): DynamoDB stores numbers of up to 38 digits "
                 "between 1E-130 and 1E+126; write it as a string"
             )
-        token = (word.group() if word else number.group() if number else "")[:12] or text[:1]
+        token = (stop.symbol or text[:1])[:12]
         if not token:
             return f"the file is not valid JSON ({where})"
         return f"the file is not valid JSON ({where}: unexpected {token!r})"
+
+
+def _readable_number(text: str) -> bool:
+    try:
+        Decimal(text) if not _INTEGER.fullmatch(text) else int(text)
+    except (ValueError, ArithmeticError):
+        return False
+    return True
 
 
 def _seekable(stream: IO[bytes]) -> bool:
@@ -441,12 +453,12 @@ def _take_duplicates(record: Any, found: _Found) -> tuple[str, ...]:
 
 
 def _exact_values(reader: _Readable, where: str, found: _Found) -> Iterator[Any]:
-    """The exact parser's values at `where`: ijson's pure-python lexer and parser, with the character offset
-    of every token kept, and our own builder (no path kept, so deep nesting costs no memory)."""
-    offset = [0]
+    """The exact parser's values at `where`: ijson's pure-python lexer and parser, every token checked and
+    its character offset kept (_Tokens), and our own builder (no path kept, so deep nesting costs no memory)."""
+    tokens = _Tokens()
     built: list[Any] = []
-    builder = _Builder(where, offset, built, found)
-    parser = _exact.utf8_encoder(_exact.Lexer(_offsets(_exact.parse_value(builder, True, False), offset)))
+    builder = _Builder(where, tokens, built, found)
+    parser = _exact.utf8_encoder(_exact.Lexer(tokens.between(_exact.parse_value(builder, True, False))))
     try:
         while data := reader.read(_BLOCK):
             parser.send(data)
@@ -455,35 +467,60 @@ def _exact_values(reader: _Readable, where: str, found: _Found) -> Iterator[Any]
         parser.close()
     except ijson.IncompleteJSONError:
         raise FileRejectedError(TRUNCATED) from None
-    except ijson.JSONError as error:
-        raise _Located(offset[0], "json", str(error)) from None
+    except ijson.JSONError:
+        raise _Located(tokens.offset, "json", tokens.symbol) from None
+    except ValueError as error:  # json's scanstring, on a string's text: its message names the fault
+        at = tokens.offset + int(getattr(error, "pos", 0))
+        raise _Located(at, "control" if "control" in str(error) else "escape", tokens.symbol) from None
     yield from built
 
 
-def _offsets(target: Any, offset: list[int]) -> Any:
-    """Between the lexer and the parser: keeps the offset of the token the parser is on."""
+_LITERALS = ("true", "false", "null")
+_NUMBER_START = frozenset("-+.0123456789")
 
-    def forward() -> Generator[None, tuple[int, Any], None]:
-        while True:
-            token = yield
-            if token[0] >= 0:
-                offset[0] = token[0]
-            try:
-                target.send(token)
-            except StopIteration:
-                return
 
-    coroutine = forward()
-    next(coroutine)
-    return coroutine
+class _Tokens:
+    """Between the lexer and the parser: keeps the offset and text of the token the parser is on, and
+    refuses what the parser would let through or misname: a number JSON does not write (+1, 1.e5), and a
+    word that only begins a literal ("tru" then more: not a truncated file, as the parser would say)."""
+
+    def __init__(self) -> None:
+        self.offset = 0
+        self.symbol = ""
+
+    def between(self, target: Any) -> Any:
+        def forward() -> Generator[None, tuple[int, Any], None]:
+            held: tuple[int, str] | None = None
+            while True:
+                offset, symbol = yield
+                if held is not None:
+                    if offset < 0:  # the file ended on it
+                        raise ijson.IncompleteJSONError("truncated")
+                    raise _Located(held[0], "json", held[1])
+                if offset >= 0:
+                    self.offset, self.symbol = offset, symbol
+                    first = symbol[0]
+                    if first in _NUMBER_START and not _JSON_NUMBER.fullmatch(symbol):
+                        raise _Located(offset, "json", symbol)
+                    if first in "tfn" and symbol not in _LITERALS and any(w.startswith(symbol) for w in _LITERALS):
+                        held = (offset, symbol)  # what comes next says whether the file was cut here
+                        continue
+                try:
+                    target.send((offset, symbol))
+                except StopIteration:
+                    return
+
+        coroutine = forward()
+        next(coroutine)
+        return coroutine
 
 
 class _Builder:
     """Builds the values at `where` from parser events, as ijson.items would, and notes keys given twice."""
 
-    def __init__(self, where: str, offset: list[int], built: list[Any], found: _Found) -> None:
+    def __init__(self, where: str, tokens: _Tokens, built: list[Any], found: _Found) -> None:
         self._where = where
-        self._offset = offset
+        self._tokens = tokens
         self._built = built
         self._record_depth = _RECORD_DEPTH[where]
         # per open container: [the container built (None outside the values to build), its pending key, is_map]
@@ -498,7 +535,7 @@ class _Builder:
         elif kind in ("start_map", "start_array"):
             depth = len(self._stack)
             if depth - self._record_depth > MAX_DEPTH + 2:  # the exact bound is check_depth's, on the record
-                raise _Located(self._offset[0], "deep")
+                raise _Located(self._tokens.offset, "deep")
             if not depth:
                 self._top()
             building = self._stack[-1][0] is not None if depth > self._record_depth else self._at_record()
@@ -516,7 +553,7 @@ class _Builder:
     def _top(self) -> None:
         self._tops += 1
         if self._tops > 1 and self._where != _VALUES:
-            raise _Located(self._offset[0], "more")
+            raise _Located(self._tokens.offset, "more")
 
     def _at_record(self) -> bool:
         """Whether a value starting now, at its container depth, is one to build (a record, or for _VALUES a

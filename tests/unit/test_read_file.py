@@ -312,6 +312,7 @@ def test_numbers_past_64_bits_are_read_exactly() -> None:
 # ------------------------------------------------------------------ where a file stops being JSON
 
 INVALID = "the file is not valid JSON"
+CONTROL = "a control character in a string; write it as \\n, \\t or \\u0000"
 
 
 def _readable(reason: str) -> None:
@@ -333,6 +334,14 @@ def _readable(reason: str) -> None:
         (b"[{'a': 1}]", "f.json", 'the file is not valid JSON (line 1, column 3: unexpected "\'")'),
         (BOM + b'[{"a": 1}] x', "f.json", "the file is not valid JSON (line 1, column 12: unexpected 'x')"),
         (b'[{"q": 01}]', "f.json", "the file is not valid JSON (line 1, column 8: unexpected '01')"),
+        (b'[{"q": +1}]', "f.json", "the file is not valid JSON (line 1, column 8: unexpected '+1')"),
+        (b'[{"q": 1.e5}]', "f.json", "the file is not valid JSON (line 1, column 8: unexpected '1.e5')"),
+        (b'[{"q" 1}]', "f.json", "the file is not valid JSON (line 1, column 7: unexpected '1')"),
+        (b'[{"q": tru}]', "f.json", "the file is not valid JSON (line 1, column 8: unexpected 'tru')"),
+        (b'[{"q": "a\tb"}]', "f.json", f"{INVALID} (line 1, column 10: {CONTROL})"),
+        (b'{"a": 1}\n{"q": "\\ud800", "r": "a\nb"}', "f.jsonl", f"{INVALID} (line 2, column 24: {CONTROL})"),
+        (b'[{"q": "a\\qb"}]', "f.json", f"{INVALID} (line 1, column 10: a backslash escape JSON does not have)"),
+        (b'[{"q": "\\u12"}]', "f.json", f"{INVALID} (line 1, column 10: a backslash escape JSON does not have)"),
     ],
 )
 def test_invalid_json_names_the_line_and_column(data, name, reason):
@@ -382,7 +391,8 @@ def test_a_number_no_decimal_holds_rejects_the_file_saying_where():
 
 def test_every_file_reason_is_readable():
     deep = b"[" + b"[" * 5_000 + b"]" * 5_000 + b"]"
-    for data in (b"[1,,]", b'{"a":1}\n{"b"', b"[NaN]", b"[" + b"9" * 10_001 + b"]", deep):
+    faults = (b"[1,,]", b'{"a":1}\n{"b"', b"[NaN]", b"[" + b"9" * 10_001 + b"]", deep, b'["\x01"]', b'["\\x"]')
+    for data in faults:
         _readable(reject(data)[0])
 
 
