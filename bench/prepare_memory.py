@@ -29,6 +29,7 @@ from salesdq.engine.provisioning import table_request
 from services.dal.audit_log import AuditLog
 from services.dal.inbox_bucket import InboxBucket
 from services.dal.quarantine_queue import QuarantineQueue
+from services.dal.quarantine_view import QuarantineView
 from services.domain.payloads import FileJob
 from services.ingest.prepare import prepare
 
@@ -73,6 +74,7 @@ def measure(path: Path, chunk_records: int, max_partitions: int) -> dict[str, An
         ddb = boto3.client("dynamodb", region_name=region)
         sqs = boto3.client("sqs", region_name=region)
         ddb.create_table(**table_request(resources.AUDIT))
+        ddb.create_table(**table_request(resources.QUARANTINED))
         queue_url = sqs.create_queue(QueueName="bench-quarantine")["QueueUrl"]
         s3 = DiscardingS3(path)
         inbox = InboxBucket("bench", client=s3)
@@ -87,6 +89,7 @@ def measure(path: Path, chunk_records: int, max_partitions: int) -> dict[str, An
             inbox=inbox,
             audit=audit,
             quarantine=quarantine,
+            quarantined=QuarantineView(resources.QUARANTINED.name, ddb),
             chunk_records=chunk_records,
             max_partitions=max_partitions,
         )

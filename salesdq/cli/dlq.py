@@ -9,17 +9,24 @@ from pathlib import Path
 from salesdq.cli import output
 from salesdq.cli.exits import EXIT_OK
 from salesdq.cli.options import JSON, STACK, Commands, stack_ref
+from salesdq.errors import UsageError
 from salesdq.operators import dlq
 
 
+def _filters(args: argparse.Namespace) -> dlq.Filters:
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    return dlq.Filters(file=args.file, rule=args.rule, field=args.field, limit=args.limit)
+
+
 def run_dlq_list(args: argparse.Namespace) -> int:
-    items = dlq.quarantined_items(stack_ref(args))
-    output.print_json([item["body"] for item in items]) if args.json else output.print_dlq(items)
+    bodies = dlq.quarantined_items(stack_ref(args), _filters(args))
+    output.print_json(list(bodies)) if args.json else output.print_dlq(bodies)
     return EXIT_OK
 
 
 def run_dlq_export(args: argparse.Namespace) -> int:
-    lines = dlq.export_lines(stack_ref(args))
+    lines = dlq.export_lines(stack_ref(args), _filters(args))
     if args.out is None:
         output.print_jsonl(lines)
         return EXIT_OK
@@ -29,11 +36,20 @@ def run_dlq_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+FILTERS = argparse.ArgumentParser(add_help=False)
+FILTERS.add_argument("--file", metavar="NAME|FILE_ID", help="only what this file quarantined (its key or sha256)")
+FILTERS.add_argument("--rule", metavar="RULE", help="only records that broke this rule (e.g. email)")
+FILTERS.add_argument("--field", metavar="FIELD", help="only records failing this field (e.g. contact-info.email)")
+FILTERS.add_argument("--limit", type=int, metavar="N", help="at most N items")
+
+
 def add_to(commands: Commands) -> None:
     group = commands.add_parser("dlq", help="the quarantine dead-letter queue")
     dlq_commands = group.add_subparsers(dest="dlq_command", required=True)
-    listing = dlq_commands.add_parser("list", parents=[STACK, JSON], help="quarantined items as a table")
+    listing = dlq_commands.add_parser("list", parents=[STACK, JSON, FILTERS], help="quarantined items as a table")
     listing.set_defaults(run=run_dlq_list)
-    export = dlq_commands.add_parser("export", parents=[STACK], help="quarantined items as JSON Lines, not consumed")
+    export = dlq_commands.add_parser(
+        "export", parents=[STACK, FILTERS], help="quarantined items as JSON Lines, not consumed"
+    )
     export.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
     export.set_defaults(run=run_dlq_export)

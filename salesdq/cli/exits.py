@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from salesdq.errors import NotFoundError, OperationFailedError, SalesdqError, UsageError
+from services.dal.errors import AWS_ERRORS
 from services.dal.executions import ExecutionNotFoundError
 from services.dal.quarantine_queue import HoldExpiredError
 from services.ingest.read_file import FileRejectedError
@@ -21,6 +22,7 @@ KINDS: tuple[tuple[type[Exception], int, str], ...] = (
     (ExecutionNotFoundError, EXIT_FAILED, "salesdq: no such workflow execution: "),
     (HoldExpiredError, EXIT_FAILED, "salesdq: "),
     (FileRejectedError, EXIT_FAILED, "salesdq: "),
+    *((kind, EXIT_FAILED, "salesdq: AWS: ") for kind in AWS_ERRORS),
 )
 REPORTED = tuple(kind for kind, _, _ in KINDS)
 

@@ -9,11 +9,11 @@ bar on stderr: records done, records/s and time left where the audit log says ho
 from __future__ import annotations
 
 import io
-import json
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,7 +23,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from salesdq.operators.progress import Progress
-from services.domain import dlq_message
+from services.domain import dlq_message, json_codec
 
 NOT_A_TERMINAL_WIDTH = 1_000_000  # a pipe has no width: rows are never wrapped
 
@@ -33,7 +33,7 @@ NOT_A_TERMINAL_WIDTH = 1_000_000  # a pipe has no width: rows are never wrapped
 
 def print_json(data: Any) -> None:
     """Exactly one JSON document on stdout."""
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+    print(json_codec.dumps(data, indent=2))
 
 
 def print_jsonl(lines: Iterable[Any], file: IO[str] | None = None) -> int:
@@ -41,7 +41,7 @@ def print_jsonl(lines: Iterable[Any], file: IO[str] | None = None) -> int:
     out = file or sys.stdout
     count = 0
     for line in lines:
-        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        out.write(json_codec.dumps(line, spaced=True) + "\n")
         count += 1
     return count
 
@@ -86,34 +86,36 @@ def print_summary(summary: dict[str, Any]) -> None:
         )
 
 
-def age(sent_at_ms: int, now_s: float) -> str:
-    seconds = max(0, int(now_s - sent_at_ms / 1000))
+def age(at: str | None, now_s: float) -> str:
+    """How long ago `at` (an ISO time) was, as the DLQ table shows it; "-" when unknown."""
+    if not at:
+        return "-"
+    seconds = max(0, int(now_s - datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()))
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
 
 
-def print_dlq(items: Sequence[dict[str, Any]], now_s: float | None = None) -> None:
-    """Each quarantined item: its id, file, index, order id, failed rules, attempt and age."""
-    if not items:
+def print_dlq(bodies: Iterable[dict[str, Any]], now_s: float | None = None) -> None:
+    """Each quarantined item: its id, file, index, order id, failed rules, attempt and age (since the run that
+    quarantined it started)."""
+    now = time.time() if now_s is None else now_s
+    rows = [
+        (
+            body["id"],
+            body.get("file"),
+            body.get("index", "-"),
+            body.get("order_id") or "-",
+            dlq_message.rules_summary(body),
+            body.get("attempt", 1),
+            age(body.get("at"), now),
+        )
+        for body in bodies
+    ]
+    if not rows:
         print("the quarantine queue is empty")
         return
-    now = time.time() if now_s is None else now_s
-    rows = []
-    for item in items:
-        body = item["body"]
-        rows.append(
-            (
-                body["id"],
-                body.get("file"),
-                body.get("index", "-"),
-                body.get("order_id") or "-",
-                dlq_message.rules_summary(body),
-                body.get("attempt", 1),
-                age(item["sent_at_ms"], now),
-            )
-        )
     print_table(
         ("ID", "FILE", "INDEX", "ORDER ID", "REASONS", "ATTEMPT", "AGE"), rows, numbers=("INDEX", "ATTEMPT", "AGE")
     )
@@ -133,9 +135,13 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 def print_redrive(outcome: dict[str, Any]) -> None:
-    print(f"redriven: {len(outcome['redriven'])}, refused: {len(outcome['refused'])}")
+    already = outcome.get("already", [])
+    print(f"redriven: {len(outcome['redriven'])}, refused: {len(outcome['refused'])}, already redriven: {len(already)}")
     for refusal in outcome["refused"]:
         print(f"  refused {refusal['id']}: {refusal['error']}: {refusal['message']}")
+    for done in already:
+        by = f" ({done['by']})" if done.get("by") else ""
+        print(f"  already redriven {done['id']}: {done['outcome']}{by}")
     for f in outcome.get("results", []):
         print(
             f"  {f['file']}: {f['status']}, {f['stored']} stored, {f['duplicates']} duplicates, "

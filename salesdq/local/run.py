@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -15,6 +14,7 @@ from salesdq.errors import EngineFailedError, FollowError, SalesdqError
 from salesdq.locate import StackRef
 from salesdq.operators.follow import totals, upload_and_follow
 from salesdq.operators.progress import Progress
+from services.domain import json_codec
 
 
 def stack_of(engine: Engine) -> StackRef:
@@ -34,7 +34,7 @@ def export(engine: Engine, out: Path, summary: dict[str, Any]) -> None:
     _write_jsonl(out / "quarantine.jsonl", bodies)
     audit_events = [e for e in stack.audit().scan() if e.get("event") != "file.claimed"]
     _write_jsonl(out / "audit.jsonl", sorted(audit_events, key=lambda e: (e.get("at", ""), e["pk"], e["sk"])))
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (out / "summary.json").write_text(json_codec.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 
 def _order_sort_key(order_id: str) -> tuple[int, int | str]:
@@ -44,7 +44,7 @@ def _order_sort_key(order_id: str) -> tuple[int, int | str]:
 def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+            handle.write(json_codec.dumps(row, spaced=True, sort_keys=True) + "\n")
 
 
 def local_run(

@@ -3,7 +3,7 @@ message by id and runs them through the ingest workflow; and waiting for those r
 
 from __future__ import annotations
 
-import json
+import uuid
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -13,12 +13,15 @@ from salesdq.locate import StackRef
 from salesdq.operators.follow import FileResult, execution_name, result_of, wait_for
 from salesdq.operators.progress import Progress, RecordsDone, fingerprint
 from services.dal.lambda_function import FunctionFailedError
+from services.domain import json_codec
 
 REDRIVE_BATCH = 200  # corrections per redrive call: well under Lambda's 6 MB payload
 
 
 def read_corrections(path: Path) -> list[dict[str, Any]]:
-    """An exported (and edited) DLQ file -> corrections; every problem names its line."""
+    """An exported (and edited) DLQ file -> corrections; a line that is not JSON, or names no id, is a usage
+    error naming its line. A line without a record (a rejected file's, as `dlq export` writes them) is sent
+    like any other: the redrive refuses that line alone, as `not_a_record`."""
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
     corrections = []
@@ -26,28 +29,38 @@ def read_corrections(path: Path) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            entry = json.loads(line)
+            entry = json_codec.loads(line)
         except ValueError as error:
             raise UsageError(f"{path}:{number}: not a JSON line ({error.args[0]})") from None
-        if not isinstance(entry, dict) or "id" not in entry or "record" not in entry:
+        if not isinstance(entry, dict) or "id" not in entry:
             raise UsageError(f'{path}:{number}: a line needs "id" and "record" (as `salesdq dlq export` writes)')
-        corrections.append({"id": str(entry["id"]), "record": entry["record"]})
+        correction = {"id": str(entry["id"]), "record": entry.get("record")}
+        if isinstance(entry.get("attempt"), int):
+            correction["attempt"] = entry["attempt"]
+        corrections.append(correction)
     if not corrections:
         raise UsageError(f"{path} holds no corrections")
     return corrections
 
 
-def send_corrections(stack: StackRef, corrections: list[dict[str, Any]]) -> dict[str, Any]:
-    """Send corrections to the redrive Lambda, REDRIVE_BATCH a call; what it redrove, refused and started."""
+def send_corrections(stack: StackRef, corrections: list[dict[str, Any]], request: str | None = None) -> dict[str, Any]:
+    """Send corrections to the redrive Lambda, REDRIVE_BATCH a call, each call a request of its own id (the
+    same id again, as botocore's retry of a call that answered late sends it, does the same thing once);
+    what it redrove, refused, found already redriven, and started."""
     function = stack.redrive()
-    merged: dict[str, Any] = {"redriven": [], "refused": [], "executions": [], "batches": []}
-    for start in range(0, len(corrections), REDRIVE_BATCH):
+    request = request or uuid.uuid4().hex
+    merged: dict[str, Any] = {"redriven": [], "refused": [], "already": [], "executions": [], "batches": []}
+    for number, start in enumerate(range(0, len(corrections), REDRIVE_BATCH)):
+        payload = {"request_id": f"{request}-{number}", "corrections": corrections[start : start + REDRIVE_BATCH]}
         try:
-            answer = function.invoke({"corrections": corrections[start : start + REDRIVE_BATCH]})
+            answer = function.invoke(payload)
         except FunctionFailedError as error:
-            raise OperationFailedError(f"the redrive function failed: {error}") from error
-        merged["redriven"] += answer["redriven"]
-        merged["refused"] += answer["refused"]
+            raise OperationFailedError(
+                f"the redrive function failed: {error}. Sending the same file again is safe: what was redriven "
+                "is reported as already redriven"
+            ) from error
+        for key in ("redriven", "refused", "already"):
+            merged[key] += answer.get(key, [])
         if answer.get("execution"):
             merged["executions"].append(answer["execution"])
             merged["batches"].append(answer["batch"])

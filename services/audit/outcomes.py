@@ -12,13 +12,12 @@ retry instead of doing the work again; a chunk without one is redone, rewriting 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from services.dal.audit_log import AuditLog
 from services.dal.inbox_bucket import InboxBucket
-from services.domain import audit_events
+from services.domain import audit_events, json_codec
 from services.domain.dlq_message import Origin
 from services.domain.inline import inline_or_ref
 from services.domain.outcomes import Outcome, RecordOutcome
@@ -82,7 +81,7 @@ def _content(
             inbox.put_json(offload.key, offload.value)
             return stored
         # As JSON text, one string attribute: a nested map costs DynamoDB's parsing (and the engine's) per field.
-        return {"item_json": json.dumps(outcome.item, ensure_ascii=False, separators=(",", ":"))}
+        return {"item_json": json_codec.dumps(outcome.item)}
     if outcome.outcome == Outcome.DUPLICATE:
         return {"duplicate_of": outcome.duplicate_of}
     if message is not None:
@@ -90,6 +89,6 @@ def _content(
         if "record_ref" in message:
             content["record_ref"] = message["record_ref"]
         else:  # as JSON text: a quarantined record may hold what a DynamoDB map cannot (a number, a key, a depth)
-            content["record_json"] = json.dumps(message.get("record"), ensure_ascii=True)
+            content["record_json"] = json_codec.dumps(message.get("record"), ascii=True)
         return content
     return {}

@@ -1,42 +1,79 @@
-"""Plain JSON values <-> DynamoDB attribute values."""
+"""Plain JSON values <-> DynamoDB attribute values, numbers exact both ways.
+
+A number goes to DynamoDB as the exact text of its value (ints and Decimals as they are, a float by its
+repr), with trailing zeros trimmed as DynamoDB trims them (1.50 is stored as 1.5, 3.0 as 3); one DynamoDB
+cannot hold (over 38 significant digits, or beyond 1E-130 to 9.9999999999999999999999999999999999999E+125)
+raises UnstorableNumberError, a decimal.DecimalException, before anything is sent. A number comes back as
+an int when it is whole and as a Decimal otherwise: never a float, which would lose digits.
+"""
 
 from __future__ import annotations
 
-import json
+import decimal
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeDeserializer
 
 from services.dal.retry import until_done
+from services.domain.limits import dynamodb_number
 
 _GET_BATCH = 100  # BatchGetItem's limit
-_SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 
 
-def _to_decimals(value: Any) -> Any:
-    # DynamoDB numbers are decimals; floats must cross as their shortest exact text.
-    return json.loads(json.dumps(value), parse_float=Decimal)
+class UnstorableNumberError(decimal.DecimalException):
+    """A number DynamoDB cannot hold."""
 
 
-def _from_decimal(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+def number_text(value: int | Decimal | float) -> str:
+    """The DynamoDB number text of value; UnstorableNumberError when DynamoDB cannot hold it."""
+    text = dynamodb_number(value)
+    if text is None:
+        raise UnstorableNumberError("a number outside what DynamoDB holds (38 digits, 1E-130 to 9.99E+125)")
+    return text
+
+
+def _serialize(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        return {"S": value}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal | float):
+        return {"N": number_text(value)}
     if isinstance(value, dict):
-        return {k: _from_decimal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_decimal(v) for v in value]
-    return value
+        return {"M": {str(k): _serialize(v) for k, v in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [_serialize(v) for v in value]}
+    raise TypeError(f"Unsupported type {type(value).__name__} for a DynamoDB attribute")
+
+
+def _deserialize(value: dict[str, Any]) -> Any:
+    if "S" in value:
+        return value["S"]
+    if "N" in value:
+        number = Decimal(value["N"])
+        return int(number) if number == number.to_integral_value() else number
+    if "M" in value:
+        return {k: _deserialize(v) for k, v in value["M"].items()}
+    if "L" in value:
+        return [_deserialize(v) for v in value["L"]]
+    if "BOOL" in value:
+        return value["BOOL"]
+    if "NULL" in value:
+        return None
+    return _DESERIALIZER.deserialize(value)  # sets and binary: salesdq never writes them
 
 
 def to_item(value: dict[str, Any]) -> dict[str, Any]:
-    return {k: _SERIALIZER.serialize(v) for k, v in _to_decimals(value).items()}
+    return {k: _serialize(v) for k, v in value.items()}
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _from_decimal(_DESERIALIZER.deserialize(v)) for k, v in item.items()}
+    return {k: _deserialize(v) for k, v in item.items()}
 
 
 def batch_write(client: Any, table: str, items: Iterable[dict[str, Any]]) -> None:

@@ -13,6 +13,11 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 CONTENT_ERRORS = frozenset({"ValidationException", "SerializationException"})
 
 
+# What botocore raises when AWS refuses or cannot be reached: for readers outside the data-access layer (the
+# command line reports them in one line) that must not import botocore themselves.
+AWS_ERRORS: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
+
+
 class StoreError(Exception):
     """A store gave up after its bounded retries, or AWS refused for good: the step fails, no outcome is written."""
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import IO, Any
 
 import boto3
+
+from services.domain import json_codec
 
 
 class InboxBucket:
@@ -28,7 +29,7 @@ class InboxBucket:
         return str(version) if version not in (None, "null") else None
 
     def put_json(self, key: str, value: Any) -> None:
-        body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        body = json_codec.dumps(value).encode("utf-8")
         self._client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
 
     def put_text(self, key: str, text: str) -> int:
@@ -44,7 +45,7 @@ class InboxBucket:
         return True
 
     def get_json(self, key: str) -> Any:
-        return json.loads(self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        return json_codec.loads(self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
     def copy(self, source_key: str, target_key: str, version_id: str | None = None) -> None:
         source = {"Bucket": self.bucket, "Key": source_key, **({"VersionId": version_id} if version_id else {})}

@@ -6,6 +6,9 @@ import json
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from services.domain import json_codec
 
 
 class FunctionFailedError(Exception):
@@ -18,9 +21,13 @@ class LambdaFunction:
         self._client = client or boto3.client("lambda")
 
     def invoke(self, payload: Any) -> Any:
-        """The function's answer to `payload`; FunctionFailedError when it raised."""
-        response = self._client.invoke(FunctionName=self.name, Payload=json.dumps(payload).encode())
-        answer = json.loads(response["Payload"].read() or b"{}")
+        """The function's answer to `payload`; FunctionFailedError when it raised, or when Lambda could not be
+        reached or answered late (botocore's retries included): the message says what happened."""
+        try:
+            response = self._client.invoke(FunctionName=self.name, Payload=json_codec.dumps(payload).encode())
+            answer = json.loads(response["Payload"].read() or b"{}")
+        except (BotoCoreError, ClientError) as error:
+            raise FunctionFailedError(f"{self.name} did not answer: {error}") from error
         if response.get("FunctionError"):
             raise FunctionFailedError(f"{answer.get('errorType')}: {answer.get('errorMessage')}")
         return answer

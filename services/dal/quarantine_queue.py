@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,7 +10,7 @@ import boto3
 
 from services.dal.errors import MessageRefusedError
 from services.dal.retry import until_done
-from services.domain import dlq_message
+from services.domain import dlq_message, json_codec
 
 _BATCH_ENTRIES = 10
 _BATCH_BYTES = 240 * 1024  # under SQS's 256 KiB batch payload, with room for the envelope
@@ -35,7 +34,9 @@ class QuarantineQueue:
         batch: list[str] = []
         size = 0
         for message in messages:
-            body = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+            # ASCII with escapes: SQS refuses some characters a record may hold (U+FFFE, lone surrogates), and
+            # the body's length is then its size in bytes
+            body = json_codec.dumps(message, ascii=True)
             if batch and (len(batch) == _BATCH_ENTRIES or size + len(body) > _BATCH_BYTES):
                 sent += self._send_batch(batch)
                 batch, size = [], 0
@@ -117,5 +118,5 @@ def _held(message: dict[str, Any]) -> dict[str, Any]:
         "message_id": message["MessageId"],
         "receipt_handle": message["ReceiptHandle"],
         "sent_at_ms": int(message.get("Attributes", {}).get("SentTimestamp", "0")),
-        "body": json.loads(message["Body"]),
+        "body": json_codec.loads(message["Body"]),
     }

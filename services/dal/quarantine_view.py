@@ -15,7 +15,6 @@ Item: `id` (the DLQ id), `status`, `kind`, `file`, `file_id`, `index`, `order_id
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import boto3
 
 from services.dal._dynamo import batch_get, batch_write, from_item, to_item
+from services.domain import json_codec
 
 KEY = "id"
 OPEN = "open"
@@ -54,12 +54,12 @@ def view_item(body: Mapping[str, Any]) -> dict[str, Any]:
         "at": body.get("at"),
         "rules": sorted({str(r["rule"]) for r in reasons}),
         "fields": sorted({str(r["field"]) for r in reasons}),
-        "body_json": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        "body_json": json_codec.dumps(body, ascii=True),
     }
 
 
 def body_of(item: Mapping[str, Any]) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(item["body_json"])
+    body: dict[str, Any] = json_codec.loads(item["body_json"])
     return body
 
 

@@ -1,20 +1,24 @@
 """The validation contract users see (docs/validation.md mirrors it rule by rule).
 
 A record is complete when it has `order-info` and `contact-info` objects with an order id, a non-blank
-`item-id`, a positive whole `qty`, a non-blank `name` and a valid `email`. Order id aliases normalize to
-`OrderId`; unknown fields are kept and never the reason for rejection.
+`item-id`, a positive whole `qty`, a non-blank `name` and a valid `email`, and DynamoDB can store it
+(`storage_limits`). Order id aliases normalize to `OrderId`; unknown fields are kept, and are never the
+reason for rejection unless DynamoDB could not store them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from services.domain import json_codec, limits
 
 ORDER_ID = "OrderId"
 ORDER_ID_ALIASES = ("OrderId", "orderId", "order-id", "order_id")
@@ -36,11 +40,20 @@ class Rule(StrEnum):
     CONFLICT = "conflict"
     OVERSIZE = "oversize"
     NUMBER_RANGE = "number_range"
+    KEY_SIZE = "key_size"
+    ATTRIBUTE_NAME = "attribute_name"
+    NESTING_DEPTH = "nesting_depth"
+    INVALID_TEXT = "invalid_text"
+    DUPLICATE_KEY = "duplicate_key"
     PROCESSING_FAILED = "processing_failed"
 
 
-_JSON_TYPE_NAMES = {str: "string", int: "number", float: "number", bool: "boolean", list: "array"}
-_WHOLE = re.compile(r"^\s*\+?(\d+)\s*$")
+_JSON_TYPE_NAMES = {str: "string", int: "number", float: "number", Decimal: "number", bool: "boolean", list: "array"}
+# ASCII digits only: Arabic-Indic or fullwidth digits are no whole-number notation here (Python's \d takes them)
+_WHOLE = re.compile(r"^\s*\+?([0-9]+)\s*$")
+# Fields the contract stores as text whatever they hold: a number there is stored as its digits, not a number.
+_TEXT_FIELDS = {ORDER_INFO: (*ORDER_ID_ALIASES, "item-id"), CONTACT_INFO: ("name",)}
+MAX_REASONS_PER_RULE = 5  # storage-limit reasons per rule and record; past it, one reason counts the rest
 
 
 @dataclass(frozen=True)
@@ -102,6 +115,18 @@ def extract_order_id(record: Any) -> tuple[str | None, Reason | None]:
     order_id = distinct.pop()
     if not order_id:
         return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.BLANK, "the order id is blank")
+    if not _is_text(order_id):
+        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.INVALID_TEXT, f"the order id {_INVALID_TEXT}")
+    # at most 4 bytes a character: only a longer id needs measuring
+    if (
+        len(order_id) * 4 > limits.MAX_ORDER_ID_BYTES
+        and (size := len(order_id.encode("utf-8"))) > limits.MAX_ORDER_ID_BYTES
+    ):
+        message = (
+            f"the order id is {size:,} bytes of UTF-8; DynamoDB keys hold it only up to "
+            f"{limits.MAX_ORDER_ID_BYTES:,} bytes"
+        )
+        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.KEY_SIZE, message)
     return order_id, None
 
 
@@ -126,16 +151,20 @@ def _non_blank(value: Any) -> None:
 
 
 def _positive_whole(value: Any) -> None:
+    """An int, or ASCII digits as text; 3.0 and 1e3 are numbers, but not whole-number notation. A text qty is
+    stored as a number, so it must be one DynamoDB can hold (a number qty is judged by storage_limits)."""
     if isinstance(value, bool):
         raise _fail(Rule.POSITIVE_WHOLE, "must be a positive whole number")
     if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and (match := _WHOLE.match(value)):
-        number = int(match.group(1))
-    else:
+        if value < 1:
+            raise _fail(Rule.POSITIVE_WHOLE, "must be a positive whole number")
+        return
+    match = _WHOLE.match(value) if isinstance(value, str) else None
+    digits = match.group(1).lstrip("0") if match else ""
+    if not digits:
         raise _fail(Rule.POSITIVE_WHOLE, "must be a positive whole number")
-    if number < 1:
-        raise _fail(Rule.POSITIVE_WHOLE, "must be a positive whole number")
+    if len(digits) > limits.MAX_EXPONENT + 1 or len(digits.rstrip("0")) > limits.MAX_NUMBER_DIGITS:
+        raise _fail(Rule.NUMBER_RANGE, f"is stored as a number, and DynamoDB cannot hold this one: {_NUMBER_LIMITS}")
 
 
 class _Raw(fields.Raw):
@@ -169,10 +198,13 @@ class ContactInfoSchema(Schema):
             return
         if not isinstance(value, str):
             raise ValidationError([Failure(Rule.EMAIL, "must be a string")], "email")
+        address = value.strip()
         try:
-            validate.Email()(value.strip())
+            validate.Email()(address)
         except ValidationError as error:
             raise ValidationError([Failure(Rule.EMAIL, "is not a valid email address")], "email") from error
+        if "." not in address.rpartition("@")[2]:  # marshmallow takes a@localhost; an order needs a real domain
+            raise ValidationError([Failure(Rule.EMAIL, "is not a valid email address")], "email")
 
 
 _ORDER_INFO = OrderInfoSchema()
@@ -192,8 +224,9 @@ def _section_reasons(schema: Schema, section: str, value: Any) -> list[Reason]:
     ]
 
 
-def check(record: Any) -> Verdict:
-    """Apply the contract to one record."""
+def check(record: Any, *, duplicate_keys: Sequence[str] = ()) -> Verdict:
+    """Apply the contract to one record. `duplicate_keys`: the paths of keys the file held more than once in
+    one object (found while parsing, since a parsed object keeps only the last value)."""
     if record is None:
         return Verdict(None, reasons=[Reason("$", Rule.NOT_OBJECT, "the record is null")])
     if not isinstance(record, dict):
@@ -206,6 +239,8 @@ def check(record: Any) -> Verdict:
     reasons = [id_reason] if id_reason else []
     reasons += _section_reasons(_ORDER_INFO, ORDER_INFO, record.get(ORDER_INFO))
     reasons += _section_reasons(_CONTACT_INFO, CONTACT_INFO, record.get(CONTACT_INFO))
+    reasons += storage_limits(record)
+    reasons += _capped(Rule.DUPLICATE_KEY, (Reason(path, Rule.DUPLICATE_KEY, _DUPLICATE) for path in duplicate_keys))
     if reasons:
         return Verdict(order_id, reasons=reasons)
     return Verdict(order_id, record=normalize(record, order_id))
@@ -216,7 +251,11 @@ def normalize(record: dict[str, Any], order_id: str | None) -> dict[str, Any]:
     order_info = {k: v for k, v in record[ORDER_INFO].items() if k not in ORDER_ID_ALIASES}
     order_info = {ORDER_ID: order_id, **order_info}
     qty = order_info["qty"]
-    order_info["qty"] = qty if isinstance(qty, int) else int(str(qty).strip().lstrip("+"))
+    if not isinstance(qty, int):
+        digits = _WHOLE.match(str(qty))
+        assert digits is not None  # a complete record's qty is an int or matches _WHOLE
+        qty = int(digits.group(1))
+    order_info["qty"] = qty
     order_info["item-id"] = str(order_info["item-id"]).strip()
     contact = dict(record[CONTACT_INFO])
     contact["name"] = str(contact["name"]).strip()
@@ -225,6 +264,120 @@ def normalize(record: dict[str, Any], order_id: str | None) -> dict[str, Any]:
 
 
 def content_hash(record: Any) -> str:
-    """Identical content <=> identical hash, whatever the key order or whitespace of the source."""
-    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """Identical content <=> identical hash, whatever the key order or whitespace of the source; numbers by
+    value, as DynamoDB keeps them (3, 3.0 and 3.00 are one number, never the string "3.0")."""
+    return hashlib.sha256(json_codec.canonical(record).encode("utf-8")).hexdigest()
+
+
+# ------------------------------------------------------------------ what DynamoDB can store
+
+_INVALID_TEXT = "is not valid Unicode (it holds a lone surrogate, such as \\ud800): DynamoDB stores text as UTF-8"
+_NUMBER_LIMITS = "at most 38 significant digits, magnitude 1E-130 to below 1E+126; write it as a string"
+_DUPLICATE = "the key appears more than once in one object; only its last value was read"
+
+
+def _is_text(value: str) -> bool:
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _key_text(key: str) -> str:
+    """A key as a reason names it: escaped if it is not valid text, shortened if long, quoted if empty."""
+    if not key:
+        return '""'
+    if not _is_text(key):
+        key = key.encode("utf-8", "backslashreplace").decode("utf-8")
+    return key if len(key) <= 40 else key[:37] + "..."
+
+
+def path_text(path: Sequence[str | int]) -> str:
+    """A value's place in its record, as reasons name fields: order-info.qty, tags[2], $ for the record."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{_key_text(part)}" if text else _key_text(part))
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return text or "$"
+
+
+def _capped(rule: Rule, reasons: Iterator[Reason]) -> list[Reason]:
+    """At most MAX_REASONS_PER_RULE reasons of a rule, then one that counts the rest: a record's reasons
+    travel in one audit event and one SQS message, both of bounded size."""
+    kept: list[Reason] = []
+    more = 0
+    for reason in reasons:
+        if len(kept) < MAX_REASONS_PER_RULE:
+            kept.append(reason)
+        else:
+            more += 1
+    if more:
+        kept.append(Reason("$", rule, f"and {more:,} more of this kind"))
+    return kept
+
+
+def storage_limits(record: dict[str, Any]) -> list[Reason]:
+    """Why DynamoDB could not store the record, value by value: numbers out of range, object keys that are
+    no attribute names, objects and arrays nested past its 32 levels, text that is not valid Unicode. The
+    fields the contract stores as text (order id, item-id, name) are exempt from the number rule, and the
+    order id's text is judged by extract_order_id."""
+    found: dict[Rule, list[Reason]] = {}
+    for rule, path, message in _storage_faults(record):
+        found.setdefault(rule, []).append(Reason(path_text(path), rule, message))
+    return [reason for rule, reasons in found.items() for reason in _capped(rule, iter(reasons))]
+
+
+def _storage_faults(record: dict[str, Any]) -> Iterator[tuple[Rule, tuple[str | int, ...], str]]:
+    # (values, path, level of the values, fields exempt from the number rule); the record's fields are level 1
+    stack: list[tuple[Iterator[tuple[Any, Any]], tuple[str | int, ...], int, tuple[str, ...]]] = [
+        (iter(record.items()), (), 1, ())
+    ]
+    while stack:
+        values, path, level, as_text = stack[-1]
+        entry = next(values, None)
+        if entry is None:
+            stack.pop()
+            continue
+        key, value = entry
+        here = (*path, key)
+        if isinstance(key, str):
+            if not _is_text(key):
+                yield Rule.INVALID_TEXT, here, f"the key {_INVALID_TEXT}"
+            elif not key or (
+                len(key) * 4 > limits.MAX_ATTRIBUTE_NAME_BYTES  # at most 4 bytes a character
+                and len(key.encode("utf-8")) > limits.MAX_ATTRIBUTE_NAME_BYTES
+            ):
+                yield Rule.ATTRIBUTE_NAME, here, _attribute_name_message(len(key.encode("utf-8")))
+        if isinstance(value, dict | list):
+            if level > limits.MAX_CONTAINER_LEVEL:
+                yield Rule.NESTING_DEPTH, here, _NESTING_MESSAGE
+                continue
+            items = iter(value.items()) if isinstance(value, dict) else enumerate(value)
+            text_fields = _TEXT_FIELDS.get(key, ()) if level == 1 and isinstance(value, dict) else ()
+            stack.append((items, here, level + 1, text_fields))
+        elif isinstance(value, str):
+            if not _is_text(value) and not (key in as_text and key in ORDER_ID_ALIASES):
+                yield Rule.INVALID_TEXT, here, f"the text {_INVALID_TEXT}"
+        elif (
+            isinstance(value, int | Decimal | float)
+            and not isinstance(value, bool)
+            and key not in as_text
+            and not limits.storable(value)
+        ):
+            yield Rule.NUMBER_RANGE, here, f"DynamoDB cannot store this number: {_NUMBER_LIMITS}"
+
+
+_NESTING_MESSAGE = (
+    f"objects and arrays nest deeper than DynamoDB's {limits.MAX_LEVELS} levels here "
+    f"(the record's fields are level 1; an object or array may sit at level {limits.MAX_CONTAINER_LEVEL} at most)"
+)
+
+
+def _attribute_name_message(size: int) -> str:
+    if size == 0:
+        return "an empty key: DynamoDB attribute names need at least one character"
+    return f"a key of {size:,} bytes: DynamoDB attribute names are at most {limits.MAX_ATTRIBUTE_NAME_BYTES:,} bytes"

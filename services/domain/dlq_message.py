@@ -13,11 +13,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from services.domain.inline import Offload, inline_or_ref
+from services.domain import json_codec
+from services.domain.inline import MAX_INLINE_BYTES, Offload
 
 T = TypeVar("T")
 
-QUARANTINED_RECORDS = "quarantine/records"  # where a record too large to travel inline is kept
+# An SQS message holds at most 256 KiB: a record larger than MAX_INLINE_BYTES as it travels in the message
+# (JSON with every non-ASCII character escaped, the form SQS takes; see QuarantineQueue.send), or a message
+# that would pass MAX_MESSAGE_BYTES with it, travels as an S3 reference under this prefix.
+MAX_MESSAGE_BYTES = 250_000
+QUARANTINED_RECORDS = "quarantine/records"
 # What `dlq export` writes of a message, in this order, before the record itself.
 EXPORTED = ("id", "kind", "file", "index", "order_id", "reasons", "attempt")
 
@@ -81,10 +86,12 @@ def for_record(
             "attempt": origin.attempt,
             "batch": file,
         }
-    content, offload = inline_or_ref(
-        "record", record, key=f"{QUARANTINED_RECORDS}/{file_id}/{index:09d}.json", bucket=bucket
-    )
-    return message | content, offload
+    record_bytes = len(json_codec.dumps(record, ascii=True))
+    envelope_bytes = len(json_codec.dumps(message, ascii=True)) + len(',"record":')
+    if record_bytes <= MAX_INLINE_BYTES and envelope_bytes + record_bytes <= MAX_MESSAGE_BYTES:
+        return message | {"record": record}, None
+    key = f"{QUARANTINED_RECORDS}/{file_id}/{index:09d}.json"
+    return message | {"record_ref": {"bucket": bucket, "key": key}}, Offload(key, record)
 
 
 def for_file(

@@ -3,9 +3,10 @@ SQS message holds 256 KiB and a DynamoDB item 400 KB, both with room left for th
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
+
+from services.domain import json_codec
 
 MAX_INLINE_BYTES = 200_000
 
@@ -21,6 +22,6 @@ class Offload:
 
 def inline_or_ref(name: str, value: Any, *, key: str, bucket: str) -> tuple[dict[str, Any], Offload | None]:
     """`{name: value}`, or `{name + "_ref": {"bucket", "key"}}` and the object to write for a large value."""
-    if len(json.dumps(value, ensure_ascii=False).encode("utf-8")) <= MAX_INLINE_BYTES:
+    if len(json_codec.dumps(value, ascii=True)) <= MAX_INLINE_BYTES:
         return {name: value}, None
     return {f"{name}_ref": {"bucket": bucket, "key": key}}, Offload(key, value)

@@ -12,6 +12,7 @@ from services.dal.audit_log import AuditLog
 from services.dal.executions import Executions
 from services.dal.inbox_bucket import InboxBucket
 from services.dal.quarantine_queue import QuarantineQueue
+from services.dal.quarantine_view import QuarantineView
 from services.domain import audit_events, dlq_message
 from services.domain.audit_events import EventKind
 from services.domain.payloads import FileJob
@@ -34,6 +35,7 @@ def prepare(
     inbox: InboxBucket,
     audit: AuditLog,
     quarantine: QuarantineQueue,
+    quarantined: QuarantineView,
     chunk_records: int,
     max_partitions: int,
     executions: Executions | None = None,
@@ -41,13 +43,13 @@ def prepare(
     """`executions` None: no lookups, so a claim held by another execution always makes a duplicate."""
     prefix = f"{STAGING}/{job.execution}"
     stream, size = inbox.open(job.key, job.version_id)
-    sales = SalesFile(stream, job.key, size)
+    sales = SalesFile(stream, job.key, size, reopen=lambda: inbox.open(job.key, job.version_id)[0])
     layout = Layout(partitions_for(size, chunk_records, max_partitions), chunk_records)
     try:
         manifest, records = split(sales, inbox, prefix, layout)
     except FileRejectedError as rejection:
         inbox.delete_prefix(prefix + "/")
-        return _reject(job, sales.fingerprint, rejection.reason, inbox, audit, quarantine)
+        return _reject(job, sales.fingerprint, rejection.reason, inbox, audit, quarantine, quarantined)
 
     file_id = sales.fingerprint
     claim, earlier = claims.claim(job, file_id, layout, audit, executions)
@@ -67,7 +69,8 @@ def prepare(
     if (claimed := Layout.of(claim, layout)) != layout:  # the run we continue was split by another config
         inbox.delete_prefix(prefix + "/")
         stream, size = inbox.open(job.key, job.version_id)
-        manifest, records = split(SalesFile(stream, job.key, size), inbox, prefix, claimed)
+        reopen = lambda: inbox.open(job.key, job.version_id)[0]  # noqa: E731
+        manifest, records = split(SalesFile(stream, job.key, size, reopen=reopen), inbox, prefix, claimed)
     retried = claim.get("retry_of")
     if retried:  # written here, not at the takeover, so a retried Prepare writes it too
         _file_event(
@@ -114,17 +117,21 @@ def _file_event(audit: AuditLog, job: FileJob, file_id: str, kind: EventKind, *,
 
 
 def _reject(
-    job: FileJob, file_id: str, reason: str, inbox: InboxBucket, audit: AuditLog, quarantine: QuarantineQueue
+    job: FileJob,
+    file_id: str,
+    reason: str,
+    inbox: InboxBucket,
+    audit: AuditLog,
+    quarantine: QuarantineQueue,
+    quarantined: QuarantineView,
 ) -> dict[str, Any]:
     kept = f"{QUARANTINED_FILES}/{file_id}/{job.key.rsplit('/', 1)[-1]}"
     inbox.copy(job.key, kept, job.version_id)
     reasons = [{"field": "$file", "rule": "file_rejected", "message": reason}]
-    quarantine.send(
-        [
-            dlq_message.for_file(
-                file_id=file_id, file=job.key, execution=job.execution, reasons=reasons, at=job.at, quarantined_key=kept
-            )
-        ]
+    message = dlq_message.for_file(
+        file_id=file_id, file=job.key, execution=job.execution, reasons=reasons, at=job.at, quarantined_key=kept
     )
+    quarantine.send([message])
+    quarantined.open([message])
     _file_event(audit, job, file_id, EventKind.FILE_REJECTED, at=job.at, reason=reason, quarantined_key=kept)
     return {"status": "rejected", "file": job.key, "file_id": file_id, "reason": reason}

@@ -7,15 +7,15 @@ holds however many partitions run at once. Memory holds at most one chunk per pa
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from services.dal.inbox_bucket import InboxBucket
+from services.domain import chunk_entry, json_codec
 from services.domain.contract import extract_order_id
 from services.domain.slots import slot_of
-from services.ingest.read_file import FileRejectedError, SalesFile
+from services.ingest.read_file import FileRejectedError, SalesFile, check_depth, too_deep
 
 BYTES_PER_RECORD_ESTIMATE = 200
 
@@ -52,9 +52,9 @@ def partition_of(order_id: str | None, index: int, partitions: int) -> int:
 def split(sales: SalesFile, inbox: InboxBucket, prefix: str, layout: Layout) -> tuple[list[dict[str, Any]], int]:
     """Stream the file into chunks under prefix: (manifest, records), or FileRejectedError."""
     chunker = _Chunker(inbox, prefix, layout.partitions, layout.chunk_records)
-    for index, record in enumerate(sales.records()):
+    for index, (record, duplicate_keys) in enumerate(sales.entries()):
         order_id, _ = extract_order_id(record)
-        chunker.add(index, record, partition_of(order_id, index, layout.partitions))
+        chunker.add(index, record, partition_of(order_id, index, layout.partitions), duplicate_keys)
     manifest = chunker.finish()
     if chunker.records == 0:
         raise FileRejectedError("the file holds no records")
@@ -71,9 +71,15 @@ class _Chunker:
         self.manifest: list[dict[str, Any]] = [{"partition": p, "chunks": []} for p in range(partitions)]
         self.records = 0
 
-    def add(self, index: int, record: Any, partition: int) -> None:
+    def add(self, index: int, record: Any, partition: int, duplicate_keys: tuple[str, ...] = ()) -> None:
         buffer = self._buffers[partition]
-        buffer.append(json.dumps([index, record], separators=(",", ":"), ensure_ascii=False))
+        entry = chunk_entry.staged(index, record, duplicate_keys)
+        try:
+            text = json_codec.dumps(entry)
+        except RecursionError:  # nested too deep for JSON's encoder: past MAX_DEPTH, which check_depth states
+            raise too_deep(index) from None
+        check_depth(index, record, text)
+        buffer.append(text)
         self.records += 1
         if len(buffer) >= self._chunk_records:
             self._flush(partition)

@@ -22,7 +22,7 @@ from typing import Any
 
 from services.dal import Stores
 from services.dal.quarantine_view import RESOLVED, body_of
-from services.domain import audit_events, contract, dlq_message
+from services.domain import audit_events, contract, dlq_message, json_codec
 from services.domain.dlq_message import Origin
 from services.domain.redrive_batch import REDRIVE_PREFIX, meta_key
 
@@ -94,6 +94,8 @@ def redrive(request: RedriveRequest, *, stores: Stores, state_machine_arn: str, 
     corrections = list(request.corrections)
     if not corrections:
         raise RedriveError("no corrections to redrive")
+    # numbers as the DLQ holds them: the Lambda runtime parsed the event's non-integers as floats
+    corrections = [Correction(c.id, json_codec.exact(c.record), c.attempt) for c in corrections]
     ids = [c.id for c in corrections]
     if len(set(ids)) != len(ids):
         raise RedriveError("an id appears more than once; send one correction per DLQ message")
@@ -130,7 +132,7 @@ def redrive(request: RedriveRequest, *, stores: Stores, state_machine_arn: str, 
         meta[str(index)] = origin.as_dict()
         history += _redriven_events(correction, body, origin, batch_key, index, at)
     stores.inbox.put_json(meta_key(batch_key), meta)
-    size = stores.inbox.put_text(batch_key, "".join(json.dumps(c.record, ensure_ascii=False) + "\n" for c in accepted))
+    size = stores.inbox.put_text(batch_key, "".join(json_codec.dumps(c.record) + "\n" for c in accepted))
     stores.audit.append(history)
     payload = json.dumps(
         {"detail": {"bucket": {"name": stores.inbox.bucket}, "object": {"key": batch_key, "size": size}}}

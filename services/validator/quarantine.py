@@ -1,4 +1,6 @@
-"""A record quarantined: one DLQ message per quarantined record of a chunk, with its reasons."""
+"""A record quarantined: one DLQ message per quarantined record of a chunk, with its reasons, recorded in the
+quarantine view too (what `dlq list` reads); a redriven record that now ends stored or duplicate resolves its
+item there."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 
 from services.dal.inbox_bucket import InboxBucket
 from services.dal.quarantine_queue import QuarantineQueue
+from services.dal.quarantine_view import QuarantineView, Resolution
 from services.domain import dlq_message
 from services.domain.dlq_message import Origin
 from services.domain.outcomes import Outcome, RecordOutcome
@@ -19,6 +22,7 @@ def quarantine(
     origins: Mapping[int, Origin],
     queue: QuarantineQueue,
     inbox: InboxBucket,
+    view: QuarantineView,
 ) -> dict[int, dict[str, Any]]:
     """Send the chunk's quarantined records to the DLQ (records too large to travel inline go to S3 first);
     returns each message by the record's index, for the audit events that name it."""
@@ -42,4 +46,10 @@ def quarantine(
             inbox.put_json(offload.key, offload.value)
         messages[outcome.index] = message
     queue.send(messages.values())
+    view.open(messages.values())
+    view.resolve(
+        Resolution(origins[o.index].dlq_id, o.outcome, job.file, job.at)
+        for o in outcomes
+        if o.outcome != Outcome.QUARANTINED and o.index in origins
+    )
     return messages

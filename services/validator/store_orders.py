@@ -9,14 +9,13 @@ file can store one of them in between; the stored order is never overwritten. Ea
 from __future__ import annotations
 
 import decimal
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from services.dal.leases_table import Leases
 from services.dal.orders_table import OrdersTable, OrderTooLargeError
-from services.domain import contract
+from services.domain import chunk_entry, contract, json_codec
 from services.domain.contract import Reason, Rule
 from services.domain.outcomes import Outcome, RecordOutcome
 from services.domain.payloads import ChunkJob
@@ -52,9 +51,9 @@ class _Candidate:
     raw: Any
 
 
-def _candidate(index: int, raw: Any, job: ChunkJob) -> _Candidate | RecordOutcome:
+def _candidate(index: int, raw: Any, job: ChunkJob, duplicate_keys: Sequence[str] = ()) -> _Candidate | RecordOutcome:
     """The record as an order to write, or its outcome when it is incomplete or DynamoDB could not hold it."""
-    verdict = contract.check(raw)
+    verdict = contract.check(raw, duplicate_keys=duplicate_keys)
     if not verdict.complete or verdict.record is None:
         return RecordOutcome(index, Outcome.QUARANTINED, verdict.order_id, verdict.reasons, raw)
     order_id = verdict.order_id
@@ -66,9 +65,11 @@ def _candidate(index: int, raw: Any, job: ChunkJob) -> _Candidate | RecordOutcom
     return _Candidate(index, order_id, item, typed, raw)
 
 
-def store_one(index: int, raw: Any, job: ChunkJob, orders: OrdersTable) -> RecordOutcome:
+def store_one(
+    index: int, raw: Any, job: ChunkJob, orders: OrdersTable, duplicate_keys: Sequence[str] = ()
+) -> RecordOutcome:
     """One record, one conditional write: the path of a chunk whose batch DynamoDB refused for an item's size."""
-    candidate = _candidate(index, raw, job)
+    candidate = _candidate(index, raw, job, duplicate_keys)
     if isinstance(candidate, RecordOutcome):
         return candidate
     try:
@@ -80,14 +81,16 @@ def store_one(index: int, raw: Any, job: ChunkJob, orders: OrdersTable) -> Recor
 
 
 def store_chunk(
-    records: Sequence[tuple[int, Any]], job: ChunkJob, orders: OrdersTable, leases: Leases
+    records: Sequence[Sequence[Any]], job: ChunkJob, orders: OrdersTable, leases: Leases
 ) -> list[RecordOutcome]:
-    """Every record's outcome, in file order, with the new orders written (see the module's docstring)."""
+    """Every record's outcome, in file order, with the new orders written (see the module's docstring).
+    `records`: a chunk's entries, [index, record] or [index, record, findings] (services/domain/chunk_entry)."""
+    entries = [chunk_entry.read(entry) for entry in records]
     outcomes: dict[int, RecordOutcome] = {}
     writers: dict[str, _Candidate] = {}
     followers: list[_Candidate] = []
-    for index, raw in records:
-        candidate = _candidate(index, raw, job)
+    for index, raw, duplicate_keys in entries:
+        candidate = _candidate(index, raw, job, duplicate_keys)
         if isinstance(candidate, RecordOutcome):
             outcomes[index] = candidate
         elif candidate.order_id in writers:
@@ -99,17 +102,18 @@ def store_chunk(
         try:
             orders.put_all(c.typed for c in writers.values() if c.order_id not in stored)
         except OrderTooLargeError:  # DynamoDB measures an item over 400 KB: the whole batch is refused
-            return [store_one(index, raw, job, orders) for index, raw in records]
+            return [store_one(index, raw, job, orders, duplicate_keys) for index, raw, duplicate_keys in entries]
     for candidate in writers.values():
         outcomes[candidate.index] = _against(candidate, stored.get(candidate.order_id))
     for candidate in followers:
         first = stored.get(candidate.order_id) or writers[candidate.order_id].item
         outcomes[candidate.index] = _against(candidate, first)
-    return [outcomes[index] for index, _ in records]
+    return [outcomes[index] for index, _, _ in entries]
 
 
 def _json_size(item: dict[str, Any]) -> int:
-    return len(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+    """What the item size rule measures: the UTF-8 bytes of the item as JSON text, ", " and ": " between."""
+    return len(json_codec.dumps(item, spaced=True).encode("utf-8"))
 
 
 def _typed(item: dict[str, Any]) -> dict[str, Any] | Reason:
@@ -118,7 +122,7 @@ def _typed(item: dict[str, Any]) -> dict[str, Any] | Reason:
         return _oversize(size)
     try:
         return OrdersTable.serialize(item)
-    except decimal.DecimalException:  # DynamoDB numbers: 38 digits, magnitude 1E-130 to 9.99E+125
+    except decimal.DecimalException:  # the contract's number_range rule finds these first; kept as a net
         return Reason(
             "$",
             Rule.NUMBER_RANGE,

@@ -19,7 +19,7 @@ from services.audit.outcomes import append_outcomes, recorded_counts
 from services.dal import Stores
 from services.dal.errors import is_aws_failure
 from services.dal.inbox_bucket import InboxBucket
-from services.domain import contract, redrive_batch
+from services.domain import chunk_entry, contract, redrive_batch
 from services.domain.contract import Reason, Rule
 from services.domain.dlq_message import Origin
 from services.domain.outcomes import Outcome, RecordOutcome
@@ -38,7 +38,7 @@ def validate_chunk(job: ChunkJob, stores: Stores) -> dict[str, int]:
     return _record(job, _route(records, job, stores), stores)
 
 
-def _route(records: Sequence[tuple[int, Any]], job: ChunkJob, stores: Stores) -> list[RecordOutcome]:
+def _route(records: Sequence[Sequence[Any]], job: ChunkJob, stores: Stores) -> list[RecordOutcome]:
     """store_chunk's outcomes; when it raises for something other than AWS, the halves are routed apart, in
     file order (the first half's orders are stored before the second half looks), down to the one record."""
     try:
@@ -47,7 +47,8 @@ def _route(records: Sequence[tuple[int, Any]], job: ChunkJob, stores: Stores) ->
         if is_aws_failure(error):
             raise
         if len(records) == 1:
-            return [_poisoned(*records[0], error)]
+            index, raw, _ = chunk_entry.read(records[0])
+            return [_poisoned(index, raw, error)]
         middle = len(records) // 2
         return _route(records[:middle], job, stores) + _route(records[middle:], job, stores)
 
@@ -71,5 +72,5 @@ def _origins(job: ChunkJob, inbox: InboxBucket) -> dict[int, Origin]:
 
 def _record(job: ChunkJob, outcomes: Sequence[RecordOutcome], stores: Stores) -> dict[str, int]:
     origins = _origins(job, stores.inbox)
-    messages = quarantine(job, outcomes, origins, stores.quarantine, stores.inbox)
+    messages = quarantine(job, outcomes, origins, stores.quarantine, stores.inbox, stores.quarantined)
     return append_outcomes(job, outcomes, origins, messages, stores.audit, stores.inbox)

@@ -1,16 +1,19 @@
 """Shared pieces of the end-to-end tier: running the CLI, reading its output, and an independent oracle.
 
-The oracle re-states the validation rules of docs/validation.md without importing the
-product's contract, so a regression in the contract shows up as a disagreement here.
+The oracle re-states the validation rules of docs/validation.md (records, and the DynamoDB limits with their
+exact cutoffs) without importing the product's contract, so a regression in the contract shows up as a
+disagreement here. Inputs may hold `Dup` objects: JSON objects written with a key more than once.
 """
 
 from __future__ import annotations
 
 import copy
+import decimal
 import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -23,14 +26,22 @@ ALIASES = ("OrderId", "orderId", "order-id", "order_id")
 METADATA = ("_source", "_hash", "_file", "_at")
 TERMINAL = {"record.stored": "stored", "record.duplicate": "duplicate", "record.quarantined": "quarantined"}
 OVERSIZE_BYTES = 350_000
+# docs/validation.md, "Limits"
+ORDER_ID_BYTES = 1024
+NUMBER_DIGITS = 38
+ATTRIBUTE_NAME_BYTES = 65_535
+CONTAINER_LEVELS = 31  # an object or array may sit at level 31 at most (a record's fields are level 1)
+REASONS_PER_RULE = 5
 
 
 # ----------------------------------------------------------------------------------------------- output
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """JSON Lines as written, numbers exact (non-integers as Decimal); lines end at "\n" only (a JSON string
+    may hold U+2028, which str.splitlines would split at)."""
     text = path.read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return [json.loads(line, parse_float=Decimal) for line in text.split("\n") if line.strip()]
 
 
 @dataclass
@@ -169,15 +180,42 @@ def order(
     }
 
 
+class Dup(list):  # type: ignore[type-arg]
+    """A JSON object written with its (key, value) pairs as given: keys may repeat."""
+
+
+def encode(value: Any, *, ascii: bool = False) -> str:
+    """JSON text of value: Decimals as written, Dup objects with their repeated keys, lone surrogates
+    escaped (so the text is UTF-8) whatever `ascii` says."""
+    if isinstance(value, Dup):
+        return "{" + ",".join(f"{encode(k, ascii=True)}:{encode(v, ascii=ascii)}" for k, v in value) + "}"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{encode(k, ascii=ascii)}:{encode(v, ascii=ascii)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(encode(v, ascii=ascii) for v in value) + "]"
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, str) and not ascii and not _valid_text(value):
+        return json.dumps(value)
+    return json.dumps(value, ensure_ascii=ascii)
+
+
+def nest(levels: int, leaf: Any = 1) -> Any:
+    """`levels` arrays inside one another around leaf."""
+    for _ in range(levels):
+        leaf = [leaf]
+    return leaf
+
+
 def write_json(directory: Path, name: str, value: Any) -> Path:
     path = directory / name
-    path.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+    path.write_text(encode(value), encoding="utf-8")
     return path
 
 
 def write_jsonl(directory: Path, name: str, values: list[Any]) -> Path:
     path = directory / name
-    path.write_text("".join(json.dumps(v, ensure_ascii=False) + "\n" for v in values), encoding="utf-8")
+    path.write_text("".join(encode(v) + "\n" for v in values), encoding="utf-8")
     return path
 
 
@@ -190,7 +228,116 @@ def write_bytes(directory: Path, name: str, data: bytes) -> Path:
 # ----------------------------------------------------------------------------------------------- oracle
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-_WHOLE_TEXT = re.compile(r"^\s*\+?\d+\s*$")
+_WHOLE_TEXT = re.compile(r"^\s*\+?([0-9]+)\s*$")  # ASCII digits only
+
+
+def _valid_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parsed(value: Any) -> Any:
+    """What a JSON parser reads of value: a Dup's last value for each key, in first-seen order."""
+    if isinstance(value, Dup):
+        result: dict[str, Any] = {}
+        for key, item in value:
+            result[key] = parsed(item)
+        return result
+    if isinstance(value, dict):
+        return {k: parsed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [parsed(v) for v in value]
+    return value
+
+
+def field_name(path: list[str | int]) -> str:
+    """A reason's field: keys joined by ".", [i] for array items, "$" for the record; an empty key is
+    written "", one longer than 40 characters cut to 37 and "...", one that is not valid text escaped."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+            continue
+        key = part if _valid_text(part) else part.encode("utf-8", "backslashreplace").decode("ascii")
+        key = '""' if not key else key if len(key) <= 40 else key[:37] + "..."
+        text += f".{key}" if text else key
+    return (text if len(text) <= 200 else text[:197] + "...") or "$"
+
+
+def duplicated_keys(value: Any, path: list[str | int] | None = None) -> list[str]:
+    """The fields of keys a Dup holds more than once; an object a later value of its key replaced is not read."""
+    path = path or []
+    found: list[str] = []
+    if isinstance(value, Dup):
+        last: dict[str, Any] = {}
+        for key, item in value:
+            if key in last and field_name([*path, key]) not in found:
+                found.append(field_name([*path, key]))
+            last[key] = item
+        for key, item in last.items():
+            found += duplicated_keys(item, [*path, key])
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found += duplicated_keys(item, [*path, key])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += duplicated_keys(item, [*path, index])
+    return found
+
+
+def storable_number(value: Any) -> bool:
+    """At most 38 significant digits, magnitude 1E-130 to 9.99...E+125, or zero (docs/validation.md)."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        return False
+    if number == 0:
+        return True
+    digits = "".join(str(d) for d in number.as_tuple().digits).strip("0")
+    return len(digits) <= NUMBER_DIGITS and Decimal("1E-130") <= number.copy_abs() < Decimal("1E+126")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+TEXT_FIELDS = {"order-info": (*ALIASES, "item-id"), "contact-info": ("name",)}
+
+
+def limit_reasons(record: dict[str, Any]) -> set[tuple[str, str]]:
+    """What DynamoDB could not store of a record, as (field, rule), each rule capped as the doc says."""
+    found: dict[str, list[str]] = {}
+
+    def walk(value: Any, path: list[str | int], level: int, text_fields: tuple[str, ...]) -> None:
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            here = [*path, key]
+            if isinstance(key, str):
+                if not _valid_text(key):
+                    found.setdefault("invalid_text", []).append(field_name(here))
+                elif not 1 <= len(key.encode("utf-8")) <= ATTRIBUTE_NAME_BYTES:
+                    found.setdefault("attribute_name", []).append(field_name(here))
+            if isinstance(item, dict | list):
+                if level > CONTAINER_LEVELS:
+                    found.setdefault("nesting_depth", []).append(field_name(here))
+                else:
+                    texts = TEXT_FIELDS.get(key, ()) if level == 1 and isinstance(item, dict) else ()
+                    walk(item, here, level + 1, texts)
+            elif isinstance(item, str):
+                if not _valid_text(item) and not (key in text_fields and key in ALIASES):
+                    found.setdefault("invalid_text", []).append(field_name(here))
+            elif _number(item) and key not in text_fields and not storable_number(item):
+                found.setdefault("number_range", []).append(field_name(here))
+
+    walk(record, [], 1, ())
+    return {pair for rule, fields in found.items() for pair in capped(rule, fields)}
+
+
+def capped(rule: str, fields: list[str]) -> set[tuple[str, str]]:
+    pairs = {(f, rule) for f in fields[:REASONS_PER_RULE]}
+    return pairs | ({("$", rule)} if len(fields) > REASONS_PER_RULE else set())
 
 
 def _identifier(value: Any) -> str | None:
@@ -204,15 +351,21 @@ def _identifier(value: Any) -> str | None:
     return None
 
 
-def _positive_whole(value: Any) -> int | None:
+def _positive_whole(value: Any) -> int | str | None:
+    """qty as stored; "number_range" for text DynamoDB could not store as a number; None if not whole."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value if value >= 1 else None
-    if isinstance(value, str) and _WHOLE_TEXT.match(value):
-        number = int(value.strip().lstrip("+"))
-        return number if number >= 1 else None
-    return None
+    match = _WHOLE_TEXT.match(value) if isinstance(value, str) else None
+    if not match:
+        return None
+    digits = match.group(1).lstrip("0")
+    if not digits:
+        return None
+    if len(digits) > 126 or len(digits.rstrip("0")) > NUMBER_DIGITS:
+        return "number_range"
+    return int(digits)
 
 
 @dataclass(frozen=True)
@@ -222,11 +375,12 @@ class Verdict:
     normalized: dict[str, Any] | None = field(default=None, compare=False)
 
 
-def judge(record: Any) -> Verdict:
-    """One record against the rules, on its own (no duplicates or conflicts yet)."""
+def judge(record: Any, duplicates: list[str] | None = None) -> Verdict:
+    """One record against the rules, on its own (no duplicates or conflicts yet); `duplicates`: the fields
+    of keys the file held twice (found while parsing)."""
     if not isinstance(record, dict):
         return Verdict(None, frozenset({("$", "not_object")}))
-    reasons: set[tuple[str, str]] = set()
+    reasons: set[tuple[str, str]] = limit_reasons(record) | capped("duplicate_key", duplicates or [])
     order_id: str | None = None
     info = record.get("order-info")
     if info is None:
@@ -246,6 +400,10 @@ def judge(record: Any) -> Verdict:
                 reasons.add(("order-info.OrderId", "ambiguous"))
             elif ids == {""}:
                 reasons.add(("order-info.OrderId", "blank"))
+            elif not _valid_text(next(iter(ids))):
+                reasons.add(("order-info.OrderId", "invalid_text"))
+            elif len(next(iter(ids)).encode("utf-8")) > ORDER_ID_BYTES:
+                reasons.add(("order-info.OrderId", "key_size"))
             else:
                 order_id = ids.pop()
         item = info.get("item-id")
@@ -259,6 +417,8 @@ def judge(record: Any) -> Verdict:
             reasons.add(("order-info.qty", "missing"))
         elif _positive_whole(info["qty"]) is None:
             reasons.add(("order-info.qty", "positive_whole"))
+        elif _positive_whole(info["qty"]) == "number_range":
+            reasons.add(("order-info.qty", "number_range"))
     contact = record.get("contact-info")
     if contact is None:
         reasons.add(("contact-info", "missing"))
@@ -295,8 +455,27 @@ class Expected:
     reasons: frozenset[tuple[str, str]]
 
 
+def _by_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _by_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_by_value(v) for v in value]
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        context = decimal.Context(
+            prec=max(1, len(number.as_tuple().digits)), Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN
+        )
+        return {"$number": str(number.normalize(context)) if number else "0"}
+    return value
+
+
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    """Content as text: keys sorted, numbers by value (3, 3.0 and 3.00 alike, as DynamoDB keeps them)."""
+    return json.dumps(_by_value(value), sort_keys=True, ensure_ascii=True)
+
+
+def same(a: Any, b: Any) -> bool:
+    return canonical(a) == canonical(b)
 
 
 class Oracle:
@@ -307,14 +486,15 @@ class Oracle:
 
     def run(self, records: list[Any]) -> list[Expected]:
         expected = []
-        for record in records:
-            verdict = judge(record)
+        for written in records:
+            record = parsed(written)
+            verdict = judge(record, duplicated_keys(written))
             if verdict.normalized is None:
                 expected.append(Expected("quarantined", verdict.order_id, verdict.reasons))
                 continue
             order_id = verdict.order_id
             assert order_id is not None
-            if len(canonical(verdict.normalized).encode("utf-8")) > OVERSIZE_BYTES:
+            if len(encode(verdict.normalized).encode("utf-8")) > OVERSIZE_BYTES:  # the record's JSON, near enough
                 expected.append(Expected("quarantined", order_id, frozenset({("$", "oversize")})))
             elif order_id not in self.stored:
                 self.stored[order_id] = verdict.normalized

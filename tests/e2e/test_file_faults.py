@@ -47,6 +47,12 @@ FAULTS: list[tuple[str, bytes, str]] = [
     ("blank.json", b" \n\t\r\n ", "only whitespace"),
     ("no-records.json", b'{"orders": []}', "no records"),
     ("empty-array.json", b"[]", "no records"),
+    ("nan.json", b"[" + _GOOD + b', {"n": NaN}]', "JSON has no NaN; write null or a string"),
+    ("bad-line-named.jsonl", _GOOD + b"\n" + _GOOD + b"\n{oops}\n", "line 3, column 2"),
+    ("garbage-late-named.json", b"[" + _MANY + b",\n {oops}]", "line 2, column 3"),
+    ("huge-number.json", b"[" + _GOOD + b', {"n": ' + b"9" * 10_001 + b"}]", "more than 10,000 digits (line 1,"),
+    ("deep.json", b"[" + _GOOD + b", " + b"[" * 200 + b"]" * 200 + b"]", "more than 100 levels deep"),
+    ("control-character.json", b'[{"name": "a\tb"}]', "a control character in a string"),
 ]
 IDS = [name for name, _, _ in FAULTS]
 

@@ -43,6 +43,7 @@ def run(aws: Aws, job: FileJob, chunk_records: int = 3, max_partitions: int = 4)
         inbox=s.inbox,
         audit=s.audit,
         quarantine=s.quarantine,
+        quarantined=s.quarantined,
         chunk_records=chunk_records,
         max_partitions=max_partitions,
     )
@@ -254,6 +255,7 @@ def run_with(aws: Aws, job: FileJob, sfn: StubStepFunctions, audit: AuditLog | N
         inbox=s.inbox,
         audit=audit or s.audit,
         quarantine=s.quarantine,
+        quarantined=s.quarantined,
         chunk_records=layout.get("chunk_records", 3),
         max_partitions=layout.get("max_partitions", 4),
         executions=Executions(client=sfn),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -214,10 +215,10 @@ def _poison_on(monkeypatch: pytest.MonkeyPatch, marker: str, error: Exception) -
     """The contract raises (deterministically, like a validator bug) on records holding `marker`."""
     real = contract.check
 
-    def check(record: Any) -> contract.Verdict:
-        if marker in json.dumps(record):
+    def check(record: Any, **kwargs: Any) -> contract.Verdict:
+        if marker in json.dumps(record, default=str):
             raise error
-        return real(record)
+        return real(record, **kwargs)
 
     monkeypatch.setattr(contract, "check", check)
 
@@ -329,3 +330,55 @@ def test_an_ordinary_records_event_stays_under_one_write_unit(aws):
     assert {e["outcome"] for e in events} == {"stored", "quarantined"}
     for event in events:
         assert item_size(to_item(event)) <= 1024, event  # DynamoDB bills one write unit per started KB
+
+
+def test_what_parsing_found_travels_in_the_entry_and_quarantines_its_record_alone(aws):
+    key = "staging/exec-1/p00000/c0000000.json"
+    entries = [
+        [0, order("A")],
+        [1, order("B", qty=2), {"duplicate_keys": ["order-info.qty"]}],
+        [2, order("C")],
+    ]
+    aws.stores.inbox.put_json(key, {"records": entries})
+    job = ChunkJob(file_id=FILE_ID, file="incoming/d.json", at=AT, execution="exec-1", partition=0, chunk=0, key=key)
+
+    assert validate_chunk(job, aws.stores) == {"stored": 2, "duplicate": 0, "quarantined": 1}
+    [message] = aws.messages()
+    assert message["index"] == 1 and message["order_id"] == "B"
+    assert [(r["field"], r["rule"]) for r in message["reasons"]] == [("order-info.qty", "duplicate_key")]
+    assert message["record"] == order("B", qty=2)
+
+
+def test_records_past_dynamodbs_limits_are_quarantined_each_alone_and_the_rest_stored(aws):
+    deep: Any = 1
+    for _ in range(32):
+        deep = [deep]
+    records = [
+        order("ok-1", weight=Decimal("9.9999999999999999999999999999999999999E+125"), barcode=10**25, big=2**63),
+        order("x" * 2043),  # ORDER#<id> would not fit DynamoDB's partition key
+        order("n", weight=Decimal("1E+126")),
+        order("k", **{"": 1}),
+        order("d", deep=deep),
+        order("t", note="\ud800"),
+        order("ok-2", note="\ufffe 😀", ratio=Decimal("0.1")),
+    ]
+    job = stage(aws, records)
+
+    assert validate_chunk(job, aws.stores) == {"stored": 2, "duplicate": 0, "quarantined": 5}
+    stored = aws.orders()
+    assert set(stored) == {"ok-1", "ok-2"}
+    assert stored["ok-1"]["order-info"]["weight"] == Decimal("9.9999999999999999999999999999999999999E+125")
+    assert stored["ok-1"]["order-info"]["barcode"] == 10**25 and stored["ok-1"]["order-info"]["big"] == 2**63
+    assert stored["ok-2"]["order-info"]["ratio"] == Decimal("0.1")
+    messages = by_index(aws.messages())
+    assert {i: [r["rule"] for r in m["reasons"]] for i, m in messages.items()} == {
+        1: ["key_size"],
+        2: ["number_range"],
+        3: ["attribute_name"],
+        4: ["nesting_depth"],
+        5: ["invalid_text"],
+    }
+    assert messages[1]["order_id"] is None
+    assert messages[5]["record"] == records[5]
+    events = {e["index"]: e for e in aws.audit() if e.get("event", "").startswith("record.")}
+    assert events[1]["pk"].startswith("FILE#")  # no ORDER#<id> key is built from an id too long for one

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from salesdq import cli
 from salesdq.cli import exits, options
@@ -20,7 +22,8 @@ from salesdq.errors import (
 )
 from salesdq.locate import StackRef
 from services.dal.executions import ExecutionNotFoundError
-from services.dal.quarantine_queue import HoldExpiredError, QuarantineQueue
+from services.dal.quarantine_queue import HoldExpiredError
+from services.dal.quarantine_view import QuarantineView
 from services.ingest.read_file import FileRejectedError
 
 REFUSAL = "an embedded engine is already running in this process"
@@ -41,21 +44,24 @@ def _stack() -> StackRef:
 
 
 @pytest.mark.parametrize("argv", [["dlq", "list"], ["dlq", "list", "--json"], ["dlq", "export"]])
-def test_a_dlq_read_that_outlasts_its_hold_is_reported_with_exit_1(
+def test_a_dlq_read_that_aws_refuses_is_reported_in_one_line_with_exit_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
-    def expired(self: QuarantineQueue, visibility_s: int = 0) -> list[object]:
-        raise HoldExpiredError(MESSAGE)
+    def refused(self: QuarantineView, **filters: Any) -> Iterator[dict[str, Any]]:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "Scan")
+        yield {}
 
     monkeypatch.setattr(options, "locate", lambda name, region: _stack())
-    monkeypatch.setattr(QuarantineQueue, "hold_all", expired)
+    monkeypatch.setattr(QuarantineView, "items", refused)
 
     rc = cli.main(argv)
 
     captured = capsys.readouterr()
     assert rc == cli.EXIT_FAILED == 1
-    assert captured.out == ""
-    assert captured.err == f"salesdq: {MESSAGE}\n"
+    assert captured.out in ("", "[]\n")
+    assert captured.err.splitlines() == [
+        "salesdq: AWS: An error occurred (AccessDeniedException) when calling the Scan operation: no"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import pytest
 from rich.console import Console
@@ -42,8 +43,10 @@ def test_the_dlq_table_names_each_item_and_the_empty_queue_says_so(capsys: pytes
         "order_id": None,
         "reasons": [{"field": "contact-info", "rule": "missing", "message": "m"}],
         "attempt": 2,
+        "at": "2026-11-21T10:00:00+00:00",
     }
-    output.print_dlq([{"body": body, "sent_at_ms": 1_000_000}], now_s=1_000 + 3_700)
+    quarantined_at = datetime.fromisoformat(body["at"]).timestamp()
+    output.print_dlq([body], now_s=quarantined_at + 3_700)
     output.print_dlq([])
 
     lines = capsys.readouterr().out.splitlines()

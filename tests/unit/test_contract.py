@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -341,3 +342,246 @@ def test_content_hash_distinguishes_types_and_unicode():
     assert content_hash({"a": 1}) != content_hash({"a": "1"})
     assert content_hash({"a": "é"}) != content_hash({"a": "e"})
     assert len(content_hash({"a": 1})) == 64
+
+
+def test_content_hash_compares_numbers_by_value_never_by_notation():
+    assert content_hash({"a": 3}) == content_hash({"a": Decimal("3.0")}) == content_hash({"a": Decimal("3.00")})
+    assert content_hash({"a": 10**40}) == content_hash({"a": Decimal("1E+40")})
+    assert content_hash({"a": Decimal("3.0")}) != content_hash({"a": "3.0"})
+    assert content_hash({"a": Decimal("0.1")}) != content_hash({"a": Decimal("0.10000000000000001")})
+
+
+# ------------------------------------------------------------------ decisions
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["\u0661\u0662", "\uff11\uff12", "\u0661", "1\uff12", Decimal("3.0"), Decimal("1E+3"), Decimal("3"), "3.0", "1e3"],
+)
+def test_qty_takes_only_ascii_digits_and_integers(value):
+    verdict = check(record(order={"qty": value}))
+    assert rules(verdict) == [("order-info.qty", contract.Rule.POSITIVE_WHOLE)]
+
+
+@pytest.mark.parametrize(("value", "stored"), [("3", 3), (3, 3), (" 0012 ", 12), ("1" + "0" * 40, 10**40)])
+def test_qty_whole_number_notation_is_accepted(value, stored):
+    verdict = check(record(order={"qty": value}))
+    assert verdict.complete, verdict.reasons
+    assert verdict.record["order-info"]["qty"] == stored
+
+
+@pytest.mark.parametrize("value", ["1" * 39, "1" * 127, "1" + "0" * 20_000, "9" * 5_000])
+def test_a_text_qty_dynamodb_could_not_store_as_a_number_is_number_range(value):
+    verdict = check(record(order={"qty": value}))
+    assert rules(verdict) == [("order-info.qty", contract.Rule.NUMBER_RANGE)]
+
+
+@pytest.mark.parametrize("email", ["a@localhost", "ada@example", "ada@sub_domain"])
+def test_an_email_needs_a_domain_with_a_dot(email):
+    verdict = check(record(contact={"email": email}))
+    assert rules(verdict) == [("contact-info.email", contract.Rule.EMAIL)]
+    assert verdict.reasons[0].message == "email is not a valid email address"
+
+
+def test_duplicate_keys_found_while_parsing_quarantine_the_record_naming_each_path():
+    verdict = check(record(), duplicate_keys=["order-info.qty", "gift.tags[1].id"])
+    assert rules(verdict) == [("order-info.qty", "duplicate_key"), ("gift.tags[1].id", "duplicate_key")]
+    assert "last value" in verdict.reasons[0].message
+    assert verdict.record is None and verdict.order_id == "A-1"
+
+
+# ------------------------------------------------------------------ DynamoDB's limits
+
+
+def nest(levels: int, leaf: Any = 1) -> Any:
+    """`levels` arrays inside one another around leaf."""
+    for _ in range(levels):
+        leaf = [leaf]
+    return leaf
+
+
+@pytest.mark.parametrize(
+    ("order_id", "complete"),
+    [
+        ("x" * 1024, True),
+        ("x" * 1025, False),
+        ("é" * 512, True),  # 1,024 bytes
+        ("é" * 512 + "x", False),  # 513 characters, 1,025 bytes
+        ("  " + "x" * 1024 + "  ", True),  # measured after trimming
+        (int("9" * 1024), True),
+        (int("9" * 1025), False),
+        ("x" * 2043, False),  # ORDER#<id> would pass DynamoDB's 2,048-byte partition key
+    ],
+    ids=["1024", "1025", "512-e-acute", "1025-bytes-513-chars", "padded", "int-1024-digits", "int-1025", "2043"],
+)
+def test_an_order_id_is_at_most_1024_utf8_bytes(order_id, complete):
+    verdict = check(record(order={"OrderId": order_id}))
+    if complete:
+        assert verdict.complete, verdict.reasons
+        assert verdict.order_id == str(order_id).strip()
+    else:
+        assert rules(verdict) == [("order-info.OrderId", contract.Rule.KEY_SIZE)]
+        assert verdict.order_id is None  # no audit key is built from it
+        assert "1,024 bytes" in verdict.reasons[0].message
+        assert contract.extract_order_id(record(order={"OrderId": order_id}))[0] is None
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        int("9" * 38),
+        -int("9" * 38),
+        10**40,
+        10**125,
+        Decimal("9.9999999999999999999999999999999999999E+125"),
+        Decimal("-9.9999999999999999999999999999999999999E+125"),
+        Decimal("1E-130"),
+        Decimal("-1E-130"),
+        Decimal("0"),
+        Decimal("0E-400"),
+        Decimal("1." + "0" * 50),  # trailing zeros are not significant
+        Decimal("0.1"),
+        2**63,
+    ],
+)
+def test_numbers_dynamodb_holds_are_stored(number):
+    verdict = check(record(order={"weight": number}, gift={"values": [number]}))
+    assert verdict.complete, verdict.reasons
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        int("9" * 39),
+        -int("9" * 39),
+        10**126,
+        Decimal("1E+126"),
+        Decimal("-1E+126"),
+        Decimal("1E-131"),
+        Decimal("-1E-131"),
+        Decimal("1." + "0" * 37 + "1"),
+        Decimal("1.5E+400"),
+        int("9" * 5000),
+        1e200,
+        Decimal("NaN"),
+    ],
+)
+def test_a_number_dynamodb_cannot_hold_is_number_range_wherever_it_is(number):
+    verdict = check(record(order={"weight": number}, gift={"values": [1, number]}))
+    assert rules(verdict) == [("order-info.weight", "number_range"), ("gift.values[1]", "number_range")]
+    assert_well_formed(verdict)
+
+
+def test_fields_stored_as_text_are_not_judged_as_numbers():
+    verdict = check(record(order={"OrderId": int("9" * 50), "item-id": int("9" * 60)}, contact={"name": 10**200}))
+    assert verdict.complete, verdict.reasons
+    assert verdict.record["order-info"]["item-id"] == "9" * 60
+
+
+@pytest.mark.parametrize(
+    ("key", "complete"),
+    [("k" * 65_535, True), ("k" * 65_536, False), ("é" * 32_767 + "k", True), ("é" * 32_768, False), ("", False)],
+    ids=["65535", "65536", "65535-bytes", "65536-bytes", "empty"],
+)
+def test_object_keys_are_1_to_65535_utf8_bytes_at_any_depth(key, complete):
+    for rec in (record(**{key: 1}), record(order={key: 1}), record(gift=[{"a": {key: None}}])):
+        verdict = check(rec)
+        if complete:
+            assert verdict.complete, verdict.reasons
+        else:
+            assert [r.rule for r in verdict.reasons] == [contract.Rule.ATTRIBUTE_NAME]
+    assert rules(check(record(order={"": 1}))) == [('order-info.""', "attribute_name")]
+
+
+@pytest.mark.parametrize(
+    ("value", "complete"),
+    [
+        (nest(31), True),  # 31 arrays: the leaf is at level 32
+        (nest(32), False),
+        (nest(30, []), True),
+        (nest(31, []), False),  # an empty array at level 32 is the 32nd nested array
+        (nest(31, {"a": 1}), False),
+        (nest(30, {"a": 1}), True),
+    ],
+)
+def test_objects_and_arrays_nest_at_most_32_levels_counting_the_records_fields_as_level_1(value, complete):
+    verdict = check(record(deep=value))
+    if complete:
+        assert verdict.complete, verdict.reasons
+    else:
+        assert [r.rule for r in verdict.reasons] == [contract.Rule.NESTING_DEPTH]
+        assert verdict.reasons[0].field.startswith("deep[0]")
+
+
+def test_nesting_counts_objects_like_arrays():
+    deep: Any = 1
+    for _ in range(30):
+        deep = {"n": deep}
+    assert check(record(order={"deep": deep})).complete  # order-info is level 1, its "deep" value level 2...
+    assert rules(check(record(order={"deep": {"n": deep}})))[0][1] == "nesting_depth"
+
+
+@pytest.mark.parametrize("text", ["\ud800", "a\udc00", "\ud800\ud800", "\udfff\ud800"])
+def test_text_that_is_not_valid_unicode_is_invalid_text_in_values_and_keys(text):
+    assert rules(check(record(order={"item-desc": text}))) == [("order-info.item-desc", "invalid_text")]
+    assert rules(check(record(note=[text]))) == [("note[0]", "invalid_text")]
+    assert [r.rule for r in check(record(**{text: 1})).reasons] == ["invalid_text"]
+    assert rules(check(record(order={"OrderId": text}))) == [("order-info.OrderId", "invalid_text")]
+    assert check(record(order={"OrderId": text})).order_id is None
+
+
+@pytest.mark.parametrize("text", ["😀", "\ufffe", "\uffff", "\x00", "é北"])
+def test_valid_unicode_is_stored_whatever_it_holds(text):
+    assert check(record(order={"item-desc": text, "OrderId": "A" + text}, **{text: text})).complete
+
+
+def test_every_reason_is_reported_at_once_for_an_incomplete_record_too():
+    rec = {
+        "order-info": {"OrderId": "x" * 2000, "qty": "\u0661\u0662", "": 1},
+        "contact-info": {"name": "\ud800", "email": "a@localhost"},
+        "w": Decimal("1E+400"),
+        "d": nest(40),
+    }
+    verdict = check(rec, duplicate_keys=["order-info.qty"])
+    assert sorted(rules(verdict)) == sorted(
+        [
+            ("order-info.OrderId", "key_size"),
+            ("order-info.item-id", "missing"),
+            ("order-info.qty", "positive_whole"),
+            ("contact-info.email", "email"),
+            ('order-info.""', "attribute_name"),
+            ("contact-info.name", "invalid_text"),
+            ("w", "number_range"),
+            ("d" + "[0]" * 31, "nesting_depth"),
+            ("order-info.qty", "duplicate_key"),
+        ]
+    )
+    assert_well_formed(verdict)
+
+
+def test_reasons_of_one_rule_are_capped_with_a_count_of_the_rest():
+    verdict = check(record(values=[Decimal("1E+999")] * 12, keys={f"k{i}": {"": 1} for i in range(7)}))
+    number = [r for r in verdict.reasons if r.rule == "number_range"]
+    assert [r.field for r in number] == [f"values[{i}]" for i in range(contract.MAX_REASONS_PER_RULE)] + ["$"]
+    assert number[-1].message == "and 7 more of this kind"
+    assert sum(r.rule == "attribute_name" for r in verdict.reasons) == contract.MAX_REASONS_PER_RULE + 1
+    many = check(record(), duplicate_keys=[f"k{i}" for i in range(100)])
+    assert len(many.reasons) == contract.MAX_REASONS_PER_RULE + 1
+
+
+def test_a_reason_names_a_path_even_of_keys_that_are_not_text_or_are_long():
+    verdict = check(record(**{"\udc00" + "k" * 100: Decimal("1E+999")}))
+    for reason in verdict.reasons:
+        reason.field.encode("utf-8")  # an audit event carries it: it must be valid text
+        assert len(reason.field) <= 200
+    assert {r.rule for r in verdict.reasons} == {"invalid_text", "number_range"}
+    assert contract.path_text(["a" * 500, 3, "b"]) == "a" * 37 + "...[3].b"
+    assert contract.path_text(["abcdef"] * 50).endswith("...") and len(contract.path_text(["abcdef"] * 50)) == 200
+    assert contract.path_text([]) == "$"
+
+
+def test_storage_limits_leave_a_record_as_it_came():
+    rec = record(order={"weight": Decimal("1E+999")})
+    before = copy.deepcopy(rec)
+    check(rec)
+    assert rec == before

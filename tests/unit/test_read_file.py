@@ -7,11 +7,13 @@ import io
 import json
 import tracemalloc
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 
 from services.ingest import read_file
 from services.ingest.read_file import FileRejectedError, SalesFile
+from services.ingest.split import Layout, split
 
 BOM = b"\xef\xbb\xbf"
 EXPECTED = 'expected {"orders": [...]}, an array of records, or JSON Lines'
@@ -97,11 +99,12 @@ def test_an_empty_array_or_orders_list_yields_no_records():
     assert read(b'{"orders": []}')[0] == []
 
 
-def test_numbers_are_plain_python_numbers():
-    records, _ = read(b'[{"q": 4, "p": 2.5, "n": -7, "e": 1e3}]')
-    assert records == [{"q": 4, "p": 2.5, "n": -7, "e": 1000.0}]
+def test_numbers_are_exact_integers_and_decimals():
+    records, _ = read(b'[{"q": 4, "p": 2.5, "n": -7, "e": 1e3, "d": 0.1, "t": 3.0}]')
+    assert records == [{"q": 4, "p": Decimal("2.5"), "n": -7, "e": Decimal("1E+3"), "d": Decimal("0.1"), "t": 3}]
     assert type(records[0]["q"]) is int
-    assert type(records[0]["p"]) is float
+    assert [type(records[0][k]) for k in "ped"] == [Decimal] * 3
+    assert str(records[0]["t"]) == "3.0"  # written 3.0: a Decimal that keeps its notation
 
 
 def test_unicode_content_is_decoded():
@@ -298,8 +301,274 @@ def test_memory_stays_flat_while_iterating():
     assert peak < 8 * 1024 * 1024, f"peak {peak} bytes: records are being held"
 
 
-def test_numbers_past_64_bits_get_a_reason_a_person_can_act_on() -> None:
-    stream = io.BytesIO(b'{"orders": [{"order-info": {"OrderId": 123456789012345678901}}]}')
-    with pytest.raises(FileRejectedError) as rejected:
-        list(SalesFile(stream, "big.json").records())
-    assert "more than 19 digits" in rejected.value.reason
+def test_numbers_past_64_bits_are_read_exactly() -> None:
+    """A 21-digit id, 2**63 and 10**25 were 'more than 19 digits' for the whole file; they are numbers."""
+    records, _ = read(b'{"orders": [{"order-info": {"OrderId": 123456789012345678901}}, {"qty": 9223372036854775808}]}')
+    assert records == [{"order-info": {"OrderId": 123456789012345678901}}, {"qty": 2**63}]
+    records, _ = read(b'[{"barcode": 10000000000000000000000000, "w": 12345678901234567890.123}]', "incoming/f.json")
+    assert records == [{"barcode": 10**25, "w": Decimal("12345678901234567890.123")}]
+
+
+# ------------------------------------------------------------------ where a file stops being JSON
+
+INVALID = "the file is not valid JSON"
+CONTROL = "a control character in a string; write it as \\n, \\t or \\u0000"
+
+
+def _readable(reason: str) -> None:
+    assert "\n" not in reason and len(reason) < 300, reason
+    for internal in ("Traceback", "Error", "ijson", "yajl", "b'", "Exception", "Unexpected symbol"):
+        assert internal not in reason, reason
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "reason"),
+    [
+        (b'[{"a": 1},, {"b": 2}]', "f.json", "the file is not valid JSON (line 1, column 11: unexpected ',')"),
+        (b'[\n  {"a": 1},\n  {"b": oops}\n]', "f.json", f"{INVALID} (line 3, column 9: unexpected 'oops')"),
+        (b'{"orders": [\r\n{"a": 1}\r\n{"b": 2}]}', "f.json", f"{INVALID} (line 3, column 1: unexpected '{{')"),
+        (b'[{"a": 1}] trailing', "f.json", "the file is not valid JSON (line 1, column 12: unexpected 'trailing')"),
+        (b'[{"a": 1}] [2]', "f.json", "the file is not valid JSON (line 1, column 12: more data after the JSON value)"),
+        (b'{"a": 1}\n{oops}\n', "f.jsonl", "the file is not valid JSON (line 2, column 2: unexpected 'oops')"),
+        (b'{"a": 1}\n{"b": 2} x\n', "f.json", "the file is not valid JSON (line 2, column 10: unexpected 'x')"),
+        (b"[{'a': 1}]", "f.json", 'the file is not valid JSON (line 1, column 3: unexpected "\'")'),
+        (BOM + b'[{"a": 1}] x', "f.json", "the file is not valid JSON (line 1, column 12: unexpected 'x')"),
+        (b'[{"q": 01}]', "f.json", "the file is not valid JSON (line 1, column 8: unexpected '01')"),
+        (b'[{"q": +1}]', "f.json", "the file is not valid JSON (line 1, column 8: unexpected '+1')"),
+        (b'[{"q": 1.e5}]', "f.json", "the file is not valid JSON (line 1, column 8: unexpected '1.e5')"),
+        (b'[{"q" 1}]', "f.json", "the file is not valid JSON (line 1, column 7: unexpected '1')"),
+        (b'[{"q": tru}]', "f.json", "the file is not valid JSON (line 1, column 8: unexpected 'tru')"),
+        (b'[{"q": "a\tb"}]', "f.json", f"{INVALID} (line 1, column 10: {CONTROL})"),
+        (b'{"a": 1}\n{"q": "\\ud800", "r": "a\nb"}', "f.jsonl", f"{INVALID} (line 2, column 24: {CONTROL})"),
+        (b'[{"q": "a\\qb"}]', "f.json", f"{INVALID} (line 1, column 10: a backslash escape JSON does not have)"),
+        (b'[{"q": "\\u12"}]', "f.json", f"{INVALID} (line 1, column 10: a backslash escape JSON does not have)"),
+    ],
+)
+def test_invalid_json_names_the_line_and_column(data, name, reason):
+    """Columns count characters from 1; a CRLF's carriage return ends its line's count."""
+    got, sales = reject(data, "incoming/" + name)
+    assert got == reason
+    _readable(got)
+    assert sales.fingerprint == sha(data)
+
+
+def test_a_bad_line_in_a_20000_line_json_lines_file_is_named():
+    lines = [json.dumps({"order-info": {"OrderId": str(i)}, "pad": "é" * 20}) for i in range(20_000)]
+    lines[17_345] = lines[17_345][:-1] + ",}"
+    data = "\n".join(lines).encode()
+    reason, sales = reject(data, "incoming/big.jsonl")
+    assert reason == f"the file is not valid JSON (line 17346, column {len(lines[17_345])}: unexpected '}}')"
+    assert sales.fingerprint == sha(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "token"),
+    [(b'[{"n": NaN}]', "NaN"), (b'[{"n": Infinity}]', "Infinity"), (b'[{"n": -Infinity}]', "Infinity")],
+)
+def test_nan_and_infinity_are_not_json_values(data, token):
+    reason, _ = reject(data)
+    assert reason == f"the file is not valid JSON (line 1, column 8: JSON has no {token}; write null or a string)"
+    reason, _ = reject(b'{"n": 1}\n\n{"n": ' + data[7:-2] + b"}\n", "incoming/f.jsonl")
+    assert reason.startswith(f"the file is not valid JSON (line 3, column 7: JSON has no {token};")
+
+
+def test_a_number_of_5000_digits_is_read_and_one_of_more_than_10000_rejects_the_file_saying_where():
+    records, _ = read(b'[{"n": ' + b"7" * 5000 + b"}]")
+    assert records == [{"n": int("7" * 5000)}]
+    records, _ = read(b'[{"n": -' + b"7" * 10_000 + b"}]")
+    assert records == [{"n": -int("7" * 10_000)}]
+    data = b'[{"a": 1},\n{"n": ' + b"7" * 10_001 + b"}]"
+    reason, sales = reject(data)
+    assert reason.startswith("the file has a number of more than 10,000 digits (line 2, column 7): ")
+    assert reason.endswith("write it as a string")
+    assert sales.fingerprint == sha(data)
+
+
+def test_a_number_no_decimal_holds_rejects_the_file_saying_where():
+    reason, _ = reject(b'[{"n": 1e999999999999999999999}]')
+    assert reason.startswith("the file has a number too large to read (line 1, column 8): ")
+
+
+def test_every_file_reason_is_readable():
+    deep = b"[" + b"[" * 5_000 + b"]" * 5_000 + b"]"
+    faults = (b"[1,,]", b'{"a":1}\n{"b"', b"[NaN]", b"[" + b"9" * 10_001 + b"]", deep, b'["\x01"]', b'["\\x"]')
+    for data in faults:
+        _readable(reject(data)[0])
+
+
+# ------------------------------------------------------------------ exact numbers, exact text
+
+
+def test_numbers_beyond_64_bits_and_17_digits_are_exact_in_every_shape():
+    body = b'{"order-info": {"OrderId": 123456789012345678901}, "w": 0.12345678901234567890123, "e": 1.5e400}'
+    expected = {
+        "order-info": {"OrderId": 123456789012345678901},
+        "w": Decimal("0.12345678901234567890123"),
+        "e": Decimal("1.5E+400"),
+    }
+    for data, name in ((b'{"orders": [' + body + b"]}", "f.json"), (b"[" + body + b"]", "f.json"), (body, "f.jsonl")):
+        assert read(data, "incoming/" + name)[0] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("escaped", "text"),
+    [
+        (b"\\ud800", "\ud800"),  # the C parser made this "?"
+        (b"\\udc00", "\udc00"),  # ... failed on this
+        (b"\\ud800\\ud800", "\ud800\ud800"),  # ... and read this as U+10000
+        (b"\\ud800x", "\ud800x"),
+        (b"\\ud83d\\ude00", "\U0001f600"),  # a pair is one character
+        (b"\\\\ud800", "\\ud800"),  # an escaped backslash and the letters ud800
+    ],
+)
+def test_surrogate_escapes_are_read_exactly(escaped, text):
+    data = b'[{"a": 1}, {"s": "' + escaped + b'", "k": {"' + escaped + b'": 2}}]'
+    records, sales = read(data)
+    assert records == [{"a": 1}, {"s": text, "k": {text: 2}}]
+    assert sales.fingerprint == sha(data)
+
+
+def test_a_lone_surrogate_deep_in_a_file_is_read_exactly_and_no_record_twice():
+    head = b",".join(b'{"i": %d, "pad": "%s"}' % (i, b"x" * 100) for i in range(20_000))
+    data = b"[" + head + b', {"s": "\\udc00"}, {"i": 20001}]'
+    assert len(head) > 10 * read_file.HEAD_BYTES
+    records, sales = read(data)
+    assert [r.get("i") for r in records] == [*range(20_000), None, 20_001]
+    assert records[20_000] == {"s": "\udc00"}
+    assert sales.fingerprint == sha(data)
+    assert sales.size == len(data)
+
+
+@pytest.mark.parametrize("cut", [1, 3, 5, 6, 7, 9, 12])
+def test_a_surrogate_pair_across_a_block_boundary_is_read_exactly(cut, monkeypatch):
+    monkeypatch.setattr(read_file, "HEAD_BYTES", 64)
+    data = b'[{"a": "' + b"x" * (64 - 8 - cut) + b'\\ud83d\\ude00"}, {"b": "\\ud83d\\ude00\\ud800"}]'
+    records, _ = read(data)
+    assert records == [{"a": "x" * (64 - 8 - cut) + "\U0001f600"}, {"b": "\U0001f600\ud800"}]
+
+
+def test_a_long_run_of_digits_in_a_string_is_text():
+    records, _ = read(b'[{"barcode": "' + b"1" * 20_000 + b'"}]')
+    assert records == [{"barcode": "1" * 20_000}]
+
+
+def test_a_number_split_across_blocks_is_counted_whole(monkeypatch):
+    monkeypatch.setattr(read_file, "HEAD_BYTES", 100)
+    data = b'[{"n": ' + b"3" * 10_001 + b"}]"
+    assert reject(data)[0].startswith("the file has a number of more than 10,000 digits (line 1, column 8)")
+    assert read(b'[{"n": ' + b"3" * 9_999 + b"}]")[0] == [{"n": int("3" * 9_999)}]
+
+
+# ------------------------------------------------------------------ nesting
+
+
+def nested(levels: int) -> bytes:
+    return b'{"d": ' + b"[" * levels + b"]" * levels + b"}"
+
+
+class _NullInbox:
+    bucket = "b"
+
+    def put_text(self, key: str, text: str) -> int:
+        return len(text)
+
+
+def stage(data: bytes, name: str = "incoming/f.json") -> int:
+    """The records Prepare's split stages of data (FileRejectedError for the file)."""
+    _, records = split(SalesFile(io.BytesIO(data), name, len(data)), _NullInbox(), "p", Layout(2, 3))  # type: ignore[arg-type]
+    return records
+
+
+@pytest.mark.parametrize("name", ["incoming/f.json", "incoming/f.jsonl"])
+def test_records_nested_up_to_100_levels_are_staged_and_deeper_ones_reject_the_file(name):
+    def body(levels: int) -> bytes:
+        return nested(levels) if name.endswith(".jsonl") else b"[" + nested(levels) + b"]"
+
+    assert read(body(100), name)[0] == [json.loads(nested(100))]
+    assert stage(body(100), name) == 1
+    for levels in (101, 102, 103, 104, 200, 600, 5_000):
+        with pytest.raises(FileRejectedError) as rejected:
+            stage(b'{"a": 1}\n' + body(levels) if name.endswith(".jsonl") else body(levels), name)
+        assert "nests objects and arrays more than 100 levels deep" in rejected.value.reason, levels
+        _readable(rejected.value.reason)
+
+
+def test_nesting_deep_enough_to_exhaust_the_c_parser_is_refused_with_little_memory():
+    data = b'[{"a": 1}, {"d": ' + b'{"k": ' * 50_000 + b"1" + b"}" * 50_000 + b"}]"
+    tracemalloc.start()
+    try:
+        reason, _ = reject(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert reason.startswith("the file nests objects and arrays more than 100 levels deep in a record (line 1, ")
+    assert peak < 16 * 1024 * 1024, peak
+
+
+# ------------------------------------------------------------------ keys held twice
+
+
+def entries(data: bytes, name: str = "incoming/f.json") -> list:
+    return list(SalesFile(io.BytesIO(data), name, len(data)).entries())
+
+
+DUPLICATED = (
+    b'{"order-info": {"OrderId": "1", "qty": 1, "qty": 2}, "tags": [{"id": 1, "id": 2}], "n": {"a": {"b": 0, "b": 1}}}'
+)
+PLAIN_RECORD = b'{"order-info": {"OrderId": "2"}}'
+EXPECTED_RECORD = {"order-info": {"OrderId": "1", "qty": 2}, "tags": [{"id": 2}], "n": {"a": {"b": 1}}}
+EXPECTED_PATHS = ("order-info.qty", "tags[0].id", "n.a.b")
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (b'{"orders": [' + PLAIN_RECORD + b"," + DUPLICATED + b"]}", "f.json"),
+        (b'{"x": {"y": 1, "y": 2}, "orders": [' + PLAIN_RECORD + b"," + DUPLICATED + b"]}", "f.json"),
+        (b"[" + PLAIN_RECORD + b"," + DUPLICATED + b"]", "f.json"),
+        (PLAIN_RECORD + b"\n" + DUPLICATED + b"\n", "f.jsonl"),
+        (PLAIN_RECORD + b"\n" + DUPLICATED + b"\n", "f.json"),
+        (b"[" + PLAIN_RECORD + b"," + DUPLICATED + b', {"s": "\\ud800"}]', "f.json"),  # read by the exact parser
+    ],
+    ids=["orders-first", "orders-elsewhere", "array", "jsonl", "jsonl-in-json", "exact-parser"],
+)
+def test_keys_held_twice_are_found_with_their_paths_in_every_shape(data, name):
+    found = entries(data, "incoming/" + name)
+    assert found[0] == ({"order-info": {"OrderId": "2"}}, ())
+    assert found[1] == (EXPECTED_RECORD, EXPECTED_PATHS)
+
+
+def test_a_key_held_three_times_is_named_once():
+    assert entries(b'[{"a": 1, "a": 2, "a": 3}]') == [({"a": 3}, ("a",))]
+
+
+def test_json_lines_in_a_json_file_may_hold_null_after_the_first_object():
+    assert read(b'{"a": 1}\nnull\n{"b": 2}\n')[0] == [{"a": 1}, None, {"b": 2}]
+
+
+def test_brackets_inside_strings_do_not_add_up_over_a_file(monkeypatch):
+    """Each record's note opens a bracket it never closes: the C parser reads the whole file, however many."""
+    calls = []
+    exact = read_file._exact_values
+    monkeypatch.setattr(read_file, "_exact_values", lambda *a: calls.append(1) or exact(*a))
+    data = b"[" + b",".join(b'{"i": %d, "note": ":-[ {"}' % i for i in range(20_000)) + b"]"
+    records, _ = read(data)
+    assert len(records) == 20_000 and records[-1] == {"i": 19_999, "note": ":-[ {"}
+    assert calls == []  # the exact parser was not needed
+
+
+@pytest.mark.parametrize("block", [7, 64, 97, 1000])
+def test_strings_with_quotes_backslashes_and_brackets_across_blocks_need_no_exact_read(block, monkeypatch):
+    """With a guard of 16 open brackets, every block whose brackets in strings pass it is counted without
+    its strings: that count must know, block after block, where strings start and end."""
+    calls = []
+    exact = read_file._exact_values
+    monkeypatch.setattr(read_file, "_exact_values", lambda *a: calls.append(1) or exact(*a))
+    monkeypatch.setattr(read_file, "_BLOCK", block)
+    monkeypatch.setattr(read_file, "HEAD_BYTES", block)
+    monkeypatch.setattr(read_file, "_NESTING_GUARD", 16)
+    texts = ['[[[ "{', '\\\\"[', "\\\\", 'a\\\\\\\\"b[', "{{{{", '"', "\\\\\\\\\\\\", "]]"]
+    records = [{"i": i, "t": texts[i % len(texts)] * (1 + i % 5), "n": [[i]]} for i in range(2_000)]
+    data = json.dumps(records).encode()
+    assert read(data)[0] == records
+    assert calls == []

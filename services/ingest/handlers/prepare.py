@@ -25,6 +25,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         inbox=STORES.inbox,
         audit=STORES.audit,
         quarantine=STORES.quarantine,
+        quarantined=STORES.quarantined,
         chunk_records=CONFIG.chunk_records,
         max_partitions=CONFIG.max_partitions,
         executions=STORES.executions,
