@@ -167,7 +167,17 @@ FINALIZE = FunctionSpec(
     reserved_concurrency=10,
     environment=_STORES,
 )
-FUNCTIONS = (PREPARE, VALIDATE_CHUNK, CHUNK_FAILED, FINALIZE, RUN_FAILED)  # the workflow's: ASL substitutions
+SWEEP = FunctionSpec(
+    id="SweepFunction",
+    name="salesdq-sweep-quarantine",
+    handler="services.redrive.handlers.sweep.handler",
+    service="redrive",
+    memory_mb=512,
+    timeout_s=900,  # the sweep holds the queue for as long as it reads it (QuarantineQueue.HOLD_S)
+    reserved_concurrency=1,  # one sweep at a time: a second would see every message hidden by the first
+    environment=_STORES,
+)
+FUNCTIONS = (PREPARE, VALIDATE_CHUNK, CHUNK_FAILED, FINALIZE, RUN_FAILED, SWEEP)  # the workflow's: ASL substitutions
 
 # Operators' redrive: starts the ingest state machine, so it is created after it.
 REDRIVE = FunctionSpec(
@@ -203,6 +213,7 @@ INGEST = StateMachineSpec(
         "ValidateChunkFunctionArn": VALIDATE_CHUNK.id,
         "ChunkFailedFunctionArn": CHUNK_FAILED.id,
         "RunFailedFunctionArn": RUN_FAILED.id,
+        "SweepFunctionArn": SWEEP.id,
         "FinalizeFunctionArn": FINALIZE.id,
     },
 )

@@ -29,8 +29,6 @@ class RedriveConstruct(Construct):
         values = wiring.environment() | {config.STATE_MACHINE_ARN: state_machine.state_machine_arn}
         self.function = build_function(self, spec, code=code, layer=layer, values=values)
         wiring.grant(self.function, spec)
-        # services.dal.quarantine_queue hold_all/release/delete: receive, change visibility, delete.
-        wiring.quarantine.grant_consume_messages(self.function)
         if config.STATE_MACHINE_ARN in spec.environment:
             state_machine.grant_start_execution(self.function)
         wiring.acknowledge(self)

@@ -32,6 +32,8 @@ ARCHITECTURE = _ARCHITECTURES[resources.LAMBDA_ARCHITECTURE]
 BASIC_EXECUTION_ROLE = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 # The functions that take write leases: validate-chunk, the only writer of orders in a batch.
 LEASE_WRITERS = frozenset({resources.VALIDATE_CHUNK.id})
+# The functions that receive and delete quarantine messages: the sweep alone (every other one only sends).
+QUEUE_CONSUMERS = frozenset({resources.SWEEP.id})
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class FunctionWiring:
             self.audit.grant_read_write_data(function)
         if config.QUARANTINE_QUEUE_URL in needs:
             self.quarantine.grant_send_messages(function)
+            if spec.id in QUEUE_CONSUMERS:  # QuarantineQueue.hold_all / release / delete
+                self.quarantine.grant_consume_messages(function)
         if config.QUARANTINED_TABLE in needs:
             self.quarantined.grant_read_write_data(function)
         if config.LEASES_TABLE in needs and spec.id in LEASE_WRITERS:

@@ -4,13 +4,34 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from salesdq.cli import output
-from salesdq.cli.exits import EXIT_OK
+from salesdq.cli.exits import EXIT_FAILED, EXIT_OK
 from salesdq.cli.options import JSON, STACK, Commands, stack_ref
 from salesdq.errors import UsageError
 from salesdq.operators import dlq
+
+
+def run_dlq_sweep(args: argparse.Namespace) -> int:
+    counts = dlq.sweep(stack_ref(args))
+    output.print_json(counts) if args.json else print(
+        f"swept the quarantine queue: {counts['deleted']} deleted, {counts['kept']} kept (one per open item)"
+    )
+    return EXIT_OK
+
+
+def run_dlq_resolve(args: argparse.Namespace) -> int:
+    result = dlq.resolve_files(stack_ref(args), args.ids, args.note, datetime.now(UTC).isoformat())
+    if args.json:
+        output.print_json(result)
+    else:
+        for done in result["resolved"]:
+            print(f"resolved {done['id']} ({done['file']})")
+        for refusal in result["refused"]:
+            print(f"refused {refusal['id']}: {refusal['error']}: {refusal['message']}")
+    return EXIT_FAILED if result["refused"] else EXIT_OK
 
 
 def _filters(args: argparse.Namespace) -> dlq.Filters:
@@ -53,3 +74,13 @@ def add_to(commands: Commands) -> None:
     )
     export.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
     export.set_defaults(run=run_dlq_export)
+    swept = dlq_commands.add_parser(
+        "sweep", parents=[STACK, JSON], help="delete the messages of resolved items (one message per open item stays)"
+    )
+    swept.set_defaults(run=run_dlq_sweep)
+    resolve = dlq_commands.add_parser(
+        "resolve", parents=[STACK, JSON], help="close rejected files' items (after uploading the fixed file)"
+    )
+    resolve.add_argument("ids", nargs="+", metavar="ID", help="DLQ ids of rejected files (file:...)")
+    resolve.add_argument("--note", default="dealt with by an operator", help="why, kept in the file's history")
+    resolve.set_defaults(run=run_dlq_resolve)

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from salesdq.locate import StackRef
-from services.dal.quarantine_view import body_of
-from services.domain import dlq_message
+from services.dal.quarantine_view import RESOLVED, Resolution, body_of
+from services.domain import audit_events, dlq_message
+from services.domain.audit_events import EventKind
+from services.redrive.sweep import sweep as sweep_queue
 
 
 @dataclass(frozen=True)
@@ -36,3 +38,41 @@ def export_lines(stack: StackRef, filters: Filters = Filters()) -> Iterator[dict
     for body in quarantined_items(stack, filters):
         key = dlq_message.record_ref_key(body)
         yield dlq_message.export_line(body, inbox.get_json(key) if key else body.get("record"))
+
+
+def sweep(stack: StackRef) -> dict[str, int]:
+    """Delete the DLQ messages of resolved and superseded items (as a run's last step does)."""
+    return sweep_queue(stack.quarantine(), stack.quarantined())
+
+
+def resolve_files(stack: StackRef, ids: list[str], note: str, at: str) -> dict[str, list[dict[str, str]]]:
+    """Close the DLQ items of rejected files an operator has dealt with (uploaded fixed, or given up on): each
+    item resolved in the view with a `file.resolved` event in the file's history, then the queue swept. A
+    record's item is refused: a record is resolved by redriving it."""
+    items = stack.quarantined().get_many(ids)
+    resolved, refused = [], []
+    for item_id in ids:
+        item = items.get(item_id)
+        if item is None or item.get("status") == RESOLVED:
+            refused.append({"id": item_id, "error": "not_in_dlq", "message": "not an open quarantined item"})
+        elif item.get("kind") != dlq_message.Kind.FILE:
+            refused.append({"id": item_id, "error": "not_a_file", "message": "a record is resolved by `redrive`"})
+        else:
+            body = body_of(item)
+            stack.audit().append(
+                [
+                    audit_events.file_event(
+                        file_id=str(body.get("file_id")),
+                        kind=EventKind.FILE_RESOLVED,
+                        at=at,
+                        file=str(body.get("file")),
+                        dlq_id=item_id,
+                        note=note,
+                    )
+                ]
+            )
+            stack.quarantined().resolve([Resolution(item_id, "resolved", "operator", at)])
+            resolved.append({"id": item_id, "file": str(body.get("file"))})
+    if resolved:
+        sweep(stack)
+    return {"resolved": resolved, "refused": refused}

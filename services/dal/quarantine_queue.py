@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import boto3
@@ -92,15 +92,19 @@ class QuarantineQueue:
                 self.release([message])
 
     def release(self, held: Iterable[dict[str, Any]]) -> None:
-        """Make held messages visible again at once."""
-        for message in held:
-            self._client.change_message_visibility(
-                QueueUrl=self.url, ReceiptHandle=message["receipt_handle"], VisibilityTimeout=0
-            )
+        """Make held messages visible again at once, ten a request."""
+        for batch in _batches(held):
+            entries = [
+                {"Id": str(i), "ReceiptHandle": m["receipt_handle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(batch)
+            ]
+            self._client.change_message_visibility_batch(QueueUrl=self.url, Entries=entries)
 
     def delete(self, held: Iterable[dict[str, Any]]) -> None:
-        for message in held:
-            self._client.delete_message(QueueUrl=self.url, ReceiptHandle=message["receipt_handle"])
+        """Delete held messages, ten a request."""
+        for batch in _batches(held):
+            entries = [{"Id": str(i), "ReceiptHandle": m["receipt_handle"]} for i, m in enumerate(batch)]
+            self._client.delete_message_batch(QueueUrl=self.url, Entries=entries)
 
     def peek(self) -> list[dict[str, Any]]:
         """Every message in the queue, without consuming any."""
@@ -111,6 +115,17 @@ class QuarantineQueue:
     def items(self) -> list[dict[str, Any]]:
         """Every quarantined item once, oldest first (dlq_message.collapse); the queue is not consumed."""
         return dlq_message.collapse(self.peek(), body=lambda m: m["body"], sent_at=lambda m: m["sent_at_ms"])
+
+
+def _batches(held: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for message in held:
+        batch.append(message)
+        if len(batch) == _BATCH_ENTRIES:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _held(message: dict[str, Any]) -> dict[str, Any]:

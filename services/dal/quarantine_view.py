@@ -119,18 +119,19 @@ class QuarantineView:
         """Items in scan order (paginated, 1 MB a page), filtered by status, file (name or file id), rule and
         field; at most `limit`."""
         conditions, values, names = [], {}, {}
+        # Every name through a placeholder: status, rules and fields are DynamoDB reserved words.
         if status is not None:
             conditions.append("#s = :s")
             names["#s"], values[":s"] = "status", {"S": status}
         if file is not None:
-            conditions.append("(#f = :f OR file_id = :f)")
-            names["#f"], values[":f"] = "file", {"S": file}
+            conditions.append("(#f = :f OR #fid = :f)")
+            names["#f"], names["#fid"], values[":f"] = "file", "file_id", {"S": file}
         if rule is not None:
-            conditions.append("contains(rules, :r)")
-            values[":r"] = {"S": rule}
+            conditions.append("contains(#r, :r)")
+            names["#r"], values[":r"] = "rules", {"S": rule}
         if field is not None:
-            conditions.append("contains(fields, :d)")
-            values[":d"] = {"S": field}
+            conditions.append("contains(#d, :d)")
+            names["#d"], values[":d"] = "fields", {"S": field}
         kwargs: dict[str, Any] = {"TableName": self.name}
         if conditions:
             kwargs |= {

@@ -35,6 +35,7 @@ class EventKind(StrEnum):
     FILE_RETRIED = "file.retried"  # a re-upload took over the claim of a run whose execution failed
     FILE_COMPLETED = "file.completed"
     FILE_FAILED = "file.failed"  # the run stopped; uploading the file again continues it
+    FILE_RESOLVED = "file.resolved"  # an operator closed a rejected file's DLQ item (`salesdq dlq resolve`)
 
 
 TERMINAL = {

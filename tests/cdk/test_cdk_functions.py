@@ -88,13 +88,15 @@ def test_grants_are_scoped_to_the_stores_in_the_environment(synth: Synth, spec: 
     assert {"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:Query"} <= actions
     assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "sqs:SendMessage"} <= actions
     assert "s3:GetObjectVersion" in actions  # a run reads the version its upload event names
-    redrive_only = {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "states:StartExecution"}
+    consume = {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"}
+    # Only the sweep reads and deletes quarantine messages; only the redrive starts executions.
+    assert (consume <= actions) == (spec is resources.SWEEP)
+    assert not (consume & actions) or spec is resources.SWEEP
     if spec is resources.REDRIVE:
-        assert redrive_only <= actions
         (start,) = [s for s in statements if s["Action"] == "states:StartExecution"]
         assert start["Resource"] == {"Ref": logical_id(stack.ingest.state_machine)}
     else:
-        assert not redrive_only & actions
+        assert "states:StartExecution" not in actions
     assert "s3:DeleteBucket" not in actions
 
 
