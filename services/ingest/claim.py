@@ -31,7 +31,8 @@ def may_take_over(status: str) -> bool:
 def claim(
     job: FileJob, file_id: str, layout: Layout, audit: AuditLog, executions: Executions | None
 ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """(the claim this execution holds on the file, or None for a duplicate; the claim as first found)."""
+    """(the claim this execution holds on the file, or None for a duplicate; the claim as found: for a
+    duplicate, the one naming the execution that holds the file now)."""
     mine = audit_events.claim(fingerprint=file_id, file=job.key, at=job.at, execution=job.execution, **layout.fields())
     earlier = audit.append_first(mine)
     if earlier is None:
@@ -44,7 +45,10 @@ def claim(
         return None, earlier
     continued = {"at": earlier["at"], **Layout.of(earlier, layout).fields()}  # the run this one continues
     takeover = {**mine, **continued, "retry_of": {"execution": holder, "status": status}}
-    return (takeover if audit.take_over(takeover, holder) else None), earlier
+    if audit.take_over(takeover, holder):
+        return takeover, earlier
+    # Another re-upload took the claim over first: it, not the failed execution, is the holder to name.
+    return None, audit.get(*audit_events.claim_key(file_id)) or earlier
 
 
 def _how_it_ended(job: FileJob, file_id: str, claim: dict[str, Any], audit: AuditLog, executions: Executions) -> str:
