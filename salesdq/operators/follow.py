@@ -45,7 +45,7 @@ def result_of(file: str, description: dict[str, Any]) -> FileResult:
         reason = describe_error(
             {"Error": description.get("error") or description["status"], "Cause": description.get("cause")}
         )
-        return FileResult(file=file, status="failed", reason=reason[:500], execution=name)
+        return FileResult(file=file, status="failed", reason=reason, execution=name)  # bounded by failures.py
     output = json.loads(description.get("output") or "{}")
     status = output.get("status", "failed")
     reason = output.get("reason")

@@ -43,7 +43,9 @@ def claim(
     status = None if executions is None else _how_it_ended(job, file_id, earlier, audit, executions)
     if status is None or not may_take_over(status):
         return None, earlier
-    continued = {"at": earlier["at"], **Layout.of(earlier, layout).fields()}  # the run this one continues
+    # The run this one continues: its start time, its chunk layout and its file's name (a continued run writes
+    # what the dead attempts wrote, whatever name the same bytes came back under).
+    continued = {"at": earlier["at"], "file": earlier.get("file", job.key), **Layout.of(earlier, layout).fields()}
     takeover = {**mine, **continued, "retry_of": {"execution": holder, "status": status}}
     if audit.take_over(takeover, holder):
         return takeover, earlier

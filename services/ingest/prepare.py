@@ -66,6 +66,7 @@ def prepare(
         }
 
     run_at = str(claim["at"])  # a retry continues the failed run: its writes land on that run's keys
+    run_file = str(claim.get("file") or job.key)  # and its records are the run's file's, under its first name
     if (claimed := Layout.of(claim, layout)) != layout:  # the run we continue was split by another config
         inbox.delete_prefix(prefix + "/")
         stream, size = inbox.open(job.key, job.version_id)
@@ -94,6 +95,7 @@ def prepare(
         file_id,
         EventKind.FILE_ACCEPTED,
         at=run_at,
+        file=run_file,
         records=records,
         chunks=chunks,
         partitions=len(manifest),
@@ -101,7 +103,7 @@ def prepare(
     )
     return {
         "status": "ready",
-        "file": job.key,
+        "file": run_file,
         "file_id": file_id,
         "at": run_at,
         "records": records,
@@ -111,8 +113,12 @@ def prepare(
     }
 
 
-def _file_event(audit: AuditLog, job: FileJob, file_id: str, kind: EventKind, *, at: str, **detail: Any) -> None:
-    event = audit_events.file_event(file_id=file_id, kind=kind, at=at, file=job.key, execution=job.execution, **detail)
+def _file_event(
+    audit: AuditLog, job: FileJob, file_id: str, kind: EventKind, *, at: str, file: str | None = None, **detail: Any
+) -> None:
+    event = audit_events.file_event(
+        file_id=file_id, kind=kind, at=at, file=file or job.key, execution=job.execution, **detail
+    )
     audit.append([event])
 
 

@@ -470,16 +470,9 @@ def test_a_doubly_delivered_upload_reports_the_run_that_did_the_work(tmp_path: P
 # ------------------------------------------------------------------------------------------- 6
 
 
-RENAMED_RETRY = (
-    "a run continued by the same bytes under another name writes that name into every message it sends again "
-    "(services/validator/quarantine.py sends ChunkJob.file, Prepare's job.key), so the copies a dead attempt "
-    "sent and those of the continued run differ in `file` at the same attempt"
-)
-
-
 @pytest.mark.parametrize(
     "retried_as",
-    ["sales.json", pytest.param("sales-fixed.json", marks=pytest.mark.xfail(strict=True, reason=RENAMED_RETRY))],
+    ["sales.json", "sales-fixed.json"],
 )
 def test_every_copy_of_a_quarantined_record_in_the_dlq_says_the_same(tmp_path: Path, retried_as: str) -> None:
     """The chunk of _dying_late sends its quarantined records and dies, in attempt after attempt; the retried

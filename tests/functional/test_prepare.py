@@ -304,12 +304,15 @@ def test_a_reupload_takes_over_the_claim_of_an_execution_that_ended_unfinished(a
     )
     assert chunk_bodies(aws, second["manifest"]["Key"]) == chunk_bodies(aws, first["manifest"]["Key"])
     claim = claim_of(aws, first["file_id"])
-    assert (claim["execution"], claim["at"], claim["file"]) == ("exec-2", AT, "incoming/monday-again.json")
+    # The run keeps its first name: what the re-upload sends again is what the dead attempts sent.
+    assert (claim["execution"], claim["at"], claim["file"]) == ("exec-2", AT, "incoming/monday.json")
+    assert second["file"] == "incoming/monday.json"
     assert claim["retry_of"] == {"execution": "exec-1", "status": status}
     (retried,) = events_of(aws, EventKind.FILE_RETRIED)
     assert retried["sk"] == f"EVENT#{LATER}#{EventKind.FILE_RETRIED}"
     assert (retried["failed_execution"], retried["failed_status"]) == ("exec-1", status)
     assert (retried["execution"], retried["run_at"], retried["day"]) == ("exec-2", AT, "2024-03-05")
+    assert retried["file"] == "incoming/monday-again.json"  # the upload that continued it
     (accepted,) = events_of(aws, EventKind.FILE_ACCEPTED)  # the run's, rewritten: one run, one acceptance
     assert (accepted["at"], accepted["execution"], accepted["records"]) == (AT, "exec-2", 20)
     assert events_of(aws, EventKind.FILE_DUPLICATE) == []
@@ -357,12 +360,13 @@ def test_of_two_reuploads_at_once_the_one_that_loses_the_takeover_is_a_duplicate
     assert winner["status"] == "ready"
     # The loser found the failed execution holding the claim, but names the winner, which does the work: a
     # follower of a doubly delivered re-upload that met the loser first follows the holder to the run.
-    assert (loser["status"], loser["holder"], loser["duplicate_of"]) == ("duplicate", "exec-2", "incoming/a.json")
+    # It is a duplicate of the run, which keeps its first file's name.
+    assert (loser["status"], loser["holder"], loser["duplicate_of"]) == ("duplicate", "exec-2", "incoming/monday.json")
     assert claim_of(aws, first["file_id"])["execution"] == "exec-2"
     assert aws.objects("staging/exec-3/") == {}
     assert [e["execution"] for e in events_of(aws, EventKind.FILE_RETRIED)] == ["exec-2"]
     [duplicate] = events_of(aws, EventKind.FILE_DUPLICATE)
-    assert (duplicate["execution"], duplicate["duplicate_of"]) == ("exec-3", "incoming/a.json")
+    assert (duplicate["execution"], duplicate["duplicate_of"]) == ("exec-3", "incoming/monday.json")
 
 
 def test_a_takeover_is_conditional_on_the_failed_execution_still_holding_the_claim(aws):
