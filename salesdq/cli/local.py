@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ from salesdq.cli.options import FAULTS, JSON, PROGRESS, Commands, check_sales_fi
 from salesdq.errors import EngineFailedError, UsageError
 
 if TYPE_CHECKING:
-    from salesdq.engine import FaultPlan
+    from salesdq.engine import Engine, FaultPlan
 
 
 def run_local_run(args: argparse.Namespace) -> int:
@@ -47,6 +48,7 @@ def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
 
 def run_local_up(args: argparse.Namespace) -> int:
     faults = _fault_plan(args)
+    _check_port_free(args.port)
     from salesdq.engine import Engine, EngineError
 
     stop = threading.Event()
@@ -68,15 +70,54 @@ def run_local_up(args: argparse.Namespace) -> int:
             flush=True,
         )
         print("  uploads to s3://salesdq-inbox/incoming/ are processed automatically; Ctrl-C stops", flush=True)
+        print(
+            "  everything lives in this process's memory: stopping it discards every file, order, DLQ message "
+            "and audit event" + (f" (Lambda logs are kept in {args.logs})" if args.logs else ""),
+            flush=True,
+        )
         try:
             while not stop.wait(0.5):
                 pass
         except KeyboardInterrupt:
             pass
+        running = _running_executions(engine)
     finally:
         engine.stop()
-    print("salesdq local stack stopped", flush=True)
+    if running:
+        print(f"salesdq local stack stopped with {running} executions still running: their work is lost", flush=True)
+    else:
+        print("salesdq local stack stopped", flush=True)
     return EXIT_OK
+
+
+def _port(text: str) -> int:
+    """A TCP port, 1 to 65535 (a usage error otherwise, before anything starts)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, got {port}")
+    return port
+
+
+def _check_port_free(port: int) -> None:
+    """Fail at once, before the engine starts, when another process holds the port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise EngineFailedError(
+                f"port {port} on 127.0.0.1 is not free ({error.strerror}): choose another with --port"
+            ) from None
+
+
+def _running_executions(engine: Engine) -> int:
+    stack = engine.stack
+    if stack is None:
+        return 0
+    executions = stack.executions()
+    return sum(1 for arn in executions.arns(stack.state_machine_arn) if executions.describe(arn)["status"] == "RUNNING")
 
 
 def add_to(commands: Commands) -> None:
@@ -100,6 +141,6 @@ def add_to(commands: Commands) -> None:
     up = local_commands.add_parser(
         "up", parents=[FAULTS], help="run the engine as an AWS endpoint on loopback until Ctrl-C"
     )
-    up.add_argument("--port", type=int, default=4566)
+    up.add_argument("--port", type=_port, default=4566, help="TCP port on 127.0.0.1 (default 4566)")
     up.add_argument("--logs", type=Path, metavar="DIR", help="write each Lambda's log here")
     up.set_defaults(run=run_local_up)

@@ -79,9 +79,13 @@ def print_summary(summary: dict[str, Any]) -> None:
     usage = summary.get("usage")
     if usage is not None:  # metered only on the embedded engine
         rate = t["records"] / summary["elapsed_s"] if summary["elapsed_s"] else 0.0
+        timings = summary.get("timings") or {}
+        split = ""
+        if timings.get("export_s") is not None:
+            split = f" (run {timings['run_s']:.2f} s, export {timings['export_s']:.2f} s)"
         print()
         print(
-            f"{summary['elapsed_s']:.2f} s, {rate:.0f} records/s; AWS list price for this run "
+            f"{summary['elapsed_s']:.2f} s{split}, {rate:.0f} records/s; AWS list price for this run "
             f"${usage['total_usd']:.6f} (${usage['usd_per_million_records']:.2f} per million records)"
         )
 
@@ -118,6 +122,31 @@ def print_dlq(bodies: Iterable[dict[str, Any]], now_s: float | None = None) -> N
         return
     print_table(
         ("ID", "FILE", "INDEX", "ORDER ID", "REASONS", "ATTEMPT", "AGE"), rows, numbers=("INDEX", "ATTEMPT", "AGE")
+    )
+
+
+def print_runs(runs: Sequence[Any]) -> None:
+    """One row per file run (services.audit.runs.RunSummary)."""
+    if not runs:
+        return
+    rows = [
+        (
+            Path(r.file).name,
+            r.file_id[:12],
+            r.at,
+            r.status,
+            r.records,
+            r.stored,
+            r.duplicates,
+            r.quarantined,
+            r.reason or "",
+        )
+        for r in runs
+    ]
+    print_table(
+        ("FILE", "FILE ID", "AT", "STATUS", "RECORDS", "STORED", "DUPLICATES", "QUARANTINED", "REASON"),
+        rows,
+        numbers=("RECORDS", "STORED", "DUPLICATES", "QUARANTINED"),
     )
 
 

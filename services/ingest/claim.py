@@ -33,7 +33,14 @@ def claim(
 ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """(the claim this execution holds on the file, or None for a duplicate; the claim as found: for a
     duplicate, the one naming the execution that holds the file now)."""
-    mine = audit_events.claim(fingerprint=file_id, file=job.key, at=job.at, execution=job.execution, **layout.fields())
+    mine = audit_events.claim(
+        fingerprint=file_id,
+        file=job.key,
+        version_id=job.version_id,
+        at=job.at,
+        execution=job.execution,
+        **layout.fields(),
+    )
     earlier = audit.append_first(mine)
     if earlier is None:
         return mine, mine
@@ -45,7 +52,12 @@ def claim(
         return None, earlier
     # The run this one continues: its start time, its chunk layout and its file's name (a continued run writes
     # what the dead attempts wrote, whatever name the same bytes came back under).
-    continued = {"at": earlier["at"], "file": earlier.get("file", job.key), **Layout.of(earlier, layout).fields()}
+    continued = {
+        "at": earlier["at"],
+        "file": earlier.get("file", job.key),
+        "version_id": earlier.get("version_id", job.version_id),  # the run's source object: `runs retry` reads it
+        **Layout.of(earlier, layout).fields(),
+    }
     takeover = {**mine, **continued, "retry_of": {"execution": holder, "status": status}}
     if audit.take_over(takeover, holder):
         return takeover, earlier

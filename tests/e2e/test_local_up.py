@@ -240,3 +240,70 @@ def test_a_forced_progress_display_leaves_stdout_to_the_json(stack: dict[str, st
     assert redriven.returncode == 0, redriven.stderr
     assert _json(redriven)["totals"]["stored"] == 2  # its batch was read to fingerprint it: no failure there
     assert "\x1b" not in redriven.stdout and "Traceback" not in redriven.stderr
+
+
+def test_local_up_refuses_a_port_in_use_or_out_of_range_at_once(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = subprocess.run(
+            [sys.executable, "-m", "salesdq", "local", "up", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert busy.returncode == 1, busy
+    assert busy.stderr.strip() == (
+        f"salesdq: port {port} on 127.0.0.1 is not free (Address already in use): choose another with --port"
+    )
+    assert "ready" not in busy.stdout
+    out_of_range = subprocess.run(
+        [sys.executable, "-m", "salesdq", "local", "up", "--port", "99999"], capture_output=True, text=True, timeout=60
+    )
+    assert out_of_range.returncode == 2
+    assert "a port is 1 to 65535, got 99999" in out_of_range.stderr
+
+
+def test_local_up_says_its_state_is_in_memory_and_how_much_work_a_stop_discards(tmp_path: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "salesdq", "local", "up", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    banner = [process.stdout.readline() for _ in range(4)]
+    assert "everything lives in this process's memory" in banner[3], banner
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    assert process.stdout.read().strip() == "salesdq local stack stopped"
+
+
+def test_stopping_local_up_with_a_run_in_flight_says_so(tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    subprocess.run(
+        [sys.executable, "scripts/make_sales_file.py", "--records", "20000", "--out", str(big)], check=True, timeout=60
+    )
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "salesdq", "local", "up", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert "ready" in process.stdout.readline()
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    assert salesdq(env, "upload", big).returncode == 0  # no --wait: the run is still going
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=120) == 0
+    tail = process.stdout.read().strip().splitlines()[-1]
+    assert tail == "salesdq local stack stopped with 1 executions still running: their work is lost", tail

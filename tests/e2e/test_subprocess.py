@@ -43,7 +43,7 @@ def test_json_on_stdout_is_exactly_one_document_and_a_rejection_exits_1(tmp_path
         ("rejected", 0, 0),
     ]
     assert "not a list" in summary["files"][1]["reason"]
-    assert set(summary) == {"files", "totals", "usage", "elapsed_s", "faults"}
+    assert set(summary) == {"files", "totals", "usage", "elapsed_s", "timings", "faults"}
     assert summary["faults"] is None  # none asked for: none injected
     for result in summary["files"]:
         assert set(result) == {

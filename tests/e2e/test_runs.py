@@ -1,0 +1,67 @@
+"""`salesdq runs` lists file runs with their status, counts and reason; `runs retry` finishes a failed one where
+it stopped, every record ending once, without the operator finding and uploading the file again."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from salesdq import resources
+from salesdq.engine import Engine, FaultPlan
+from salesdq.errors import NotFoundError, UsageError
+from salesdq.local.run import export, stack_of
+from salesdq.operators import runs
+from salesdq.operators.follow import result_of, upload_and_follow, wait_for
+from salesdq.operators.progress import Progress
+
+from .helpers import TERMINAL, Oracle, Run, order, write_json
+
+pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")]
+
+RECORDS = [order(f"r{i}") if i % 5 else order(f"r{i}", qty=0) for i in range(40)]
+
+
+def test_a_failed_run_is_listed_and_retried_to_completion_with_every_record_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")  # botocore's own retries of a throttle: brief, not ten
+    path = write_json(tmp_path, "sales.json", {"orders": RECORDS})
+    good = write_json(tmp_path, "good.json", {"orders": [order("g1")]})
+    throttled = FaultPlan(rates={"ddb-throttle": 1.0}, functions=frozenset({resources.VALIDATE_CHUNK.name}))
+    with Engine(faults=throttled, retry_wait_scale=0.01, chunk_records=8) as engine:
+        stack = stack_of(engine)
+        with engine.faults.paused():
+            assert upload_and_follow(stack, good, Progress()).status == "completed"
+        failed = upload_and_follow(stack, path, Progress())
+        assert failed.status == "failed", failed
+
+        listed = {run.file: run for run in runs.file_runs(stack)}
+        assert listed["incoming/good.json"].status == "completed"
+        run = listed["incoming/sales.json"]
+        assert (run.status, run.records) == ("failed", len(RECORDS))
+        assert "failed after its retries: ProvisionedThroughputExceededException" in str(run.reason)
+        assert [r.file for r in runs.file_runs(stack, "failed")] == ["incoming/sales.json"]
+        with pytest.raises(UsageError, match="is completed, not failed"):
+            runs.retry(stack, "incoming/good.json")
+        with pytest.raises(NotFoundError, match="`salesdq runs` lists them"):
+            runs.retry(stack, "nothing.json")
+
+        with engine.faults.paused():
+            arn = runs.retry(stack, run.file_id[:12])
+            retried = result_of(run.file, wait_for(stack.executions(), arn, Progress()))
+        expected = Counter(e.outcome for e in Oracle().run(RECORDS))
+        assert (retried.status, retried.stored, retried.quarantined) == (
+            "completed",
+            expected["stored"],
+            expected["quarantined"],
+        )
+        (after,) = [r for r in runs.file_runs(stack) if r.file_id == run.file_id]
+        assert (after.status, after.at, after.retries, after.stored) == ("completed", run.at, 1, expected["stored"])
+        exported = Run(0, {"files": []}, tmp_path / "out")
+        export(engine, exported.out, exported.summary)
+
+    terminal = [e for e in exported.audit if e.get("event") in TERMINAL and e["file_id"] == run.file_id]
+    assert sorted(e["index"] for e in terminal) == list(range(len(RECORDS)))  # every record once, in one run
+    assert {e["at"] for e in terminal} == {run.at}
