@@ -125,12 +125,12 @@ class QuarantineView:
         if file is not None:
             conditions.append("(#f = :f OR file_id = :f)")
             names["#f"], values[":f"] = "file", {"S": file}
-        if rule is not None:
-            conditions.append("contains(rules, :r)")
-            values[":r"] = {"S": rule}
+        if rule is not None:  # RULES is one of DynamoDB's reserved words: named through a placeholder
+            conditions.append("contains(#r, :r)")
+            names["#r"], values[":r"] = "rules", {"S": rule}
         if field is not None:
-            conditions.append("contains(fields, :d)")
-            values[":d"] = {"S": field}
+            conditions.append("contains(#d, :d)")
+            names["#d"], values[":d"] = "fields", {"S": field}
         kwargs: dict[str, Any] = {"TableName": self.name}
         if conditions:
             kwargs |= {

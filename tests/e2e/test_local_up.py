@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .helpers import free_port, local_up
 
 INCOMPLETE_FILE = {
     "orders": [
@@ -31,34 +31,10 @@ INCOMPLETE_FILE = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def stack() -> Iterator[dict[str, str]]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "salesdq", "local", "up", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    ready = process.stdout.readline()
-    assert f"AWS_ENDPOINT_URL=http://127.0.0.1:{port}" in ready, ready
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
-    yield env
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 0
+    with local_up() as env:
+        yield env
 
 
 def salesdq(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -205,7 +181,7 @@ def test_bad_redrive_files(stack: dict[str, str], tmp_path: Path) -> None:
 def test_no_stack_reachable(tmp_path: Path) -> None:
     env = {
         **os.environ,
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_free_port()}",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
