@@ -65,7 +65,7 @@ browser:
 browser-tests: $(STAMP) browser
 	$(BIN)/pytest -q tests/browser
 
-# docs/report-screenshot.png: the HTML report of tests/data/report-sample.json in headless Chromium.
+# docs/report-screenshot.png: the HTML report of a real run on the embedded engine, in headless Chromium.
 report-screenshot: $(STAMP) browser
 	$(BIN)/python -m scripts.report_screenshot
 

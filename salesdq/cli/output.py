@@ -158,11 +158,6 @@ def print_history(events: Sequence[dict[str, Any]]) -> None:
     print_table(("AT", "EVENT", "FILE", "INDEX", "ATTEMPT", "REASONS"), rows, numbers=("INDEX", "ATTEMPT"))
 
 
-def print_report(report: dict[str, Any]) -> None:
-    totals = report["totals"]
-    print_table(tuple(totals), [tuple(totals.values())], numbers=tuple(totals))
-
-
 def print_redrive(outcome: dict[str, Any]) -> None:
     already = outcome.get("already", [])
     print(f"redriven: {len(outcome['redriven'])}, refused: {len(outcome['refused'])}, already redriven: {len(already)}")

@@ -6,6 +6,9 @@ record too large to travel inline), a duplicate's names the stored order it repe
 holds its DLQ id and its record (as JSON text, since a quarantined record may hold what DynamoDB cannot), as
 its DLQ message does.
 
+The marker also holds the chunk's aggregates (failures by rule and by field, a few DLQ ids of each rule, and
+for a redrive batch what it did for each original file): reports read those, never the records' events.
+
 The marker is written last: a chunk whose marker exists is done, and its recorded counts are returned to a
 retry instead of doing the work again; a chunk without one is redone, rewriting the same keys.
 """
@@ -65,6 +68,9 @@ def append_outcomes(
         outcomes=[[o.index, o.outcome, *o.rules] for o in outcomes],
         at=job.at,
         execution=job.execution,
+        fields={o.index: [r.field for r in o.reasons] for o in outcomes if o.reasons},
+        dlq_ids={index: str(message["id"]) for index, message in messages.items()},
+        origins=origins,
     )
     audit.append([marker])
     return dict(marker["counts"])

@@ -1,9 +1,12 @@
 """A file run's counts, folded from the audit log's chunk events (one compact item per chunk, never a read of
-per-record events)."""
+per-record events): outcomes, failures by rule and by field, a few example DLQ ids per rule, and for a redrive
+batch what it did for each original file's records."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.dal.audit_log import AuditLog
 from services.domain import audit_events
@@ -15,6 +18,9 @@ class RunCounts:
     chunks: int = 0
     outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
     failures_by_rule: dict[str, int] = field(default_factory=dict)
+    failures_by_field: dict[str, int] = field(default_factory=dict)
+    examples_by_rule: dict[str, list[str]] = field(default_factory=dict)
+    origins: dict[str, dict[str, int]] = field(default_factory=dict)  # original file id -> redriven, resolved
 
     @property
     def records(self) -> int:
@@ -26,15 +32,42 @@ class RunCounts:
         good = self.outcomes[Outcome.STORED] + self.outcomes[Outcome.DUPLICATE]
         return round(good / self.records, 4) if self.records else 0.0
 
-
-def fold_run(audit: AuditLog, file_id: str, at: str) -> RunCounts:
-    """The counts of the run of `file_id` started at `at` (a retried run keeps its `at`, whichever execution
-    wrote each chunk)."""
-    counts = RunCounts()
-    for chunk in audit.query(*audit_events.chunk_prefix(file_id, at), attributes=audit_events.CHUNK_SUMMARY):
-        counts.chunks += 1
+    def add_chunk(self, chunk: Mapping[str, Any]) -> None:
+        """One chunk marker's aggregates (a marker written before they existed has counts and failures only)."""
+        self.chunks += 1
         for outcome, count in chunk["counts"].items():
-            counts.outcomes[outcome] += count
-        for rule, count in chunk.get("failures", {}).items():
-            counts.failures_by_rule[rule] = counts.failures_by_rule.get(rule, 0) + count
+            self.outcomes[outcome] += int(count)
+        _add(self.failures_by_rule, chunk.get("failures", {}))
+        _add(self.failures_by_field, chunk.get("fields", {}))
+        self.failures_by_field = audit_events.capped_fields(self.failures_by_field)
+        _add_examples(self.examples_by_rule, chunk.get("examples", {}))
+        for file_id, tally in chunk.get("origins", {}).items():
+            _add(self.origins.setdefault(file_id, {"redriven": 0, "resolved": 0}), tally)
+
+
+def _add(into: dict[str, int], counts: Mapping[str, Any]) -> None:
+    for name, count in counts.items():
+        into[name] = into.get(name, 0) + int(count)
+
+
+def _add_examples(into: dict[str, list[str]], examples: Mapping[str, Iterable[str]]) -> None:
+    for rule, ids in examples.items():
+        shown = into.setdefault(rule, [])
+        shown += [str(i) for i in ids if str(i) not in shown][: audit_events.MAX_EXAMPLES - len(shown)]
+
+
+def fold_chunks(chunks: Iterable[Mapping[str, Any]]) -> RunCounts:
+    counts = RunCounts()
+    for chunk in chunks:
+        counts.add_chunk(chunk)
     return counts
+
+
+def fold_run(audit: AuditLog, file_id: str, at: str, consistent: bool = True) -> RunCounts:
+    """The counts of the run of `file_id` started at `at` (a retried run keeps its `at`, whichever execution
+    wrote each chunk), in chunk order: the examples are the file's first ones."""
+    return fold_chunks(
+        audit.query(
+            *audit_events.chunk_prefix(file_id, at), attributes=audit_events.CHUNK_SUMMARY, consistent=consistent
+        )
+    )

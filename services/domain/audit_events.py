@@ -5,6 +5,9 @@ Keys (table `pk`/`sk`, all strings):
   (a record with no order id: pk `FILE#<file_id>`  sk `RECORD#<index>#<at>`; a redrive adds `#redriven`)
 - one chunk's outcomes:       pk `FILE#<file_id>`   sk `CHUNK#<at>#<partition>#<chunk>`   -> outcomes of a run
 - a file's events:            pk `FILE#<file_id>`   sk `EVENT#<at>#<kind>`; with `day`/`at` -> GSI by-day (reports)
+- what redrives did:         pk `REDRIVEN#<file_id>` sk `<batch at>#<batch file_id>`      -> a file's score now
+  (one item per original file a redrive batch's run touched, written by its Finalize; no `day`; a partition
+  of its own, so reading a file's accounts never touches its chunk markers or record events)
 - a fingerprint claim:        pk `FINGERPRINT#<sha256>` sk `CLAIM`                       -> duplicate uploads
 `at` is the start time of the file's run (the execution that claimed it, or the failed one a re-upload takes
 over), so a retried step, or a retried run, rewrites the same keys instead of adding events.
@@ -13,11 +16,17 @@ Only file-level events carry `day`: the by-day index stays sparse and per-record
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
+from services.domain.dlq_message import Origin
 from services.domain.outcomes import Outcome
+
+MAX_EXAMPLES = 3  # DLQ ids of each rule in a chunk marker or a file's summary: enough to go to the records
+MAX_FIELDS = 32  # fields named in a chunk marker or a file's summary; the rest are counted together
+OTHER_FIELDS = "(other fields)"
+FIRST_REDRIVE = 2  # a record's attempt when it is redriven for the first time (it was quarantined at 1)
 
 
 class EventKind(StrEnum):
@@ -36,6 +45,7 @@ class EventKind(StrEnum):
     FILE_COMPLETED = "file.completed"
     FILE_FAILED = "file.failed"  # the run stopped; uploading the file again continues it
     FILE_RESOLVED = "file.resolved"  # an operator closed a rejected file's DLQ item (`salesdq dlq resolve`)
+    FILE_REDRIVEN = "file.redriven"  # a redrive batch's run ended: what it did for one original file's records
 
 
 TERMINAL = {
@@ -109,17 +119,42 @@ def chunk_key(file_id: str, at: str, partition: int, chunk: int) -> tuple[str, s
 
 
 def chunk_event(
-    *, file_id: str, partition: int, chunk: int, outcomes: list[list[Any]], at: str, execution: str
+    *,
+    file_id: str,
+    partition: int,
+    chunk: int,
+    outcomes: list[list[Any]],
+    at: str,
+    execution: str,
+    fields: Mapping[int, Iterable[str]] | None = None,
+    dlq_ids: Mapping[int, str] | None = None,
+    origins: Mapping[int, Origin] | None = None,
 ) -> dict[str, Any]:
-    """Compact outcomes of one chunk: [[index, outcome, rules...], ...]; written last, so it marks completion."""
+    """Compact outcomes of one chunk: [[index, outcome, rules...], ...]; written last, so it marks completion.
+
+    Beside them, what reports read instead of the records' events (all bounded, whatever the chunk holds):
+    `counts` by outcome; `failures` (records failing each rule); `fields` (records failing each field: at
+    most MAX_FIELDS named, the rest under OTHER_FIELDS); `examples` (the first MAX_EXAMPLES DLQ ids of each
+    rule); and for a redrive batch, `origins`: for each original file (by file id), how many of its records
+    the chunk redrove for the first time (`redriven`) and how many now ended stored or duplicate (`resolved`).
+    `fields`, `dlq_ids` and `origins` are by record index (fields and DLQ ids of quarantined records)."""
+    fields, dlq_ids = fields or {}, dlq_ids or {}
     counts = dict.fromkeys(Outcome, 0)
     failures: dict[str, int] = {}
+    by_field: dict[str, int] = {}
+    examples: dict[str, list[str]] = {}
     for entry in outcomes:
+        index = entry[0]
         counts[entry[1]] += 1
         for rule in entry[2:]:
             failures[rule] = failures.get(rule, 0) + 1
+            shown = examples.setdefault(rule, [])
+            if index in dlq_ids and len(shown) < MAX_EXAMPLES:
+                shown.append(dlq_ids[index])
+        for name in sorted(set(fields.get(index, ()))):
+            by_field[name] = by_field.get(name, 0) + 1
     pk, sk = chunk_key(file_id, at, partition, chunk)
-    return {
+    marker = {
         "pk": pk,
         "sk": sk,
         "event": EventKind.CHUNK_PROCESSED,
@@ -127,9 +162,40 @@ def chunk_event(
         "outcomes": outcomes,
         "counts": {str(outcome): count for outcome, count in counts.items()},
         "failures": failures,
+        "fields": capped_fields(by_field),
+        "examples": {rule: ids for rule, ids in examples.items() if ids},
         "at": at,
         "execution": execution,
     }
+    if origins:
+        marker["origins"] = _origins(outcomes, origins)
+    return marker
+
+
+def capped_fields(counts: Mapping[str, int]) -> dict[str, int]:
+    """Counts by field with at most MAX_FIELDS fields named (the most failed, then by name); the others'
+    counts are summed under OTHER_FIELDS. A field is a path in a record, so a file can name any number."""
+    named = sorted((name for name in counts if name != OTHER_FIELDS), key=lambda n: (-counts[n], n))
+    kept = {name: counts[name] for name in named[:MAX_FIELDS]}
+    rest = sum(counts[name] for name in named[MAX_FIELDS:]) + counts.get(OTHER_FIELDS, 0)
+    return kept | ({OTHER_FIELDS: rest} if rest else {})
+
+
+def original_file_id(dlq_id: str) -> str:
+    """The file a DLQ id's record arrived in: a record's id is `<file sha256>:<index>` (dlq_message.record_id)."""
+    return dlq_id.rsplit(":", 1)[0]
+
+
+def _origins(outcomes: list[list[Any]], origins: Mapping[int, Origin]) -> dict[str, dict[str, int]]:
+    found: dict[str, dict[str, int]] = {}
+    for entry in outcomes:
+        origin = origins.get(entry[0])
+        if origin is None:
+            continue
+        tally = found.setdefault(original_file_id(origin.dlq_id), {"redriven": 0, "resolved": 0})
+        tally["redriven"] += origin.attempt == FIRST_REDRIVE
+        tally["resolved"] += entry[1] != Outcome.QUARANTINED
+    return found
 
 
 def chunk_failure_key(file_id: str, at: str, partition: int, chunk: int) -> tuple[str, str]:
@@ -176,6 +242,35 @@ def file_event(*, file_id: str, kind: EventKind, at: str, file: str, **detail: A
     }
 
 
+def redriven_pk(file_id: str) -> str:
+    """Every redrive batch run's account of the file's records: one small partition, read by a keyed Query."""
+    return f"REDRIVEN#{file_id}"
+
+
+def redriven_key(file_id: str, batch_at: str, batch_file_id: str) -> tuple[str, str]:
+    return redriven_pk(file_id), f"{batch_at}#{batch_file_id}"
+
+
+def file_redriven(
+    *, file_id: str, batch: str, batch_file_id: str, at: str, redriven: int, resolved: int
+) -> dict[str, Any]:
+    """A redrive batch's run (`batch`, started at `at`) ended: of the records of file `file_id`, `redriven` were
+    redriven for the first time in it and `resolved` now ended stored or duplicate. Per file and batch, so a
+    report computes a file's score now from keyed reads; a retried Finalize rewrites the same key."""
+    pk, sk = redriven_key(file_id, at, batch_file_id)
+    return {
+        "pk": pk,
+        "sk": sk,
+        "event": EventKind.FILE_REDRIVEN,
+        "file_id": file_id,
+        "batch": batch,
+        "batch_file_id": batch_file_id,
+        "at": at,
+        "redriven": redriven,
+        "resolved": resolved,
+    }
+
+
 def claim_key(fingerprint: str) -> tuple[str, str]:
     return f"FINGERPRINT#{fingerprint}", "CLAIM"
 
@@ -206,4 +301,5 @@ def chunk_prefix(file_id: str, at: str) -> tuple[str, str]:
     return file_pk(file_id), f"CHUNK#{at}#"
 
 
-CHUNK_SUMMARY = ("counts", "failures", "at")  # what a file's summary needs of each chunk event
+# what a file's summary needs of each chunk event
+CHUNK_SUMMARY = ("counts", "failures", "fields", "examples", "origins", "at")

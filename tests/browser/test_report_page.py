@@ -10,10 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from salesdq.engine import Engine
+from salesdq.local.run import stack_of
+from salesdq.operators.follow import upload_and_follow
+from salesdq.operators.progress import Progress
+from salesdq.operators.report import ReportRequest, build_report
 from salesdq.reports import Report, render_html, write_html
 from scripts.chromium import Browser, Page, Visit, chromium_path
 
-SAMPLE = Path(__file__).parents[1] / "data" / "report-sample.json"
+ROOT = Path(__file__).parents[2]
+SAMPLE = ROOT / "tests" / "data" / "report-sample.json"
 REMOTE_IMAGE = '<img src="http://example.invalid/x.png">'
 
 
@@ -28,6 +34,23 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def report() -> Report:
     return Report.from_json(SAMPLE.read_text())
+
+
+@pytest.fixture(scope="module")
+def real_report(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """The report of a real run on the embedded engine: the brief's sample, mock-data.json, a rejected file and
+    a duplicate upload, through the whole workflow, then `salesdq report`'s computation."""
+    data = tmp_path_factory.mktemp("real-run")
+    rejected = data / "truncated.json"
+    rejected.write_text('{"orders": [')
+    copy = data / "brief-sample-copy.json"
+    copy.write_bytes((ROOT / "tests" / "data" / "brief-sample.json").read_bytes())
+    files = [ROOT / "tests" / "data" / "brief-sample.json", ROOT / "mock-data.json", rejected, copy]
+    with Engine() as engine:
+        stack = stack_of(engine)
+        for path in files:
+            upload_and_follow(stack, path, Progress())
+        return build_report(stack, ReportRequest())
 
 
 def offline_problems(visit: Visit) -> list[str]:
@@ -114,3 +137,28 @@ def test_a_page_pulling_a_remote_resource_fails_the_check(browser, report, tmp_p
     assert page.visit.foreign_requests == ["http://example.invalid/x.png"]
     if keep_csp:
         assert any("Content Security Policy" in p for p in problems[1:])
+
+
+def test_the_page_of_a_real_run(browser, real_report, tmp_path):
+    report = real_report
+    assert [f.status for f in report.files] == ["completed", "completed", "rejected", "duplicate"]
+    page = browser.open(write_html(report, tmp_path / "report.html"))
+
+    assert offline_problems(page.visit) == []
+    assert page.visit.requests == [page.visit.url]
+    alerts = elements(page, "#alerts li.alert")
+    assert len(alerts) == len(report.alerts) >= 1  # mock-data.json scores far below the sample before it
+    assert all(a.reason in str(text) for a, text in zip(report.alerts, alerts, strict=True))
+    assert elements(page, "#chart-failures-by-rule rect.bar", "e.dataset.name") == [
+        r.rule for r in report.failures.by_rule
+    ]
+    assert len(elements(page, "#chart-failures-by-field rect.bar")) == len(report.failures.by_field)
+    scored = [d.day for d in report.days if d.quality_score is not None]
+    assert elements(page, "#chart-score-by-day rect.bar", "e.dataset.day") == scored
+    names = elements(page, "#files-table tbody tr td.file", "e.firstChild.textContent")
+    assert names == [f.file for f in report.files]
+    assert elements(page, "#files-table tbody tr.status-rejected td.status") == ["rejected"]
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.call("Emulation.setEmulatedMedia", media="print")
+    assert page.print_pdf().startswith(b"%PDF")
+    assert offline_problems(page.visit) == []

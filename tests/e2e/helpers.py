@@ -10,8 +10,15 @@ from __future__ import annotations
 import copy
 import decimal
 import json
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -32,6 +39,40 @@ NUMBER_DIGITS = 38
 ATTRIBUTE_NAME_BYTES = 65_535
 CONTAINER_LEVELS = 31  # an object or array may sit at level 31 at most (a record's fields are level 1)
 REASONS_PER_RULE = 5
+
+
+# ----------------------------------------------------------------------------------------------- a local stack
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def local_up() -> Iterator[dict[str, str]]:
+    """`salesdq local up` in a subprocess on a free port, until the block ends (then SIGTERM, exit 0): yields
+    the environment an operator's shell would have (AWS_ENDPOINT_URL pointing at it)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "salesdq", "local", "up", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    ready = process.stdout.readline()
+    assert f"AWS_ENDPOINT_URL=http://127.0.0.1:{port}" in ready, ready
+    yield {
+        **os.environ,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
 
 
 # ----------------------------------------------------------------------------------------------- output

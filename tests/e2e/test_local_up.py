@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from .helpers import free_port, local_up
+
 INCOMPLETE_FILE = {
     "orders": [
         {
@@ -31,34 +33,10 @@ INCOMPLETE_FILE = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def stack() -> Iterator[dict[str, str]]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "salesdq", "local", "up", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    ready = process.stdout.readline()
-    assert f"AWS_ENDPOINT_URL=http://127.0.0.1:{port}" in ready, ready
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
-    yield env
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 0
+    with local_up() as env:
+        yield env
 
 
 def salesdq(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -205,7 +183,7 @@ def test_bad_redrive_files(stack: dict[str, str], tmp_path: Path) -> None:
 def test_no_stack_reachable(tmp_path: Path) -> None:
     env = {
         **os.environ,
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_free_port()}",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -266,7 +244,7 @@ def test_local_up_refuses_a_port_in_use_or_out_of_range_at_once(tmp_path: Path) 
 
 
 def test_local_up_says_its_state_is_in_memory_and_how_much_work_a_stop_discards(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "salesdq", "local", "up", "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -286,7 +264,7 @@ def test_stopping_local_up_with_a_run_in_flight_says_so(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "scripts/make_sales_file.py", "--records", "20000", "--out", str(big)], check=True, timeout=60
     )
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "salesdq", "local", "up", "--port", str(port)],
         stdout=subprocess.PIPE,

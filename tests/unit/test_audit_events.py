@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.domain import audit_events
 from services.domain.audit_events import EventKind
+from services.domain.dlq_message import Origin
 
 
 def test_record_event_keys():
@@ -74,3 +75,67 @@ def test_a_records_terminal_event_has_one_key_whatever_its_outcome():
         file_id="F", file="k", index=7, outcome="redriven", order_id="A1", reasons=[], at="T", execution="x"
     )
     assert (redriven["pk"], redriven["sk"]) not in keys
+
+
+def test_chunk_event_aggregates_failures_by_rule_and_field_with_a_few_dlq_ids():
+    outcomes = [[i, "quarantined", "email", "missing"] if i % 2 else [i, "stored"] for i in range(10)]
+    fields = {i: ["contact-info.email", "contact-info.name", "contact-info.email"] for i in range(1, 10, 2)}
+    e = audit_events.chunk_event(
+        file_id="F",
+        partition=0,
+        chunk=0,
+        outcomes=outcomes,
+        at="T",
+        execution="x",
+        fields=fields,
+        dlq_ids={i: f"F:{i}" for i in range(1, 10, 2)},
+    )
+    assert e["failures"] == {"email": 5, "missing": 5}
+    assert e["fields"] == {"contact-info.email": 5, "contact-info.name": 5}  # a record counts once a field
+    assert e["examples"] == {rule: ["F:1", "F:3", "F:5"] for rule in ("email", "missing")}  # bounded
+    assert "origins" not in e
+
+
+def test_chunk_event_names_at_most_max_fields():
+    many = {i: [f"extra.f{i:03d}"] for i in range(100)}
+    outcomes = [[i, "quarantined", "number_range"] for i in range(100)]
+    many[0].append("extra.f001")  # f001 fails twice: named first
+    many[1].append("extra.f000")
+    e = audit_events.chunk_event(
+        file_id="F", partition=0, chunk=0, outcomes=outcomes, at="T", execution="x", fields=many
+    )
+    assert len(e["fields"]) == audit_events.MAX_FIELDS + 1
+    assert list(e["fields"])[:2] == ["extra.f000", "extra.f001"]
+    assert e["fields"][audit_events.OTHER_FIELDS] == 100 - audit_events.MAX_FIELDS
+    assert sum(e["fields"].values()) == 102
+    assert audit_events.capped_fields(e["fields"]) == e["fields"]  # folding again changes nothing
+
+
+def test_a_redrive_batch_chunk_says_what_it_did_for_each_original_file():
+    a, b = "a" * 64, "b" * 64
+    origins = {
+        0: Origin(f"{a}:3", "incoming/a.json", 3, 2),  # first redrive, stored
+        1: Origin(f"{a}:4", "incoming/a.json", 4, 3),  # redriven a second time, now a duplicate
+        2: Origin(f"{b}:0", "incoming/b.json", 0, 2),  # first redrive, quarantined again
+    }
+    e = audit_events.chunk_event(
+        file_id="B",
+        partition=0,
+        chunk=0,
+        outcomes=[[0, "stored"], [1, "duplicate"], [2, "quarantined", "email"]],
+        at="T",
+        execution="x",
+        dlq_ids={2: f"{b}:0"},
+        origins=origins,
+    )
+    assert e["origins"] == {a: {"redriven": 1, "resolved": 2}, b: {"redriven": 1, "resolved": 0}}
+    assert e["examples"] == {"email": [f"{b}:0"]}  # a redriven record keeps its first DLQ id
+
+
+def test_file_redriven_is_keyed_by_the_original_file():
+    e = audit_events.file_redriven(
+        file_id="A", batch="redrive/r1.jsonl", batch_file_id="B", at="T", redriven=2, resolved=1
+    )
+    assert (e["pk"], e["sk"]) == ("REDRIVEN#A", "T#B")
+    assert e["pk"] == audit_events.redriven_pk("A")
+    assert "day" not in e  # not in the by-day index: read by a keyed query of the file

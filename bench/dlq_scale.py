@@ -1,0 +1,79 @@
+"""Reading what is quarantined at scale: python -m bench.dlq_scale --records N.
+
+One engine; one generated file of N records of which every one breaks a rule (the generator at
+--incomplete 1.0), processed end to end, so N items are quarantined; then, timed in this process: `dlq list`
+(every open item, from the quarantine view's paginated scan), `dlq list --rule R` and `--limit 100`, `dlq
+export` (every line, records included), and the sweep (a receive of every DLQ message, the only read of the
+queue itself). Writes bench/results/dlq-<N>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench.run import GENERATOR, RESULTS, SEED, commit
+from salesdq.engine import Engine
+from salesdq.local.run import stack_of
+from salesdq.operators import dlq
+from salesdq.operators.follow import upload_and_follow
+from salesdq.operators.progress import Progress
+
+
+def _timed(label: str, work: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = work()
+    seconds = time.perf_counter() - started
+    print(f"{label}: {seconds:.2f} s", file=sys.stderr, flush=True)
+    return round(seconds, 3), value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, required=True)
+    parser.add_argument("--json-out", type=Path)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="salesdq-dlq-") as temp:
+        path = Path(temp) / "all-incomplete.json"
+        generate = [sys.executable, str(GENERATOR), "--records", str(args.records), "--incomplete", "1.0"]
+        subprocess.run([*generate, "--seed", str(SEED), "--out", str(path)], check=True)
+        with Engine() as engine:
+            stack = stack_of(engine)
+            run_s, result = _timed("run", lambda: upload_and_follow(stack, path, Progress()))
+            list_s, items = _timed("dlq list", lambda: list(dlq.quarantined_items(stack)))
+            rules = Counter(r["rule"] for body in items for r in body["reasons"])
+            rule = rules.most_common(1)[0][0]
+            rule_s, by_rule = _timed(
+                f"dlq list --rule {rule}", lambda: list(dlq.quarantined_items(stack, dlq.Filters(rule=rule)))
+            )
+            limit_s, limited = _timed(
+                "dlq list --limit 100", lambda: list(dlq.quarantined_items(stack, dlq.Filters(limit=100)))
+            )
+            export_s, lines = _timed("dlq export", lambda: sum(1 for _ in dlq.export_lines(stack)))
+            sweep_s, swept = _timed("dlq sweep", lambda: dlq.sweep(stack))
+    document = {
+        "command": "python -m bench.dlq_scale " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "commit": commit(),
+        "records": args.records,
+        "run": {"status": result.status, "quarantined": result.quarantined, "seconds": run_s},
+        "dlq_list": {"items": len(items), "seconds": list_s},
+        "dlq_list_rule": {"rule": rule, "items": len(by_rule), "seconds": rule_s},
+        "dlq_list_limit": {"items": len(limited), "seconds": limit_s},
+        "dlq_export": {"lines": lines, "seconds": export_s},
+        "dlq_sweep": {**swept, "seconds": sweep_s},
+    }
+    out = args.json_out or RESULTS / f"dlq-{args.records}.json"
+    out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(document, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
