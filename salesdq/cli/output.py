@@ -158,6 +158,47 @@ def print_history(events: Sequence[dict[str, Any]]) -> None:
     print_table(("AT", "EVENT", "FILE", "INDEX", "ATTEMPT", "REASONS"), rows, numbers=("INDEX", "ATTEMPT"))
 
 
+MAX_IDS_SHOWN = 10  # ids printed per kind of drift; --json holds them all
+
+
+def print_verification(found: dict[str, Any]) -> None:
+    """`replay verify`: one row per projection, then the ids of each kind of drift."""
+    kinds = ("missing", "extra", "changed")
+    rows = [
+        (name, found[name]["expected"], found[name]["actual"], *(len(found[name][k]) for k in kinds))
+        for name in ("orders", "quarantine")
+    ]
+    print_table(
+        ("PROJECTION", "IN THE LOG", "IN THE STORE", "MISSING", "EXTRA", "CHANGED"),
+        rows,
+        numbers=("IN THE LOG", "IN THE STORE", "MISSING", "EXTRA", "CHANGED"),
+    )
+    for name in ("orders", "quarantine"):
+        for kind in kinds:
+            ids = found[name][kind]
+            if ids:
+                more = f" (and {len(ids) - MAX_IDS_SHOWN:,} more)" if len(ids) > MAX_IDS_SHOWN else ""
+                print(f"{name} {kind}: {', '.join(ids[:MAX_IDS_SHOWN])}{more}")
+    print(
+        "drift: the stores differ from the audit log"
+        if found["drift"]
+        else "no drift: the stores agree with the audit log"
+    )
+
+
+def print_repair(done: dict[str, Any]) -> None:
+    print_verification(done["verify"])
+    left = done["left"]["extra"]
+    if done["applied"]:
+        print(f"restored {len(done['restored']):,} orders from the audit log: {', '.join(done['restored']) or 'none'}")
+    else:
+        print(
+            f"would restore {len(done['restore']):,} orders: {', '.join(done['restore']) or 'none'} (--yes writes them)"
+        )
+    if left:
+        print(f"left alone: {len(left):,} orders the audit log does not know: {', '.join(left[:MAX_IDS_SHOWN])}")
+
+
 def print_redrive(outcome: dict[str, Any]) -> None:
     already = outcome.get("already", [])
     print(f"redriven: {len(outcome['redriven'])}, refused: {len(outcome['refused'])}, already redriven: {len(already)}")

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import heapq
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -15,10 +12,11 @@ from salesdq import resources
 from salesdq.engine import Engine, EngineError, FaultPlan
 from salesdq.errors import EngineFailedError, FollowError, SalesdqError
 from salesdq.locate import StackRef
+from salesdq.operators import projections
 from salesdq.operators.follow import totals, upload_and_follow
 from salesdq.operators.progress import Progress
 from services.dal.quarantine_view import body_of
-from services.domain import dlq_message, json_codec
+from services.domain import json_codec
 from services.domain.audit_events import EventKind
 
 
@@ -30,75 +28,19 @@ def stack_of(engine: Engine) -> StackRef:
 
 
 def export(engine: Engine, out: Path, summary: dict[str, Any]) -> None:
-    """Write what the stores hold as JSON Lines (streamed: sorted in bounded runs on disk, never a whole table
-    in memory), plus the summary. What is quarantined comes from the quarantine view, with every record's
-    content: one that travelled by reference is fetched and written inline too."""
+    """Write what the stores hold as JSON Lines (salesdq/operators/projections.py: streamed, never a whole
+    table in memory), plus the summary."""
     stack = stack_of(engine)
     out.mkdir(parents=True, exist_ok=True)
-    write_sorted_jsonl(out / "orders.jsonl", stack.orders().scan(), key=lambda o: _order_sort_key(o["OrderId"]))
-    write_sorted_jsonl(
-        out / "quarantine.jsonl", _quarantined(stack), key=lambda b: (b.get("file", ""), b.get("index", -1))
-    )
+    projections.write_orders(out, stack.orders().scan())
+    projections.write_quarantine(out, (body_of(item) for item in stack.quarantined().items()), stack.inbox().get_json)
     events = (e for e in stack.audit().scan() if e.get("event") != EventKind.FILE_CLAIMED)
-    write_sorted_jsonl(out / "audit.jsonl", events, key=lambda e: (e.get("at", ""), e["pk"], e["sk"]))
+    projections.write_sorted_jsonl(out / "audit.jsonl", events, key=lambda e: (e.get("at", ""), e["pk"], e["sk"]))
     write_summary(out, summary)
 
 
 def write_summary(out: Path, summary: dict[str, Any]) -> None:
     (out / "summary.json").write_text(json_codec.dumps(summary, indent=2) + "\n", encoding="utf-8")
-
-
-def _quarantined(stack: StackRef) -> Iterator[dict[str, Any]]:
-    inbox = stack.inbox()
-    for item in stack.quarantined().items():
-        body = body_of(item)
-        key = dlq_message.record_ref_key(body)
-        yield body | {"record": inbox.get_json(key)} if key else body
-
-
-def _order_sort_key(order_id: str) -> tuple[int, int | str]:
-    return (0, int(order_id)) if order_id.isdigit() else (1, order_id)
-
-
-RUN_ROWS = 50_000  # rows sorted in memory at a time; longer tables are merged from runs on disk
-
-
-def write_sorted_jsonl(path: Path, rows: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], Any]) -> None:
-    """Rows as JSON Lines in `key` order, with memory bounded by RUN_ROWS whatever the table's size: sorted
-    runs go to temporary files and are merged."""
-    with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
-        runs: list[Path] = []
-        batch: list[tuple[Any, str]] = []
-        for row in rows:
-            batch.append((key(row), json_codec.dumps(row, spaced=True, sort_keys=True)))
-            if len(batch) == RUN_ROWS:
-                runs.append(_spill(Path(scratch), len(runs), batch))
-                batch = []
-        if not runs:  # the common case: one run, sorted in memory
-            _write_lines(path, (line for _, line in sorted(batch, key=lambda pair: pair[0])))
-            return
-        runs.append(_spill(Path(scratch), len(runs), batch))
-        with contextlib.ExitStack() as files:
-            readers = [_read_run(files.enter_context(run.open(encoding="utf-8")), key) for run in runs]
-            _write_lines(path, (line for _, line in heapq.merge(*readers, key=lambda pair: pair[0])))
-
-
-def _spill(scratch: Path, number: int, batch: list[tuple[Any, str]]) -> Path:
-    run = scratch / f"run-{number:05d}.jsonl"
-    _write_lines(run, (line for _, line in sorted(batch, key=lambda pair: pair[0])))
-    return run
-
-
-def _read_run(handle: Any, key: Callable[[dict[str, Any]], Any]) -> Iterator[tuple[Any, str]]:
-    for line in handle:
-        text = line.rstrip("\n")
-        yield key(json_codec.loads(text)), text
-
-
-def _write_lines(path: Path, lines: Iterable[str]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for line in lines:
-            handle.write(line + "\n")
 
 
 def local_run(

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
+from services.domain.contract import CONTRACT_VERSION
 from services.domain.dlq_message import Origin
 from services.domain.outcomes import Outcome
 
@@ -46,6 +47,7 @@ class EventKind(StrEnum):
     FILE_FAILED = "file.failed"  # the run stopped; uploading the file again continues it
     FILE_RESOLVED = "file.resolved"  # an operator closed a rejected file's DLQ item (`salesdq dlq resolve`)
     FILE_REDRIVEN = "file.redriven"  # a redrive batch's run ended: what it did for one original file's records
+    ORDER_REPAIRED = "order.repaired"  # `salesdq replay repair` restored the order its stored event holds
 
 
 TERMINAL = {
@@ -105,6 +107,7 @@ def record_event(
         "attempt": attempt,
         "at": at,
         "execution": execution,
+        "contract": CONTRACT_VERSION,  # the rules that judged it
     }
     if detail:
         event["detail"] = detail
@@ -268,6 +271,20 @@ def file_redriven(
         "at": at,
         "redriven": redriven,
         "resolved": resolved,
+    }
+
+
+def order_repaired(*, order_id: str, at: str, source: str, before: Mapping[str, Any]) -> dict[str, Any]:
+    """A repair restored the order the log holds (its `source`, `<file sha256>#<index>`), in the order's
+    history; `before`: what the table held instead (`{"before_json": ...}`, a reference, or `{}` for nothing)."""
+    return {
+        "pk": order_pk(order_id),
+        "sk": f"{at}#{EventKind.ORDER_REPAIRED}",
+        "event": EventKind.ORDER_REPAIRED,
+        "order_id": order_id,
+        "source": source,
+        "at": at,
+        **before,
     }
 
 

@@ -20,6 +20,11 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, vali
 
 from services.domain import json_codec, limits
 
+# The version of the rules: every audit event of a record names the one that judged it, so a replay can say
+# which records a changed rule moved. Raise it whenever a rule changes: tests/unit/test_contract_version.py
+# fails when the contract's verdicts on its probes change and this does not.
+CONTRACT_VERSION = "1"
+
 ORDER_ID = "OrderId"
 ORDER_ID_ALIASES = ("OrderId", "orderId", "order-id", "order_id")
 ORDER_INFO = "order-info"

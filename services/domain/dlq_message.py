@@ -8,7 +8,7 @@ by every reader (`dlq list`, `dlq export`, redrive). Its `id` names the quaranti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -108,6 +108,45 @@ def for_file(
         "attempt": 1,
         "at": at,
     }
+
+
+def from_record_event(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The DLQ message a quarantined record's audit event says was sent: the event holds the message's every
+    field (the record as JSON text, or its reference; a redriven record's origin in `detail`)."""
+    message: dict[str, Any] = {
+        "kind": Kind.RECORD,
+        "id": record_id(str(event["file_id"]), int(event["index"])),
+        "file": event["file"],
+        "file_id": event["file_id"],
+        "index": int(event["index"]),
+        "order_id": event.get("order_id"),
+        "reasons": list(event.get("reasons") or []),
+        "attempt": int(event.get("attempt", 1)),
+        "at": event["at"],
+    }
+    origin = event.get("detail")
+    if origin and "dlq_id" in origin:
+        message |= Origin.from_dict(origin).as_dict() | {"batch": event["file"]}
+        message["id"] = message.pop("dlq_id")
+    if "record_ref" in event:
+        return message | {"record_ref": dict(event["record_ref"])}
+    return message | {"record": json_codec.loads(event["record_json"]) if "record_json" in event else None}
+
+
+def from_rejected_event(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The DLQ message of a rejected file, as its `file.rejected` event records it."""
+    return for_file(
+        file_id=str(event["file_id"]),
+        file=str(event["file"]),
+        execution=str(event["execution"]),
+        reasons=file_reasons(str(event.get("reason"))),
+        at=str(event["at"]),
+        quarantined_key=str(event["quarantined_key"]),
+    )
+
+
+def file_reasons(reason: str) -> list[dict[str, str]]:
+    return [{"field": "$file", "rule": "file_rejected", "message": reason}]
 
 
 def attempt_of(body: dict[str, Any]) -> int:

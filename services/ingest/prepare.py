@@ -133,9 +133,13 @@ def _reject(
 ) -> dict[str, Any]:
     kept = f"{QUARANTINED_FILES}/{file_id}/{job.key.rsplit('/', 1)[-1]}"
     inbox.copy(job.key, kept, job.version_id)
-    reasons = [{"field": "$file", "rule": "file_rejected", "message": reason}]
     message = dlq_message.for_file(
-        file_id=file_id, file=job.key, execution=job.execution, reasons=reasons, at=job.at, quarantined_key=kept
+        file_id=file_id,
+        file=job.key,
+        execution=job.execution,
+        reasons=dlq_message.file_reasons(reason),
+        at=job.at,
+        quarantined_key=kept,
     )
     quarantine.send([message])
     quarantined.open([message])
