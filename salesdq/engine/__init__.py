@@ -17,6 +17,14 @@ test_<module>.py twice (moto's own behaviour, then the engine's), so a test fail
    here the item is measured once, against the same limit.
 7. dynamodb: a conditional write is read-check-store with no lock; here writes run one at a time, atomic per
    item as on DynamoDB (the slot leases depend on it).
+8. sqs: ReceiveMessage walks every message of the queue (and builds every queue attribute, counting them, three
+   times per message returned); here an ordered store with a heap of visible and one of hidden messages gives
+   the same messages in the same order, touching only those returned and those whose hold ended.
+9. sqs: DeleteMessage and ChangeMessageVisibility (and their batches) scan the queue for the receipt handle;
+   here an index from every handle a message had to the message, kept across receives, deletes, redrives and
+   purges.
+10. dynamodb: each Scan page sorts the whole table and walks it up to the ExclusiveStartKey; here the sorted
+   items are kept until a write, and a page starts where the last ended (moto's loop, limits and filters).
 Beside them:
 - faults: fault injection at the API boundary (FaultPlan, parse_faults): throttles, crashes, timeouts, lost
   replies, unprocessed batch entries, S3 errors and duplicate EventBridge deliveries, in each service's own

@@ -1,7 +1,12 @@
-"""DynamoDB: partition-only Query, an item measured once, and atomic conditional writes.
+"""DynamoDB: partition-only Query, a Scan page in O(page), an item measured once, and atomic conditional writes.
 
 - A Query on a table sorts every item of the table to find one partition (O(table) per page); here it reads
   that partition, as DynamoDB does.
+- A Scan page (of the table, not an index) sorts every item of the table, then compares each against the
+  ExclusiveStartKey until past it (O(table) per page, O(table^2 / page) for a whole scan); here the table's
+  sorted items are kept from page to page while no write changes the table (any put or delete drops them),
+  a page starts where the last ended (a binary search with moto's own comparison) and moto's scan loop runs
+  on from there, stopping at the limit or 1 MB as before: same items, order, counts and LastEvaluatedKey.
 - Building an item re-measures every attribute stored so far as each one is added (O(attributes^2) per
   write); here the item is measured once, against the same limit, so the same items are refused.
 - A conditional write reads the item, evaluates the condition and then stores, with no lock, so two threads
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from moto.dynamodb.exceptions import ItemSizeTooLarge
@@ -32,7 +38,84 @@ _WRITE_LOCK = threading.RLock()
 
 _original_table_query = Table.query
 _original_all_items = Table.all_items
+_original_table_scan = Table.scan
+_original_put_item = Table.put_item
+_original_delete_item = Table.delete_item
 _query = threading.local()  # the partition the current thread's Query reads, while it runs
+_scan = threading.local()  # the table and start key of the current thread's Scan, while it runs
+
+
+class _SortedItems:
+    """A table's items in moto's Scan order, and the version of the table they were sorted at."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        self.items: list[Item] | None = None
+        self.of: object = None  # the Table.items dict they came from
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _SortedItems:
+        return _SortedItems()  # a copied table (a transaction's rollback state) sorts its own
+
+
+def _sorted(table: Table) -> _SortedItems:
+    cache = table.__dict__.get("_salesdq_sorted")
+    if cache is None:
+        cache = table.__dict__["_salesdq_sorted"] = _SortedItems()
+    return cache  # type: ignore[no-any-return]
+
+
+def _changed(table: Table) -> None:
+    cache = _sorted(table)
+    cache.version += 1
+    cache.items = None
+
+
+def _put_item(self: Table, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return _original_put_item(self, *args, **kwargs)
+    finally:
+        _changed(self)
+
+
+def _delete_item(self: Table, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return _original_delete_item(self, *args, **kwargs)
+    finally:
+        _changed(self)
+
+
+def _table_scan(self: Table, filters: Any, limit: Any, exclusive_start_key: Any, *args: Any, **kwargs: Any) -> Any:
+    index_name = args[1] if len(args) > 1 else kwargs.get("index_name")
+    if index_name:
+        return _original_table_scan(self, filters, limit, exclusive_start_key, *args, **kwargs)
+    _scan.table, _scan.start = self, exclusive_start_key
+    try:
+        return _original_table_scan(self, filters, limit, exclusive_start_key, *args, **kwargs)
+    finally:
+        _scan.table = _scan.start = None
+
+
+def _scan_from(table: Table, start_key: dict[str, Any] | None) -> Iterator[Item]:
+    """The table's items in moto's order, from the first past start_key (moto skips the ones before it)."""
+    cache = _sorted(table)
+    if cache.items is None or cache.of is not table.items:
+        cache.items, cache.of = _original_all_items(table), table.items
+    items = cache.items
+    low = 0
+    if start_key is not None:
+        # the first item moto's own comparison does not put at or before the start key (items are sorted)
+        hash_attrs, range_attrs = [table.hash_key_attr], [table.range_key_attr]
+        high = len(items)
+        while low < high:
+            middle = (low + high) // 2
+            if table._item_comes_before_dct(items[middle], start_key, hash_attrs, range_attrs, True):
+                low = middle + 1
+            else:
+                high = middle
+    _scan.touched = getattr(_scan, "touched", 0)
+    for position in range(low, len(items)):
+        _scan.touched += 1  # the items a page walks: tests read it
+        yield items[position]
 
 
 def _table_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
@@ -47,6 +130,9 @@ def _table_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _all_items(self: Table) -> Any:
+    if getattr(_scan, "table", None) is self:
+        _scan.table = None  # one read per Scan, by its loop
+        return _scan_from(self, _scan.start)
     partition = getattr(_query, "partition", None)
     if partition is None:
         return _original_all_items(self)
@@ -76,8 +162,11 @@ def _atomic(write: Any) -> Any:
 
 @functools.cache
 def install() -> None:
-    """Apply the three additions to moto; once per process."""
+    """Apply the four additions to moto; once per process."""
     Table.query = _table_query  # type: ignore[method-assign]
+    Table.scan = _table_scan  # type: ignore[method-assign]
+    Table.put_item = _put_item  # type: ignore[method-assign]
+    Table.delete_item = _delete_item  # type: ignore[method-assign]
     Table.all_items = _all_items  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
     for name in _ATOMIC_WRITES:

@@ -524,10 +524,12 @@ class Oracle:
 
     def __init__(self) -> None:
         self.stored: dict[str, dict[str, Any]] = {}
+        self.sources: dict[str, str] = {}  # order id -> `<file sha256>#<index>` of its stored record
 
-    def run(self, records: list[Any]) -> list[Expected]:
+    def run(self, records: list[Any], file_id: str | None = None) -> list[Expected]:
+        """`file_id` (the file's sha256), when given, records where each stored order came from."""
         expected = []
-        for written in records:
+        for index, written in enumerate(records):
             record = parsed(written)
             verdict = judge(record, duplicated_keys(written))
             if verdict.normalized is None:
@@ -539,6 +541,8 @@ class Oracle:
                 expected.append(Expected("quarantined", order_id, frozenset({("$", "oversize")})))
             elif order_id not in self.stored:
                 self.stored[order_id] = verdict.normalized
+                if file_id is not None:
+                    self.sources[order_id] = f"{file_id}#{index}"
                 expected.append(Expected("stored", order_id, frozenset()))
             elif canonical(self.stored[order_id]) == canonical(verdict.normalized):
                 expected.append(Expected("duplicate", order_id, frozenset()))

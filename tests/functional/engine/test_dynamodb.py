@@ -5,8 +5,10 @@ with moto alone or with salesdq.engine.dynamodb installed."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from typing import Any
 
 from salesdq.engine import dynamodb
 
@@ -169,3 +171,153 @@ def test_moto_alone_lets_two_conditional_puts_of_one_new_key_both_succeed():
 def test_engine_lets_one_conditional_put_succeed_and_fails_the_other():
     outcomes = _race(engine=True)
     assert outcomes == ["ConditionalCheckFailedException", "taken"]
+
+
+# ------------------------------------------------------------------ DynamoDB Scan pages in O(page)
+
+_SCAN = """
+import json
+import boto3
+from moto import mock_aws
+from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.table import Table
+walked = [0]
+within = Item.is_within_segment
+def counting(self, segments):
+    walked[0] += 1  # moto's scan loop asks this of every item it walks
+    return within(self, segments)
+Item.is_within_segment = counting
+before = Table._item_comes_before_dct
+def comparing(self, *args):
+    walked[0] += 1
+    return before(self, *args)
+Table._item_comes_before_dct = comparing
+{install}
+def pages(ddb, **kwargs):
+    out, start = [], None
+    while True:
+        page = ddb.scan(**kwargs, **({{"ExclusiveStartKey": start}} if start else {{}}))
+        out.append([page.get("Items"), page["Count"], page["ScannedCount"], page.get("LastEvaluatedKey")])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return out
+with mock_aws():
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(TableName="h", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{{"AttributeName": "pk", "KeyType": "HASH"}}],
+        AttributeDefinitions=[{{"AttributeName": "pk", "AttributeType": "S"}}])
+    ddb.create_table(TableName="r", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{{"AttributeName": "pk", "KeyType": "HASH"}}, {{"AttributeName": "sk", "KeyType": "RANGE"}}],
+        AttributeDefinitions=[{{"AttributeName": "pk", "AttributeType": "S"}},
+                              {{"AttributeName": "sk", "AttributeType": "N"}},
+                              {{"AttributeName": "g", "AttributeType": "S"}}],
+        GlobalSecondaryIndexes=[{{"IndexName": "byg", "KeySchema": [{{"AttributeName": "g", "KeyType": "HASH"}}],
+                                 "Projection": {{"ProjectionType": "ALL"}}}}])
+    for i in range(120):
+        ddb.put_item(TableName="h", Item={{"pk": {{"S": f"k{{(i * 37) % 120:03d}}"}}, "n": {{"N": str(i)}},
+                                           "tag": {{"S": "even" if i % 2 == 0 else "odd"}},
+                                           "m": {{"M": {{"x": {{"L": [{{"N": "1"}}]}}}}}}}})
+        ddb.put_item(TableName="r", Item={{"pk": {{"S": f"p{{i % 7}}"}}, "sk": {{"N": str(i * 3 % 50 - 20)}},
+                                           "g": {{"S": f"g{{i % 3}}"}}, "pad": {{"S": "x" * (i * 311 % 900)}}}})
+    for i in range(12):  # items of 100 KB: pages end at 1 MB
+        ddb.put_item(TableName="h", Item={{"pk": {{"S": f"big{{i:02d}}"}}, "blob": {{"B": bytes([i]) * 100_000}}}})
+    out = {{}}
+    for table in ("h", "r"):
+        out[table] = {{
+            "all": pages(ddb, TableName=table),
+            "limit": pages(ddb, TableName=table, Limit=7),
+            "filter": pages(ddb, TableName=table, Limit=9, FilterExpression="attribute_exists(tag) AND tag = :t",
+                            ExpressionAttributeValues={{":t": {{"S": "odd"}}}}),
+            "projection": pages(ddb, TableName=table, Limit=11, ProjectionExpression="pk, #n",
+                                ExpressionAttributeNames={{"#n": "n"}}),
+            "count": pages(ddb, TableName=table, Limit=13, Select="COUNT"),
+            "legacy": pages(ddb, TableName=table, Limit=5, ScanFilter={{"pk": {{"ComparisonOperator": "BEGINS_WITH",
+                            "AttributeValueList": [{{"S": "k0"}}]}}}}),
+            "segment": pages(ddb, TableName=table, Limit=6, Segment=1, TotalSegments=3),
+        }}
+    out["index"] = pages(ddb, TableName="r", IndexName="byg", Limit=8)
+    # writes between pages: items added before and after the start key, the start key's own item deleted
+    first = ddb.scan(TableName="r", Limit=10)
+    start = first["LastEvaluatedKey"]
+    ddb.put_item(TableName="r", Item={{"pk": {{"S": "p0"}}, "sk": {{"N": "-99"}}}})
+    ddb.put_item(TableName="r", Item={{"pk": {{"S": "p9"}}, "sk": {{"N": "1"}}}})
+    ddb.put_item(TableName="r", Item={{"pk": start["pk"], "sk": {{"N": "999"}}}})
+    ddb.delete_item(TableName="r", Key=start)
+    ddb.update_item(TableName="r", Key={{"pk": {{"S": "p6"}}, "sk": {{"N": "28"}}}}, UpdateExpression="SET u = :u",
+                    ExpressionAttributeValues={{":u": {{"S": "new"}}}})
+    rest, key = [], start
+    while key:
+        page = ddb.scan(TableName="r", Limit=10, ExclusiveStartKey=key)
+        rest.append([page["Items"], page["ScannedCount"]])
+        key = page.get("LastEvaluatedKey")
+    out["between"] = [first["Items"], start, rest]
+    # the work of the last page of a table of n items, 10 a page
+    for n in ({small}, {large}):
+        ddb.create_table(TableName=f"t{{n}}", BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{{"AttributeName": "pk", "KeyType": "HASH"}}],
+            AttributeDefinitions=[{{"AttributeName": "pk", "AttributeType": "S"}}])
+        for i in range(n):
+            ddb.put_item(TableName=f"t{{n}}", Item={{"pk": {{"S": f"{{i:06d}}"}}}})
+        ddb.scan(TableName=f"t{{n}}", Limit=10)  # sorts the table once
+        walked[0] = 0
+        page = ddb.scan(TableName=f"t{{n}}", Limit=10, ExclusiveStartKey={{"pk": {{"S": f"{{n - 21:06d}}"}}}})
+        out[f"walked{{n}}"] = [walked[0], [i["pk"]["S"] for i in page["Items"]]]
+print(json.dumps(out, default=str))
+"""
+
+
+def _scan(engine: bool, small: int = 100, large: int = 1000) -> dict[str, Any]:
+    return json.loads(_run(_SCAN.replace("{small}", str(small)).replace("{large}", str(large)), engine))
+
+
+def test_engine_scan_pages_are_moto_s_pages():
+    moto_alone, engine = _scan(engine=False), _scan(engine=True)
+    for key in ("walked100", "walked1000"):
+        assert engine.pop(key)[1] == moto_alone.pop(key)[1]
+    assert engine == moto_alone
+    # the cases are real: several pages each, the 1 MB bound reached, the writes between pages seen
+    assert len(moto_alone["h"]["all"]) >= 2 and len(moto_alone["r"]["limit"]) > 10
+    assert any(page[2] > page[1] for page in moto_alone["h"]["filter"])  # the filter dropped scanned items
+    later = [item for page, _ in moto_alone["between"][2] for item in page]
+    assert {"pk": {"S": "p9"}, "sk": {"N": "1"}} in later and {"S": "new"} in [i.get("u") for i in later]
+
+
+def test_moto_alone_walks_the_table_up_to_the_start_key_for_each_page():
+    counts = _scan(engine=False)
+    assert counts["walked1000"][0] > 900 and counts["walked100"][0] > 90  # every item before the page too
+
+
+def test_engine_scan_page_walks_only_the_page():
+    counts = _scan(engine=True)
+    assert counts["walked100"][1] == [f"{i:06d}" for i in range(80, 90)]
+    small, large = counts["walked100"][0], counts["walked1000"][0]
+    assert small <= 11 + 8 and large <= 11 + 11  # the page and one more, plus a binary search for the start
+    assert large - small <= 4  # ten times the table: a few more comparisons, no more items
+
+
+def test_moto_scan_internals_the_engine_relies_on_keep_their_shape():
+    import inspect
+
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    parameters = list(inspect.signature(dynamodb._original_table_scan).parameters)
+    assert parameters[:6] == ["self", "filters", "limit", "exclusive_start_key", "filter_expression", "index_name"]
+    source = inspect.getsource(dynamodb._original_table_scan)
+    assert "items = self.all_items()" in source and "for item in items:" in source  # the one read, walked once
+    assert "self._item_comes_before_dct(" in source and "processing_previous_page" in source
+    assert "filter_expression_op,\n            index_name," in inspect.getsource(DynamoDBBackend.scan)
+    assert list(inspect.signature(Table._item_comes_before_dct).parameters)[1:] == [
+        "item",
+        "dct",
+        "hash_key_attrs",
+        "range_key_attrs",
+        "scan_index_forward",
+    ]
+    # the key set of a table changes only through put_item and delete_item (and a restore, a new table)
+    writes = {
+        name
+        for name, method in vars(Table).items()
+        if callable(method) and re.search(r"self\.items(\[\w+\])*(\.pop\(| = )", inspect.getsource(method))
+    }
+    assert writes == {"__init__", "put_item", "delete_item"}  # a restore builds a new table (its own items)
