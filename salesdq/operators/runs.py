@@ -45,7 +45,7 @@ def find_run(runs: Sequence[RunSummary], name: str) -> RunSummary:
     found = [
         run
         for run in runs
-        if run.file in (name, f"{resources.INCOMING_PREFIX}{name}")  # the key, or the name `salesdq runs` shows
+        if run.file in resources.keys_named(name)
         or run.execution == name
         or (len(name) >= 8 and run.file_id.startswith(name))
     ]
