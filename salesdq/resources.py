@@ -17,6 +17,14 @@ ASL_DIR = ROOT / "asl"
 
 STACK_NAME = "salesdq"
 INCOMING_PREFIX = "incoming/"
+
+
+def keys_named(name: str) -> tuple[str, ...]:
+    """The object keys an operator may mean by a file's name: the key itself, or the name the command line
+    shows (its key under incoming/ without the prefix)."""
+    return (name, f"{INCOMING_PREFIX}{name}")
+
+
 INCOMING_SUFFIXES = (".json", ".jsonl")
 POWERTOOLS_NAMESPACE = "salesdq"
 LOG_LEVEL = "INFO"

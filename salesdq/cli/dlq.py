@@ -58,7 +58,7 @@ def run_dlq_export(args: argparse.Namespace) -> int:
 
 
 FILTERS = argparse.ArgumentParser(add_help=False)
-FILTERS.add_argument("--file", metavar="NAME|FILE_ID", help="only what this file quarantined (its key or sha256)")
+FILTERS.add_argument("--file", metavar="NAME|FILE_ID", help="only what this file quarantined (its name, key or sha256)")
 FILTERS.add_argument("--rule", metavar="RULE", help="only records that broke this rule (e.g. email)")
 FILTERS.add_argument("--field", metavar="FIELD", help="only records failing this field (e.g. contact-info.email)")
 FILTERS.add_argument("--limit", type=int, metavar="N", help="at most N items")

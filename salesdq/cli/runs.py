@@ -23,12 +23,12 @@ def run_runs(args: argparse.Namespace) -> int:
 
 def run_retry(args: argparse.Namespace) -> int:
     stack = stack_ref(args)
-    arn = runs.retry(stack, args.run)
+    arn = runs.retry(stack, args.target)
     if not args.wait:
         output.print_json({"execution": arn}) if args.json else print(f"retrying: {arn}")
         return EXIT_OK
     with output.progress_display(args.progress) as progress:
-        result = result_of(args.run, wait_for(stack.executions(), arn, progress))
+        result = result_of(args.target, wait_for(stack.executions(), arn, progress))
     summary = {"files": [asdict(result)], "totals": totals([result]), "usage": None, "elapsed_s": None}
     output.print_json(summary) if args.json else output.print_summary(summary)
     return EXIT_OK if result.status == "completed" else EXIT_FAILED
@@ -40,6 +40,7 @@ def add_to(commands: Commands) -> None:
     command.set_defaults(run=run_runs)
     actions = command.add_subparsers(dest="runs_command")
     retry = actions.add_parser("retry", parents=[STACK, JSON, PROGRESS], help="finish a failed run where it stopped")
-    retry.add_argument("run", metavar="RUN", help="the run's file id (8+ characters), file key or execution")
+    # dest is not `run`: that attribute holds the command's function (set_defaults below)
+    retry.add_argument("target", metavar="RUN", help="the run's file id (8+ characters), file key or execution")
     retry.add_argument("--wait", action="store_true", help="wait for the run and print its outcome")
     retry.set_defaults(run=run_retry)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from salesdq import resources
 from salesdq.locate import StackRef
 from services.dal.quarantine_view import RESOLVED, Resolution, body_of
 from services.domain import audit_events, dlq_message
@@ -28,7 +29,8 @@ class Filters:
 def quarantined_items(stack: StackRef, filters: Filters = Filters()) -> Iterator[dict[str, Any]]:
     """The open items's DLQ message bodies, in the view's scan order."""
     view = stack.quarantined()
-    for item in view.items(file=filters.file, rule=filters.rule, field=filters.field, limit=filters.limit):
+    files = resources.keys_named(filters.file) if filters.file else None
+    for item in view.items(files=files, rule=filters.rule, field=filters.field, limit=filters.limit):
         yield body_of(item)
 
 

@@ -15,7 +15,7 @@ Item: `id` (the DLQ id), `status`, `kind`, `file`, `file_id`, `index`, `order_id
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,21 +111,23 @@ class QuarantineView:
         self,
         *,
         status: str | None = OPEN,
-        file: str | None = None,
+        files: Sequence[str] | None = None,
         rule: str | None = None,
         field: str | None = None,
         limit: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Items in scan order (paginated, 1 MB a page), filtered by status, file (name or file id), rule and
-        field; at most `limit`."""
+        """Items in scan order (paginated, 1 MB a page), filtered by status, file (any of `files`, each a key or
+        a file id), rule and field; at most `limit`."""
         conditions, values, names = [], {}, {}
         # Every name through a placeholder: status, rules and fields are DynamoDB reserved words.
         if status is not None:
             conditions.append("#s = :s")
             names["#s"], values[":s"] = "status", {"S": status}
-        if file is not None:
-            conditions.append("(#f = :f OR #fid = :f)")
-            names["#f"], names["#fid"], values[":f"] = "file", "file_id", {"S": file}
+        if files:
+            placeholders = [f":f{i}" for i in range(len(files))]
+            conditions.append(f"(#f IN ({', '.join(placeholders)}) OR #fid IN ({', '.join(placeholders)}))")
+            names["#f"], names["#fid"] = "file", "file_id"
+            values |= {placeholder: {"S": name} for placeholder, name in zip(placeholders, files, strict=True)}
         if rule is not None:
             conditions.append("contains(#r, :r)")
             names["#r"], values[":r"] = "rules", {"S": rule}

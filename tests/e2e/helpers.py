@@ -50,6 +50,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def local_env(port: int) -> dict[str, str]:
+    """What an operator's shell exports to reach an engine serving on `port` (as `local up` prints it)."""
+    return {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+
+
 @contextmanager
 def local_up() -> Iterator[dict[str, str]]:
     """`salesdq local up` in a subprocess on a free port, until the block ends (then SIGTERM, exit 0): yields
@@ -64,13 +74,7 @@ def local_up() -> Iterator[dict[str, str]]:
     assert process.stdout is not None
     ready = process.stdout.readline()
     assert f"AWS_ENDPOINT_URL=http://127.0.0.1:{port}" in ready, ready
-    yield {
-        **os.environ,
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
+    yield {**os.environ, **local_env(port)}
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
 

@@ -89,7 +89,8 @@ def test_dlq_filters_select_by_file_rule_and_field_and_limit(tmp_path: Path) -> 
         assert ids() == {f"e{i}" for i in range(5)} | {f"m{i}" for i in range(3)} | {"x1"}
         assert ids(rule="email") == {f"e{i}" for i in range(5)}
         assert ids(field="contact-info") == {f"m{i}" for i in range(3)}
-        assert ids(file="incoming/other.json") == {"x1"}
+        assert ids(file="incoming/other.json") == ids(file="other.json") == {"x1"}  # its key, or its name
+        assert ids(file="other") == set() and ids(file="incoming/") == set()
         file_id = next(b["file_id"] for b in dlq.quarantined_items(stack) if b["order_id"] == "x1")
         assert ids(file=file_id) == {"x1"}
         assert len(list(dlq.quarantined_items(stack, dlq.Filters(limit=4)))) == 4

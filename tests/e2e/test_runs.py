@@ -3,20 +3,23 @@ it stopped, every record ending once, without the operator finding and uploading
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from salesdq import resources
+from salesdq.cli import main
 from salesdq.engine import Engine, FaultPlan
 from salesdq.errors import NotFoundError, UsageError
 from salesdq.local.run import export, stack_of
 from salesdq.operators import runs
-from salesdq.operators.follow import result_of, upload_and_follow, wait_for
+from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
 
-from .helpers import TERMINAL, Oracle, Run, order, write_json
+from .helpers import TERMINAL, Oracle, Run, free_port, local_env, order, write_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")]
 
@@ -24,13 +27,14 @@ RECORDS = [order(f"r{i}") if i % 5 else order(f"r{i}", qty=0) for i in range(40)
 
 
 def test_a_failed_run_is_listed_and_retried_to_completion_with_every_record_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")  # botocore's own retries of a throttle: brief, not ten
     path = write_json(tmp_path, "sales.json", {"orders": RECORDS})
     good = write_json(tmp_path, "good.json", {"orders": [order("g1")]})
     throttled = FaultPlan(rates={"ddb-throttle": 1.0}, functions=frozenset({resources.VALIDATE_CHUNK.name}))
-    with Engine(faults=throttled, retry_wait_scale=0.01, chunk_records=8) as engine:
+    port = free_port()  # the engine serves its endpoint: `runs retry` is run as the command line runs it
+    with Engine(faults=throttled, retry_wait_scale=0.01, chunk_records=8, port=port) as engine:
         stack = stack_of(engine)
         with engine.faults.paused():
             assert upload_and_follow(stack, good, Progress()).status == "completed"
@@ -48,9 +52,15 @@ def test_a_failed_run_is_listed_and_retried_to_completion_with_every_record_once
         with pytest.raises(NotFoundError, match="`salesdq runs` lists them"):
             runs.retry(stack, "nothing.json")
 
+        for name, value in local_env(port).items():  # the operator's shell, once the stack is up
+            monkeypatch.setenv(name, value)
         with engine.faults.paused():
-            arn = runs.retry(stack, run.file_id[:12])
-            retried = result_of(run.file, wait_for(stack.executions(), arn, Progress()))
+            capsys.readouterr()
+            rc = main(["runs", "retry", run.file_id[:12], "--wait", "--json", "--progress", "never"])
+            printed = capsys.readouterr()
+            assert rc == 0, printed.err
+            (retried,) = [SimpleNamespace(**f) for f in json.loads(printed.out)["files"]]
+        assert rc == 0
         expected = Counter(e.outcome for e in Oracle().run(RECORDS))
         assert (retried.status, retried.stored, retried.quarantined) == (
             "completed",
