@@ -72,9 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         populate(engine, args.records, args.chunk_records)
         populated_s = time.perf_counter() - started
         stack = stack_of(engine)
-        sizes = [
-            item_size(to_item(e)) for e in stack.audit().scan() if str(e.get("event", "")).startswith("record.")
-        ]
+        sizes = [item_size(to_item(e)) for e in stack.audit().scan() if str(e.get("event", "")).startswith("record.")]
         reads = engine.usage.snapshot().dynamodb_read_units
         started = time.perf_counter()
         found = replay.verify(stack)
