@@ -45,7 +45,8 @@ def find_run(runs: Sequence[RunSummary], name: str) -> RunSummary:
     found = [
         run
         for run in runs
-        if name in (run.file, run.execution, f"{resources.INCOMING_PREFIX}{name}")
+        if name in (run.file, run.execution)
+        or run.file == f"{resources.INCOMING_PREFIX}{name}"
         or (len(name) >= 8 and run.file_id.startswith(name))
     ]
     if not found:
