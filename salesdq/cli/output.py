@@ -199,6 +199,46 @@ def print_repair(done: dict[str, Any]) -> None:
         print(f"left alone: {len(left):,} orders the audit log does not know: {', '.join(left[:MAX_IDS_SHOWN])}")
 
 
+def print_what_if(found: dict[str, Any]) -> None:
+    """A replay's dry-run: counts then (the run replayed) and now, then each record whose outcome changes."""
+    print(
+        f"{found['file']} ({found['file_id'][:12]}): {found['records']} records, the run of {found['replays']} "
+        "against the current contract (dry run: nothing written)"
+    )
+    outcomes = ("stored", "duplicate", "quarantined")
+    print_table(
+        ("", *(o.upper() for o in outcomes)),
+        [("then", *(found["then"][o] for o in outcomes)), ("now", *(found["now"][o] for o in outcomes))],
+        numbers=tuple(o.upper() for o in outcomes),
+    )
+    changed = found["changed"]
+    print(f"{len(changed)} records change")
+    if changed:
+        rows = [
+            (
+                c["index"],
+                c["order_id"],
+                c["was"],
+                c["now"],
+                ", ".join(f"{r['field']}: {r['rule']}" for r in c["reasons"]) or ", ".join(c["was_rules"]),
+            )
+            for c in changed
+        ]
+        print_table(("INDEX", "ORDER ID", "WAS", "NOW", "REASONS (now, else then)"), rows, numbers=("INDEX",))
+
+
+def print_replay(result: dict[str, Any]) -> None:
+    """A replay's run, as `upload --wait` prints a file's, and the run it replayed."""
+    print(f"replay of the run of {result['replay_of']['at']} ({result['replay_of']['execution']})")
+    summary = {"files": [result], "totals": _file_totals(result)}
+    print_summary(summary)
+
+
+def _file_totals(result: dict[str, Any]) -> dict[str, Any]:
+    keys = ("records", "stored", "duplicates", "quarantined")
+    return {"files": 1, **{k: result[k] for k in keys}}
+
+
 def print_redrive(outcome: dict[str, Any]) -> None:
     already = outcome.get("already", [])
     print(f"redriven: {len(outcome['redriven'])}, refused: {len(outcome['refused'])}, already redriven: {len(already)}")

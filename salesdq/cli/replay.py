@@ -1,4 +1,6 @@
-"""`salesdq replay verify | rebuild | repair`: the audit log as the source of truth (salesdq/operators/replay.py)."""
+"""`salesdq replay verify | rebuild | repair | file`: the audit log as the source of truth
+(salesdq/operators/replay.py), and a file's retained bytes run again under the current contract
+(salesdq/operators/replay_file.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,9 @@ from pathlib import Path
 
 from salesdq.cli import output
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK
-from salesdq.cli.options import JSON, STACK, Commands, stack_ref
+from salesdq.cli.options import JSON, PROGRESS, STACK, Commands, stack_ref
 from salesdq.errors import UsageError
-from salesdq.operators import replay
+from salesdq.operators import replay, replay_file
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -39,8 +41,22 @@ def run_repair(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_file(args: argparse.Namespace) -> int:
+    stack = stack_ref(args)
+    if args.dry_run:
+        found = replay_file.dry_run(stack, args.file)
+        output.print_json(found) if args.json else output.print_what_if(found)
+        return EXIT_OK
+    with output.progress_display(args.progress) as progress:
+        result = replay_file.replay(stack, args.file, progress)
+    output.print_json(result) if args.json else output.print_replay(result)
+    return EXIT_OK if result["status"] == "completed" else EXIT_FAILED
+
+
 def add_to(commands: Commands) -> None:
-    command = commands.add_parser("replay", help="the audit log as the source of truth: verify, rebuild, repair")
+    command = commands.add_parser(
+        "replay", help="the audit log as the source of truth: verify, rebuild, repair; replay a past file"
+    )
     actions = command.add_subparsers(dest="replay_command", required=True)
     verify = actions.add_parser(
         "verify", parents=[STACK, JSON], help="compare the orders and the quarantine with the audit log (exit 1: drift)"
@@ -56,3 +72,13 @@ def add_to(commands: Commands) -> None:
     )
     repair.add_argument("--yes", action="store_true", help="write the restores (without it: print the plan)")
     repair.set_defaults(run=run_repair)
+    file = actions.add_parser(
+        "file",
+        parents=[STACK, JSON, PROGRESS],
+        help="run a file's retained bytes again under the current contract (its latest run replayed)",
+    )
+    file.add_argument(
+        "file", metavar="NAME|FILE_ID", help="a file name or key, or its file id (8+ characters; `salesdq runs`)"
+    )
+    file.add_argument("--dry-run", action="store_true", help="say what would change, record by record; write nothing")
+    file.set_defaults(run=run_file)

@@ -25,6 +25,7 @@ class RunSummary:
     quarantined: int = 0
     reason: str | None = None
     retries: int = 0  # re-uploads (or `runs retry`) that continued it
+    replay_of: str | None = None  # a replay (`salesdq replay file`): the `at` of the run it replays
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -56,6 +57,8 @@ def fold_runs(events: Iterable[Mapping[str, Any]]) -> list[RunSummary]:
             run.execution = str(event.get("execution"))
             if run.status == FAILED:
                 run.status = ACCEPTED  # continued: running again, until it ends
+        elif kind == EventKind.FILE_REPLAYED:
+            run.replay_of = str(event.get("replay_of"))
         elif kind == EventKind.FILE_REJECTED:
             run.status, run.reason = REJECTED, str(event.get("reason"))
         elif kind == EventKind.FILE_DUPLICATE:

@@ -44,6 +44,13 @@ class InboxBucket:
             return False
         return True
 
+    def size(self, key: str) -> int | None:
+        """The object's size in bytes, None when there is no such object."""
+        try:
+            return int(self._client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+        except self._client.exceptions.ClientError:
+            return None
+
     def get_json(self, key: str) -> Any:
         return json_codec.loads(self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 

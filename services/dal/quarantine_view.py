@@ -104,7 +104,7 @@ class QuarantineView:
 
     def get_many(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         keys = [{KEY: {"S": item_id}} for item_id in dict.fromkeys(ids)]
-        attributes = (KEY, "status", "kind", "attempt", "body_json", "redriving", "outcome", "resolved_by")
+        attributes = (KEY, "status", "kind", "attempt", "at", "body_json", "redriving", "outcome", "resolved_by")
         return {str(item[KEY]): item for item in batch_get(self._client, self.name, keys, attributes)}
 
     def items(

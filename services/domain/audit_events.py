@@ -43,6 +43,7 @@ class EventKind(StrEnum):
     FILE_REJECTED = "file.rejected"
     FILE_DUPLICATE = "file.duplicate"
     FILE_RETRIED = "file.retried"  # a re-upload took over the claim of a run whose execution failed
+    FILE_REPLAYED = "file.replayed"  # a new run of a file's retained bytes took the claim over (`replay file`)
     FILE_COMPLETED = "file.completed"
     FILE_FAILED = "file.failed"  # the run stopped; uploading the file again continues it
     FILE_RESOLVED = "file.resolved"  # an operator closed a rejected file's DLQ item (`salesdq dlq resolve`)

@@ -24,6 +24,11 @@ def require(event: Mapping[str, Any], *path: str) -> Any:
     return value
 
 
+# The mark of a replay (salesdq replay file) in Prepare's `object`, which the workflow passes on whole: the run
+# it replays ({"at", "execution", "file"}). An S3 event's object never holds it.
+REPLAY_MARK = "replay-of"
+
+
 @dataclass(frozen=True)
 class FileJob:
     """Prepare's input: the uploaded object the execution was started for, in the version the event names
@@ -36,11 +41,13 @@ class FileJob:
     at: str
     state_machine: str = ""  # ARN; names the claim holder's execution when a re-upload asks how it ended
     version_id: str | None = None  # None: the bucket keeps no versions (then the latest is read)
+    replay_of: Mapping[str, str] | None = None  # a replay of a file's run: that run's at, execution and file
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> FileJob:
         uploaded = require(event, "object")
         version = uploaded.get("version-id")
+        replay_of = uploaded.get(REPLAY_MARK)
         return cls(
             bucket=require(event, "bucket"),
             key=require(event, "object", "key"),
@@ -49,6 +56,7 @@ class FileJob:
             at=require(event, "at"),
             state_machine=require(event, "state_machine"),
             version_id=str(version) if version not in (None, "", "null") else None,
+            replay_of={k: str(replay_of[k]) for k in ("at", "execution", "file")} if replay_of else None,
         )
 
 
@@ -64,9 +72,11 @@ class ChunkJob:
     chunk: int
     key: str
     attempt: int = 1
+    replay_of: str | None = None  # in a replay run, the `at` of the run it replays
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> ChunkJob:
+        replay_of = event.get("replay_of")
         return cls(
             file_id=require(event, "file_id"),
             file=require(event, "file"),
@@ -75,6 +85,7 @@ class ChunkJob:
             partition=int(require(event, "partition")),
             chunk=int(require(event, "chunk", "chunk")),
             key=require(event, "chunk", "key"),
+            replay_of=str(replay_of) if replay_of else None,
         )
 
     @property
@@ -98,9 +109,11 @@ class FileRun:
     execution: str
     records: int
     chunks: int
+    replay_of: str | None = None  # a replay run: the `at` of the run it replays
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> FileRun:
+        replay_of = event.get("replay_of")
         return cls(
             file_id=require(event, "file_id"),
             file=require(event, "file"),
@@ -108,6 +121,7 @@ class FileRun:
             execution=require(event, "execution"),
             records=int(require(event, "records")),
             chunks=int(require(event, "chunks")),
+            replay_of=str(replay_of) if replay_of else None,
         )
 
 

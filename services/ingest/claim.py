@@ -5,6 +5,9 @@ re-upload takes the claim over and continues that run.
 S3 -> EventBridge delivers at least once, so a claim held by a running (or succeeded) execution makes a
 duplicate. One held by an execution that ended unfinished passes to the new one, by a write conditional on
 that execution still holding it: of two re-uploads at once, one wins and the other is a duplicate.
+
+A replay (`salesdq replay file`) is a new run of the bytes, with its own `at`: it takes the claim over from any
+execution that has ended, succeeded or not, by the same conditional write, keeping the file's first name.
 """
 
 from __future__ import annotations
@@ -33,13 +36,15 @@ def claim(
 ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """(the claim this execution holds on the file, or None for a duplicate; the claim as found: for a
     duplicate, the one naming the execution that holds the file now)."""
+    replay = {"replay_of": dict(job.replay_of)} if job.replay_of else {}
     mine = audit_events.claim(
         fingerprint=file_id,
-        file=job.key,
+        file=job.replay_of["file"] if job.replay_of else job.key,  # a replay keeps the file's first name
         version_id=job.version_id,
         at=job.at,
         execution=job.execution,
         **layout.fields(),
+        **replay,
     )
     earlier = audit.append_first(mine)
     if earlier is None:
@@ -48,6 +53,8 @@ def claim(
     if holder == job.execution:  # a retried Prepare of the holder
         return earlier, earlier
     status = None if executions is None else _how_it_ended(job, file_id, earlier, audit, executions)
+    if job.replay_of:
+        return _replay(mine, earlier, holder, status, audit)
     if status is None or not may_take_over(status):
         return None, earlier
     # The run this one continues: its start time, its chunk layout and its file's name (a continued run writes
@@ -57,12 +64,26 @@ def claim(
         "file": earlier.get("file", job.key),
         "version_id": earlier.get("version_id", job.version_id),  # the run's source object: `runs retry` reads it
         **Layout.of(earlier, layout).fields(),
+        **({"replay_of": earlier["replay_of"]} if earlier.get("replay_of") else {}),  # a failed replay goes on as one
     }
     takeover = {**mine, **continued, "retry_of": {"execution": holder, "status": status}}
     if audit.take_over(takeover, holder):
         return takeover, earlier
     # Another re-upload took the claim over first: it, not the failed execution, is the holder to name.
     return None, audit.get(*audit_events.claim_key(file_id)) or earlier
+
+
+def _replay(
+    mine: dict[str, Any], earlier: dict[str, Any], holder: str, status: str | None, audit: AuditLog
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """A replay takes the claim over once its holder has ended (a new run: its own `at` and layout), keeping the
+    file's first name and source version for its records and for `runs retry`; None while the holder runs."""
+    if status is None or not (status == "SUCCEEDED" or may_take_over(status)):
+        return None, earlier
+    takeover = {**mine, "file": earlier.get("file", mine["file"]), "version_id": earlier.get("version_id")}
+    if audit.take_over(takeover, holder):
+        return takeover, earlier
+    return None, audit.get(*audit_events.claim_key(str(mine["file_id"]))) or earlier
 
 
 def _how_it_ended(job: FileJob, file_id: str, claim: dict[str, Any], audit: AuditLog, executions: Executions) -> str:

@@ -53,6 +53,16 @@ def prepare(
 
     file_id = sales.fingerprint
     claim, earlier = claims.claim(job, file_id, layout, audit, executions)
+    if claim is None and job.replay_of:  # the file's holder is still running: a replay waits for it to end
+        inbox.delete_prefix(prefix + "/")
+        holder = earlier.get("execution")
+        return {
+            "status": "refused",
+            "file": job.replay_of["file"],
+            "file_id": file_id,
+            "reason": f"the file is still being processed by execution {holder}: replay it once that ends",
+            "holder": holder,
+        }
     if claim is None:
         inbox.delete_prefix(prefix + "/")
         _file_event(audit, job, file_id, EventKind.FILE_DUPLICATE, at=job.at, duplicate_of=earlier.get("file"))
@@ -72,6 +82,18 @@ def prepare(
         stream, size = inbox.open(job.key, job.version_id)
         reopen = lambda: inbox.open(job.key, job.version_id)[0]  # noqa: E731
         manifest, records = split(SalesFile(stream, job.key, size, reopen=reopen), inbox, prefix, claimed)
+    replay_of = claim.get("replay_of")  # a replay, or a failed replay's continuation: it resolves what it stores
+    if job.replay_of:  # this execution started the replay; a retried Prepare rewrites the same event
+        _file_event(
+            audit,
+            job,
+            file_id,
+            EventKind.FILE_REPLAYED,
+            at=run_at,
+            file=run_file,
+            replay_of=job.replay_of["at"],
+            replay_of_execution=job.replay_of["execution"],
+        )
     retried = claim.get("retry_of")
     if retried:  # written here, not at the takeover, so a retried Prepare writes it too
         _file_event(
@@ -85,7 +107,8 @@ def prepare(
             run_at=run_at,
         )
 
-    inbox.copy(job.key, raw_key(file_id), job.version_id)  # content-addressed: a later upload cannot change it
+    if job.key != raw_key(file_id):  # content-addressed: a later upload cannot change it (a replay reads it)
+        inbox.copy(job.key, raw_key(file_id), job.version_id)
     manifest_key = f"{prefix}/manifest.json"
     inbox.put_json(manifest_key, manifest)
     chunks = sum(len(entry["chunks"]) for entry in manifest)
@@ -110,6 +133,7 @@ def prepare(
         "chunks": chunks,
         "partitions": len(manifest),
         "manifest": {"Bucket": job.bucket, "Key": manifest_key},
+        "replay_of": replay_of["at"] if replay_of else None,  # every chunk's input names it (None: not a replay)
     }
 
 

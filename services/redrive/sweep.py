@@ -28,10 +28,22 @@ def sweep(queue: QuarantineQueue, view: QuarantineView) -> dict[str, int]:
         attempt = dlq_message.attempt_of(body)
         if item is not None and (item.get("status") == RESOLVED or attempt < int(item.get("attempt", 1))):
             drop.append(message)
-        elif (body["id"], attempt) in keep:
-            drop.append(message)  # another copy of the same message
+            continue
+        key = (str(body["id"]), attempt)
+        kept = keep.get(key)
+        if kept is None:
+            keep[key] = message
+        elif _rank(message, item) > _rank(kept, item):  # a replay sent the same id again: keep the view's body
+            drop.append(kept)
+            keep[key] = message
         else:
-            keep[(str(body["id"]), attempt)] = message
+            drop.append(message)  # another copy of the same message
     queue.delete(drop)
     queue.release(keep.values())
     return {"held": len(held), "deleted": len(drop), "kept": len(keep)}
+
+
+def _rank(message: dict[str, Any], item: dict[str, Any] | None) -> tuple[bool, int]:
+    """Of two copies of one id and attempt, the one the view holds (its run's `at`), else the later sent."""
+    body = message["body"]
+    return (item is not None and body.get("at") == item.get("at"), int(message.get("sent_at_ms", 0)))

@@ -9,7 +9,7 @@ file can store one of them in between; the stored order is never overwritten. Ea
 from __future__ import annotations
 
 import decimal
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,35 +80,64 @@ def store_one(
     return _against(candidate, None if result.created else result.existing)
 
 
+@dataclass
+class ChunkPlan:
+    """What a chunk would write, decided from its records alone (no store read): each incomplete record's
+    outcome, the first complete record of each order id in file order (its writer), and the others (followers)."""
+
+    entries: list[tuple[int, Any, tuple[str, ...]]]
+    outcomes: dict[int, RecordOutcome]
+    writers: dict[str, _Candidate]
+    followers: list[_Candidate]
+
+    def slots(self) -> list[int]:
+        return [slot_of(order_id) for order_id in self.writers]
+
+    def new_orders(self, stored: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The DynamoDB items of the writers whose order id is not stored yet: what the chunk writes."""
+        return [c.typed for c in self.writers.values() if c.order_id not in stored]
+
+
+def plan_chunk(records: Sequence[Sequence[Any]], job: ChunkJob) -> ChunkPlan:
+    """`records`: a chunk's entries, [index, record] or [index, record, findings] (services/domain/chunk_entry)."""
+    plan = ChunkPlan([chunk_entry.read(entry) for entry in records], {}, {}, [])
+    for index, raw, duplicate_keys in plan.entries:
+        candidate = _candidate(index, raw, job, duplicate_keys)
+        if isinstance(candidate, RecordOutcome):
+            plan.outcomes[index] = candidate
+        elif candidate.order_id in plan.writers:
+            plan.followers.append(candidate)
+        else:
+            plan.writers[candidate.order_id] = candidate
+    return plan
+
+
+def verdicts(plan: ChunkPlan, stored: Mapping[str, dict[str, Any]], *, any_run: bool = False) -> list[RecordOutcome]:
+    """Every record's outcome, in file order, given the orders stored before the chunk (ORIGIN attributes, by
+    order id): a writer is stored, a duplicate or a conflict against what is stored; a follower against what is
+    stored or else its writer. `any_run`: an order stored with the record's own `_source` is the record's,
+    whatever run wrote it (what a replay's what-if asks); else only this run's (a retried chunk or run)."""
+    outcomes = dict(plan.outcomes)
+    for candidate in plan.writers.values():
+        outcomes[candidate.index] = _against(candidate, stored.get(candidate.order_id), any_run)
+    for candidate in plan.followers:
+        first = stored.get(candidate.order_id) or plan.writers[candidate.order_id].item
+        outcomes[candidate.index] = _against(candidate, first, any_run)
+    return [outcomes[index] for index, _, _ in plan.entries]
+
+
 def store_chunk(
     records: Sequence[Sequence[Any]], job: ChunkJob, orders: OrdersTable, leases: Leases
 ) -> list[RecordOutcome]:
-    """Every record's outcome, in file order, with the new orders written (see the module's docstring).
-    `records`: a chunk's entries, [index, record] or [index, record, findings] (services/domain/chunk_entry)."""
-    entries = [chunk_entry.read(entry) for entry in records]
-    outcomes: dict[int, RecordOutcome] = {}
-    writers: dict[str, _Candidate] = {}
-    followers: list[_Candidate] = []
-    for index, raw, duplicate_keys in entries:
-        candidate = _candidate(index, raw, job, duplicate_keys)
-        if isinstance(candidate, RecordOutcome):
-            outcomes[index] = candidate
-        elif candidate.order_id in writers:
-            followers.append(candidate)
-        else:
-            writers[candidate.order_id] = candidate
-    with leases.held((slot_of(order_id) for order_id in writers), job.holder, LEASE_TTL_S):
-        stored = orders.existing(writers, ORIGIN)
+    """Every record's outcome, in file order, with the new orders written (see the module's docstring)."""
+    plan = plan_chunk(records, job)
+    with leases.held(plan.slots(), job.holder, LEASE_TTL_S):
+        stored = orders.existing(plan.writers, ORIGIN)
         try:
-            orders.put_all(c.typed for c in writers.values() if c.order_id not in stored)
+            orders.put_all(plan.new_orders(stored))
         except OrderTooLargeError:  # DynamoDB measures an item over 400 KB: the whole batch is refused
-            return [store_one(index, raw, job, orders, duplicate_keys) for index, raw, duplicate_keys in entries]
-    for candidate in writers.values():
-        outcomes[candidate.index] = _against(candidate, stored.get(candidate.order_id))
-    for candidate in followers:
-        first = stored.get(candidate.order_id) or writers[candidate.order_id].item
-        outcomes[candidate.index] = _against(candidate, first)
-    return [outcomes[index] for index, _, _ in entries]
+            return [store_one(index, raw, job, orders, duplicate_keys) for index, raw, duplicate_keys in plan.entries]
+    return verdicts(plan, stored)
 
 
 def _json_size(item: dict[str, Any]) -> int:
@@ -131,10 +160,10 @@ def _typed(item: dict[str, Any]) -> dict[str, Any] | Reason:
         )
 
 
-def _against(candidate: _Candidate, stored: dict[str, Any] | None) -> RecordOutcome:
+def _against(candidate: _Candidate, stored: dict[str, Any] | None, any_run: bool = False) -> RecordOutcome:
     """The outcome of a record given the order stored under its id before it (None: it is the one stored)."""
     index, order_id, item = candidate.index, candidate.order_id, candidate.item
-    if stored is None or _ours(stored, item):
+    if stored is None or _ours(stored, item, any_run):
         return RecordOutcome(index, Outcome.STORED, order_id, item=item)
     if stored.get("_hash") == item["_hash"]:
         return RecordOutcome(index, Outcome.DUPLICATE, order_id, duplicate_of=stored.get("_source"))
@@ -146,10 +175,11 @@ def _against(candidate: _Candidate, stored: dict[str, Any] | None) -> RecordOutc
     return RecordOutcome(index, Outcome.QUARANTINED, order_id, [conflict], candidate.raw)
 
 
-def _ours(stored: dict[str, Any], item: dict[str, Any]) -> bool:
+def _ours(stored: dict[str, Any], item: dict[str, Any], any_run: bool = False) -> bool:
     """The stored order is this record's, written by this run (a retried attempt, or a retried run, which keeps
-    the run's `at`). The same record in another run (a replay, an identical redrive batch) is a duplicate."""
-    return stored.get("_source") == item["_source"] and stored.get("_at") == item["_at"]
+    the run's `at`). The same record in another run (a replay, an identical redrive batch) is a duplicate,
+    unless `any_run`: then the record's own order is its, whichever run wrote it."""
+    return stored.get("_source") == item["_source"] and (any_run or stored.get("_at") == item["_at"])
 
 
 def _oversize(size: int) -> Reason:

@@ -53,6 +53,7 @@ def _child_outputs(chunks_per_partition: int) -> list[Any]:
         "file": "incoming/" + "n" * 200 + ".json",
         "at": "2026-11-22T00:00:00.000Z",
         "execution": "e" * 36,
+        "replay_of": "2026-11-21T00:00:00.000Z",  # a replay's chunks carry the `at` of the run it replays
     }
     distributed = DEFINITION["States"]["ValidatePartitions"]
     child = distributed["ItemProcessor"]

@@ -40,4 +40,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         ) as metric:
             metric.add_dimension(name="rule", value=rule)
     obs.logger.info("file completed", extra={k: v for k, v in summary.items() if k != "failures_by_rule"})
-    return summary
+    # A replay's summary says so (None: not one): the workflow then sweeps the DLQ of the records it resolved.
+    return summary | {"replay_of": run.replay_of}

@@ -1,0 +1,113 @@
+"""`salesdq replay file`: a file's retained bytes (raw/<sha256>) run again under the current contract, as a
+what-if that writes nothing (`--dry-run`) or as a new run of the ingest workflow that takes the file's claim
+over (Prepare recognizes the replay mark its input carries)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+from salesdq.errors import NotFoundError, OperationFailedError
+from salesdq.locate import StackRef
+from salesdq.operators import runs as file_runs
+from salesdq.operators.follow import result_of, wait_for
+from salesdq.operators.progress import Progress
+from services.audit.runs import COMPLETED, DUPLICATE, FAILED, REJECTED, RunSummary
+from services.domain.payloads import REPLAY_MARK, ChunkJob
+from services.ingest.prepare import raw_key
+from services.ingest.read_file import SalesFile
+from services.validator.what_if import OutcomesMissingError, recorded_outcomes, what_if
+
+EXECUTION_PREFIX = "replay-"
+
+
+def replayed_run(stack: StackRef, name: str) -> RunSummary:
+    """The latest run that processed the file named (file key or name, file id or a unique prefix of 8+
+    characters, execution); NotFoundError saying how to find one."""
+    every = file_runs.file_runs(stack)
+    processed = [run for run in every if run.status not in (REJECTED, DUPLICATE)]
+    try:
+        run = file_runs.find_run(processed, name)
+    except NotFoundError:
+        if any(run.status == REJECTED for run in _matching(every, name)):
+            raise NotFoundError(
+                f"{name} was rejected: its bytes were never accepted, so there is nothing to replay"
+            ) from None
+        raise NotFoundError(
+            f"no file run named {name!r}: `salesdq runs` lists the runs with their file ids (FILE ID, 8+ "
+            "characters of it are enough) and file names"
+        ) from None
+    prefixed = {r.file_id for r in processed if len(name) >= 8 and r.file_id.startswith(name)}
+    if len(prefixed) > 1:
+        raise NotFoundError(f"{name!r} starts {len(prefixed)} file ids: give more of it (`salesdq runs` lists them)")
+    return run
+
+
+def _matching(runs: list[RunSummary], name: str) -> list[RunSummary]:
+    try:
+        return [file_runs.find_run(runs, name)]
+    except NotFoundError:
+        return []
+
+
+def _retained(stack: StackRef, run: RunSummary) -> tuple[str, int]:
+    """The key and size of the run's retained bytes; NotFoundError when they are gone."""
+    key = raw_key(run.file_id)
+    size = stack.inbox().size(key)
+    if size is None:
+        raise NotFoundError(
+            f"{run.file} ({run.file_id[:12]}): its retained bytes ({key}) are gone, so it cannot be replayed; "
+            "upload the file again instead"
+        )
+    return key, size
+
+
+def dry_run(stack: StackRef, name: str) -> dict[str, Any]:
+    """What a replay would decide, record by record, against the run replayed; writes nothing."""
+    run = replayed_run(stack, name)
+    key, _ = _retained(stack, run)
+    inbox, audit = stack.inbox(), stack.audit()
+    try:
+        then = recorded_outcomes(audit, run.file_id, run.at)
+    except OutcomesMissingError as error:
+        raise NotFoundError(f"{run.file}: {error}: nothing to compare a replay with") from None
+    stream, size = inbox.open(key)
+    sales = SalesFile(stream, key, size, reopen=lambda: inbox.open(key)[0])
+    job = ChunkJob(run.file_id, run.file, run.at, run.execution, partition=0, chunk=0, key=key)
+    found = what_if(sales, job, then, stack.orders(), audit)
+    return {
+        "file": run.file,
+        "file_id": run.file_id,
+        "replays": run.at,
+        "execution": run.execution,
+        "dry_run": True,
+        "records": found.records,
+        "then": found.then,
+        "now": found.now,
+        "changed": [change.as_dict() for change in found.changed],
+    }
+
+
+def replay(stack: StackRef, name: str, progress: Progress) -> dict[str, Any]:
+    """Start the ingest workflow on the file's retained bytes as a replay of its latest run and follow it to
+    its end: the follower's result, with `replay_of`."""
+    run = replayed_run(stack, name)
+    if run.status not in (COMPLETED, FAILED):
+        raise OperationFailedError(
+            f"{run.file} ({run.file_id[:12]}) is still running (execution {run.execution}): replay it once it ends"
+        )
+    if run.status == FAILED:
+        raise OperationFailedError(
+            f"{run.file} ({run.file_id[:12]}): its last run failed; finish it with `salesdq runs retry "
+            f"{run.file_id[:12]}`, then replay it"
+        )
+    key, size = _retained(stack, run)
+    replay_of = {"at": run.at, "execution": run.execution, "file": run.file}
+    uploaded = {"key": key, "size": size, REPLAY_MARK: replay_of}
+    payload = json.dumps({"detail": {"bucket": {"name": stack.bucket}, "object": uploaded}})
+    executions = stack.executions()
+    arn = executions.start(stack.state_machine_arn, EXECUTION_PREFIX + uuid.uuid4().hex, payload)
+    result = result_of(run.file, wait_for(executions, arn, progress, label=run.file.rsplit("/", 1)[-1]))
+    return asdict(result) | {"file_id": run.file_id, "replay_of": replay_of}

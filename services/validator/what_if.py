@@ -1,0 +1,151 @@
+"""A replay's what-if: every record of a file's retained bytes validated under the current contract, each
+outcome decided by the validator's own decision (store_orders.plan_chunk, verdicts) against what the orders
+table holds, and compared with the outcome the file's last run recorded. Nothing is written anywhere.
+
+Records are read with the streaming reader and decided a chunk at a time in file order, so memory holds one
+chunk, the last run's outcome codes (one byte a record), the orders the what-if would store that the table
+does not hold (a later record of the same order id must meet them, as it would in a real run) and the
+changes it reports: never the file's records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.dal.audit_log import AuditLog
+from services.dal.orders_table import OrdersTable
+from services.domain import audit_events, chunk_entry
+from services.domain.outcomes import Outcome, RecordOutcome
+from services.domain.payloads import ChunkJob
+from services.ingest.read_file import SalesFile
+from services.validator.store_orders import ORIGIN, plan_chunk, verdicts
+
+CHUNK_RECORDS = 1_000
+NONE = "none"  # no outcome recorded for the index (a run that did not end)
+_CODES = (NONE, Outcome.STORED, Outcome.DUPLICATE, Outcome.QUARANTINED)
+_CODE = {name: code for code, name in enumerate(_CODES)}
+
+
+class OutcomesMissingError(Exception):
+    """The run replayed has no recorded outcomes (it never processed a chunk)."""
+
+
+@dataclass
+class Change:
+    index: int
+    order_id: str | None
+    was: str
+    now: str
+    reasons: list[dict[str, str]]  # why it is quarantined now (empty when it is not)
+    was_rules: list[str] = field(default_factory=list)  # the rules it failed then
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass
+class WhatIf:
+    records: int
+    then: dict[str, int]
+    now: dict[str, int]
+    changed: list[Change]
+
+
+def recorded_outcomes(audit: AuditLog, file_id: str, at: str) -> bytearray:
+    """The outcome code of each record index of the run (its chunk markers' compact outcomes)."""
+    codes = bytearray()
+    for marker in _markers(audit, file_id, at):
+        for entry in marker["outcomes"]:
+            index = int(entry[0])
+            if index >= len(codes):
+                codes.extend(bytes(index + 1 - len(codes)))
+            codes[index] = _CODE[str(entry[1])]
+    if not codes:
+        raise OutcomesMissingError(f"the run of {file_id} at {at} recorded no outcomes")
+    return codes
+
+
+def _markers(audit: AuditLog, file_id: str, at: str) -> Iterator[dict[str, Any]]:
+    return audit.query(*audit_events.chunk_prefix(file_id, at), attributes=("outcomes",))
+
+
+def _rules_then(audit: AuditLog, file_id: str, at: str, indexes: set[int]) -> dict[int, list[str]]:
+    """The rules each of `indexes` failed in the run: a second read of the markers, only for the changes."""
+    found: dict[int, list[str]] = {}
+    for marker in _markers(audit, file_id, at):
+        for entry in marker["outcomes"]:
+            if int(entry[0]) in indexes:
+                found[int(entry[0])] = [str(rule) for rule in entry[2:]]
+    return found
+
+
+def what_if(
+    sales: SalesFile,
+    job: ChunkJob,
+    then: bytearray,
+    orders: OrdersTable,
+    audit: AuditLog,
+    chunk_records: int = CHUNK_RECORDS,
+) -> WhatIf:
+    """`job`: the replayed run as a chunk job (its file id, file and `at`); `then`: its recorded_outcomes."""
+    counts_then = {str(o): 0 for o in Outcome}
+    counts_now = {str(o): 0 for o in Outcome}
+    for code in then:
+        if code:
+            counts_then[_CODES[code]] += 1
+    would_store: dict[str, dict[str, Any]] = {}  # orders the what-if stores that the table does not hold
+    changed: list[Change] = []
+    records = 0
+    for chunk in _chunks(sales, chunk_records):
+        records += len(chunk)
+        outcomes, own = _decide(chunk, job, orders, would_store)
+        for outcome in outcomes:
+            now = str(outcome.outcome)
+            counts_now[now] += 1
+            was = _CODES[then[outcome.index]] if outcome.index < len(then) else NONE
+            # A replay run records its record's own order, stored by an earlier run, as a duplicate: unchanged.
+            if was != now and not (was == Outcome.DUPLICATE and outcome.index in own):
+                reasons = [r.as_dict() for r in outcome.reasons]
+                changed.append(Change(outcome.index, outcome.order_id, str(was), now, reasons))
+    quarantined_then = {c.index for c in changed if c.was == Outcome.QUARANTINED}
+    if quarantined_then:
+        rules = _rules_then(audit, job.file_id, job.at, quarantined_then)
+        for change in changed:
+            change.was_rules = rules.get(change.index, [])
+    return WhatIf(records, counts_then, counts_now, changed)
+
+
+def _chunks(sales: SalesFile, size: int) -> Iterator[list[list[Any]]]:
+    chunk: list[list[Any]] = []
+    for index, (record, duplicate_keys) in enumerate(sales.entries()):
+        chunk.append(chunk_entry.staged(index, record, duplicate_keys))
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _decide(
+    chunk: list[list[Any]], job: ChunkJob, orders: OrdersTable, would_store: dict[str, dict[str, Any]]
+) -> tuple[list[RecordOutcome], set[int]]:
+    """The validator's decision for one chunk, reading the table (consistent, batched) and writing nothing;
+    and the writers whose order is stored with their own `_source` (by an earlier run)."""
+    plan = plan_chunk(chunk, job)
+    unknown = [order_id for order_id in plan.writers if order_id not in would_store]
+    stored: dict[str, dict[str, Any]] = orders.existing(unknown, ORIGIN) if unknown else {}
+    stored |= {oid: would_store[oid] for oid in plan.writers if oid in would_store}
+    outcomes = verdicts(plan, stored, any_run=True)
+    own = set()
+    for order_id, writer in plan.writers.items():
+        if order_id not in stored:
+            would_store[order_id] = _origin(writer.item)
+        elif stored[order_id].get("_source") == writer.item["_source"]:
+            own.add(writer.index)
+    return outcomes, own
+
+
+def _origin(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: item[name] for name in ORIGIN}

@@ -1,0 +1,316 @@
+"""`salesdq replay file`: a file's retained bytes run again under the current contract, through the real ASL on
+the embedded engine. The contract is changed in this process, where the engine runs its Lambdas too; what
+changes is computed by an oracle from the input (helpers.judge), never from salesdq's output."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from salesdq.cli import main
+from salesdq.engine import Engine
+from salesdq.engine.lambda_runtime import RoutedStdout
+from salesdq.local.run import stack_of
+from salesdq.locate import StackRef
+from salesdq.operators import dlq, redrive, runs
+from salesdq.operators.follow import upload_and_follow
+from salesdq.operators.history import order_history
+from salesdq.operators.progress import Progress
+from services.domain import contract
+from services.domain.contract import Reason, Rule, Verdict
+
+from .helpers import canonical, judge, order, write_json
+
+pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")]
+
+MAX_QTY = 5
+EMAIL = ("contact-info.email", "email")
+
+
+# ----------------------------------------------------------------------------------------------- the rule change
+
+
+def change_contract(monkeypatch: pytest.MonkeyPatch, *, max_qty: int | None = None) -> None:
+    """The contract as changed by the test: any text is an email; with max_qty, a qty above it fails."""
+    original = contract.check
+
+    def check(record: Any, *, duplicate_keys: Any = ()) -> Verdict:
+        verdict = original(record, duplicate_keys=duplicate_keys)
+        reasons = [r for r in verdict.reasons if r.rule != Rule.EMAIL]
+        if reasons or verdict.order_id is None:
+            return Verdict(verdict.order_id, reasons=reasons) if reasons else verdict
+        normalized = verdict.record or contract.normalize(record, verdict.order_id)
+        if max_qty is not None and normalized["order-info"]["qty"] > max_qty:
+            return Verdict(verdict.order_id, reasons=[Reason("order-info.qty", Rule.POSITIVE_WHOLE, "qty too big")])
+        return Verdict(verdict.order_id, record=normalized)
+
+    monkeypatch.setattr(contract, "check", check)
+
+
+def judge_now(record: dict[str, Any], max_qty: int | None) -> tuple[str | None, dict[str, Any] | None]:
+    """The oracle's verdict under the changed rules: (order id, normalized content or None when invalid)."""
+    verdict = judge(record)
+    if verdict.reasons - {EMAIL}:
+        return verdict.order_id, None
+    if verdict.normalized is None:  # only the email failed: what the record stores, its email trimmed
+        fixed = judge({**record, "contact-info": {**record["contact-info"], "email": "a@example.com"}}).normalized
+        assert fixed is not None
+        fixed["contact-info"]["email"] = record["contact-info"]["email"].strip()
+        normalized = fixed
+    else:
+        normalized = verdict.normalized
+    if max_qty is not None and normalized["order-info"]["qty"] > max_qty:
+        return verdict.order_id, None
+    return verdict.order_id, normalized
+
+
+def oracle_outcomes(
+    records: list[dict[str, Any]], table: dict[str, tuple[str, int]], verdict: Callable[[Any], Any]
+) -> list[str]:
+    """Each record's outcome in file order against `table` (order id -> content, index of the record that
+    stored it), which it extends: first complete record wins; its own stored order is its (stored)."""
+    outcomes = []
+    for index, record in enumerate(records):
+        order_id, normalized = verdict(record)
+        if normalized is None:
+            outcomes.append("quarantined")
+        elif order_id not in table:
+            table[order_id] = (canonical(normalized), index)
+            outcomes.append("stored")
+        elif table[order_id][1] == index:
+            outcomes.append("stored")
+        else:
+            outcomes.append("duplicate" if table[order_id][0] == canonical(normalized) else "quarantined")
+    return outcomes
+
+
+# ----------------------------------------------------------------------------------------------- store snapshots
+
+
+def snapshot(stack: StackRef) -> dict[str, Any]:
+    """Every store, byte for byte: every DynamoDB table scanned, every S3 object version read, the queue's
+    message counts (attributes only: nothing is received)."""
+    ddb, s3, sqs = stack.client("dynamodb"), stack.client("s3"), stack.client("sqs")
+    tables = {}
+    for name in ddb.list_tables()["TableNames"]:
+        items = [i for page in ddb.get_paginator("scan").paginate(TableName=name) for i in page["Items"]]
+        tables[name] = sorted(json.dumps(i, sort_keys=True) for i in items)
+    objects = {}
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=stack.bucket):
+        for version in page.get("Versions", []):
+            body = s3.get_object(Bucket=stack.bucket, Key=version["Key"], VersionId=version["VersionId"])["Body"]
+            objects[(version["Key"], version["VersionId"])] = body.read()
+        for marker in page.get("DeleteMarkers", []):
+            objects[(marker["Key"], marker["VersionId"])] = b"<delete marker>"
+    queue = sqs.get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["All"])["Attributes"]
+    return {"tables": tables, "objects": objects, "queue": queue}
+
+
+def raw_queue(stack: StackRef) -> list[dict[str, Any]]:
+    held = stack.quarantine().peek()
+    return [m["body"] for m in held]
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    with Engine(retry_wait_scale=0.01) as running:
+        yield running
+
+
+@pytest.fixture
+def cli(engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Any]:
+    """`salesdq replay ...` in-process against the engine: (exit status, stdout, stderr)."""
+    monkeypatch.setattr("salesdq.cli.replay.stack_ref", lambda args: stack_of(engine))
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        # pytest's capture replaced the stdout the engine routes: Lambda output goes to its log files again
+        monkeypatch.setattr(sys, "stdout", RoutedStdout(sys.stdout, engine.lambdas.logs))
+        try:
+            status = main(["replay", *args])
+        except SystemExit as exit_:
+            status = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run
+
+
+# ----------------------------------------------------------------------------------------------- dry run
+
+
+def test_a_dry_run_writes_nothing_and_names_exactly_the_records_whose_outcome_changes(
+    engine: Engine, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    records = [
+        order("v1", qty=2),
+        order("e1", email="nope"),  # email: valid now
+        order("q1", qty=0),  # invalid then and now
+        order("big", qty=9),  # stored then, over the bound now
+        order("e2", email="still@bad"),  # email: valid now
+        order("e1", email="nope"),  # quarantined then; now a duplicate of #1
+        order("v1", qty=2),  # duplicate then and now
+        order("e3", qty=7, email="x"),  # email then, qty now: quarantined both times
+        order("big", qty=9),  # duplicate then; now invalid
+    ] + [order(f"n{i}", qty=1 + i % 9) for i in range(40)]
+    path = write_json(tmp_path, "day.json", {"orders": records})
+    stack = stack_of(engine)
+    assert upload_and_follow(stack, path, Progress()).status == "completed"
+
+    table: dict[str, tuple[str, int]] = {}
+    then = oracle_outcomes(records, table, lambda r: (judge(r).order_id, judge(r).normalized))
+    now = oracle_outcomes(records, table, lambda r: judge_now(r, MAX_QTY))
+    expected = {i: (then[i], now[i]) for i in range(len(records)) if then[i] != now[i]}
+    assert expected  # the rule change does change outcomes
+
+    before = snapshot(stack)
+    status, plain, _ = cli("file", "day.json", "--dry-run", "--json")
+    assert status == 0 and json.loads(plain)["changed"] == []  # the contract as it was: nothing changes
+
+    change_contract(monkeypatch, max_qty=MAX_QTY)
+    status, out, err = cli("file", "day.json", "--dry-run", "--json")
+    assert status == 0, err
+    found = json.loads(out)
+    assert snapshot(stack) == before  # nothing written anywhere
+    assert found["dry_run"] is True and found["file"] == "incoming/day.json"
+    assert {c["index"]: (c["was"], c["now"]) for c in found["changed"]} == expected
+    assert found["then"] == dict(Counter(then)) | {
+        k: 0 for k in ("stored", "duplicate", "quarantined") if k not in then
+    }
+    assert found["now"] == dict(Counter(now)) | {k: 0 for k in ("stored", "duplicate", "quarantined") if k not in now}
+    by_index = {c["index"]: c for c in found["changed"]}
+    assert by_index[3]["order_id"] == "big" and by_index[3]["reasons"][0]["rule"] == "positive_whole"
+    assert by_index[1]["was_rules"] == ["email"] and by_index[1]["reasons"] == []
+
+    file_id = found["file_id"]
+    status, table_out, _ = cli("file", file_id[:10], "--dry-run")  # a prefix of the id, as a table
+    assert status == 0 and f"{len(expected)} records change" in table_out
+    assert snapshot(stack) == before
+
+
+# ----------------------------------------------------------------------------------------------- real replay
+
+
+def test_a_replay_stores_what_is_valid_now_resolves_it_and_a_second_replay_changes_nothing(
+    engine: Engine, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    records = [
+        order("v1"),
+        order("e1", email="nope"),  # valid now: stored by the replay
+        order("q1", qty=0),  # still invalid: stays quarantined once
+        order("e2", email="bad"),  # valid now
+        order("v1"),  # duplicate
+    ]
+    path = write_json(tmp_path, "day.json", {"orders": records})
+    stack = stack_of(engine)
+    first = upload_and_follow(stack, path, Progress())
+    assert (first.stored, first.duplicates, first.quarantined) == (1, 1, 3)
+    ids = {b["order_id"]: b["id"] for b in dlq.quarantined_items(stack)}
+    assert set(ids) == {"e1", "q1", "e2"}
+
+    change_contract(monkeypatch)
+    status, out, err = cli("file", "day.json", "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["status"] == "completed" and result["execution"].startswith("replay-")
+    assert result["replay_of"]["at"] == runs.file_runs(stack)[0].at
+    # v1's order is its own earlier one (another run): a duplicate, as a replay always finds it; so is #4
+    assert (result["stored"], result["duplicates"], result["quarantined"]) == (2, 2, 1)
+    orders = {o["OrderId"]: o for o in stack.orders().scan()}
+    assert set(orders) == {"v1", "e1", "e2"}
+    assert orders["e1"]["_file"] == "incoming/day.json" and orders["e1"]["_source"].endswith("#1")
+    assert {b["id"] for b in dlq.quarantined_items(stack)} == {ids["q1"]}  # dlq list
+    assert [line["id"] for line in dlq.export_lines(stack)] == [ids["q1"]]  # dlq export
+    assert [b["id"] for b in raw_queue(stack)] == [ids["q1"]]  # the queue holds one message, for q1 only
+    resolved = {i["id"]: i for i in stack.quarantined().items(status="resolved")}
+    assert {resolved[ids[o]]["outcome"] for o in ("e1", "e2")} == {"stored"}
+
+    replayed = [r for r in runs.file_runs(stack) if r.replay_of]
+    assert len(replayed) == 1 and replayed[0].file == "incoming/day.json"
+    replayed_events = [e for e in stack.audit().scan() if e.get("event") == "file.replayed"]
+    assert [(e["replay_of"], e["replay_of_execution"]) for e in replayed_events] == [
+        (result["replay_of"]["at"], result["replay_of"]["execution"])
+    ]
+
+    view_before = sorted(json.dumps(i, sort_keys=True, default=str) for i in stack.quarantined().items(status=None))
+    orders_before = sorted(json.dumps(o, sort_keys=True, default=str) for o in stack.orders().scan())
+    queue_before = raw_queue(stack)
+    status, out, err = cli("file", "day.json", "--json")  # the same replay again
+    assert status == 0, err
+    assert (json.loads(out)["stored"], json.loads(out)["quarantined"]) == (0, 1)
+    assert sorted(json.dumps(o, sort_keys=True, default=str) for o in stack.orders().scan()) == orders_before
+    assert (
+        sorted(json.dumps(i, sort_keys=True, default=str) for i in stack.quarantined().items(status=None))
+        == view_before
+    )
+    assert raw_queue(stack) == queue_before
+
+    history = [(e["event"], e["at"]) for e in order_history(stack, "e1")]
+    assert [kind for kind, _ in history] == ["record.quarantined", "record.stored", "record.duplicate"]
+    assert [at for _, at in history] == sorted(at for _, at in history)
+
+    # q1, still quarantined after the replays, is redriven fixed: it ends once, stored
+    sent = redrive.send_corrections(stack, [{"id": ids["q1"], "record": order("q1", qty=1), "attempt": 1}])
+    (batch,) = redrive.wait_for_batches(stack, sent, Progress())
+    assert (batch.status, batch.stored) == ("completed", 1)
+    q1 = [e["event"] for e in order_history(stack, "q1")]
+    assert q1 == ["record.quarantined"] * 3 + ["record.redriven", "record.stored"]
+    assert list(dlq.quarantined_items(stack)) == [] and raw_queue(stack) == []
+
+
+# ----------------------------------------------------------------------------------------------- bad input
+
+
+def test_bad_input_is_refused_with_its_exit_status_and_changes_nothing(
+    engine: Engine, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    stack = stack_of(engine)
+    status, _, err = cli("file")
+    assert status == 2 and "usage:" in err and "NAME|FILE_ID" in err
+    status, _, err = cli("file", "nothing.json")
+    assert status == 1 and "no file run named 'nothing.json'" in err and "`salesdq runs`" in err
+    status, _, err = cli("file", "0123456789abcdef", "--dry-run")
+    assert status == 1 and "`salesdq runs`" in err
+
+    path = write_json(tmp_path, "gone.json", {"orders": [order("g1"), order("g2", email="x")]})
+    assert upload_and_follow(stack, path, Progress()).status == "completed"
+    s3 = stack.client("s3")
+    for version in s3.list_object_versions(Bucket=stack.bucket, Prefix="raw/")["Versions"]:
+        s3.delete_object(Bucket=stack.bucket, Key=version["Key"], VersionId=version["VersionId"])
+    before = snapshot(stack)
+    for args in (("gone.json",), ("gone.json", "--dry-run")):
+        status, out, err = cli("file", *args)
+        assert status == 1 and "retained bytes" in err and "are gone" in err and out == ""
+    assert snapshot(stack) == before
+
+    # a replay while the same file is still running: refused, naming the running execution
+    release = threading.Event()
+    from services.validator import validate_chunk as module
+
+    store = module.store_chunk
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        release.wait(60)
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(module, "store_chunk", held)
+    busy = write_json(tmp_path, "busy.json", {"orders": [order("b1")]})
+    stack.inbox().upload(busy, "incoming/busy.json")
+    deadline = time.monotonic() + 60
+    while not [r for r in runs.file_runs(stack, "running") if r.file == "incoming/busy.json"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    (running,) = [r for r in runs.file_runs(stack, "running") if r.file == "incoming/busy.json"]
+    try:
+        status, _, err = cli("file", "busy.json")
+        assert status == 1 and "still running" in err and running.execution in err
+    finally:
+        release.set()
