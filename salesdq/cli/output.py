@@ -212,7 +212,7 @@ def print_what_if(found: dict[str, Any]) -> None:
         numbers=tuple(o.upper() for o in outcomes),
     )
     changed = found["changed"]
-    print(f"{len(changed)} records change")
+    print(f"{len(changed)} record{' changes' if len(changed) == 1 else 's change'}")
     if changed:
         rows = [
             (

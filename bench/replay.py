@@ -1,0 +1,88 @@
+"""How fast `salesdq replay file --dry-run` decides a file on the embedded engine:
+python -m bench.replay --records N [--profile].
+
+One generated file (the bench's generator, 10% incomplete) runs through the workflow on an in-process engine
+once; then the dry-run of its replay (salesdq.operators.replay_file.dry_run: the streaming read of raw/<sha256>,
+the contract, the validator's decision with its batched consistent reads of the orders table, the comparison
+with the run's chunk markers) is timed alone, wall and CPU. With --profile, the dry-run runs under cProfile and
+the result holds the functions with the most cumulative and own time. Writes
+bench/results/replay-dry-run-<N>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.run import RESULTS, commit, generate
+from salesdq.engine import Engine
+from salesdq.local.run import stack_of
+from salesdq.operators import replay_file
+from salesdq.operators.follow import upload_and_follow
+from salesdq.operators.progress import Progress
+
+
+def _top(profile: cProfile.Profile, key: str, count: int = 15) -> list[str]:
+    text = io.StringIO()
+    pstats.Stats(profile, stream=text).sort_stats(key).print_stats(count)
+    return [line.rstrip() for line in text.getvalue().splitlines() if line.strip()][-count - 1 :]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, required=True)
+    parser.add_argument("--profile", action="store_true", help="run the dry-run under cProfile")
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--json-out", type=Path)
+    args = parser.parse_args(argv)
+    result: dict[str, Any] = {
+        "command": "python -m bench.replay " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "commit": commit(),
+        "records": args.records,
+    }
+    with tempfile.TemporaryDirectory(prefix="salesdq-replay-") as temp:
+        workdir = args.workdir or Path(temp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        path = generate(args.records, workdir)
+        with Engine() as engine:
+            stack = stack_of(engine)
+            begin = time.monotonic()
+            run = upload_and_follow(stack, path, Progress())
+            result["run"] = {"status": run.status, "wall_s": round(time.monotonic() - begin, 2)}
+            profile = cProfile.Profile() if args.profile else None
+            wall, cpu = time.monotonic(), time.process_time()
+            if profile is not None:
+                profile.enable()
+            found = replay_file.dry_run(stack, path.name)
+            if profile is not None:
+                profile.disable()
+            wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    result["dry_run"] = {
+        "records": found["records"],
+        "changed": len(found["changed"]),
+        "then": found["then"],
+        "now": found["now"],
+        "wall_s": round(wall, 3),
+        "cpu_s": round(cpu, 3),
+        "records_per_s": round(found["records"] / wall, 1),
+        "cpu_us_per_record": round(cpu / found["records"] * 1e6, 1),
+        "profiled": args.profile,
+    }
+    if profile is not None:
+        result["profile"] = {"cumulative": _top(profile, "cumulative"), "own": _top(profile, "tottime")}
+    out = args.json_out or RESULTS / f"replay-dry-run-{args.records}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result["dry_run"] | {"written": str(out)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
