@@ -7,8 +7,9 @@ with moto's own classes put back (off); the claim is the ratio off/on of the sam
   whole, on a queue of --small-messages (moto alone is quadratic); and on a queue of --messages, whole with
   the additions on, and per message for its first few receives and deletes both ways (moto alone would take
   hours for the whole).
-- scan: every item of a table of --items (services/dal OrdersTable.scan, 1 MB pages, through the API), and the
-  same pages from the backend (moto's Table.scan and what the engine changes, without the reply's encoding).
+- scan: every item of a table of --items (services/dal OrdersTable.scan, 1 MB pages, through the API: pages
+  and the replies' encoding), and the same pages from the backend (moto's Table.scan and what the engine
+  changes, without the reply's encoding).
 Writes bench/results/engine-reads.json.
 """
 
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core import DEFAULT_ACCOUNT_ID, serialize
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
@@ -58,12 +59,16 @@ def _additions() -> dict[tuple[type, str], tuple[Any, Any]]:
 def _leg(changes: dict[tuple[type, str], tuple[Any, Any]], on: bool) -> Iterator[None]:
     for (cls, name), (moto, engine) in changes.items():
         setattr(cls, name, engine if on else moto)
+    replies = serialize.SERVICE_SPECIFIC_SERIALIZERS.setdefault("dynamodb", {})  # the engine's reply encoding
+    if not on:
+        replies.pop("json")
     try:
         with mock_aws():
             yield
     finally:
         for (cls, name), (_, engine) in changes.items():
             setattr(cls, name, engine)
+        replies["json"] = dynamodb.ReplySerializer
 
 
 def _timed(work: Callable[[], Any]) -> tuple[float, Any]:

@@ -10,6 +10,9 @@ import subprocess
 import sys
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from salesdq.engine import dynamodb
 
 _HASH_TABLE = """    ddb = boto3.client("dynamodb", region_name="us-east-1")
@@ -323,3 +326,103 @@ def test_moto_scan_internals_the_engine_relies_on_keep_their_shape():
         if callable(method) and re.search(r"self\.items(\[\w+\])*(\.pop\(| = )", inspect.getsource(method))
     }
     assert writes == {"__init__", "put_item", "delete_item"}  # a restore builds a new table (its own items)
+
+
+# ------------------------------------------------------------------ replies: AttributeValues encoded from the shape
+
+_names = st.text(alphabet="abcxyzé_-.0", min_size=1, max_size=4)
+_numbers = st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str)
+_scalars = st.one_of(
+    st.builds(lambda s: {"S": s}, st.text(max_size=6)),
+    st.builds(lambda n: {"N": n}, _numbers),
+    st.builds(lambda b: {"B": b}, st.binary(max_size=6)),
+    st.builds(lambda ss: {"SS": ss}, st.lists(st.text(max_size=4), min_size=1, max_size=3, unique=True)),
+    st.builds(lambda ns: {"NS": ns}, st.lists(_numbers, min_size=1, max_size=3, unique=True)),
+    st.builds(lambda bs: {"BS": bs}, st.lists(st.binary(max_size=4), min_size=1, max_size=3, unique=True)),
+    st.just({"NULL": True}),
+    st.builds(lambda b: {"BOOL": b}, st.booleans()),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.builds(lambda m: {"M": m}, st.dictionaries(_names, inner, max_size=3)),
+        st.builds(lambda items: {"L": items}, st.lists(inner, max_size=3)),
+    ),
+    max_leaves=12,
+)
+_items = st.dictionaries(_names, _values, min_size=1, max_size=5)
+
+
+def _replies(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What moto's handlers hand the serializer for these items (DynamoResult turns stored DynamoTypes into
+    dicts), per operation."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.responses import DynamoResult
+
+    stored = [{name: DynamoType(value) for name, value in item.items()} for item in items]
+    capacity = {"TableName": "t", "CapacityUnits": 1.5}
+    results = {
+        "Scan": {"Items": stored, "Count": len(stored), "ScannedCount": 9, "LastEvaluatedKey": stored[-1]},
+        "Query": {"Items": stored, "Count": len(stored), "ScannedCount": len(stored), "ConsumedCapacity": capacity},
+        "GetItem": {"Item": stored[0], "ConsumedCapacity": capacity},
+        "BatchGetItem": {"Responses": {"t": stored, "u": stored[:1]}, "UnprocessedKeys": {}},
+        "UpdateItem": {"Attributes": stored[0]},
+    }
+    return {operation: DynamoResult(result).result for operation, result in results.items()}  # type: ignore[misc]
+
+
+def _body(serializer: type[Any], operation: str, result: Any) -> str:
+    """A reply's body as moto's ActionResult makes it (salesdq.engine.dynamodb.install registers the engine's
+    class for DynamoDB in moto's own table of service-specific serializers)."""
+    from moto.core.serialize import XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
+    model = get_service_model("dynamodb").operation_model(operation)
+    return serializer(operation_model=model, value_picker=XFormedAttributePicker()).serialize(result)["body"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_items, min_size=1, max_size=4))
+def test_engine_reply_is_moto_s_reply_byte_for_byte(items):
+    from moto.core.serialize import JSONSerializer
+
+    for operation, result in _replies(items).items():
+        assert _body(dynamodb.ReplySerializer, operation, result) == _body(JSONSerializer, operation, result)
+
+
+def _lookups(serializer: type[Any]) -> int:
+    """How many times the serializer asks moto's attribute picker for a member, for 100 items of 8 values."""
+    from moto.core.serialize import AttributePicker
+
+    item = {f"a{i}": {"S": "x"} for i in range(6)} | {"m": {"M": {"q": {"N": "1"}}}, "l": {"L": [{"BOOL": True}]}}
+    calls = [0]
+    original = AttributePicker.__call__
+
+    def counting(self: Any, context: Any) -> Any:
+        calls[0] += 1
+        return original(self, context)
+
+    AttributePicker.__call__ = counting  # type: ignore[method-assign]
+    try:
+        _body(serializer, "Scan", _replies([item] * 100)["Scan"])
+    finally:
+        AttributePicker.__call__ = original  # type: ignore[method-assign]
+    return calls[0]
+
+
+def test_moto_alone_looks_up_every_member_of_every_attribute_value():
+    from moto.core.serialize import JSONSerializer
+
+    assert _lookups(JSONSerializer) >= 100 * 10 * 10  # ten members of each of the 10 values, for each item
+
+
+def test_engine_looks_up_only_the_reply_s_own_members():
+    assert _lookups(dynamodb.ReplySerializer) <= 10  # Items, Count, ScannedCount, ...: none per item
+
+
+def test_install_registers_the_reply_serializer_in_moto_s_table():
+    from moto.core.serialize import get_serializer_class
+
+    dynamodb.install()
+    assert get_serializer_class("dynamodb", "json") is dynamodb.ReplySerializer
+    assert get_serializer_class("dynamodbstreams", "json") is not dynamodb.ReplySerializer
