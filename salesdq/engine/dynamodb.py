@@ -16,6 +16,9 @@
   of every AttributeValue up through its alias rules (about 1 ms an item of a Scan page, most of what reading
   a table costs); here DynamoDB's JSON serializer encodes them with functions built once from the same
   botocore shape, member by member as moto does: the same reply, byte for byte.
+- An attribute's size (which a Scan or Query page asks of each item twice, against its 1 MB) is found by
+  moto through a method call per type test and a new DynamoType per map entry; here one function walks the
+  stored value with moto's rules in moto's order: the same number.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.utilities import bytesize
 
 MOTO_ITEM_LIMIT_BYTES = 405_000  # moto's LimitedSizeDict: between AWS's documented 400 KB and its measured ~409 KB
 
@@ -48,6 +52,8 @@ _original_all_items = Table.all_items
 _original_table_scan = Table.scan
 _original_put_item = Table.put_item
 _original_delete_item = Table.delete_item
+_original_dynamo_size = DynamoType.size
+_SETS = frozenset({"SS", "NS", "BS"})
 _query = threading.local()  # the partition the current thread's Query reads, while it runs
 _scan = threading.local()  # the table and start key of the current thread's Scan, while it runs
 
@@ -156,6 +162,35 @@ def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, a
         dict.__setitem__(self.attrs, key, DynamoType(value))
     if self.size() > MOTO_ITEM_LIMIT_BYTES:
         raise ItemSizeTooLarge
+
+
+def _dynamo_size(self: DynamoType) -> int:
+    return _value_size(self.type, self.value)
+
+
+def _value_size(kind: str, value: Any) -> int:
+    """moto's DynamoType.size, rule for rule: a number by its text, a set by its members as scalars of the
+    set's type, a list by its elements, a map by its keys' bytes and its values, a boolean or NULL as 1 byte,
+    anything else by its bytes."""
+    if kind == "N":
+        return len(str(value))
+    if kind in _SETS:
+        member = kind[0]
+        return sum(_value_size(member, element) for element in value)
+    if kind == "L":  # elements are DynamoTypes (moto calls their size)
+        return sum(
+            _value_size(element.type, element.value) if type(element) is DynamoType else element.size()
+            for element in value
+        )
+    if kind == "M":  # moto wraps each value in a new DynamoType first
+        return sum(
+            bytesize(key)
+            + (_value_size(entry.type, entry.value) if type(entry) is DynamoType else DynamoType(entry).size())
+            for key, entry in value.items()
+        )
+    if isinstance(value, bool):
+        return 1
+    return bytesize(value)
 
 
 def _atomic(write: Any) -> Any:
@@ -297,7 +332,8 @@ class ReplySerializer(serialize.JSONSerializer):
 
 @functools.cache
 def install() -> None:
-    """Apply the five additions to moto; once per process."""
+    """Apply the six additions to moto; once per process."""
+    DynamoType.size = _dynamo_size  # type: ignore[method-assign]
     serialize.SERVICE_SPECIFIC_SERIALIZERS.setdefault("dynamodb", {})["json"] = ReplySerializer
     Table.query = _table_query  # type: ignore[method-assign]
     Table.scan = _table_scan  # type: ignore[method-assign]

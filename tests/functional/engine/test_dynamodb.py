@@ -426,3 +426,40 @@ def test_install_registers_the_reply_serializer_in_moto_s_table():
     dynamodb.install()
     assert get_serializer_class("dynamodb", "json") is dynamodb.ReplySerializer
     assert get_serializer_class("dynamodbstreams", "json") is not dynamodb.ReplySerializer
+
+
+# ------------------------------------------------------------------ an attribute's size, by moto's rules
+
+
+@settings(max_examples=400, deadline=None)
+@given(_items)
+def test_engine_size_of_an_item_is_moto_s(item):
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    dynamodb.install()
+    stored = Item(DynamoType({"S": "k"}), None, item)
+    engine = [stored.size()] + [value.size() for value in stored.attrs.values()]
+    DynamoType.size = dynamodb._original_dynamo_size  # type: ignore[method-assign]
+    try:
+        moto_alone = [stored.size()] + [value.size() for value in stored.attrs.values()]
+    finally:
+        DynamoType.size = dynamodb._dynamo_size  # type: ignore[method-assign]
+    assert engine == moto_alone
+
+
+def test_moto_size_rules_the_engine_follows_keep_their_shape():
+    import inspect
+
+    from moto.dynamodb.models.dynamo_type import Item
+
+    source = inspect.getsource(dynamodb._original_dynamo_size)
+    tests = [line.strip().split("(")[0] for line in source.splitlines() if line.strip().startswith(("if", "elif"))]
+    assert tests == [
+        "if self.is_number",
+        "elif self.is_set",
+        "elif self.is_list",
+        "elif self.is_map",
+        "elif isinstance",
+    ]
+    assert "DynamoType({sub_type: v}).size()" in source and "bytesize(k) + DynamoType(v).size()" in source
+    assert "bytesize(key) + value.size()" in inspect.getsource(Item.size)
