@@ -10,7 +10,9 @@ with moto's own classes put back (off); the claim is the ratio off/on of the sam
 - scan: every item of a table of --items (services/dal OrdersTable.scan, 1 MB pages, through the API: pages
   and the replies' encoding), and the same pages from the backend (moto's Table.scan and what the engine
   changes, without the reply's encoding).
-Writes bench/results/engine-reads.json.
+- replies: the body of a Scan reply of --reply-items order-like items, encoded by moto's JSON serializer and by
+  the engine's (salesdq.engine.dynamodb.ReplySerializer), the same bytes checked; --only-replies runs just this.
+Writes bench/results/engine-reads.json (engine-replies.json with --only-replies).
 """
 
 from __future__ import annotations
@@ -152,6 +154,32 @@ def _api_scan(table: Table) -> dict[str, Any]:
     return {"items": items, "seconds": round(seconds, 3)}
 
 
+def _replies(items: int) -> dict[str, Any]:
+    """Seconds to encode one Scan reply of `items` orders, moto's serializer (off) and the engine's (on)."""
+    from moto.core.serialize import JSONSerializer, XFormedAttributePicker
+    from moto.core.utils import get_service_model
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.responses import DynamoResult
+
+    order: dict[str, dict[str, Any]] = {
+        "OrderId": {"S": "1234"},
+        "Contact": {"M": {"Name": {"S": "Ada Lovelace"}, "Email": {"S": "ada@example.com"}, "Phone": {"S": "555"}}},
+        "Order": {"M": {"Product": {"S": "widget-7"}, "Quantity": {"N": "3"}, "Price": {"N": "9.99"}}},
+        "_source": {"S": "sales.json#17"},
+        "_file": {"S": "sales.json"},
+    }
+    stored = [{name: DynamoType(value) for name, value in order.items()} for _ in range(items)]
+    result = DynamoResult({"Items": stored, "Count": items, "ScannedCount": items}).result
+    model = get_service_model("dynamodb").operation_model("Scan")
+    timings, bodies = {}, {}
+    for state, serializer in (("off", JSONSerializer), ("on", dynamodb.ReplySerializer)):
+        started = time.perf_counter()
+        bodies[state] = serializer(operation_model=model, value_picker=XFormedAttributePicker()).serialize(result)
+        timings[state] = round(time.perf_counter() - started, 3)
+    assert bodies["on"]["body"] == bodies["off"]["body"], "the engine's reply differs from moto's"
+    return {"items": items, "seconds": timings, "bytes": len(bodies["on"]["body"])}
+
+
 def _ratio(off: float, on: float) -> float:
     return round(off / on, 1) if on else float("inf")
 
@@ -161,7 +189,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--small-messages", type=int, default=300)
     parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--reply-items", type=int, default=1_000)
+    parser.add_argument("--only-replies", action="store_true")
     args = parser.parse_args(argv)
+    command = "python -m bench.engine_reads " + " ".join(argv if argv is not None else sys.argv[1:])
+    replies = _replies(args.reply_items)
+    replies_ratio = {f"reply_{args.reply_items}_items": _ratio(replies["seconds"]["off"], replies["seconds"]["on"])}
+    if args.only_replies:
+        document = {"command": command, "commit": commit(), "ratios_off_over_on": replies_ratio, "replies": replies}
+        (RESULTS / "engine-replies.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        print(json.dumps(document, indent=2))
+        return 0
     for name, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench")):
         os.environ.setdefault(name, value)
     os.environ["AWS_DEFAULT_REGION"] = REGION
@@ -185,9 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     small = {state: legs[state]["sweep_small"]["hold_s"] + legs[state]["sweep_small"]["delete_s"] for state in legs}
     sweep_on = on["sweep"]["hold_s"] + on["sweep"]["delete_s"]
     document = {
-        "command": "python -m bench.engine_reads " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": command,
         "commit": commit(),
-        "ratios_off_over_on": {
+        "ratios_off_over_on": replies_ratio
+        | {
             f"sweep_{args.small_messages}": _ratio(small["off"], small["on"]),
             f"sweep_per_message_at_{args.messages}": _ratio(
                 off["probe"]["s_per_message"], on["probe"]["s_per_message"]
@@ -198,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         f"sweep_{args.messages}_on_s": round(sweep_on, 3),
         f"sweep_{args.messages}_off_s_projected": round(off["probe"]["s_per_message"] * args.messages, 1),
         "legs": legs,
+        "replies": replies,
     }
     out = RESULTS / "engine-reads.json"
     out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
