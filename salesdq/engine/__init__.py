@@ -31,6 +31,11 @@ test_<module>.py twice (moto's own behaviour, then the engine's), so a test fail
 12. dynamodb: an attribute's size (asked of every item twice per Scan or Query page, and of every write)
    costs a method call per type test and a new DynamoType per map entry; here one function applies moto's
    rules in moto's order to the stored value, giving the same number.
+13. dynamodb: a Scan or Query page deep-copies every item it returns and measures each twice; here the page
+   is built under the write lock until its reply holds plain values, so nothing is copied and each item is
+   measured once: the same reply.
+14. dynamodb: turning a reply's DynamoTypes into plain values asks five questions of every node, a string
+   included; here the node's exact type decides first (the rest goes to moto's function): the same values.
 Beside them:
 - faults: fault injection at the API boundary (FaultPlan, parse_faults): throttles, crashes, timeouts, lost
   replies, unprocessed batch entries, S3 errors and duplicate EventBridge deliveries, in each service's own

@@ -19,6 +19,15 @@
 - An attribute's size (which a Scan or Query page asks of each item twice, against its 1 MB) is found by
   moto through a method call per type test and a new DynamoType per map entry; here one function walks the
   stored value with moto's rules in moto's order: the same number.
+- A Scan or Query page deep-copies every item it returns (so that no write changes it before the reply is
+  built) and measures each item twice against its 1 MB; here the page is built under the write lock, from
+  the read to the reply's plain values, so no write can change an item meanwhile: no item is copied and
+  each is measured once. The same reply; writes wait for the page (on DynamoDB each item read is atomic,
+  a page is not a snapshot: this is stronger, not weaker).
+- A reply's DynamoTypes are turned into plain values by a function that asks of every node, a string
+  included, whether it is a datetime, a DynamoType, has `to_json`, is a dict or a list; here the node's
+  exact type is looked at first (a string, number or bool is returned as it is) and anything else is
+  handed to moto's function: the same values.
 """
 
 from __future__ import annotations
@@ -31,11 +40,12 @@ from typing import Any
 
 from botocore.model import Shape
 from moto.core import serialize
+from moto.dynamodb import responses
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
-from moto.dynamodb.models.utilities import bytesize
+from moto.dynamodb.models.utilities import bytesize, dynamo_to_dict
 
 MOTO_ITEM_LIMIT_BYTES = 405_000  # moto's LimitedSizeDict: between AWS's documented 400 KB and its measured ~409 KB
 
@@ -53,6 +63,11 @@ _original_table_scan = Table.scan
 _original_put_item = Table.put_item
 _original_delete_item = Table.delete_item
 _original_dynamo_size = DynamoType.size
+_original_item_deepcopy = Item.__deepcopy__
+_original_item_size = Item.size
+_original_dynamo_to_dict = dynamo_to_dict
+_READ_PAGES = ("scan", "query")  # the DynamoHandler methods whose replies are built under the write lock
+_page = threading.local()  # while this thread builds a Scan or Query reply: the sizes of the items it measured
 _SETS = frozenset({"SS", "NS", "BS"})
 _query = threading.local()  # the partition the current thread's Query reads, while it runs
 _scan = threading.local()  # the table and start key of the current thread's Scan, while it runs
@@ -191,6 +206,53 @@ def _value_size(kind: str, value: Any) -> int:
     if isinstance(value, bool):
         return 1
     return bytesize(value)
+
+
+def _under_write_lock(read: Any) -> Any:
+    @functools.wraps(read)
+    def page(self: responses.DynamoHandler) -> Any:
+        with _WRITE_LOCK:
+            _page.sizes = {}
+            try:
+                return read(self)  # DynamoResult has turned the items into plain values before it returns
+            finally:
+                _page.sizes = None
+
+    return page
+
+
+def _item_deepcopy(self: Item, memo: dict[int, Any]) -> Item:
+    if getattr(_page, "sizes", None) is not None:
+        return self  # no write can change it before the reply is plain values
+    return _original_item_deepcopy(self, memo)
+
+
+def _item_size(self: Item) -> int:
+    sizes: dict[int, tuple[Item, int]] | None = getattr(_page, "sizes", None)
+    if sizes is None:
+        return _original_item_size(self)
+    known = sizes.get(id(self))
+    if known is None:
+        known = sizes[id(self)] = (self, _original_item_size(self))  # holding the item keeps its id unique
+    return known[1]
+
+
+_AS_IS = frozenset({str, int, float, bool, type(None)})  # no to_json, not a datetime: moto returns them as they are
+_CONTAINERS = frozenset({dict, LimitedSizeDict})
+
+
+def _to_plain(obj: Any) -> Any:
+    """moto's dynamo_to_dict, node by node, with the common exact types decided first."""
+    kind = type(obj)
+    if kind in _AS_IS:
+        return obj
+    if kind is DynamoType and obj.type not in ("B", "BS"):
+        return {obj.type: _to_plain(obj.value)}
+    if kind in _CONTAINERS:
+        return {key: _to_plain(value) for key, value in obj.items()}
+    if kind is list:
+        return [_to_plain(value) for value in obj]
+    return _original_dynamo_to_dict(obj)
 
 
 def _atomic(write: Any) -> Any:
@@ -332,8 +394,13 @@ class ReplySerializer(serialize.JSONSerializer):
 
 @functools.cache
 def install() -> None:
-    """Apply the six additions to moto; once per process."""
+    """Apply the eight additions to moto; once per process."""
     DynamoType.size = _dynamo_size  # type: ignore[method-assign]
+    Item.__deepcopy__ = _item_deepcopy  # type: ignore[method-assign]
+    Item.size = _item_size  # type: ignore[method-assign]
+    responses.dynamo_to_dict = _to_plain
+    for name in _READ_PAGES:
+        setattr(responses.DynamoHandler, name, _under_write_lock(getattr(responses.DynamoHandler, name)))
     serialize.SERVICE_SPECIFIC_SERIALIZERS.setdefault("dynamodb", {})["json"] = ReplySerializer
     Table.query = _table_query  # type: ignore[method-assign]
     Table.scan = _table_scan  # type: ignore[method-assign]

@@ -450,8 +450,6 @@ def test_engine_size_of_an_item_is_moto_s(item):
 def test_moto_size_rules_the_engine_follows_keep_their_shape():
     import inspect
 
-    from moto.dynamodb.models.dynamo_type import Item
-
     source = inspect.getsource(dynamodb._original_dynamo_size)
     tests = [line.strip().split("(")[0] for line in source.splitlines() if line.strip().startswith(("if", "elif"))]
     assert tests == [
@@ -462,4 +460,148 @@ def test_moto_size_rules_the_engine_follows_keep_their_shape():
         "elif isinstance",
     ]
     assert "DynamoType({sub_type: v}).size()" in source and "bytesize(k) + DynamoType(v).size()" in source
-    assert "bytesize(key) + value.size()" in inspect.getsource(Item.size)
+    assert "bytesize(key) + value.size()" in inspect.getsource(dynamodb._original_item_size)
+
+
+# ------------------------------------------------------------------ a read page under the write lock: no copies
+
+_PAGE = """
+import json, threading, time
+import boto3
+from moto import mock_aws
+from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.table import Table
+# counted before the engine is installed: what it calls of moto's own methods is counted
+copies, sizes = [0], [0]
+copy_item, size_item = Item.__deepcopy__, Item.size
+def counting_copy(self, memo):
+    copies[0] += 1
+    return copy_item(self, memo)
+def counting_size(self):
+    sizes[0] += 1
+    return size_item(self)
+Item.__deepcopy__, Item.size = counting_copy, counting_size
+{install}
+with mock_aws():
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(TableName="r", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{{"AttributeName": "pk", "KeyType": "HASH"}}, {{"AttributeName": "sk", "KeyType": "RANGE"}}],
+        AttributeDefinitions=[{{"AttributeName": "pk", "AttributeType": "S"}},
+                              {{"AttributeName": "sk", "AttributeType": "N"}}])
+    for i in range(200):
+        ddb.put_item(TableName="r", Item={{"pk": {{"S": f"p{{i % 4}}"}}, "sk": {{"N": str(i)}},
+            "m": {{"M": {{"l": {{"L": [{{"S": "x" * (i % 7)}}, {{"NS": ["1", str(i)]}}]}}, "n": {{"NULL": True}}}}}},
+            "b": {{"B": bytes([i % 256]) * 3}}, "ok": {{"BOOL": i % 2 == 0}}}})
+    out = {{}}
+    copies[0] = sizes[0] = 0
+    scan = ddb.scan(TableName="r", Limit=50)
+    out["scan_work"] = [copies[0], sizes[0]]
+    copies[0] = sizes[0] = 0
+    query = ddb.query(TableName="r", KeyConditionExpression="pk = :p",
+                      ExpressionAttributeValues={{":p": {{"S": "p1"}}}})
+    out["query_work"] = [copies[0], sizes[0]]
+    out["replies"] = [scan["Items"], scan["LastEvaluatedKey"], query["Items"], query["Count"]]
+    out["queries"] = [ddb.query(TableName="r", KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
+                                ExpressionAttributeValues={{":p": {{"S": "p2"}}, ":a": {{"N": "10"}},
+                                                           ":b": {{"N": "90"}}}},
+                                ScanIndexForward=False, Limit=6, ProjectionExpression="sk, m.l[1], ok")["Items"],
+                      ddb.query(TableName="r", KeyConditionExpression="pk = :p", FilterExpression="ok = :t",
+                                ExpressionAttributeValues={{":p": {{"S": "p3"}}, ":t": {{"BOOL": True}}}})["Count"]]
+    # a write issued while a page is being read: does it land before the page's reply is built?
+    scanning, landed = threading.Event(), []
+    table_scan = Table.scan
+    def slow_scan(self, *args, **kwargs):
+        result = table_scan(self, *args, **kwargs)
+        scanning.set()
+        time.sleep(0.3)
+        landed.append(written.is_set())
+        return result
+    Table.scan = slow_scan
+    written = threading.Event()
+    def write():
+        scanning.wait()
+        boto3.client("dynamodb", region_name="us-east-1").put_item(
+            TableName="r", Item={{"pk": {{"S": "p0"}}, "sk": {{"N": "-1"}}}})
+        written.set()
+    writer = threading.Thread(target=write)
+    writer.start()
+    ddb.scan(TableName="r", Limit=5)
+    writer.join()
+    out["write_landed_during_page"] = landed[0]
+print(json.dumps(out, default=repr))
+"""
+
+
+def test_moto_alone_copies_every_item_of_a_page_and_measures_it_twice():
+    work = json.loads(_run(_PAGE, engine=False))
+    assert work["scan_work"][0] >= 50 and work["scan_work"][1] >= 100
+    assert work["query_work"][0] >= 50 and work["query_work"][1] >= 100
+    assert work["write_landed_during_page"] is True  # hence the copies
+
+
+def test_engine_builds_a_page_under_the_write_lock_with_no_copy_and_one_size_an_item():
+    engine, moto_alone = json.loads(_run(_PAGE, engine=True)), json.loads(_run(_PAGE, engine=False))
+    assert engine["scan_work"] == [0, 51]  # the 50 returned and the one that ended the page
+    assert engine["query_work"] == [0, 50]
+    assert engine["write_landed_during_page"] is False  # it waited for the reply
+    assert engine["replies"] == moto_alone["replies"] and engine["queries"] == moto_alone["queries"]
+
+
+# ------------------------------------------------------------------ a reply's plain values, by exact type first
+
+_trees = st.recursive(
+    st.one_of(
+        st.text(max_size=4),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.booleans(),
+        st.none(),
+        st.binary(max_size=4),
+        st.datetimes(),
+        st.decimals(allow_nan=False, places=2),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_names, inner, max_size=3)),
+    max_leaves=8,
+)
+
+
+def _stored(item: dict[str, Any]) -> Any:
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    return Item(DynamoType({"S": "k"}), None, item)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_items, min_size=1, max_size=3), _trees)
+def test_engine_plain_values_are_moto_s(items, tree):
+    from moto.dynamodb.models.utilities import dynamo_to_dict
+
+    stored = [_stored(item) for item in items]
+    result = {"Items": [s.attrs for s in stored], "Item": stored[0], "Count": len(stored), "Other": tree}
+    engine, moto_alone = dynamodb._to_plain(result), dynamo_to_dict(result)
+    assert engine == moto_alone
+    assert repr(engine) == repr(moto_alone)  # the same types too (bytes stay bytes, no DynamoType left)
+
+
+def test_moto_plain_value_rules_the_engine_follows_keep_their_shape():
+    import inspect
+
+    from moto.dynamodb import responses
+    from moto.dynamodb.models.utilities import dynamo_to_dict
+
+    source = inspect.getsource(dynamo_to_dict)
+    tests = [line.strip().split(":")[0] for line in source.splitlines() if line.strip().startswith("if ")]
+    assert tests == [
+        "if isinstance(obj, datetime)",
+        "if isinstance(obj, DynamoType)",
+        'if obj.type == "B"',
+        "if isinstance(obj.value, bytes)",
+        'if obj.type == "BS"',
+        'if hasattr(obj, "to_json")',
+        "if isinstance(obj, dict)",
+        "if isinstance(obj, list)",
+    ]
+    assert "return {obj.type: dynamo_to_dict(obj.value)}" in source
+    assert "dynamo_to_dict(result)" in inspect.getsource(responses.DynamoResult.__init__)
+    dynamodb.install()
+    assert responses.dynamo_to_dict is dynamodb._to_plain
