@@ -36,6 +36,8 @@ test_<module>.py twice (moto's own behaviour, then the engine's), so a test fail
    measured once: the same reply.
 14. dynamodb: turning a reply's DynamoTypes into plain values asks five questions of every node, a string
    included; here the node's exact type decides first (the rest goes to moto's function): the same values.
+15. dynamodb: a projection converts the whole item to Python values once per projected path; here each
+   path converts only the attribute it starts from: the same projected item.
 Beside them:
 - faults: fault injection at the API boundary (FaultPlan, parse_faults): throttles, crashes, timeouts, lost
   replies, unprocessed batch entries, S3 errors and duplicate EventBridge deliveries, in each service's own

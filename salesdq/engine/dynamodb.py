@@ -28,11 +28,15 @@
   included, whether it is a datetime, a DynamoType, has `to_json`, is a dict or a list; here the node's
   exact type is looked at first (a string, number or bool is returned as it is) and anything else is
   handed to moto's function: the same values.
+- A projection (a Query's, a Scan's, a GetItem's or BatchGetItem's ProjectionExpression) converts the whole
+  item to Python values once per projected path, to pick one attribute from it; here each path converts
+  only the attribute it starts from (moto's own find_nested_key and merge then do the rest): the same item.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections.abc import Callable, Iterator
 from enum import Enum
@@ -42,7 +46,7 @@ from botocore.model import Shape
 from moto.core import serialize
 from moto.dynamodb import responses
 from moto.dynamodb.exceptions import ItemSizeTooLarge
-from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models import DynamoDBBackend, dynamo_type
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize, dynamo_to_dict
@@ -66,6 +70,8 @@ _original_dynamo_size = DynamoType.size
 _original_item_deepcopy = Item.__deepcopy__
 _original_item_size = Item.size
 _original_dynamo_to_dict = dynamo_to_dict
+_original_item_project = Item.project
+_LIST_ELEMENT = re.compile(r"(.+)\[(\d+)\]$")  # how moto's find_nested_key reads a path's first name
 _READ_PAGES = ("scan", "query")  # the DynamoHandler methods whose replies are built under the write lock
 _page = threading.local()  # while this thread builds a Scan or Query reply: the sizes of the items it measured
 _SETS = frozenset({"SS", "NS", "BS"})
@@ -255,6 +261,21 @@ def _to_plain(obj: Any) -> Any:
     return _original_dynamo_to_dict(obj)
 
 
+def _item_project(self: Item, projection_expressions: list[list[str]]) -> Item:
+    """moto's Item.project, with each path reading from a dict of only the attribute it starts from (moto's
+    find_nested_key looks no further than that key at the top)."""
+    result: dict[str, Any] = {}
+    for path in projection_expressions:
+        element = _LIST_ELEMENT.match(path[0])
+        name = element.group(1) if element else path[0]
+        attribute = self.attrs.get(name)
+        if attribute is None:
+            continue  # moto finds {} for it and merges nothing
+        plain = {name: dynamo_type.deserializer.deserialize(attribute.to_regular_json())}
+        dynamo_type.merge_dicts(result, dynamo_type.find_nested_key(path, plain))
+    return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=dynamo_type.serializer.serialize(result)["M"])
+
+
 def _atomic(write: Any) -> Any:
     @functools.wraps(write)
     def locked(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
@@ -394,7 +415,8 @@ class ReplySerializer(serialize.JSONSerializer):
 
 @functools.cache
 def install() -> None:
-    """Apply the eight additions to moto; once per process."""
+    """Apply the nine additions to moto; once per process."""
+    Item.project = _item_project  # type: ignore[method-assign]
     DynamoType.size = _dynamo_size  # type: ignore[method-assign]
     Item.__deepcopy__ = _item_deepcopy  # type: ignore[method-assign]
     Item.size = _item_size  # type: ignore[method-assign]

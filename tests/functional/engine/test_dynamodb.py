@@ -605,3 +605,86 @@ def test_moto_plain_value_rules_the_engine_follows_keep_their_shape():
     assert "dynamo_to_dict(result)" in inspect.getsource(responses.DynamoResult.__init__)
     dynamodb.install()
     assert responses.dynamo_to_dict is dynamodb._to_plain
+
+
+# ------------------------------------------------------------------ a projection converts only what it reads
+
+
+@st.composite
+def _projections(draw: Any, item: dict[str, Any]) -> list[list[str]]:
+    """Paths as moto's ProjectionExpressionParser gives them: names of the item and others, nested keys and
+    list elements, repeated or not."""
+    names = [*item, "absent"]
+    heads = st.one_of(
+        st.sampled_from(names), st.builds(lambda n, i: f"{n}[{i}]", st.sampled_from(names), st.integers(0, 2))
+    )
+    tails = st.lists(st.one_of(_names, st.builds(lambda n, i: f"{n}[{i}]", _names, st.integers(0, 2))), max_size=2)
+    return draw(st.lists(st.builds(lambda head, tail: [head, *tail], heads, tails), min_size=1, max_size=5))
+
+
+def _projected(project: Any, stored: Any, paths: list[list[str]]) -> Any:
+    """What a projection gives: the item's plain values and keys, or the error it raises (moto's path walk
+    assumes maps all the way down)."""
+    from moto.dynamodb.models.utilities import dynamo_to_dict
+
+    try:
+        item = project(stored, paths)
+    except (TypeError, KeyError, IndexError) as error:
+        return type(error).__name__
+    return repr(dynamo_to_dict(item.attrs)), item.hash_key, item.range_key
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_engine_projection_is_moto_s(data):
+    item = data.draw(_items)
+    paths = data.draw(_projections(item))
+    stored = _stored(item)
+    engine = _projected(dynamodb._item_project, stored, paths)
+    assert engine == _projected(dynamodb._original_item_project, stored, paths)
+
+
+def _conversions(project: Any) -> int:
+    """How many attribute values a projection of 2 of an item's 12 attributes converts to Python values."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    stored = _stored({f"a{i}": {"M": {"x": {"S": "v"}, "y": {"L": [{"N": "1"}]}}} for i in range(12)})
+    calls = [0]
+    original = DynamoType.to_regular_json
+
+    def counting(self: Any) -> Any:
+        calls[0] += 1
+        return original(self)
+
+    DynamoType.to_regular_json = counting  # type: ignore[method-assign]
+    try:
+        project(stored, [["a3", "x"], ["a7"]])
+    finally:
+        DynamoType.to_regular_json = original  # type: ignore[method-assign]
+    return calls[0]
+
+
+def test_moto_alone_converts_the_whole_item_for_each_projected_path():
+    # each of the 12 attributes converts 4 values (the map, its 2 entries, the list's element), once a path
+    assert _conversions(dynamodb._original_item_project) == 2 * 12 * 4
+
+
+def test_engine_converts_only_the_attributes_its_paths_start_from():
+    assert _conversions(dynamodb._item_project) == 2 * 4  # a3 and a7 only
+
+
+def test_moto_projection_the_engine_follows_keeps_its_shape():
+    import inspect
+
+    from moto.dynamodb.models import dynamo_type, utilities
+
+    source = inspect.getsource(dynamodb._original_item_project)
+    assert "x = find_nested_key(expr, self.to_regular_json())" in source and "merge_dicts(result, x)" in source
+    assert 'attrs=serializer.serialize(result)["M"]' in source
+    assert "deserializer.deserialize(attribute.to_regular_json())" in inspect.getsource(
+        dynamo_type.Item.to_regular_json
+    )
+    assert r'r"(.+)\[(\d+)\]$", string=keys[0]' in inspect.getsource(utilities.find_nested_key)
+    assert dynamo_type.find_nested_key is utilities.find_nested_key
+    dynamodb.install()
+    assert dynamo_type.Item.project is dynamodb._item_project
