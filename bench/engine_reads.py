@@ -29,6 +29,7 @@ from typing import Any
 
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID, serialize
+from moto.dynamodb import responses
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
@@ -40,12 +41,22 @@ from services.dal.orders_table import OrdersTable
 from services.dal.quarantine_queue import QuarantineQueue
 
 REGION = "us-east-1"
-_PATCHED = (Queue, Message, SQSBackend, Table, Item, DynamoDBBackend)
+# what install() changes attributes of (classes, and moto's DynamoDB responses module: its dynamo_to_dict)
+_PATCHED: tuple[Any, ...] = (
+    Queue,
+    Message,
+    SQSBackend,
+    Table,
+    Item,
+    DynamoDBBackend,
+    responses.DynamoHandler,
+    responses,
+)
 _PROBE_MESSAGES = 3  # receives of one message (and their deletes) timed per leg on the long queue
 
 
 def _additions() -> dict[tuple[type, str], tuple[Any, Any]]:
-    """What install() changes on moto's classes: (class, name) -> (moto's, the engine's)."""
+    """What install() changes on moto's classes and module: (owner, name) -> (moto's, the engine's)."""
     before = {cls: dict(vars(cls)) for cls in _PATCHED}
     sqs.install()
     dynamodb.install()

@@ -5,7 +5,8 @@ One generated file (the bench's generator, 10% incomplete) runs through the work
 once; then the dry-run of its replay (salesdq.operators.replay_file.dry_run: the streaming read of raw/<sha256>,
 the contract, the validator's decision with its batched consistent reads of the orders table, the comparison
 with the run's chunk markers) is timed alone, wall and CPU. With --profile, the dry-run runs under cProfile and
-the result holds the functions with the most cumulative and own time. Writes
+the result holds the functions with the most cumulative and own time, and the share of its parts (the
+validator's decision, the orders' reads, the last run's outcomes). Writes
 bench/results/replay-dry-run-<N>.json.
 """
 
@@ -34,6 +35,23 @@ def _top(profile: cProfile.Profile, key: str, count: int = 15) -> list[str]:
     text = io.StringIO()
     pstats.Stats(profile, stream=text).sort_stats(key).print_stats(count)
     return [line.rstrip() for line in text.getvalue().splitlines() if line.strip()][-count - 1 :]
+
+
+# a dry-run's parts: cProfile's cumulative seconds of these functions (file name, function name)
+_PARTS = {
+    "decision": (("store_orders.py", "plan_chunk"), ("store_orders.py", "verdicts")),
+    "orders_read": (("orders_table.py", "existing"),),
+    "last_run_outcomes": (("what_if.py", "recorded_outcomes"),),
+    "total": (("replay_file.py", "dry_run"),),
+}
+
+
+def _parts(profile: cProfile.Profile) -> dict[str, float]:
+    cumulative: dict[tuple[str, str], float] = {}
+    for (path, _, function), (_, _, _, seconds, _) in pstats.Stats(profile).stats.items():  # type: ignore[attr-defined]
+        where = (Path(path).name, function)
+        cumulative[where] = cumulative.get(where, 0.0) + seconds
+    return {part: round(sum(cumulative.get(f, 0.0) for f in functions), 3) for part, functions in _PARTS.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         "profiled": args.profile,
     }
     if profile is not None:
-        result["profile"] = {"cumulative": _top(profile, "cumulative"), "own": _top(profile, "tottime")}
+        result["profile"] = {
+            "parts_s": _parts(profile),
+            "cumulative": _top(profile, "cumulative"),
+            "own": _top(profile, "tottime"),
+        }
     out = args.json_out or RESULTS / f"replay-dry-run-{args.records}.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result["dry_run"] | {"written": str(out)}))
