@@ -4,7 +4,9 @@ python -m bench.replay --records N [--profile].
 One generated file (the bench's generator, 10% incomplete) runs through the workflow on an in-process engine
 once; then the dry-run of its replay (salesdq.operators.replay_file.dry_run: the streaming read of raw/<sha256>,
 the contract, the validator's decision with its batched consistent reads of the orders table, the comparison
-with the run's chunk markers) is timed alone, wall and CPU. With --profile, the dry-run runs under cProfile and
+with the run's chunk markers) is timed alone, wall and CPU; then the validator's decision alone (plan_chunk and
+verdicts over the same file's chunks, against an empty store: no request at all), CPU a record, the bound
+of any dry-run on one core. With --profile, the dry-run runs under cProfile and
 the result holds the functions with the most cumulative and own time, and the share of its parts (the
 validator's decision, the orders' reads, the last run's outcomes). Writes
 bench/results/replay-dry-run-<N>.json.
@@ -29,6 +31,10 @@ from salesdq.local.run import stack_of
 from salesdq.operators import replay_file
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
+from services.domain.payloads import ChunkJob
+from services.ingest.read_file import SalesFile
+from services.validator.store_orders import plan_chunk, verdicts
+from services.validator.what_if import CHUNK_RECORDS, staged_chunks
 
 
 def _top(profile: cProfile.Profile, key: str, count: int = 15) -> list[str]:
@@ -52,6 +58,19 @@ def _parts(profile: cProfile.Profile) -> dict[str, float]:
         where = (Path(path).name, function)
         cumulative[where] = cumulative.get(where, 0.0) + seconds
     return {part: round(sum(cumulative.get(f, 0.0) for f in functions), 3) for part, functions in _PARTS.items()}
+
+
+def _decision_alone(path: Path) -> dict[str, float]:
+    """CPU µs a record of the validator's decision with no store: the chunks are read first, then decided."""
+    job = ChunkJob(file_id="bench", file=path.name, at="bench", execution="bench", partition=0, chunk=0, key="")
+    with path.open("rb") as stream:
+        chunks = list(staged_chunks(SalesFile(stream, path.name, path.stat().st_size), CHUNK_RECORDS))
+    records = sum(len(chunk) for chunk in chunks)
+    cpu = time.process_time()
+    for chunk in chunks:
+        verdicts(plan_chunk(chunk, job), {}, any_run=True)
+    cpu_us = (time.process_time() - cpu) / records * 1e6
+    return {"cpu_us_per_record": round(cpu_us, 1), "records_per_s_one_core": round(1e6 / cpu_us, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             if profile is not None:
                 profile.disable()
             wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+        decision = _decision_alone(path)
     result["dry_run"] = {
         "records": found["records"],
         "changed": len(found["changed"]),
@@ -94,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_us_per_record": round(cpu / found["records"] * 1e6, 1),
         "profiled": args.profile,
     }
+    result["decision_alone"] = decision
     if profile is not None:
         result["profile"] = {
             "parts_s": _parts(profile),
@@ -102,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     out = args.json_out or RESULTS / f"replay-dry-run-{args.records}.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result["dry_run"] | {"written": str(out)}))
+    print(json.dumps(result["dry_run"] | {"decision_alone": decision, "written": str(out)}))
     return 0
 
 

@@ -52,7 +52,9 @@ Beside them:
 - provisioning: salesdq's stack, from salesdq.resources, through ordinary boto3 calls.
 - errors: EngineError, what the engine raises when it cannot do what was asked.
 - lifecycle: Engine, which installs the additions, starts and stops moto's mock, provisions, and with a
-  port serves every backend over HTTP (`salesdq local up`).
+  port serves every backend over HTTP (`salesdq local up`). Its stop halts what it was doing (running
+  executions stopped, Lambda invocations in flight stopped at their next AWS call, and waited for): moto's
+  backends are process-wide, so left running they would write into the next engine's stores.
 """
 
 from __future__ import annotations

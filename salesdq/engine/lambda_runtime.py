@@ -20,6 +20,10 @@ so the handler's own `except Exception` or `contextlib.suppress(...)` cannot swa
 interpreter a function's wall time includes its waits on the others' threads (the GIL), so a run that loads
 the engine heavily can time out a function that would finish in time on AWS.
 
+When its engine stops, the runtime shuts down (shut_down): each invocation in flight is stopped the same way,
+`Runtime.ExitError`, and none starts after; the engine waits for them, so nothing a stopped engine was doing
+lands in the next engine of the same process.
+
 Fault injection (faults.py) plans, per invocation, a throttle (429 before the handler runs), a crash (the
 function dies at its Nth AWS call: errorType `Runtime.ExitError`) or an overrun (at its Nth call its clock
 passes its deadline, so that call stops it as a timeout); this module carries the plan out (PlannedFaults).
@@ -61,6 +65,7 @@ _active: LambdaRuntime | None = None
 
 TIMED_OUT = "Sandbox.Timedout"
 CRASHED = "Runtime.ExitError"
+SHUT_DOWN = "Runtime exited: the engine stopped"
 CRASH = "crash"  # what InvocationFaults.fired is told when a planned crash happens
 OVERRUN = "overrun"  # ... and when a planned overrun advances an invocation's clock past its deadline
 
@@ -151,6 +156,11 @@ class Running:
         """The handler returned: if that was past its deadline, Lambda stopped it before it could."""
         self._check_deadline()
         self.raise_if_stopped()
+
+    def stop(self, error_type: str, reason: str) -> None:
+        """Stopped from outside (its engine is stopping): FunctionStopped at its next AWS call or return."""
+        if self.stopped is None:
+            self.stopped = (error_type, f"{self._prefix} {reason}")
 
     def raise_if_stopped(self) -> None:
         if self.stopped is not None:
@@ -368,6 +378,9 @@ class LambdaRuntime:
         self.faults = faults
         self._functions: dict[str, Function] = {}  # by ARN
         self._lock = threading.Lock()
+        self._ended = threading.Condition(self._lock)  # notified as each invocation ends
+        self._in_flight: set[Running] = set()
+        self._shut_down = False
 
     def function(self, function: LambdaFunction) -> Function:
         """The runtime of a function as moto holds it, built at first use and again after a change."""
@@ -391,11 +404,16 @@ class LambdaRuntime:
             raise TooManyRequestsError(config.name)
         outer = current()
         running = _invocation.running = Running(config, planned, _ignore if self.faults is None else self.faults.fired)
+        with self._lock:
+            self._in_flight.add(running)
+            if self._shut_down:
+                running.stop(CRASHED, SHUT_DOWN)
         # Billed from the invocation's own CPU: its wall time here would bill the waits on the other functions
         # sharing this process, which separate Lambda machines never have (docs/performance.md).
         started = time.thread_time()
         module: ModuleType | None = None
         try:
+            running.raise_if_stopped()  # a runtime shut down runs no new invocation
             module = runtime.acquire()
             event = json.loads(body) if body else {}
             result = getattr(module, runtime.handler_name)(event, Context(running))
@@ -421,10 +439,24 @@ class LambdaRuntime:
             if module is not None and running.stopped is None:
                 runtime.release(module)
             _invocation.running = outer
+            with self._lock:
+                self._in_flight.discard(running)
+                self._ended.notify_all()
             if runtime.slots is not None:
                 runtime.slots.release()
             if self.on_invocation is not None:
                 self.on_invocation(Invocation(config.name, config.memory_mb, billed_ms))
+
+    def shut_down(self, wait_s: float) -> int:
+        """The engine is stopping: every invocation in flight is stopped at its next AWS call (or its return)
+        and no new one runs, so a thread of this engine never writes into a later engine's stores. Waits up
+        to wait_s for them to end; returns how many had not."""
+        with self._lock:
+            self._shut_down = True
+            for running in self._in_flight:
+                running.stop(CRASHED, SHUT_DOWN)
+            self._ended.wait_for(lambda: not self._in_flight, timeout=wait_s)
+            return len(self._in_flight)
 
     def _stopped(self, running: Running, response_headers: Any) -> bytes:
         """The answer of an invocation Lambda stopped, and its line in the function's log."""

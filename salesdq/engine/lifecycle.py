@@ -34,6 +34,8 @@ from salesdq.locate import StackRef
 
 DEFAULT_REGION = "us-east-1"
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+STOPPED, STOPPED_CAUSE = "Engine.Stopped", "the embedded engine stopped while the execution ran"
+HALT_WAIT_S = 30.0  # how long a stop waits for invocations in flight to reach their next AWS call
 
 _active: Engine | None = None
 
@@ -142,6 +144,8 @@ class Engine:
 
     def stop(self) -> None:
         global _active
+        if self._mock is not None and _active is self:
+            self._halt_work()
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -161,6 +165,20 @@ class Engine:
             request_hooks.remove(self.faults.request)
             self._meter.detach()
             _active = None
+
+    def _halt_work(self) -> None:
+        """Everything this engine was doing ends with it: its running executions are stopped (moto's
+        interpreter starts no state and no retry after), and its Lambda runtime stops every invocation in
+        flight at its next AWS call. moto's backends are process-wide, so work left running would otherwise
+        write into the next engine's stores."""
+        if self.stack is not None:
+            sfn = self.client("stepfunctions")
+            pages = sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=self.stack.state_machine_arn, statusFilter="RUNNING"
+            )
+            for execution in (e for page in pages for e in page["executions"]):
+                sfn.stop_execution(executionArn=execution["executionArn"], error=STOPPED, cause=STOPPED_CAUSE)
+        self.lambdas.shut_down(wait_s=HALT_WAIT_S)
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)

@@ -98,7 +98,7 @@ def what_if(
     would_store: dict[str, dict[str, Any]] = {}  # orders the what-if stores that the table does not hold
     changed: list[Change] = []
     records = 0
-    for chunk in _chunks(sales, chunk_records):
+    for chunk in staged_chunks(sales, chunk_records):
         records += len(chunk)
         outcomes, own = _decide(chunk, job, orders, would_store)
         for outcome in outcomes:
@@ -117,7 +117,8 @@ def what_if(
     return WhatIf(records, counts_then, counts_now, changed)
 
 
-def _chunks(sales: SalesFile, size: int) -> Iterator[list[list[Any]]]:
+def staged_chunks(sales: SalesFile, size: int) -> Iterator[list[list[Any]]]:
+    """The file's records as chunk entries (chunk_entry.staged), `size` at a time, in file order."""
     chunk: list[list[Any]] = []
     for index, (record, duplicate_keys) in enumerate(sales.entries()):
         chunk.append(chunk_entry.staged(index, record, duplicate_keys))
