@@ -16,7 +16,7 @@ from salesdq.cli.options import FAULTS, JSON, PROGRESS, Commands, check_sales_fi
 from salesdq.errors import EngineFailedError, UsageError
 
 if TYPE_CHECKING:
-    from salesdq.engine import Engine, FaultPlan
+    from salesdq.engine import FaultPlan
 
 
 def run_local_run(args: argparse.Namespace) -> int:
@@ -80,9 +80,8 @@ def run_local_up(args: argparse.Namespace) -> int:
                 pass
         except KeyboardInterrupt:
             pass
-        running = _running_executions(engine)
     finally:
-        engine.stop()
+        running = engine.stop()
     if running:
         print(f"salesdq local stack stopped with {running} executions still running: their work is lost", flush=True)
     else:
@@ -110,14 +109,6 @@ def _check_port_free(port: int) -> None:
             raise EngineFailedError(
                 f"port {port} on 127.0.0.1 is not free ({error.strerror}): choose another with --port"
             ) from None
-
-
-def _running_executions(engine: Engine) -> int:
-    stack = engine.stack
-    if stack is None:
-        return 0
-    executions = stack.executions()
-    return sum(1 for arn in executions.arns(stack.state_machine_arn) if executions.describe(arn)["status"] == "RUNNING")
 
 
 def add_to(commands: Commands) -> None:

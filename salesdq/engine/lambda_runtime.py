@@ -143,7 +143,7 @@ class Running:
             call = self.calls
             self.calls += 1
             if call == self.planned.crash_at_call:
-                self.stopped = (CRASHED, f"{self._prefix} Runtime exited with error: signal: killed")
+                self.stop(CRASHED, "Runtime exited with error: signal: killed")
                 self._fired(CRASH)
             else:
                 if call == self.planned.overrun_at_call:
@@ -158,7 +158,8 @@ class Running:
         self.raise_if_stopped()
 
     def stop(self, error_type: str, reason: str) -> None:
-        """Stopped from outside (its engine is stopping): FunctionStopped at its next AWS call or return."""
+        """Lambda stops it (a crash, its deadline, its engine stopping): FunctionStopped at its next AWS call
+        or its return. The first stop is the one it reports."""
         if self.stopped is None:
             self.stopped = (error_type, f"{self._prefix} {reason}")
 
@@ -167,9 +168,8 @@ class Running:
             raise FunctionStopped(*self.stopped)
 
     def _check_deadline(self) -> None:
-        if self.stopped is None and self.now() >= self.deadline:
-            timeout = f"{self.config.timeout_s:.2f}"
-            self.stopped = (TIMED_OUT, f"{self._prefix} Task timed out after {timeout} seconds")
+        if self.now() >= self.deadline:
+            self.stop(TIMED_OUT, f"Task timed out after {self.config.timeout_s:.2f} seconds")
 
 
 def current() -> Running | None:
@@ -447,16 +447,15 @@ class LambdaRuntime:
             if self.on_invocation is not None:
                 self.on_invocation(Invocation(config.name, config.memory_mb, billed_ms))
 
-    def shut_down(self, wait_s: float) -> int:
+    def shut_down(self, wait_s: float) -> None:
         """The engine is stopping: every invocation in flight is stopped at its next AWS call (or its return)
         and no new one runs, so a thread of this engine never writes into a later engine's stores. Waits up
-        to wait_s for them to end; returns how many had not."""
+        to wait_s for them to end."""
         with self._lock:
             self._shut_down = True
             for running in self._in_flight:
                 running.stop(CRASHED, SHUT_DOWN)
             self._ended.wait_for(lambda: not self._in_flight, timeout=wait_s)
-            return len(self._in_flight)
 
     def _stopped(self, running: Running, response_headers: Any) -> bytes:
         """The answer of an invocation Lambda stopped, and its line in the function's log."""

@@ -142,10 +142,11 @@ class Engine:
     def endpoint(self) -> str | None:
         return f"http://127.0.0.1:{self.port}" if self.port is not None else None
 
-    def stop(self) -> None:
+    def stop(self) -> int:
+        """Stop the engine and everything it was doing; returns how many executions were still running (each
+        stopped, its work lost with the engine's memory)."""
         global _active
-        if self._mock is not None and _active is self:
-            self._halt_work()
+        halted = self._halt_work() if self._mock is not None and _active is self else 0
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -165,12 +166,14 @@ class Engine:
             request_hooks.remove(self.faults.request)
             self._meter.detach()
             _active = None
+        return halted
 
-    def _halt_work(self) -> None:
+    def _halt_work(self) -> int:
         """Everything this engine was doing ends with it: its running executions are stopped (moto's
         interpreter starts no state and no retry after), and its Lambda runtime stops every invocation in
         flight at its next AWS call. moto's backends are process-wide, so work left running would otherwise
-        write into the next engine's stores."""
+        write into the next engine's stores. Returns how many executions it stopped."""
+        halted = 0
         if self.stack is not None:
             sfn = self.client("stepfunctions")
             pages = sfn.get_paginator("list_executions").paginate(
@@ -178,7 +181,9 @@ class Engine:
             )
             for execution in (e for page in pages for e in page["executions"]):
                 sfn.stop_execution(executionArn=execution["executionArn"], error=STOPPED, cause=STOPPED_CAUSE)
+                halted += 1
         self.lambdas.shut_down(wait_s=HALT_WAIT_S)
+        return halted
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)

@@ -434,10 +434,10 @@ def test_install_registers_the_reply_serializer_in_moto_s_table():
 @settings(max_examples=400, deadline=None)
 @given(_items)
 def test_engine_size_of_an_item_is_moto_s(item):
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.models.dynamo_type import DynamoType
 
     dynamodb.install()
-    stored = Item(DynamoType({"S": "k"}), None, item)
+    stored = _stored(item)
     engine = [stored.size()] + [value.size() for value in stored.attrs.values()]
     DynamoType.size = dynamodb._original_dynamo_size  # type: ignore[method-assign]
     try:
