@@ -42,14 +42,18 @@ from collections.abc import Callable, Iterator
 from enum import Enum
 from typing import Any
 
+from botocore import parsers
 from botocore.model import Shape
 from moto.core import serialize
+from moto.core.utils import get_service_model
 from moto.dynamodb import responses
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend, dynamo_type
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize, dynamo_to_dict
+
+from salesdq.engine import lambda_runtime
 
 MOTO_ITEM_LIMIT_BYTES = 405_000  # moto's LimitedSizeDict: between AWS's documented 400 KB and its measured ~409 KB
 
@@ -71,6 +75,7 @@ _original_item_deepcopy = Item.__deepcopy__
 _original_item_size = Item.size
 _original_dynamo_to_dict = dynamo_to_dict
 _original_item_project = Item.project
+_botocore_structure = parsers.BaseJSONParser._handle_structure
 _LIST_ELEMENT = re.compile(r"(.+)\[(\d+)\]$")  # how moto's find_nested_key reads a path's first name
 _READ_PAGES = ("scan", "query")  # the DynamoHandler methods whose replies are built under the write lock
 _page = threading.local()  # while this thread builds a Scan or Query reply: the sizes of the items it measured
@@ -327,7 +332,7 @@ def _blob(serializer: serialize.ResponseSerializer, value: Any) -> Any:
     return serializer._base64(value)
 
 
-def _as_is(serializer: serialize.ResponseSerializer, value: Any) -> Any:
+def _as_is(_: Any, value: Any) -> Any:
     return value
 
 
@@ -347,6 +352,7 @@ def _structure(shape: Any, built: dict[str, Encoder]) -> Encoder:
         (name, member.serialization.get("name", name), _encoder(member, built))
         for name, member in shape.members.items()
     ]
+    by_name = {name: (wire_name, member) for name, wire_name, member in members}
     fallback = _generic(shape)
 
     def encode(serializer: serialize.ResponseSerializer, value: Any) -> Any:
@@ -354,6 +360,13 @@ def _structure(shape: Any, built: dict[str, Encoder]) -> Encoder:
             return _ABSENT
         if type(value) is not dict:
             return fallback(serializer, value)
+        if len(value) == 1:  # an AttributeValue's one member: what the walk over all ten writes
+            ((name, member_value),) = value.items()
+            found = by_name.get(name)
+            if found is None or member_value is None:
+                return {}
+            encoded = found[1](serializer, member_value)
+            return {} if encoded is _ABSENT else {found[0]: encoded}
         out: dict[str, Any] = {}
         for name, wire_name, member in members:
             member_value = value.get(name)
@@ -413,9 +426,95 @@ class ReplySerializer(serialize.JSONSerializer):
         super()._serialize(serialized, value, shape, key)
 
 
+Decoder = Callable[[parsers.BaseJSONParser, Any], Any]
+
+
+def _decoder(shape: Shape, built: dict[str, Decoder]) -> Decoder:
+    """A function that returns what botocore's JSON parser returns for a value of `shape`, built from the shape
+    once, handler by handler as botocore dispatches them (`_parse_shape`); recursive shapes refer to themselves
+    through `built`."""
+    if shape.name in built:
+        return lambda parser, value: built[shape.name](parser, value)
+    kind = shape.type_name
+    decode: Decoder
+    if getattr(parsers.JSONParser, f"_handle_{kind}", None) is None:
+        decode = _as_is  # botocore's _default_handle (strings and booleans in JSON)
+    elif kind == "blob":
+        decode = _blob_value
+    elif kind in ("structure", "map", "list"):
+        built[shape.name] = _parse_generic(shape)  # placeholder while its members are built
+        decode = {"structure": _parse_structure, "map": _parse_map, "list": _parse_list}[kind](shape, built)
+    else:
+        decode = _parse_generic(shape)
+    built[shape.name] = decode
+    return decode
+
+
+def _blob_value(parser: parsers.BaseJSONParser, value: Any) -> Any:
+    return parser._blob_parser(value)
+
+
+def _parse_generic(shape: Shape) -> Decoder:
+    return lambda parser, value: parser._parse_shape(shape, value)
+
+
+def _parse_structure(shape: Any, built: dict[str, Decoder]) -> Decoder:
+    if shape.is_document_type or shape.is_tagged_union:
+        return _parse_generic(shape)
+    members = [
+        (name, member.serialization.get("name", name), _decoder(member, built))
+        for name, member in shape.members.items()
+    ]
+    by_wire_name = {wire_name: (name, member) for name, wire_name, member in members}
+
+    def decode(parser: parsers.BaseJSONParser, value: Any) -> Any:
+        if type(value) is not dict:
+            return _botocore_structure(parser, shape, value)  # None stays None; the rest fails as it does there
+        if len(value) == 1:  # an AttributeValue's one member: the same dict as the walk over all ten gives
+            ((wire_name, raw),) = value.items()
+            found = by_wire_name.get(wire_name)
+            return {} if found is None or raw is None else {found[0]: found[1](parser, raw)}
+        parsed = {}
+        for name, wire_name, member in members:
+            raw = value.get(wire_name)
+            if raw is not None:
+                parsed[name] = member(parser, raw)
+        return parsed
+
+    return decode
+
+
+def _parse_map(shape: Any, built: dict[str, Decoder]) -> Decoder:
+    key_decoder, value_decoder = _decoder(shape.key, built), _decoder(shape.value, built)
+    return lambda parser, node: {key_decoder(parser, k): value_decoder(parser, v) for k, v in node.items()}
+
+
+def _parse_list(shape: Any, built: dict[str, Decoder]) -> Decoder:
+    member_decoder = _decoder(shape.member, built)
+    return lambda parser, node: [None if item is None else member_decoder(parser, item) for item in node]
+
+
+@functools.cache
+def _attribute_value() -> tuple[frozenset[str], Decoder]:
+    """DynamoDB's AttributeValue: its members' names, and its decoder."""
+    shape = get_service_model("dynamodb").shape_for(ATTRIBUTE_VALUE)
+    return frozenset(shape.members), _decoder(shape, {})
+
+
+def _handle_structure(self: parsers.BaseJSONParser, shape: Any, value: Any) -> Any:
+    """botocore's JSON parser: a DynamoDB AttributeValue read by the engine's own process (outside any Lambda
+    invocation: `local run --out`, an in-process operator) is decoded by the function built from its shape.
+    A handler keeps botocore's parser: on AWS it pays for that parse, and its billed duration includes it."""
+    if shape.name == ATTRIBUTE_VALUE and lambda_runtime.current() is None:
+        members, decode = _attribute_value()
+        if shape.members.keys() == members:  # other services name other shapes AttributeValue
+            return decode(self, value)
+    return _botocore_structure(self, shape, value)
+
+
 @functools.cache
 def install() -> None:
-    """Apply the nine additions to moto; once per process."""
+    """Apply the additions to moto (and to botocore's parser of its replies); once per process."""
     Item.project = _item_project  # type: ignore[method-assign]
     DynamoType.size = _dynamo_size  # type: ignore[method-assign]
     Item.__deepcopy__ = _item_deepcopy  # type: ignore[method-assign]
@@ -424,6 +523,7 @@ def install() -> None:
     for name in _READ_PAGES:
         setattr(responses.DynamoHandler, name, _under_write_lock(getattr(responses.DynamoHandler, name)))
     serialize.SERVICE_SPECIFIC_SERIALIZERS.setdefault("dynamodb", {})["json"] = ReplySerializer
+    parsers.BaseJSONParser._handle_structure = _handle_structure  # type: ignore[method-assign]
     Table.query = _table_query  # type: ignore[method-assign]
     Table.scan = _table_scan  # type: ignore[method-assign]
     Table.put_item = _put_item  # type: ignore[method-assign]

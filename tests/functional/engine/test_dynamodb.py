@@ -4,6 +4,7 @@ with moto alone or with salesdq.engine.dynamodb installed."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -81,6 +82,7 @@ def test_engine_queries_read_only_their_partition():
 # ------------------------------------------------------------------ DynamoDB measures an item once
 
 _ITEM_BUILD = """
+import base64
 import json
 import boto3
 from botocore.exceptions import ClientError
@@ -179,6 +181,7 @@ def test_engine_lets_one_conditional_put_succeed_and_fails_the_other():
 # ------------------------------------------------------------------ DynamoDB Scan pages in O(page)
 
 _SCAN = """
+import base64
 import json
 import boto3
 from moto import mock_aws
@@ -331,7 +334,8 @@ def test_moto_scan_internals_the_engine_relies_on_keep_their_shape():
 # ------------------------------------------------------------------ replies: AttributeValues encoded from the shape
 
 _names = st.text(alphabet="abcxyzé_-.0", min_size=1, max_size=4)
-_numbers = st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str)
+# numbers DynamoDB can hold: 38 significant digits at most
+_numbers = st.decimals(min_value=-(10**34), max_value=10**34, places=3).map(str)
 _scalars = st.one_of(
     st.builds(lambda s: {"S": s}, st.text(max_size=6)),
     st.builds(lambda n: {"N": n}, _numbers),
@@ -688,3 +692,148 @@ def test_moto_projection_the_engine_follows_keeps_its_shape():
     assert dynamo_type.find_nested_key is utilities.find_nested_key
     dynamodb.install()
     assert dynamo_type.Item.project is dynamodb._item_project
+
+
+# ------------------------------------------------------------------ replies parsed by functions built from the shape
+
+_wire_scalars = st.one_of(  # AttributeValues as they come over the wire: binary in base64
+    _scalars.filter(lambda v: "B" not in v and "BS" not in v),
+    st.builds(lambda b: {"B": base64.b64encode(b).decode()}, st.binary(max_size=6)),
+    st.builds(lambda bs: {"BS": [base64.b64encode(b).decode() for b in bs]}, st.lists(st.binary(max_size=4))),
+)
+_wire_values = st.recursive(
+    _wire_scalars,
+    lambda inner: st.one_of(
+        st.builds(lambda m: {"M": m}, st.dictionaries(_names, inner, max_size=3)),
+        st.builds(lambda items: {"L": items}, st.lists(st.one_of(inner, st.none()), max_size=3)),
+        # what DynamoDB never sends but a parser must take as botocore does: several members, unknown ones, nulls
+        st.builds(lambda a, b: a | b, inner, inner),
+        st.builds(lambda v, name: v | {name: "?"}, inner, st.sampled_from(["X", "s", "__type"])),
+        st.builds(lambda name: {name: None}, st.sampled_from(["S", "M", "L", "X"])),
+    ),
+    max_leaves=12,
+)
+_wire_items = st.dictionaries(_names, _wire_values, min_size=1, max_size=5)
+
+
+def _parsed(items: list[dict[str, Any]], structure: Any) -> dict[str, Any]:
+    """A Scan reply of these items, parsed by botocore's JSON parser with `structure` as its structure handler."""
+    from botocore import parsers
+
+    body = json.dumps({"Items": items, "Count": len(items), "LastEvaluatedKey": items[0]}).encode()
+    reply = {"status_code": 200, "headers": {}, "body": body}
+    shape = _dynamodb_model().operation_model("Scan").output_shape
+    original = parsers.BaseJSONParser._handle_structure
+    parsers.BaseJSONParser._handle_structure = structure  # type: ignore[method-assign]
+    try:
+        return parsers.JSONParser().parse(reply, shape)  # type: ignore[no-any-return]
+    finally:
+        parsers.BaseJSONParser._handle_structure = original  # type: ignore[method-assign]
+
+
+def _dynamodb_model() -> Any:
+    from moto.core.utils import get_service_model
+
+    return get_service_model("dynamodb")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_wire_items, min_size=1, max_size=4))
+def test_engine_parsed_reply_is_botocore_s(items):
+    engine, botocore_alone = _parsed(items, dynamodb._handle_structure), _parsed(items, dynamodb._botocore_structure)
+    assert engine == botocore_alone
+    assert repr(engine) == repr(botocore_alone)  # the same types and key order too (binary as bytes)
+
+
+def _parses(structure: Any) -> int:
+    """How many values botocore's parser dispatches (`_parse_shape`) for a Scan reply of 100 items of 8 values."""
+    from botocore import parsers
+
+    item = {f"a{i}": {"S": "x"} for i in range(6)} | {"m": {"M": {"q": {"N": "1"}}}, "l": {"L": [{"BOOL": True}]}}
+    calls = [0]
+    original = parsers.ResponseParser._parse_shape
+
+    def counting(self: Any, shape: Any, node: Any) -> Any:
+        calls[0] += 1
+        return original(self, shape, node)
+
+    parsers.ResponseParser._parse_shape = counting  # type: ignore[method-assign]
+    try:
+        _parsed([item] * 100, structure)
+    finally:
+        parsers.ResponseParser._parse_shape = original  # type: ignore[method-assign]
+    return calls[0]
+
+
+# Per item: its map, each of its 8 names and values; then with botocore alone the member of each of the 6
+# strings, and the map's and the list's own (M, q, its value, N; L, its value, BOOL); the reply's own fields
+# and LastEvaluatedKey add at most 40.
+def test_botocore_alone_dispatches_every_member_of_every_attribute_value():
+    assert _parses(dynamodb._botocore_structure) >= 100 * (1 + 8 * 2 + 6 + 4 + 3)
+
+
+def test_engine_dispatches_each_attribute_of_an_item_once_and_nothing_below_it():
+    assert _parses(dynamodb._handle_structure) <= 100 * (1 + 8 * 2) + 40
+
+
+def test_inside_a_lambda_invocation_the_engine_leaves_botocore_s_parser_alone():
+    from salesdq.engine import lambda_runtime
+
+    lambda_runtime._invocation.running = object()  # what the runtime sets while a handler runs on this thread
+    try:
+        assert _parses(dynamodb._handle_structure) == _parses(dynamodb._botocore_structure)
+    finally:
+        del lambda_runtime._invocation.running
+
+
+def test_botocore_parser_rules_the_engine_follows_keep_their_shape():
+    import inspect
+
+    from botocore import parsers
+
+    # _parse_shape dispatches on the shape's type; JSON has handlers for these, the rest are returned as they are
+    assert "f'_handle_{shape.type_name}'" in inspect.getsource(parsers.ResponseParser._parse_shape)
+    assert parsers.JSONParser._handle_list is parsers.ResponseParser._handle_list
+    assert parsers.JSONParser._handle_map is parsers.BaseJSONParser._handle_map
+    assert parsers.JSONParser._handle_blob is parsers.BaseJSONParser._handle_blob
+    for kind in ("string", "boolean"):
+        assert getattr(parsers.JSONParser, f"_handle_{kind}", None) is None
+    attribute_value = _dynamodb_model().shape_for("AttributeValue")
+    assert not attribute_value.is_tagged_union and not attribute_value.is_document_type
+
+
+def _signature(shape: Any, seen: frozenset[str] = frozenset()) -> Any:
+    if shape.name in seen:
+        return shape.name
+    seen = seen | {shape.name}
+    if shape.type_name == "structure":
+        return {n: (m.serialization.get("name", n), _signature(m, seen)) for n, m in shape.members.items()}
+    if shape.type_name == "map":
+        return ("map", _signature(shape.key, seen), _signature(shape.value, seen))
+    if shape.type_name == "list":
+        return ("list", _signature(shape.member, seen))
+    return shape.type_name
+
+
+def test_every_json_service_shape_the_engine_decodes_as_dynamodb_s_is_dynamodb_s():
+    import botocore.session
+
+    session = botocore.session.get_session()
+    dynamo = _dynamodb_model().shape_for("AttributeValue")
+    taken = []
+    for service in session.get_available_services():
+        model = session.get_service_model(service)
+        if model.metadata.get("protocol") not in ("json", "rest-json") or "AttributeValue" not in model.shape_names:
+            continue
+        shape = model.shape_for("AttributeValue")
+        if shape.type_name == "structure" and shape.members.keys() == dynamo.members.keys():
+            assert _signature(shape) == _signature(dynamo), service
+            taken.append(service)
+    assert sorted(taken) == ["dynamodb", "dynamodbstreams"]
+
+
+def test_install_puts_the_engine_s_structure_handler_in_botocore_s_json_parser():
+    from botocore import parsers
+
+    dynamodb.install()
+    assert parsers.BaseJSONParser._handle_structure is dynamodb._handle_structure
