@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from botocore import parsers
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID, serialize
 from moto.dynamodb import responses
@@ -51,6 +52,7 @@ _PATCHED: tuple[Any, ...] = (
     DynamoDBBackend,
     responses.DynamoHandler,
     responses,
+    parsers.BaseJSONParser,  # addition 16: botocore's side of a reply
 )
 _PROBE_MESSAGES = 3  # receives of one message (and their deletes) timed per leg on the long queue
 

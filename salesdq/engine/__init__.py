@@ -38,6 +38,9 @@ test_<module>.py twice (moto's own behaviour, then the engine's), so a test fail
    included; here the node's exact type decides first (the rest goes to moto's function): the same values.
 15. dynamodb: a projection converts the whole item to Python values once per projected path; here each
    path converts only the attribute it starts from: the same projected item.
+16. dynamodb: botocore's JSON parser walks all ten members of every AttributeValue of a reply; here, for a
+   reply read outside any Lambda invocation (the engine's own readers), functions built once from the same
+   shape decode them: the same parsed reply. A handler keeps botocore's parser, whose cost it pays on AWS.
 Beside them:
 - faults: fault injection at the API boundary (FaultPlan, parse_faults): throttles, crashes, timeouts, lost
   replies, unprocessed batch entries, S3 errors and duplicate EventBridge deliveries, in each service's own

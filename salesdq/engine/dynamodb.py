@@ -31,6 +31,10 @@
 - A projection (a Query's, a Scan's, a GetItem's or BatchGetItem's ProjectionExpression) converts the whole
   item to Python values once per projected path, to pick one attribute from it; here each path converts
   only the attribute it starts from (moto's own find_nested_key and merge then do the rest): the same item.
+- On the client's side, botocore's JSON parser dispatches every member of every AttributeValue of a reply
+  and walks all ten members for the one present; here a reply read outside any Lambda invocation has its
+  AttributeValues decoded by functions built once from DynamoDB's shape, handler by handler as botocore
+  would: the same parsed reply. A handler's requests keep botocore's parser, which a Lambda pays for on AWS.
 """
 
 from __future__ import annotations
