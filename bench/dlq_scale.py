@@ -5,12 +5,19 @@ One engine; one generated file of N records of which every one breaks a rule (th
 (every open item, from the quarantine view's paginated scan), `dlq list --rule R` and `--limit 100`, `dlq
 export` (every line, records included), and the sweep (a receive of every DLQ message, the only read of the
 queue itself). Writes bench/results/dlq-<N>.json.
+
+With --local-up, as an operator runs them instead: `salesdq local up` in its own process, the file uploaded
+with `salesdq upload --wait`, and each read a `salesdq` command of its own over HTTP (its process start
+included in its time); writes bench/results/dlq-<N>-local-up.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -35,33 +42,25 @@ def _timed(label: str, work: Any) -> tuple[float, Any]:
     return round(seconds, 3), value
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, required=True)
-    parser.add_argument("--json-out", type=Path)
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="salesdq-dlq-") as temp:
-        path = Path(temp) / "all-incomplete.json"
-        generate = [sys.executable, str(GENERATOR), "--records", str(args.records), "--incomplete", "1.0"]
-        subprocess.run([*generate, "--seed", str(SEED), "--out", str(path)], check=True)
-        with Engine() as engine:
-            stack = stack_of(engine)
-            run_s, result = _timed("run", lambda: upload_and_follow(stack, path, Progress()))
-            list_s, items = _timed("dlq list", lambda: list(dlq.quarantined_items(stack)))
-            rules = Counter(r["rule"] for body in items for r in body["reasons"])
-            rule = rules.most_common(1)[0][0]
-            rule_s, by_rule = _timed(
-                f"dlq list --rule {rule}", lambda: list(dlq.quarantined_items(stack, dlq.Filters(rule=rule)))
-            )
-            limit_s, limited = _timed(
-                "dlq list --limit 100", lambda: list(dlq.quarantined_items(stack, dlq.Filters(limit=100)))
-            )
-            export_s, lines = _timed("dlq export", lambda: sum(1 for _ in dlq.export_lines(stack)))
-            sweep_s, swept = _timed("dlq sweep", lambda: dlq.sweep(stack))
-    document = {
-        "command": "python -m bench.dlq_scale " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "commit": commit(),
-        "records": args.records,
+def _most_common_rule(items: list[dict[str, Any]]) -> str:
+    return Counter(r["rule"] for body in items for r in body["reasons"]).most_common(1)[0][0]
+
+
+def _in_process(path: Path) -> dict[str, Any]:
+    with Engine() as engine:
+        stack = stack_of(engine)
+        run_s, result = _timed("run", lambda: upload_and_follow(stack, path, Progress()))
+        list_s, items = _timed("dlq list", lambda: list(dlq.quarantined_items(stack)))
+        rule = _most_common_rule(items)
+        rule_s, by_rule = _timed(
+            f"dlq list --rule {rule}", lambda: list(dlq.quarantined_items(stack, dlq.Filters(rule=rule)))
+        )
+        limit_s, limited = _timed(
+            "dlq list --limit 100", lambda: list(dlq.quarantined_items(stack, dlq.Filters(limit=100)))
+        )
+        export_s, lines = _timed("dlq export", lambda: sum(1 for _ in dlq.export_lines(stack)))
+        sweep_s, swept = _timed("dlq sweep", lambda: dlq.sweep(stack))
+    return {
         "run": {"status": result.status, "quarantined": result.quarantined, "seconds": run_s},
         "dlq_list": {"items": len(items), "seconds": list_s},
         "dlq_list_rule": {"rule": rule, "items": len(by_rule), "seconds": rule_s},
@@ -69,7 +68,79 @@ def main(argv: list[str] | None = None) -> int:
         "dlq_export": {"lines": lines, "seconds": export_s},
         "dlq_sweep": {**swept, "seconds": sweep_s},
     }
-    out = args.json_out or RESULTS / f"dlq-{args.records}.json"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _on_local_up(path: Path, temp: Path) -> dict[str, Any]:
+    port = _free_port()
+    up = subprocess.Popen(
+        [sys.executable, "-m", "salesdq", "local", "up", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert up.stdout is not None
+    ready = up.stdout.readline()
+    if f"127.0.0.1:{port}" not in ready:
+        raise SystemExit(f"salesdq local up did not start: {ready}")
+    endpoint = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", **endpoint}
+
+    def salesdq(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "salesdq", *args], env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"salesdq {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}")
+        return done.stdout
+
+    try:
+        run_s, uploaded = _timed("upload --wait", lambda: json.loads(salesdq("upload", str(path), "--wait", "--json")))
+        list_s, items = _timed("dlq list", lambda: json.loads(salesdq("dlq", "list", "--json")))
+        rule = _most_common_rule(items)
+        rule_s, by_rule = _timed(
+            f"dlq list --rule {rule}", lambda: json.loads(salesdq("dlq", "list", "--json", "--rule", rule))
+        )
+        limit_s, limited = _timed(
+            "dlq list --limit 100", lambda: json.loads(salesdq("dlq", "list", "--json", "--limit", "100"))
+        )
+        out = temp / "quarantined.jsonl"
+        export_s, _ = _timed("dlq export", lambda: salesdq("dlq", "export", "--out", str(out)))
+        lines = sum(1 for _ in out.open(encoding="utf-8"))
+    finally:
+        up.send_signal(signal.SIGTERM)
+        up.wait(timeout=60)
+    return {
+        "run": {"quarantined": uploaded["totals"]["quarantined"], "seconds": run_s},
+        "dlq_list": {"items": len(items), "seconds": list_s},
+        "dlq_list_rule": {"rule": rule, "items": len(by_rule), "seconds": rule_s},
+        "dlq_list_limit": {"items": len(limited), "seconds": limit_s},
+        "dlq_export": {"lines": lines, "seconds": export_s},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, required=True)
+    parser.add_argument("--local-up", action="store_true", help="each read a salesdq command against local up")
+    parser.add_argument("--json-out", type=Path)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="salesdq-dlq-") as temp:
+        path = Path(temp) / "all-incomplete.json"
+        generate = [sys.executable, str(GENERATOR), "--records", str(args.records), "--incomplete", "1.0"]
+        subprocess.run([*generate, "--seed", str(SEED), "--out", str(path)], check=True)
+        legs = _on_local_up(path, Path(temp)) if args.local_up else _in_process(path)
+    document = {
+        "command": "python -m bench.dlq_scale " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "commit": commit(),
+        "records": args.records,
+        "on": "salesdq local up, a command per read" if args.local_up else "one process",
+        **legs,
+    }
+    out = args.json_out or RESULTS / f"dlq-{args.records}{'-local-up' if args.local_up else ''}.json"
     out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(document, indent=2))
     return 0

@@ -138,6 +138,12 @@ class Engine:
             self.stop()  # a half-started engine would block every later one in this process
             raise
 
+    def freeze_heap(self) -> None:
+        """Every object alive now (the stores' contents above all) left out of garbage collection until the
+        engine stops: for reading what a finished run left (`local run --out`). Refcounting still frees
+        what the reads create."""
+        self._process.freeze()
+
     @property
     def endpoint(self) -> str | None:
         return f"http://127.0.0.1:{self.port}" if self.port is not None else None

@@ -17,6 +17,7 @@ class ProcessSettings:
 
     def __init__(self) -> None:
         self._saved: tuple[float, tuple[int, ...]] | None = None
+        self._frozen = False
 
     def apply(self) -> None:
         self._saved = (sys.getswitchinterval(), gc.get_threshold())
@@ -26,7 +27,17 @@ class ProcessSettings:
         # Lambda from paying to scan tables its own process on AWS would never hold.
         gc.set_threshold(*GC_THRESHOLDS)
 
+    def freeze(self) -> None:
+        """Take every object alive now out of the collector's walks until restore (gc.freeze): for a phase that
+        only reads what the stores hold, where each full collection would walk every table for nothing (with
+        20,000 records' tables, two full collections were 1.6 s of a 12 s export)."""
+        gc.freeze()
+        self._frozen = True
+
     def restore(self) -> None:
+        if self._frozen:  # back into the oldest generation: a later engine's collections may free them
+            gc.unfreeze()
+            self._frozen = False
         if self._saved is None:
             return
         switch_interval, thresholds = self._saved

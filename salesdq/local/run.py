@@ -31,6 +31,7 @@ def export(engine: Engine, out: Path, summary: dict[str, Any]) -> None:
     """Write what the stores hold as JSON Lines (salesdq/operators/projections.py: streamed, never a whole
     table in memory), plus the summary."""
     stack = stack_of(engine)
+    engine.freeze_heap()  # the run is over: its tables are read, not grown
     out.mkdir(parents=True, exist_ok=True)
     projections.write_orders(out, stack.orders().scan())
     projections.write_quarantine(out, (body_of(item) for item in stack.quarantined().items()), stack.inbox().get_json)
