@@ -18,6 +18,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,9 +27,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from bench.run import GENERATOR, RESULTS, SEED, commit
-from salesdq.engine import Engine
+from salesdq.engine import Engine, metering
 from salesdq.local.run import stack_of
+from salesdq.locate import StackRef
 from salesdq.operators import dlq
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
@@ -50,7 +54,9 @@ def _in_process(path: Path) -> dict[str, Any]:
     with Engine() as engine:
         stack = stack_of(engine)
         run_s, result = _timed("run", lambda: upload_and_follow(stack, path, Progress()))
+        before = engine.usage.snapshot()
         list_s, items = _timed("dlq list", lambda: list(dlq.quarantined_items(stack)))
+        list_read_units = engine.usage.snapshot().minus(before).dynamodb_read_units
         rule = _most_common_rule(items)
         rule_s, by_rule = _timed(
             f"dlq list --rule {rule}", lambda: list(dlq.quarantined_items(stack, dlq.Filters(rule=rule)))
@@ -60,13 +66,27 @@ def _in_process(path: Path) -> dict[str, Any]:
         )
         export_s, lines = _timed("dlq export", lambda: sum(1 for _ in dlq.export_lines(stack)))
         sweep_s, swept = _timed("dlq sweep", lambda: dlq.sweep(stack))
+        view_items = _view_item_sizes(stack)
     return {
         "run": {"status": result.status, "quarantined": result.quarantined, "seconds": run_s},
-        "dlq_list": {"items": len(items), "seconds": list_s},
+        "dlq_list": {"items": len(items), "seconds": list_s, "read_units_metered": list_read_units},
         "dlq_list_rule": {"rule": rule, "items": len(by_rule), "seconds": rule_s},
         "dlq_list_limit": {"items": len(limited), "seconds": limit_s},
         "dlq_export": {"lines": lines, "seconds": export_s},
         "dlq_sweep": {**swept, "seconds": sweep_s},
+        "view_items": view_items,
+    }
+
+
+def _view_item_sizes(stack: StackRef) -> dict[str, float]:
+    """The quarantine view's items as DynamoDB sizes them, and the write units each costs (metering's rules)."""
+    pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=stack.quarantined().name)
+    sizes = [metering.item_size(item) for page in pages for item in page["Items"]]
+    return {
+        "count": len(sizes),
+        "mean_bytes": round(statistics.mean(sizes), 1),
+        "max_bytes": max(sizes),
+        "write_units_each_mean": statistics.mean(metering.write_units(size) for size in sizes),
     }
 
 
