@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,13 +26,14 @@ from typing import Any
 
 import boto3
 
-from bench.run import GENERATOR, RESULTS, SEED, commit
+from bench.run import GENERATOR, RESULTS, SEED, commit, write_result
 from salesdq.engine import Engine, metering
 from salesdq.local.run import stack_of
 from salesdq.locate import StackRef
 from salesdq.operators import dlq
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
+from tests.e2e.helpers import local_up
 
 
 def _timed(label: str, work: Any) -> tuple[float, Any]:
@@ -90,34 +88,15 @@ def _view_item_sizes(stack: StackRef) -> dict[str, float]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _on_local_up(path: Path, temp: Path) -> dict[str, Any]:
-    port = _free_port()
-    up = subprocess.Popen(
-        [sys.executable, "-m", "salesdq", "local", "up", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert up.stdout is not None
-    ready = up.stdout.readline()
-    if f"127.0.0.1:{port}" not in ready:
-        raise SystemExit(f"salesdq local up did not start: {ready}")
-    endpoint = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_DEFAULT_REGION": "us-east-1"}
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", **endpoint}
+    with local_up() as env:
 
-    def salesdq(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "salesdq", *args], env=env, capture_output=True, text=True)
-        if done.returncode:
-            raise SystemExit(f"salesdq {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}")
-        return done.stdout
+        def salesdq(*args: str) -> str:
+            done = subprocess.run([sys.executable, "-m", "salesdq", *args], env=env, capture_output=True, text=True)
+            if done.returncode:
+                raise SystemExit(f"salesdq {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}")
+            return done.stdout
 
-    try:
         run_s, uploaded = _timed("upload --wait", lambda: json.loads(salesdq("upload", str(path), "--wait", "--json")))
         list_s, items = _timed("dlq list", lambda: json.loads(salesdq("dlq", "list", "--json")))
         rule = _most_common_rule(items)
@@ -130,9 +109,6 @@ def _on_local_up(path: Path, temp: Path) -> dict[str, Any]:
         out = temp / "quarantined.jsonl"
         export_s, _ = _timed("dlq export", lambda: salesdq("dlq", "export", "--out", str(out)))
         lines = sum(1 for _ in out.open(encoding="utf-8"))
-    finally:
-        up.send_signal(signal.SIGTERM)
-        up.wait(timeout=60)
     return {
         "run": {"quarantined": uploaded["totals"]["quarantined"], "seconds": run_s},
         "dlq_list": {"items": len(items), "seconds": list_s},
@@ -161,8 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         **legs,
     }
     out = args.json_out or RESULTS / f"dlq-{args.records}{'-local-up' if args.local_up else ''}.json"
-    out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(document, indent=2))
+    write_result(out, document, show=True)
     return 0
 
 

@@ -36,7 +36,7 @@ from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
 
-from bench.run import RESULTS, commit
+from bench.run import RESULTS, commit, write_result
 from salesdq.engine import dynamodb, sqs
 from services.dal.orders_table import OrdersTable
 from services.dal.quarantine_queue import QuarantineQueue
@@ -210,8 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     replies_ratio = {f"reply_{args.reply_items}_items": _ratio(replies["seconds"]["off"], replies["seconds"]["on"])}
     if args.only_replies:
         document = {"command": command, "commit": commit(), "ratios_off_over_on": replies_ratio, "replies": replies}
-        (RESULTS / "engine-replies.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        print(json.dumps(document, indent=2))
+        write_result(RESULTS / "engine-replies.json", document, show=True)
         return 0
     for name, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench")):
         os.environ.setdefault(name, value)
@@ -253,8 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         "replies": replies,
     }
     out = RESULTS / "engine-reads.json"
-    out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(document, indent=2))
+    write_result(out, document, show=True)
     return 0
 
 

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.run import RESULTS, commit, generate
+from bench.run import RESULTS, commit, generate, write_result
 from salesdq.engine import Engine
 from salesdq.local import run
 from salesdq.local.run import stack_of
@@ -91,8 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_as_left_over_frozen": round(medians["as_left"] / medians["frozen"], 3),
     }
     out = args.json_out or RESULTS / f"export-heap-{args.records}.json"
-    out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(document, indent=2))
+    write_result(out, document, show=True)
     return 0
 
 

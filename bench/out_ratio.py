@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.run import RESULTS, commit, generate, measured
+from bench.run import RESULTS, commit, generate, measured, write_result
 
 
 def _leg(path: Path, out: Path | None, log: Path) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         result["pair_wall_ratios"] = [round(o["wall_s"] / p["wall_s"], 3) for p, o in zip(plain, exported, strict=True)]
     result["own_run_ratios"] = [round(o["wall_s"] / (o["wall_s"] - o["timings"]["export_s"]), 3) for o in exported]
     out = args.json_out or RESULTS / f"out-ratio-{args.records}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(out, result)
     print(json.dumps({k: v for k, v in result.items() if "ratio" in k} | {"written": str(out)}))
     return 0
 

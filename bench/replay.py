@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.run import RESULTS, commit, generate
+from bench.run import RESULTS, commit, generate, write_result
 from salesdq.engine import Engine
 from salesdq.local.run import stack_of
 from salesdq.operators import replay_file
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             "own": _top(profile, "tottime"),
         }
     out = args.json_out or RESULTS / f"replay-dry-run-{args.records}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(out, result)
     print(json.dumps(result["dry_run"] | {"decision_alone": decision, "written": str(out)}))
     return 0
 

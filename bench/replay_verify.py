@@ -25,6 +25,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from bench.run import RESULTS, write_result
 from salesdq import resources
 from salesdq.engine import Engine
 from salesdq.engine.metering import PRICE_READ_UNIT, item_size
@@ -38,7 +39,6 @@ from services.domain.payloads import ChunkJob
 from services.validator.quarantine import quarantine
 from services.validator.store_orders import store_chunk
 
-RESULTS = Path(__file__).parent / "results"
 FILE_ID = "b" * 64
 AT = "2026-12-01T00:00:00.000000Z"
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"replay-verify-{args.records}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(path, result)
     json.dump(result, sys.stdout, indent=2)
     print()
     return 0

@@ -18,7 +18,6 @@ halved for eventually consistent reads): the whole history (one Scan of the by-d
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -26,6 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.run import RESULTS, write_result
 from salesdq.engine import Engine
 from salesdq.engine.metering import item_size
 from salesdq.local.run import stack_of
@@ -42,7 +42,6 @@ from services.domain.dlq_message import Origin
 from services.domain.payloads import FileRun
 from services.ingest.finalize import complete
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SEED = 42
 INCOMPLETE = 0.1
 BAD_DAY_INCOMPLETE = 0.35  # one day's files are much worse: the trend shows it and the report alerts
@@ -299,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run(args.records, args.files, args.days, args.chunk_records, args.record_events, args.repeat)
     suffix = "-record-events" if args.record_events else ""
     out = args.json_out or RESULTS / f"report-{args.records}{suffix}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(out, result)
     print(render(result))
     print(f"wrote {out}", file=sys.stderr)
     return 0

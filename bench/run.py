@@ -197,6 +197,14 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def write_result(path: Path, document: dict[str, Any], *, show: bool = False) -> None:
+    """A bench's results file: its document as indented JSON (and on stdout too, with `show`)."""
+    text = json.dumps(document, indent=2)
+    path.write_text(text + "\n", encoding="utf-8")
+    if show:
+        print(text)
+
+
 def commit() -> str:
     """The code measured: HEAD, marked when the working tree differs from it."""
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
@@ -249,12 +257,12 @@ def main(argv: list[str] | None = None) -> int:
             result["speedup"] = round(result["salesdq"]["records_per_s"] / result["brief"]["records_per_s"], 2)
         out = args.json_out or RESULTS / f"{args.records}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")  # kept if what follows fails
+        write_result(out, result)  # kept if what follows fails
         sizes = sorted({*args.prepare_sizes, args.records})
         print(f"Prepare memory: {sizes} records ...", file=sys.stderr, flush=True)
         result["prepare_memory"] = run_prepare_memory([generate(n, workdir, args.indent) for n in sizes], workdir)
 
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(out, result)
     print(render(result))
     print(f"\nwritten to {out}")
     return 0

@@ -25,7 +25,6 @@ per-record floor. Writes bench/results/write-ceiling.json.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import tempfile
 import time
@@ -226,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json-out", type=Path, default=RESULTS / "write-ceiling.json")
     args = parser.parse_args(argv)
     result = run(args.records, args.brief_records)
-    args.json_out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    bench_run.write_result(args.json_out, result)
     print(render(result))
     return 0
 

@@ -368,7 +368,11 @@ def limit_reasons(record: dict[str, Any]) -> set[tuple[str, str]]:
                 if level > CONTAINER_LEVELS:
                     found.setdefault("nesting_depth", []).append(field_name(here))
                 else:
-                    texts = TEXT_FIELDS.get(key, ()) if level == 1 and isinstance(item, dict) else ()
+                    texts = (
+                        TEXT_FIELDS.get(key, ())
+                        if level == 1 and isinstance(key, str) and isinstance(item, dict)
+                        else ()
+                    )
                     walk(item, here, level + 1, texts)
             elif isinstance(item, str):
                 if not _valid_text(item) and not (key in text_fields and key in ALIASES):
