@@ -24,8 +24,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from bench.run import GENERATOR, RESULTS, SEED, commit, write_result
 from salesdq.engine import Engine, metering
 from salesdq.local.run import stack_of
@@ -64,7 +62,7 @@ def _in_process(path: Path) -> dict[str, Any]:
         )
         export_s, lines = _timed("dlq export", lambda: sum(1 for _ in dlq.export_lines(stack)))
         sweep_s, swept = _timed("dlq sweep", lambda: dlq.sweep(stack))
-        view_items = _view_item_sizes(stack)
+        view_items = _view_item_sizes(engine, stack)
     return {
         "run": {"status": result.status, "quarantined": result.quarantined, "seconds": run_s},
         "dlq_list": {"items": len(items), "seconds": list_s, "read_units_metered": list_read_units},
@@ -76,9 +74,9 @@ def _in_process(path: Path) -> dict[str, Any]:
     }
 
 
-def _view_item_sizes(stack: StackRef) -> dict[str, float]:
+def _view_item_sizes(engine: Engine, stack: StackRef) -> dict[str, float]:
     """The quarantine view's items as DynamoDB sizes them, and the write units each costs (metering's rules)."""
-    pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=stack.quarantined().name)
+    pages = engine.client("dynamodb").get_paginator("scan").paginate(TableName=stack.quarantined().name)
     sizes = [metering.item_size(item) for page in pages for item in page["Items"]]
     return {
         "count": len(sizes),

@@ -463,8 +463,8 @@ def _parse_generic(shape: Shape) -> Decoder:
 
 
 def _parse_structure(shape: Any, built: dict[str, Decoder]) -> Decoder:
-    if shape.is_document_type or shape.is_tagged_union:
-        return _parse_generic(shape)
+    if shape.is_document_type or shape.is_tagged_union:  # botocore's own handler (not _parse_shape: it leads here)
+        return lambda parser, value: _botocore_structure(parser, shape, value)
     members = [
         (name, member.serialization.get("name", name), _decoder(member, built))
         for name, member in shape.members.items()

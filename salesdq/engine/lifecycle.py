@@ -142,6 +142,8 @@ class Engine:
         """Every object alive now (the stores' contents above all) left out of garbage collection until the
         engine stops: for reading what a finished run left (`local run --out`). Refcounting still frees
         what the reads create."""
+        if self._mock is None:
+            raise EngineError("the embedded engine is not running")
         self._process.freeze()
 
     @property

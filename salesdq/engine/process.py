@@ -35,7 +35,7 @@ class ProcessSettings:
         self._frozen = True
 
     def restore(self) -> None:
-        if self._frozen:  # back into the oldest generation: a later engine's collections may free them
+        if self._frozen:  # back into the oldest generation (all of it: gc has one frozen set per process)
             gc.unfreeze()
             self._frozen = False
         if self._saved is None:

@@ -823,7 +823,7 @@ def test_every_json_service_shape_the_engine_decodes_as_dynamodb_s_is_dynamodb_s
     taken = []
     for service in session.get_available_services():
         model = session.get_service_model(service)
-        if model.metadata.get("protocol") not in ("json", "rest-json") or "AttributeValue" not in model.shape_names:
+        if model.resolved_protocol not in ("json", "rest-json") or "AttributeValue" not in model.shape_names:
             continue
         shape = model.shape_for("AttributeValue")
         if shape.type_name == "structure" and shape.members.keys() == dynamo.members.keys():
@@ -837,3 +837,27 @@ def test_install_puts_the_engine_s_structure_handler_in_botocore_s_json_parser()
 
     dynamodb.install()
     assert parsers.BaseJSONParser._handle_structure is dynamodb._handle_structure
+
+
+def test_a_shape_the_decoders_do_not_take_is_left_to_botocore_s_handler():
+    import copy
+
+    import botocore.loaders
+    from botocore import parsers
+    from botocore.model import ServiceModel
+
+    model = copy.deepcopy(botocore.loaders.Loader().load_service_model("dynamodb", "service-2"))
+    model["shapes"]["AttributeValue"]["union"] = True  # as botocore would mark a tagged union
+    shape = ServiceModel(model, "dynamodb").shape_for("AttributeValue")
+    parser = parsers.JSONParser()
+    expected = [dynamodb._botocore_structure(parser, shape, v) for v in ({"S": "x"}, {"M": {"a": {"N": "1"}}})]
+    # the engine's handler installed, with this shape as DynamoDB's: its decoder must not lead back to itself
+    original, handler = dynamodb._attribute_value, parsers.BaseJSONParser._handle_structure
+    dynamodb._attribute_value = lambda: (frozenset(shape.members), dynamodb._decoder(shape, {}))  # type: ignore[assignment]
+    parsers.BaseJSONParser._handle_structure = dynamodb._handle_structure  # type: ignore[method-assign]
+    try:
+        parsed = [parser._parse_shape(shape, v) for v in ({"S": "x"}, {"M": {"a": {"N": "1"}}})]
+    finally:
+        dynamodb._attribute_value = original  # type: ignore[assignment]
+        parsers.BaseJSONParser._handle_structure = handler  # type: ignore[method-assign]
+    assert parsed == expected

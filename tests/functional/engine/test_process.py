@@ -40,3 +40,13 @@ def test_a_frozen_heap_is_out_of_the_collector_s_walks_until_the_engine_stops():
     assert before == 0 and during > 10_000  # the engine's own objects, moto's backends among them
     assert young >= 1000  # what is made after the freeze is collected as before
     assert after == 0  # unfrozen at stop: a later engine's collections can free them
+
+
+def test_a_heap_is_frozen_only_by_a_running_engine():
+    import gc
+
+    from salesdq.engine import Engine, EngineError
+
+    with pytest.raises(EngineError, match="not running"):
+        Engine().freeze_heap()
+    assert gc.get_freeze_count() == 0
