@@ -32,6 +32,7 @@ from salesdq.operators import dlq
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
 from tests.e2e.helpers import local_up
+from tests.e2e.helpers import salesdq as run_salesdq
 
 
 def _timed(label: str, work: Any) -> tuple[float, Any]:
@@ -90,7 +91,7 @@ def _on_local_up(path: Path, temp: Path) -> dict[str, Any]:
     with local_up() as env:
 
         def salesdq(*args: str) -> str:
-            done = subprocess.run([sys.executable, "-m", "salesdq", *args], env=env, capture_output=True, text=True)
+            done = run_salesdq(env, *args, timeout=None)
             if done.returncode:
                 raise SystemExit(f"salesdq {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}")
             return done.stdout

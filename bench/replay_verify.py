@@ -15,7 +15,6 @@ values): a record event of ordinary size stays under 1 KB, one write unit. Write
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import sys
@@ -107,9 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"replay-verify-{args.records}.json"
-    write_result(path, result)
-    json.dump(result, sys.stdout, indent=2)
-    print()
+    write_result(path, result, show=True)
     return 0
 
 

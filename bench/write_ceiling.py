@@ -46,7 +46,6 @@ from services.domain.outcomes import Outcome
 from services.domain.payloads import ChunkJob
 from services.validator.store_orders import order_item
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SEED = 42
 JOB = ChunkJob(
     file_id="write-ceiling",
@@ -222,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=2000)  # transactions copy the table: keep it small
     parser.add_argument("--brief-records", type=int, default=2000, help="records through the brief's design")
-    parser.add_argument("--json-out", type=Path, default=RESULTS / "write-ceiling.json")
+    parser.add_argument("--json-out", type=Path, default=bench_run.RESULTS / "write-ceiling.json")
     args = parser.parse_args(argv)
     result = run(args.records, args.brief_records)
     bench_run.write_result(args.json_out, result)

@@ -79,6 +79,13 @@ def local_up() -> Iterator[dict[str, str]]:
     assert process.wait(timeout=30) == 0
 
 
+def salesdq(env: dict[str, str], *args: str | Path, timeout: float | None = 300) -> subprocess.CompletedProcess[str]:
+    """A `salesdq` command in a process of its own, against the stack `env` points at (as local_up yields)."""
+    return subprocess.run(
+        [sys.executable, "-m", "salesdq", *map(str, args)], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
 # ----------------------------------------------------------------------------------------------- output
 
 

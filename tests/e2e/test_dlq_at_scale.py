@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +19,13 @@ from typing import Any
 
 import pytest
 
-from .helpers import REPO, Oracle, local_up, order, parsed, reason_pairs, same, write_json
+from scripts import make_sales_file
+
+from .helpers import Oracle, local_up, order, parsed, reason_pairs, salesdq, same, write_json
 
 pytestmark = pytest.mark.e2e
 
 RECORDS = 12_000
-GENERATOR = REPO / "scripts" / "make_sales_file.py"
 COMMAND_TIMEOUT_S = 240
 
 
@@ -47,14 +47,8 @@ class Quarantined:
         }
 
 
-def salesdq(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "salesdq", *map(str, args)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT_S,
-    )
+def succeeded(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
+    result = salesdq(env, *args, timeout=COMMAND_TIMEOUT_S)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     return result
 
@@ -71,11 +65,7 @@ def _expect(path: Path, file: str, records: list[Any], into: Quarantined) -> Non
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], Quarantined]]:
     directory = tmp_path_factory.mktemp("dlq-at-scale")
     big = directory / "all-incomplete.json"
-    subprocess.run(
-        [sys.executable, str(GENERATOR), "--records", str(RECORDS), "--incomplete", "1.0", "--seed", "11"],
-        stdout=big.open("w"),
-        check=True,
-    )
+    make_sales_file.main(["--records", str(RECORDS), "--incomplete", "1.0", "--seed", "11", "--out", str(big)])
     small_records = [
         order("s1", email="s1-at-example.com"),
         order("s2", name=""),
@@ -90,13 +80,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, 
 
     with local_up() as env:
         for path in (big, small):
-            totals = json.loads(salesdq(env, "upload", path, "--wait", "--json").stdout)["totals"]
+            totals = json.loads(succeeded(env, "upload", path, "--wait", "--json").stdout)["totals"]
             assert totals["quarantined"] == len(expected.ids(file=f"incoming/{path.name}"))
         yield env, expected
 
 
 def _listed(env: dict[str, str], *filters: str) -> list[dict[str, Any]]:
-    return list(json.loads(salesdq(env, "dlq", "list", "--json", *filters).stdout))
+    return list(json.loads(succeeded(env, "dlq", "list", "--json", *filters).stdout))
 
 
 def _ids(items: list[dict[str, Any]]) -> list[str]:
@@ -156,7 +146,7 @@ def test_dlq_export_writes_every_quarantined_record_as_it_arrived(
 ) -> None:
     env, expected = stack
     out = tmp_path / "quarantined.jsonl"
-    salesdq(env, "dlq", "export", "--out", out)
+    succeeded(env, "dlq", "export", "--out", out)
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(lines) == len(expected.reasons)
     by_id = {line["id"]: line for line in lines}
@@ -165,6 +155,6 @@ def test_dlq_export_writes_every_quarantined_record_as_it_arrived(
     assert unlike == []
 
     narrowed = tmp_path / "names.jsonl"
-    salesdq(env, "dlq", "export", "--file", "all-incomplete.json", "--field", "contact-info.name", "--out", narrowed)
+    succeeded(env, "dlq", "export", "--file", "all-incomplete.json", "--field", "contact-info.name", "--out", narrowed)
     names = [json.loads(line)["id"] for line in narrowed.read_text().splitlines()]
     assert sorted(names) == sorted(expected.ids(file="incoming/all-incomplete.json", field="contact-info.name"))

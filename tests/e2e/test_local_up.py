@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import free_port, local_up
+from .helpers import free_port, local_up, salesdq
 
 INCOMPLETE_FILE = {
     "orders": [
@@ -37,12 +37,6 @@ INCOMPLETE_FILE = {
 def stack() -> Iterator[dict[str, str]]:
     with local_up() as env:
         yield env
-
-
-def salesdq(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "salesdq", *map(str, args)], env=env, capture_output=True, text=True, timeout=300
-    )
 
 
 def _json(result: subprocess.CompletedProcess[str]) -> Any:

@@ -11,8 +11,6 @@ import csv
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import MOCK_DATA, SAMPLE, Expected, Oracle, Run, local_up
+from .helpers import MOCK_DATA, SAMPLE, Expected, Oracle, Run, local_up, salesdq
 
 pytestmark = pytest.mark.e2e
 
@@ -33,12 +31,6 @@ EXAMPLES = 3  # DLQ ids a report shows per rule
 def env() -> Iterator[dict[str, str]]:
     with local_up() as up:
         yield {**up, "COLUMNS": "200"}
-
-
-def salesdq(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "salesdq", *map(str, args)], env=env, capture_output=True, text=True, timeout=300
-    )
 
 
 def records_of(path: Path) -> list[Any]:

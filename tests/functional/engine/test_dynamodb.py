@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import given, settings
@@ -379,9 +380,8 @@ def _body(serializer: type[Any], operation: str, result: Any) -> str:
     """A reply's body as moto's ActionResult makes it (salesdq.engine.dynamodb.install registers the engine's
     class for DynamoDB in moto's own table of service-specific serializers)."""
     from moto.core.serialize import XFormedAttributePicker
-    from moto.core.utils import get_service_model
 
-    model = get_service_model("dynamodb").operation_model(operation)
+    model = _dynamodb_model().operation_model(operation)
     return serializer(operation_model=model, value_picker=XFormedAttributePicker()).serialize(result)["body"]
 
 
@@ -394,24 +394,34 @@ def test_engine_reply_is_moto_s_reply_byte_for_byte(items):
         assert _body(dynamodb.ReplySerializer, operation, result) == _body(JSONSerializer, operation, result)
 
 
+def _calls(owner: Any, name: str, work: Callable[[], Any]) -> int:
+    """How many times `work` calls the method `name` of `owner` (counted in place, then put back)."""
+    calls = [0]
+    original = getattr(owner, name)
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    setattr(owner, name, counting)
+    try:
+        work()
+    finally:
+        setattr(owner, name, original)
+    return calls[0]
+
+
+# 8 values: six strings, a map holding a number, a list holding a boolean
+_EIGHT_VALUES = {f"a{i}": {"S": "x"} for i in range(6)} | {"m": {"M": {"q": {"N": "1"}}}, "l": {"L": [{"BOOL": True}]}}
+
+
 def _lookups(serializer: type[Any]) -> int:
     """How many times the serializer asks moto's attribute picker for a member, for 100 items of 8 values."""
     from moto.core.serialize import AttributePicker
 
-    item = {f"a{i}": {"S": "x"} for i in range(6)} | {"m": {"M": {"q": {"N": "1"}}}, "l": {"L": [{"BOOL": True}]}}
-    calls = [0]
-    original = AttributePicker.__call__
-
-    def counting(self: Any, context: Any) -> Any:
-        calls[0] += 1
-        return original(self, context)
-
-    AttributePicker.__call__ = counting  # type: ignore[method-assign]
-    try:
-        _body(serializer, "Scan", _replies([item] * 100)["Scan"])
-    finally:
-        AttributePicker.__call__ = original  # type: ignore[method-assign]
-    return calls[0]
+    return _calls(
+        AttributePicker, "__call__", lambda: _body(serializer, "Scan", _replies([_EIGHT_VALUES] * 100)["Scan"])
+    )
 
 
 def test_moto_alone_looks_up_every_member_of_every_attribute_value():
@@ -653,19 +663,7 @@ def _conversions(project: Any) -> int:
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     stored = _stored({f"a{i}": {"M": {"x": {"S": "v"}, "y": {"L": [{"N": "1"}]}}} for i in range(12)})
-    calls = [0]
-    original = DynamoType.to_regular_json
-
-    def counting(self: Any) -> Any:
-        calls[0] += 1
-        return original(self)
-
-    DynamoType.to_regular_json = counting  # type: ignore[method-assign]
-    try:
-        project(stored, [["a3", "x"], ["a7"]])
-    finally:
-        DynamoType.to_regular_json = original  # type: ignore[method-assign]
-    return calls[0]
+    return _calls(DynamoType, "to_regular_json", lambda: project(stored, [["a3", "x"], ["a7"]]))
 
 
 def test_moto_alone_converts_the_whole_item_for_each_projected_path():
@@ -749,20 +747,7 @@ def _parses(structure: Any) -> int:
     """How many values botocore's parser dispatches (`_parse_shape`) for a Scan reply of 100 items of 8 values."""
     from botocore import parsers
 
-    item = {f"a{i}": {"S": "x"} for i in range(6)} | {"m": {"M": {"q": {"N": "1"}}}, "l": {"L": [{"BOOL": True}]}}
-    calls = [0]
-    original = parsers.ResponseParser._parse_shape
-
-    def counting(self: Any, shape: Any, node: Any) -> Any:
-        calls[0] += 1
-        return original(self, shape, node)
-
-    parsers.ResponseParser._parse_shape = counting  # type: ignore[method-assign]
-    try:
-        _parsed([item] * 100, structure)
-    finally:
-        parsers.ResponseParser._parse_shape = original  # type: ignore[method-assign]
-    return calls[0]
+    return _calls(parsers.ResponseParser, "_parse_shape", lambda: _parsed([_EIGHT_VALUES] * 100, structure))
 
 
 # Per item: its map, each of its 8 names and values; then with botocore alone the member of each of the 6
