@@ -144,6 +144,34 @@ def test_csv_quotes_hostile_names(report, tmp_path):
     assert {r["reason"] for r in rows} == {HOSTILE}
 
 
+FORMULAS = ["=HYPERLINK(\"http://x.invalid\",\"click\")", "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_quoted(report, tmp_path):
+    """OWASP's CSV injection: a cell starting = + - @ tab or carriage return gets a leading single quote."""
+    named = [*FORMULAS, "plain-name"]
+    files = [dataclasses.replace(f, file=name, reason=name) for f, name in zip(report.files, named, strict=False)]
+    failures = Failures(
+        by_rule=[dataclasses.replace(r, rule=name) for r, name in zip(report.failures.by_rule, named, strict=False)],
+        by_field=[
+            dataclasses.replace(f, field=name) for f, name in zip(report.failures.by_field, named, strict=False)
+        ],
+    )
+    write_csv(dataclasses.replace(report, files=files, failures=failures), tmp_path)
+
+    def shown(name: str) -> str:  # what the cell must hold: the name, quoted when it starts like a formula
+        return "'" + name if name[0] in "=+-@\t\r" else name
+
+    _, rows = read_csv(tmp_path / "files.csv")
+    assert [(r["file"], r["reason"]) for r in rows[: len(named)]] == [(shown(n), shown(n)) for n in named]
+    _, rows = read_csv(tmp_path / "failures.csv")
+    rules = [r["name"] for r in rows if r["by"] == "rule"]
+    fields = [r["name"] for r in rows if r["by"] == "field"]
+    assert rules[: len(named)] == [shown(n) for n in named][: len(rules)]
+    assert fields[: len(named)] == [shown(n) for n in named][: len(fields)]
+    assert all(r["count"].isdigit() for r in rows)  # numbers stay numbers
+
+
 def test_empty_report_csvs_have_headers_only(tmp_path):
     write_csv(empty_report(), tmp_path)
     for name in ("files.csv", "failures.csv", "days.csv"):
