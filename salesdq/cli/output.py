@@ -8,7 +8,6 @@ bar on stderr: records done, records/s and time left where the audit log says ho
 
 from __future__ import annotations
 
-import io
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,10 +22,8 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from salesdq.operators.progress import Progress
+from salesdq.plain_text import render_plain
 from services.domain import dlq_message, json_codec
-
-NOT_A_TERMINAL_WIDTH = 1_000_000  # a pipe has no width: rows are never wrapped
-
 
 # ---------------------------------------------------------------- documents
 
@@ -60,10 +57,7 @@ def print_table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, numbers
     if console.is_terminal:
         console.print(table)
         return
-    plain = Console(file=io.StringIO(), width=NOT_A_TERMINAL_WIDTH, color_system=None, force_terminal=False)
-    with plain.capture() as captured:
-        plain.print(table)
-    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+    sys.stdout.write(render_plain(lambda plain: plain.print(table)))
 
 
 def print_summary(summary: dict[str, Any]) -> None:
