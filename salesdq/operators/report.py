@@ -52,10 +52,14 @@ class ReportRequest:
             file=self.file,
         )
 
-    def check(self) -> ReportRequest:
-        """The request, if its window can hold a day; UsageError if it ends before it starts."""
+    def check(self, today: date | None = None) -> ReportRequest:
+        """The request, if its window can hold a day; UsageError if it ends before it starts or starts after
+        today (UTC): no file has arrived on a day still to come."""
         if self.since and self.until and self.since > self.until:
             raise UsageError(f"--since {self.since} is after --until {self.until}: no day is in that window")
+        today = today or datetime.now(UTC).date()
+        if self.since and self.since > today:
+            raise UsageError(f"--since {self.since} is after today ({today}, UTC): no file has arrived yet then")
         return self
 
     def holds(self, day: str) -> bool:
@@ -67,8 +71,9 @@ class ReportRequest:
 def build_report(stack: StackRef, request: ReportRequest, today: date | None = None) -> Report:
     """The report `request` asks for. UsageError for a window that ends before it starts or a file the audit
     history does not know; a window with no file gives an empty report."""
-    request.check()
-    reader = _Reader(stack.audit(), today or datetime.now(UTC).date())
+    today = today or datetime.now(UTC).date()
+    request.check(today)
+    reader = _Reader(stack.audit(), today)
     if request.file is not None:
         return _file_report(reader, request)
     start = request.since
