@@ -18,6 +18,7 @@ What a report reads (docs/deploy.md gives its read units):
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from typing import Any
 from salesdq import resources
 from salesdq.errors import UsageError
 from salesdq.locate import StackRef
+from salesdq.operators import runs as file_runs
 from salesdq.reports.compute import Run, compute, runs_of, with_redrives
 from salesdq.reports.model import Report, Settings, Window
 from services.dal.audit_log import AuditLog
@@ -42,7 +44,7 @@ FILE_ID = re.compile(r"^[0-9a-f]{64}$")
 class ReportRequest:
     since: date | None = None
     until: date | None = None
-    file: str | None = None  # a file's key as uploaded (or its last part), or its sha256
+    file: str | None = None  # a file's key as uploaded (or its last part), or its file id (a prefix: runs_named)
     settings: Settings = field(default_factory=Settings)
 
     def window(self) -> Window:
@@ -75,7 +77,7 @@ def build_report(stack: StackRef, request: ReportRequest, today: date | None = N
     request.check(today)
     reader = _Reader(stack.audit(), today)
     if request.file is not None:
-        return _file_report(reader, request)
+        return _file_report(reader, dataclasses.replace(request, file=file_runs.file_named(stack, request.file)))
     start = request.since
     end = request.until or reader.today
     lookback = timedelta(days=max(request.settings.baseline_window, 0))
@@ -96,7 +98,7 @@ def _file_report(reader: _Reader, request: ReportRequest) -> Report:
             f"{wanted} is a redrive batch: its records count in the files they came from"
             if batch
             else f"no file {wanted!r} in the audit history: give a file's key as uploaded (e.g. incoming/sales.json), "
-            "its name, or its sha256 (`salesdq report` lists them)"
+            "its name, or its file id or 8+ characters of it (`salesdq runs` lists them)"
         )
     mine = [r for r in runs if request.holds(r.day)]
     lookback = timedelta(days=max(request.settings.baseline_window, 0))
