@@ -13,7 +13,7 @@ import pytest
 from salesdq import resources
 from salesdq.cli import main
 from salesdq.engine import Engine, FaultPlan
-from salesdq.errors import NotFoundError, UsageError
+from salesdq.errors import NotFoundError, OperationFailedError
 from salesdq.local.run import export, stack_of
 from salesdq.operators import runs
 from salesdq.operators.follow import upload_and_follow
@@ -47,13 +47,16 @@ def test_a_failed_run_is_listed_and_retried_to_completion_with_every_record_once
         assert (run.status, run.records) == ("failed", len(RECORDS))
         assert "failed after its retries: ProvisionedThroughputExceededException" in str(run.reason)
         assert [r.file for r in runs.file_runs(stack, "failed")] == ["incoming/sales.json"]
-        with pytest.raises(UsageError, match="is completed, not failed"):
+        with pytest.raises(OperationFailedError, match="is completed, not failed"):
             runs.retry(stack, "incoming/good.json")
         with pytest.raises(NotFoundError, match="`salesdq runs` lists them"):
             runs.retry(stack, "nothing.json")
 
         for name, value in local_env(port).items():  # the operator's shell, once the stack is up
             monkeypatch.setenv(name, value)
+        capsys.readouterr()
+        assert main(["runs", "retry", "good.json"]) == 1  # nothing to retry: not a usage error
+        assert "salesdq: incoming/good.json " in capsys.readouterr().err
         with engine.faults.paused():
             capsys.readouterr()
             rc = main(["runs", "retry", run.file_id[:12], "--wait", "--json", "--progress", "never"])
@@ -61,6 +64,7 @@ def test_a_failed_run_is_listed_and_retried_to_completion_with_every_record_once
             assert rc == 0, printed.err
             (retried,) = [SimpleNamespace(**f) for f in json.loads(printed.out)["files"]]
         assert rc == 0
+        assert retried.file == run.file  # the file's name, not the id it was asked by
         expected = Counter(e.outcome for e in Oracle().run(RECORDS))
         assert (retried.status, retried.stored, retried.quarantined) == (
             "completed",
