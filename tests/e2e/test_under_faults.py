@@ -34,10 +34,13 @@ from botocore.awsrequest import AWSPreparedRequest
 from salesdq import resources
 from salesdq.cli import main
 from salesdq.engine import Engine, FaultPlan, lambda_runtime, request_hooks
+from salesdq.errors import UsageError
 from salesdq.local import run as local
 from salesdq.local.run import export, stack_of
+from salesdq.operators import runs
 from salesdq.operators.follow import result_of, upload, upload_and_follow, wait_for
 from salesdq.operators.progress import Progress
+from services.dal.executions import execution_arn
 
 from .helpers import (
     TERMINAL,
@@ -579,3 +582,54 @@ def test_two_versions_uploaded_to_one_key_at_once_are_each_processed_as_uploaded
         file_id = _fingerprint(path)
         mine = {o["OrderId"] for o in run.orders if o["_source"].startswith(file_id)}
         assert mine == {r["order-info"]["OrderId"] for r in records if r["order-info"]["qty"] == 1}
+
+
+# ------------------------------------------------------------------------------------------- 9
+
+
+def test_a_run_whose_finalize_dies_after_writing_its_completion_has_one_status_everywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every write of Finalize is applied and its reply lost, in every attempt: its `file.completed` is in the
+    log, and Finalize never returns. Once the execution then failed ("upload the file again") while `runs` and
+    `report` said `completed`, and `runs retry` refused a run the command line called failed."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")  # botocore's own resends of a lost reply: two, not ten
+    records: list[Any] = [order(f"f{i}", qty=0 if i % 4 == 3 else 1) for i in range(12)]
+    records += [order("f0"), order("f1", item="other")]  # a duplicate, a conflict
+    oracle = Oracle()
+    expected = oracle.run(records)
+    path = _file(tmp_path / "monday", "sales.json", records)
+    again = _same_bytes_elsewhere(path, tmp_path / "tuesday")
+    file_id = _fingerprint(path)
+
+    with _engine(tmp_path, {"ddb-lost-reply": 1.0}, functions=(resources.FINALIZE.name,)) as engine:
+        stack = stack_of(engine)
+        result = _follow(engine, path)
+        lost = engine.faults.injected()["ddb-lost-reply"]
+        arn = execution_arn(stack.state_machine_arn, str(result["execution"]))
+        execution = stack.executions().describe(arn)["status"]
+        [listed] = [r for r in runs.file_runs(stack) if r.file_id == file_id]
+        refusal = ""
+        try:
+            runs.retry(stack, file_id)
+        except UsageError as error:
+            refusal = str(error)
+        with engine.faults.paused():
+            second = _follow(engine, again)
+        run = _exported(engine, tmp_path / "out", [result, second])
+
+    assert lost > 1, "Finalize's writes were not lost in every attempt"
+    _assert_one_run_matching_the_oracle(run, result, file_id, expected)
+    assert_orders_match(run, oracle)
+    # the same status wherever it is read: the command line, Step Functions, `runs` (and `report`, which folds
+    # the same events), `runs retry`, and the same bytes uploaded again
+    assert (result["status"], execution, listed.status) == ("completed", "SUCCEEDED", "completed")
+    assert (listed.records, listed.stored, listed.duplicates, listed.quarantined) == (
+        result["records"],
+        result["stored"],
+        result["duplicates"],
+        result["quarantined"],
+    )
+    assert "is completed, not failed" in refusal, refusal
+    assert second["status"] == "duplicate", second
+    assert not [e for e in _events(run, file_id) if e["event"] == "file.failed"]
