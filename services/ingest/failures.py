@@ -38,6 +38,12 @@ def describe_error(error: Mapping[str, Any] | None) -> str:
     return str(cause)[:MAX_REASON_CHARS]
 
 
+def with_hint(reason: str, hint: str) -> str:
+    """A failed run's reason with `hint` in place of RETRY_HINT: the way out where uploading the file again is
+    not one (`salesdq local run`, whose engine is gone once it exits)."""
+    return reason.removesuffix(f" ({RETRY_HINT})") + f" ({hint})"
+
+
 def execution_failure(description: Mapping[str, Any]) -> str:
     """Why an execution ended unfinished, from its DescribeExecution: its error and cause (a run's own Fail
     state's: one readable line), else its status (TIMED_OUT, ABORTED); what the follower and `runs` both say."""

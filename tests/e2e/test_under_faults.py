@@ -158,9 +158,16 @@ def _processing_failed(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _assert_failed_naming_its_chunk(run: Run, result: dict[str, Any], file_id: str, partition: int, error: str) -> None:
+STACK_WAY_OUT = "(upload the file again to continue the run)"
+LOCAL_WAY_OUT = "(the engine and its state end with this command: run `salesdq local run` again with the same file)"
+
+
+def _assert_failed_naming_its_chunk(
+    run: Run, result: dict[str, Any], file_id: str, partition: int, error: str, *, local_run: bool = False
+) -> None:
     """The execution failed visibly: its file.failed event names the chunk and the error in one line with
-    the way out, and the command line says the same."""
+    the way out, and the command line says the same; `local run`, whose engine is gone once it exits, gives
+    the way out there instead of uploading the file again."""
     assert result["status"] == "failed", result
     assert (result["records"], result["stored"], result["duplicates"], result["quarantined"]) == (0, 0, 0, 0)
     [failure] = [
@@ -169,9 +176,10 @@ def _assert_failed_naming_its_chunk(run: Run, result: dict[str, Any], file_id: s
     reason = failure["reason"]
     assert f"chunk 0 of partition {partition} (" in reason and "failed after its retries: " in reason, reason
     assert error in reason, reason
-    assert reason.endswith("(upload the file again to continue the run)"), reason
+    assert reason.endswith(f" {STACK_WAY_OUT}"), reason
     assert "Traceback" not in reason and "\n" not in reason, reason
-    assert result["reason"] == f"RunFailed: {reason}"
+    said = reason.removesuffix(f" {STACK_WAY_OUT}") + f" {LOCAL_WAY_OUT}" if local_run else reason
+    assert result["reason"] == f"RunFailed: {said}"
 
 
 def _assert_one_run_matching_the_oracle(
@@ -312,7 +320,7 @@ def test_throttling_past_the_retries_fails_the_run_and_quarantines_no_valid_reco
     failed, retried = run.files
     assert rc == 1, (rc, failed)
     file_id = _fingerprint(path)
-    _assert_failed_naming_its_chunk(run, failed, file_id, 0, error)
+    _assert_failed_naming_its_chunk(run, failed, file_id, 0, error, local_run=True)
     assert summary["faults"]["injected"][fault] > 0
     assert progress.after_first == [], "the failed run quarantined records"
     assert _processing_failed(progress.at_the_end) == []
