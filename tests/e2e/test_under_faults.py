@@ -86,6 +86,12 @@ def _ids(count: int, prefix: str, wanted: Callable[[int], bool], distinct_slots:
     return found
 
 
+def _mixed(prefix: str, count: int, quarantine_every: int) -> list[Any]:
+    """`count` orders, every `quarantine_every`th invalid (qty 0), then a duplicate and a conflict."""
+    records: list[Any] = [order(f"{prefix}{i}", qty=0 if (i + 1) % quarantine_every == 0 else 1) for i in range(count)]
+    return [*records, order(f"{prefix}0"), order(f"{prefix}1", item="other")]  # a duplicate, a conflict
+
+
 def _file(directory: Path, name: str, records: list[Any]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     return write_json(directory, name, {"orders": records})
@@ -294,8 +300,7 @@ def test_throttling_past_the_retries_fails_the_run_and_quarantines_no_valid_reco
     exited 0, and uploading it again was a `duplicate`."""
     # Two attempts a call: botocore's legacy default for DynamoDB is 10, ~25 s of backoff a throttled call.
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
-    records: list[Any] = [order(f"t{i}", qty=0 if i % 5 == 4 else 1) for i in range(20)]
-    records += [order("t0"), order("t1", item="other")]  # a duplicate, a conflict
+    records = _mixed("t", 20, quarantine_every=5)
     oracle = Oracle()
     expected = oracle.run(records)
     path = _file(tmp_path / "monday", "sales.json", records)
@@ -602,8 +607,7 @@ def test_a_run_whose_finalize_dies_after_writing_its_completion_has_one_status_e
     log, and Finalize never returns. Once the execution then failed ("upload the file again") while `runs` and
     `report` said `completed`, and `runs retry` refused a run the command line called failed."""
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")  # botocore's own resends of a lost reply: two, not ten
-    records: list[Any] = [order(f"f{i}", qty=0 if i % 4 == 3 else 1) for i in range(12)]
-    records += [order("f0"), order("f1", item="other")]  # a duplicate, a conflict
+    records = _mixed("f", 12, quarantine_every=4)
     oracle = Oracle()
     expected = oracle.run(records)
     path = _file(tmp_path / "monday", "sales.json", records)
