@@ -137,7 +137,7 @@ def print_runs(runs: Sequence[Any], status: str | None = None) -> None:
             Path(r.file).name,
             r.file_id[:12],
             r.at,
-            r.status,
+            f"{r.status}/resolved" if r.resolved else r.status,  # a rejected file an operator closed
             r.records,
             r.stored,
             r.duplicates,

@@ -70,6 +70,7 @@ def resolve_files(stack: StackRef, ids: list[str], note: str, at: str) -> dict[s
                         kind=EventKind.FILE_RESOLVED,
                         at=at,
                         file=str(body.get("file")),
+                        run_at=str(body.get("at")),  # the rejected run it closes (services/audit/runs.py)
                         dlq_id=item_id,
                         note=note,
                     )

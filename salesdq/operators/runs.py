@@ -14,7 +14,7 @@ from services.audit.runs import ACCEPTED, FAILED, RunSummary, fold_runs
 from services.dal.executions import ExecutionNotFoundError, execution_arn
 from services.domain import audit_events
 from services.ingest.claim import ENDED_UNFINISHED
-from services.ingest.failures import describe_error
+from services.ingest.failures import execution_failure
 
 STATUSES = ("completed", "failed", "running", "rejected", "duplicate")
 RETRY_PREFIX = "retry-"
@@ -38,8 +38,7 @@ def file_runs(stack: StackRef, status: str | None = None) -> list[RunSummary]:
         if description["status"] == "RUNNING":
             run.status = "running"
         elif description["status"] in ENDED_UNFINISHED:
-            error = {"Error": description.get("error") or description["status"], "Cause": description.get("cause")}
-            run.status, run.reason = FAILED, describe_error(error)
+            run.status, run.reason = FAILED, execution_failure(description)
     return [run for run in runs if status is None or run.status == status]
 
 
