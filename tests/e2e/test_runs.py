@@ -111,7 +111,7 @@ def test_a_resolved_rejected_file_stays_a_rejected_run_and_is_never_a_failed_one
         assert [done["id"] for done in salesdq("dlq", "resolve", item)["resolved"]] == [item]
         listed = salesdq("runs")
         failed = salesdq("runs", "--status", "failed")
-        with pytest.raises(UsageError, match="is rejected, not failed"):
+        with pytest.raises(OperationFailedError, match="is rejected, not failed"):
             runs.retry(stack_of(engine), file_id[:12])
 
     assert failed == [], f"a resolved rejected file is listed as a failed run: {failed}"
