@@ -530,6 +530,7 @@ def test_a_message_sqs_refuses_for_good_fails_the_chunk_at_once_and_the_run_in_b
         took = time.monotonic() - began
         failed = asdict(result_of(str(path), description))
         refused = engine.faults.injected()["sqs-refused"]
+        history = engine.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
         with engine.faults.paused():
             retried = _follow(engine, again)
         run = _exported(engine, tmp_path / "out", [failed, retried])
@@ -538,6 +539,12 @@ def test_a_message_sqs_refuses_for_good_fails_the_chunk_at_once_and_the_run_in_b
     refusal = "MessageRefusedError: SQS refused a message for good: InvalidMessageContents"
     _assert_failed_naming_its_chunk(run, failed, _fingerprint(path), 0, refusal)
     assert refused == ATTEMPTS, f"{refused} batches were refused: one a try, {ATTEMPTS} tries"
+    # as on AWS, the failed child fails the Distributed Map (no tolerated failures), whose Catch records the
+    # run's failure: Finalize is never reached (on moto alone the Map succeeded and Finalize refused)
+    map_run_errors = [e["mapRunFailedEventDetails"].get("error") for e in history if e["type"] == "MapRunFailed"]
+    assert map_run_errors == ["States.ExceedToleratedFailureThreshold"], map_run_errors
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert "Finalize" not in entered and "RecordRunFailure" in entered, entered
     _assert_one_run_matching_the_oracle(run, retried, _fingerprint(path), expected)
 
 
