@@ -37,6 +37,7 @@ from salesdq.engine import Engine, FaultPlan, lambda_runtime, request_hooks
 from salesdq.errors import UsageError
 from salesdq.local import run as local
 from salesdq.local.run import export, stack_of
+from salesdq.operators import dlq as dlq_operations
 from salesdq.operators import runs
 from salesdq.operators.follow import result_of, upload, upload_and_follow, wait_for
 from salesdq.operators.progress import Progress
@@ -523,6 +524,49 @@ def test_every_copy_of_a_quarantined_record_in_the_dlq_says_the_same(tmp_path: P
     _assert_one_run_matching_the_oracle(run, retried, file_id, expected)
 
 
+def test_the_quarantine_view_is_exact_when_the_queue_holds_copies_and_a_sweep_leaves_one_each(tmp_path: Path) -> None:
+    """SendMessageBatch replies are lost (applied, then 500: botocore sends the batch again), and chunks die
+    after sending. The queue is at-least-once: it holds copies of some quarantined records (docs/operations.md
+    says so). The quarantine view, what `dlq list`, `dlq export` and redrive read, holds each quarantined record
+    once, as the oracle says; so does a reader that collapses by id; and `salesdq dlq sweep` leaves the queue
+    one message per quarantined record."""
+    records: list[Any] = [order(f"q{i}", qty=0 if i % 2 == 0 else 1) for i in range(60)]
+    expected = Oracle().run(records)
+    quarantined = {i: e for i, e in enumerate(expected) if e.outcome == "quarantined"}
+    path = _file(tmp_path / "monday", "sales.json", records)
+    file_id = _fingerprint(path)
+    ids = {f"{file_id}:{index}" for index in quarantined}
+
+    with _engine(tmp_path, {"sqs-lost-reply": 0.5, "lambda-crash": 0.2}, chunk_records=6, seed=11) as engine:
+        result = _follow(engine, path)
+        lost = engine.faults.injected()["sqs-lost-reply"]
+        stack = stack_of(engine)
+        raw = _raw_dlq(engine)
+        view = list(stack.quarantined().items())
+        collapsed = stack.quarantine().items()
+        swept = dlq_operations.sweep(stack)
+        after = _raw_dlq(engine)
+
+    assert result["status"] == "completed", result
+    assert lost > 0, "no SendMessageBatch reply was lost"
+    copies = Counter(str(b["id"]) for b in raw)
+    assert set(copies) == ids
+    assert max(copies.values()) > 1, "no copy in the queue: the fault did not show at-least-once delivery"
+    for body in raw:  # a copy is the same message: any of them is the record's
+        index = int(body["index"])
+        assert (body["order_id"], reason_pairs(body["reasons"])) == (
+            quarantined[index].order_id,
+            quarantined[index].reasons,
+        )
+    assert sorted(str(item["id"]) for item in view) == sorted(ids)  # the view: one item per quarantined record
+    for item in view:
+        want = quarantined[int(item["index"])]
+        assert sorted(item["rules"]) == sorted({rule for _, rule in want.reasons}), item["id"]
+    assert sorted(str(m["body"]["id"]) for m in collapsed) == sorted(ids)
+    assert swept["deleted"] == len(raw) - len(ids), (len(raw), len(ids))
+    assert sorted(str(b["id"]) for b in after) == sorted(ids)  # after the sweep: each record once
+
+
 # ------------------------------------------------------------------------------------------- 7
 
 REFUSED_BOUND_S = 20.0  # the run fails in about a second; resending the refused entry forever never ends
@@ -546,6 +590,7 @@ def test_a_message_sqs_refuses_for_good_fails_the_chunk_at_once_and_the_run_in_b
         took = time.monotonic() - began
         failed = asdict(result_of(str(path), description))
         refused = engine.faults.injected()["sqs-refused"]
+        history = engine.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
         with engine.faults.paused():
             retried = _follow(engine, again)
         run = _exported(engine, tmp_path / "out", [failed, retried])
@@ -554,6 +599,12 @@ def test_a_message_sqs_refuses_for_good_fails_the_chunk_at_once_and_the_run_in_b
     refusal = "MessageRefusedError: SQS refused a message for good: InvalidMessageContents"
     _assert_failed_naming_its_chunk(run, failed, _fingerprint(path), 0, refusal)
     assert refused == ATTEMPTS, f"{refused} batches were refused: one a try, {ATTEMPTS} tries"
+    # as on AWS, the failed child fails the Distributed Map (no tolerated failures), whose Catch records the
+    # run's failure: Finalize is never reached (on moto alone the Map succeeded and Finalize refused)
+    map_run_errors = [e["mapRunFailedEventDetails"].get("error") for e in history if e["type"] == "MapRunFailed"]
+    assert map_run_errors == ["States.ExceedToleratedFailureThreshold"], map_run_errors
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert "Finalize" not in entered and "RecordRunFailure" in entered, entered
     _assert_one_run_matching_the_oracle(run, retried, _fingerprint(path), expected)
 
 
