@@ -34,7 +34,7 @@ from botocore.awsrequest import AWSPreparedRequest
 from salesdq import resources
 from salesdq.cli import main
 from salesdq.engine import Engine, FaultPlan, lambda_runtime, request_hooks
-from salesdq.errors import UsageError
+from salesdq.errors import OperationFailedError
 from salesdq.local import run as local
 from salesdq.local.run import export, stack_of
 from salesdq.operators import dlq as dlq_operations
@@ -675,7 +675,7 @@ def test_a_run_whose_finalize_dies_after_writing_its_completion_has_one_status_e
         refusal = ""
         try:
             runs.retry(stack, file_id)
-        except UsageError as error:
+        except OperationFailedError as error:
             refusal = str(error)
         with engine.faults.paused():
             second = _follow(engine, again)
