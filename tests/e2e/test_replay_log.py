@@ -17,13 +17,13 @@ import pytest
 from salesdq import resources
 from salesdq.engine import Engine, FaultPlan
 from salesdq.local.run import export, stack_of
-from salesdq.operators import redrive, replay, runs
+from salesdq.operators import redrive, replay, replay_file, runs
 from salesdq.operators.follow import result_of, upload_and_follow, wait_for
 from salesdq.operators.history import order_history
 from salesdq.operators.progress import Progress
 from services.dal._dynamo import from_item, to_item
 
-from .helpers import local_up, order, write_bytes, write_json
+from .helpers import MOCK_DATA, judge, local_up, order, write_bytes, write_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")]
 
@@ -180,3 +180,24 @@ def test_the_replay_commands_on_local_up(tmp_path: Path) -> None:
         rebuilt = cli("replay", "rebuild", "--out", str(tmp_path / "rebuilt"), "--json")
         assert json.loads(rebuilt.stdout) | {"out": None} == {"out": None, "orders": 2, "quarantine": 1, "files": 1}
         assert cli("replay").returncode == 2  # a subcommand is required
+
+
+def test_a_replay_of_mock_data_leaves_verify_clean_and_rebuild_equal_to_the_stores(tmp_path: Path) -> None:
+    """Issue 22, item 1: `replay file mock-data.json` made verify report every quarantined item `changed`."""
+    records = json.loads(MOCK_DATA.read_text())
+    records = records["orders"] if isinstance(records, dict) else records
+    with Engine(retry_wait_scale=0.01) as engine:
+        stack = stack_of(engine)
+        first = upload_and_follow(stack, MOCK_DATA, Progress())
+        assert first.quarantined >= sum(1 for r in records if judge(r).reasons)  # conflicts add to the invalid
+        assert not replay.verify(stack).drift
+        again = replay_file.replay(stack, MOCK_DATA.name, Progress())
+        assert (again["status"], again["quarantined"]) == ("completed", first.quarantined)
+        found = replay.verify(stack)
+        assert not found.drift, found.as_dict()
+        assert found.quarantine.expected == found.quarantine.actual == first.quarantined
+        exported, rebuilt = tmp_path / "exported", tmp_path / "rebuilt"
+        export(engine, exported, {})
+        replay.rebuild(stack, rebuilt)
+        for name in ("orders.jsonl", "quarantine.jsonl"):
+            assert (rebuilt / name).read_bytes() == (exported / name).read_bytes(), name
