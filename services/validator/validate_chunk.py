@@ -39,10 +39,11 @@ def validate_chunk(job: ChunkJob, stores: Stores) -> dict[str, int]:
     # A record a redrive has taken on since the file's last run keeps the redrive's outcome: its original bytes
     # are not judged again (nor stored, were they valid now: the correction is the record).
     taken = {index: item for index, item in earlier.items() if taken_by_redrive(item)}
+    if not taken:
+        return _record(job, _route(records, job, stores), earlier, stores)
     judged = [entry for entry in records if chunk_entry.read(entry)[0] not in taken]
-    outcomes = _route(judged, job, stores) if judged else []
-    outcomes = sorted(outcomes + [carried(index, item) for index, item in taken.items()], key=lambda o: o.index)
-    return _record(job, outcomes, earlier, stores)
+    outcomes = (_route(judged, job, stores) if judged else []) + [carried(i, item) for i, item in taken.items()]
+    return _record(job, sorted(outcomes, key=lambda o: o.index), earlier, stores)
 
 
 def _route(records: Sequence[Sequence[Any]], job: ChunkJob, stores: Stores) -> list[RecordOutcome]:
