@@ -387,3 +387,26 @@ def test_a_replay_keeps_the_log_true_and_leaves_a_redriven_record_to_its_redrive
     for order_id, now in (("2", {"record.stored", "record.duplicate"}), ("4", {"record.quarantined"})):
         terminal = [e["event"] for e in order_history(stack, order_id) if e["event"] != "record.redriven"]
         assert terminal[-1] in now, (order_id, terminal)
+
+
+def test_a_record_a_replay_resolved_and_a_later_replay_quarantines_is_open_again(
+    engine: Engine, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The contract relaxed, then back: e1 is stored by the first replay and quarantined by the second, whose
+    DLQ message and open item the log holds (before: the item stayed resolved, and verify found it missing)."""
+    stack = stack_of(engine)
+    cli("verify")  # (before the first Lambda runs: the functions' loggers write to the routed stdout)
+    records = [order("v1"), order("e1", email="nope")]
+    assert judge(records[1]).reasons == {EMAIL}
+    assert upload_and_follow(stack, write_json(tmp_path, "r.json", {"orders": records}), Progress()).quarantined == 1
+    with monkeypatch.context() as relaxed:
+        change_contract(relaxed)
+        status, out, err = cli("file", "r.json", "--json")
+        assert status == 0 and json.loads(out)["stored"] == 1, err
+    status, out, err = cli("file", "r.json", "--json")  # the contract as it was
+    assert status == 0 and json.loads(out)["quarantined"] == 1, err
+    (item,) = dlq.quarantined_items(stack)
+    assert (item["order_id"], item["reasons"][0]["rule"]) == ("e1", "email")
+    assert [b["id"] for b in raw_queue(stack)] == [item["id"]]
+    status, out, err = cli("verify", "--json")
+    assert status == 0 and json.loads(out)["drift"] is False, out + err
