@@ -57,7 +57,7 @@ def populate(engine: Engine, records: int, chunk_records: int) -> None:
         entries = [[index, record] for index, record in enumerate(islice(source, chunk_records), start=chunk)]
         job = ChunkJob(FILE_ID, "incoming/bench.json", AT, "bench", 0, chunk // chunk_records, f"staging/{chunk}")
         outcomes = store_chunk(entries, job, orders, leases)
-        messages = quarantine(job, outcomes, {}, queue, inbox, view)
+        messages = quarantine(job, outcomes, {}, queue, inbox, view, {})
         append_outcomes(job, outcomes, {}, messages, audit, inbox)
 
 

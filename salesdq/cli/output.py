@@ -178,15 +178,32 @@ def print_verification(found: dict[str, Any]) -> None:
     )
     for name in ("orders", "quarantine"):
         for kind in kinds:
-            ids = found[name][kind]
-            if ids:
-                more = f" (and {len(ids) - MAX_IDS_SHOWN:,} more)" if len(ids) > MAX_IDS_SHOWN else ""
-                print(f"{name} {kind}: {', '.join(ids[:MAX_IDS_SHOWN])}{more}")
+            if found[name][kind]:
+                print(f"{name} {kind}: {shown(found[name][kind])}")
+    for held in found.get("held", []):
+        print(held_by(held))
     print(
         "drift: the stores differ from the audit log"
         if found["drift"]
         else "no drift: the stores agree with the audit log"
     )
+
+
+def shown(ids: list[str]) -> str:
+    """The first MAX_IDS_SHOWN ids, and how many more."""
+    more = f" (and {len(ids) - MAX_IDS_SHOWN:,} more)" if len(ids) > MAX_IDS_SHOWN else ""
+    return f"{', '.join(ids[:MAX_IDS_SHOWN])}{more}"
+
+
+def held_by(held: dict[str, Any]) -> str:
+    """What a failed or running run wrote before its events: not drift, and how it ends."""
+    run, short = f"{held['status']} run of {held['file']} ({held['file_id'][:12]}, {held['at']})", held["file_id"][:12]
+    lines = [f"{name} held by the {run}: {shown(held[name])}" for name in ("orders", "quarantine") if held[name]]
+    if held["status"] == "failed":
+        lines.append(f"  not drift: written before the run failed; `salesdq runs retry {short}` finishes it")
+    else:
+        lines.append("  not drift: the run is writing them; verify again once it ends")
+    return "\n".join(lines)
 
 
 def print_repair(done: dict[str, Any]) -> None:

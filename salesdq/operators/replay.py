@@ -7,8 +7,8 @@ from them what the orders table lost or had changed behind salesdq's back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from salesdq.locate import StackRef
 from salesdq.operators import projections
 from services.audit.fold import Drift, Projections, compare, fold
+from services.audit.runs import ACCEPTED, FAILED, RunSummary
 from services.dal.quarantine_view import body_of
 from services.domain import audit_events, json_codec
 from services.domain.inline import inline_or_ref
@@ -24,16 +25,44 @@ REPAIRED_ITEMS = "audit/repaired"  # what a repair replaced, when too large to t
 
 
 @dataclass
+class Held:
+    """What a run that has not ended in the log (failed, or still running) has written before its events: its
+    orders and quarantine items are its own, not drift. Its retry (or its end) writes their events."""
+
+    run: RunSummary
+    orders: list[str] = field(default_factory=list)
+    quarantine: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        run = self.run
+        return {
+            "file": run.file,
+            "file_id": run.file_id,
+            "at": run.at,
+            "execution": run.execution,
+            "status": "running" if run.status == ACCEPTED else run.status,
+            "orders": self.orders,
+            "quarantine": self.quarantine,
+        }
+
+
+@dataclass
 class Verification:
     orders: Drift
     quarantine: Drift
+    held: list[Held] = field(default_factory=list)  # extras a failed or running run holds: not drift
 
     @property
     def drift(self) -> bool:
         return self.orders.any or self.quarantine.any
 
     def as_dict(self) -> dict[str, Any]:
-        return {"drift": self.drift, "orders": self.orders.as_dict(), "quarantine": self.quarantine.as_dict()}
+        return {
+            "drift": self.drift,
+            "orders": self.orders.as_dict(),
+            "quarantine": self.quarantine.as_dict(),
+            "held": [held.as_dict() for held in self.held],
+        }
 
 
 def folded(stack: StackRef) -> Projections:
@@ -41,19 +70,50 @@ def folded(stack: StackRef) -> Projections:
 
 
 def verify(stack: StackRef, log: Projections | None = None) -> Verification:
-    """The orders table and the open quarantine items against what the log says they hold."""
+    """The orders table and the open quarantine items against what the log says they hold. An extra that a
+    failed or running run wrote (its `at` and file) is that run's, held apart from the drift."""
     log = log or folded(stack)
     fetch = stack.inbox().get_json
-    orders = compare(
-        log.orders,
-        ((str(order["OrderId"]), order) for order in stack.orders().scan()),
-        lambda order_id: log.order(order_id, fetch),
-    )
+    unfinished = {run.at: run for run in log.runs() if run.status in (FAILED, ACCEPTED)}
+    writers: dict[tuple[str, str], RunSummary] = {}  # (projection, id) of an extra -> the unfinished run that wrote it
+
+    def orders_scanned() -> Iterator[tuple[str, dict[str, Any]]]:
+        for order in stack.orders().scan():
+            order_id = str(order["OrderId"])
+            run = unfinished.get(str(order.get("_at")))
+            if order_id not in log.orders and run and str(order.get("_source", "")).startswith(f"{run.file_id}#"):
+                writers[("orders", order_id)] = run
+            yield order_id, order
+
     messages = log.quarantine()
-    quarantine = compare(
-        messages, ((str(item["id"]), body_of(item)) for item in stack.quarantined().items()), messages.__getitem__
-    )
-    return Verification(orders, quarantine)
+
+    def items_scanned() -> Iterator[tuple[str, dict[str, Any]]]:
+        for item in stack.quarantined().items():
+            body = body_of(item)
+            run = unfinished.get(str(body.get("at")))
+            ours = run is not None and (run.file_id == body.get("file_id") or run.file == body.get("batch"))
+            if item["id"] not in messages and run is not None and ours:
+                writers[("quarantine", str(item["id"]))] = run
+            yield str(item["id"]), body
+
+    orders = compare(log.orders, orders_scanned(), lambda order_id: log.order(order_id, fetch))
+    quarantine = compare(messages, items_scanned(), messages.__getitem__)
+    return Verification(orders, quarantine, _held(writers, orders, quarantine))
+
+
+def _held(writers: dict[tuple[str, str], RunSummary], orders: Drift, quarantine: Drift) -> list[Held]:
+    """Each unfinished run's extras, taken out of the drift's."""
+    held: dict[str, Held] = {}
+    for name, drift in (("orders", orders), ("quarantine", quarantine)):
+        kept = []
+        for key in drift.extra:
+            run = writers.get((name, key))
+            if run is None:
+                kept.append(key)
+            else:
+                getattr(held.setdefault(run.at, Held(run)), name).append(key)
+        drift.extra = kept
+    return [held[at] for at in sorted(held)]
 
 
 def rebuild(stack: StackRef, out: Path) -> dict[str, int]:

@@ -80,7 +80,7 @@ def dry_run(stack: StackRef, name: str) -> dict[str, Any]:
     stream, size = inbox.open(key)
     sales = SalesFile(stream, key, size, reopen=lambda: inbox.open(key)[0])
     job = ChunkJob(run.file_id, run.file, run.at, run.execution, partition=0, chunk=0, key=key)
-    found = what_if(sales, job, then, stack.orders(), audit)
+    found = what_if(sales, job, then, stack.orders(), audit, stack.quarantined())
     return {
         "file": run.file,
         "file_id": run.file_id,

@@ -156,7 +156,9 @@ class _Reader:
     def with_redrives(self, runs: Iterable[Run]) -> list[Run]:
         """Each completed run with quarantined records, with what redrives did for them (one keyed Query)."""
         return [
-            with_redrives(run, self._redriven(run.file_id)) if run.status == "completed" and run.quarantined else run
+            with_redrives(run, self._redriven(run.file_id))
+            if run.status == "completed" and run.current.quarantined
+            else run
             for run in runs
         ]
 

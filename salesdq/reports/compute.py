@@ -4,7 +4,9 @@ into the document of model.py. Pure: no AWS here, so every number is testable fr
 A run is one file's run as its file events tell it (`runs_of` groups them): completed (its counts from its
 `file.completed` summary), rejected, duplicate or failed (no counts: a failed run's outcomes count once an upload
 of the file again completes it). Redrive batches are runs of their own but not files: their records count in
-the files they came from, as `redriven` and in `quality_score_now`.
+the files they came from, as `redriven` and in `quality_score_now`. A replay (`salesdq replay file`) is a run of
+the same file, not another file: the file counts once, at its arrival, and its latest completed replay's
+outcomes are its current ones (`quality_score_now`, with the redrives since that replay).
 
 Alerts: a file (or day) whose score at arrival is more than `margin` below its baseline, the mean score of the
 previous `baseline_window` scored files (or days), counting those before the window that the operator read for
@@ -62,7 +64,9 @@ class Run:
     contract_version: str | None = None
     reason: str | None = None
     redriven: int = 0  # of its records, how many were redriven (each counted once)
-    resolved: int = 0  # of its quarantined records, how many a redrive has since ended stored or duplicate
+    resolved: int = 0  # of its current quarantined records, how many a redrive has since ended stored or duplicate
+    replay_of: str | None = None  # a replay run: the `at` of the run it replayed
+    latest: Run | None = None  # the file's latest completed replay: its outcomes are the file's current ones
 
     @property
     def day(self) -> str:
@@ -73,12 +77,21 @@ class Run:
         return self.stored + self.duplicates
 
     @property
+    def current(self) -> Run:
+        """The run whose outcomes are the file's current ones: its latest replay, else itself."""
+        return self.latest or self
+
+    @property
+    def good_now(self) -> int:
+        return self.current.good + min(self.resolved, self.current.quarantined)
+
+    @property
     def quality_score(self) -> float | None:
         return score(self.good, self.records)
 
     @property
     def quality_score_now(self) -> float | None:
-        return score(self.good + min(self.resolved, self.quarantined), self.records)
+        return score(self.good_now, self.records)
 
 
 def score(good: int, records: int) -> float | None:
@@ -91,7 +104,8 @@ def score(good: int, records: int) -> float | None:
 def runs_of(events: Iterable[Mapping[str, Any]]) -> list[Run]:
     """The runs the file events tell of, oldest first: events grouped by (file id, run start). A redrive batch's
     run is left out, and so is a run that has not ended (accepted, not yet completed or failed) and the event
-    of a re-upload that took a failed run over (the run it continued is keyed by its own start)."""
+    of a re-upload that took a failed run over (the run it continued is keyed by its own start). A replay is
+    folded into its file's run (`files_of`)."""
     grouped: dict[tuple[str, str], dict[str, Mapping[str, Any]]] = {}
     for event in events:
         kind = str(event.get("event"))
@@ -99,7 +113,23 @@ def runs_of(events: Iterable[Mapping[str, Any]]) -> list[Run]:
             continue
         grouped.setdefault((str(event["file_id"]), str(event["at"])), {})[kind] = event
     runs = [run for (file_id, at), kinds in grouped.items() if (run := _run(file_id, at, kinds)) is not None]
-    return sorted(runs, key=lambda r: (r.at, r.file_id))
+    return files_of(sorted(runs, key=lambda r: (r.at, r.file_id)))
+
+
+def files_of(runs: Sequence[Run]) -> list[Run]:
+    """`runs` (oldest first) with each replay folded into the run its file arrived with: one entry a file, its
+    latest completed replay as `latest`. A replay whose file's arrival is not among `runs` (it arrived before
+    the days read) is left out: a file belongs to the day it arrived."""
+    files: list[Run] = []
+    arrived: dict[str, int] = {}  # file id -> its arrival's place in `files`
+    for run in runs:
+        if run.replay_of is None:
+            if run.status == "completed":
+                arrived[run.file_id] = len(files)
+            files.append(run)
+        elif run.status == "completed" and (place := arrived.get(run.file_id)) is not None:
+            files[place] = dataclasses.replace(files[place], latest=run)
+    return files
 
 
 def _run(file_id: str, at: str, kinds: Mapping[str, Mapping[str, Any]]) -> Run | None:
@@ -108,12 +138,14 @@ def _run(file_id: str, at: str, kinds: Mapping[str, Mapping[str, Any]]) -> Run |
         if event is None:
             continue
         version = next((str(e["contract_version"]) for e in kinds.values() if e.get("contract_version")), None)
+        replayed = kinds.get(EventKind.FILE_REPLAYED)
         common: dict[str, Any] = {
             "file": str(event.get("file", "")),
             "file_id": file_id,
             "at": at,
             "status": status,
             "contract_version": version,
+            "replay_of": str(replayed["replay_of"]) if replayed else None,
         }
         if status == "completed":
             return Run(
@@ -143,11 +175,13 @@ def _mapping(event: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 def with_redrives(run: Run, accounts: Iterable[Mapping[str, Any]]) -> Run:
-    """The run with what redrive batches did for its records (its `file.redriven` items)."""
+    """The run with what redrive batches did for its records (its `file.redriven` items): `redriven` by every
+    batch; `resolved` by those that started after its current run (a replay's outcomes hold the earlier ones)."""
     redriven = resolved = 0
     for account in accounts:
         redriven += int(account.get("redriven", 0))
-        resolved += int(account.get("resolved", 0))
+        if account.get("at") is None or str(account["at"]) > run.current.at:
+            resolved += int(account.get("resolved", 0))
     return dataclasses.replace(run, redriven=redriven, resolved=resolved)
 
 
@@ -168,7 +202,6 @@ def compute(
     files = [_entry(r) for r in runs]
     records = sum(r.records for r in runs)
     good = sum(r.good for r in runs)
-    resolved = sum(min(r.resolved, r.quarantined) for r in runs)
     totals = Totals(
         files=len(runs),
         records=records,
@@ -177,7 +210,7 @@ def compute(
         quarantined=sum(r.quarantined for r in runs),
         redriven=sum(r.redriven for r in runs),
         quality_score=score(good, records),
-        quality_score_now=score(good + resolved, records),
+        quality_score_now=score(sum(r.good_now for r in runs), records),
     )
     days = _days(runs)
     alerts = _file_alerts(runs, before, settings)

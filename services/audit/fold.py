@@ -6,7 +6,10 @@ alone, one event at a time in any order (a table scan's), so any store can be ch
   the first stored per order id (by its run's `at`), since the orders table never overwrites one;
 - quarantine: per DLQ id, the latest of its outcomes (by run, then attempt): when that is `quarantined`, the
   DLQ message its event records; when a later run stored it or found it a duplicate (a redrive batch, a
-  replay), nothing. A rejected file's id is quarantined by `file.rejected` until its `file.resolved`;
+  replay), nothing. A replay's `quarantined` event that sent no message (`message_at`: the record was
+  quarantined already for the same reasons, or a redrive had taken it on) leaves the id as the events of the
+  runs that sent its message say. A rejected file's id is quarantined by `file.rejected` until its
+  `file.resolved`;
 - runs: the file events, folded as `salesdq runs` folds them (services/audit/runs.py).
 
 `compare` says how a live store differs from a projection: missing (the log has it, the store does not),
@@ -66,6 +69,8 @@ class Projections:
         origin = event.get("detail") or {}
         dlq_id = str(origin.get("dlq_id") or dlq_message.record_id(str(event["file_id"]), int(event["index"])))
         quarantined = event.get("outcome") == Outcome.QUARANTINED
+        if quarantined and "message_at" in event:
+            return  # a replay kept the message an earlier run sent: that run's event holds it
         self._supersede(dlq_id, (str(event["at"]), int(event.get("attempt", 1))), event if quarantined else None)
 
     def _supersede(self, dlq_id: str, place: tuple[str, int], event: Mapping[str, Any] | None) -> None:

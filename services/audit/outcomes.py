@@ -20,6 +20,7 @@ from typing import Any
 
 from services.dal.audit_log import AuditLog
 from services.dal.inbox_bucket import InboxBucket
+from services.dal.quarantine_view import body_of
 from services.domain import audit_events, json_codec
 from services.domain.dlq_message import Origin
 from services.domain.inline import inline_or_ref
@@ -88,13 +89,19 @@ def _content(
             return stored
         # As JSON text, one string attribute: a nested map costs DynamoDB's parsing (and the engine's) per field.
         return {"item_json": json_codec.dumps(outcome.item)}
+    content: dict[str, Any] = {}
+    if outcome.carried is not None:  # a replay's record a redrive took on: the redrive's outcome, carried
+        item = outcome.carried
+        by = item.get("resolved_by") or item.get("redriving") or body_of(item).get("batch")
+        content["carried"] = {"dlq_id": item["id"], "by": by, "outcome": item.get("outcome", Outcome.QUARANTINED)}
     if outcome.outcome == Outcome.DUPLICATE:
-        return {"duplicate_of": outcome.duplicate_of}
+        return content | {"duplicate_of": outcome.duplicate_of}
     if message is not None:
-        content: dict[str, Any] = {"dlq_id": message["id"]}  # a redriven record keeps its first DLQ id
+        content["dlq_id"] = message["id"]  # a redriven record keeps its first DLQ id
+        if message.get("at") != job.at:  # not sent by this run (a replay): the message an earlier run sent stays
+            content["message_at"] = message["at"]
         if "record_ref" in message:
             content["record_ref"] = message["record_ref"]
         else:  # as JSON text: a quarantined record may hold what a DynamoDB map cannot (a number, a key, a depth)
             content["record_json"] = json_codec.dumps(message.get("record"), ascii=True)
-        return content
-    return {}
+    return content

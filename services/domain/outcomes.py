@@ -24,6 +24,9 @@ class RecordOutcome:
     raw: Any = None  # the record as it arrived, for the DLQ
     item: dict[str, Any] | None = None  # a stored record's orders-table item, as written: the log can rebuild it
     duplicate_of: str | None = None  # a duplicate's stored order's `_source`
+    # In a replay run, the quarantine-view item of a record a redrive has taken on since: this outcome is the
+    # redrive's, carried into the run (the replay does not judge the record's original bytes again).
+    carried: dict[str, Any] | None = None
 
     @property
     def rules(self) -> list[str]:

@@ -12,7 +12,7 @@ Lambda's bisect-on-error does, and quarantined alone as `processing_failed`; the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from services.audit.outcomes import append_outcomes, recorded_counts
@@ -24,7 +24,7 @@ from services.domain.contract import Reason, Rule
 from services.domain.dlq_message import Origin
 from services.domain.outcomes import Outcome, RecordOutcome
 from services.domain.payloads import ChunkJob
-from services.validator.quarantine import quarantine
+from services.validator.quarantine import carried, quarantine, replayed_items, taken_by_redrive
 from services.validator.store_orders import store_chunk
 
 MAX_ERROR_CHARS = 500
@@ -35,7 +35,15 @@ def validate_chunk(job: ChunkJob, stores: Stores) -> dict[str, int]:
     if (done := recorded_counts(job, stores.audit)) is not None:
         return done
     records = stores.inbox.get_json(job.key)["records"]
-    return _record(job, _route(records, job, stores), stores)
+    earlier = replayed_items(job, (chunk_entry.read(entry)[0] for entry in records), stores.quarantined)
+    # A record a redrive has taken on since the file's last run keeps the redrive's outcome: its original bytes
+    # are not judged again (nor stored, were they valid now: the correction is the record).
+    taken = {index: item for index, item in earlier.items() if taken_by_redrive(item)}
+    if not taken:
+        return _record(job, _route(records, job, stores), earlier, stores)
+    judged = [entry for entry in records if chunk_entry.read(entry)[0] not in taken]
+    outcomes = (_route(judged, job, stores) if judged else []) + [carried(i, item) for i, item in taken.items()]
+    return _record(job, sorted(outcomes, key=lambda o: o.index), earlier, stores)
 
 
 def _route(records: Sequence[Sequence[Any]], job: ChunkJob, stores: Stores) -> list[RecordOutcome]:
@@ -70,7 +78,9 @@ def _origins(job: ChunkJob, inbox: InboxBucket) -> dict[int, Origin]:
     return {int(index): Origin.from_dict(origin) for index, origin in meta.items()}
 
 
-def _record(job: ChunkJob, outcomes: Sequence[RecordOutcome], stores: Stores) -> dict[str, int]:
+def _record(
+    job: ChunkJob, outcomes: Sequence[RecordOutcome], earlier: Mapping[int, dict[str, Any]], stores: Stores
+) -> dict[str, int]:
     origins = _origins(job, stores.inbox)
-    messages = quarantine(job, outcomes, origins, stores.quarantine, stores.inbox, stores.quarantined)
+    messages = quarantine(job, outcomes, origins, stores.quarantine, stores.inbox, stores.quarantined, earlier)
     return append_outcomes(job, outcomes, origins, messages, stores.audit, stores.inbox)

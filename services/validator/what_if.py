@@ -1,6 +1,8 @@
 """A replay's what-if: every record of a file's retained bytes validated under the current contract, each
 outcome decided by the validator's own decision (store_orders.plan_chunk, verdicts) against what the orders
-table holds, and compared with the outcome the file's last run recorded. Nothing is written anywhere.
+table holds, and compared with the outcome the file's last run recorded. A record a redrive has taken on keeps
+the redrive's outcome, as the replay carries it (the quarantine view's items of the records the run quarantined
+or carried: one keyed batch read a chunk). Nothing is written anywhere.
 
 Records are read with the streaming reader and decided a chunk at a time in file order, so memory holds one
 chunk, the last run's outcome codes (one byte a record), the orders the what-if would store that the table
@@ -16,10 +18,12 @@ from typing import Any
 
 from services.dal.audit_log import AuditLog
 from services.dal.orders_table import OrdersTable
+from services.dal.quarantine_view import QuarantineView
 from services.domain import audit_events, chunk_entry
 from services.domain.outcomes import Outcome, RecordOutcome
 from services.domain.payloads import ChunkJob
 from services.ingest.read_file import SalesFile
+from services.validator.quarantine import carried, items_of, taken_by_redrive
 from services.validator.store_orders import ORIGIN, plan_chunk, verdicts
 
 CHUNK_RECORDS = 1_000
@@ -87,6 +91,7 @@ def what_if(
     then: bytearray,
     orders: OrdersTable,
     audit: AuditLog,
+    view: QuarantineView,
     chunk_records: int = CHUNK_RECORDS,
 ) -> WhatIf:
     """`job`: the replayed run as a chunk job (its file id, file and `at`); `then`: its recorded_outcomes."""
@@ -100,7 +105,10 @@ def what_if(
     records = 0
     for chunk in staged_chunks(sales, chunk_records):
         records += len(chunk)
-        outcomes, own = _decide(chunk, job, orders, would_store)
+        taken = _taken(chunk, then, job.file_id, view)
+        judged = [entry for entry in chunk if entry[0] not in taken]
+        outcomes, own = _decide(judged, job, orders, would_store) if judged else ([], set())
+        outcomes += [carried(index, item) for index, item in taken.items()]
         for outcome in outcomes:
             now = str(outcome.outcome)
             counts_now[now] += 1
@@ -115,6 +123,13 @@ def what_if(
         for change in changed:
             change.was_rules = rules.get(change.index, [])
     return WhatIf(records, counts_then, counts_now, changed)
+
+
+def _taken(chunk: list[list[Any]], then: bytearray, file_id: str, view: QuarantineView) -> dict[int, dict[str, Any]]:
+    """The chunk's records a redrive has taken on: only one the run quarantined, or carried as a duplicate, can be."""
+    maybe = (_CODE[Outcome.QUARANTINED], _CODE[Outcome.DUPLICATE])
+    indexes = [int(entry[0]) for entry in chunk if int(entry[0]) < len(then) and then[int(entry[0])] in maybe]
+    return {index: item for index, item in items_of(file_id, indexes, view).items() if taken_by_redrive(item)}
 
 
 def staged_chunks(sales: SalesFile, size: int) -> Iterator[list[list[Any]]]:

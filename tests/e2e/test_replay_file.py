@@ -314,3 +314,99 @@ def test_bad_input_is_refused_with_its_exit_status_and_changes_nothing(
         assert status == 1 and "still running" in err and running.execution in err
     finally:
         release.set()
+
+
+# ----------------------------------------------------------------------------------------------- replays and the log
+
+
+def test_a_replay_keeps_the_log_true_and_leaves_a_redriven_record_to_its_redrive(
+    engine: Engine, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 22, item 1: after a replay, verify is clean, rebuild equals the stores and each record's history
+    ends in its current outcome, also when its records were redriven since (the redrive's outcome stands)."""
+    records = [
+        order("1"),
+        order("2", qty=0),  # redriven fixed: stored
+        order("3", email="nope"),  # redriven fixed under another order id; valid as it is once email relaxes
+        order("4", name=""),  # redriven still broken: quarantined at attempt 2
+    ]
+    bad = [i for i, r in enumerate(records) if judge(r).reasons]
+    assert bad == [1, 2, 3]
+    stack = stack_of(engine)
+
+    def clean() -> None:
+        status, out, err = cli("verify", "--json")
+        assert status == 0 and json.loads(out)["drift"] is False, out + err
+
+    clean()  # (before the first Lambda runs: the functions' loggers write to the routed stdout)
+    path = write_json(tmp_path, "s.json", {"orders": records})
+    assert upload_and_follow(stack, path, Progress()).status == "completed"
+    view_before = {i["id"]: i["body_json"] for i in stack.quarantined().items()}
+    clean()
+    status, out, err = cli("file", "s.json", "--json")  # the same contract: nothing changes
+    assert status == 0, err
+    assert (json.loads(out)["duplicates"], json.loads(out)["quarantined"]) == (1, len(bad))
+    assert {i["id"]: i["body_json"] for i in stack.quarantined().items()} == view_before  # nothing resent
+    clean()
+
+    ids = {b["order_id"]: b["id"] for b in dlq.quarantined_items(stack)}
+    fixes = {"2": order("2"), "3": order("3x"), "4": order("4", name=" ")}
+    sent = redrive.send_corrections(stack, [{"id": ids[k], "record": v, "attempt": 1} for k, v in fixes.items()])
+    (batch,) = redrive.wait_for_batches(stack, sent, Progress())
+    assert (batch.stored, batch.quarantined) == (2, 1)
+    clean()
+    open_before = {i["id"]: i["body_json"] for i in stack.quarantined().items()}
+    assert list(open_before) == [ids["4"]] and json.loads(open_before[ids["4"]])["attempt"] == 2
+
+    change_contract(monkeypatch)  # record 3's own bytes are valid now: its correction (3x) is the record still
+    status, out, err = cli("file", "s.json", "--dry-run", "--json")
+    assert status == 0, err
+    dry = json.loads(out)
+    status, out, err = cli("file", "s.json", "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    # 1: its own order; 2 and 3: their orders stored by the redrive; 4: quarantined as its redrive left it
+    assert (result["stored"], result["duplicates"], result["quarantined"]) == (0, 3, 1)
+    # the dry run said what the replay did: the redriven records 2 and 3 change to their redrive's outcome
+    assert {c["index"]: (c["was"], c["now"]) for c in dry["changed"]} == {
+        1: ("quarantined", "duplicate"),
+        2: ("quarantined", "duplicate"),
+    }
+    assert {o["OrderId"] for o in stack.orders().scan()} == {"1", "2", "3x"}  # no second order for record 3
+    assert {i["id"]: i["body_json"] for i in stack.quarantined().items()} == open_before
+    clean()
+
+    rebuilt = tmp_path / "rebuilt"
+    status, _, err = cli("rebuild", "--out", str(rebuilt))
+    assert status == 0, err
+    lines = [json.loads(line) for line in (rebuilt / "quarantine.jsonl").read_text().splitlines()]
+    assert [(line["id"], line["attempt"], line["record"]) for line in lines] == [(ids["4"], 2, fixes["4"])]
+    orders = [json.loads(line)["OrderId"] for line in (rebuilt / "orders.jsonl").read_text().splitlines()]
+    assert orders == ["1", "2", "3x"]
+
+    for order_id, now in (("2", {"record.stored", "record.duplicate"}), ("4", {"record.quarantined"})):
+        terminal = [e["event"] for e in order_history(stack, order_id) if e["event"] != "record.redriven"]
+        assert terminal[-1] in now, (order_id, terminal)
+
+
+def test_a_record_a_replay_resolved_and_a_later_replay_quarantines_is_open_again(
+    engine: Engine, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The contract relaxed, then back: e1 is stored by the first replay and quarantined by the second, whose
+    DLQ message and open item the log holds (before: the item stayed resolved, and verify found it missing)."""
+    stack = stack_of(engine)
+    cli("verify")  # (before the first Lambda runs: the functions' loggers write to the routed stdout)
+    records = [order("v1"), order("e1", email="nope")]
+    assert judge(records[1]).reasons == {EMAIL}
+    assert upload_and_follow(stack, write_json(tmp_path, "r.json", {"orders": records}), Progress()).quarantined == 1
+    with monkeypatch.context() as relaxed:
+        change_contract(relaxed)
+        status, out, err = cli("file", "r.json", "--json")
+        assert status == 0 and json.loads(out)["stored"] == 1, err
+    status, out, err = cli("file", "r.json", "--json")  # the contract as it was
+    assert status == 0 and json.loads(out)["quarantined"] == 1, err
+    (item,) = dlq.quarantined_items(stack)
+    assert (item["order_id"], item["reasons"][0]["rule"]) == ("e1", "email")
+    assert [b["id"] for b in raw_queue(stack)] == [item["id"]]
+    status, out, err = cli("verify", "--json")
+    assert status == 0 and json.loads(out)["drift"] is False, out + err

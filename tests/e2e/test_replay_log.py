@@ -15,15 +15,16 @@ import boto3
 import pytest
 
 from salesdq import resources
+from salesdq.cli import output
 from salesdq.engine import Engine, FaultPlan
 from salesdq.local.run import export, stack_of
-from salesdq.operators import redrive, replay, runs
+from salesdq.operators import redrive, replay, replay_file, runs
 from salesdq.operators.follow import result_of, upload_and_follow, wait_for
 from salesdq.operators.history import order_history
 from salesdq.operators.progress import Progress
 from services.dal._dynamo import from_item, to_item
 
-from .helpers import local_up, order, write_bytes, write_json
+from .helpers import MOCK_DATA, judge, local_up, order, write_bytes, write_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")]
 
@@ -155,6 +156,7 @@ def test_the_replay_commands_on_local_up(tmp_path: Path) -> None:
             "drift": False,
             "orders": {"expected": 2, "actual": 2, "missing": [], "extra": [], "changed": []},
             "quarantine": {"expected": 1, "actual": 1, "missing": [], "extra": [], "changed": []},
+            "held": [],
         }
         dynamodb = boto3.client(
             "dynamodb",
@@ -180,3 +182,58 @@ def test_the_replay_commands_on_local_up(tmp_path: Path) -> None:
         rebuilt = cli("replay", "rebuild", "--out", str(tmp_path / "rebuilt"), "--json")
         assert json.loads(rebuilt.stdout) | {"out": None} == {"out": None, "orders": 2, "quarantine": 1, "files": 1}
         assert cli("replay").returncode == 2  # a subcommand is required
+
+
+def test_a_replay_of_mock_data_leaves_verify_clean_and_rebuild_equal_to_the_stores(tmp_path: Path) -> None:
+    """Issue 22, item 1: `replay file mock-data.json` made verify report every quarantined item `changed`."""
+    records = json.loads(MOCK_DATA.read_text())
+    records = records["orders"] if isinstance(records, dict) else records
+    with Engine(retry_wait_scale=0.01) as engine:
+        stack = stack_of(engine)
+        first = upload_and_follow(stack, MOCK_DATA, Progress())
+        assert first.quarantined >= sum(1 for r in records if judge(r).reasons)  # conflicts add to the invalid
+        assert not replay.verify(stack).drift
+        again = replay_file.replay(stack, MOCK_DATA.name, Progress())
+        assert (again["status"], again["quarantined"]) == ("completed", first.quarantined)
+        found = replay.verify(stack)
+        assert not found.drift, found.as_dict()
+        assert found.quarantine.expected == found.quarantine.actual == first.quarantined
+        exported, rebuilt = tmp_path / "exported", tmp_path / "rebuilt"
+        export(engine, exported, {})
+        replay.rebuild(stack, rebuilt)
+        for name in ("orders.jsonl", "quarantine.jsonl"):
+            assert (rebuilt / name).read_bytes() == (exported / name).read_bytes(), name
+
+
+def test_verify_says_what_a_failed_run_holds_and_does_not_count_it_as_drift(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 22, item 6: after a failed run, verify listed the run's stored orders as `extra ... the audit log
+    does not know`, exit 1, without saying that the failed run holds them. Every chunk here stores its orders,
+    then has its DLQ message refused for good (so no record event is written) and the run fails."""
+    refused = FaultPlan(rates={"sqs-refused": 1.0}, functions=frozenset({resources.VALIDATE_CHUNK.name}))
+    valid = {judge(r).order_id for r in FAILED if not judge(r).reasons}
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    with Engine(faults=refused, retry_wait_scale=0.01, chunk_records=8) as engine:
+        stack = stack_of(engine)
+        progress = Progress()
+        failed = upload_and_follow(stack, write_json(tmp_path, "failing.json", {"orders": FAILED}), progress)
+        assert failed.status == "failed"
+        stored = {str(o["OrderId"]) for o in stack.orders().scan()}
+        assert stored and stored <= valid  # written before the run failed
+        found = replay.verify(stack)
+        assert not found.drift, found.as_dict()
+        (held,) = found.as_dict()["held"]
+        file_id = runs.file_runs(stack)[0].file_id
+        assert (held["file"], held["file_id"], held["status"]) == ("incoming/failing.json", file_id, "failed")
+        assert set(held["orders"]) == stored and found.orders.extra == []
+        output.print_verification(found.as_dict())
+        text = capsys.readouterr().out
+        assert "orders held by the failed run of incoming/failing.json" in text
+        assert f"salesdq runs retry {file_id[:12]}" in text and "no drift" in text
+
+        with engine.faults.paused():
+            arn = runs.retry(stack, "incoming/failing.json")
+            assert result_of(failed.file, wait_for(stack.executions(), arn, progress)).status == "completed"
+        done = replay.verify(stack)
+        assert not done.drift and done.held == [] and done.orders.expected == done.orders.actual == len(valid)

@@ -316,6 +316,33 @@ def test_the_report_agrees_with_the_audit_events_of_local_run(run_cli, report: d
     assert report["totals"]["records"] == len(events)
 
 
+def test_a_replayed_file_counts_once(tmp_path: Path) -> None:
+    """Issue 22, item 2, as reported: after one replay of a 4-record file, `report --file s.json` said `Files 2,
+    Records 8` and alerted against a baseline holding the file's own first run."""
+    records = [
+        {"order-info": {"OrderId": "s1", "item-id": "I", "qty": 1}, "contact-info": {"name": "A", "email": "a@b.co"}},
+        {"order-info": {"OrderId": "s2", "item-id": "I", "qty": 0}, "contact-info": {"name": "A", "email": "a@b.co"}},
+        {"order-info": {"OrderId": "s3", "item-id": "I", "qty": 1}, "contact-info": {"name": "A", "email": "nope"}},
+        {"order-info": {"OrderId": "s4", "item-id": "I", "qty": 1}, "contact-info": {"name": "", "email": "a@b.co"}},
+    ]
+    good = sum(e.outcome != "quarantined" for e in Oracle().run(records))
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"orders": records}))
+    with local_up() as up:
+        env = {**up, "COLUMNS": "200"}
+        assert salesdq(env, "upload", path, "--wait", "--progress", "never").returncode == 0
+        replayed = salesdq(env, "replay", "file", "s.json", "--progress", "never")
+        assert replayed.returncode == 0, replayed.stderr
+        for args in (["--file", "s.json"], []):
+            result = salesdq(env, "report", "--json", *args)
+            assert result.returncode == 0, result.stderr
+            document = json.loads(result.stdout)
+            totals = document["totals"]
+            assert (totals["files"], totals["records"]) == (1, len(records)), args
+            assert totals["quality_score"] == totals["quality_score_now"] == score(good, len(records))
+            assert document["alerts"] == []  # no file before it: no baseline
+
+
 def test_a_short_file_id_names_the_file_everywhere(env: dict[str, str], history: Expectation) -> None:
     """The 12 characters `runs` shows (8+ are enough) name a file in `dlq list --file` and `report --file` as its
     name does; a filter matching nothing says so; a rejected file's item says why; `history` trims the id."""

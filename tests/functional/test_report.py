@@ -28,6 +28,13 @@ A, B, C, R = "a" * 64, "b" * 64, "c" * 64, "e" * 64
 BATCH, BATCH_ID = "redrive/r1.jsonl", "f" * 64
 DAY1, DAY2, DAY3 = "2024-03-01T09:00:00.000Z", "2024-03-02T09:00:00.000Z", "2024-03-03T09:00:00.000Z"
 TODAY = date(2024, 3, 10)
+FILES = [  # the history's files, in arrival order, and their status
+    ("incoming/a.json", "completed"),
+    ("incoming/b.json", "completed"),
+    ("incoming/c.json", "completed"),
+    ("incoming/bad.json", "rejected"),
+    ("incoming/copy.json", "duplicate"),
+]
 
 
 def order(order_id: str, email: str = "ada@example.com", qty: Any = 1) -> dict[str, Any]:
@@ -37,19 +44,36 @@ def order(order_id: str, email: str = "ada@example.com", qty: Any = 1) -> dict[s
     }
 
 
-def run_file(aws: Aws, file_id: str, file: str, at: str, records: list[Any], origins: dict | None = None) -> None:
-    """A file's run as the workflow makes it: accepted, one chunk validated, finalized."""
+def run_file(
+    aws: Aws,
+    file_id: str,
+    file: str,
+    at: str,
+    records: list[Any],
+    origins: dict | None = None,
+    replay_of: str | None = None,
+) -> None:
+    """A file's run as the workflow makes it: accepted (a replay's `file.replayed` first), one chunk validated,
+    finalized."""
     execution = f"exec-{file_id[:4]}-{at}"
     if origins:
         aws.stores.inbox.put_json(meta_key(file), {str(i): o.as_dict() for i, o in origins.items()})
+    if replay_of:
+        file_event(aws, file_id, EventKind.FILE_REPLAYED, at, file, replay_of=replay_of)
     event = audit_events.file_event(
         file_id=file_id, kind=EventKind.FILE_ACCEPTED, at=at, file=file, execution=execution, records=len(records)
     )
     aws.stores.audit.append([event])
     key = f"staging/{execution}/p00000/c0000000.json"
     aws.stores.inbox.put_json(key, {"records": [[i, r] for i, r in enumerate(records)]})
-    validate_chunk(ChunkJob(file_id, file, at, execution, 0, 0, key), aws.stores)
-    finalize(FileRun(file_id, file, at, execution, len(records), 1), aws.stores.audit)
+    validate_chunk(ChunkJob(file_id, file, at, execution, 0, 0, key, replay_of=replay_of), aws.stores)
+    finalize(FileRun(file_id, file, at, execution, len(records), 1, replay_of), aws.stores.audit)
+
+
+def c_records() -> list[Any]:
+    """c.json: 5 complete records, then 5 that are not (c5 and c6 are redriven on day 5)."""
+    bad = [order("c5", email="x"), order("c6", qty=-1), None, {"order-info": {}}, order("c9", email="")]
+    return [order(f"c{i}") for i in range(5)] + bad
 
 
 def file_event(aws: Aws, file_id: str, kind: EventKind, at: str, file: str, **detail: Any) -> None:
@@ -64,8 +88,7 @@ def history(aws: Aws) -> Aws:
     of a.json. Day 5: a redrive batch fixing two of c.json's records (one stored, one quarantined again)."""
     run_file(aws, A, "incoming/a.json", DAY1, [order(f"a{i}") for i in range(9)] + [order("a9", email="bad")])
     run_file(aws, B, "incoming/b.json", DAY2, [order(f"b{i}") for i in range(8)] + [None, order("b9", qty=0)])
-    bad = [order("c5", email="x"), order("c6", qty=-1), None, {"order-info": {}}, order("c9", email="")]
-    run_file(aws, C, "incoming/c.json", DAY3, [order(f"c{i}") for i in range(5)] + bad)
+    run_file(aws, C, "incoming/c.json", DAY3, c_records())
     file_event(aws, R, EventKind.FILE_REJECTED, "2024-03-03T10:00:00.000Z", "incoming/bad.json", reason="not JSON")
     file_event(
         aws,
@@ -125,13 +148,7 @@ def test_a_redrive_batch_says_what_it_did_for_the_original_file(history: Aws) ->
 def test_the_whole_history(history: Aws, calls: list) -> None:
     got = report(history)
 
-    assert [(f.file, f.status) for f in got.files] == [
-        ("incoming/a.json", "completed"),
-        ("incoming/b.json", "completed"),
-        ("incoming/c.json", "completed"),
-        ("incoming/bad.json", "rejected"),
-        ("incoming/copy.json", "duplicate"),
-    ]  # the redrive batch is no file: its records count in c.json
+    assert [(f.file, f.status) for f in got.files] == FILES  # the redrive batch is no file: its records count in c.json
     c = got.files[2]
     assert (c.records, c.stored, c.quarantined, c.redriven, c.quality_score, c.quality_score_now) == (
         10,
@@ -222,3 +239,26 @@ def test_a_long_window_reads_the_index_whole(history: Aws, calls: list) -> None:
     assert [f.file for f in got.files][:3] == ["incoming/a.json", "incoming/b.json", "incoming/c.json"]
     assert [op for op, _ in calls].count("Scan") == 1
     assert [op for op, p in calls if op == "Query" and p.get("IndexName")] == []
+
+
+def test_a_replay_is_a_run_of_the_same_file(history: Aws) -> None:
+    """Issue 22, item 2: a replay of c.json (day 6, after the redrive of day 5) counted as a second file (its
+    records twice) and alerted against a baseline holding c.json's own first run. Expected from the input:
+    c0-c4 are their own stored orders, c5 was stored by the redrive, c6 is still quarantined (its correction
+    too), and the last three are quarantined still: 6 of 10 complete after the replay; then a redrive on day 7
+    stores c9: 7 of 10 now (the redrive of day 5 is in the replay's outcomes: not counted twice); 5 at arrival."""
+    run_file(history, C, "incoming/c.json", "2024-03-06T09:00:00.000Z", c_records(), replay_of=DAY3)
+    origin = {0: Origin(f"{C}:9", "incoming/c.json", 9, 2)}
+    run_file(history, "9" * 64, "redrive/r2.jsonl", "2024-03-07T09:00:00.000Z", [order("c9")], origin)
+    got = report(history)
+    assert [(f.file, f.status) for f in got.files] == FILES  # c.json once
+    c = got.files[2]
+    assert (c.at, c.records, c.stored, c.quarantined) == (DAY3, 10, 5, 5)  # at arrival
+    assert (c.quality_score, c.quality_score_now, c.redriven) == (0.5, 0.7, 3)
+    t = got.totals
+    assert (t.files, t.records, t.stored, t.quarantined, t.redriven) == (5, 30, 22, 8, 3)
+    assert t.quality_score_now == round(24 / 30, 4)
+    one = report(history, file=C)
+    assert [(f.at, f.quality_score_now) for f in one.files] == [(DAY3, 0.7)]
+    assert [(a.kind, a.baseline) for a in one.alerts] == [("file", 0.85)]  # a.json and b.json only
+    assert report(history, since=date(2024, 3, 6)).empty  # c.json arrived on day 3

@@ -189,3 +189,37 @@ def test_an_empty_window():
 @pytest.mark.parametrize(("fraction", "text"), [(0.4804, "48%"), (0.995, "99.5%"), (1.0, "100%"), (0.0, "0%")])
 def test_percent(fraction, text):
     assert percent(fraction) == text
+
+
+def test_a_replay_is_a_run_of_the_same_file_counted_once_with_its_outcomes_current():
+    """Issue 22, item 2: one replay of a 4-record file made `Files 2, Records 8` and alerted against a baseline
+    holding the file's own first run. The file counts once; the latest replay's outcomes are its current ones,
+    with the redrives since it (a redrive before it is in its outcomes)."""
+    arrival, replayed, again = "2024-03-01T09:00:00Z", "2024-03-02T09:00:00Z", "2024-03-03T09:00:00Z"
+    events = [
+        completed("G", "2024-02-29T09:00:00Z", "incoming/good.json", 10, 10),
+        event(EventKind.FILE_ACCEPTED, "S", arrival, "incoming/s.json", records=4),
+        completed("S", arrival, "incoming/s.json", 4, 1),  # 3 quarantined
+        event(EventKind.FILE_REPLAYED, "S", replayed, "incoming/s.json", replay_of=arrival),
+        completed("S", replayed, "incoming/s.json", 4, 0, 2),  # its own order, and one a redrive stored
+        event(EventKind.FILE_REPLAYED, "S", again, "incoming/s.json", replay_of=replayed),
+        event(EventKind.FILE_FAILED, "S", again, "incoming/s.json", reason="it stopped"),  # not current
+    ]
+    runs = runs_of(events)
+    assert [(r.file_id, r.at) for r in runs] == [("G", "2024-02-29T09:00:00Z"), ("S", arrival)]
+    accounts = [
+        {"at": "2024-03-01T12:00:00Z", "redriven": 1, "resolved": 1},  # before the replay: in its outcomes
+        {"at": "2024-03-02T12:00:00Z", "redriven": 1, "resolved": 1},  # after it
+    ]
+    s = with_redrives(runs[1], accounts)
+    report = compute(Window(), Settings(), [runs[0], s])
+    t = report.totals
+    assert (t.files, t.records, t.stored, t.quarantined, t.redriven) == (2, 14, 11, 3, 2)
+    entry = report.files[1]
+    assert (entry.at, entry.records, entry.quality_score) == (arrival, 4, 0.25)  # at arrival
+    assert entry.quality_score_now == 0.75  # the replay's 2 good of 4, and 1 a redrive resolved since
+    assert t.quality_score_now == round((10 + 3) / 14, 4)
+    # judged once, at arrival, against the files before it: never against its own earlier run
+    assert [(a.file_id, a.baseline) for a in report.alerts if a.kind == "file"] == [("S", 1.0)]
+    # a replay whose file arrived before the days read is not a file of those days
+    assert runs_of(events[3:5]) == []
