@@ -76,14 +76,14 @@ class IngestWorkflowConstruct(Construct):
         )
         # Distributed Map child workflows are executions of this state machine. The ARNs are built from
         # the fixed name: referencing the machine's own ARN here would be a circular dependency.
-        own_arn = _states_arn(stack, "stateMachine", machine.name)
+        own_arn = states_arn(stack, "stateMachine", machine.name)
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[own_arn])
         )
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["states:DescribeExecution", "states:StopExecution"],
-                resources=[_states_arn(stack, "execution", f"{machine.name}/*")],
+                resources=[states_arn(stack, "execution", f"{machine.name}/*")],
             )
         )
         # Prepare asks how the execution holding a file's claim ended (a re-upload may take over a failed
@@ -93,7 +93,7 @@ class IngestWorkflowConstruct(Construct):
         prepare.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["states:DescribeExecution"],
-                resources=[_states_arn(stack, "execution", f"{machine.name}:*")],
+                resources=[states_arn(stack, "execution", f"{machine.name}:*")],
             )
         )
 
@@ -130,7 +130,7 @@ class IngestWorkflowConstruct(Construct):
             "AwsSolutions-IAM5",
             "Execution names are generated per upload (EventBridge starts them); the grant is DescribeExecution "
             "on this state machine's top-level executions only.",
-            applies_to=[f"Resource::{_nag_arn(stack, 'states', f'execution:{machine.name}:*')}"],
+            applies_to=[f"Resource::{nag_arn(stack, 'states', f'execution:{machine.name}:*')}"],
         )
         suppress(
             self.state_machine,
@@ -141,7 +141,7 @@ class IngestWorkflowConstruct(Construct):
             applies_to=[
                 "Resource::*",
                 f"Resource::<{logical_id(bucket)}.Arn>/{STAGING_PREFIX}*",
-                f"Resource::{_nag_arn(stack, 'states', f'execution:{machine.name}/*')}",
+                f"Resource::{nag_arn(stack, 'states', f'execution:{machine.name}/*')}",
             ],
         )
 
@@ -151,13 +151,13 @@ def _pattern_props(pattern: Mapping[str, object]) -> dict[str, Any]:
     return {key.replace("-", "_"): value for key, value in pattern.items()}
 
 
-def _states_arn(stack: Stack, resource: str, name: str) -> str:
+def states_arn(stack: Stack, resource: str, name: str) -> str:
     return stack.format_arn(
         service="states", resource=resource, resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
     )
 
 
-def _nag_arn(stack: Stack, service: str, resource: str) -> str:
+def nag_arn(stack: Stack, service: str, resource: str) -> str:
     """An ARN as cdk-nag prints it: pseudo parameters as <AWS::...>, concrete env values as they are."""
 
     def part(value: str, pseudo: str) -> str:

@@ -20,8 +20,9 @@ REDRIVE_BATCH = 200  # corrections per redrive call: well under Lambda's 6 MB pa
 
 def read_corrections(path: Path) -> list[dict[str, Any]]:
     """An exported (and edited) DLQ file -> corrections; a line that is not JSON, or names no id, is a usage
-    error naming its line. A line without a record (a rejected file's, as `dlq export` writes them) is sent
-    like any other: the redrive refuses that line alone, as `not_a_record`."""
+    error naming its line. A line without a record (a rejected file's, as `dlq export` writes them, or an id
+    alone) is sent like any other: the redrive refuses that line alone (`not_a_record`, `no_record`), and the
+    quarantined record stays as it is."""
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
     corrections = []
@@ -46,7 +47,8 @@ def read_corrections(path: Path) -> list[dict[str, Any]]:
 def send_corrections(stack: StackRef, corrections: list[dict[str, Any]], request: str | None = None) -> dict[str, Any]:
     """Send corrections to the redrive Lambda, REDRIVE_BATCH a call, each call a request of its own id (the
     same id again, as botocore's retry of a call that answered late sends it, does the same thing once);
-    what it redrove, refused, found already redriven, and started."""
+    what it redrove, refused, found already redriven, and the executions to follow: those it started, and
+    those of earlier requests (a crashed one included) that hold some of its records."""
     function = stack.redrive()
     request = request or uuid.uuid4().hex
     merged: dict[str, Any] = {"redriven": [], "refused": [], "already": [], "executions": [], "batches": []}
@@ -56,14 +58,16 @@ def send_corrections(stack: StackRef, corrections: list[dict[str, Any]], request
             answer = function.invoke(payload)
         except FunctionFailedError as error:
             raise OperationFailedError(
-                f"the redrive function failed: {error}. Sending the same file again is safe: what was redriven "
-                "is reported as already redriven"
+                f"the redrive function failed: {error}. Sending the file again is safe: a record this request "
+                "took on is reported as already redriven and its batch is finished and followed"
             ) from error
         for key in ("redriven", "refused", "already"):
             merged[key] += answer.get(key, [])
-        if answer.get("execution"):
-            merged["executions"].append(answer["execution"])
-            merged["batches"].append(answer["batch"])
+        started = [{"execution": answer["execution"], "batch": answer["batch"]}] if answer.get("execution") else []
+        for batch in [*started, *answer.get("following", [])]:
+            if batch["execution"] not in merged["executions"]:
+                merged["executions"].append(batch["execution"])
+                merged["batches"].append(batch["batch"])
     return merged
 
 

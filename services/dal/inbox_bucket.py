@@ -32,6 +32,20 @@ class InboxBucket:
         body = json_codec.dumps(value).encode("utf-8")
         self._client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
 
+    def create_json(self, key: str, value: Any) -> bool:
+        """Put `value` at `key` unless an object is there already (S3's conditional write, If-None-Match): the
+        first writer wins. False when one was there."""
+        body = json_codec.dumps(value).encode("utf-8")
+        try:
+            self._client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", IfNoneMatch="*"
+            )
+        except self._client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
+            raise
+        return True
+
     def put_text(self, key: str, text: str) -> int:
         body = text.encode("utf-8")
         self._client.put_object(Bucket=self.bucket, Key=key, Body=body)

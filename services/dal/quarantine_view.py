@@ -8,8 +8,10 @@ of it is recognized. The DLQ keeps one message per open item; the sweep (service
 the messages of resolved and superseded items, so the two agree.
 
 Item: `id` (the DLQ id), `status`, `kind`, `file`, `file_id`, `index`, `order_id`, `attempt`, `at`, `rules`,
-`fields`, `body_json` (the DLQ message body, as operators export it), and while a redrive runs, `redriving`
-(its request); once resolved, `outcome`, `resolved_by` (the run's file) and `resolved_at`.
+`fields`, `body_json` (the DLQ message body, as operators export it), and once a redrive took it on,
+`redriving` (its request, until the record ends in an outcome) and `redrive_hash` (the content hash of the
+correction it sent, which a later request compares its own with); once resolved, `outcome`, `resolved_by` (the
+run's file) and `resolved_at`.
 """
 
 from __future__ import annotations
@@ -92,19 +94,35 @@ class QuarantineView:
                     },
                 )
 
-    def mark_redriving(self, ids: Iterable[str], request: str) -> None:
-        """The items a redrive request has sent on: open still, until their records end in an outcome."""
-        for item_id in ids:
-            self._client.update_item(
+    def claim(self, item_id: str, request: str, digest: str, attempt: int) -> bool:
+        """A redrive request takes an open item on at the attempt it judged, with its correction's content hash:
+        one request per attempt of a record. True when the item is this request's (now, or already)."""
+        client = self._client
+        try:
+            client.update_item(
                 TableName=self.name,
                 Key={KEY: {"S": item_id}},
-                UpdateExpression="SET redriving = :r",
-                ExpressionAttributeValues={":r": {"S": request}},
+                UpdateExpression="SET redriving = :r, redrive_hash = :h",
+                ConditionExpression="#s = :open AND attempt = :n "
+                "AND (attribute_not_exists(redriving) OR redriving = :r)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":r": {"S": request},
+                    ":h": {"S": digest},
+                    ":open": {"S": OPEN},
+                    ":n": {"N": str(attempt)},
+                },
             )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def get_many(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         keys = [{KEY: {"S": item_id}} for item_id in dict.fromkeys(ids)]
-        attributes = (KEY, "status", "kind", "attempt", "at", "body_json", "redriving", "outcome", "resolved_by")
+        attributes = (
+            *(KEY, "status", "kind", "attempt", "at", "body_json"),
+            *("redriving", "redrive_hash", "outcome", "resolved_by"),
+        )
         return {str(item[KEY]): item for item in batch_get(self._client, self.name, keys, attributes)}
 
     def items(

@@ -1,9 +1,18 @@
-"""Redrive batches in the inbox: corrected records (`redrive/<digest>.jsonl`) and, beside each, where every
-line came from (`.meta.json`: index -> the record's dlq_message.Origin)."""
+"""Redrive batches in the inbox: a request's plan (`redrive/plans/<request id>.json`: the corrections it
+accepted), its corrected records (`redrive/<request id>.jsonl`) and, beside them, where every line came from
+(`.meta.json`: index -> the record's dlq_message.Origin; written once, it fixes which records the batch holds)."""
 
 from __future__ import annotations
 
 REDRIVE_PREFIX = "redrive/"
+
+
+def batch_key(request_id: str) -> str:
+    return f"{REDRIVE_PREFIX}{request_id}.jsonl"
+
+
+def plan_key(request_id: str) -> str:
+    return f"{REDRIVE_PREFIX}plans/{request_id}.json"
 
 
 def meta_key(batch_key: str) -> str:

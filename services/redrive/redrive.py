@@ -1,15 +1,26 @@
 """Redrive: corrected records go back through the same state machine, matched to what is quarantined by DLQ id.
 
-Each request carries an id chosen by its caller. Its batch (`redrive/<request id>.jsonl`) and its execution
-(`redrive-<request id>`) are named by it, so two requests never share a batch, an execution or a fingerprint
-(a record can never be swallowed by another batch that happens to hold the same bytes), and the same request
-sent again (a client that timed out and retried) does the same thing once.
+Each request carries an id chosen by its caller. Its plan (`redrive/plans/<request id>.json`), its batch
+(`redrive/<request id>.jsonl`) and its execution (`redrive-<request id>`) are named by it, so two requests
+never share a batch, an execution or a fingerprint (a record can never be swallowed by another batch that
+happens to hold the same bytes), and the same request sent again (a client that timed out and retried) does
+the same thing once.
 
 What is quarantined is read from the quarantine view (services/dal/quarantine_view.py), not by receiving the
-queue. A correction is accepted when its item is open; refused when it is not quarantined (`not_in_dlq`), a
-rejected file (`not_a_record`), unchanged, or a conflict with a different stored order; and reported as
-`already_redriven`, with what became of it, when an earlier request sent it already (a repeated redrive
-changes nothing). The DLQ messages of redriven records are deleted by the sweep at the end of their run.
+queue. A correction is judged against its item as it is now, whatever export it came from: accepted when the
+item is open and the correction is a new record for it; refused when it is not quarantined (`not_in_dlq`), a
+rejected file (`not_a_record`), a line without a record (`no_record`: the quarantined record is never replaced
+by nothing), unchanged, a conflict with a different stored order, no longer quarantined (`not_quarantined`),
+or a different correction of a record another request is redriving (`in_progress`); and reported as
+`already_redriven`, with what became of it, when it is the correction an earlier request sent (the same
+correction again changes nothing).
+
+One redrive per attempt of a record: a request writes its plan, then claims each item at the attempt it
+judged (a conditional write; a claim another request won is not its), then fixes its batch as the items it
+holds (the batch's meta, written once), then starts its execution. Each step can be done again with the same
+result, by the request itself or by a later one: a request that died holding records (the function crashed
+or timed out before its execution started) is finished by the next request that meets one of them, which
+then follows its batch. The DLQ messages of redriven records are deleted by the sweep at the end of their run.
 """
 
 from __future__ import annotations
@@ -21,10 +32,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.dal import Stores
-from services.dal.quarantine_view import RESOLVED, body_of
+from services.dal.executions import ExecutionNotFoundError, execution_arn
+from services.dal.quarantine_view import OPEN, RESOLVED, body_of
 from services.domain import audit_events, contract, dlq_message, json_codec
 from services.domain.dlq_message import Origin
-from services.domain.redrive_batch import REDRIVE_PREFIX, meta_key
+from services.domain.redrive_batch import batch_key, meta_key, plan_key
 
 EXECUTION_PREFIX = "redrive-"
 
@@ -46,6 +58,38 @@ class RedriveRequest:
     corrections: Sequence[Correction]
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A correction a request accepted, with what its batch line and `redriven` event need."""
+
+    record: Any
+    origin: Origin  # its attempt is the item's attempt when judged, plus one
+    file_id: str
+    order_id: str | None  # the quarantined record's order id
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "record": self.record,
+            "origin": self.origin.as_dict(),
+            "file_id": self.file_id,
+            "order_id": self.order_id,
+        }
+
+    @classmethod
+    def from_dict(cls, value: dict[str, Any]) -> Planned:
+        order_id = value.get("order_id")
+        return cls(
+            value["record"], Origin.from_dict(value["origin"]), str(value["file_id"]), order_id and str(order_id)
+        )
+
+
+@dataclass(frozen=True)
+class Batch:
+    key: str
+    execution: str
+    ids: list[str]
+
+
 def _refusal(correction: Correction, error: str, message: str) -> dict[str, str]:
     return {"id": correction.id, "error": error, "message": message}
 
@@ -57,26 +101,44 @@ def _already(correction: Correction, outcome: str, by: str | None) -> dict[str, 
 def _judge(
     correction: Correction, item: Mapping[str, Any] | None, request_id: str, stores: Stores
 ) -> tuple[str, dict[str, Any] | None]:
-    """("accept", None), ("already", what became of it) or ("refuse", why)."""
+    """("accept", None), ("already", what became of it) or ("refuse", why). What was sent before is recognized
+    by its content (the item's `redrive_hash`, or the record it was quarantined again with), never by the
+    export's attempt alone: a new correction of a record still quarantined is judged."""
     if item is None:
         return "refuse", _refusal(correction, "not_in_dlq", "not quarantined: export the DLQ again for current ids")
     if item.get("kind") != dlq_message.Kind.RECORD:
         return "refuse", _refusal(
             correction, "not_a_record", "a rejected file is fixed by uploading the fixed file (then `dlq resolve`)"
         )
+    if correction.record is None:
+        return "refuse", _refusal(
+            correction, "no_record", 'the line has no "record": send the corrected record, as `dlq export` writes it'
+        )
+    digest = contract.content_hash(correction.record)
     if item.get("status") == RESOLVED:
-        return "already", _already(correction, str(item.get("outcome")), item.get("resolved_by"))
+        outcome, by = str(item.get("outcome")), item.get("resolved_by")
+        if item.get("redrive_hash") == digest:
+            return "already", _already(correction, outcome, by)
+        where = f" ({by})" if by else ""
+        return "refuse", _refusal(correction, "not_quarantined", f"not quarantined any more: {outcome}{where}")
     redriving = item.get("redriving")
-    if redriving and redriving != request_id:  # sent by an earlier request whose run has not ended yet
-        return "already", _already(correction, "in progress", f"{REDRIVE_PREFIX}{redriving}.jsonl")
-    if correction.attempt is not None and correction.attempt < int(item.get("attempt", 1)):
-        return "already", _already(correction, "quarantined", None)  # redriven and quarantined again since
     if redriving == request_id:
         return "accept", None  # this same request, sent again
+    if redriving:  # another request took it on and its run has not ended yet
+        batch = batch_key(str(redriving))
+        if item.get("redrive_hash") == digest:
+            return "already", _already(correction, "in progress", batch)
+        return "refuse", _refusal(
+            correction,
+            "in_progress",
+            f"another correction of this record is being redriven ({batch}): send this one again once it ends",
+        )
     body = body_of(item)
     ref = dlq_message.record_ref_key(body)
     original = stores.inbox.get_json(ref) if ref else body.get("record")
-    if contract.content_hash(correction.record) == contract.content_hash(original):
+    if digest == contract.content_hash(original):
+        if correction.attempt is not None and correction.attempt < int(item.get("attempt", 1)):
+            return "already", _already(correction, "quarantined", None)  # redriven as it is, quarantined again
         return "refuse", _refusal(correction, "unchanged", "the record is the same as quarantined: fix it first")
     verdict = contract.check(correction.record)
     if verdict.complete and verdict.order_id and verdict.record is not None:
@@ -100,70 +162,132 @@ def redrive(request: RedriveRequest, *, stores: Stores, state_machine_arn: str, 
     if len(set(ids)) != len(ids):
         raise RedriveError("an id appears more than once; send one correction per DLQ message")
     items = stores.quarantined.get_many(ids)
-    accepted: list[Correction] = []
-    refused: list[dict[str, Any]] = []
-    already: list[dict[str, Any]] = []
-    for correction in corrections:
-        verdict, detail = _judge(correction, items.get(correction.id), request.request_id, stores)
-        if verdict == "accept":
-            accepted.append(correction)
-        elif verdict == "already":
-            already.append(detail or {})
-        else:
-            refused.append(detail or {})
-    result: dict[str, Any] = {"redriven": [], "refused": refused, "already": already, "execution": None, "batch": None}
-    if not accepted:
-        return result
+    following = _finish_others(items, request.request_id, stores, state_machine_arn)
+    if following:  # finishing another request claimed records: judge them as they are now
+        items = stores.quarantined.get_many(ids)
+    verdicts = {c.id: _judge(c, items.get(c.id), request.request_id, stores) for c in corrections}
+    accepted = [c for c in corrections if verdicts[c.id][0] == "accept"]
+    batch = _run(request.request_id, accepted, items, stores, state_machine_arn, at) if accepted else None
+    held = set(batch.ids) if batch else set()
+    late = [c for c in accepted if c.id not in held]
+    if late:  # another request claimed these between this one's read and its claim
+        now = stores.quarantined.get_many(c.id for c in late)
+        for c in late:
+            verdict = _judge(c, now.get(c.id), request.request_id, stores)
+            if verdict[0] == "accept":
+                verdict = (
+                    "refuse",
+                    _refusal(c, "changed", "its quarantine item changed while this request ran: send it again"),
+                )
+            verdicts[c.id] = verdict
+    return {
+        "redriven": [c.id for c in corrections if c.id in held],
+        "refused": [verdicts[c.id][1] or {} for c in corrections if verdicts[c.id][0] == "refuse"],
+        "already": [verdicts[c.id][1] or {} for c in corrections if verdicts[c.id][0] == "already"],
+        "execution": batch.execution if batch else None,
+        "batch": batch.key if batch else None,
+        "following": following,
+    }
 
+
+def _run(
+    request_id: str,
+    accepted: Sequence[Correction],
+    items: Mapping[str, Mapping[str, Any]],
+    stores: Stores,
+    state_machine_arn: str,
+    at: str,
+) -> Batch | None:
+    """Plan the accepted corrections (a plan this request wrote before stands) and finish the request."""
     # The request's first call fixes its time: a retried call rewrites the same audit events.
-    first = stores.audit.append_first(audit_events.redrive_request(request_id=request.request_id, at=at))
+    first = stores.audit.append_first(audit_events.redrive_request(request_id=request_id, at=at))
     at = str(first["at"]) if first else at
-    batch_key = f"{REDRIVE_PREFIX}{request.request_id}.jsonl"
-    meta = {}
-    history = []
-    for index, correction in enumerate(accepted):
-        body = body_of(items[correction.id])
-        origin = Origin(
-            dlq_id=correction.id,
-            file=str(body.get("file")),
-            index=int(body.get("index", 0)),
-            attempt=dlq_message.attempt_of(body) + 1,
-        )
-        meta[str(index)] = origin.as_dict()
-        history += _redriven_events(correction, body, origin, batch_key, index, at)
-    stores.inbox.put_json(meta_key(batch_key), meta)
-    size = stores.inbox.put_text(batch_key, "".join(json_codec.dumps(c.record) + "\n" for c in accepted))
-    stores.audit.append(history)
-    payload = json.dumps(
-        {"detail": {"bucket": {"name": stores.inbox.bucket}, "object": {"key": batch_key, "size": size}}}
+    lines = [_planned(c, body_of(items[c.id])) for c in accepted]
+    stores.inbox.create_json(plan_key(request_id), {"at": at, "lines": [line.as_dict() for line in lines]})
+    return _finish(request_id, stores, state_machine_arn)
+
+
+def _planned(correction: Correction, body: Mapping[str, Any]) -> Planned:
+    origin = Origin(
+        dlq_id=correction.id,
+        file=str(body.get("file")),
+        index=int(body.get("index", 0)),
+        attempt=dlq_message.attempt_of(dict(body)) + 1,
     )
-    execution = stores.executions.start(state_machine_arn, EXECUTION_PREFIX + request.request_id, payload)
-    stores.quarantined.mark_redriving((c.id for c in accepted), request.request_id)
-    return result | {"redriven": [c.id for c in accepted], "execution": execution, "batch": batch_key}
+    order_id = body.get("order_id")
+    return Planned(correction.record, origin, str(body.get("file_id")), None if order_id is None else str(order_id))
 
 
-def _redriven_events(
-    correction: Correction, body: Mapping[str, Any], origin: Origin, batch: str, index: int, at: str
-) -> list[dict[str, Any]]:
+def _finish(request_id: str, stores: Stores, state_machine_arn: str) -> Batch | None:
+    """Claim the items of the request's plan, fix its batch as the items it holds (the first meta written
+    stands), write the batch and its `redriven` events and start its execution; None when it holds none.
+    Every write is the same whoever makes it, so the request itself and a later one that finishes it agree."""
+    plan = stores.inbox.get_json(plan_key(request_id))
+    lines = [Planned.from_dict(line) for line in plan["lines"]]
+    key = batch_key(request_id)
+    if not stores.inbox.exists(meta_key(key)):
+        for line in lines:  # a claim another request won, or of an item changed since, fails for good
+            digest = contract.content_hash(line.record)
+            stores.quarantined.claim(line.origin.dlq_id, request_id, digest, line.origin.attempt - 1)
+        holds = stores.quarantined.get_many(line.origin.dlq_id for line in lines)
+        held = [line for line in lines if holds.get(line.origin.dlq_id, {}).get("redriving") == request_id]
+        if not held:
+            return None
+        stores.inbox.create_json(meta_key(key), {str(i): line.origin.as_dict() for i, line in enumerate(held)})
+    meta = stores.inbox.get_json(meta_key(key))
+    by_id = {line.origin.dlq_id: line for line in lines}
+    batch = [by_id[Origin.from_dict(meta[str(i)]).dlq_id] for i in range(len(meta))]
+    size = stores.inbox.put_text(key, "".join(json_codec.dumps(line.record) + "\n" for line in batch))
+    stores.audit.append(
+        event for index, line in enumerate(batch) for event in _redriven_events(line, key, index, str(plan["at"]))
+    )
+    payload = json.dumps({"detail": {"bucket": {"name": stores.inbox.bucket}, "object": {"key": key, "size": size}}})
+    execution = stores.executions.start(state_machine_arn, EXECUTION_PREFIX + request_id, payload)
+    return Batch(key, execution, [line.origin.dlq_id for line in batch])
+
+
+def _finish_others(
+    items: Mapping[str, Mapping[str, Any]], request_id: str, stores: Stores, state_machine_arn: str
+) -> list[dict[str, str]]:
+    """The batches of other requests holding some of these records, each finished first if its execution
+    never started (its request died): what this request's caller follows."""
+    others = {
+        str(item["redriving"])
+        for item in items.values()
+        if item.get("status") == OPEN and item.get("redriving") and item["redriving"] != request_id
+    }
+    following = []
+    for other in sorted(others):
+        execution = execution_arn(state_machine_arn, EXECUTION_PREFIX + other)
+        try:
+            stores.executions.describe(execution)
+        except ExecutionNotFoundError:
+            if not stores.inbox.exists(plan_key(other)) or _finish(other, stores, state_machine_arn) is None:
+                continue
+        following.append({"execution": execution, "batch": batch_key(other)})
+    return following
+
+
+def _redriven_events(line: Planned, batch: str, index: int, at: str) -> list[dict[str, Any]]:
     """The record's `redriven` event, in its order's history; when the correction changed the order id, in
     both ids' histories, each naming the other."""
-    was = body.get("order_id")
-    now, _ = contract.extract_order_id(correction.record)
-    ids = [i for i in dict.fromkeys([was, now]) if i]
-    detail = {"dlq_id": correction.id, "batch": batch, "batch_index": index}
+    was = line.order_id
+    now, _ = contract.extract_order_id(line.record)
+    ids: list[str | None] = [i for i in dict.fromkeys([was, now]) if i]
+    detail = {"dlq_id": line.origin.dlq_id, "batch": batch, "batch_index": index}
     if was and now and was != now:
         detail |= {"order_id_was": was, "order_id_now": now}
     return [
         audit_events.record_event(
-            file_id=str(body.get("file_id")),
-            file=origin.file,
-            index=origin.index,
+            file_id=line.file_id,
+            file=line.origin.file,
+            index=line.origin.index,
             outcome=audit_events.REDRIVEN,
             order_id=order_id,
             reasons=[],
             at=at,
             execution=batch,
-            attempt=origin.attempt - 1,
+            attempt=line.origin.attempt - 1,
             detail=detail,
         )
         for order_id in (ids or [None])

@@ -134,12 +134,14 @@ def test_only_the_workflow_functions_are_invoked_by_the_state_machine(synth: Syn
     assert resources.REDRIVE.id not in synth.stack.workflow_functions.functions
 
 
-def test_only_prepare_may_describe_executions_and_only_top_level_ingest_executions(synth: Synth) -> None:
-    """Prepare asks how the execution holding a file's claim ended; nothing else may, and nothing more."""
+def test_only_prepare_and_redrive_may_describe_executions_and_only_top_level_ingest_executions(synth: Synth) -> None:
+    """Prepare asks how the execution holding a file's claim ended, the redrive whether a request that died
+    started its own (`redrive-<request id>`); nothing else may, and nothing more."""
+    names = {resources.PREPARE: "*", resources.REDRIVE: "redrive-*"}
     for spec in resources.ALL_FUNCTIONS:
         statements = _statements(synth, spec)
         describing = [s for s in statements if "states:DescribeExecution" in json.dumps(s["Action"])]
-        if spec is not resources.PREPARE:
+        if spec not in names:
             assert describing == [], spec.id
             continue
         (statement,) = describing
@@ -155,7 +157,7 @@ def test_only_prepare_may_describe_executions_and_only_top_level_ingest_executio
                     {"Ref": "AWS::Region"},
                     ":",
                     {"Ref": "AWS::AccountId"},
-                    f":execution:{resources.INGEST.name}:*",  # not the Map's children (`<machine>/<map>:...`)
+                    f":execution:{resources.INGEST.name}:{names[spec]}",  # not the Map's children (`<machine>/...`)
                 ],
             ]
         }  # one ARN pattern, never "*"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import free_port, local_up, salesdq
+from .helpers import canonical, free_port, local_up, order, salesdq
 
 INCOMPLETE_FILE = {
     "orders": [
@@ -101,6 +101,82 @@ def test_fix_and_redrive_round_trip(stack: dict[str, str], tmp_path: Path) -> No
     assert sorted(a["outcome"] for a in _json(again)["already"]) == ["stored", "stored", "stored"]
     assert _json(salesdq(stack, "report", "--json")) == report  # nothing changed
     assert [e["event"] for e in _json(salesdq(stack, "history", "2", "--json"))] == chain
+
+
+def _upload_quarantined(env: dict[str, str], tmp_path: Path, name: str, records: list[Any]) -> list[dict[str, Any]]:
+    """Upload records the contract quarantines, every one; their exported lines, in file order."""
+    path = tmp_path / name
+    path.write_text(json.dumps({"orders": records}))
+    uploaded = salesdq(env, "upload", path, "--wait", "--json")
+    assert uploaded.returncode == 0 and _json(uploaded)["totals"]["quarantined"] == len(records), uploaded.stdout
+    lines = [line for line in _export(env, tmp_path / f"{name}.dlq.jsonl") if line["file"].endswith(name)]
+    return sorted(lines, key=lambda line: line["index"])
+
+
+def _chain(env: dict[str, str], order_id: str) -> list[str]:
+    return [e["event"] for e in _json(salesdq(env, "history", order_id, "--json"))]
+
+
+def test_a_line_with_only_an_id_is_refused_and_the_record_kept(stack: dict[str, str], tmp_path: Path) -> None:
+    """Once `{"id": ...}` alone was redriven (exit 0): the item became `record: null` and the record was gone
+    from `dlq list` and `dlq export`."""
+    records = [order("only-id", qty=0)]
+    [line] = _upload_quarantined(stack, tmp_path, "only-id.json", records)
+    result = salesdq(stack, "redrive", _write(tmp_path / "ids.jsonl", [{"id": line["id"]}]), "--wait")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines()[:2] == [
+        "redriven: 0, refused: 1, already redriven: 0",
+        f'  refused {line["id"]}: no_record: the line has no "record": send the corrected record, as '
+        "`dlq export` writes it",
+    ]
+    [kept] = [again for again in _export(stack, tmp_path / "after.jsonl") if again["id"] == line["id"]]
+    assert kept == line and canonical(kept["record"]) == canonical(records[0])  # as uploaded, untouched
+    assert _chain(stack, "only-id") == ["record.quarantined"]
+
+
+def test_each_correction_of_a_quarantined_record_is_judged_whatever_export_it_came_from(
+    stack: dict[str, str], tmp_path: Path
+) -> None:
+    """Once a second correction from the same export (the first one still invalid, quarantined again) was
+    `already redriven: quarantined`, exit 0, and never judged."""
+    [line] = _upload_quarantined(stack, tmp_path, "twice.json", [order("twice", email="nope")])
+    fix1 = {**line, "record": order("twice", email="still-nope")}
+    fix2 = {**line, "record": order("twice", email="twice@example.com")}
+
+    first = salesdq(stack, "redrive", _write(tmp_path / "fix1.jsonl", [fix1]), "--wait", "--json")
+    assert first.returncode == 0 and _json(first)["totals"]["quarantined"] == 1, first.stdout + first.stderr
+    second = salesdq(stack, "redrive", _write(tmp_path / "fix2.jsonl", [fix2]), "--wait", "--json")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert _json(second)["redriven"] == [line["id"]] and _json(second)["totals"]["stored"] == 1
+    redriven_twice = ["record.quarantined", "record.redriven", "record.quarantined", "record.redriven"]
+    assert _chain(stack, "twice") == [*redriven_twice, "record.stored"]
+
+    # The valid fix again: already redriven, stored, exit 0. The first, invalid one again: refused, exit 1.
+    again = salesdq(stack, "redrive", tmp_path / "fix2.jsonl", "--json")
+    assert again.returncode == 0 and [a["outcome"] for a in _json(again)["already"]] == ["stored"]
+    stale = salesdq(stack, "redrive", tmp_path / "fix1.jsonl")
+    assert stale.returncode == 1
+    assert stale.stdout.splitlines()[1].startswith(
+        f"  refused {line['id']}: not_quarantined: not quarantined any more: stored"
+    )
+    assert _chain(stack, "twice") == [*redriven_twice, "record.stored"]
+
+
+def test_of_two_different_corrections_sent_at_once_the_second_is_refused(stack: dict[str, str], tmp_path: Path) -> None:
+    """Once the second of two concurrent redrives with different fixes said `already redriven: stored`, exit 0."""
+    [line] = _upload_quarantined(stack, tmp_path, "race.json", [order("race", qty=0)])
+    ours = _write(tmp_path / "ours.jsonl", [{**line, "record": order("race", qty=1)}])
+    theirs = _write(tmp_path / "theirs.jsonl", [{**line, "record": order("race", qty=2)}])
+    first = salesdq(stack, "redrive", ours, "--json")
+    second = salesdq(stack, "redrive", theirs, "--json")
+    assert first.returncode == 0 and _json(first)["redriven"] == [line["id"]]
+    assert second.returncode == 1 and _json(second)["redriven"] == []
+    assert [r["error"] for r in _json(second)["refused"]] in (["in_progress"], ["not_quarantined"])
+    # the first one again follows its batch to its end (when it has not ended already)
+    followed = _json(salesdq(stack, "redrive", ours, "--wait", "--json"))
+    assert [a["outcome"] for a in followed["already"]] in (["in progress"], ["stored"])
+    assert followed.get("totals", {"stored": 1})["stored"] == 1, followed
+    assert _chain(stack, "race") == ["record.quarantined", "record.redriven", "record.stored"]
 
 
 def test_refusals_an_operator_can_act_on(stack: dict[str, str], tmp_path: Path) -> None:

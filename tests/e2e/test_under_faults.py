@@ -37,8 +37,7 @@ from salesdq.engine import Engine, FaultPlan, lambda_runtime, request_hooks
 from salesdq.errors import OperationFailedError
 from salesdq.local import run as local
 from salesdq.local.run import export, stack_of
-from salesdq.operators import dlq as dlq_operations
-from salesdq.operators import runs
+from salesdq.operators import dlq, redrive, runs
 from salesdq.operators.follow import result_of, upload, upload_and_follow, wait_for
 from salesdq.operators.progress import Progress
 from services.dal.executions import execution_arn
@@ -544,7 +543,7 @@ def test_the_quarantine_view_is_exact_when_the_queue_holds_copies_and_a_sweep_le
         raw = _raw_dlq(engine)
         view = list(stack.quarantined().items())
         collapsed = stack.quarantine().items()
-        swept = dlq_operations.sweep(stack)
+        swept = dlq.sweep(stack)
         after = _raw_dlq(engine)
 
     assert result["status"] == "completed", result
@@ -696,3 +695,110 @@ def test_a_run_whose_finalize_dies_after_writing_its_completion_has_one_status_e
     assert "is completed, not failed" in refusal, refusal
     assert second["status"] == "duplicate", second
     assert not [e for e in _events(run, file_id) if e["event"] == "file.failed"]
+
+
+# ------------------------------------------------------------------------------------------- 10
+
+REDRIVE = resources.REDRIVE.name
+KILLED = "Runtime exited with error: signal: killed"  # what a planned crash of lambda_runtime reports
+
+
+class _RedriveDies:
+    """The redrive function dies at its `nth` call of `operation`, as a planned crash kills a function
+    (lambda_runtime: Running.stop, Runtime.ExitError, its environment discarded): `before` the call reaches
+    AWS, or just after AWS applied it (its reply never reaches the function). Once."""
+
+    def __init__(self, operation: str, nth: int, before: bool) -> None:
+        self.operation, self.nth, self.before = operation, nth, before
+        self.seen = 0
+        self.fired = False
+
+    def __call__(self, request: AWSPreparedRequest, proceed: request_hooks.Proceed) -> request_hooks.Response:
+        running = lambda_runtime.current()
+        if running is None or running.config.name != REDRIVE or self.fired:
+            return proceed(request)
+        if request_hooks.operation_of(request) != self.operation:
+            return proceed(request)
+        self.seen += 1
+        if self.seen < self.nth:
+            return proceed(request)
+        self.fired = True
+        if self.before:
+            running.stop(lambda_runtime.CRASHED, KILLED)
+            running.raise_if_stopped()
+        response = proceed(request)
+        running.stop(lambda_runtime.CRASHED, KILLED)
+        return response
+
+
+FIXED = 8  # quarantined records, each corrected
+
+
+def _index(event: dict[str, Any]) -> int:
+    return int(event["index"])
+
+
+@pytest.mark.parametrize("edited", [False, True], ids=["sent-again", "edited-and-sent-again"])
+@pytest.mark.parametrize(
+    ("operation", "nth", "before"),
+    [("StartExecution", 1, False), ("StartExecution", 1, True), ("UpdateItem", 2, True)],
+    ids=["after-its-execution-started", "as-it-starts-its-execution", "at-its-second-item-update"],
+)
+def test_a_redrive_that_dies_and_is_sent_again_redrives_each_record_once(
+    tmp_path: Path, operation: str, nth: int, before: bool, edited: bool
+) -> None:
+    """The redrive function dies partway through its request, and the command says to send the file again.
+    Once the records its first call had started (or marked) were redriven again by the second: each stored
+    and also `duplicate`, their items resolved `duplicate`, and the file's accounts counting them twice. Sent
+    again, edited or not, the second call finds the first one's batch and follows it: each record ends once,
+    stored as the first call sent it; an edited line is refused, saying a redrive of its record is in progress."""
+    records: list[Any] = [order(f"z{i}", qty=0) for i in range(FIXED)] + [order("y0"), order("y1")]
+    oracle = Oracle()
+    expected = oracle.run(records)
+    assert [e.outcome for e in expected] == ["quarantined"] * FIXED + ["stored"] * 2
+    fixes = [order(f"z{i}", qty=1) for i in range(FIXED)]
+    assert [e.outcome for e in oracle.run(fixes)] == ["stored"] * FIXED  # what the first call sends
+    path = _file(tmp_path / "monday", "sales.json", records)
+    file_id = _fingerprint(path)
+    dies = _RedriveDies(operation, nth, before)
+
+    with _engine(tmp_path, {}, functions=()) as engine:
+        stack = stack_of(engine)
+        uploaded = _follow(engine, path)
+        ids = {b["order_id"]: b["id"] for b in dlq.quarantined_items(stack)}
+        first = [{"id": ids[f"z{i}"], "record": fix, "attempt": 1} for i, fix in enumerate(fixes)]
+        request_hooks.add(dies)
+        try:
+            with pytest.raises(OperationFailedError, match=r"Runtime\.ExitError"):
+                redrive.send_corrections(stack, first)
+        finally:
+            request_hooks.remove(dies)
+        assert dies.fired
+        again = [dict(line) for line in first]
+        if edited:
+            again[0]["record"] = order("z0", qty=1, item="edited")
+        sent = redrive.send_corrections(stack, again)
+        batches = redrive.wait_for_batches(stack, sent, Progress())
+        items = {i["id"]: i for i in stack.quarantined().items(status=None) if i["file_id"] == file_id}
+        run = _exported(engine, tmp_path / "out", [uploaded, *(asdict(b) for b in batches)])
+
+    assert [b.status for b in batches] == ["completed"], batches
+    assert sent["redriven"] == []  # every record is the first call's
+    assert {a["outcome"] for a in sent["already"]} == {"in progress"}
+    refused = [(r["id"], r["error"]) for r in sent["refused"]]
+    assert refused == ([(ids["z0"], "in_progress")] if edited else [])
+    arrived = _terminal(_events(run, file_id))  # the upload's own outcomes, as the oracle says
+    _assert_each_record_ends_once(arrived)
+    got = [Expected(e["outcome"], e["order_id"], reason_pairs(e["reasons"])) for e in sorted(arrived, key=_index)]
+    assert got == expected
+    assert_orders_match(run, oracle)
+    by_order: dict[str, list[str]] = defaultdict(list)
+    for event in run.audit:
+        if event.get("event", "").startswith("record.") and str(event.get("order_id", "")).startswith("z"):
+            by_order[event["order_id"]].append(event["event"])
+    want = ["record.quarantined", "record.redriven", "record.stored"]
+    assert {oid: chain for oid, chain in by_order.items() if chain != want} == {}
+    assert sorted(by_order) == sorted(f"z{i}" for i in range(FIXED))
+    assert {(i["status"], i.get("outcome")) for i in items.values()} == {("resolved", "stored")}
+    accounts = [e for e in run.audit if e.get("event") == "file.redriven" and e.get("file_id") == file_id]
+    assert (sum(e["redriven"] for e in accounts), sum(e["resolved"] for e in accounts)) == (FIXED, FIXED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 from types import ModuleType
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from salesdq import resources
+from services.domain import dlq_message
 from services.domain.payloads import InvalidEventError
 from services.runtime.config import ConfigError
 
@@ -299,3 +301,76 @@ def test_config_errors_at_import_name_every_missing_variable(aws_env, monkeypatc
     for name in ("INBOX_BUCKET", "ORDERS_TABLE", "AUDIT_TABLE", "QUARANTINE_QUEUE_URL", "LEASES_TABLE"):
         assert f"{name} is not set" in message
     assert "MAX_PARTITIONS must be a whole number, got 'many'" in message
+
+
+REDRIVE = "services.redrive.handlers.redrive"
+MACHINE = "salesdq-test-ingest"
+
+
+def _quarantined(aws: Aws, index: int, record: dict[str, Any]) -> str:
+    """A record quarantined at attempt 1, in the DLQ's view as the validator leaves it; its DLQ id."""
+    message, _ = dlq_message.for_record(
+        file_id="f" * 64,
+        file="incoming/f.json",
+        index=index,
+        order_id=record["order-info"]["OrderId"],
+        reasons=[{"field": "contact-info.email", "rule": "email", "message": "not an email"}],
+        attempt=1,
+        at=AT,
+        record=record,
+        bucket=BUCKET,
+    )
+    aws.stores.quarantined.open([message])
+    return str(message["id"])
+
+
+@pytest.fixture
+def redrive_handler(
+    aws: Aws, lambda_env: dict[str, str], clients: tuple[Any, Any, Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> ModuleType:
+    role = "arn:aws:iam::123456789012:role/salesdq-test"
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    arn = clients[3].create_state_machine(name=MACHINE, definition=definition, roleArn=role)["stateMachineArn"]
+    monkeypatch.setenv("STATE_MACHINE_ARN", arn)  # the same ARN in every test's fresh AWS
+    return handler_module(REDRIVE)
+
+
+def _redrive(module: ModuleType, request: str, corrections: list[dict[str, Any]]) -> Any:
+    return call(module, {"request_id": request, "corrections": corrections})
+
+
+def test_a_redrive_refuses_an_id_alone_and_keeps_the_record(aws, redrive_handler):
+    """Once `{"id": ...}` alone was redriven: the record became null, quarantined as `$: not_object`."""
+    record = order("I1", email="nope")
+    dlq_id = _quarantined(aws, 0, record)
+    before = aws.stores.quarantined.get_many([dlq_id])[dlq_id]
+
+    answer = _redrive(redrive_handler, "r1", [{"id": dlq_id}])
+
+    assert answer["redriven"] == [] and answer["execution"] is None
+    assert [(r["id"], r["error"]) for r in answer["refused"]] == [(dlq_id, "no_record")]
+    assert aws.stores.quarantined.get_many([dlq_id])[dlq_id] == before
+    assert not aws.objects("redrive/")
+
+
+def test_one_request_holds_a_record_and_a_different_correction_waits_for_it(aws, clients, redrive_handler):
+    """Once a second request with a different correction of a record another one was redriving was told
+    `already redriven: in progress`, exit 0, and its correction never judged."""
+    dlq_id = _quarantined(aws, 0, order("H1", email="nope"))
+    fix, other = order("H1"), order("H1", email="other@example.com")
+
+    first = _redrive(redrive_handler, "r1", [{"id": dlq_id, "record": fix}])
+    assert first["redriven"] == [dlq_id] and first["batch"] == "redrive/r1.jsonl"
+    different = _redrive(redrive_handler, "r2", [{"id": dlq_id, "record": other}])
+    assert [(r["id"], r["error"]) for r in different["refused"]] == [(dlq_id, "in_progress")]
+    same = _redrive(redrive_handler, "r3", [{"id": dlq_id, "record": fix}])
+    assert same["already"] == [{"id": dlq_id, "outcome": "in progress", "by": "redrive/r1.jsonl"}]
+    assert same["following"] == [{"execution": first["execution"], "batch": "redrive/r1.jsonl"}]
+    retried = _redrive(redrive_handler, "r1", [{"id": dlq_id, "record": fix}])  # botocore's retry of the first
+    assert (retried["redriven"], retried["execution"]) == ([dlq_id], first["execution"])
+
+    assert [key for key in aws.objects("redrive/") if key.endswith(".jsonl")] == ["redrive/r1.jsonl"]
+    [line] = aws.objects("redrive/r1.jsonl")["redrive/r1.jsonl"].splitlines()
+    assert json.loads(line) == fix
+    executions = clients[3].list_executions(stateMachineArn=os.environ["STATE_MACHINE_ARN"])["executions"]
+    assert [e["name"] for e in executions] == ["redrive-r1"]

@@ -1,5 +1,5 @@
 """Redrive handler: {"request_id", "corrections": [{"id", "record", "attempt"?}]} -> redrive -> what was
-redriven, refused, or already redriven."""
+redriven, refused, or already redriven; the execution and batch it started, and the ones it follows."""
 
 from __future__ import annotations
 
