@@ -25,7 +25,9 @@ MAX_ORDER_BYTES = 350_000  # DynamoDB's item limit is 400 KB; leave room for att
 # A write lease outlives the chunk Lambda that takes it (timeout 300 s, salesdq/resources.py), so a holder that
 # died cannot still be writing once its lease expires and another file's chunk takes the slot.
 LEASE_TTL_S = 900
-ORIGIN = ("_source", "_hash", "_file", "_at")  # what telling stored / duplicate / conflict needs of a stored order
+# What telling stored / duplicate / conflict needs of a stored order: no record's own field holds these names
+# (the contract's reserved_field rule), so order_item never overwrites one.
+ORIGIN = contract.ORIGIN_FIELDS
 
 
 def order_item(record: dict[str, Any], order_id: str, job: ChunkJob, index: int) -> dict[str, Any]:
@@ -183,4 +185,11 @@ def _ours(stored: dict[str, Any], item: dict[str, Any], any_run: bool = False) -
 
 
 def _oversize(size: int) -> Reason:
-    return Reason("$", Rule.OVERSIZE, f"the record is {size} bytes; stored orders are limited to 400 KB")
+    if size > MAX_ORDER_BYTES:
+        message = (
+            f"the record is {size:,} bytes as a stored order; stored orders are limited to {MAX_ORDER_BYTES:,} bytes "
+            "(DynamoDB's item limit is 400 KB, with room left for its own overhead)"
+        )
+    else:  # DynamoDB measures an item its own way, and refused this one
+        message = f"the record is {size:,} bytes as a stored order, and DynamoDB refused it as over its 400 KB limit"
+    return Reason("$", Rule.OVERSIZE, message)

@@ -40,7 +40,7 @@ def probes() -> list[tuple[Any, tuple[str, ...]]]:
             ({"order-info": {alias: 12, "item-id": "I", "qty": 2}, "contact-info": _record()["contact-info"]}, ())
         )
     found.append((_record({"orderId": "2"}), ()))  # two aliases: ambiguous
-    for order_id in ("", " ", True, 1.5, None, "x" * 2100):
+    for order_id in ("", " ", True, 1.5, None, "x" * 2100, "\u200b", "a\u202eb", "a\nb", "a\x00", "cafe\u0301"):
         found.append((_record({"order_id": order_id}), ()))
     for qty in (0, 1, -1, 1.5, "2", " +3 ", "٣", True, None, "1e3", 10**40, "abc"):
         found.append((_record({"qty": qty}), ()))
@@ -48,7 +48,10 @@ def probes() -> list[tuple[Any, tuple[str, ...]]]:
         found.append((_record({"item-id": item}), ()))
     for name in ("", " ", None, 9, " Ann "):
         found.append((_record(contact={"name": name}), ()))
-    for email in ("", "a", "a@", "@b.c", "a@b", "a@b.c", " a@b.co ", None, 3, "a b@c.de"):
+    long_domain = ".".join(["d" * 60] * 4) + ".com"  # 248 bytes
+    for email in ("", "a", "a@", "@b.c", "a@b", "a@b.c", " a@b.co ", None, 3, "a b@c.de", "a" * 64 + "@b.co"):
+        found.append((_record(contact={"email": email}), ()))
+    for email in ("a" * 65 + "@b.co", "a@" + long_domain, "a@dd." + long_domain):
         found.append((_record(contact={"email": email}), ()))
     for section in ("order-info", "contact-info"):
         found.append(({k: v for k, v in _record().items() if k != section}, ()))
@@ -56,6 +59,8 @@ def probes() -> list[tuple[Any, tuple[str, ...]]]:
     found.append((_record(extra={"n": json_codec.loads("1E+200")}), ()))
     found.append((_record(extra="\ud800"), ()))
     found.append((_record(**{"": 1}), ()))
+    for name in (*contract.RESERVED_FIELDS, "_other"):
+        found.append((_record(**{name: "1"}), ()))
     deep: Any = 1
     for _ in range(40):
         deep = {"d": deep}
