@@ -47,6 +47,10 @@ _NESTING_GUARD = 500
 _ORDERS_FIRST = re.compile(rb'^\s*\{\s*"orders"\s*:\s*\[')
 _WHITESPACE = b" \t\r\n"
 TRUNCATED = "the file is truncated (it ends inside a JSON value)"
+_ORDERS_TWICE = (
+    'the top-level object has the key "orders" more than once{where}: salesdq reads one list of orders; '
+    "put every record in it"
+)
 _BRACKETS = bytes.maketrans(b"{}", b"[]")
 # A \u escape of a high surrogate not followed by a low one, or of a low one not after a high one.
 _BROKEN_SURROGATE = re.compile(
@@ -56,6 +60,9 @@ _BROKEN_SURROGATE = re.compile(
 _ESCAPE_PREFIX = re.compile(rb"(?:\\(?:u(?:[dD](?:[c-fC-F][0-9a-fA-F]?)?)?)?)?")  # what may start a low escape
 _ESCAPE_CONTEXT = 12  # an escape and the one after it
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_ORDERS_KEY = b'"orders"'
+# A \u escape of a letter of "orders": a key written with one is "orders" too.
+_ORDERS_ESCAPE = re.compile(rb"\\u00(?:6[45fF]|7[23])")
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
 _INTEGER = re.compile(r"-?[0-9]+")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
@@ -121,6 +128,8 @@ class _Tap:
         self._open = 0  # brackets the blocks so far left open
         self._in_string = False  # whether the blocks so far end inside a string
         self._escape_next = False  # whether they end in a backslash that escapes the next byte
+        self._orders_seen = 0  # times the text "orders" (as a JSON string) appeared, escaped letters counting 2
+        self._orders_tail = b""
 
     def _account(self, data: bytes) -> bytes:
         start = self.size
@@ -141,6 +150,17 @@ class _Tap:
         self._check_digits(data)
         self._check_escapes(data)
         self._check_nesting(data)
+        self._count_orders(data)
+
+    def _count_orders(self, data: bytes) -> None:
+        window = self._orders_tail + data  # the tail is shorter than a match: none is counted twice
+        self._orders_seen += window.count(_ORDERS_KEY) + (2 if _ORDERS_ESCAPE.search(window) else 0)
+        self._orders_tail = window[-(len(_ORDERS_KEY) - 1) :]
+
+    @property
+    def orders_again(self) -> bool:
+        """Whether the bytes so far may hold a second key "orders" (the C parser's items do not tell)."""
+        return self._orders_seen > 1
 
     def _check_digits(self, data: bytes) -> None:
         marked = data.translate(_MARK)  # digits as "0", all else as " ": a run is a number, or part of a string
@@ -221,6 +241,7 @@ class SalesFile:
         if reopen is None and _seekable(stream):
             reopen = _rewind(stream)
         self._reopen = reopen
+        self._where = _VALUES  # where the records are: _shapes decides
         self._start(stream, guard=True)
 
     def _start(self, stream: IO[bytes], guard: bool) -> None:
@@ -250,7 +271,10 @@ class SalesFile:
                 for record in self._shapes(_fast_values, found):
                     yield record, _take_duplicates(record, found) if found else ()
                     yielded += 1
-                return
+                if not (self._where == _ORDERS and self._tap.orders_again):
+                    return
+                # the items of a second top-level "orders" list have the same prefix: only the exact parser,
+                # which sees the top-level keys, tells (it yields nothing again)
             except _Exact:
                 pass
             except (ijson.JSONError, ValueError, ArithmeticError) as error:  # ArithmeticError: Decimal's
@@ -287,17 +311,18 @@ class SalesFile:
         reader = _SkipBom(self._tap)
         first = stripped[:1]
         if self._name.endswith(".jsonl"):
-            where = _VALUES
+            self._where = _VALUES
         elif first == b"[":
-            where = _ITEMS
+            self._where = _ITEMS
         elif _ORDERS_FIRST.match(self._head):
-            where = _ORDERS
+            self._where = _ORDERS
         elif first == b"{":
+            self._where = _VALUES
             yield from self._objects(values(reader, _VALUES, found), found)
             return
         else:
             raise FileRejectedError(_scalar_reason(stripped))
-        yield from values(reader, where, found)
+        yield from values(reader, self._where, found)
 
     def _objects(self, values: Iterator[Any], found: _Found) -> Iterator[Any]:
         value = next(values)
@@ -315,6 +340,8 @@ class SalesFile:
         if not isinstance(orders, list):
             raise FileRejectedError(f'"orders" is {_json_kind(orders)}, not a list')
         if found:  # keys held twice outside the records are no record's
+            if any(obj is value and key == "orders" for obj, key in found):
+                raise FileRejectedError(_ORDERS_TWICE.format(where=""))
             found[:] = [(obj, key) for obj, key in found if obj is not value]
             for key, other in value.items():
                 if key != "orders":
@@ -329,6 +356,8 @@ class SalesFile:
                 f"the file nests objects and arrays more than {MAX_DEPTH} levels deep in a record ({where}): "
                 "salesdq reads records of up to that depth, and DynamoDB stores 32 levels"
             )
+        if stop.kind == "orders":
+            return _ORDERS_TWICE.format(where=f" ({where})")
         if stop.kind == "more":
             return f"the file is not valid JSON ({where}: more data after the JSON value)"
         if stop.kind == "control":
@@ -527,10 +556,15 @@ class _Builder:
         self._stack: list[list[Any]] = []
         self._found = found
         self._tops = 0
+        self._orders_keys = 0
 
     def send(self, event: tuple[str, Any]) -> None:
         kind, value = event
         if kind == "map_key":
+            if value == "orders" and len(self._stack) == 1 and self._where == _ORDERS:
+                self._orders_keys += 1
+                if self._orders_keys > 1:  # its items would read as more of the first list's
+                    raise _Located(self._tokens.offset, "orders")
             self._stack[-1][1] = value
         elif kind in ("start_map", "start_array"):
             depth = len(self._stack)

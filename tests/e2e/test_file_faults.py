@@ -42,6 +42,8 @@ FAULTS: list[tuple[str, bytes, str]] = [
     ("orders-object.json", b'{"orders": {"order-info": {}}}', '"orders" is an object, not a list'),
     ("orders-string.json", b'{"batch": 1, "orders": "none today"}', '"orders" is a string, not a list'),
     ("orders-null.json", b'{"orders": null}', '"orders" is null, not a list'),
+    ("orders-twice.json", b'{"orders": [' + _MANY + b'], "orders": [' + _GOOD + b"]}", '"orders" more than once'),
+    ("orders-twice-later.json", b'{"n": 1, "orders": [' + _GOOD + b'], "orders": []}', '"orders" more than once'),
     ("empty.json", b"", "empty"),
     ("empty.jsonl", b"", "empty"),
     ("blank.json", b" \n\t\r\n ", "only whitespace"),

@@ -538,6 +538,35 @@ def test_keys_held_twice_are_found_with_their_paths_in_every_shape(data, name):
     assert found[1] == (EXPECTED_RECORD, EXPECTED_PATHS)
 
 
+TWICE = 'the top-level object has the key "orders" more than once'
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        (b'{"orders": [' + PLAIN_RECORD + b'], "orders": [' + PLAIN_RECORD + b"]}", " (line 1, column 48)"),
+        (b'{"orders": [' + PLAIN_RECORD + b'],\n "\\u006frders": [' + PLAIN_RECORD + b"]}", " (line 2, column 2)"),
+        (b'{"orders": [' + PLAIN_RECORD + b'], "orders": [' + PLAIN_RECORD + b', {"s": "\\ud800"}]}', " (line 1,"),
+        (b'{"batch": 1, "orders": [' + PLAIN_RECORD + b'], "orders": [' + PLAIN_RECORD + b"]}", ":"),
+        (b'{"batch": 1, "orders": [' + PLAIN_RECORD + b'], "orders": []}', ":"),
+    ],
+    ids=["orders-first", "escaped-key", "exact-parser", "orders-elsewhere", "second-empty"],
+)
+def test_a_top_level_orders_key_given_twice_rejects_the_file(data, where):
+    reason, sales = reject(data)
+    assert reason.startswith(TWICE + where), reason
+    _readable(reason)
+    assert sales.fingerprint == sha(data)
+
+
+def test_orders_late_in_a_big_file_is_found_and_orders_as_text_in_records_is_not_a_second_key():
+    many = b",".join(b'{"i": %d, "note": "orders", "orders": {"orders": %d}}' % (i, i) for i in range(5_000))
+    records, _ = read(b'{"orders": [' + many + b"]}")
+    assert len(records) == 5_000 and records[-1] == {"i": 4_999, "note": "orders", "orders": {"orders": 4_999}}
+    reason, _ = reject(b'{"orders": [' + many + b'],\n"orders": [{"i": -1}]}')
+    assert reason.startswith(TWICE + " (line 2, column 1)"), reason
+
+
 def test_a_key_held_three_times_is_named_once():
     assert entries(b'[{"a": 1, "a": 2, "a": 3}]') == [({"a": 3}, ("a",))]
 
