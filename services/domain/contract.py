@@ -62,6 +62,7 @@ class Rule(StrEnum):
     DUPLICATE_KEY = "duplicate_key"
     RESERVED_FIELD = "reserved_field"
     CONTROL_CHARACTER = "control_character"
+    UNREADABLE = "unreadable"
     PROCESSING_FAILED = "processing_failed"
 
 
@@ -279,9 +280,12 @@ def _section_reasons(schema: Schema, section: str, value: Any) -> list[Reason]:
     ]
 
 
-def check(record: Any, *, duplicate_keys: Sequence[str] = ()) -> Verdict:
+def check(record: Any, *, duplicate_keys: Sequence[str] = (), unreadable: str | None = None) -> Verdict:
     """Apply the contract to one record. `duplicate_keys`: the paths of keys the file held more than once in
-    one object (found while parsing, since a parsed object keeps only the last value)."""
+    one object (found while parsing, since a parsed object keeps only the last value). `unreadable`: why a JSON
+    Lines line could not be read as a JSON value (the record is then its raw text, kept for a correction)."""
+    if unreadable is not None:
+        return Verdict(None, reasons=[Reason("$", Rule.UNREADABLE, unreadable)])
     if record is None:
         return Verdict(None, reasons=[Reason("$", Rule.NOT_OBJECT, "the record is null")])
     if not isinstance(record, dict):

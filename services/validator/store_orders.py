@@ -16,6 +16,7 @@ from typing import Any
 from services.dal.leases_table import Leases
 from services.dal.orders_table import OrdersTable, OrderTooLargeError
 from services.domain import chunk_entry, contract, json_codec
+from services.domain.chunk_entry import NOTHING, Findings
 from services.domain.contract import Reason, Rule
 from services.domain.outcomes import Outcome, RecordOutcome
 from services.domain.payloads import ChunkJob
@@ -53,9 +54,9 @@ class _Candidate:
     raw: Any
 
 
-def _candidate(index: int, raw: Any, job: ChunkJob, duplicate_keys: Sequence[str] = ()) -> _Candidate | RecordOutcome:
+def _candidate(index: int, raw: Any, job: ChunkJob, findings: Findings = NOTHING) -> _Candidate | RecordOutcome:
     """The record as an order to write, or its outcome when it is incomplete or DynamoDB could not hold it."""
-    verdict = contract.check(raw, duplicate_keys=duplicate_keys)
+    verdict = contract.check(raw, duplicate_keys=findings.duplicate_keys, unreadable=findings.unreadable)
     if not verdict.complete or verdict.record is None:
         return RecordOutcome(index, Outcome.QUARANTINED, verdict.order_id, verdict.reasons, raw)
     order_id = verdict.order_id
@@ -67,11 +68,9 @@ def _candidate(index: int, raw: Any, job: ChunkJob, duplicate_keys: Sequence[str
     return _Candidate(index, order_id, item, typed, raw)
 
 
-def store_one(
-    index: int, raw: Any, job: ChunkJob, orders: OrdersTable, duplicate_keys: Sequence[str] = ()
-) -> RecordOutcome:
+def store_one(index: int, raw: Any, job: ChunkJob, orders: OrdersTable, findings: Findings = NOTHING) -> RecordOutcome:
     """One record, one conditional write: the path of a chunk whose batch DynamoDB refused for an item's size."""
-    candidate = _candidate(index, raw, job, duplicate_keys)
+    candidate = _candidate(index, raw, job, findings)
     if isinstance(candidate, RecordOutcome):
         return candidate
     try:
@@ -87,7 +86,7 @@ class ChunkPlan:
     """What a chunk would write, decided from its records alone (no store read): each incomplete record's
     outcome, the first complete record of each order id in file order (its writer), and the others (followers)."""
 
-    entries: list[tuple[int, Any, tuple[str, ...]]]
+    entries: list[tuple[int, Any, Findings]]
     outcomes: dict[int, RecordOutcome]
     writers: dict[str, _Candidate]
     followers: list[_Candidate]
@@ -103,8 +102,8 @@ class ChunkPlan:
 def plan_chunk(records: Sequence[Sequence[Any]], job: ChunkJob) -> ChunkPlan:
     """`records`: a chunk's entries, [index, record] or [index, record, findings] (services/domain/chunk_entry)."""
     plan = ChunkPlan([chunk_entry.read(entry) for entry in records], {}, {}, [])
-    for index, raw, duplicate_keys in plan.entries:
-        candidate = _candidate(index, raw, job, duplicate_keys)
+    for index, raw, findings in plan.entries:
+        candidate = _candidate(index, raw, job, findings)
         if isinstance(candidate, RecordOutcome):
             plan.outcomes[index] = candidate
         elif candidate.order_id in plan.writers:
@@ -138,7 +137,7 @@ def store_chunk(
         try:
             orders.put_all(plan.new_orders(stored))
         except OrderTooLargeError:  # DynamoDB measures an item over 400 KB: the whole batch is refused
-            return [store_one(index, raw, job, orders, duplicate_keys) for index, raw, duplicate_keys in plan.entries]
+            return [store_one(index, raw, job, orders, findings) for index, raw, findings in plan.entries]
     return verdicts(plan, stored)
 
 

@@ -242,11 +242,18 @@ class Dup(list):  # type: ignore[type-arg]
     """A JSON object written with its (key, value) pairs as given: keys may repeat."""
 
 
+class Line(str):
+    """A JSON Lines line written as is, which salesdq cannot read as a JSON value (docs/validation.md: not
+    JSON, NaN, a number of more than 10,000 digits, nesting past 100 levels): its record is this text."""
+
+
 def encode(value: Any, *, ascii: bool = False) -> str:
     """JSON text of value: Decimals as written, Dup objects with their repeated keys, lone surrogates
     escaped (so the text is UTF-8) whatever `ascii` says."""
     if isinstance(value, Dup):
         return "{" + ",".join(f"{encode(k, ascii=True)}:{encode(v, ascii=ascii)}" for k, v in value) + "}"
+    if isinstance(value, Line):
+        return str(value)
     if isinstance(value, dict):
         return "{" + ",".join(f"{encode(k, ascii=ascii)}:{encode(v, ascii=ascii)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
@@ -446,6 +453,8 @@ class Verdict:
 def judge(record: Any, duplicates: list[str] | None = None) -> Verdict:
     """One record against the rules, on its own (no duplicates or conflicts yet); `duplicates`: the fields
     of keys the file held twice (found while parsing)."""
+    if isinstance(record, Line):
+        return Verdict(None, frozenset({("$", "unreadable")}))
     if not isinstance(record, dict):
         return Verdict(None, frozenset({("$", "not_object")}))
     reasons: set[tuple[str, str]] = limit_reasons(record) | capped("duplicate_key", duplicates or [])

@@ -659,3 +659,10 @@ def test_storage_limits_leave_a_record_as_it_came():
     before = copy.deepcopy(rec)
     check(rec)
     assert rec == before
+
+
+def test_a_json_lines_line_that_could_not_be_read_is_unreadable_with_the_readers_reason_alone():
+    why = "the line is not valid JSON (line 7, column 2: unexpected 'oops')"
+    verdict = check("{oops}", unreadable=why)
+    assert rules(verdict) == [("$", contract.Rule.UNREADABLE)]  # not also not_object: its text is no record
+    assert verdict.reasons[0].message == why and verdict.order_id is None
