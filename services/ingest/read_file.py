@@ -463,10 +463,7 @@ def _line_reason(text: str, number: int, error: Exception) -> str:
 
 
 def _line_too_deep(number: int) -> str:
-    return (
-        f"the line nests objects and arrays more than {MAX_DEPTH} levels deep (line {number}): salesdq reads "
-        "records of up to that depth, and DynamoDB stores 32 levels"
-    )
+    return _located_reason(_Located(0, "deep"), "line", f"line {number}", "")
 
 
 def _split_lines(reader: _Readable) -> Iterator[bytes]:

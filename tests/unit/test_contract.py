@@ -666,3 +666,22 @@ def test_a_json_lines_line_that_could_not_be_read_is_unreadable_with_the_readers
     verdict = check("{oops}", unreadable=why)
     assert rules(verdict) == [("$", contract.Rule.UNREADABLE)]  # not also not_object: its text is no record
     assert verdict.reasons[0].message == why and verdict.order_id is None
+
+
+def test_history_asks_for_an_order_id_as_the_contract_keys_it():
+    from salesdq.operators.history import order_history
+
+    asked: list[str] = []
+
+    class _Audit:
+        def query(self, pk: str) -> list[dict[str, Any]]:
+            asked.append(pk)
+            return []
+
+    class _Stack:
+        def audit(self) -> _Audit:
+            return _Audit()
+
+    for typed in (" café-1 ", "cafe\u0301-1", "café-1\n"):
+        order_history(_Stack(), typed)  # type: ignore[arg-type]
+    assert asked == ["ORDER#café-1"] * 3
