@@ -312,13 +312,23 @@ class SalesFile:
     def _json_lines(self) -> Iterator[Entry]:
         """JSON Lines: every line its own record. A line that is no JSON value salesdq reads costs only itself:
         its record is its raw text, with why (services/domain/chunk_entry.Findings), for the contract to
-        quarantine; blank lines are no records."""
+        quarantine; blank lines are no records. A file none of whose lines can be read is rejected whole."""
         reader = self._opened()
         lines = _LineReader()
+        first_fault: str | None = None
+        read = 0
         for number, line in enumerate(_split_lines(reader), 1):
             text = line.decode("utf-8")  # the tap checked every byte of it
             if text.strip(" \t\r"):
-                yield lines.entry(text.removesuffix("\r"), number)
+                entry = lines.entry(text.removesuffix("\r"), number)
+                if entry[1].unreadable is None:
+                    read += 1
+                elif first_fault is None:
+                    first_fault = entry[1].unreadable
+                yield entry
+        if first_fault is not None and not read:  # no line is JSON: a file of another kind, not bad lines
+            reason = f"the file is not JSON Lines: none of its lines is a JSON value; the first: {first_fault}"
+            raise FileRejectedError(reason)
 
     def _opened(self) -> _SkipBom:
         """The reader of the file's text after the faults of its start (a second BOM, not UTF-8, empty)."""

@@ -28,6 +28,7 @@ FAULTS: list[tuple[str, bytes, str]] = [
     ("latin1-late.json", b'{"orders": [' + _MANY + b', {"note": "caf\xe9"}]}', "not UTF-8"),
     ("utf16.json", json.dumps({"orders": [order("1")]}).encode("utf-16"), "not UTF-8"),
     ("prose.json", b"these are the orders for monday", "not valid JSON"),
+    ("prose.jsonl", b"these are the orders\nfor monday\n", "not JSON Lines: none of its lines is a JSON value"),
     ("garbage-inside.json", b'{"orders": [' + _GOOD + b", oops]}", "not valid JSON"),
     ("broken-concatenated.json", _GOOD + b"\n{not json}\n" + _GOOD + b"\n", "not valid JSON (line 2, column 2"),
     ("garbage-late.json", b"[" + _MANY + b", {oops}]", "not valid JSON"),

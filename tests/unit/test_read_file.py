@@ -399,6 +399,15 @@ def test_in_json_lines_a_line_json_cannot_read_is_quarantined_alone_with_its_tex
     assert stage(data, "incoming/f.jsonl") == 3  # staged as three records: the bad line is one
 
 
+@pytest.mark.parametrize("data", [b"these are the orders\nfor monday\n", b"a,b,c\n1,2,3", b'{"n": NaN}\n\n'])
+def test_a_json_lines_file_none_of_whose_lines_is_json_is_rejected_whole(data):
+    reason, sales = reject(data, "incoming/f.jsonl")
+    assert reason.startswith("the file is not JSON Lines: none of its lines is a JSON value; the first: the line ")
+    assert "(line 1, column " in reason
+    _readable(reason)
+    assert sales.fingerprint == sha(data)
+
+
 def test_a_json_lines_line_is_parsed_as_json_reads_it_exactly():
     data = '{"n": 0.1, "i": 123456789012345678901234567890, "s": "\\ud800 \\ud83d\\ude00 é", "k": 1, "k": 2}\n'
     [(record, findings)] = entries(data.encode(), "incoming/f.jsonl")
