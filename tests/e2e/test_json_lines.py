@@ -89,6 +89,8 @@ def test_an_operator_finds_the_line_in_the_dlq_corrects_and_redrives_it(tmp_path
             "stored": 2,
             "quarantined": 1,
         }
+        verified = salesdq(stack, "replay", "verify")  # the log holds the line as the view does
+        assert verified.returncode == 0, verified.stdout + verified.stderr
         [item] = _json(salesdq(stack, "dlq", "list", "--json"))
         assert item["record"] == str(broken) and reason_pairs(item["reasons"]) == {("$", "unreadable")}
         assert "(line 2, column" in item["reasons"][0]["message"]
@@ -106,6 +108,8 @@ def test_an_operator_finds_the_line_in_the_dlq_corrects_and_redrives_it(tmp_path
         redriven = _json(salesdq(stack, "redrive", corrected, "--wait", "--json"))
         assert redriven["totals"]["stored"] == 1 and redriven["refused"] == []
         assert _json(salesdq(stack, "dlq", "list", "--json")) == []
+        verified = salesdq(stack, "replay", "verify")
+        assert verified.returncode == 0, verified.stdout + verified.stderr
         chain = [e["event"] for e in _json(salesdq(stack, "history", "j2", "--json"))]
         assert chain == ["record.redriven", "record.stored"]
         # the NFD id was stored as NFC; history takes the id as a user types it, in either form, untrimmed
