@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             quarantine=QuarantineQueue(names.queue_url, boto3.client("sqs")),
             inbox=InboxBucket(names.bucket, boto3.client("s3")),
             executions=Executions(),
-            leases=Leases(resources.LEASES.name, dynamodb),
+            leases=Leases(resources.LEASES.name, dynamodb, lease_s=resources.LEASE_SECONDS),
             quarantined=QuarantineView(names.quarantined_table, dynamodb),
         )
         per_record_ms: list[float] = []

@@ -51,7 +51,7 @@ def populate(engine: Engine, records: int, chunk_records: int) -> None:
         stack.inbox(),
         stack.quarantined(),
     )
-    leases = Leases(resources.LEASES.name, stack.client("dynamodb"))
+    leases = Leases(resources.LEASES.name, stack.client("dynamodb"), lease_s=resources.LEASE_SECONDS)
     source = generated(records, incomplete=0.1, seed=7, mock=False)
     for chunk in range(0, records, chunk_records):
         entries = [[index, record] for index, record in enumerate(islice(source, chunk_records), start=chunk)]

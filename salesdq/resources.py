@@ -143,8 +143,13 @@ VALIDATE_CHUNK = FunctionSpec(
     memory_mb=512,
     timeout_s=300,
     reserved_concurrency=50,
-    environment=_STORES,
+    environment=(*_STORES, config.LEASE_SECONDS),
 )
+# A slot lease (services/dal/leases_table.py) lives the timeout of validate-chunk, which takes them, plus a margin
+# for the whole seconds expires_at is kept in and the clocks of two Lambda hosts: Lambda has stopped its holder by
+# then, and a dead holder's slots are free LEASE_MARGIN_S after its function would have been killed.
+LEASE_MARGIN_S = 30
+LEASE_SECONDS = VALIDATE_CHUNK.timeout_s + LEASE_MARGIN_S
 CHUNK_FAILED = FunctionSpec(
     id="ChunkFailedFunction",
     name="salesdq-chunk-failed",

@@ -56,6 +56,7 @@ class FunctionWiring:
             config.QUARANTINED_TABLE: self.quarantined.table_name,
             config.CHUNK_RECORDS: str(resources.CHUNK_RECORDS),
             config.MAX_PARTITIONS: str(resources.MAX_PARTITIONS),
+            config.LEASE_SECONDS: str(resources.LEASE_SECONDS),
         }
 
     def grant(self, function: lambda_.Function, spec: resources.FunctionSpec) -> None:

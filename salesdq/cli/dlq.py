@@ -40,9 +40,15 @@ def _filters(args: argparse.Namespace) -> dlq.Filters:
     return dlq.Filters(file=args.file, rule=args.rule, field=args.field, limit=args.limit)
 
 
+def _named(args: argparse.Namespace) -> str:
+    """The filters given, as typed: what an empty list names."""
+    given = (("--file", args.file), ("--rule", args.rule), ("--field", args.field))
+    return " ".join(f"{option} {value}" for option, value in given if value is not None)
+
+
 def run_dlq_list(args: argparse.Namespace) -> int:
     bodies = dlq.quarantined_items(stack_ref(args), _filters(args))
-    output.print_json(list(bodies)) if args.json else output.print_dlq(bodies)
+    output.print_json(list(bodies)) if args.json else output.print_dlq(bodies, filters=_named(args))
     return EXIT_OK
 
 
@@ -58,7 +64,11 @@ def run_dlq_export(args: argparse.Namespace) -> int:
 
 
 FILTERS = argparse.ArgumentParser(add_help=False)
-FILTERS.add_argument("--file", metavar="NAME|FILE_ID", help="only what this file quarantined (its name, key or sha256)")
+FILTERS.add_argument(
+    "--file",
+    metavar="NAME|FILE_ID",
+    help="only what this file quarantined (its name, key, or file id: 8+ characters of it are enough)",
+)
 FILTERS.add_argument("--rule", metavar="RULE", help="only records that broke this rule (e.g. email)")
 FILTERS.add_argument("--field", metavar="FIELD", help="only records failing this field (e.g. contact-info.email)")
 FILTERS.add_argument("--limit", type=int, metavar="N", help="at most N items")

@@ -8,7 +8,6 @@ bar on stderr: records done, records/s and time left where the audit log says ho
 
 from __future__ import annotations
 
-import io
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,10 +22,8 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from salesdq.operators.progress import Progress
+from salesdq.plain_text import render_plain
 from services.domain import dlq_message, json_codec
-
-NOT_A_TERMINAL_WIDTH = 1_000_000  # a pipe has no width: rows are never wrapped
-
 
 # ---------------------------------------------------------------- documents
 
@@ -60,10 +57,7 @@ def print_table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, numbers
     if console.is_terminal:
         console.print(table)
         return
-    plain = Console(file=io.StringIO(), width=NOT_A_TERMINAL_WIDTH, color_system=None, force_terminal=False)
-    with plain.capture() as captured:
-        plain.print(table)
-    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+    sys.stdout.write(render_plain(lambda plain: plain.print(table)))
 
 
 def print_summary(summary: dict[str, Any]) -> None:
@@ -101,9 +95,10 @@ def age(at: str | None, now_s: float) -> str:
     return f"{seconds}s"
 
 
-def print_dlq(bodies: Iterable[dict[str, Any]], now_s: float | None = None) -> None:
-    """Each quarantined item: its id, file, index, order id, failed rules, attempt and age (since the run that
-    quarantined it started)."""
+def print_dlq(bodies: Iterable[dict[str, Any]], now_s: float | None = None, filters: str = "") -> None:
+    """Each quarantined item: its id, file, index, order id, failed rules (a rejected file's with the reason),
+    attempt and age (since the run that quarantined it started). `filters`: the options that narrowed the list,
+    named when nothing matched them."""
     now = time.time() if now_s is None else now_s
     rows = [
         (
@@ -111,30 +106,38 @@ def print_dlq(bodies: Iterable[dict[str, Any]], now_s: float | None = None) -> N
             body.get("file"),
             body.get("index", "-"),
             body.get("order_id") or "-",
-            dlq_message.rules_summary(body),
+            _reasons(body),
             body.get("attempt", 1),
             age(body.get("at"), now),
         )
         for body in bodies
     ]
     if not rows:
-        print("the quarantine queue is empty")
+        print(f"no open quarantined item matches {filters}" if filters else "the quarantine queue is empty")
         return
     print_table(
         ("ID", "FILE", "INDEX", "ORDER ID", "REASONS", "ATTEMPT", "AGE"), rows, numbers=("INDEX", "ATTEMPT", "AGE")
     )
 
 
-def print_runs(runs: Sequence[Any]) -> None:
-    """One row per file run (services.audit.runs.RunSummary)."""
+def _reasons(body: dict[str, Any]) -> str:
+    """A record's failed rules; a rejected file's rule with why (the message is all it has to say)."""
+    if body.get("kind") == dlq_message.Kind.FILE:
+        return "; ".join(f"{r['rule']}: {r['message']}" for r in body.get("reasons", []))
+    return dlq_message.rules_summary(body)
+
+
+def print_runs(runs: Sequence[Any], status: str | None = None) -> None:
+    """One row per file run (services.audit.runs.RunSummary); none says so, and which status was asked for."""
     if not runs:
+        print(f"no {status} runs" if status else "no runs")
         return
     rows = [
         (
             Path(r.file).name,
             r.file_id[:12],
             r.at,
-            r.status,
+            f"{r.status}/resolved" if r.resolved else r.status,  # a rejected file an operator closed
             r.records,
             r.stored,
             r.duplicates,

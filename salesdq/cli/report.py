@@ -45,7 +45,7 @@ def fraction_of(option: str, text: str | None) -> float | None:
 
 def request_of(args: argparse.Namespace) -> ReportRequest:
     if args.file is not None and not args.file.strip():
-        raise UsageError("--file: give a file's key, name or sha256")
+        raise UsageError("--file: give a file's key, name or file id (8+ characters of it)")
     if args.baseline < 1:
         raise UsageError("--baseline must be at least 1")
     margin = fraction_of("--margin", args.margin)
@@ -96,7 +96,11 @@ def add_to(commands: Commands) -> None:
     )
     command.add_argument("--since", metavar="DAY", help="the first day (YYYY-MM-DD); default: the whole history")
     command.add_argument("--until", metavar="DAY", help="the last day (YYYY-MM-DD, inclusive); default: today")
-    command.add_argument("--file", metavar="NAME|FILE_ID", help="one file: its key as uploaded, its name or sha256")
+    command.add_argument(
+        "--file",
+        metavar="NAME|FILE_ID",
+        help="one file: its key as uploaded, its name, or its file id (8+ characters of it are enough)",
+    )
     out = command.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print exactly one JSON document on stdout (the report)")
     out.add_argument("--csv", type=Path, metavar="DIR", help="write files.csv, failures.csv and days.csv into DIR")

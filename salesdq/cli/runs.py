@@ -17,18 +17,19 @@ def run_runs(args: argparse.Namespace) -> int:
     if args.json:
         output.print_json([run.as_dict() for run in found])
     else:
-        output.print_runs(found)
+        output.print_runs(found, args.status)
     return EXIT_OK
 
 
 def run_retry(args: argparse.Namespace) -> int:
     stack = stack_ref(args)
-    arn = runs.retry(stack, args.target)
+    run = runs.find_run(runs.file_runs(stack), args.target)
+    arn = runs.retry_run(stack, run)
     if not args.wait:
         output.print_json({"execution": arn}) if args.json else print(f"retrying: {arn}")
         return EXIT_OK
     with output.progress_display(args.progress) as progress:
-        result = result_of(args.target, wait_for(stack.executions(), arn, progress))
+        result = result_of(run.file, wait_for(stack.executions(), arn, progress))
     summary = {"files": [asdict(result)], "totals": totals([result]), "usage": None, "elapsed_s": None}
     output.print_json(summary) if args.json else output.print_summary(summary)
     return EXIT_OK if result.status == "completed" else EXIT_FAILED

@@ -41,6 +41,10 @@ test_<module>.py twice (moto's own behaviour, then the engine's), so a test fail
 16. dynamodb: botocore's JSON parser walks all ten members of every AttributeValue of a reply; here, for a
    reply read outside any Lambda invocation (the engine's own readers), functions built once from the same
    shape decode them: the same parsed reply. A handler keeps botocore's parser, whose cost it pays on AWS.
+17. stepfunctions: moto ignores a Distributed Map's ToleratedFailureCount and ToleratedFailurePercentage and
+   reports a Map Run with a failed child as succeeded; here the Map Run, once its children ended, fails with
+   States.ExceedToleratedFailureThreshold when its failed and timed-out items exceed the tolerance (0 when
+   none is given, as on AWS), so the Map state's Catch sees it.
 Beside them:
 - faults: fault injection at the API boundary (FaultPlan, parse_faults): throttles, crashes, timeouts, lost
   replies, unprocessed batch entries, S3 errors and duplicate EventBridge deliveries, in each service's own

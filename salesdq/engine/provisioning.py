@@ -101,6 +101,7 @@ def provision(client: Callable[[str], Any], *, chunk_records: int, max_partition
         config.QUARANTINED_TABLE: resources.QUARANTINED.name,
         config.CHUNK_RECORDS: str(chunk_records),
         config.MAX_PARTITIONS: str(max_partitions),
+        config.LEASE_SECONDS: str(resources.LEASE_SECONDS),
     }
     arns = {spec.id: _create_function(lam, spec, values) for spec in resources.FUNCTIONS}
     definition = render_definition(resources.INGEST, arns)

@@ -18,6 +18,10 @@ from salesdq.operators.progress import Progress
 from services.dal.quarantine_view import body_of
 from services.domain import json_codec
 from services.domain.audit_events import EventKind
+from services.ingest.failures import with_hint
+
+# What a failed run's reason says to do under `local run` (on a stack: upload the file again, failures.RETRY_HINT).
+LOCAL_RETRY_HINT = "the engine and its state end with this command: run `salesdq local run` again with the same file"
 
 
 def stack_of(engine: Engine) -> StackRef:
@@ -95,14 +99,15 @@ def _run(
         results = []
         for path in paths:
             try:
-                results.append(
-                    upload_and_follow(
-                        stack, path, progress, note=lambda: f"{engine.usage.lambda_requests:,} Lambda calls"
-                    )
+                result = upload_and_follow(
+                    stack, path, progress, note=lambda: f"{engine.usage.lambda_requests:,} Lambda calls"
                 )
             except FollowError as error:
                 delivery = "; ".join(engine.delivery_errors) or "no delivery error"
                 raise EngineFailedError(f"{error} ({delivery})") from error
+            if result.status == "failed":  # no stack to upload the file to again once this command exits
+                result.reason = with_hint(result.reason or "", LOCAL_RETRY_HINT)
+            results.append(result)
         progress.done()
         ran = time.perf_counter()
         usage = engine.usage.snapshot()

@@ -10,6 +10,7 @@ from typing import Any
 
 from salesdq import resources
 from salesdq.locate import StackRef
+from salesdq.operators import runs
 from services.dal.quarantine_view import RESOLVED, Resolution, body_of
 from services.domain import audit_events, dlq_message
 from services.domain.audit_events import EventKind
@@ -18,7 +19,8 @@ from services.redrive.sweep import sweep as sweep_queue
 
 @dataclass(frozen=True)
 class Filters:
-    """What `dlq list` / `dlq export` narrow the open set to: a file (its name or file id), a rule, a field."""
+    """What `dlq list` / `dlq export` narrow the open set to: a file (its name, key, file id or a
+    prefix of it: runs.file_named), a rule, a field."""
 
     file: str | None = None
     rule: str | None = None
@@ -29,7 +31,7 @@ class Filters:
 def quarantined_items(stack: StackRef, filters: Filters = Filters()) -> Iterator[dict[str, Any]]:
     """The open items's DLQ message bodies, in the view's scan order."""
     view = stack.quarantined()
-    files = resources.keys_named(filters.file) if filters.file else None
+    files = resources.keys_named(runs.file_named(stack, filters.file)) if filters.file else None
     for item in view.items(files=files, rule=filters.rule, field=filters.field, limit=filters.limit):
         yield body_of(item)
 
@@ -68,6 +70,7 @@ def resolve_files(stack: StackRef, ids: list[str], note: str, at: str) -> dict[s
                         kind=EventKind.FILE_RESOLVED,
                         at=at,
                         file=str(body.get("file")),
+                        run_at=str(body.get("at")),  # the rejected run it closes (services/audit/runs.py)
                         dlq_id=item_id,
                         note=note,
                     )

@@ -14,7 +14,7 @@ from salesdq.errors import FollowError
 from salesdq.locate import StackRef
 from salesdq.operators.progress import Progress, RecordsDone, fingerprint
 from services.dal.executions import Executions, execution_arn
-from services.ingest.failures import describe_error
+from services.ingest.failures import execution_failure
 
 POLL_SECONDS = 0.05
 STATUSES = ("completed", "rejected", "duplicate", "failed")
@@ -41,11 +41,8 @@ def result_of(file: str, description: dict[str, Any]) -> FileResult:
     """A finished execution's description -> what became of its file."""
     name = execution_name(description["executionArn"])
     if description["status"] != "SUCCEEDED":
-        # A run's own failure states give one readable line; anything else is described without a stack trace.
-        reason = describe_error(
-            {"Error": description.get("error") or description["status"], "Cause": description.get("cause")}
-        )
-        return FileResult(file=file, status="failed", reason=reason, execution=name)  # bounded by failures.py
+        reason = execution_failure(description)  # bounded by failures.py
+        return FileResult(file=file, status="failed", reason=reason, execution=name)
     output = json.loads(description.get("output") or "{}")
     status = output.get("status", "failed")
     reason = output.get("reason")

@@ -15,6 +15,7 @@ from salesdq.operators import runs as file_runs
 from salesdq.operators.follow import result_of, wait_for
 from salesdq.operators.progress import Progress
 from services.audit.runs import COMPLETED, DUPLICATE, FAILED, REJECTED, RunSummary
+from services.domain import redrive_batch
 from services.domain.payloads import REPLAY_MARK, ChunkJob
 from services.ingest.prepare import raw_key
 from services.ingest.read_file import SalesFile
@@ -25,7 +26,7 @@ EXECUTION_PREFIX = "replay-"
 
 def replayed_run(stack: StackRef, name: str) -> RunSummary:
     """The latest run that processed the file named (file key or name, file id or a unique prefix of 8+
-    characters, execution); NotFoundError saying how to find one."""
+    characters, execution: runs.runs_named); NotFoundError saying how to find one; a redrive batch refused."""
     every = file_runs.file_runs(stack)
     processed = [run for run in every if run.status not in (REJECTED, DUPLICATE)]
     try:
@@ -39,9 +40,12 @@ def replayed_run(stack: StackRef, name: str) -> RunSummary:
             f"no file run named {name!r}: `salesdq runs` lists the runs with their file ids (FILE ID, 8+ "
             "characters of it are enough) and file names"
         ) from None
-    prefixed = {r.file_id for r in processed if len(name) >= 8 and r.file_id.startswith(name)}
-    if len(prefixed) > 1:
-        raise NotFoundError(f"{name!r} starts {len(prefixed)} file ids: give more of it (`salesdq runs` lists them)")
+    if redrive_batch.is_redrive(run.file):
+        raise OperationFailedError(
+            f"{run.file} is a redrive batch: its records are corrections of records quarantined in other files, "
+            "each judged when it was redriven, so a batch is not replayed; replay the file a record came from "
+            "(`salesdq replay file NAME`), or send a correction again with `salesdq redrive FILE`"
+        )
     return run
 
 

@@ -18,6 +18,7 @@ What a report reads (docs/deploy.md gives its read units):
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from typing import Any
 from salesdq import resources
 from salesdq.errors import UsageError
 from salesdq.locate import StackRef
+from salesdq.operators import runs as file_runs
 from salesdq.reports.compute import Run, compute, runs_of, with_redrives
 from salesdq.reports.model import Report, Settings, Window
 from services.dal.audit_log import AuditLog
@@ -42,7 +44,7 @@ FILE_ID = re.compile(r"^[0-9a-f]{64}$")
 class ReportRequest:
     since: date | None = None
     until: date | None = None
-    file: str | None = None  # a file's key as uploaded (or its last part), or its sha256
+    file: str | None = None  # a file's key as uploaded (or its last part), or its file id (a prefix: runs_named)
     settings: Settings = field(default_factory=Settings)
 
     def window(self) -> Window:
@@ -52,10 +54,14 @@ class ReportRequest:
             file=self.file,
         )
 
-    def check(self) -> ReportRequest:
-        """The request, if its window can hold a day; UsageError if it ends before it starts."""
+    def check(self, today: date | None = None) -> ReportRequest:
+        """The request, if its window can hold a day; UsageError if it ends before it starts or starts after
+        today (UTC): no file has arrived on a day still to come."""
         if self.since and self.until and self.since > self.until:
             raise UsageError(f"--since {self.since} is after --until {self.until}: no day is in that window")
+        today = today or datetime.now(UTC).date()
+        if self.since and self.since > today:
+            raise UsageError(f"--since {self.since} is after today ({today}, UTC): no file has arrived yet then")
         return self
 
     def holds(self, day: str) -> bool:
@@ -67,10 +73,11 @@ class ReportRequest:
 def build_report(stack: StackRef, request: ReportRequest, today: date | None = None) -> Report:
     """The report `request` asks for. UsageError for a window that ends before it starts or a file the audit
     history does not know; a window with no file gives an empty report."""
-    request.check()
-    reader = _Reader(stack.audit(), today or datetime.now(UTC).date())
+    today = today or datetime.now(UTC).date()
+    request.check(today)
+    reader = _Reader(stack.audit(), today)
     if request.file is not None:
-        return _file_report(reader, request)
+        return _file_report(reader, dataclasses.replace(request, file=file_runs.file_named(stack, request.file)))
     start = request.since
     end = request.until or reader.today
     lookback = timedelta(days=max(request.settings.baseline_window, 0))
@@ -91,7 +98,7 @@ def _file_report(reader: _Reader, request: ReportRequest) -> Report:
             f"{wanted} is a redrive batch: its records count in the files they came from"
             if batch
             else f"no file {wanted!r} in the audit history: give a file's key as uploaded (e.g. incoming/sales.json), "
-            "its name, or its sha256 (`salesdq report` lists them)"
+            "its name, or its file id or 8+ characters of it (`salesdq runs` lists them)"
         )
     mine = [r for r in runs if request.holds(r.day)]
     lookback = timedelta(days=max(request.settings.baseline_window, 0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Sequence
 
@@ -13,10 +14,12 @@ from services.audit.runs import ACCEPTED, FAILED, RunSummary, fold_runs
 from services.dal.executions import ExecutionNotFoundError, execution_arn
 from services.domain import audit_events
 from services.ingest.claim import ENDED_UNFINISHED
-from services.ingest.failures import describe_error
+from services.ingest.failures import execution_failure
 
 STATUSES = ("completed", "failed", "running", "rejected", "duplicate")
 RETRY_PREFIX = "retry-"
+FILE_ID_LENGTH = 64  # a sha256 in hex
+FILE_ID_PREFIX = re.compile(r"^[0-9a-f]{8,64}$")  # a file id, or enough of it to name one: 8+ hex characters
 
 
 def file_runs(stack: StackRef, status: str | None = None) -> list[RunSummary]:
@@ -35,34 +38,65 @@ def file_runs(stack: StackRef, status: str | None = None) -> list[RunSummary]:
         if description["status"] == "RUNNING":
             run.status = "running"
         elif description["status"] in ENDED_UNFINISHED:
-            error = {"Error": description.get("error") or description["status"], "Cause": description.get("cause")}
-            run.status, run.reason = FAILED, describe_error(error)
+            run.status, run.reason = FAILED, execution_failure(description)
     return [run for run in runs if status is None or run.status == status]
 
 
+def runs_named(runs: Sequence[RunSummary], name: str) -> list[RunSummary]:
+    """The runs an operator's name for a file means, oldest first (as `runs` are given): its key, the name the
+    tables show (the key without incoming/), an execution's name, or its file id or any prefix of 8+ hex
+    characters of it (the short ids `runs`, the report and `replay file` print). The one resolver of every
+    command that takes a file; empty when nothing matches; UsageError naming the candidates when a prefix
+    starts more than one file id."""
+    name = name.strip()
+    keys, prefix = resources.keys_named(name), name.lower()
+    ids = (
+        sorted({run.file_id for run in runs if run.file_id.startswith(prefix)}) if FILE_ID_PREFIX.match(prefix) else []
+    )
+    if len(ids) > 1:
+        names = ", ".join(f"{file_id[:16]} ({_file_of(runs, file_id)})" for file_id in ids)
+        raise UsageError(f"{name!r} starts {len(ids)} file ids: {names}; give more of the one you mean")
+    return [run for run in runs if run.file in keys or run.execution == name or run.file_id in ids]
+
+
+def _file_of(runs: Sequence[RunSummary], file_id: str) -> str:
+    return next(run.file for run in reversed(runs) if run.file_id == file_id)
+
+
+def file_named(stack: StackRef, name: str) -> str:
+    """What a `--file` filter matches, a file's key, name or id: a prefix of a file id resolved to the whole id
+    (through the runs in the audit log: only a prefix is looked up), else `name` as given, stripped."""
+    name = name.strip()
+    if not FILE_ID_PREFIX.match(name.lower()):
+        return name
+    if len(name) == FILE_ID_LENGTH:
+        return name.lower()
+    found = runs_named(fold_runs(stack.audit().scan(index=resources.AUDIT.indexes[0].name)), name)
+    return found[-1].file_id if found else name
+
+
 def find_run(runs: Sequence[RunSummary], name: str) -> RunSummary:
-    """The latest run named by its file id (or a prefix of 8+ characters), file key or execution name."""
-    found = [
-        run
-        for run in runs
-        if run.file in resources.keys_named(name)
-        or run.execution == name
-        or (len(name) >= 8 and run.file_id.startswith(name))
-    ]
+    """The latest run named by its file id (or a unique prefix of 8+ characters), file key or execution name."""
+    found = runs_named(runs, name)
     if not found:
         raise NotFoundError(f"no file run named {name!r}: `salesdq runs` lists them (a file id, key or execution)")
     return found[-1]
 
 
 def retry(stack: StackRef, name: str) -> str:
+    """`retry_run` of the latest run `name` names (find_run). Returns the new execution's ARN."""
+    return retry_run(stack, find_run(file_runs(stack), name))
+
+
+def retry_run(stack: StackRef, run: RunSummary) -> str:
     """Continue a failed run where it stopped: an execution started on the run's own file, as a re-upload of it
     would be (Prepare takes over the failed run's claim and continues it: done chunks are not redone, every
     record ends once). RedriveExecution would restart the failed execution at its Fail state, which only fails
     again: salesdq's runs end failed through RecordRunFailure, so the continuation is the retry on AWS and on
-    the engine alike. Returns the new execution's ARN."""
-    run = find_run(file_runs(stack), name)
+    the engine alike. A run that did not fail is refused (OperationFailedError: the command was right, there
+    is nothing to do). Returns the new execution's ARN."""
     if run.status != FAILED:
-        raise UsageError(f"{run.file} ({run.file_id[:12]}) is {run.status}, not failed: nothing to retry")
+        raise OperationFailedError(f"{run.file} ({run.file_id[:12]}) is {run.status}, not failed: nothing to retry")
     claim = stack.audit().get(*audit_events.claim_key(run.file_id))
     if claim is None or str(claim.get("at")) != run.at:
         raise OperationFailedError(f"{run.file}: its claim has moved on to another run; upload the file again")

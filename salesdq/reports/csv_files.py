@@ -6,7 +6,9 @@
 - days.csv: one row a day, the columns of the report's `days` entries.
 
 Numbers are written as the report holds them (a score is a fraction, not a percentage); a missing value
-(a score of no records, the reason of a completed file) is an empty cell.
+(a score of no records, the reason of a completed file) is an empty cell. A text cell a spreadsheet would read
+as a formula (it starts with = + - @, a tab or a carriage return: a field named `=HYPERLINK(...)`) gets a
+leading single quote, as OWASP's "CSV Injection" advises: the cell shows as text and never runs.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ DAYS_CSV = "days.csv"
 FILES_COLUMNS = tuple(f.name for f in dataclasses.fields(FileEntry))
 FAILURES_COLUMNS = ("by", "name", "count", "share", "examples")
 DAYS_COLUMNS = tuple(f.name for f in dataclasses.fields(Day))
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP, CSV Injection
 
 
 def write_csv(report: Report, directory: Path | str) -> list[Path]:
@@ -46,5 +49,15 @@ def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(header)
-        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        writer.writerows([_cell(v) for v in row] for row in rows)
     return path
+
+
+def _cell(value: Any) -> Any:
+    """A value as a cell: None empty, text that a spreadsheet would run as a formula quoted (numbers are
+    written as numbers: a negative one is not a formula)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

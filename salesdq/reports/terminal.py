@@ -1,18 +1,17 @@
 """The report in a terminal: alerts first, then totals, the files, failures by rule and by field, the day trend.
 
-Rich tables with colour on a terminal; plain aligned text (no colour, no box drawing) when the output is a pipe
-or a file, so it greps and diffs.
+Rich tables with colour on a terminal, fitted to its width; plain aligned text (no colour, no box drawing, never
+wrapped: a pipe has no width) when the output is a pipe or a file, so it greps and diffs.
 """
 
 from __future__ import annotations
-
-import io
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from salesdq.plain_text import render_plain
 from salesdq.reports.model import Report
 from salesdq.reports.text import (
     FILE_COLUMNS,
@@ -33,10 +32,7 @@ def render_terminal(report: Report, console: Console | None = None) -> None:
     if console.is_terminal:
         _render(console, report, plain=False)
         return
-    with console.capture() as captured:
-        _render(console, report, plain=True)
-    # Rich pads every line of a table to its width: a pipe gets the lines without the trailing blanks.
-    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+    console.file.write(render_text(report))  # a pipe: whatever width the console was given, nothing wraps
 
 
 def _render(console: Console, report: Report, plain: bool) -> None:
@@ -53,11 +49,9 @@ def _render(console: Console, report: Report, plain: bool) -> None:
     console.print(Text(settings_text(report), style="dim"))
 
 
-def render_text(report: Report, width: int = 160) -> str:
-    """The plain-text rendering, as printed to a pipe."""
-    out = io.StringIO()
-    render_terminal(report, Console(file=out, width=width, force_terminal=False, color_system=None))
-    return out.getvalue()
+def render_text(report: Report) -> str:
+    """The plain-text rendering, as printed to a pipe: every column, one line a row."""
+    return render_plain(lambda console: _render(console, report, plain=True))
 
 
 def _table(title: str, plain: bool) -> Table:

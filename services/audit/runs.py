@@ -1,5 +1,7 @@
 """File runs, folded from the audit log's file events (the sparse by-day index holds only those): one run per
-file and start time, whatever executions worked on it (a failed run continued by a re-upload is one run)."""
+file and start time, whatever executions worked on it (a failed run continued by a re-upload is one run).
+An event written after its run by someone else (a re-upload's `file.retried`, an operator's `file.resolved`)
+names the run it belongs to by `run_at`, and never makes a run of its own."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 from services.domain.audit_events import EventKind
 
 COMPLETED, REJECTED, DUPLICATE, FAILED, ACCEPTED = "completed", "rejected", "duplicate", "failed", "accepted"
+_OF_AN_EARLIER_RUN = (EventKind.FILE_RETRIED, EventKind.FILE_RESOLVED)  # keyed by when written, naming `run_at`
 
 
 @dataclass
@@ -26,6 +29,7 @@ class RunSummary:
     reason: str | None = None
     retries: int = 0  # re-uploads (or `runs retry`) that continued it
     replay_of: str | None = None  # a replay (`salesdq replay file`): the `at` of the run it replays
+    resolved: str | None = None  # a rejected run whose file item `dlq resolve` closed: when
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -36,8 +40,12 @@ def fold_runs(events: Iterable[Mapping[str, Any]]) -> list[RunSummary]:
     runs: dict[tuple[str, str], RunSummary] = {}
     for event in sorted(events, key=lambda e: (str(e.get("at", "")), str(e.get("sk", "")))):
         kind, file_id = event.get("event"), str(event.get("file_id"))
-        at = str(event.get("run_at") if kind == EventKind.FILE_RETRIED else event.get("at"))
+        at = str(event.get("run_at") if kind in _OF_AN_EARLIER_RUN else event.get("at"))
         run = runs.get((file_id, at))
+        if kind == EventKind.FILE_RESOLVED:
+            if run is not None:  # None: a resolution written before it named its run (no `run_at`)
+                run.resolved = str(event.get("at"))
+            continue
         if run is None:
             run = runs[(file_id, at)] = RunSummary(
                 str(event.get("file")), file_id, at, ACCEPTED, str(event.get("execution"))

@@ -40,6 +40,6 @@ def stores_from(config: Config) -> Stores:
         quarantine=QuarantineQueue(config.quarantine_queue_url),
         inbox=InboxBucket(config.bucket),
         executions=Executions(),
-        leases=Leases(config.leases_table, client=dynamodb),
+        leases=Leases(config.leases_table, client=dynamodb, lease_s=config.lease_s),
         quarantined=QuarantineView(config.quarantined_table, client=dynamodb),
     )

@@ -1,7 +1,8 @@
 """Leases on slots of the order-id space: while a chunk holds the slots of its orders, no other writer stores
 an order in them, so "which of these orders exist" and the batch write of the new ones cannot interleave with
-another file's. A lease outlives the Lambda that takes it (ttl_s > the function's timeout), so a holder that
-died cannot still be writing when its lease expires and another writer takes the slot."""
+another file's. A lease outlives the Lambda that takes it, and not by much: it lives the function's timeout plus a
+small margin (LEASE_SECONDS, salesdq/resources.py), so a holder that died cannot still be writing when its lease
+expires, and another writer waits for a dead holder's slots little longer than the holder could have lived."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ class LeaseBusyError(StoreError):
 
 
 class Leases:
-    def __init__(self, name: str, client: Any = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, name: str, client: Any = None, clock: Callable[[], float] = time.time, lease_s: int = 0) -> None:
         self.name = name
+        self.lease_s = lease_s  # how long a lease lives (the function's LEASE_SECONDS); 0: it takes none
         self._client = client or boto3.client("dynamodb")
         self._clock = clock
 
@@ -50,6 +52,8 @@ class Leases:
         return taken
 
     def _take(self, slot: int, holder: str, ttl_s: int) -> None:
+        if ttl_s < 1:
+            raise StoreError(f"a lease must live a second or more, not {ttl_s} s (is LEASE_SECONDS set?)")
         now = int(self._clock())
         client = self._client
         try:

@@ -1,4 +1,6 @@
-"""The quarantine dead-letter queue: one message per quarantined record or rejected file."""
+"""The quarantine dead-letter queue: a message per quarantined record or rejected file, at least once (a lost
+reply or a retried step sends it again under the same id). The quarantine view holds each once; items()
+collapses the copies, and the sweep (services/redrive/sweep.py) deletes them."""
 
 from __future__ import annotations
 

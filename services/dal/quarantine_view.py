@@ -117,7 +117,7 @@ class QuarantineView:
         limit: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Items in scan order (paginated, 1 MB a page), filtered by status, file (any of `files`, each a key or
-        a file id), rule and field; at most `limit`."""
+        a file id: the file's own items and those of its records), rule and field; at most `limit`."""
         conditions, values, names = [], {}, {}
         # Every name through a placeholder: status, rules and fields are DynamoDB reserved words.
         if status is not None:
@@ -125,9 +125,14 @@ class QuarantineView:
             names["#s"], values[":s"] = "status", {"S": status}
         if files:
             placeholders = [f":f{i}" for i in range(len(files))]
-            conditions.append(f"(#f IN ({', '.join(placeholders)}) OR #fid IN ({', '.join(placeholders)}))")
-            names["#f"], names["#fid"] = "file", "file_id"
+            # a record's DLQ id starts with its file's id: a record redriven and quarantined again keeps that id
+            # and its file, while its file_id is the redrive batch's
+            prefixes = [f":p{i}" for i in range(len(files))]
+            ids = " OR ".join(f"begins_with(#id, {prefix})" for prefix in prefixes)
+            conditions.append(f"(#f IN ({', '.join(placeholders)}) OR #fid IN ({', '.join(placeholders)}) OR {ids})")
+            names["#f"], names["#fid"], names["#id"] = "file", "file_id", KEY
             values |= {placeholder: {"S": name} for placeholder, name in zip(placeholders, files, strict=True)}
+            values |= {prefix: {"S": f"{name}:"} for prefix, name in zip(prefixes, files, strict=True)}
         if rule is not None:
             conditions.append("contains(#r, :r)")
             names["#r"], values[":r"] = "rules", {"S": rule}

@@ -12,6 +12,7 @@ from services.dal.audit_log import AuditLog
 from services.domain import audit_events
 from services.domain.audit_events import EventKind
 from services.domain.payloads import ChunkJob, RunFailure
+from services.ingest.finalize import committed
 
 MAX_REASON_CHARS = 2000  # a Fail state's cause holds 32,768 characters; a reason is read by people
 RETRY_HINT = "upload the file again to continue the run"
@@ -37,6 +38,20 @@ def describe_error(error: Mapping[str, Any] | None) -> str:
     return str(cause)[:MAX_REASON_CHARS]
 
 
+def with_hint(reason: str, hint: str) -> str:
+    """A failed run's reason with `hint` in place of RETRY_HINT: the way out where uploading the file again is
+    not one (`salesdq local run`, whose engine is gone once it exits)."""
+    return reason.removesuffix(f" ({RETRY_HINT})") + f" ({hint})"
+
+
+def execution_failure(description: Mapping[str, Any]) -> str:
+    """Why an execution ended unfinished, from its DescribeExecution: its error and cause (a run's own Fail
+    state's: one readable line), else its status (TIMED_OUT, ABORTED); what the follower and `runs` both say."""
+    return describe_error(
+        {"Error": description.get("error") or description["status"], "Cause": description.get("cause")}
+    )
+
+
 def record_chunk_failure(job: ChunkJob, error: Mapping[str, Any] | None, audit: AuditLog) -> str:
     reason = f"chunk {job.chunk} of partition {job.partition} ({job.key}) failed after its retries: " + (
         describe_error(error)
@@ -55,6 +70,16 @@ def record_chunk_failure(job: ChunkJob, error: Mapping[str, Any] | None, audit: 
         ]
     )
     return reason
+
+
+def end_run(run: RunFailure, error: Mapping[str, Any] | None, audit: AuditLog) -> dict[str, Any]:
+    """How a run that reached RecordRunFailure ends: `completed`, with its summary, if its commit point is in the
+    log (its Finalize died after writing it: the run is done, and its execution succeeds with it); else `failed`,
+    with the reason recorded (record_run_failure)."""
+    summary = None if run.file_id is None else committed(run.file_id, run.at, audit)
+    if summary is not None:
+        return summary
+    return {"status": "failed", "reason": record_run_failure(run, error, audit)}
 
 
 def record_run_failure(run: RunFailure, error: Mapping[str, Any] | None, audit: AuditLog) -> str:

@@ -1,6 +1,12 @@
 """The Finalize step: a file finalized. Its chunk outcomes are folded into its summary event; it refuses to
 finish (the execution fails, visibly) if any chunk is missing or the counts do not add up.
 
+The run's `file.completed` event is its commit point, written last (everything before it is rewritten alike by a
+retry): once it is in the log the run has completed, whatever becomes of the invocation that wrote it. A Finalize
+that dies after it (its write applied, its reply lost, in every attempt) ends in RecordRunFailure, which finds
+the commit (`committed`) and completes the execution with this summary instead of failing it: the command line,
+Step Functions, `runs` and `report` then all say `completed`.
+
 The `file.completed` event is what reports read of a file: its counts and score, failures by rule and by
 field, a few example DLQ ids per rule. A redrive batch's run also writes, for each original file whose records
 it held, one `file.redriven` item under that file's key (how many it redrove for the first time, how many now
@@ -18,6 +24,9 @@ from services.domain.audit_events import EventKind
 from services.domain.outcomes import Outcome
 from services.domain.payloads import FileRun
 
+# What a run's summary holds beside its status, file and file id: its file.completed event holds them too.
+SUMMARY_FIELDS = ("records", "stored", "duplicates", "quarantined", "score", "failures_by_rule")
+
 
 class IncompleteFileError(Exception):
     """Fewer chunk outcomes than chunks, or counts that do not add up: records would be unaccounted."""
@@ -27,9 +36,18 @@ def finalize(run: FileRun, audit: AuditLog) -> dict[str, Any]:
     return complete(run, fold_run(audit, run.file_id, run.at), audit)
 
 
+def committed(file_id: str, at: str, audit: AuditLog) -> dict[str, Any] | None:
+    """The summary of the run (`file_id`, `at`) if its commit point, its file.completed event, is in the log."""
+    event = audit.get(*audit_events.file_event_key(file_id, at, EventKind.FILE_COMPLETED))
+    if event is None:
+        return None
+    summary = {"status": "completed", "file": event["file"], "file_id": file_id}
+    return summary | {field: event[field] for field in SUMMARY_FIELDS} | {"score": float(event["score"])}
+
+
 def complete(run: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, Any]:
-    """The run's summary from its chunks' counts, written as its `file.completed` event (and, for a redrive
-    batch, its `file.redriven` accounts); IncompleteFileError when the counts miss chunks or records."""
+    """The run's summary from its chunks' counts, written as its `file.completed` event, last (after, for a
+    redrive batch, its `file.redriven` accounts); IncompleteFileError when the counts miss chunks or records."""
     if counts.chunks != run.chunks or counts.records != run.records:
         raise IncompleteFileError(
             f"{run.file}: {counts.chunks} of {run.chunks} chunks reported, "
@@ -75,7 +93,7 @@ def complete(run: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, Any]
                 at=run.at,
                 file=run.file,
                 execution=run.execution,
-                **{k: v for k, v in summary.items() if k not in ("status", "file", "file_id")},
+                **{k: summary[k] for k in SUMMARY_FIELDS},
                 **detail,
             )
         ]

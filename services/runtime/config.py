@@ -18,6 +18,7 @@ QUARANTINED_TABLE = "QUARANTINED_TABLE"
 QUARANTINE_QUEUE_URL = "QUARANTINE_QUEUE_URL"
 CHUNK_RECORDS = "CHUNK_RECORDS"
 MAX_PARTITIONS = "MAX_PARTITIONS"
+LEASE_SECONDS = "LEASE_SECONDS"
 STATE_MACHINE_ARN = "STATE_MACHINE_ARN"
 
 DEFAULT_CHUNK_RECORDS = 1000  # records per chunk: a chunk's Lambda finishes well within its timeout
@@ -39,6 +40,7 @@ class Config:
     chunk_records: int = DEFAULT_CHUNK_RECORDS
     max_partitions: int = DEFAULT_MAX_PARTITIONS
     state_machine_arn: str = ""  # only the redrive function starts executions
+    lease_s: int = 0  # how long a slot lease lives; only validate-chunk, which takes leases, is given it
 
 
 _ENV_NAMES = {
@@ -51,6 +53,7 @@ _ENV_NAMES = {
     "chunk_records": CHUNK_RECORDS,
     "max_partitions": MAX_PARTITIONS,
     "state_machine_arn": STATE_MACHINE_ARN,
+    "lease_s": LEASE_SECONDS,
 }
 
 

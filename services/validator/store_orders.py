@@ -23,9 +23,6 @@ from services.domain.payloads import ChunkJob
 from services.domain.slots import slot_of
 
 MAX_ORDER_BYTES = 350_000  # DynamoDB's item limit is 400 KB; leave room for attribute overhead
-# A write lease outlives the chunk Lambda that takes it (timeout 300 s, salesdq/resources.py), so a holder that
-# died cannot still be writing once its lease expires and another file's chunk takes the slot.
-LEASE_TTL_S = 900
 # What telling stored / duplicate / conflict needs of a stored order: no record's own field holds these names
 # (the contract's reserved_field rule), so order_item never overwrites one.
 ORIGIN = contract.ORIGIN_FIELDS
@@ -132,7 +129,8 @@ def store_chunk(
 ) -> list[RecordOutcome]:
     """Every record's outcome, in file order, with the new orders written (see the module's docstring)."""
     plan = plan_chunk(records, job)
-    with leases.held(plan.slots(), job.holder, LEASE_TTL_S):
+    # A lease lives this function's timeout plus a margin (leases.lease_s): no holder can still write when it ends.
+    with leases.held(plan.slots(), job.holder, leases.lease_s):
         stored = orders.existing(plan.writers, ORIGIN)
         try:
             orders.put_all(plan.new_orders(stored))

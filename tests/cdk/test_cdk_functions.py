@@ -46,6 +46,7 @@ def test_environment_follows_the_config_contract(synth: Synth, spec: resources.F
         config.QUARANTINED_TABLE: {"Ref": logical_id(stack.quarantine.view)},
         config.CHUNK_RECORDS: str(resources.CHUNK_RECORDS),
         config.MAX_PARTITIONS: str(resources.MAX_PARTITIONS),
+        config.LEASE_SECONDS: str(resources.LEASE_SECONDS),
         config.STATE_MACHINE_ARN: {"Ref": logical_id(stack.ingest.state_machine)},
     }
     expected = {name: values[name] for name in spec.environment} | {

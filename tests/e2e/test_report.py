@@ -314,3 +314,56 @@ def test_the_report_agrees_with_the_audit_events_of_local_run(run_cli, report: d
     assert {r["rule"]: r["count"] for r in report["failures"]["by_rule"]} == dict(rules)
     assert {f["field"]: f["count"] for f in report["failures"]["by_field"]} == dict(fields)
     assert report["totals"]["records"] == len(events)
+
+
+def test_a_short_file_id_names_the_file_everywhere(env: dict[str, str], history: Expectation) -> None:
+    """The 12 characters `runs` shows (8+ are enough) name a file in `dlq list --file` and `report --file` as its
+    name does; a filter matching nothing says so; a rejected file's item says why; `history` trims the id."""
+    mock = history.file_ids["incoming/mock-data.json"]
+
+    def listed(*args: str) -> list[dict[str, Any]]:
+        result = salesdq(env, "dlq", "list", *args, "--json")
+        assert result.returncode == 0, result.stderr
+        items: list[dict[str, Any]] = json.loads(result.stdout)
+        return items
+
+    by_name = listed("--file", "mock-data.json")
+    expected_open = sum(e.outcome == "quarantined" for e in history.outcomes["incoming/mock-data.json"])
+    assert len(by_name) == expected_open - history.resolved()  # a redrive resolved these; the rest are open
+    for prefix in (mock[:12], mock[:8], mock[:12].upper()):
+        assert listed("--file", prefix) == by_name, prefix
+    assert all(item["id"].startswith(f"{mock}:") for item in by_name)  # a record's DLQ id starts with its file's id
+    report_by_name = json.loads(salesdq(env, "report", "--file", "mock-data.json", "--json").stdout)
+    by_prefix = salesdq(env, "report", "--file", mock[:12], "--json")
+    assert by_prefix.returncode == 0, by_prefix.stderr
+    assert json.loads(by_prefix.stdout)["files"] == report_by_name["files"] != []
+
+    nothing = salesdq(env, "dlq", "list", "--file", "0000000000ff", "--rule", "email")
+    assert (nothing.returncode, nothing.stdout) == (
+        0,
+        "no open quarantined item matches --file 0000000000ff --rule email\n",
+    )
+    assert salesdq(env, "runs", "--status", "failed").stdout == "no failed runs\n"
+
+    (rejected,) = salesdq(env, "dlq", "list", "--file", "truncated.json").stdout.splitlines()[1:]
+    assert rejected.startswith(f"file:{history.file_ids['incoming/truncated.json']}")
+    assert "file_rejected: the file is truncated" in rejected
+
+    order_id = next(e.order_id for e in history.outcomes["incoming/brief-sample.json"] if e.outcome == "stored")
+    assert order_id is not None
+    exact = salesdq(env, "history", order_id, "--json")
+    padded = salesdq(env, "history", f"  {order_id}\t", "--json")
+    assert exact.returncode == padded.returncode == 0, padded.stderr
+    assert json.loads(padded.stdout) == json.loads(exact.stdout) != []
+
+
+def test_a_redrive_batch_is_refused_by_replay_file_saying_why(env: dict[str, str], history: Expectation) -> None:
+    """`runs` lists the redrive batch's run under its name; `replay file` with that name says why it is not
+    replayed (last in the module: on a build that replays it, the history changes)."""
+    listed = json.loads(salesdq(env, "runs", "--json").stdout)
+    (batch,) = [run["file"] for run in listed if run["file"].startswith("redrive/")]
+    refused = salesdq(env, "replay", "file", batch, "--progress", "never")
+    assert refused.returncode == 1, (refused.stdout, refused.stderr)
+    assert refused.stdout == ""
+    assert f"salesdq: {batch} is a redrive batch" in refused.stderr
+    assert "salesdq replay file NAME" in refused.stderr and "Traceback" not in refused.stderr

@@ -34,10 +34,14 @@ from botocore.awsrequest import AWSPreparedRequest
 from salesdq import resources
 from salesdq.cli import main
 from salesdq.engine import Engine, FaultPlan, lambda_runtime, request_hooks
+from salesdq.errors import UsageError
 from salesdq.local import run as local
 from salesdq.local.run import export, stack_of
+from salesdq.operators import dlq as dlq_operations
+from salesdq.operators import runs
 from salesdq.operators.follow import result_of, upload, upload_and_follow, wait_for
 from salesdq.operators.progress import Progress
+from services.dal.executions import execution_arn
 
 from .helpers import (
     TERMINAL,
@@ -81,6 +85,12 @@ def _ids(count: int, prefix: str, wanted: Callable[[int], bool], distinct_slots:
             slots.add(slot)
         n += 1
     return found
+
+
+def _mixed(prefix: str, count: int, quarantine_every: int) -> list[Any]:
+    """`count` orders, every `quarantine_every`th invalid (qty 0), then a duplicate and a conflict."""
+    records: list[Any] = [order(f"{prefix}{i}", qty=0 if (i + 1) % quarantine_every == 0 else 1) for i in range(count)]
+    return [*records, order(f"{prefix}0"), order(f"{prefix}1", item="other")]  # a duplicate, a conflict
 
 
 def _file(directory: Path, name: str, records: list[Any]) -> Path:
@@ -155,9 +165,16 @@ def _processing_failed(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _assert_failed_naming_its_chunk(run: Run, result: dict[str, Any], file_id: str, partition: int, error: str) -> None:
+STACK_WAY_OUT = "(upload the file again to continue the run)"
+LOCAL_WAY_OUT = "(the engine and its state end with this command: run `salesdq local run` again with the same file)"
+
+
+def _assert_failed_naming_its_chunk(
+    run: Run, result: dict[str, Any], file_id: str, partition: int, error: str, *, local_run: bool = False
+) -> None:
     """The execution failed visibly: its file.failed event names the chunk and the error in one line with
-    the way out, and the command line says the same."""
+    the way out, and the command line says the same; `local run`, whose engine is gone once it exits, gives
+    the way out there instead of uploading the file again."""
     assert result["status"] == "failed", result
     assert (result["records"], result["stored"], result["duplicates"], result["quarantined"]) == (0, 0, 0, 0)
     [failure] = [
@@ -166,9 +183,10 @@ def _assert_failed_naming_its_chunk(run: Run, result: dict[str, Any], file_id: s
     reason = failure["reason"]
     assert f"chunk 0 of partition {partition} (" in reason and "failed after its retries: " in reason, reason
     assert error in reason, reason
-    assert reason.endswith("(upload the file again to continue the run)"), reason
+    assert reason.endswith(f" {STACK_WAY_OUT}"), reason
     assert "Traceback" not in reason and "\n" not in reason, reason
-    assert result["reason"] == f"RunFailed: {reason}"
+    said = reason.removesuffix(f" {STACK_WAY_OUT}") + f" {LOCAL_WAY_OUT}" if local_run else reason
+    assert result["reason"] == f"RunFailed: {said}"
 
 
 def _assert_one_run_matching_the_oracle(
@@ -283,8 +301,7 @@ def test_throttling_past_the_retries_fails_the_run_and_quarantines_no_valid_reco
     exited 0, and uploading it again was a `duplicate`."""
     # Two attempts a call: botocore's legacy default for DynamoDB is 10, ~25 s of backoff a throttled call.
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
-    records: list[Any] = [order(f"t{i}", qty=0 if i % 5 == 4 else 1) for i in range(20)]
-    records += [order("t0"), order("t1", item="other")]  # a duplicate, a conflict
+    records = _mixed("t", 20, quarantine_every=5)
     oracle = Oracle()
     expected = oracle.run(records)
     path = _file(tmp_path / "monday", "sales.json", records)
@@ -309,7 +326,7 @@ def test_throttling_past_the_retries_fails_the_run_and_quarantines_no_valid_reco
     failed, retried = run.files
     assert rc == 1, (rc, failed)
     file_id = _fingerprint(path)
-    _assert_failed_naming_its_chunk(run, failed, file_id, 0, error)
+    _assert_failed_naming_its_chunk(run, failed, file_id, 0, error, local_run=True)
     assert summary["faults"]["injected"][fault] > 0
     assert progress.after_first == [], "the failed run quarantined records"
     assert _processing_failed(progress.at_the_end) == []
@@ -507,6 +524,49 @@ def test_every_copy_of_a_quarantined_record_in_the_dlq_says_the_same(tmp_path: P
     _assert_one_run_matching_the_oracle(run, retried, file_id, expected)
 
 
+def test_the_quarantine_view_is_exact_when_the_queue_holds_copies_and_a_sweep_leaves_one_each(tmp_path: Path) -> None:
+    """SendMessageBatch replies are lost (applied, then 500: botocore sends the batch again), and chunks die
+    after sending. The queue is at-least-once: it holds copies of some quarantined records (docs/operations.md
+    says so). The quarantine view, what `dlq list`, `dlq export` and redrive read, holds each quarantined record
+    once, as the oracle says; so does a reader that collapses by id; and `salesdq dlq sweep` leaves the queue
+    one message per quarantined record."""
+    records: list[Any] = [order(f"q{i}", qty=0 if i % 2 == 0 else 1) for i in range(60)]
+    expected = Oracle().run(records)
+    quarantined = {i: e for i, e in enumerate(expected) if e.outcome == "quarantined"}
+    path = _file(tmp_path / "monday", "sales.json", records)
+    file_id = _fingerprint(path)
+    ids = {f"{file_id}:{index}" for index in quarantined}
+
+    with _engine(tmp_path, {"sqs-lost-reply": 0.5, "lambda-crash": 0.2}, chunk_records=6, seed=11) as engine:
+        result = _follow(engine, path)
+        lost = engine.faults.injected()["sqs-lost-reply"]
+        stack = stack_of(engine)
+        raw = _raw_dlq(engine)
+        view = list(stack.quarantined().items())
+        collapsed = stack.quarantine().items()
+        swept = dlq_operations.sweep(stack)
+        after = _raw_dlq(engine)
+
+    assert result["status"] == "completed", result
+    assert lost > 0, "no SendMessageBatch reply was lost"
+    copies = Counter(str(b["id"]) for b in raw)
+    assert set(copies) == ids
+    assert max(copies.values()) > 1, "no copy in the queue: the fault did not show at-least-once delivery"
+    for body in raw:  # a copy is the same message: any of them is the record's
+        index = int(body["index"])
+        assert (body["order_id"], reason_pairs(body["reasons"])) == (
+            quarantined[index].order_id,
+            quarantined[index].reasons,
+        )
+    assert sorted(str(item["id"]) for item in view) == sorted(ids)  # the view: one item per quarantined record
+    for item in view:
+        want = quarantined[int(item["index"])]
+        assert sorted(item["rules"]) == sorted({rule for _, rule in want.reasons}), item["id"]
+    assert sorted(str(m["body"]["id"]) for m in collapsed) == sorted(ids)
+    assert swept["deleted"] == len(raw) - len(ids), (len(raw), len(ids))
+    assert sorted(str(b["id"]) for b in after) == sorted(ids)  # after the sweep: each record once
+
+
 # ------------------------------------------------------------------------------------------- 7
 
 REFUSED_BOUND_S = 20.0  # the run fails in about a second; resending the refused entry forever never ends
@@ -530,6 +590,7 @@ def test_a_message_sqs_refuses_for_good_fails_the_chunk_at_once_and_the_run_in_b
         took = time.monotonic() - began
         failed = asdict(result_of(str(path), description))
         refused = engine.faults.injected()["sqs-refused"]
+        history = engine.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
         with engine.faults.paused():
             retried = _follow(engine, again)
         run = _exported(engine, tmp_path / "out", [failed, retried])
@@ -538,6 +599,12 @@ def test_a_message_sqs_refuses_for_good_fails_the_chunk_at_once_and_the_run_in_b
     refusal = "MessageRefusedError: SQS refused a message for good: InvalidMessageContents"
     _assert_failed_naming_its_chunk(run, failed, _fingerprint(path), 0, refusal)
     assert refused == ATTEMPTS, f"{refused} batches were refused: one a try, {ATTEMPTS} tries"
+    # as on AWS, the failed child fails the Distributed Map (no tolerated failures), whose Catch records the
+    # run's failure: Finalize is never reached (on moto alone the Map succeeded and Finalize refused)
+    map_run_errors = [e["mapRunFailedEventDetails"].get("error") for e in history if e["type"] == "MapRunFailed"]
+    assert map_run_errors == ["States.ExceedToleratedFailureThreshold"], map_run_errors
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert "Finalize" not in entered and "RecordRunFailure" in entered, entered
     _assert_one_run_matching_the_oracle(run, retried, _fingerprint(path), expected)
 
 
@@ -579,3 +646,53 @@ def test_two_versions_uploaded_to_one_key_at_once_are_each_processed_as_uploaded
         file_id = _fingerprint(path)
         mine = {o["OrderId"] for o in run.orders if o["_source"].startswith(file_id)}
         assert mine == {r["order-info"]["OrderId"] for r in records if r["order-info"]["qty"] == 1}
+
+
+# ------------------------------------------------------------------------------------------- 9
+
+
+def test_a_run_whose_finalize_dies_after_writing_its_completion_has_one_status_everywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every write of Finalize is applied and its reply lost, in every attempt: its `file.completed` is in the
+    log, and Finalize never returns. Once the execution then failed ("upload the file again") while `runs` and
+    `report` said `completed`, and `runs retry` refused a run the command line called failed."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")  # botocore's own resends of a lost reply: two, not ten
+    records = _mixed("f", 12, quarantine_every=4)
+    oracle = Oracle()
+    expected = oracle.run(records)
+    path = _file(tmp_path / "monday", "sales.json", records)
+    again = _same_bytes_elsewhere(path, tmp_path / "tuesday")
+    file_id = _fingerprint(path)
+
+    with _engine(tmp_path, {"ddb-lost-reply": 1.0}, functions=(resources.FINALIZE.name,)) as engine:
+        stack = stack_of(engine)
+        result = _follow(engine, path)
+        lost = engine.faults.injected()["ddb-lost-reply"]
+        arn = execution_arn(stack.state_machine_arn, str(result["execution"]))
+        execution = stack.executions().describe(arn)["status"]
+        [listed] = [r for r in runs.file_runs(stack) if r.file_id == file_id]
+        refusal = ""
+        try:
+            runs.retry(stack, file_id)
+        except UsageError as error:
+            refusal = str(error)
+        with engine.faults.paused():
+            second = _follow(engine, again)
+        run = _exported(engine, tmp_path / "out", [result, second])
+
+    assert lost > 1, "Finalize's writes were not lost in every attempt"
+    _assert_one_run_matching_the_oracle(run, result, file_id, expected)
+    assert_orders_match(run, oracle)
+    # the same status wherever it is read: the command line, Step Functions, `runs` (and `report`, which folds
+    # the same events), `runs retry`, and the same bytes uploaded again
+    assert (result["status"], execution, listed.status) == ("completed", "SUCCEEDED", "completed")
+    assert (listed.records, listed.stored, listed.duplicates, listed.quarantined) == (
+        result["records"],
+        result["stored"],
+        result["duplicates"],
+        result["quarantined"],
+    )
+    assert "is completed, not failed" in refusal, refusal
+    assert second["status"] == "duplicate", second
+    assert not [e for e in _events(run, file_id) if e["event"] == "file.failed"]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from salesdq import cli
+from salesdq.operators.report import ReportRequest
 
 from .helpers import SAMPLE, order, write_json
 
@@ -86,3 +89,23 @@ def test_chunk_records_below_one(capsys, no_engine, value):
 )
 def test_bad_flags_and_missing_arguments(capsys, no_engine, argv):
     _usage(capsys, argv)
+
+
+@pytest.fixture
+def no_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fails the test if a usage error still reaches for a stack."""
+
+    def refuse(*args: object) -> None:
+        pytest.fail("a usage error reached for the stack")
+
+    for module in ("report", "runs", "dlq", "replay", "history"):
+        monkeypatch.setattr(f"salesdq.cli.{module}.stack_ref", refuse)
+
+
+def test_a_report_starting_after_today_is_a_usage_error(capsys, no_stack):
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    for since in ("9999-12-31", tomorrow.isoformat()):
+        err = _usage(capsys, ["report", "--since", since])
+        assert f"--since {since} is after today" in err
+    today = datetime.now(UTC).date()
+    assert ReportRequest(since=today).check(today).since == today  # today itself is a window

@@ -98,7 +98,7 @@ def aws(aws_env: None, clients: tuple[Any, Any, Any, Any]) -> Iterator[Aws]:
             quarantine=QuarantineQueue(url, client=sqs),
             inbox=InboxBucket(BUCKET, client=s3),
             executions=Executions(client=sfn),
-            leases=Leases(resources.LEASES.name, client=ddb),
+            leases=Leases(resources.LEASES.name, client=ddb, lease_s=resources.LEASE_SECONDS),
             quarantined=QuarantineView(resources.QUARANTINED.name, client=ddb),
         )
         yield Aws(s3, ddb, sqs, url, stores)

@@ -12,7 +12,7 @@ from cdk.capabilities import monitoring
 from salesdq import resources
 
 from .test_finalize import AT, FILE_ID, chunk, order
-from .test_handlers import FINALIZE, LAMBDA_ENV, LambdaContext, fresh_import
+from .test_handlers import FINALIZE, LAMBDA_ENV, RUN_FAILED, LambdaContext, fresh_import
 
 
 @pytest.fixture
@@ -83,3 +83,25 @@ def test_a_file_without_failures_publishes_no_rule_metric(aws, finalize_env, cap
     )
     published = metrics_of(emf_documents(capsys.readouterr().out))
     assert [(m[1], m[4]) for m in published] == [("QualityScore", 100.0)]
+
+
+def test_a_finalize_that_died_after_its_commit_point_is_completed_and_published_by_run_failed(
+    aws, finalize_env, capsys
+):
+    """Finalize's summary event is written and the invocation dies before it returns (its metrics unpublished):
+    RecordRunFailure finds the commit and hands back the summary Finalize would have, with the same metrics,
+    and records no failure. Once it wrote file.failed and failed the execution of a completed run."""
+    chunk(aws, 0, 0, [[0, order("A")], [2, order("A")], [4, order("B", email="bad")]])
+    chunk(aws, 1, 0, [[1, order("C")], [3, None], [5, order("D", email="")]])
+    event = {"file_id": FILE_ID, "file": "incoming/f.json", "at": AT, "execution": "exec-1", "records": 6, "chunks": 2}
+    finalized = fresh_import(FINALIZE).handler(event, LambdaContext())  # what a Finalize that returned says
+    from_finalize = metrics_of(emf_documents(capsys.readouterr().out))
+
+    ended = fresh_import(RUN_FAILED).handler(
+        event | {"replay_of": None, "error": {"Error": "InternalServerError", "Cause": "reply lost"}}, LambdaContext()
+    )
+
+    assert ended == finalized
+    assert metrics_of(emf_documents(capsys.readouterr().out)) == from_finalize
+    failed = [e for e in aws.audit() if e.get("event") == "file.failed"]
+    assert failed == []

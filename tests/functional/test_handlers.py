@@ -64,6 +64,7 @@ LAMBDA_ENV = {
     "QUARANTINED_TABLE": resources.QUARANTINED.name,
     "CHUNK_RECORDS": "2",
     "MAX_PARTITIONS": "3",
+    "LEASE_SECONDS": str(resources.LEASE_SECONDS),  # what the engine and the CDK app give validate-chunk
     "POWERTOOLS_SERVICE_NAME": "validator",
     "POWERTOOLS_METRICS_NAMESPACE": "salesdq-test",
     "POWERTOOLS_TRACE_DISABLED": "true",

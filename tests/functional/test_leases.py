@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 import pytest
 
 from salesdq import resources
+from services.dal.errors import StoreError
 from services.dal.leases_table import LeaseBusyError, Leases
 from services.domain.slots import slot_of
 from services.validator import store_orders
-from services.validator.store_orders import LEASE_TTL_S
 from services.validator.validate_chunk import validate_chunk
 
 from .conftest import Aws
 from .test_validate_chunk import order, stage
 
 OTHER = "another-file#0#0"
+SOON_S = 60  # how long after its function's timeout a dead holder may still keep another file waiting
 
 
 class Clock:
@@ -86,6 +88,48 @@ def test_a_chunk_whose_slot_another_file_holds_writes_nothing_until_it_is_free(a
     assert holders(aws) == {}
 
 
+class Killed(BaseException):
+    """Lambda stopped the function (its timeout, a crash): nothing of the invocation runs after it, no release."""
+
+
+def test_a_dead_chunks_leases_free_its_slots_soon_after_its_function_would_have_been_killed(aws, monkeypatch):
+    """A chunk dies holding its leases; another file's chunk shares its slot. Once a lease lived 15 minutes,
+    whatever the function's timeout, and the other file waited 932 s; now the slot is busy while the dead holder
+    could still have been running (its function's timeout) and free soon after."""
+    clock = Clock()
+    stores = dataclasses.replace(
+        aws.stores, leases=Leases(resources.LEASES.name, client=aws.ddb, clock=clock, lease_s=aws.stores.leases.lease_s)
+    )
+    dead = stage(aws, [order("A")], file_id="d" * 64, file="incoming/dead.json")
+    other = stage(aws, [order("A", qty=2)], chunk=1)
+
+    def killed(*_: Any) -> None:
+        raise Killed
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store_orders.OrdersTable, "existing", killed)  # under its leases, before any write
+        patched.setattr(Leases, "release", lambda *_: None)  # a killed function gives nothing back
+        with pytest.raises(Killed):
+            validate_chunk(dead, stores)
+    taken = clock.now
+    assert holders(aws) == {f"SLOT#{slot_of('A'):03d}": dead.holder}
+
+    clock.now = taken + resources.VALIDATE_CHUNK.timeout_s  # the holder may have run until now: still its slot
+    with pytest.raises(LeaseBusyError, match=dead.holder):
+        validate_chunk(other, stores)
+
+    clock.now = taken + resources.VALIDATE_CHUNK.timeout_s + SOON_S
+    assert validate_chunk(other, stores) == {"stored": 1, "duplicate": 0, "quarantined": 0}
+    assert aws.orders()["A"]["order-info"]["qty"] == 2
+    assert holders(aws) == {}
+
+
+def test_a_lease_that_would_not_live_is_refused(aws):
+    with pytest.raises(StoreError, match="LEASE_SECONDS"):
+        Leases(resources.LEASES.name, client=aws.ddb).acquire([1], "me", ttl_s=0)
+    assert holders(aws) == {}
+
+
 def test_a_batch_refused_for_an_items_size_is_written_one_order_at_a_time(aws, monkeypatch):
     job = stage(aws, [order("A"), order("B"), order("A"), order("A", qty=3)])
 
@@ -109,4 +153,4 @@ def test_the_workflow_retries_a_busy_lease_for_longer_than_a_lease_lives():
         min(retry["IntervalSeconds"] * retry["BackoffRate"] ** n, retry.get("MaxDelaySeconds", float("inf")))
         for n in range(retry["MaxAttempts"])
     ]
-    assert sum(waits) > LEASE_TTL_S > resources.VALIDATE_CHUNK.timeout_s
+    assert sum(waits) > resources.LEASE_SECONDS > resources.VALIDATE_CHUNK.timeout_s

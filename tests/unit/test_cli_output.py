@@ -55,6 +55,34 @@ def test_the_dlq_table_names_each_item_and_the_empty_queue_says_so(capsys: pytes
     assert lines[2] == "the quarantine queue is empty"
 
 
+def test_a_rejected_files_item_shows_why_and_an_empty_filter_says_what_matched_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    reason = "the file is truncated (it ends inside a JSON value)"
+    body = {
+        "kind": "file",
+        "id": "file:ab12:exec-1",
+        "file": "incoming/t.json",
+        "file_id": "ab12",
+        "reasons": [{"field": "$file", "rule": "file_rejected", "message": reason}],
+        "attempt": 1,
+        "at": "2026-11-21T10:00:00+00:00",
+    }
+    output.print_dlq([body], now_s=datetime.fromisoformat(body["at"]).timestamp() + 61)
+    output.print_dlq([], filters="--file 9f3e0c1d --rule email")
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[:3] == ["file:ab12:exec-1", "incoming/t.json", "-"]
+    assert f"file_rejected: {reason}" in lines[1]
+    assert lines[2] == "no open quarantined item matches --file 9f3e0c1d --rule email"
+
+
+def test_no_runs_says_so_with_the_status_asked_for(capsys: pytest.CaptureFixture[str]) -> None:
+    output.print_runs([])
+    output.print_runs([], "failed")
+    assert capsys.readouterr().out.splitlines() == ["no runs", "no failed runs"]
+
+
 def test_progress_is_drawn_only_when_asked_or_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
     with output.progress_display("never") as never, output.progress_display("auto") as auto:
         assert type(never) is Progress and type(auto) is Progress  # capsys's stderr is no terminal

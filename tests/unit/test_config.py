@@ -101,3 +101,10 @@ def test_require_walks_the_path():
 def test_require_names_the_missing_field(path, named):
     with pytest.raises(InvalidEventError, match=named.replace(".", r"\.")):
         require({"a": {"b": {"c": 3}}}, *path)
+
+
+def test_only_the_function_that_takes_leases_is_told_how_long_they_live():
+    assert load(FULL).lease_s == 0  # no LEASE_SECONDS: a function that takes no leases
+    assert load({**FULL, "LEASE_SECONDS": "330"}).lease_s == 330
+    with pytest.raises(ConfigError, match="LEASE_SECONDS must be at least 1"):
+        load({**FULL, "LEASE_SECONDS": "0"})

@@ -1,11 +1,12 @@
-"""`runs retry RUN`: a run is named by its file key, the name `salesdq runs` shows, its execution or file id."""
+"""`runs retry RUN`, `replay file`, `dlq list --file`, `report --file`: a run is named by its file key, the name
+`salesdq runs` shows, its execution, its file id or a unique prefix of it (8+ hex characters)."""
 
 from __future__ import annotations
 
 import pytest
 
-from salesdq.errors import NotFoundError
-from salesdq.operators.runs import find_run
+from salesdq.errors import NotFoundError, UsageError
+from salesdq.operators.runs import find_run, runs_named
 from services.audit.runs import RunSummary
 
 RUNS = [
@@ -23,3 +24,29 @@ def test_a_run_is_found_by_each_of_its_names(name: str) -> None:
 def test_anything_else_names_no_run(name: str) -> None:
     with pytest.raises(NotFoundError, match="`salesdq runs` lists them"):
         find_run(RUNS, name)
+
+
+TWINS = [  # two file ids sharing their first 10 hex characters, as `runs` shows 12
+    RunSummary("incoming/a.json", "5a1f3c9e0b" + "1" * 54, "T1", "completed", "exec-a"),
+    RunSummary("incoming/b.json", "5a1f3c9e0b" + "2" * 54, "T2", "completed", "exec-b"),
+    RunSummary("incoming/a.json", "5a1f3c9e0b" + "1" * 54, "T3", "completed", "exec-a2"),
+]
+
+
+@pytest.mark.parametrize("name", ["5a1f3c9e", "5a1f3c9e0b", " 5A1F3C9E0B "])
+def test_a_prefix_of_two_file_ids_is_refused_naming_both(name: str) -> None:
+    with pytest.raises(UsageError, match="starts 2 file ids") as refused:
+        find_run(TWINS, name)
+    assert "5a1f3c9e0b111111 (incoming/a.json)" in str(refused.value)
+    assert "5a1f3c9e0b222222 (incoming/b.json)" in str(refused.value)
+
+
+@pytest.mark.parametrize("name", ["5a1f3c9e0b1", "5A1F3C9E0B11", " 5a1f3c9e0b1111 ", "a.json", " incoming/a.json"])
+def test_a_unique_prefix_names_every_run_of_its_file(name: str) -> None:
+    assert runs_named(TWINS, name) == [TWINS[0], TWINS[2]]
+    assert find_run(TWINS, name) is TWINS[2]  # the latest
+
+
+def test_nothing_matching_is_no_run() -> None:
+    assert runs_named(TWINS, "5a1f3c9e0b3") == []
+    assert runs_named(TWINS, "5a1f3c9") == []  # under 8 characters: not a prefix

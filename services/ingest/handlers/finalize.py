@@ -1,4 +1,5 @@
-"""Finalize handler: the file's chunk outcomes -> its summary event and metrics.
+"""Finalize handler: the file's chunk outcomes -> its summary event and metrics (published by RecordRunFailure
+instead when Finalize died after its summary event, the run's commit point: services/ingest/finalize.py).
 
 Metrics (namespace POWERTOOLS_METRICS_NAMESPACE, dimension `service` = POWERTOOLS_SERVICE_NAME, which Powertools
 adds to every metric; cdk/capabilities/monitoring.py alarms and graphs exactly these):
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from services.dal import stores_from
@@ -30,15 +30,6 @@ obs = observability.setup()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run = FileRun.from_event(event)
     summary = finalize(run, STORES.audit)
-    obs.metrics.add_metric(
-        name=observability.QUALITY_SCORE_METRIC, unit=MetricUnit.Percent, value=summary["score"] * 100
-    )
-    # A dimension's value is per EMF document: one document per rule (Powertools' single_metric prints it now).
-    for rule, count in sorted(summary["failures_by_rule"].items()):
-        with single_metric(
-            name=observability.RULE_FAILURES_METRIC, unit=MetricUnit.Count, value=count, namespace=obs.metrics.namespace
-        ) as metric:
-            metric.add_dimension(name="rule", value=rule)
-    obs.logger.info("file completed", extra={k: v for k, v in summary.items() if k != "failures_by_rule"})
+    obs.file_completed(summary)
     # A replay's summary says so (None: not one): the workflow then sweeps the DLQ of the records it resolved.
     return summary | {"replay_of": run.replay_of}

@@ -92,6 +92,20 @@ with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda"
     out["retry"] = {"status": d["status"], "error": d.get("error"), "attempts": attempts,
                     "elapsed_s": time.perf_counter() - started}
 
+    child = {"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.fail", "BooleanEquals": True, "Next": "F"}],
+              "Default": "P"},
+        "F": {"Type": "Fail", "Error": "Probe", "Cause": "asked to"}, "P": {"Type": "Pass", "End": True}}}
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, **child}
+    mapped = {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": processor,
+                                               "End": True}}}
+    machine6 = sfn.create_state_machine(name="m6", definition=json.dumps(mapped), roleArn=ROLE)["stateMachineArn"]
+    items = {"items": [{"fail": False}, {"fail": True}, {"fail": False}]}
+    d = wait(sfn, sfn.start_execution(stateMachineArn=machine6, input=json.dumps(items))["executionArn"])
+    history = sfn.get_execution_history(executionArn=d["executionArn"])["events"]
+    out["map_failed_child"] = {"status": d["status"], "error": d.get("error"), "output": d.get("output"),
+                               "map_run": [e["type"] for e in history if e["type"].startswith("MapRun")]}
+
     s3 = boto3.client("s3", region_name=R)
     s3.create_bucket(Bucket="plain-bucket")
     s3.put_bucket_notification_configuration(

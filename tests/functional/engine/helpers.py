@@ -50,3 +50,41 @@ def attempts(sfn: Any, execution: dict[str, Any]) -> int:
     """How many times an execution of retried_machine ran its Parallel state."""
     events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
     return sum(event["type"] == "ParallelStateStarted" for event in events)
+
+
+def distributed_map_machine(engine: Engine, name: str, tolerance: dict[str, Any], caught: bool = False) -> str:
+    """A Distributed Map over $.items whose STANDARD child fails with Probe for an item {"fail": true} (as the
+    plain moto script's), with `tolerance` (ToleratedFailureCount/Percentage) on the Map state; `caught`: a Catch
+    of every error leads to a Pass state that keeps it at $.error."""
+    child = {
+        "StartAt": "C",
+        "States": {
+            "C": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.fail", "BooleanEquals": True, "Next": "F"}],
+                "Default": "P",
+            },
+            "F": {"Type": "Fail", "Error": "Probe", "Cause": "asked to"},
+            "P": {"Type": "Pass", "End": True},
+        },
+    }
+    map_state: dict[str, Any] = {
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, **child},
+        "End": True,
+        **tolerance,
+    }
+    states: dict[str, Any] = {"M": map_state}
+    if caught:
+        map_state["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}]
+        states["Caught"] = {"Type": "Pass", "End": True}
+    arn: str = engine.client("stepfunctions").create_state_machine(
+        name=name, definition=json.dumps({"StartAt": "M", "States": states}), roleArn=ROLE_ARN
+    )["stateMachineArn"]
+    return arn
+
+
+def items(failing: int, of: int) -> str:
+    """The input of distributed_map_machine: `of` items, the first `failing` of them failing."""
+    return json.dumps({"items": [{"fail": index < failing} for index in range(of)]})

@@ -23,6 +23,10 @@ def test_engine_provisions_every_function_with_its_reserved_concurrency_and_envi
         assert concurrency["ReservedConcurrentExecutions"] == spec.reserved_concurrency
     prepare = lam.get_function_configuration(FunctionName=resources.PREPARE.name)["Environment"]["Variables"]
     assert prepare[config.CHUNK_RECORDS] == "7"
+    validate = lam.get_function_configuration(FunctionName=resources.VALIDATE_CHUNK.name)["Environment"]["Variables"]
+    # the one function that takes slot leases: they live its timeout plus a small margin
+    assert config.load(validate).lease_s == resources.VALIDATE_CHUNK.timeout_s + resources.LEASE_MARGIN_S
+    assert 0 < resources.LEASE_MARGIN_S <= 60
     redrive = lam.get_function_configuration(FunctionName=resources.REDRIVE.name)["Environment"]["Variables"]
     assert redrive[config.STATE_MACHINE_ARN] == engine.stack.state_machine_arn
 

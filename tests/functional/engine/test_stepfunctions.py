@@ -1,6 +1,7 @@
-"""Step Functions: moto checks a state's output size but not its input; the engine checks both. Retry waits last
-their real seconds in both, and on the engine can be scaled for tests (retry_wait_scale). And how an execution
-ended, which moto answers without any addition."""
+"""Step Functions: moto checks a state's output size but not its input; the engine checks both. moto reports a
+Distributed Map with a failed child as succeeded; the engine fails it past its tolerated failures, as AWS does.
+Retry waits last their real seconds in both, and on the engine can be scaled for tests (retry_wait_scale). And
+how an execution ended, which moto answers without any addition."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from salesdq.engine import stepfunctions
 from salesdq.engine.provisioning import ROLE_ARN
 from services.dal.executions import ExecutionNotFoundError, Executions, execution_arn
 
-from .helpers import attempts, pass_machine, retried_machine, start, wait
+from .helpers import attempts, distributed_map_machine, items, pass_machine, retried_machine, start, wait
 
 
 def test_moto_alone_accepts_an_oversize_state_input_but_not_an_oversize_output(plain_moto):
@@ -41,6 +42,68 @@ def test_engine_still_fails_an_oversize_output(engine):
     machine = pass_machine(engine, "probe-output-limit", {"x": "a" * (300 * 1024)})
     described = wait(sfn, start(sfn, machine, "{}"))
     assert (described["status"], described.get("error")) == ("FAILED", "States.DataLimitExceeded")
+
+
+# ------------------------------------------------------------------ a Distributed Map's tolerated failures
+
+
+def test_moto_alone_reports_a_distributed_map_with_a_failed_child_as_succeeded(plain_moto):
+    # if this ever fails, moto judges the tolerated failures itself and the engine's addition may be redundant
+    assert plain_moto["map_failed_child"]["status"] == "SUCCEEDED"
+    assert plain_moto["map_failed_child"]["error"] is None
+    assert json.loads(plain_moto["map_failed_child"]["output"]) == [{"fail": False}, None, {"fail": False}]
+    assert plain_moto["map_failed_child"]["map_run"] == ["MapRunStarted", "MapRunSucceeded"]
+
+
+def test_engine_fails_a_distributed_map_with_a_failed_child_by_default(engine):
+    sfn = engine.client("stepfunctions")
+    machine = distributed_map_machine(engine, "probe-map-default", {})
+    caught = distributed_map_machine(engine, "probe-map-caught", {}, caught=True)
+
+    failed = wait(sfn, start(sfn, machine, items(failing=1, of=3)))
+    assert (failed["status"], failed.get("error")) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    assert failed.get("cause") == "The specified tolerated failure threshold was exceeded"
+    history = sfn.get_execution_history(executionArn=failed["executionArn"])["events"]
+    map_run = [e for e in history if e["type"].startswith("MapRun")]
+    assert [e["type"] for e in map_run] == ["MapRunStarted", "MapRunFailed"]
+    assert map_run[1]["mapRunFailedEventDetails"]["error"] == "States.ExceedToleratedFailureThreshold"
+    assert not [e for e in history if e["type"] == "MapStateSucceeded"]
+
+    # the Map state's Catch sees the error, as the ingest workflow's does
+    handled = wait(sfn, start(sfn, caught, items(failing=1, of=3)))
+    assert handled["status"] == "SUCCEEDED"
+    assert json.loads(handled["output"])["error"] == {
+        "Error": "States.ExceedToleratedFailureThreshold",
+        "Cause": "The specified tolerated failure threshold was exceeded",
+    }
+
+    # no failed child: the Map state succeeds with every child's result, as on moto
+    clean = wait(sfn, start(sfn, machine, items(failing=0, of=3)))
+    assert clean["status"] == "SUCCEEDED"
+    assert json.loads(clean["output"]) == [{"fail": False}] * 3
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "failing", "status"),
+    [
+        ({"ToleratedFailureCount": 1}, 1, "SUCCEEDED"),  # the percentage, not given, does not apply
+        # (moto parses a percentage written as a decimal number only, so 50.0 rather than 50)
+        ({"ToleratedFailureCount": 1}, 2, "FAILED"),
+        ({"ToleratedFailurePercentage": 50.0}, 2, "SUCCEEDED"),  # 2 of 4: 50%, not more
+        ({"ToleratedFailurePercentage": 50.0}, 3, "FAILED"),
+        ({"ToleratedFailurePercentage": 100.0}, 4, "SUCCEEDED"),
+        ({"ToleratedFailureCount": 0}, 1, "FAILED"),
+        ({"ToleratedFailureCount": 3, "ToleratedFailurePercentage": 25.0}, 2, "FAILED"),  # either one exceeded
+        ({"ToleratedFailureCount": 1, "ToleratedFailurePercentage": 75.0}, 2, "FAILED"),
+    ],
+)
+def test_engine_fails_a_distributed_map_past_the_tolerated_count_or_percentage(engine, tolerance, failing, status):
+    sfn = engine.client("stepfunctions")
+    name = "probe-map-" + "-".join(f"{k[17:]}{v}" for k, v in tolerance.items()) + f"-{failing}"
+    described = wait(sfn, start(sfn, distributed_map_machine(engine, name, tolerance), items(failing, of=4)))
+    assert described["status"] == status
+    if status == "FAILED":
+        assert described.get("error") == "States.ExceedToleratedFailureThreshold"
 
 
 # ------------------------------------------------------------------ Retry waits, scaled for tests
