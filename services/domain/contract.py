@@ -2,14 +2,16 @@
 
 A record is complete when it has `order-info` and `contact-info` objects with an order id, a non-blank
 `item-id`, a positive whole `qty`, a non-blank `name` and a valid `email`, and DynamoDB can store it
-(`storage_limits`). Order id aliases normalize to `OrderId`; unknown fields are kept, and are never the
-reason for rejection unless DynamoDB could not store them.
+(`storage_limits`). Order id aliases normalize to `OrderId` (trimmed, NFC); unknown fields are kept, and are
+never the reason for rejection unless DynamoDB could not store them or a stored order uses their top-level name
+itself (RESERVED_FIELDS).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,12 +25,20 @@ from services.domain import json_codec, limits
 # The version of the rules: every audit event of a record names the one that judged it, so a replay can say
 # which records a changed rule moved. Raise it whenever a rule changes: tests/unit/test_contract_version.py
 # fails when the contract's verdicts on its probes change and this does not.
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "2"
 
 ORDER_ID = "OrderId"
 ORDER_ID_ALIASES = ("OrderId", "orderId", "order-id", "order_id")
 ORDER_INFO = "order-info"
 CONTACT_INFO = "contact-info"
+# What a stored order holds beside the record's own fields: its key, where it came from and its content hash
+# (services/validator/store_orders). A record's own top-level field of one of these names is `reserved_field`:
+# storing it would overwrite the user's value.
+ORIGIN_FIELDS = ("_source", "_hash", "_file", "_at")
+RESERVED_FIELDS = (ORDER_ID, *ORIGIN_FIELDS)
+# RFC 5321 4.5.3.1: a local part holds at most 64 octets, a domain at most 255.
+MAX_EMAIL_LOCAL_BYTES = 64
+MAX_EMAIL_DOMAIN_BYTES = 255
 
 
 class Rule(StrEnum):
@@ -50,6 +60,9 @@ class Rule(StrEnum):
     NESTING_DEPTH = "nesting_depth"
     INVALID_TEXT = "invalid_text"
     DUPLICATE_KEY = "duplicate_key"
+    RESERVED_FIELD = "reserved_field"
+    CONTROL_CHARACTER = "control_character"
+    UNREADABLE = "unreadable"
     PROCESSING_FAILED = "processing_failed"
 
 
@@ -113,7 +126,7 @@ def extract_order_id(record: Any) -> tuple[str | None, Reason | None]:
     bad = [alias for alias, text in texts.items() if text is None]
     if bad:
         return None, Reason(f"{ORDER_INFO}.{bad[0]}", Rule.TYPE, "the order id must be a string or a whole number")
-    distinct = {text.strip() for text in texts.values() if text is not None}
+    distinct = {order_id_form(text) for text in texts.values() if text is not None}
     if len(distinct) > 1:
         names = ", ".join(sorted(present))
         return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.AMBIGUOUS, f"different order ids in {names}")
@@ -122,6 +135,8 @@ def extract_order_id(record: Any) -> tuple[str | None, Reason | None]:
         return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.BLANK, "the order id is blank")
     if not _is_text(order_id):
         return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.INVALID_TEXT, f"the order id {_INVALID_TEXT}")
+    if (unseen := _control_character(order_id)) is not None:
+        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.CONTROL_CHARACTER, _control_message(order_id, unseen))
     # at most 4 bytes a character: only a longer id needs measuring
     if (
         len(order_id) * 4 > limits.MAX_ORDER_ID_BYTES
@@ -133,6 +148,34 @@ def extract_order_id(record: Any) -> tuple[str | None, Reason | None]:
         )
         return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.KEY_SIZE, message)
     return order_id, None
+
+
+def order_id_form(text: str) -> str:
+    """An order id as salesdq keys it: trimmed, and in Unicode NFC, so "café" typed with a combining accent
+    (NFD) is the order "café" (NFC) is. `history` takes its argument through this too."""
+    text = text.strip()
+    return unicodedata.normalize("NFC", text) if not text.isascii() and _is_text(text) else text
+
+
+# Unicode's control (Cc), format (Cf), line (Zl) and paragraph (Zp) separators: a NUL, a newline, a zero-width
+# space or a right-to-left override in an id makes orders that look alike, or that no command line can name.
+_UNSEEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def _control_character(text: str) -> int | None:
+    """The position of the first control or format character in text, or None."""
+    if text.isascii() and text.isprintable():
+        return None
+    return next((at for at, char in enumerate(text) if unicodedata.category(char) in _UNSEEN), None)
+
+
+def _control_message(text: str, at: int) -> str:
+    char = text[at]
+    name = unicodedata.name(char, "a control character")
+    return (
+        f"the order id holds U+{ord(char):04X} ({name}) at character {at + 1}: an order id is visible text, "
+        "without control or format characters"
+    )
 
 
 @dataclass(frozen=True)
@@ -208,8 +251,16 @@ class ContactInfoSchema(Schema):
             validate.Email()(address)
         except ValidationError as error:
             raise ValidationError([Failure(Rule.EMAIL, "is not a valid email address")], "email") from error
-        if "." not in address.rpartition("@")[2]:  # marshmallow takes a@localhost; an order needs a real domain
+        local, _at, domain = address.rpartition("@")
+        if "." not in domain:  # marshmallow takes a@localhost; an order needs a real domain
             raise ValidationError([Failure(Rule.EMAIL, "is not a valid email address")], "email")
+        for part, size, limit in (
+            ("local part", len(local.encode("utf-8")), MAX_EMAIL_LOCAL_BYTES),
+            ("domain", len(domain.encode("utf-8")), MAX_EMAIL_DOMAIN_BYTES),
+        ):
+            if size > limit:  # marshmallow does not measure them
+                message = f"has a {part} of {size:,} bytes; an address allows at most {limit} (RFC 5321)"
+                raise ValidationError([Failure(Rule.EMAIL, message)], "email")
 
 
 _ORDER_INFO = OrderInfoSchema()
@@ -229,9 +280,12 @@ def _section_reasons(schema: Schema, section: str, value: Any) -> list[Reason]:
     ]
 
 
-def check(record: Any, *, duplicate_keys: Sequence[str] = ()) -> Verdict:
+def check(record: Any, *, duplicate_keys: Sequence[str] = (), unreadable: str | None = None) -> Verdict:
     """Apply the contract to one record. `duplicate_keys`: the paths of keys the file held more than once in
-    one object (found while parsing, since a parsed object keeps only the last value)."""
+    one object (found while parsing, since a parsed object keeps only the last value). `unreadable`: why a JSON
+    Lines line could not be read as a JSON value (the record is then its raw text, kept for a correction)."""
+    if unreadable is not None:
+        return Verdict(None, reasons=[Reason("$", Rule.UNREADABLE, unreadable)])
     if record is None:
         return Verdict(None, reasons=[Reason("$", Rule.NOT_OBJECT, "the record is null")])
     if not isinstance(record, dict):
@@ -242,6 +296,7 @@ def check(record: Any, *, duplicate_keys: Sequence[str] = ()) -> Verdict:
         )
     order_id, id_reason = extract_order_id(record)
     reasons = [id_reason] if id_reason else []
+    reasons += [Reason(name, Rule.RESERVED_FIELD, _RESERVED) for name in RESERVED_FIELDS if name in record]
     reasons += _section_reasons(_ORDER_INFO, ORDER_INFO, record.get(ORDER_INFO))
     reasons += _section_reasons(_CONTACT_INFO, CONTACT_INFO, record.get(CONTACT_INFO))
     reasons += storage_limits(record)
@@ -278,6 +333,10 @@ def content_hash(record: Any) -> str:
 
 _INVALID_TEXT = "is not valid Unicode (it holds a lone surrogate, such as \\ud800): DynamoDB stores text as UTF-8"
 _NUMBER_LIMITS = "at most 38 significant digits, magnitude 1E-130 to below 1E+126; write it as a string"
+_RESERVED = (
+    "a top-level field of this name is salesdq's own in a stored order (its key, or where it came from): "
+    "rename the field or move it into order-info or contact-info"
+)
 _DUPLICATE = "the key appears more than once in one object; only its last value was read"
 
 

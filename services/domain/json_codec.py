@@ -96,7 +96,12 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"JSON has no {name}: write null or a string")
 
 
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse_constant)
+def decoder(object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None) -> json.JSONDecoder:
+    """A decoder that reads as `loads` does, building objects with `object_pairs_hook` when given."""
+    return json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=object_pairs_hook)
+
+
+_DECODER = decoder()
 
 
 def loads(text: str | bytes) -> Any:

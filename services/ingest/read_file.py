@@ -16,12 +16,18 @@ its first byte with the exact parser when a block holds one of them:
 The records the C parser had yielded before such a block are exact (it had not seen the block): the exact
 parser skips them, so nothing is staged twice. A file the C parser finds invalid is read again by the exact
 parser too, which says where (line and column) it is invalid. The fingerprint is always of every byte.
+
+JSON Lines (.jsonl) are read a line at a time, each by json's own parser (none of the C parser's faults): every
+line is its own record, so a line it cannot read is handed on as its raw text with the exact parser's reason
+(chunk_entry.Findings.unreadable), for the contract to quarantine, and the file goes on.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+import io
+import json
 import re
 from collections.abc import Callable, Generator, Iterator
 from decimal import Decimal
@@ -31,6 +37,7 @@ import ijson
 from ijson.backends import python as _exact
 
 from services.domain import json_codec
+from services.domain.chunk_entry import NOTHING, Findings
 from services.domain.contract import path_text
 
 BOM = codecs.BOM_UTF8
@@ -47,6 +54,10 @@ _NESTING_GUARD = 500
 _ORDERS_FIRST = re.compile(rb'^\s*\{\s*"orders"\s*:\s*\[')
 _WHITESPACE = b" \t\r\n"
 TRUNCATED = "the file is truncated (it ends inside a JSON value)"
+_ORDERS_TWICE = (
+    'the top-level object has the key "orders" more than once{where}: salesdq reads one list of orders; '
+    "put every record in it"
+)
 _BRACKETS = bytes.maketrans(b"{}", b"[]")
 # A \u escape of a high surrogate not followed by a low one, or of a low one not after a high one.
 _BROKEN_SURROGATE = re.compile(
@@ -56,6 +67,9 @@ _BROKEN_SURROGATE = re.compile(
 _ESCAPE_PREFIX = re.compile(rb"(?:\\(?:u(?:[dD](?:[c-fC-F][0-9a-fA-F]?)?)?)?)?")  # what may start a low escape
 _ESCAPE_CONTEXT = 12  # an escape and the one after it
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_ORDERS_KEY = b'"orders"'
+# A \u escape of a letter of "orders": a key written with one is "orders" too.
+_ORDERS_ESCAPE = re.compile(rb"\\u00(?:6[45fF]|7[23])")
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
 _INTEGER = re.compile(r"-?[0-9]+")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
@@ -69,8 +83,9 @@ class FileRejectedError(Exception):
         self.reason = reason
 
 
-# A record as parsed, with the paths of keys its objects held more than once (the last value kept).
-Entry = tuple[Any, tuple[str, ...]]
+# A record as parsed, with what parsing found of it: the paths of keys its objects held more than once (the
+# last value kept), or, for a JSON Lines line that is no JSON value salesdq reads, why (the record is its text).
+Entry = tuple[Any, Findings]
 # Where the records of a file come from: a parser reading from a reader the records at a place, noting in a
 # list the (object, key) of each key given twice (_Found).
 _Values = Callable[["_Readable", str, "_Found"], Iterator[Any]]
@@ -121,6 +136,8 @@ class _Tap:
         self._open = 0  # brackets the blocks so far left open
         self._in_string = False  # whether the blocks so far end inside a string
         self._escape_next = False  # whether they end in a backslash that escapes the next byte
+        self._orders_seen = 0  # times the text "orders" (as a JSON string) appeared, escaped letters counting 2
+        self._orders_tail = b""
 
     def _account(self, data: bytes) -> bytes:
         start = self.size
@@ -141,6 +158,17 @@ class _Tap:
         self._check_digits(data)
         self._check_escapes(data)
         self._check_nesting(data)
+        self._count_orders(data)
+
+    def _count_orders(self, data: bytes) -> None:
+        window = self._orders_tail + data  # the tail is shorter than a match: none is counted twice
+        self._orders_seen += window.count(_ORDERS_KEY) + (2 if _ORDERS_ESCAPE.search(window) else 0)
+        self._orders_tail = window[-(len(_ORDERS_KEY) - 1) :]
+
+    @property
+    def orders_again(self) -> bool:
+        """Whether the bytes so far may hold a second key "orders" (the C parser's items do not tell)."""
+        return self._orders_seen > 1
 
     def _check_digits(self, data: bytes) -> None:
         marked = data.translate(_MARK)  # digits as "0", all else as " ": a run is a number, or part of a string
@@ -221,7 +249,9 @@ class SalesFile:
         if reopen is None and _seekable(stream):
             reopen = _rewind(stream)
         self._reopen = reopen
-        self._start(stream, guard=True)
+        self._where = _VALUES  # where the records are: _shapes decides
+        self._lines = name.endswith(".jsonl")  # JSON Lines: each line parsed on its own, by json (no C parser guard)
+        self._start(stream, guard=not self._lines)
 
     def _start(self, stream: IO[bytes], guard: bool) -> None:
         head = stream.read(HEAD_BYTES)
@@ -242,15 +272,22 @@ class SalesFile:
             yield record
 
     def entries(self) -> Iterator[Entry]:
-        """The records with what parsing found of them (keys held twice); FileRejectedError for the file."""
+        """The records with what parsing found of them (keys held twice; a line that could not be read);
+        FileRejectedError for the file."""
         yielded = 0
         try:
+            if self._lines:
+                yield from self._json_lines()
+                return
             try:
                 found = _Found()
                 for record in self._shapes(_fast_values, found):
-                    yield record, _take_duplicates(record, found) if found else ()
+                    yield record, _findings(record, found)
                     yielded += 1
-                return
+                if not (self._where == _ORDERS and self._tap.orders_again):
+                    return
+                # the items of a second top-level "orders" list have the same prefix: only the exact parser,
+                # which sees the top-level keys, tells (it yields nothing again)
             except _Exact:
                 pass
             except (ijson.JSONError, ValueError, ArithmeticError) as error:  # ArithmeticError: Decimal's
@@ -262,15 +299,39 @@ class SalesFile:
             found = _Found()
             for position, record in enumerate(self._shapes(_exact_values, found)):
                 if position >= yielded:  # the C parser yielded the ones before exactly
-                    yield record, _take_duplicates(record, found) if found else ()
+                    yield record, _findings(record, found)
         except _Located as stop:
             self._tap.drain()
-            raise FileRejectedError(self._located_reason(stop)) from None
+            line, column, text = _locate(self._reopen, stop.offset) if self._reopen else (0, 0, "")
+            where = f"line {line}, column {column}" if line else f"character {stop.offset + 1}"
+            raise FileRejectedError(_located_reason(stop, "file", where, text)) from None
         except FileRejectedError:
             self._tap.drain()
             raise
 
-    def _shapes(self, values: _Values, found: _Found) -> Iterator[Any]:
+    def _json_lines(self) -> Iterator[Entry]:
+        """JSON Lines: every line its own record. A line that is no JSON value salesdq reads costs only itself:
+        its record is its raw text, with why (services/domain/chunk_entry.Findings), for the contract to
+        quarantine; blank lines are no records. A file none of whose lines can be read is rejected whole."""
+        reader = self._opened()
+        lines = _LineReader()
+        first_fault: str | None = None
+        read = 0
+        for number, line in enumerate(_split_lines(reader), 1):
+            text = line.decode("utf-8")  # the tap checked every byte of it
+            if text.strip(" \t\r"):
+                entry = lines.entry(text.removesuffix("\r"), number)
+                if entry[1].unreadable is None:
+                    read += 1
+                elif first_fault is None:
+                    first_fault = entry[1].unreadable
+                yield entry
+        if first_fault is not None and not read:  # no line is JSON: a file of another kind, not bad lines
+            reason = f"the file is not JSON Lines: none of its lines is a JSON value; the first: {first_fault}"
+            raise FileRejectedError(reason)
+
+    def _opened(self) -> _SkipBom:
+        """The reader of the file's text after the faults of its start (a second BOM, not UTF-8, empty)."""
         if self._head.startswith(BOM):  # BOM stripped once; a second one is garbage
             raise FileRejectedError("the file is not valid JSON (it starts with two byte-order marks)")
         try:
@@ -284,20 +345,23 @@ class SalesFile:
             if self._tap.size == 0:
                 raise FileRejectedError("the file is empty")
             raise FileRejectedError("the file holds only whitespace")
-        reader = _SkipBom(self._tap)
+        return _SkipBom(self._tap)
+
+    def _shapes(self, values: _Values, found: _Found) -> Iterator[Any]:
+        reader = self._opened()
+        stripped = self._head.lstrip(_WHITESPACE)
         first = stripped[:1]
-        if self._name.endswith(".jsonl"):
-            where = _VALUES
-        elif first == b"[":
-            where = _ITEMS
+        if first == b"[":
+            self._where = _ITEMS
         elif _ORDERS_FIRST.match(self._head):
-            where = _ORDERS
+            self._where = _ORDERS
         elif first == b"{":
+            self._where = _VALUES
             yield from self._objects(values(reader, _VALUES, found), found)
             return
         else:
             raise FileRejectedError(_scalar_reason(stripped))
-        yield from values(reader, where, found)
+        yield from values(reader, self._where, found)
 
     def _objects(self, values: Iterator[Any], found: _Found) -> Iterator[Any]:
         value = next(values)
@@ -315,45 +379,121 @@ class SalesFile:
         if not isinstance(orders, list):
             raise FileRejectedError(f'"orders" is {_json_kind(orders)}, not a list')
         if found:  # keys held twice outside the records are no record's
+            if any(obj is value and key == "orders" for obj, key in found):
+                raise FileRejectedError(_ORDERS_TWICE.format(where=""))
             found[:] = [(obj, key) for obj, key in found if obj is not value]
             for key, other in value.items():
                 if key != "orders":
                     _take_duplicates(other, found)
         yield from orders
 
-    def _located_reason(self, stop: _Located) -> str:
-        line, column, text = _locate(self._reopen, stop.offset) if self._reopen else (0, 0, "")
-        where = f"line {line}, column {column}" if line else f"character {stop.offset + 1}"
-        if stop.kind == "deep":
+
+def _located_reason(stop: _Located, subject: str, where: str, text: str) -> str:
+    """Why the exact parser stopped, for a person: `subject` is "file" or "line", `where` says where it stopped
+    ("line L, column C"), `text` is the text from there."""
+    if stop.kind == "deep":
+        return (
+            f"the {subject} nests objects and arrays more than {MAX_DEPTH} levels deep in a record ({where}): "
+            "salesdq reads records of up to that depth, and DynamoDB stores 32 levels"
+        )
+    if stop.kind == "orders":
+        return _ORDERS_TWICE.format(where=f" ({where})")
+    if stop.kind == "more":
+        return f"the {subject} is not valid JSON ({where}: more data after the JSON value)"
+    if stop.kind == "control":
+        detail = "a control character in a string; write it as \\n, \\t or \\u0000"
+        return f"the {subject} is not valid JSON ({where}: {detail})"
+    if stop.kind == "escape":
+        return f"the {subject} is not valid JSON ({where}: a backslash escape JSON does not have)"
+    word = re.match(r"-?[A-Za-z]+", text)
+    if word and word.group() in ("NaN", "Infinity", "-Infinity"):
+        name = word.group().lstrip("-")
+        return f"the {subject} is not valid JSON ({where}: JSON has no {name}; write null or a string)"
+    if _JSON_NUMBER.fullmatch(stop.symbol) and not _readable_number(stop.symbol):
+        if _INTEGER.fullmatch(stop.symbol):
             return (
-                f"the file nests objects and arrays more than {MAX_DEPTH} levels deep in a record ({where}): "
-                "salesdq reads records of up to that depth, and DynamoDB stores 32 levels"
+                f"the {subject} has a number of more than {json_codec.MAX_INT_DIGITS:,} digits ({where}): salesdq "
+                "reads numbers of up to that many digits, and DynamoDB stores 38; write it as a string"
             )
-        if stop.kind == "more":
-            return f"the file is not valid JSON ({where}: more data after the JSON value)"
-        if stop.kind == "control":
-            detail = "a control character in a string; write it as \\n, \\t or \\u0000"
-            return f"the file is not valid JSON ({where}: {detail})"
-        if stop.kind == "escape":
-            return f"the file is not valid JSON ({where}: a backslash escape JSON does not have)"
-        word = re.match(r"-?[A-Za-z]+", text)
-        if word and word.group() in ("NaN", "Infinity", "-Infinity"):
-            name = word.group().lstrip("-")
-            return f"the file is not valid JSON ({where}: JSON has no {name}; write null or a string)"
-        if _JSON_NUMBER.fullmatch(stop.symbol) and not _readable_number(stop.symbol):
-            if _INTEGER.fullmatch(stop.symbol):
-                return (
-                    f"the file has a number of more than {json_codec.MAX_INT_DIGITS:,} digits ({where}): salesdq "
-                    "reads numbers of up to that many digits, and DynamoDB stores 38; write it as a string"
-                )
-            return (
-                f"the file has a number too large to read ({where}): DynamoDB stores numbers of up to 38 digits "
-                "between 1E-130 and 1E+126; write it as a string"
-            )
-        token = (stop.symbol or text[:1])[:12]
-        if not token:
-            return f"the file is not valid JSON ({where})"
-        return f"the file is not valid JSON ({where}: unexpected {token!r})"
+        return (
+            f"the {subject} has a number too large to read ({where}): DynamoDB stores numbers of up to 38 digits "
+            "between 1E-130 and 1E+126; write it as a string"
+        )
+    token = (stop.symbol or text[:1])[:12]
+    if not token:
+        return f"the {subject} is not valid JSON ({where})"
+    return f"the {subject} is not valid JSON ({where}: unexpected {token!r})"
+
+
+class _LineReader:
+    """One JSON Lines line as an entry: json's own parser (exact in everything salesdq needs: numbers as
+    json_codec reads them, lone surrogates kept) noting keys given twice; when it cannot read a line, the exact
+    parser says why, as it says it for a file."""
+
+    def __init__(self) -> None:
+        self._found = _Found()
+        self._decoder = json_codec.decoder(object_pairs_hook=self._object)
+
+    def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        built = dict(pairs)
+        if len(built) != len(pairs):  # a key given twice: note which, on the object the record holds
+            built = {}
+            for key, value in pairs:
+                if key in built:
+                    self._found.append((built, key))
+                built[key] = value
+        return built
+
+    def entry(self, text: str, number: int) -> Entry:
+        self._found.clear()
+        try:
+            record = self._decoder.decode(text)
+        except (ValueError, ArithmeticError, RecursionError) as error:  # ArithmeticError: Decimal's
+            return text, Findings(unreadable=_line_reason(text, number, error))
+        if text.count("[") + text.count("{") > MAX_DEPTH and levels(record) > MAX_DEPTH:
+            return text, Findings(unreadable=_line_too_deep(number))
+        return record, _findings(record, self._found)
+
+
+def _line_reason(text: str, number: int, error: Exception) -> str:
+    """Why json could not read a line (`error`), as the exact parser names it for a file."""
+    try:
+        values = list(_exact_values(io.BytesIO(text.encode("utf-8")), _VALUES, _Found()))
+    except _Located as stop:
+        where = f"line {number}, column {stop.offset + 1}"
+        return _located_reason(stop, "line", where, text[stop.offset : stop.offset + 80])
+    except FileRejectedError:  # the exact parser's TRUNCATED
+        return f"the line is not valid JSON (line {number}: it ends inside a JSON value)"
+    if isinstance(error, RecursionError):
+        return _line_too_deep(number)
+    if len(values) > 1 and isinstance(error, json.JSONDecodeError):
+        where = f"line {number}, column {error.pos + 1}"
+        return _located_reason(_Located(error.pos, "more"), "line", where, "")
+    return f"the line is not valid JSON (line {number})"
+
+
+def _line_too_deep(number: int) -> str:
+    return _located_reason(_Located(0, "deep"), "line", f"line {number}", "")
+
+
+def _split_lines(reader: _Readable) -> Iterator[bytes]:
+    """The lines of a stream, without their "\\n" (a "\\r" before it is the line's), however long."""
+    parts: list[bytes] = []
+    while data := reader.read(_BLOCK):
+        start = 0
+        while (end := data.find(b"\n", start)) >= 0:
+            parts.append(data[start:end])
+            yield b"".join(parts)
+            parts = []
+            start = end + 1
+        if start < len(data):
+            parts.append(data[start:])
+    if parts:
+        yield b"".join(parts)
+
+
+def _findings(record: Any, found: _Found) -> Findings:
+    return Findings(_take_duplicates(record, found)) if found else NOTHING
 
 
 def _readable_number(text: str) -> bool:
@@ -527,10 +667,15 @@ class _Builder:
         self._stack: list[list[Any]] = []
         self._found = found
         self._tops = 0
+        self._orders_keys = 0
 
     def send(self, event: tuple[str, Any]) -> None:
         kind, value = event
         if kind == "map_key":
+            if value == "orders" and len(self._stack) == 1 and self._where == _ORDERS:
+                self._orders_keys += 1
+                if self._orders_keys > 1:  # its items would read as more of the first list's
+                    raise _Located(self._tokens.offset, "orders")
             self._stack[-1][1] = value
         elif kind in ("start_map", "start_array"):
             depth = len(self._stack)

@@ -13,6 +13,7 @@ from typing import Any
 
 from services.dal.inbox_bucket import InboxBucket
 from services.domain import chunk_entry, json_codec
+from services.domain.chunk_entry import NOTHING, Findings
 from services.domain.contract import extract_order_id
 from services.domain.slots import slot_of
 from services.ingest.read_file import FileRejectedError, SalesFile, check_depth, too_deep
@@ -52,9 +53,9 @@ def partition_of(order_id: str | None, index: int, partitions: int) -> int:
 def split(sales: SalesFile, inbox: InboxBucket, prefix: str, layout: Layout) -> tuple[list[dict[str, Any]], int]:
     """Stream the file into chunks under prefix: (manifest, records), or FileRejectedError."""
     chunker = _Chunker(inbox, prefix, layout.partitions, layout.chunk_records)
-    for index, (record, duplicate_keys) in enumerate(sales.entries()):
+    for index, (record, findings) in enumerate(sales.entries()):
         order_id, _ = extract_order_id(record)
-        chunker.add(index, record, partition_of(order_id, index, layout.partitions), duplicate_keys)
+        chunker.add(index, record, partition_of(order_id, index, layout.partitions), findings)
     manifest = chunker.finish()
     if chunker.records == 0:
         raise FileRejectedError("the file holds no records")
@@ -71,9 +72,9 @@ class _Chunker:
         self.manifest: list[dict[str, Any]] = [{"partition": p, "chunks": []} for p in range(partitions)]
         self.records = 0
 
-    def add(self, index: int, record: Any, partition: int, duplicate_keys: tuple[str, ...] = ()) -> None:
+    def add(self, index: int, record: Any, partition: int, findings: Findings = NOTHING) -> None:
         buffer = self._buffers[partition]
-        entry = chunk_entry.staged(index, record, duplicate_keys)
+        entry = chunk_entry.staged(index, record, findings)
         try:
             text = json_codec.dumps(entry)
         except RecursionError:  # nested too deep for JSON's encoder: past MAX_DEPTH, which check_depth states

@@ -16,13 +16,16 @@ from typing import Any
 from services.dal.leases_table import Leases
 from services.dal.orders_table import OrdersTable, OrderTooLargeError
 from services.domain import chunk_entry, contract, json_codec
+from services.domain.chunk_entry import NOTHING, Findings
 from services.domain.contract import Reason, Rule
 from services.domain.outcomes import Outcome, RecordOutcome
 from services.domain.payloads import ChunkJob
 from services.domain.slots import slot_of
 
 MAX_ORDER_BYTES = 350_000  # DynamoDB's item limit is 400 KB; leave room for attribute overhead
-ORIGIN = ("_source", "_hash", "_file", "_at")  # what telling stored / duplicate / conflict needs of a stored order
+# What telling stored / duplicate / conflict needs of a stored order: no record's own field holds these names
+# (the contract's reserved_field rule), so order_item never overwrites one.
+ORIGIN = contract.ORIGIN_FIELDS
 
 
 def order_item(record: dict[str, Any], order_id: str, job: ChunkJob, index: int) -> dict[str, Any]:
@@ -48,9 +51,9 @@ class _Candidate:
     raw: Any
 
 
-def _candidate(index: int, raw: Any, job: ChunkJob, duplicate_keys: Sequence[str] = ()) -> _Candidate | RecordOutcome:
+def _candidate(index: int, raw: Any, job: ChunkJob, findings: Findings = NOTHING) -> _Candidate | RecordOutcome:
     """The record as an order to write, or its outcome when it is incomplete or DynamoDB could not hold it."""
-    verdict = contract.check(raw, duplicate_keys=duplicate_keys)
+    verdict = contract.check(raw, duplicate_keys=findings.duplicate_keys, unreadable=findings.unreadable)
     if not verdict.complete or verdict.record is None:
         return RecordOutcome(index, Outcome.QUARANTINED, verdict.order_id, verdict.reasons, raw)
     order_id = verdict.order_id
@@ -62,11 +65,9 @@ def _candidate(index: int, raw: Any, job: ChunkJob, duplicate_keys: Sequence[str
     return _Candidate(index, order_id, item, typed, raw)
 
 
-def store_one(
-    index: int, raw: Any, job: ChunkJob, orders: OrdersTable, duplicate_keys: Sequence[str] = ()
-) -> RecordOutcome:
+def store_one(index: int, raw: Any, job: ChunkJob, orders: OrdersTable, findings: Findings = NOTHING) -> RecordOutcome:
     """One record, one conditional write: the path of a chunk whose batch DynamoDB refused for an item's size."""
-    candidate = _candidate(index, raw, job, duplicate_keys)
+    candidate = _candidate(index, raw, job, findings)
     if isinstance(candidate, RecordOutcome):
         return candidate
     try:
@@ -82,7 +83,7 @@ class ChunkPlan:
     """What a chunk would write, decided from its records alone (no store read): each incomplete record's
     outcome, the first complete record of each order id in file order (its writer), and the others (followers)."""
 
-    entries: list[tuple[int, Any, tuple[str, ...]]]
+    entries: list[tuple[int, Any, Findings]]
     outcomes: dict[int, RecordOutcome]
     writers: dict[str, _Candidate]
     followers: list[_Candidate]
@@ -98,8 +99,8 @@ class ChunkPlan:
 def plan_chunk(records: Sequence[Sequence[Any]], job: ChunkJob) -> ChunkPlan:
     """`records`: a chunk's entries, [index, record] or [index, record, findings] (services/domain/chunk_entry)."""
     plan = ChunkPlan([chunk_entry.read(entry) for entry in records], {}, {}, [])
-    for index, raw, duplicate_keys in plan.entries:
-        candidate = _candidate(index, raw, job, duplicate_keys)
+    for index, raw, findings in plan.entries:
+        candidate = _candidate(index, raw, job, findings)
         if isinstance(candidate, RecordOutcome):
             plan.outcomes[index] = candidate
         elif candidate.order_id in plan.writers:
@@ -134,7 +135,7 @@ def store_chunk(
         try:
             orders.put_all(plan.new_orders(stored))
         except OrderTooLargeError:  # DynamoDB measures an item over 400 KB: the whole batch is refused
-            return [store_one(index, raw, job, orders, duplicate_keys) for index, raw, duplicate_keys in plan.entries]
+            return [store_one(index, raw, job, orders, findings) for index, raw, findings in plan.entries]
     return verdicts(plan, stored)
 
 
@@ -181,4 +182,11 @@ def _ours(stored: dict[str, Any], item: dict[str, Any], any_run: bool = False) -
 
 
 def _oversize(size: int) -> Reason:
-    return Reason("$", Rule.OVERSIZE, f"the record is {size} bytes; stored orders are limited to 400 KB")
+    if size > MAX_ORDER_BYTES:
+        message = (
+            f"the record is {size:,} bytes as a stored order; stored orders are limited to {MAX_ORDER_BYTES:,} bytes "
+            "(DynamoDB's item limit is 400 KB, with room left for its own overhead)"
+        )
+    else:  # DynamoDB measures an item its own way, and refused this one
+        message = f"the record is {size:,} bytes as a stored order, and DynamoDB refused it as over its 400 KB limit"
+    return Reason("$", Rule.OVERSIZE, message)

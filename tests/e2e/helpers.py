@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +40,11 @@ NUMBER_DIGITS = 38
 ATTRIBUTE_NAME_BYTES = 65_535
 CONTAINER_LEVELS = 31  # an object or array may sit at level 31 at most (a record's fields are level 1)
 REASONS_PER_RULE = 5
+# docs/validation.md, "Records": top-level names a stored order uses itself; an id's unseen characters;
+# RFC 5321's lengths of an address's parts
+RESERVED = ("OrderId", *METADATA)
+UNSEEN_CATEGORIES = ("Cc", "Cf", "Zl", "Zp")
+EMAIL_LOCAL_BYTES, EMAIL_DOMAIN_BYTES = 64, 255
 
 
 # ----------------------------------------------------------------------------------------------- a local stack
@@ -236,11 +242,18 @@ class Dup(list):  # type: ignore[type-arg]
     """A JSON object written with its (key, value) pairs as given: keys may repeat."""
 
 
+class Line(str):
+    """A JSON Lines line written as is, which salesdq cannot read as a JSON value (docs/validation.md: not
+    JSON, NaN, a number of more than 10,000 digits, nesting past 100 levels): its record is this text."""
+
+
 def encode(value: Any, *, ascii: bool = False) -> str:
     """JSON text of value: Decimals as written, Dup objects with their repeated keys, lone surrogates
     escaped (so the text is UTF-8) whatever `ascii` says."""
     if isinstance(value, Dup):
         return "{" + ",".join(f"{encode(k, ascii=True)}:{encode(v, ascii=ascii)}" for k, v in value) + "}"
+    if isinstance(value, Line):
+        return str(value)
     if isinstance(value, dict):
         return "{" + ",".join(f"{encode(k, ascii=ascii)}:{encode(v, ascii=ascii)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
@@ -407,6 +420,12 @@ def _identifier(value: Any) -> str | None:
     return None
 
 
+def id_form(text: str) -> str:
+    """An order id as it is keyed: trimmed, and NFC (valid text only: a lone surrogate stays as it is)."""
+    text = text.strip()
+    return unicodedata.normalize("NFC", text) if _valid_text(text) else text
+
+
 def _positive_whole(value: Any) -> int | str | None:
     """qty as stored; "number_range" for text DynamoDB could not store as a number; None if not whole."""
     if isinstance(value, bool):
@@ -434,9 +453,12 @@ class Verdict:
 def judge(record: Any, duplicates: list[str] | None = None) -> Verdict:
     """One record against the rules, on its own (no duplicates or conflicts yet); `duplicates`: the fields
     of keys the file held twice (found while parsing)."""
+    if isinstance(record, Line):
+        return Verdict(None, frozenset({("$", "unreadable")}))
     if not isinstance(record, dict):
         return Verdict(None, frozenset({("$", "not_object")}))
     reasons: set[tuple[str, str]] = limit_reasons(record) | capped("duplicate_key", duplicates or [])
+    reasons |= {(name, "reserved_field") for name in RESERVED if name in record}
     order_id: str | None = None
     info = record.get("order-info")
     if info is None:
@@ -451,13 +473,15 @@ def judge(record: Any, duplicates: list[str] | None = None) -> Verdict:
             first_bad = next(a for a in present if _identifier(info[a]) is None)
             reasons.add((f"order-info.{first_bad}", "type"))
         else:
-            ids = {str(_identifier(info[a])).strip() for a in present}
+            ids = {id_form(str(_identifier(info[a]))) for a in present}
             if len(ids) > 1:
                 reasons.add(("order-info.OrderId", "ambiguous"))
             elif ids == {""}:
                 reasons.add(("order-info.OrderId", "blank"))
             elif not _valid_text(next(iter(ids))):
                 reasons.add(("order-info.OrderId", "invalid_text"))
+            elif any(unicodedata.category(c) in UNSEEN_CATEGORIES for c in next(iter(ids))):
+                reasons.add(("order-info.OrderId", "control_character"))
             elif len(next(iter(ids)).encode("utf-8")) > ORDER_ID_BYTES:
                 reasons.add(("order-info.OrderId", "key_size"))
             else:
@@ -493,6 +517,10 @@ def judge(record: Any, duplicates: list[str] | None = None) -> Verdict:
             reasons.add(("contact-info.email", "missing"))
         elif not isinstance(email, str) or not _EMAIL.match(email.strip()):
             reasons.add(("contact-info.email", "email"))
+        else:
+            local, _, domain = email.strip().rpartition("@")
+            if len(local.encode()) > EMAIL_LOCAL_BYTES or len(domain.encode()) > EMAIL_DOMAIN_BYTES:
+                reasons.add(("contact-info.email", "email"))
     if reasons:
         return Verdict(order_id, frozenset(reasons))
     assert isinstance(info, dict) and isinstance(contact, dict)

@@ -12,6 +12,7 @@ import pytest
 from salesdq.cli import main
 
 from .helpers import (
+    METADATA,
     Dup,
     Oracle,
     Run,
@@ -69,6 +70,17 @@ CASES: list[tuple[str, Any, set[tuple[str, str]]]] = [
     ("qty-3.0", order("q30", qty=Decimal("3.0")), {("order-info.qty", "positive_whole")}),
     ("qty-1e3", order("q1e3", qty=Decimal("1E+3")), {("order-info.qty", "positive_whole")}),
     ("email-localhost", order("el", email="a@localhost"), {("contact-info.email", "email")}),
+    ("email-local-64", order("e64", email="a" * 64 + "@example.com"), set()),
+    ("email-local-300", order("e300", email="a" * 300 + "@example.com"), {("contact-info.email", "email")}),
+    ("email-domain-256", order("ed", email="a@" + "d" * 60 + ".d" * 97 + ".com"), {("contact-info.email", "email")}),
+    *[(f"reserved{name}", order(f"r{name}", **{name: "mine"}), {(name, "reserved_field")}) for name in METADATA],
+    ("reserved-OrderId", order("ro", alias="order_id", OrderId="mine"), {("OrderId", "reserved_field")}),
+    ("id-zero-width-space", order("\u200b"), {("order-info.OrderId", "control_character")}),
+    ("id-rtl-override", order("ab\u202ecd"), {("order-info.OrderId", "control_character")}),
+    ("id-newline", order("ab\ncd"), {("order-info.OrderId", "control_character")}),
+    ("id-nul", order("ab\x00"), {("order-info.OrderId", "control_character")}),
+    ("id-nfd", order("cafe\u0301", item="first"), set()),
+    ("id-nfc-is-the-same-order", order("caf\u00e9", item="second"), {("order-info.OrderId", "conflict")}),
 ]
 IDS = [case[0] for case in CASES]
 

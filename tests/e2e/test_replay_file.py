@@ -42,8 +42,8 @@ def change_contract(monkeypatch: pytest.MonkeyPatch, *, max_qty: int | None = No
     """The contract as changed by the test: any text is an email; with max_qty, a qty above it fails."""
     original = contract.check
 
-    def check(record: Any, *, duplicate_keys: Any = ()) -> Verdict:
-        verdict = original(record, duplicate_keys=duplicate_keys)
+    def check(record: Any, **findings: Any) -> Verdict:
+        verdict = original(record, **findings)
         reasons = [r for r in verdict.reasons if r.rule != Rule.EMAIL]
         if reasons or verdict.order_id is None:
             return Verdict(verdict.order_id, reasons=reasons) if reasons else verdict

@@ -143,6 +143,7 @@ def test_oversize_record_is_quarantined_by_reference(aws):
     assert message["index"] == 1
     assert message["order_id"] == "BIG"
     assert [(r["field"], r["rule"]) for r in message["reasons"]] == [("$", "oversize")]
+    assert "limited to 350,000 bytes" in message["reasons"][0]["message"]  # the limit applied, not DynamoDB's
     assert "record" not in message
     ref_key = f"quarantine/records/{FILE_ID}/000000001.json"
     assert message["record_ref"] == {"bucket": BUCKET, "key": ref_key}

@@ -383,6 +383,79 @@ def test_an_email_needs_a_domain_with_a_dot(email):
     assert verdict.reasons[0].message == "email is not a valid email address"
 
 
+@pytest.mark.parametrize(
+    ("local", "domain", "complete"),
+    [
+        ("a" * 64, "example.com", True),
+        ("a" * 65, "example.com", False),
+        ("a" * 300, "example.com", False),
+        ("é" * 32, "example.com", True),  # 64 bytes of UTF-8
+        ("é" * 32 + "a", "example.com", False),
+        ("a", ".".join(["d" * 63] * 3) + "." + "d" * 59 + ".com", True),  # 255 bytes
+        ("a", ".".join(["d" * 63] * 3) + "." + "d" * 60 + ".com", False),
+    ],
+)
+def test_an_email_has_at_most_64_bytes_before_the_at_and_255_after(local, domain, complete):
+    verdict = check(record(contact={"email": f"{local}@{domain}"}))
+    assert verdict.complete is complete, verdict.reasons
+    if not complete:
+        assert rules(verdict) == [("contact-info.email", contract.Rule.EMAIL)]
+        assert "(RFC 5321)" in verdict.reasons[0].message
+
+
+@pytest.mark.parametrize("name", ["_hash", "_source", "_file", "_at", "OrderId"])
+def test_a_top_level_field_of_a_name_salesdq_stores_is_reserved_field(name):
+    verdict = check(record(**{name: "mine"}))
+    assert rules(verdict) == [(name, contract.Rule.RESERVED_FIELD)]
+    assert verdict.record is None
+    # the same names elsewhere are the user's own
+    assert check(record(contact={name: "mine"}, extra={name: 1})).complete
+
+
+def test_a_top_level_order_id_beside_an_aliased_one_is_reserved_field_even_when_equal():
+    rec = record(OrderId="A-1", _at="2020-01-01")
+    del rec["order-info"]["OrderId"]
+    rec["order-info"]["order_id"] = "A-1"
+    assert rules(check(rec)) == [("OrderId", "reserved_field"), ("_at", "reserved_field")]
+
+
+@pytest.mark.parametrize(
+    ("order_id", "code"),
+    [
+        ("\u200b", "U+200B"),  # a zero-width space alone (Cf)
+        ("A\u202eB", "U+202E"),  # a right-to-left override (Cf)
+        ("A\nB", "U+000A"),  # an embedded newline (Cc)
+        ("\x00", "U+0000"),
+        ("A\x00", "U+0000"),
+        ("A\u2028B", "U+2028"),  # line separator (Zl)
+        ("A\u2029B", "U+2029"),  # paragraph separator (Zp)
+        ("A\x7fB", "U+007F"),
+        ("\ufeffA", "U+FEFF"),
+    ],
+)
+def test_an_order_id_with_a_control_or_format_character_is_control_character(order_id, code):
+    verdict = check(record(order={"OrderId": order_id}))
+    assert rules(verdict) == [("order-info.OrderId", contract.Rule.CONTROL_CHARACTER)]
+    assert verdict.order_id is None
+    assert code in verdict.reasons[0].message
+
+
+@pytest.mark.parametrize("order_id", [" A-1\n", "\tA-1\u2028", "A 1", "A\u00a0B", "北-1"])
+def test_whitespace_around_an_id_is_trimmed_and_visible_text_inside_is_kept(order_id):
+    assert check(record(order={"OrderId": order_id})).order_id == order_id.strip()
+
+
+def test_an_order_id_is_keyed_in_nfc_so_nfc_and_nfd_are_one_order():
+    nfc, nfd = "caf\u00e9", "cafe\u0301"
+    first, second = check(record(order={"OrderId": nfc})), check(record(order={"OrderId": nfd}))
+    assert first.order_id == second.order_id == nfc
+    assert second.record["order-info"]["OrderId"] == nfc
+    assert content_hash(first.record) == content_hash(second.record)
+    # aliases agreeing up to normalization are one id, not ambiguous
+    assert check(record(order={"OrderId": nfc, "order_id": nfd})).order_id == nfc
+    assert contract.order_id_form(" " + nfd + " ") == nfc
+
+
 def test_duplicate_keys_found_while_parsing_quarantine_the_record_naming_each_path():
     verdict = check(record(), duplicate_keys=["order-info.qty", "gift.tags[1].id"])
     assert rules(verdict) == [("order-info.qty", "duplicate_key"), ("gift.tags[1].id", "duplicate_key")]
@@ -532,7 +605,8 @@ def test_text_that_is_not_valid_unicode_is_invalid_text_in_values_and_keys(text)
 
 @pytest.mark.parametrize("text", ["😀", "\ufffe", "\uffff", "\x00", "é北"])
 def test_valid_unicode_is_stored_whatever_it_holds(text):
-    assert check(record(order={"item-desc": text, "OrderId": "A" + text}, **{text: text})).complete
+    order_id = "A" + (text if text != "\x00" else "")  # a control character is no order id's (below)
+    assert check(record(order={"item-desc": text, "OrderId": order_id}, **{text: text})).complete
 
 
 def test_every_reason_is_reported_at_once_for_an_incomplete_record_too():
@@ -585,3 +659,29 @@ def test_storage_limits_leave_a_record_as_it_came():
     before = copy.deepcopy(rec)
     check(rec)
     assert rec == before
+
+
+def test_a_json_lines_line_that_could_not_be_read_is_unreadable_with_the_readers_reason_alone():
+    why = "the line is not valid JSON (line 7, column 2: unexpected 'oops')"
+    verdict = check("{oops}", unreadable=why)
+    assert rules(verdict) == [("$", contract.Rule.UNREADABLE)]  # not also not_object: its text is no record
+    assert verdict.reasons[0].message == why and verdict.order_id is None
+
+
+def test_history_asks_for_an_order_id_as_the_contract_keys_it():
+    from salesdq.operators.history import order_history
+
+    asked: list[str] = []
+
+    class _Audit:
+        def query(self, pk: str) -> list[dict[str, Any]]:
+            asked.append(pk)
+            return []
+
+    class _Stack:
+        def audit(self) -> _Audit:
+            return _Audit()
+
+    for typed in (" café-1 ", "cafe\u0301-1", "café-1\n"):
+        order_history(_Stack(), typed)  # type: ignore[arg-type]
+    assert asked == ["ORDER#café-1"] * 3

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from services.domain import contract, json_codec
+from services.domain.chunk_entry import NOTHING, Findings
 from services.validator import store_orders
 
 RECORDED = Path(__file__).parents[1] / "data" / "contract-version.json"
@@ -30,44 +31,50 @@ def _record(order: dict[str, Any] | None = None, contact: dict[str, Any] | None 
     }
 
 
-def probes() -> list[tuple[Any, tuple[str, ...]]]:
-    """(record, duplicate keys): the boundaries of every rule, each on an otherwise complete record."""
-    found: list[tuple[Any, tuple[str, ...]]] = [(_record(), ())]
+def probes() -> list[tuple[Any, Findings]]:
+    """(record, what parsing found of it): the boundaries of every rule, each on an otherwise complete record."""
+    found: list[tuple[Any, Findings]] = [(_record(), NOTHING)]
     for value in (None, 7, "text", [1], True):
-        found.append((value, ()))
+        found.append((value, NOTHING))
     for alias in contract.ORDER_ID_ALIASES:
         found.append(
-            ({"order-info": {alias: 12, "item-id": "I", "qty": 2}, "contact-info": _record()["contact-info"]}, ())
+            ({"order-info": {alias: 12, "item-id": "I", "qty": 2}, "contact-info": _record()["contact-info"]}, NOTHING)
         )
-    found.append((_record({"orderId": "2"}), ()))  # two aliases: ambiguous
-    for order_id in ("", " ", True, 1.5, None, "x" * 2100):
-        found.append((_record({"order_id": order_id}), ()))
+    found.append((_record({"orderId": "2"}), NOTHING))  # two aliases: ambiguous
+    for order_id in ("", " ", True, 1.5, None, "x" * 2100, "\u200b", "a\u202eb", "a\nb", "a\x00", "cafe\u0301"):
+        found.append((_record({"order_id": order_id}), NOTHING))
     for qty in (0, 1, -1, 1.5, "2", " +3 ", "٣", True, None, "1e3", 10**40, "abc"):
-        found.append((_record({"qty": qty}), ()))
+        found.append((_record({"qty": qty}), NOTHING))
     for item in ("", "  ", None, 5, ["x"]):
-        found.append((_record({"item-id": item}), ()))
+        found.append((_record({"item-id": item}), NOTHING))
     for name in ("", " ", None, 9, " Ann "):
-        found.append((_record(contact={"name": name}), ()))
-    for email in ("", "a", "a@", "@b.c", "a@b", "a@b.c", " a@b.co ", None, 3, "a b@c.de"):
-        found.append((_record(contact={"email": email}), ()))
+        found.append((_record(contact={"name": name}), NOTHING))
+    long_domain = ".".join(["d" * 60] * 4) + ".com"  # 248 bytes
+    for email in ("", "a", "a@", "@b.c", "a@b", "a@b.c", " a@b.co ", None, 3, "a b@c.de", "a" * 64 + "@b.co"):
+        found.append((_record(contact={"email": email}), NOTHING))
+    for email in ("a" * 65 + "@b.co", "a@" + long_domain, "a@dd." + long_domain):
+        found.append((_record(contact={"email": email}), NOTHING))
     for section in ("order-info", "contact-info"):
-        found.append(({k: v for k, v in _record().items() if k != section}, ()))
-        found.append((_record() | {section: "not an object"}, ()))
-    found.append((_record(extra={"n": json_codec.loads("1E+200")}), ()))
-    found.append((_record(extra="\ud800"), ()))
-    found.append((_record(**{"": 1}), ()))
+        found.append(({k: v for k, v in _record().items() if k != section}, NOTHING))
+        found.append((_record() | {section: "not an object"}, NOTHING))
+    found.append((_record(extra={"n": json_codec.loads("1E+200")}), NOTHING))
+    found.append((_record(extra="\ud800"), NOTHING))
+    found.append((_record(**{"": 1}), NOTHING))
+    for name in (*contract.RESERVED_FIELDS, "_other"):
+        found.append((_record(**{name: "1"}), NOTHING))
     deep: Any = 1
     for _ in range(40):
         deep = {"d": deep}
-    found.append((_record(extra=deep), ()))
-    found.append((_record(), ("order-info.qty",)))
+    found.append((_record(extra=deep), NOTHING))
+    found.append((_record(), Findings(("order-info.qty",))))
+    found.append(('{"order-info": oops}', Findings(unreadable="the line is not valid JSON (line 1, column 15)")))
     return found
 
 
 def digest() -> str:
     verdicts = []
-    for record, duplicate_keys in probes():
-        verdict = contract.check(record, duplicate_keys=duplicate_keys)
+    for record, findings in probes():
+        verdict = contract.check(record, duplicate_keys=findings.duplicate_keys, unreadable=findings.unreadable)
         # The rule and field of each reason, not its message: rewording a message changes no rule.
         reasons = [[r.field, str(r.rule)] for r in verdict.reasons]
         verdicts.append([verdict.order_id, verdict.record, reasons])
@@ -109,7 +116,11 @@ def test_a_reworded_message_keeps_the_digest(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_every_rule_a_record_can_break_is_probed() -> None:
-    probed = {r.rule for record, keys in probes() for r in contract.check(record, duplicate_keys=keys).reasons}
+    probed = {
+        r.rule
+        for record, found in probes()
+        for r in contract.check(record, duplicate_keys=found.duplicate_keys, unreadable=found.unreadable).reasons
+    }
     # the validator decides these, not the contract: conflict (against the stored order), oversize (the stored
     # item's size: its bound is digested) and processing_failed (the validator raised)
     validator = {contract.Rule.CONFLICT, contract.Rule.OVERSIZE, contract.Rule.PROCESSING_FAILED}

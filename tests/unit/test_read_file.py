@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from services.domain.chunk_entry import NOTHING, Findings
 from services.ingest import read_file
 from services.ingest.read_file import FileRejectedError, SalesFile
 from services.ingest.split import Layout, split
@@ -149,7 +150,7 @@ def test_file_level_faults_have_readable_reasons(data, reason):
     [
         (b'[{"a": 1}] trailing', "incoming/f.json"),
         (b'[{"a": 1},, {"b": 2}]', "incoming/f.json"),
-        (b'{"a": 1}\n{oops}\n', "incoming/f.jsonl"),
+        (b'{"a": 1}\n{oops}\n', "incoming/f.json"),
         (b'{"a": 1}\n{"b": 2} x\n', "incoming/f.json"),
         (b"[{'a': 1}]", "incoming/f.json"),
     ],
@@ -329,7 +330,7 @@ def _readable(reason: str) -> None:
         (b'{"orders": [\r\n{"a": 1}\r\n{"b": 2}]}', "f.json", f"{INVALID} (line 3, column 1: unexpected '{{')"),
         (b'[{"a": 1}] trailing', "f.json", "the file is not valid JSON (line 1, column 12: unexpected 'trailing')"),
         (b'[{"a": 1}] [2]', "f.json", "the file is not valid JSON (line 1, column 12: more data after the JSON value)"),
-        (b'{"a": 1}\n{oops}\n', "f.jsonl", "the file is not valid JSON (line 2, column 2: unexpected 'oops')"),
+        (b'{"a": 1}\n{oops}\n', "f.json", "the file is not valid JSON (line 2, column 2: unexpected 'oops')"),
         (b'{"a": 1}\n{"b": 2} x\n', "f.json", "the file is not valid JSON (line 2, column 10: unexpected 'x')"),
         (b"[{'a': 1}]", "f.json", 'the file is not valid JSON (line 1, column 3: unexpected "\'")'),
         (BOM + b'[{"a": 1}] x', "f.json", "the file is not valid JSON (line 1, column 12: unexpected 'x')"),
@@ -339,7 +340,7 @@ def _readable(reason: str) -> None:
         (b'[{"q" 1}]', "f.json", "the file is not valid JSON (line 1, column 7: unexpected '1')"),
         (b'[{"q": tru}]', "f.json", "the file is not valid JSON (line 1, column 8: unexpected 'tru')"),
         (b'[{"q": "a\tb"}]', "f.json", f"{INVALID} (line 1, column 10: {CONTROL})"),
-        (b'{"a": 1}\n{"q": "\\ud800", "r": "a\nb"}', "f.jsonl", f"{INVALID} (line 2, column 24: {CONTROL})"),
+        (b'{"a": 1}\n{"q": "\\ud800", "r": "a\tb"}', "f.json", f"{INVALID} (line 2, column 24: {CONTROL})"),
         (b'[{"q": "a\\qb"}]', "f.json", f"{INVALID} (line 1, column 10: a backslash escape JSON does not have)"),
         (b'[{"q": "\\u12"}]', "f.json", f"{INVALID} (line 1, column 10: a backslash escape JSON does not have)"),
     ],
@@ -352,13 +353,66 @@ def test_invalid_json_names_the_line_and_column(data, name, reason):
     assert sales.fingerprint == sha(data)
 
 
-def test_a_bad_line_in_a_20000_line_json_lines_file_is_named():
+LINE = "the line is not valid JSON"
+DEEP = "the line nests objects and arrays more than 100 levels deep"
+
+
+def test_a_bad_line_in_a_20000_line_json_lines_file_is_its_own_record_named_by_its_line():
     lines = [json.dumps({"order-info": {"OrderId": str(i)}, "pad": "é" * 20}) for i in range(20_000)]
     lines[17_345] = lines[17_345][:-1] + ",}"
     data = "\n".join(lines).encode()
-    reason, sales = reject(data, "incoming/big.jsonl")
-    assert reason == f"the file is not valid JSON (line 17346, column {len(lines[17_345])}: unexpected '}}')"
+    found = entries(data, "incoming/big.jsonl")
+    assert len(found) == 20_000
+    assert found[17_344] == (json.loads(lines[17_344]), NOTHING)
+    assert found[17_346] == (json.loads(lines[17_346]), NOTHING)
+    reason = f"{LINE} (line 17346, column {len(lines[17_345])}: unexpected '}}')"
+    assert found[17_345] == (lines[17_345], Findings(unreadable=reason))  # its raw text, and why
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b"{oops}", f"{LINE} (line 3, column 2: unexpected 'oops')"),
+        (b'{"n": NaN}', f"{LINE} (line 3, column 7: JSON has no NaN; write null or a string)"),
+        (b'{"n": -Infinity}', f"{LINE} (line 3, column 7: JSON has no Infinity; write null or a string)"),
+        (b'{"n": ' + b"9" * 10_001 + b"}", "the line has a number of more than 10,000 digits (line 3, column 7): "),
+        (b'{"n": 1e999999999999999999999}', "the line has a number too large to read (line 3, column 7): "),
+        (b'{"d": ' + b"[" * 101 + b"]" * 101 + b"}", DEEP),
+        (b'{"d": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", DEEP),
+        (b'{"a": 1} {"b": 2}', f"{LINE} (line 3, column 10: more data after the JSON value)"),
+        (b'{"a": "x', f"{LINE} (line 3: it ends inside a JSON value)"),
+        (b'{"a": "x\ty"}', f"{LINE} (line 3, column 9: {CONTROL})"),
+        (b'{"a": "\\q"}', f"{LINE} (line 3, column 8: a backslash escape JSON does not have)"),
+        (b'{"q": 01}', f"{LINE} (line 3, column 7: unexpected '01')"),
+        ("{'é': 1}\r".encode(), f'{LINE} (line 3, column 2: unexpected "\'")'),
+    ],
+)
+def test_in_json_lines_a_line_json_cannot_read_is_quarantined_alone_with_its_text_and_why(line, reason):
+    good = json.dumps({"order-info": {"OrderId": "1"}}).encode()
+    data = good + b"\n\n" + line + b"\n" + good + b"\r\n"
+    found = entries(data, "incoming/f.jsonl")
+    assert [record for record, _ in found] == [json.loads(good), line.decode().removesuffix("\r"), json.loads(good)]
+    assert found[0][1] == found[2][1] == NOTHING
+    why = found[1][1].unreadable
+    assert why is not None and why.startswith(reason), why
+    _readable(why)
+    assert stage(data, "incoming/f.jsonl") == 3  # staged as three records: the bad line is one
+
+
+@pytest.mark.parametrize("data", [b"these are the orders\nfor monday\n", b"a,b,c\n1,2,3", b'{"n": NaN}\n\n'])
+def test_a_json_lines_file_none_of_whose_lines_is_json_is_rejected_whole(data):
+    reason, sales = reject(data, "incoming/f.jsonl")
+    assert reason.startswith("the file is not JSON Lines: none of its lines is a JSON value; the first: the line ")
+    assert "(line 1, column " in reason
+    _readable(reason)
     assert sales.fingerprint == sha(data)
+
+
+def test_a_json_lines_line_is_parsed_as_json_reads_it_exactly():
+    data = '{"n": 0.1, "i": 123456789012345678901234567890, "s": "\\ud800 \\ud83d\\ude00 é", "k": 1, "k": 2}\n'
+    [(record, findings)] = entries(data.encode(), "incoming/f.jsonl")
+    assert record == {"n": Decimal("0.1"), "i": 123456789012345678901234567890, "s": "\ud800 \U0001f600 é", "k": 2}
+    assert findings == Findings(("k",))
 
 
 @pytest.mark.parametrize(
@@ -368,7 +422,7 @@ def test_a_bad_line_in_a_20000_line_json_lines_file_is_named():
 def test_nan_and_infinity_are_not_json_values(data, token):
     reason, _ = reject(data)
     assert reason == f"the file is not valid JSON (line 1, column 8: JSON has no {token}; write null or a string)"
-    reason, _ = reject(b'{"n": 1}\n\n{"n": ' + data[7:-2] + b"}\n", "incoming/f.jsonl")
+    reason, _ = reject(b'{"n": 1}\n\n{"n": ' + data[7:-2] + b"}\n", "incoming/f.json")
     assert reason.startswith(f"the file is not valid JSON (line 3, column 7: JSON has no {token};")
 
 
@@ -480,17 +534,23 @@ def stage(data: bytes, name: str = "incoming/f.json") -> int:
 
 
 @pytest.mark.parametrize("name", ["incoming/f.json", "incoming/f.jsonl"])
-def test_records_nested_up_to_100_levels_are_staged_and_deeper_ones_reject_the_file(name):
+def test_records_nested_up_to_100_levels_are_staged_and_deeper_ones_reject_the_file_or_their_line(name):
     def body(levels: int) -> bytes:
         return nested(levels) if name.endswith(".jsonl") else b"[" + nested(levels) + b"]"
 
     assert read(body(100), name)[0] == [json.loads(nested(100))]
     assert stage(body(100), name) == 1
     for levels in (101, 102, 103, 104, 200, 600, 5_000):
-        with pytest.raises(FileRejectedError) as rejected:
-            stage(b'{"a": 1}\n' + body(levels) if name.endswith(".jsonl") else body(levels), name)
-        assert "nests objects and arrays more than 100 levels deep" in rejected.value.reason, levels
-        _readable(rejected.value.reason)
+        if name.endswith(".jsonl"):  # the line alone: its text, and why
+            [_, (record, findings)] = entries(b'{"a": 1}\n' + body(levels), name)
+            assert record == body(levels).decode()
+            reason = findings.unreadable
+        else:
+            with pytest.raises(FileRejectedError) as rejected:
+                stage(body(levels), name)
+            reason = rejected.value.reason
+        assert reason is not None and "nests objects and arrays more than 100 levels deep" in reason, levels
+        _readable(reason)
 
 
 def test_nesting_deep_enough_to_exhaust_the_c_parser_is_refused_with_little_memory():
@@ -534,12 +594,42 @@ EXPECTED_PATHS = ("order-info.qty", "tags[0].id", "n.a.b")
 )
 def test_keys_held_twice_are_found_with_their_paths_in_every_shape(data, name):
     found = entries(data, "incoming/" + name)
-    assert found[0] == ({"order-info": {"OrderId": "2"}}, ())
-    assert found[1] == (EXPECTED_RECORD, EXPECTED_PATHS)
+    assert found[0] == ({"order-info": {"OrderId": "2"}}, NOTHING)
+    assert found[1] == (EXPECTED_RECORD, Findings(EXPECTED_PATHS))
+
+
+TWICE = 'the top-level object has the key "orders" more than once'
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        (b'{"orders": [' + PLAIN_RECORD + b'], "orders": [' + PLAIN_RECORD + b"]}", " (line 1, column 48)"),
+        (b'{"orders": [' + PLAIN_RECORD + b'],\n "\\u006frders": [' + PLAIN_RECORD + b"]}", " (line 2, column 2)"),
+        (b'{"orders": [' + PLAIN_RECORD + b'], "orders": [' + PLAIN_RECORD + b', {"s": "\\ud800"}]}', " (line 1,"),
+        (b'{"batch": 1, "orders": [' + PLAIN_RECORD + b'], "orders": [' + PLAIN_RECORD + b"]}", ":"),
+        (b'{"batch": 1, "orders": [' + PLAIN_RECORD + b'], "orders": []}', ":"),
+    ],
+    ids=["orders-first", "escaped-key", "exact-parser", "orders-elsewhere", "second-empty"],
+)
+def test_a_top_level_orders_key_given_twice_rejects_the_file(data, where):
+    reason, sales = reject(data)
+    assert reason.startswith(TWICE + where), reason
+    _readable(reason)
+    assert sales.fingerprint == sha(data)
+
+
+def test_orders_late_in_a_big_file_is_found_and_orders_as_text_in_records_is_not_a_second_key():
+    many = b",".join(b'{"i": %d, "note": "orders", "orders": {"orders": %d}}' % (i, i) for i in range(5_000))
+    records, _ = read(b'{"orders": [' + many + b"]}")
+    assert len(records) == 5_000 and records[-1] == {"i": 4_999, "note": "orders", "orders": {"orders": 4_999}}
+    reason, _ = reject(b'{"orders": [' + many + b'],\n"orders": [{"i": -1}]}')
+    assert reason.startswith(TWICE + " (line 2, column 1)"), reason
 
 
 def test_a_key_held_three_times_is_named_once():
-    assert entries(b'[{"a": 1, "a": 2, "a": 3}]') == [({"a": 3}, ("a",))]
+    assert entries(b'[{"a": 1, "a": 2, "a": 3}]') == [({"a": 3}, Findings(("a",)))]
+    assert entries(b'{"a": 1, "a": 2, "a": 3}', "incoming/f.jsonl") == [({"a": 3}, Findings(("a",)))]
 
 
 def test_json_lines_in_a_json_file_may_hold_null_after_the_first_object():
