@@ -31,6 +31,12 @@ NOT_A_TERMINAL_WIDTH = 1_000_000  # a pipe has no width: rows are never wrapped
 # ---------------------------------------------------------------- documents
 
 
+def shown(text: object) -> str:
+    """`text` on one line: control characters (a newline, a tab, an escape) written as Python escapes them,
+    so a message or a table cell naming them stays one line of the columns it is in."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
+
+
 def print_json(data: Any) -> None:
     """Exactly one JSON document on stdout."""
     print(json_codec.dumps(data, indent=2))
@@ -55,7 +61,7 @@ def print_table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, numbers
     for name in header:
         table.add_column(name, justify="right" if name in numbers else "left")
     for row in rows:
-        table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))  # Text: no markup in data
+        table.add_row(*(Text("" if cell is None else shown(cell)) for cell in row))  # Text: no markup in data
     console = Console()
     if console.is_terminal:
         console.print(table)
