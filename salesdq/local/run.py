@@ -10,10 +10,10 @@ from typing import Any
 
 from salesdq import resources
 from salesdq.engine import Engine, EngineError, FaultPlan
-from salesdq.errors import EngineFailedError, FollowError, SalesdqError
+from salesdq.errors import EngineFailedError, SalesdqError
 from salesdq.locate import StackRef
 from salesdq.operators import projections
-from salesdq.operators.follow import totals, upload_and_follow
+from salesdq.operators.follow import totals, upload_and_follow_each
 from salesdq.operators.progress import Progress
 from services.dal.quarantine_view import body_of
 from services.domain import json_codec
@@ -92,17 +92,13 @@ def _run(
         if on_engine:
             on_engine(engine)
         stack = stack_of(engine)
-        results = []
-        for path in paths:
-            try:
-                results.append(
-                    upload_and_follow(
-                        stack, path, progress, note=lambda: f"{engine.usage.lambda_requests:,} Lambda calls"
-                    )
-                )
-            except FollowError as error:
-                delivery = "; ".join(engine.delivery_errors) or "no delivery error"
-                raise EngineFailedError(f"{error} ({delivery})") from error
+        results = upload_and_follow_each(
+            stack,
+            paths,
+            progress,
+            note=lambda: f"{engine.usage.lambda_requests:,} Lambda calls",
+            explain=lambda error: f"{error} ({'; '.join(engine.delivery_errors) or 'no delivery error'})",
+        )
         progress.done()
         ran = time.perf_counter()
         usage = engine.usage.snapshot()
