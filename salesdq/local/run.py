@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,31 @@ def write_summary(out: Path, summary: dict[str, Any]) -> None:
     (out / "summary.json").write_text(json_codec.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 
+ENGINE_LOG = "engine.log"
+
+
+@contextmanager
+def engine_logging(log_file: Path | None) -> Iterator[None]:
+    """What the engine's libraries log and warn (moto's Step Functions interpreter logs each failure it
+    handles, a dump of the state it failed in; Powertools warns of a crashed invocation's unpublished metrics)
+    goes to `log_file`, or nowhere: stderr holds salesdq's own lines. Python's last-resort handler prints any
+    warning or error logged while no handler is set, and a warning prints itself, unless captured. For
+    `salesdq local run` (tests calling local_run() keep their own logging once it returns)."""
+    root = logging.getLogger()
+    handler: logging.Handler = logging.NullHandler()
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file, encoding="utf-8", delay=True)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    logging.captureWarnings(True)
+    yield  # an exception (Ctrl-C, the engine failing) leaves it all in place: the engine's threads wind down
+    # while the process ends, and log as they go
+    logging.captureWarnings(False)
+    root.removeHandler(handler)
+    handler.close()
+
+
 def local_run(
     paths: Sequence[Path],
     *,
@@ -59,18 +86,19 @@ def local_run(
     only) shortens the workflow's Retry waits.
     EngineFailedError when the engine fails: the message says how, in one line."""
     try:
-        return _run(
-            paths,
-            out=out,
-            progress=progress,
-            engine=Engine(
-                log_dir=out / "logs" if out else None,
-                chunk_records=chunk_records,
-                faults=faults,
-                retry_wait_scale=retry_wait_scale,
-            ),
-            on_engine=on_engine,
-        )
+        with engine_logging(out / "logs" / ENGINE_LOG if out else None):
+            return _run(
+                paths,
+                out=out,
+                progress=progress,
+                engine=Engine(
+                    log_dir=out / "logs" if out else None,
+                    chunk_records=chunk_records,
+                    faults=faults,
+                    retry_wait_scale=retry_wait_scale,
+                ),
+                on_engine=on_engine,
+            )
     except SalesdqError:
         raise
     except EngineError as error:
