@@ -7,76 +7,16 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from salesdq import cli
-from tests.e2e.helpers import free_port
-
 from .commands import MALFORMED, Command, commands, groups, malformed_key, sales_file
+from .refusals import refused, run
+
+pytestmark = pytest.mark.usefixtures("dead_stack")
 
 COMMANDS = commands()
-MAX_USAGE_LINES = 8  # argparse's own refusals: the usage (wrapped) and one error line
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: int
-    out: str
-    err: str
-
-
-@pytest.fixture(autouse=True)
-def dead_stack(monkeypatch: pytest.MonkeyPatch) -> str:
-    """AWS_ENDPOINT_URL at a closed port (one attempt a call, so a case takes no retries' time), and no engine."""
-    endpoint = f"http://127.0.0.1:{free_port()}"
-    for name, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_MAX_ATTEMPTS": "1",
-    }.items():
-        monkeypatch.setenv(name, value)
-
-    class NoEngine:
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            pytest.fail("the command started the embedded engine")
-
-    import salesdq.engine
-    import salesdq.local.run
-
-    monkeypatch.setattr(salesdq.engine, "Engine", NoEngine)
-    monkeypatch.setattr(salesdq.local.run, "Engine", NoEngine)
-    return endpoint
-
-
-def run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> Outcome:
-    capsys.readouterr()
-    try:
-        status = cli.main(argv)
-    except SystemExit as exit_:  # argparse's refusals
-        status = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return Outcome(status, captured.out, captured.err)
-
-
-def refused(outcome: Outcome, status: int, *said: str) -> list[str]:
-    """The command was refused with `status`: nothing on stdout, no traceback, salesdq's one line (or argparse's
-    usage and its error line), naming each of `said`."""
-    lines = outcome.err.splitlines()
-    assert "Traceback" not in outcome.err, outcome.err
-    assert (outcome.status, outcome.out) == (status, ""), outcome
-    assert lines and lines[-1].startswith("salesdq"), outcome.err
-    if lines[0].startswith("usage:"):
-        assert status == 2 and ": error: " in lines[-1] and len(lines) <= MAX_USAGE_LINES, outcome.err
-    else:
-        assert len(lines) == 1, outcome.err
-    for words in said:
-        assert words in outcome.err, (words, outcome.err)
-    return lines
 
 
 def ids(command: Command, *rest: object) -> str:

@@ -222,3 +222,14 @@ def test_a_long_window_reads_the_index_whole(history: Aws, calls: list) -> None:
     assert [f.file for f in got.files][:3] == ["incoming/a.json", "incoming/b.json", "incoming/c.json"]
     assert [op for op, _ in calls].count("Scan") == 1
     assert [op for op, p in calls if op == "Query" and p.get("IndexName")] == []
+
+
+def test_a_window_from_the_first_day_a_date_holds_with_any_baseline(history: Aws) -> None:
+    """--since 0001-01-01 (and a baseline of more days than a date can count back) has no days before it to
+    read for baselines: the report is the fixture's whole history, not an OverflowError."""
+    files = {"incoming/a.json", "incoming/b.json", "incoming/c.json", "incoming/bad.json", "incoming/copy.json"}
+    for baseline in (Settings.baseline_window, 10**12):
+        got = report(history, since=date.min, settings=Settings(baseline_window=baseline))
+        assert {f.file for f in got.files} == files and got.totals.records == 30
+        one = report(history, file=C, settings=Settings(baseline_window=baseline))
+        assert [f.file for f in one.files] == ["incoming/c.json"]
