@@ -64,10 +64,18 @@ def engine_logging(log_file: Path | None) -> Iterator[None]:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     logging.captureWarnings(True)
-    yield  # an exception (Ctrl-C, the engine failing) leaves it all in place: the engine's threads wind down
-    # while the process ends, and log as they go
+    try:
+        yield
+    except Exception:
+        _restore(handler)
+        raise
+    # Ctrl-C leaves it all in place: the engine's threads wind down while the process ends, logging as they go.
+    _restore(handler)
+
+
+def _restore(handler: logging.Handler) -> None:
     logging.captureWarnings(False)
-    root.removeHandler(handler)
+    logging.getLogger().removeHandler(handler)
     handler.close()
 
 
