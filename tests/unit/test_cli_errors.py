@@ -100,6 +100,17 @@ def test_a_message_that_holds_a_newline_is_still_one_line(capsys: pytest.Capture
     assert capsys.readouterr().err == "salesdq: error: no such file: two\\nlines.json\n"
 
 
+def test_history_of_an_id_with_a_newline_says_it_has_no_events_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(options, "locate", lambda name, region: _stack())
+    monkeypatch.setattr("salesdq.cli.history.order_history", lambda stack, order_id: [])
+
+    rc = cli.main(["history", "two\nlines"])
+
+    assert (rc, capsys.readouterr().err) == (1, "no audit events for order two\\nlines\n")
+
+
 def test_an_error_no_user_can_act_on_is_not_swallowed() -> None:
     with pytest.raises(KeyError):
         exits.report(KeyError("a bug"))
