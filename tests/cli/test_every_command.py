@@ -106,6 +106,8 @@ def _input(kind: str, tmp: Path) -> Path:
         return tmp / "pipe.jsonl"
     if kind == "devnull":
         return Path(os.devnull)
+    if kind == "too-long":
+        return tmp / ("x" * 300 + ".jsonl")  # past NAME_MAX (255 bytes on Linux filesystems)
     path = {"newline": tmp / "two\nlines.jsonl", "tab": tmp / "a\tb.jsonl", "not-utf8": _not_utf8(tmp)}[kind]
     path.write_bytes(sales_file(tmp).read_bytes())
     return path
@@ -116,6 +118,7 @@ INPUT_SAYS = {
     "directory": "is a directory",
     "fifo": "not a regular file (a FIFO)",
     "devnull": "not a regular file (a character device)",
+    "too-long": "File name too long",
     "newline": "control character (\\n)",
     "tab": "control character (\\t)",
     "not-utf8": "not UTF-8",
@@ -141,6 +144,7 @@ def _output(kind: str, directory: bool, tmp: Path) -> Path:
         "unwritable": Path("/proc/self/salesdq-out"),  # no one may create a file there, root included
         "newline": tmp / "two\nlines",
         "not-utf8": _not_utf8(tmp),
+        "too-long": tmp / ("x" * 300),
     }[kind]
 
 
@@ -150,6 +154,7 @@ OUTPUT_SAYS = {
     "unwritable": "/proc/self is not writable",
     "newline": "control character (\\n)",
     "not-utf8": "not UTF-8",
+    "too-long": "File name too long",
 }
 OUTPUTS = [(c, a, kind) for c in COMMANDS for a in c.paths() if c.is_output(a) for kind in OUTPUT_SAYS]
 
