@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from salesdq import __version__
 from salesdq.cli import dlq, exits, history, local, redrive, replay, report, runs, upload
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from salesdq.cli.options import INTERRUPTED
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main", "parser"]
 
@@ -35,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except exits.REPORTED as error:
         return exits.report(error)
+    except KeyboardInterrupt:  # Ctrl-C: what becomes of the work, as the command set it (options.INTERRUPTED)
+        return exits.interrupted(getattr(args, "interrupted", INTERRUPTED))
     except BrokenPipeError:  # `salesdq ... | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED

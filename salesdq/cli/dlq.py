@@ -9,7 +9,7 @@ from pathlib import Path
 
 from salesdq.cli import output
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK
-from salesdq.cli.options import JSON, STACK, Commands, stack_ref
+from salesdq.cli.options import JSON, STACK, Commands, check_output, stack_ref
 from salesdq.errors import UsageError
 from salesdq.operators import dlq
 
@@ -53,10 +53,14 @@ def run_dlq_list(args: argparse.Namespace) -> int:
 
 
 def run_dlq_export(args: argparse.Namespace) -> int:
-    lines = dlq.export_lines(stack_ref(args), _filters(args))
+    filters = _filters(args)
+    if args.out is not None:
+        check_output("--out", args.out, directory=False)
+    lines = dlq.export_lines(stack_ref(args), filters)
     if args.out is None:
         output.print_jsonl(lines)
         return EXIT_OK
+    args.out.parent.mkdir(parents=True, exist_ok=True)  # as report --html and every --out DIR do
     with args.out.open("w", encoding="utf-8") as handle:
         count = output.print_jsonl(lines, handle)
     print(f"exported {count} quarantined items to {args.out}", file=sys.stderr)
@@ -83,14 +87,16 @@ def add_to(commands: Commands) -> None:
         "export", parents=[STACK, FILTERS], help="quarantined items as JSON Lines, not consumed"
     )
     export.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
-    export.set_defaults(run=run_dlq_export)
+    export.set_defaults(run=run_dlq_export, interrupted="nothing was changed; an --out file holds part of the export")
     swept = dlq_commands.add_parser(
         "sweep", parents=[STACK, JSON], help="delete the messages of resolved items (one message per open item stays)"
     )
-    swept.set_defaults(run=run_dlq_sweep)
+    swept.set_defaults(run=run_dlq_sweep, interrupted="a sweep that started goes on in its function on the stack")
     resolve = dlq_commands.add_parser(
         "resolve", parents=[STACK, JSON], help="close rejected files' items (after uploading the fixed file)"
     )
     resolve.add_argument("ids", nargs="+", metavar="ID", help="DLQ ids of rejected files (file:...)")
     resolve.add_argument("--note", default="dealt with by an operator", help="why, kept in the file's history")
-    resolve.set_defaults(run=run_dlq_resolve)
+    resolve.set_defaults(
+        run=run_dlq_resolve, interrupted="items resolved before it stay resolved: `salesdq dlq list` shows what is open"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from salesdq.cli.output import shown
 from salesdq.errors import NotFoundError, OperationFailedError, SalesdqError, UsageError
 from services.dal.errors import AWS_ERRORS
 from services.dal.executions import ExecutionNotFoundError
@@ -11,9 +12,11 @@ from services.dal.quarantine_queue import HoldExpiredError
 from services.ingest.read_file import FileRejectedError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command Ctrl-C stopped
 
 # Most specific first: the first kind an error is an instance of decides. The services' own errors that reach
-# the command line as they are raised are mapped here too, beside salesdq's.
+# the command line as they are raised are mapped here too, beside salesdq's. OSError last: a file the command
+# writes that the checks before the work could not foresee (a disk full, a path made unwritable meanwhile).
 KINDS: tuple[tuple[type[Exception], int, str], ...] = (
     (UsageError, EXIT_USAGE, "salesdq: error: "),
     (NotFoundError, EXIT_FAILED, "salesdq: "),
@@ -23,6 +26,7 @@ KINDS: tuple[tuple[type[Exception], int, str], ...] = (
     (HoldExpiredError, EXIT_FAILED, "salesdq: "),
     (FileRejectedError, EXIT_FAILED, "salesdq: "),
     *((kind, EXIT_FAILED, "salesdq: AWS: ") for kind in AWS_ERRORS),
+    (OSError, EXIT_FAILED, "salesdq: "),
 )
 REPORTED = tuple(kind for kind, _, _ in KINDS)
 
@@ -31,6 +35,18 @@ def report(error: Exception) -> int:
     """Print the error as its kind says, on one line of stderr, and return its exit status."""
     for kind, status, prefix in KINDS:
         if isinstance(error, kind):
-            print(f"{prefix}{error}", file=sys.stderr)
+            print(shown(f"{prefix}{_message(error)}"), file=sys.stderr)
             return status
     raise error  # not a kind a user can act on: the traceback is the report
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror and error.filename is not None:
+        return f"{error.filename}: {error.strerror}"  # as `cat` says it, without Python's [Errno N] and quotes
+    return str(error)
+
+
+def interrupted(what_happens: str) -> int:
+    """Ctrl-C: one line saying what becomes of the work, and 130."""
+    print(f"salesdq: interrupted: {what_happens}", file=sys.stderr)
+    return EXIT_INTERRUPTED

@@ -18,7 +18,7 @@ def run_history(args: argparse.Namespace) -> int:
     elif events:
         output.print_history(events)
     else:
-        print(f"no audit events for order {args.order_id}", file=sys.stderr)
+        print(f"no audit events for order {output.shown(args.order_id)}", file=sys.stderr)
     return EXIT_OK if events else EXIT_FAILED
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from salesdq import resources
 from salesdq.cli import output
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK
-from salesdq.cli.options import FAULTS, JSON, PROGRESS, Commands, check_sales_files
+from salesdq.cli.options import FAULTS, JSON, PROGRESS, Commands, check_output, check_sales_files
 from salesdq.errors import EngineFailedError, UsageError
 
 if TYPE_CHECKING:
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 def run_local_run(args: argparse.Namespace) -> int:
     check_sales_files(args.files)
+    if args.out is not None:  # before the engine: a run whose results cannot be written must not run first
+        check_output("--out", args.out, directory=True)
     if args.chunk_records < 1:
         raise UsageError("--chunk-records must be at least 1")
     faults = _fault_plan(args)
@@ -48,6 +50,8 @@ def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
 
 def run_local_up(args: argparse.Namespace) -> int:
     faults = _fault_plan(args)
+    if args.logs is not None:
+        check_output("--logs", args.logs, directory=True)
     _check_port_free(args.port)
     from salesdq.engine import Engine, EngineError
 
@@ -127,11 +131,14 @@ def add_to(commands: Commands) -> None:
         metavar="N",
         help=f"records per chunk (default {resources.CHUNK_RECORDS})",
     )
-    run.set_defaults(run=run_local_run)
+    run.set_defaults(
+        run=run_local_run,
+        interrupted="the embedded engine stopped, and the run's work went with it (what --out holds is partial)",
+    )
 
     up = local_commands.add_parser(
         "up", parents=[FAULTS], help="run the engine as an AWS endpoint on loopback until Ctrl-C"
     )
     up.add_argument("--port", type=_port, default=4566, help="TCP port on 127.0.0.1 (default 4566)")
     up.add_argument("--logs", type=Path, metavar="DIR", help="write each Lambda's log here")
-    up.set_defaults(run=run_local_up)
+    up.set_defaults(run=run_local_up, interrupted="the embedded engine stopped before it was ready")

@@ -28,6 +28,12 @@ from services.domain import dlq_message, json_codec
 # ---------------------------------------------------------------- documents
 
 
+def shown(text: object) -> str:
+    """`text` on one line: control characters (a newline, a tab, an escape) written as Python escapes them,
+    so a message or a table cell naming them stays one line of the columns it is in."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
+
+
 def print_json(data: Any) -> None:
     """Exactly one JSON document on stdout."""
     print(json_codec.dumps(data, indent=2))
@@ -52,7 +58,7 @@ def print_table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, numbers
     for name in header:
         table.add_column(name, justify="right" if name in numbers else "left")
     for row in rows:
-        table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))  # Text: no markup in data
+        table.add_row(*(Text("" if cell is None else shown(cell)) for cell in row))  # Text: no markup in data
     console = Console()
     if console.is_terminal:
         console.print(table)
@@ -179,7 +185,7 @@ def print_verification(found: dict[str, Any]) -> None:
     for name in ("orders", "quarantine"):
         for kind in kinds:
             if found[name][kind]:
-                print(f"{name} {kind}: {shown(found[name][kind])}")
+                print(f"{name} {kind}: {some_ids(found[name][kind])}")
     for held in found.get("held", []):
         print(held_by(held))
     print(
@@ -189,16 +195,16 @@ def print_verification(found: dict[str, Any]) -> None:
     )
 
 
-def shown(ids: list[str]) -> str:
+def some_ids(ids: list[str]) -> str:
     """The first MAX_IDS_SHOWN ids, and how many more."""
     more = f" (and {len(ids) - MAX_IDS_SHOWN:,} more)" if len(ids) > MAX_IDS_SHOWN else ""
-    return f"{', '.join(ids[:MAX_IDS_SHOWN])}{more}"
+    return shown(', '.join(ids[:MAX_IDS_SHOWN])) + more  # an id may hold a control character
 
 
 def held_by(held: dict[str, Any]) -> str:
     """What a failed or running run wrote before its events: not drift, and how it ends."""
     run, short = f"{held['status']} run of {held['file']} ({held['file_id'][:12]}, {held['at']})", held["file_id"][:12]
-    lines = [f"{name} held by the {run}: {shown(held[name])}" for name in ("orders", "quarantine") if held[name]]
+    lines = [f"{name} held by the {run}: {some_ids(held[name])}" for name in ("orders", "quarantine") if held[name]]
     if held["status"] == "failed":
         lines.append(f"  not drift: written before the run failed; `salesdq runs retry {short}` finishes it")
     else:

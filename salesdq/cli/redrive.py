@@ -9,12 +9,13 @@ from typing import Any
 
 from salesdq.cli import output
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK
-from salesdq.cli.options import JSON, PROGRESS, STACK, Commands, stack_ref
+from salesdq.cli.options import JSON, ON_THE_STACK, PROGRESS, STACK, Commands, check_input_file, stack_ref
 from salesdq.operators import redrive
 from salesdq.operators.follow import totals
 
 
 def run_redrive(args: argparse.Namespace) -> int:
+    check_input_file(args.file)
     corrections = redrive.read_corrections(args.file)  # before the stack: a bad file is a usage error
     stack = stack_ref(args)
     sent = redrive.send_corrections(stack, corrections)
@@ -38,4 +39,7 @@ def add_to(commands: Commands) -> None:
     )
     command.add_argument("file", type=Path, metavar="FILE")
     command.add_argument("--wait", action="store_true", help="wait for the reprocessing and print its outcome")
-    command.set_defaults(run=run_redrive)
+    command.set_defaults(
+        run=run_redrive,
+        interrupted=f"a batch of corrections sent before it {ON_THE_STACK}, `salesdq dlq list` what is open",
+    )

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from salesdq.cli import output
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK
-from salesdq.cli.options import JSON, PROGRESS, STACK, Commands, stack_ref
-from salesdq.errors import UsageError
+from salesdq.cli.options import JSON, ON_THE_STACK, PROGRESS, STACK, Commands, check_output, stack_ref
 from salesdq.operators import replay, replay_file
 
 
@@ -21,9 +20,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_rebuild(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: not a directory")
+    out = args.out
+    check_output("--out", out, directory=True)
     written = replay.rebuild(stack_ref(args), out)
     if args.json:
         output.print_json({"out": str(out), **written})
@@ -65,13 +63,18 @@ def add_to(commands: Commands) -> None:
     rebuild = actions.add_parser(
         "rebuild", parents=[STACK, JSON], help="write the projections folded from the audit log alone"
     )
-    rebuild.add_argument("--out", required=True, metavar="DIR", help="orders.jsonl, quarantine.jsonl, files.jsonl")
-    rebuild.set_defaults(run=run_rebuild)
+    rebuild.add_argument(
+        "--out", required=True, type=Path, metavar="DIR", help="orders.jsonl, quarantine.jsonl, files.jsonl"
+    )
+    rebuild.set_defaults(run=run_rebuild, interrupted="nothing was changed; what --out holds is partial")
     repair = actions.add_parser(
         "repair", parents=[STACK, JSON], help="restore missing and changed orders from the audit log"
     )
     repair.add_argument("--yes", action="store_true", help="write the restores (without it: print the plan)")
-    repair.set_defaults(run=run_repair)
+    repair.set_defaults(
+        run=run_repair,
+        interrupted="orders restored before it stay restored: `salesdq replay verify` shows what is left",
+    )
     file = actions.add_parser(
         "file",
         parents=[STACK, JSON, PROGRESS],
@@ -81,4 +84,4 @@ def add_to(commands: Commands) -> None:
         "file", metavar="NAME|FILE_ID", help="a file name or key, or its file id (8+ characters; `salesdq runs`)"
     )
     file.add_argument("--dry-run", action="store_true", help="say what would change, record by record; write nothing")
-    file.set_defaults(run=run_file)
+    file.set_defaults(run=run_file, interrupted=f"a replay that started {ON_THE_STACK}")

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK
-from salesdq.cli.options import STACK, Commands, stack_ref
+from salesdq.cli.options import STACK, Commands, check_output, stack_ref
 from salesdq.errors import UsageError
 from salesdq.operators.report import ReportRequest, build_report
 from salesdq.reports import render_terminal, write_csv, write_html
@@ -61,6 +61,10 @@ def request_of(args: argparse.Namespace) -> ReportRequest:
 
 def run_report(args: argparse.Namespace) -> int:
     request = request_of(args)  # before the stack: a bad option is a usage error wherever the stack is
+    if args.csv is not None:
+        check_output("--csv", args.csv, directory=True)
+    if args.html is not None:
+        check_output("--html", args.html, directory=False)
     report = build_report(stack_ref(args), request)
     if args.json:
         print(report.to_json())
@@ -122,4 +126,4 @@ def add_to(commands: Commands) -> None:
         metavar="SCORE",
         help=f"alert when more than this below the baseline (default {Settings.margin}, i.e. 5 points)",
     )
-    command.set_defaults(run=run_report)
+    command.set_defaults(run=run_report, interrupted="nothing was changed; a --csv or --html file may be partial")

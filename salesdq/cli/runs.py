@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 from salesdq.cli import output
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK
-from salesdq.cli.options import JSON, PROGRESS, STACK, Commands, stack_ref
+from salesdq.cli.options import JSON, ON_THE_STACK, PROGRESS, STACK, Commands, stack_ref
 from salesdq.operators import runs
 from salesdq.operators.follow import result_of, totals, wait_for
 
@@ -44,4 +44,4 @@ def add_to(commands: Commands) -> None:
     # dest is not `run`: that attribute holds the command's function (set_defaults below)
     retry.add_argument("target", metavar="RUN", help="the run's file id (8+ characters), file key or execution")
     retry.add_argument("--wait", action="store_true", help="wait for the run and print its outcome")
-    retry.set_defaults(run=run_retry)
+    retry.set_defaults(run=run_retry, interrupted=f"a retry that started {ON_THE_STACK}")

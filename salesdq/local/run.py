@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from salesdq import resources
 from salesdq.engine import Engine, EngineError, FaultPlan
-from salesdq.errors import EngineFailedError, FollowError, SalesdqError
+from salesdq.errors import EngineFailedError, SalesdqError
 from salesdq.locate import StackRef
 from salesdq.operators import projections
-from salesdq.operators.follow import totals, upload_and_follow
+from salesdq.operators.follow import totals, upload_and_follow_each
 from salesdq.operators.progress import Progress
 from services.dal.quarantine_view import body_of
 from services.domain import json_codec
@@ -48,6 +50,39 @@ def write_summary(out: Path, summary: dict[str, Any]) -> None:
     (out / "summary.json").write_text(json_codec.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 
+ENGINE_LOG = "engine.log"
+
+
+@contextmanager
+def engine_logging(log_file: Path | None) -> Iterator[None]:
+    """What the engine's libraries log and warn (moto's Step Functions interpreter logs each failure it
+    handles, a dump of the state it failed in; Powertools warns of a crashed invocation's unpublished metrics)
+    goes to `log_file`, or nowhere: stderr holds salesdq's own lines. Python's last-resort handler prints any
+    warning or error logged while no handler is set, and a warning prints itself, unless captured. For
+    `salesdq local run` (tests calling local_run() keep their own logging once it returns)."""
+    root = logging.getLogger()
+    handler: logging.Handler = logging.NullHandler()
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file, encoding="utf-8", delay=True)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    logging.captureWarnings(True)
+    try:
+        yield
+    except Exception:
+        _restore(handler)
+        raise
+    # Ctrl-C leaves it all in place: the engine's threads wind down while the process ends, logging as they go.
+    _restore(handler)
+
+
+def _restore(handler: logging.Handler) -> None:
+    logging.captureWarnings(False)
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+
+
 def local_run(
     paths: Sequence[Path],
     *,
@@ -63,18 +98,19 @@ def local_run(
     only) shortens the workflow's Retry waits.
     EngineFailedError when the engine fails: the message says how, in one line."""
     try:
-        return _run(
-            paths,
-            out=out,
-            progress=progress,
-            engine=Engine(
-                log_dir=out / "logs" if out else None,
-                chunk_records=chunk_records,
-                faults=faults,
-                retry_wait_scale=retry_wait_scale,
-            ),
-            on_engine=on_engine,
-        )
+        with engine_logging(out / "logs" / ENGINE_LOG if out else None):
+            return _run(
+                paths,
+                out=out,
+                progress=progress,
+                engine=Engine(
+                    log_dir=out / "logs" if out else None,
+                    chunk_records=chunk_records,
+                    faults=faults,
+                    retry_wait_scale=retry_wait_scale,
+                ),
+                on_engine=on_engine,
+            )
     except SalesdqError:
         raise
     except EngineError as error:
@@ -96,18 +132,16 @@ def _run(
         if on_engine:
             on_engine(engine)
         stack = stack_of(engine)
-        results = []
-        for path in paths:
-            try:
-                result = upload_and_follow(
-                    stack, path, progress, note=lambda: f"{engine.usage.lambda_requests:,} Lambda calls"
-                )
-            except FollowError as error:
-                delivery = "; ".join(engine.delivery_errors) or "no delivery error"
-                raise EngineFailedError(f"{error} ({delivery})") from error
+        results = upload_and_follow_each(
+            stack,
+            paths,
+            progress,
+            note=lambda: f"{engine.usage.lambda_requests:,} Lambda calls",
+            explain=lambda error: f"{error} ({'; '.join(engine.delivery_errors) or 'no delivery error'})",
+        )
+        for result in results:
             if result.status == "failed":  # no stack to upload the file to again once this command exits
                 result.reason = with_hint(result.reason or "", LOCAL_RETRY_HINT)
-            results.append(result)
         progress.done()
         ran = time.perf_counter()
         usage = engine.usage.snapshot()

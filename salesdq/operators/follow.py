@@ -126,6 +126,25 @@ def upload_and_follow(
         time.sleep(POLL_SECONDS * 4)
 
 
+def upload_and_follow_each(
+    stack: StackRef,
+    paths: Sequence[Path],
+    progress: Progress,
+    note: Callable[[], str] | None = None,
+    explain: Callable[[FollowError], str] = str,
+) -> list[FileResult]:
+    """upload_and_follow for each file in order. A file that cannot be followed (its upload started no
+    execution) is a failed result, its reason what `explain` makes of the error: it does not take the other
+    files' results with it."""
+    results = []
+    for path in paths:
+        try:
+            results.append(upload_and_follow(stack, path, progress, note))
+        except FollowError as error:
+            results.append(FileResult(file=str(path), status="failed", reason=explain(error)))
+    return results
+
+
 def _follow(
     stack: StackRef,
     executions: Executions,

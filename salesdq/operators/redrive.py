@@ -26,7 +26,8 @@ def read_corrections(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
     corrections = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    seen: dict[str, int] = {}  # id -> the line that corrects it
+    for number, line in enumerate(_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -35,6 +36,12 @@ def read_corrections(path: Path) -> list[dict[str, Any]]:
             raise UsageError(f"{path}:{number}: not a JSON line ({error.args[0]})") from None
         if not isinstance(entry, dict) or "id" not in entry:
             raise UsageError(f'{path}:{number}: a line needs "id" and "record" (as `salesdq dlq export` writes)')
+        if str(entry["id"]) in seen:
+            raise UsageError(
+                f"{path}:{number}: id {entry['id']} is corrected on line {seen[str(entry['id'])]} too: "
+                "keep one line per id"
+            )
+        seen[str(entry["id"])] = number
         correction = {"id": str(entry["id"]), "record": entry.get("record")}
         if isinstance(entry.get("attempt"), int):
             correction["attempt"] = entry["attempt"]
@@ -42,6 +49,17 @@ def read_corrections(path: Path) -> list[dict[str, Any]]:
     if not corrections:
         raise UsageError(f"{path} holds no corrections")
     return corrections
+
+
+def _text(path: Path) -> str:
+    """The file as UTF-8 text (`dlq export` writes it so); UsageError naming the line of the first bad byte."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        packed = " (it looks gzip-compressed: gunzip it first)" if data[:2] == b"\x1f\x8b" else ""
+        raise UsageError(f"{path}:{line}: not UTF-8 text (byte {data[error.start]:#04x}){packed}") from None
 
 
 def send_corrections(stack: StackRef, corrections: list[dict[str, Any]], request: str | None = None) -> dict[str, Any]:

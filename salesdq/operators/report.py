@@ -80,8 +80,8 @@ def build_report(stack: StackRef, request: ReportRequest, today: date | None = N
         return _file_report(reader, dataclasses.replace(request, file=file_runs.file_named(stack, request.file)))
     start = request.since
     end = request.until or reader.today
-    lookback = timedelta(days=max(request.settings.baseline_window, 0))
-    events = reader.scan() if start is None else reader.days(start - lookback, end)
+    lookback = request.settings.baseline_window
+    events = reader.scan() if start is None else reader.days(_days_before(start, lookback), end)
     runs = runs_of(events)
     window = [r for r in runs if request.holds(r.day)]
     before = [r for r in runs if start is not None and r.day < start.isoformat()]
@@ -101,14 +101,21 @@ def _file_report(reader: _Reader, request: ReportRequest) -> Report:
             "its name, or its file id or 8+ characters of it (`salesdq runs` lists them)"
         )
     mine = [r for r in runs if request.holds(r.day)]
-    lookback = timedelta(days=max(request.settings.baseline_window, 0))
-    days = sorted({d for r in mine for d in _span(date.fromisoformat(r.day) - lookback, date.fromisoformat(r.day))})
+    lookback = request.settings.baseline_window
+    days = sorted(
+        {d for r in mine for d in _span(_days_before(date.fromisoformat(r.day), lookback), date.fromisoformat(r.day))}
+    )
     context = runs_of(reader.days_of(days)) if days else []
     ids = {(r.file_id, r.at) for r in mine}
     first = mine[0].at if mine else ""
     before = [r for r in context if (r.file_id, r.at) not in ids and r.at < first]
     # the file's own earlier runs (a first upload before a duplicate) are baselines of its later ones
     return compute(request.window(), request.settings, reader.with_redrives(mine), before, day_alerts=False)
+
+
+def _days_before(day: date, days: int) -> date:
+    """`days` days before `day`, or the first day a date holds (--since 0001-01-01 has no days before it)."""
+    return day - timedelta(days=min(max(days, 0), (day - date.min).days))
 
 
 def _span(first: date, last: date) -> Iterator[date]:

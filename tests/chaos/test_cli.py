@@ -66,6 +66,7 @@ def _run(tmp_path: Path, made: Scenario, rates: dict[str, float], seed: int) -> 
     out = tmp_path / "out"
     proc = _salesdq(paths, rates, seed, out)
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    assert proc.stderr == ""  # the summary says what failed; moto's and Powertools' logs go to logs/engine.log
     summary: dict[str, Any] = json.loads(proc.stdout)  # the whole of stdout: one JSON document
     assert [f["file"] for f in summary["files"]] == [str(p) for p in paths]
     assert summary["faults"]["seed"] == seed and summary["faults"]["rates"] == rates
@@ -87,6 +88,8 @@ def test_a_run_that_fails_past_its_retries_exits_1_and_says_which_chunk_and_why(
     assert "failed after its retries: MessageRefusedError: SQS refused a message for good" in failed["reason"]
     assert failed["reason"].startswith(f"RunFailed: {made.files[0].key}: chunk "), failed["reason"]
     assert (summary["totals"]["failed"], summary["totals"]["completed"]) == (1, 1)
+    # moto's Step Functions interpreter logs the failure with the state it failed in: in the engine's log
+    assert "Error=ChunkFailed" in (tmp_path / "out" / "logs" / "engine.log").read_text(encoding="utf-8")
     injected = summary["faults"]["injected"]
     assert injected["sqs-refused"] >= 5  # the failed chunk's every attempt at least
     assert {name: n for name, n in injected.items() if n} == {"sqs-refused": injected["sqs-refused"]}

@@ -56,7 +56,7 @@ def test_missing_file_among_good_ones_runs_nothing(capsys, no_engine, tmp_path):
 def test_a_directory_is_not_a_file(capsys, no_engine, tmp_path):
     folder = tmp_path / "folder.json"
     folder.mkdir()
-    assert "no such file" in _usage(capsys, ["local", "run", str(folder)])
+    assert f"{folder}: is a directory" in _usage(capsys, ["local", "run", str(folder)])
 
 
 @pytest.mark.parametrize("name", ["orders.txt", "orders.csv", "orders", "orders.JSON.bak"])

@@ -262,3 +262,14 @@ def test_a_replay_is_a_run_of_the_same_file(history: Aws) -> None:
     assert [(f.at, f.quality_score_now) for f in one.files] == [(DAY3, 0.7)]
     assert [(a.kind, a.baseline) for a in one.alerts] == [("file", 0.85)]  # a.json and b.json only
     assert report(history, since=date(2024, 3, 6)).empty  # c.json arrived on day 3
+
+
+def test_a_window_from_the_first_day_a_date_holds_with_any_baseline(history: Aws) -> None:
+    """--since 0001-01-01 (and a baseline of more days than a date can count back) has no days before it to
+    read for baselines: the report is the fixture's whole history, not an OverflowError."""
+    files = {"incoming/a.json", "incoming/b.json", "incoming/c.json", "incoming/bad.json", "incoming/copy.json"}
+    for baseline in (Settings.baseline_window, 10**12):
+        got = report(history, since=date.min, settings=Settings(baseline_window=baseline))
+        assert {f.file for f in got.files} == files and got.totals.records == 30
+        one = report(history, file=C, settings=Settings(baseline_window=baseline))
+        assert [f.file for f in one.files] == ["incoming/c.json"]

@@ -87,6 +87,30 @@ def test_every_kind_has_its_exit_status_and_line(
     assert err.startswith(line) and err.count("\n") == 1
 
 
+def test_a_file_the_command_could_not_write_after_its_checks_is_one_line_without_python_s_dress(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    error = FileNotFoundError(2, "No such file or directory", "/proc/x/report.html")
+    assert exits.report(error) == 1
+    assert capsys.readouterr().err == "salesdq: /proc/x/report.html: No such file or directory\n"
+
+
+def test_a_message_that_holds_a_newline_is_still_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert exits.report(UsageError("no such file: two\nlines.json")) == 2
+    assert capsys.readouterr().err == "salesdq: error: no such file: two\\nlines.json\n"
+
+
+def test_history_of_an_id_with_a_newline_says_it_has_no_events_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(options, "locate", lambda name, region: _stack())
+    monkeypatch.setattr("salesdq.cli.history.order_history", lambda stack, order_id: [])
+
+    rc = cli.main(["history", "two\nlines"])
+
+    assert (rc, capsys.readouterr().err) == (1, "no audit events for order two\\nlines\n")
+
+
 def test_an_error_no_user_can_act_on_is_not_swallowed() -> None:
     with pytest.raises(KeyError):
         exits.report(KeyError("a bug"))

@@ -113,3 +113,17 @@ def test_the_progress_bar_shows_records_done_rate_and_time_left_only_once_known(
 def _columns(bar: ProgressBar) -> str:
     task = bar._bar.tasks[0]
     return " ".join(str(column.render(task)) for column in bar._bar.columns if not isinstance(column, str))
+
+
+def test_a_cell_with_a_tab_or_a_newline_stays_in_its_column_on_its_row(capsys: pytest.CaptureFixture[str]) -> None:
+    """A run of a file named with a tab (uploaded by another tool: salesdq refuses such names) and a reason
+    holding a newline: each shown escaped, one row a line, the columns where the header puts them."""
+    output.print_table(
+        ("FILE", "STATUS", "REASON"),
+        [("tab\there.json", "rejected", "line one\nline two"), ("plain.json", "completed", None)],
+    )
+
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    assert lines[1].split() == ["tab\\there.json", "rejected", "line", "one\\nline", "two"]
+    assert lines[0].index("STATUS") == lines[1].index("rejected") == lines[2].index("completed")
