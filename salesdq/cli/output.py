@@ -198,7 +198,7 @@ def print_verification(found: dict[str, Any]) -> None:
 def some_ids(ids: list[str]) -> str:
     """The first MAX_IDS_SHOWN ids, and how many more."""
     more = f" (and {len(ids) - MAX_IDS_SHOWN:,} more)" if len(ids) > MAX_IDS_SHOWN else ""
-    return shown(', '.join(ids[:MAX_IDS_SHOWN])) + more  # an id may hold a control character
+    return shown(", ".join(ids[:MAX_IDS_SHOWN])) + more  # an id may hold a control character
 
 
 def held_by(held: dict[str, Any]) -> str:
