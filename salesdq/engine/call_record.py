@@ -80,7 +80,7 @@ class Recorder:
                 self.add(f"rule:{rule.name}", starts)
             original(rule, original_event, transform_input)
 
-        Rule.send_to_targets = delivering  # type: ignore[method-assign]
+        Rule.send_to_targets = delivering  # type: ignore[method-assign,assignment]
 
     def stop(self) -> None:
         request_hooks.remove(self.request)
