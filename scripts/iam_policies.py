@@ -190,8 +190,11 @@ class Decision:
         return f"{self.principal} (role {self.role}): {self.action} on {self.resource}: {self.result} {self.detail}"
 
 
-def decide(template: Template, calls: Iterable[dict[str, str]]) -> list[Decision]:
-    """AWS's decision on each recorded call (principal, action, resource) under the template's policies."""
+def decide(
+    template: Template, calls: Iterable[dict[str, str]], context: dict[str, str] = REQUEST_CONTEXT
+) -> list[Decision]:
+    """AWS's decision on each recorded call (principal, action, resource) under the template's policies, for
+    requests with this context (global condition keys)."""
     calls = list(calls)
     roles = template.principals()
     requests, asked = [], []
@@ -208,7 +211,7 @@ def decide(template: Template, calls: Iterable[dict[str, str]]) -> list[Decision
             "action": call["action"],
             "resource": call["resource"],
             "identityPolicies": template.role_policies(role),
-            "context": REQUEST_CONTEXT,
+            "context": context,
         }
         policy = template.resource_policy(call["resource"])
         if policy is not None:

@@ -25,3 +25,13 @@ def test_the_record_covers_every_principal_the_run_exercises(recorded_calls: lis
     expected |= {f"state-machine:{resources.INGEST.name}", f"rule:{resources.INGEST_RULE}"}
     assert expected <= {c["principal"] for c in recorded_calls}
     assert not any(c["principal"] == "operator" for c in recorded_calls)
+
+
+def test_the_bucket_and_queue_policies_are_evaluated_too(
+    template: Template, recorded_calls: list[dict[str, Any]]
+) -> None:
+    """The same calls on the bucket and the queue sent without TLS: their resource policies' deny refuses each."""
+    on_stores = [c for c in recorded_calls if c["resource"].startswith(("arn:aws:s3:::", "arn:aws:sqs:"))]
+    assert {c["resource"].split(":")[2] for c in on_stores} == {"s3", "sqs"}
+    decisions = decide(template, on_stores, context={"aws:SecureTransport": "false"})
+    assert {d.result for d in decisions} == {"ExplicitlyDenied"}
