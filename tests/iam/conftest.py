@@ -14,13 +14,13 @@ import pytest
 
 from cdk import app as cdk_app
 from salesdq import resources
-from salesdq.engine import Engine, call_record
+from salesdq.engine import Engine, FaultPlan, call_record
 from salesdq.local.run import stack_of
 from salesdq.operators import dlq, redrive, replay_file
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
 from scripts.iam_policies import Template
-from tests.e2e.helpers import order
+from tests.e2e.helpers import order, write_json
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -35,7 +35,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
 def record_calls(path: Path, work: Path) -> None:
     """The run recorded: mock-data.json uploaded and followed to its end; a redrive of two of its quarantined
-    records, one fixed and one still invalid (the sweep runs at its end); a replay of the file."""
+    records, one fixed and one still invalid (the sweep runs at its end); a replay of the file. Then, on an
+    engine where validate-chunk and finalize are always throttled, a file whose chunk fails (chunk-failed records it)
+    and whose run fails (run-failed records it)."""
     saved = os.environ.get(call_record.ENV)
     os.environ[call_record.ENV] = str(path)
     try:
@@ -52,6 +54,11 @@ def record_calls(path: Path, work: Path) -> None:
             (batch,) = redrive.wait_for_batches(stack, sent, Progress())
             assert (batch.status, batch.stored, batch.quarantined) == ("completed", 1, 1)
             assert replay_file.replay(stack, MOCK_DATA.name, Progress())["status"] == "completed"
+        throttled = frozenset({resources.VALIDATE_CHUNK.name, resources.FINALIZE.name})
+        throttle = FaultPlan(rates={"lambda-throttle": 1.0}, functions=throttled)
+        with Engine(faults=throttle, retry_wait_scale=0.01) as engine:
+            failing = write_json(work, "failing.json", {"orders": [order("f1"), order("f2", qty=0)]})
+            assert upload_and_follow(stack_of(engine), failing, Progress()).status == "failed"
     finally:
         if saved is None:
             os.environ.pop(call_record.ENV, None)
@@ -64,4 +71,5 @@ def recorded_calls(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, A
     work = tmp_path_factory.mktemp("iam-run")
     path = work / "calls.jsonl"
     record_calls(path, work)
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    lines = dict.fromkeys(path.read_text(encoding="utf-8").splitlines())  # each engine records its own
+    return [json.loads(line) for line in lines]

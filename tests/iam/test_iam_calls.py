@@ -19,9 +19,8 @@ def test_every_call_each_principal_makes_is_allowed_by_the_template(
 
 def test_the_record_covers_every_principal_the_run_exercises(recorded_calls: list[dict[str, Any]]) -> None:
     """The run uploads (the rule starts the workflow), redrives (the redrive function starts it, the sweep runs
-    at its end) and replays: each of these principals must have been seen making calls."""
-    expected = {f"function:{f.name}" for f in (resources.PREPARE, resources.VALIDATE_CHUNK, resources.FINALIZE)}
-    expected |= {f"function:{resources.SWEEP.name}", f"function:{resources.REDRIVE.name}"}
+    at its end), replays, and fails a chunk: each principal of the stack must have been seen making calls."""
+    expected = {f"function:{f.name}" for f in resources.ALL_FUNCTIONS}
     expected |= {f"state-machine:{resources.INGEST.name}", f"rule:{resources.INGEST_RULE}"}
     assert expected <= {c["principal"] for c in recorded_calls}
     assert not any(c["principal"] == "operator" for c in recorded_calls)
