@@ -9,6 +9,7 @@ from typing import Any
 from cdk.capabilities import grants
 from salesdq import resources
 from scripts.iam_policies import Template, decide
+from scripts.iam_table import store_of
 
 
 def test_every_call_each_principal_makes_is_allowed_by_the_template(
@@ -37,29 +38,10 @@ def test_the_bucket_and_queue_policies_are_evaluated_too(
     assert {d.result for d in decisions} == {"ExplicitlyDenied"}
 
 
-def _store_of(arn: str) -> str | None:
-    """The store (grants' name) a recorded resource ARN is in."""
-    tables = {
-        resources.ORDERS.name: grants.ORDERS,
-        resources.AUDIT.name: grants.AUDIT,
-        resources.LEASES.name: grants.LEASES,
-        resources.QUARANTINED.name: grants.QUARANTINED,
-    }
-    if arn == f"arn:aws:s3:::{resources.INBOX_BUCKET}":
-        return grants.BUCKET
-    if arn.startswith(f"arn:aws:s3:::{resources.INBOX_BUCKET}/"):
-        return grants.OBJECTS
-    if arn.endswith(f":{resources.QUARANTINE.name}") and arn.startswith("arn:aws:sqs:"):
-        return grants.QUEUE
-    if arn.startswith("arn:aws:dynamodb:"):
-        return tables.get(arn.split(":table/", 1)[1].split("/", 1)[0])
-    return None
-
-
 def test_each_store_grant_is_made_in_the_run_or_says_why_it_is_kept(recorded_calls: list[dict[str, Any]]) -> None:
     """Least privilege from evidence: a grant the recorded run makes is marked TESTED, and one it never makes
     carries the reason it is kept; a reason beside a grant the run makes is stale, and fails too."""
-    made = {(c["principal"], _store_of(c["resource"]), c["action"]) for c in recorded_calls}
+    made = {(c["principal"], store_of(c["resource"]), c["action"]) for c in recorded_calls}
     wrong = []
     for spec in resources.ALL_FUNCTIONS:
         for store, actions in grants.GRANTS[spec.id].items():
