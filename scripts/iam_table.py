@@ -45,7 +45,8 @@ def store_of(arn: str) -> str | None:
     if arn == f"arn:aws:s3:::{resources.INBOX_BUCKET}":
         return grants.BUCKET
     if arn.startswith(f"arn:aws:s3:::{resources.INBOX_BUCKET}/"):
-        return grants.OBJECTS
+        key = arn.split("/", 1)[1]
+        return next((grants.objects(p) for p in grants.PREFIXES if key.startswith(p)), None)
     if arn.startswith("arn:aws:sqs:") and arn.endswith(f":{resources.QUARANTINE.name}"):
         return grants.QUEUE
     if arn.startswith("arn:aws:dynamodb:") and ":table/" in arn:

@@ -58,7 +58,7 @@ class FunctionWiring:
     def grant(self, function: lambda_.Function, spec: resources.FunctionSpec) -> None:
         """A function may make the calls its code makes (grants.GRANTS), on those stores only; no wildcards."""
         arns = {
-            grants.OBJECTS: self.bucket.arn_for_objects("*"),
+            **{grants.objects(prefix): self.bucket.arn_for_objects(f"{prefix}*") for prefix in grants.PREFIXES},
             grants.BUCKET: self.bucket.bucket_arn,
             grants.ORDERS: self.orders.table_arn,
             grants.AUDIT: self.audit.table_arn,
@@ -81,9 +81,12 @@ class FunctionWiring:
             scope,
             "AwsSolutions-IAM5",
             "X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions; "
-            "object keys in the inbox are per uploaded file and per run (incoming/, staging/, quarantine "
-            "payloads, redrive batches), so object actions are scoped to this one bucket's objects.",
-            applies_to=["Resource::*", f"Resource::<{logical_id(self.bucket)}.Arn>/*"],
+            "object keys in the inbox are per uploaded file and per run, so object actions are scoped to one "
+            "key prefix of this one bucket (cdk/capabilities/grants.py).",
+            applies_to=[
+                "Resource::*",
+                *(f"Resource::<{logical_id(self.bucket)}.Arn>/{prefix}*" for prefix in grants.PREFIXES),
+            ],
         )
         suppress(
             scope,

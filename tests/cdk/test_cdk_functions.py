@@ -80,7 +80,10 @@ def test_grants_are_the_calls_its_code_makes_on_those_stores_only(synth: Synth, 
     stack = synth.stack
     bucket = logical_id(stack.inbox.bucket)
     arns = {
-        grants.OBJECTS: {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]},
+        **{
+            grants.objects(prefix): {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"/{prefix}*"]]}
+            for prefix in grants.PREFIXES
+        },
         grants.BUCKET: {"Fn::GetAtt": [bucket, "Arn"]},
         grants.ORDERS: {"Fn::GetAtt": [logical_id(stack.orders.table), "Arn"]},
         grants.AUDIT: {"Fn::GetAtt": [logical_id(stack.audit.table), "Arn"]},
