@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: demo test lint typecheck unit functional e2e cli chaos browser browser-tests report-screenshot cdk cdk-checks synth asl-validate bench mock-data clean
+.PHONY: demo test lint typecheck unit functional e2e cli iam chaos browser browser-tests report-screenshot cdk cdk-checks synth asl-validate bench mock-data clean
 
 $(STAMP): pyproject.toml services/requirements.txt salesdq/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ e2e: $(STAMP)
 # The command-line tier: every command of the parser with malformed values, odd paths and a dead endpoint.
 cli: $(STAMP)
 	$(BIN)/pytest -q tests/cli
+
+# Every AWS call the stack's principals make in a recorded run, evaluated against the synthesized template's
+# policies by @cloud-copilot/iam-simulate (node).
+iam: $(STAMP) $(NODE_STAMP)
+	$(BIN)/pytest -q tests/iam
 
 # The chaos tier in full: every fault alone at 0.1 and 0.3 over two seeds, thirty random mixes, larger files
 # (tests/chaos/settings.py; `make test` runs its bounded default). CHAOS_SEEDS, CHAOS_RATES, CHAOS_MIXES,

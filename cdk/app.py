@@ -6,8 +6,11 @@ AwsSolutions checks, and exits non-zero if any nag finding is left unsuppressed.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from pathlib import Path
+from typing import Any
 
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
@@ -26,6 +29,15 @@ def build(app: App) -> SalesdqStack:
     # cdk-nag 3 is a validation plugin: any unacknowledged finding makes app.synth() fail.
     Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return stack
+
+
+def synth_unbundled(outdir: Path) -> tuple[SalesdqStack, dict[str, Any]]:
+    """The stack synthesized into outdir with dependency bundling skipped (fast, not deployable; the template is
+    otherwise the same), and its template. Raises if cdk-nag has any unacknowledged finding. For the tests."""
+    app = App(outdir=str(outdir), context={bundling.BUNDLE_CONTEXT_KEY: "false"})
+    stack = build(app)
+    assembly = app.synth()
+    return stack, json.loads((Path(assembly.directory) / stack.template_file).read_text())
 
 
 def main() -> int:

@@ -1,8 +1,8 @@
 """The workflow's Lambda functions (salesdq.resources.FUNCTIONS): code, layer, environment, grants.
 
 `FunctionWiring` and `build_function` are shared with the redrive construct, so every function follows the
-same rules: settings from resources.py, environment from config names, grants from that environment
-(except the leases table: every function knows its name, only LEASE_WRITERS may use it).
+same rules: settings from resources.py, environment from config names, grants from grants.GRANTS (the calls
+each function's code makes, store by store; every function knows every store's name).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk import bundling
+from cdk.capabilities import grants
 from cdk.capabilities.nag import logical_id, suppress
 from salesdq import resources
 from services.runtime import config
@@ -30,10 +31,6 @@ _ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Archit
 RUNTIME = lambda_.Runtime(resources.LAMBDA_RUNTIME, lambda_.RuntimeFamily.PYTHON)
 ARCHITECTURE = _ARCHITECTURES[resources.LAMBDA_ARCHITECTURE]
 BASIC_EXECUTION_ROLE = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-# The functions that take write leases: validate-chunk, the only writer of orders in a batch.
-LEASE_WRITERS = frozenset({resources.VALIDATE_CHUNK.id})
-# The functions that receive and delete quarantine messages: the sweep alone (every other one only sends).
-QUEUE_CONSUMERS = frozenset({resources.SWEEP.id})
 
 
 @dataclass(frozen=True)
@@ -60,37 +57,18 @@ class FunctionWiring:
         }
 
     def grant(self, function: lambda_.Function, spec: resources.FunctionSpec) -> None:
-        """A function may use a store iff its environment names it; actions are the DAL's, no wildcards.
-
-        The leases table is the exception: it is in every function's environment (resources._STORES), but
-        only the LEASE_WRITERS may read or write it.
-        """
-        needs = set(spec.environment)
-        if config.BUCKET in needs:
-            # Explicit actions instead of grant_read_write, whose wildcard actions (s3:GetObject*, ...)
-            # include far more than get/put/copy/delete/list of services.dal.inbox_bucket.
-            function.add_to_role_policy(
-                iam.PolicyStatement(
-                    # GetObjectVersion: Prepare reads the version its upload event names.
-                    actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"],
-                    resources=[self.bucket.arn_for_objects("*")],
-                )
-            )
-            function.add_to_role_policy(
-                iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn])
-            )
-        if config.ORDERS_TABLE in needs:
-            self.orders.grant_read_write_data(function)
-        if config.AUDIT_TABLE in needs:
-            self.audit.grant_read_write_data(function)
-        if config.QUARANTINE_QUEUE_URL in needs:
-            self.quarantine.grant_send_messages(function)
-            if spec.id in QUEUE_CONSUMERS:  # QuarantineQueue.hold_all / release / delete
-                self.quarantine.grant_consume_messages(function)
-        if config.QUARANTINED_TABLE in needs:
-            self.quarantined.grant_read_write_data(function)
-        if config.LEASES_TABLE in needs and spec.id in LEASE_WRITERS:
-            self.leases.grant_read_write_data(function)
+        """A function may make the calls its code makes (grants.GRANTS), on those stores only; no wildcards."""
+        arns = {
+            **{grants.objects(prefix): self.bucket.arn_for_objects(f"{prefix}*") for prefix in grants.PREFIXES},
+            grants.BUCKET: self.bucket.bucket_arn,
+            grants.ORDERS: self.orders.table_arn,
+            grants.AUDIT: self.audit.table_arn,
+            grants.LEASES: self.leases.table_arn,
+            grants.QUARANTINED: self.quarantined.table_arn,
+            grants.QUEUE: self.quarantine.queue_arn,
+        }
+        for store, actions in grants.GRANTS[spec.id].items():
+            function.add_to_role_policy(iam.PolicyStatement(actions=sorted(actions), resources=[arns[store]]))
 
     def acknowledge(self, scope: Construct) -> None:
         """cdk-nag acknowledgments for functions built with these stores, each with its reason."""
@@ -104,22 +82,11 @@ class FunctionWiring:
             scope,
             "AwsSolutions-IAM5",
             "X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions; "
-            "object keys in the inbox are per uploaded file and per run (incoming/, staging/, quarantine "
-            "payloads, redrive batches), so object actions are scoped to this one bucket's objects; the "
-            "audit table's index ARNs (index/*) cover its GSIs (by-day), which audit queries read.",
+            "object keys in the inbox are per uploaded file and per run, so object actions are scoped to one "
+            "key prefix of this one bucket (cdk/capabilities/grants.py).",
             applies_to=[
                 "Resource::*",
-                f"Resource::<{logical_id(self.bucket)}.Arn>/*",
-                *(
-                    f"Resource::<{logical_id(table)}.Arn>/index/*"
-                    for spec, table in (
-                        (resources.ORDERS, self.orders),
-                        (resources.AUDIT, self.audit),
-                        (resources.LEASES, self.leases),
-                        (resources.QUARANTINED, self.quarantined),
-                    )
-                    if spec.indexes  # CDK grants `<arn>/index/*` only on tables with indexes
-                ),
+                *(f"Resource::<{logical_id(self.bucket)}.Arn>/{prefix}*" for prefix in grants.PREFIXES),
             ],
         )
         suppress(

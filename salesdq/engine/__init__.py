@@ -56,6 +56,8 @@ Beside them:
 - metering: billable units of requests, Lambda invocations and state transitions, and their prices.
 - request_hooks: the chain of hooks at moto's request boundary that the Lambda runtime (its stops), fault
   injection and metering plug into, outermost first.
+- call_record: with SALESDQ_RECORD_CALLS=<file>, each principal's calls (a function's invocation, the state
+  machine, the EventBridge rule's target) as IAM action and resource ARN, for tests/iam; unset, not installed.
 - provisioning: salesdq's stack, from salesdq.resources, through ordinary boto3 calls.
 - errors: EngineError, what the engine raises when it cannot do what was asked.
 - lifecycle: Engine, which installs the additions, starts and stops moto's mock, provisions, and with a

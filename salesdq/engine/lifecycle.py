@@ -16,6 +16,7 @@ from moto.server import ThreadedMotoServer
 
 from salesdq import resources
 from salesdq.engine import (
+    call_record,
     dynamodb,
     eventbridge,
     lambda_runtime,
@@ -119,6 +120,7 @@ class Engine:
         self._meter.attach()
         if self.faults.faults_requests:
             request_hooks.add(self.faults.request, outermost=True)
+        call_record.start()  # only with SALESDQ_RECORD_CALLS set (tests/iam)
         lambda_runtime.activate(self.lambdas)
         eventbridge.report_errors_to(self.delivery_errors)
         eventbridge.duplicate_deliveries(self.faults.duplicate_delivery)
@@ -171,6 +173,7 @@ class Engine:
             eventbridge.duplicate_deliveries(None)
             eventbridge.report_errors_to(None)
             lambda_runtime.activate(None)
+            call_record.stop()
             request_hooks.remove(self.faults.request)
             self._meter.detach()
             _active = None
