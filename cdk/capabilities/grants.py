@@ -89,14 +89,18 @@ GRANTS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
         },
     },
     resources.CHUNK_FAILED.id: {AUDIT: {"dynamodb:BatchWriteItem": TESTED}},
-    resources.RUN_FAILED.id: {AUDIT: {"dynamodb:Query": TESTED, "dynamodb:BatchWriteItem": TESTED}},
+    resources.RUN_FAILED.id: {
+        # GetItem: whether Finalize wrote the run's file.completed (its commit point) before it died
+        AUDIT: {"dynamodb:GetItem": TESTED, "dynamodb:Query": TESTED, "dynamodb:BatchWriteItem": TESTED}
+    },
     resources.FINALIZE.id: {AUDIT: {"dynamodb:Query": TESTED, "dynamodb:BatchWriteItem": TESTED}},
     resources.SWEEP.id: {
         QUEUE: {"sqs:ReceiveMessage": TESTED, "sqs:ChangeMessageVisibility": TESTED, "sqs:DeleteMessage": TESTED},
         QUARANTINED: {"dynamodb:BatchGetItem": TESTED},
     },
     resources.REDRIVE.id: {
-        objects(REDRIVE): {"s3:PutObject": TESTED},
+        # its request's plan and its batch's .meta.json, written only if absent and read back when sent again
+        objects(REDRIVE): {"s3:GetObject": TESTED, "s3:PutObject": TESTED},
         objects(RECORDS): {
             "s3:GetObject": "reads a quarantined record that was offloaded to the bucket, to compare the "
             "correction with it (redrive._judge)"
