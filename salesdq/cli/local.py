@@ -16,7 +16,7 @@ from salesdq.cli.options import FAULTS, JSON, PROGRESS, Commands, check_sales_fi
 from salesdq.errors import EngineFailedError, UsageError
 
 if TYPE_CHECKING:
-    from salesdq.engine import FaultPlan
+    from salesdq_engine import FaultPlan
 
 
 def run_local_run(args: argparse.Namespace) -> int:
@@ -36,7 +36,7 @@ def run_local_run(args: argparse.Namespace) -> int:
 
 def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
     """The --faults plan (None without it); a bad spec is a usage error that lists every fault."""
-    from salesdq.engine import FaultPlan, FaultSpecError, parse_faults  # moto loads only for the engine's commands
+    from salesdq_engine import FaultPlan, FaultSpecError, parse_faults  # moto loads only for the engine's commands
 
     if args.faults is None:
         return None
@@ -49,7 +49,7 @@ def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
 def run_local_up(args: argparse.Namespace) -> int:
     faults = _fault_plan(args)
     _check_port_free(args.port)
-    from salesdq.engine import Engine, EngineError
+    from salesdq_engine import Engine, EngineError
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

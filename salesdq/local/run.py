@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from salesdq import resources
-from salesdq.engine import Engine, EngineError, FaultPlan
 from salesdq.errors import EngineFailedError, FollowError, SalesdqError
 from salesdq.locate import StackRef
 from salesdq.operators import projections
 from salesdq.operators.follow import totals, upload_and_follow
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine, EngineError, FaultPlan
 from services.dal.quarantine_view import body_of
 from services.domain import json_codec
 from services.domain.audit_events import EventKind

@@ -1,6 +1,6 @@
 """The embedded AWS engine: moto 5.2.5, plus exactly what moto lacks to run salesdq as AWS would.
 
-The additions, each in the module of the service it extends, each tested in tests/functional/engine/
+The additions, each in the module of the service it extends, each tested in tests/engine/functional/
 test_<module>.py twice (moto's own behaviour, then the engine's), so a test fails if moto changes under it:
 1. lambda_runtime: moto without Docker echoes the payload; here any function created through the Lambda API
    runs its real handler module, in execution environments cold-started under the function's environment
@@ -66,8 +66,8 @@ Beside them:
 
 from __future__ import annotations
 
-from salesdq.engine.errors import EngineError
-from salesdq.engine.faults import FAULT_NAMES, FaultPlan, Faults, FaultSpecError, parse_faults
-from salesdq.engine.lifecycle import Engine
+from salesdq_engine.errors import EngineError
+from salesdq_engine.faults import FAULT_NAMES, FaultPlan, Faults, FaultSpecError, parse_faults
+from salesdq_engine.lifecycle import Engine
 
 __all__ = ["FAULT_NAMES", "Engine", "EngineError", "FaultPlan", "FaultSpecError", "Faults", "parse_faults"]

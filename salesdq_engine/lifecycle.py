@@ -15,7 +15,8 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from salesdq import resources
-from salesdq.engine import (
+from salesdq.locate import StackRef
+from salesdq_engine import (
     dynamodb,
     eventbridge,
     lambda_runtime,
@@ -25,12 +26,11 @@ from salesdq.engine import (
     sqs,
     stepfunctions,
 )
-from salesdq.engine.errors import EngineError
-from salesdq.engine.faults import FaultPlan, Faults
-from salesdq.engine.lambda_runtime import FunctionLogs, Invocation, LambdaRuntime, RoutedStdout
-from salesdq.engine.metering import Meter, Usage
-from salesdq.engine.process import ProcessSettings
-from salesdq.locate import StackRef
+from salesdq_engine.errors import EngineError
+from salesdq_engine.faults import FaultPlan, Faults
+from salesdq_engine.lambda_runtime import FunctionLogs, Invocation, LambdaRuntime, RoutedStdout
+from salesdq_engine.metering import Meter, Usage
+from salesdq_engine.process import ProcessSettings
 
 DEFAULT_REGION = "us-east-1"
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from salesdq import resources
-from salesdq.engine.errors import EngineError
 from salesdq.locate import StackRef
+from salesdq_engine.errors import EngineError
 from services.runtime import config
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -25,7 +25,7 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/salesdq-engine"
 def _placeholder_code() -> bytes:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("README", "the engine runs the handler from its code root; see salesdq/engine/lambda_runtime.py")
+        zf.writestr("README", "the engine runs the handler from its code root; see salesdq_engine/lambda_runtime.py")
     return archive.getvalue()
 
 
