@@ -15,7 +15,6 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from salesdq import resources
-from salesdq.locate import StackRef
 from salesdq_engine import (
     dynamodb,
     eventbridge,
@@ -78,7 +77,7 @@ class Engine:
         self.max_partitions = max_partitions
         self.usage = Usage()
         self.delivery_errors: list[str] = []
-        self.stack: StackRef | None = None  # what provisioning made, once started
+        self.stack: resources.StackNames | None = None  # what provisioning made, once started
         self.faults = Faults(faults)
         self.retry_wait_scale = stepfunctions.checked_scale(retry_wait_scale)
         self._meter = Meter(self.usage)

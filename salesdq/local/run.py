@@ -28,7 +28,7 @@ def stack_of(engine: Engine) -> StackRef:
     """The running engine's stack, as `salesdq.locate` finds a deployed one."""
     if engine.stack is None:
         raise EngineError("the embedded engine is not running")
-    return engine.stack
+    return StackRef.of(engine.stack, engine.client)
 
 
 def export(engine: Engine, out: Path, summary: dict[str, Any]) -> None:
