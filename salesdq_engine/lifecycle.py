@@ -16,13 +16,11 @@ from moto.server import ThreadedMotoServer
 
 from salesdq import resources
 from salesdq_engine import (
-    dynamodb,
+    additions,
     eventbridge,
     lambda_runtime,
-    metering,
     provisioning,
     request_hooks,
-    sqs,
     stepfunctions,
 )
 from salesdq_engine.errors import EngineError
@@ -37,17 +35,6 @@ STOPPED, STOPPED_CAUSE = "Engine.Stopped", "the embedded engine stopped while th
 HALT_WAIT_S = 30.0  # how long a stop waits for invocations in flight to reach their next AWS call
 
 _active: Engine | None = None
-
-
-def install() -> None:
-    """Apply every addition to moto; idempotent. Metering comes after stepfunctions so that its count of the
-    states entered wraps the input check."""
-    lambda_runtime.install()
-    eventbridge.install()
-    sqs.install()
-    stepfunctions.install()
-    dynamodb.install()
-    metering.install()
 
 
 class Engine:
@@ -101,7 +88,7 @@ class Engine:
         global _active
         if _active is not None:
             raise EngineError("an embedded engine is already running in this process")
-        install()
+        additions.install()  # MotoVersionError on a moto other than the one they were checked against
         for key, value in {
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",

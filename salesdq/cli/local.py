@@ -18,11 +18,25 @@ from salesdq.errors import EngineFailedError, UsageError
 if TYPE_CHECKING:
     from salesdq_engine import FaultPlan
 
+LOCAL_EXTRA = "`salesdq local` needs the `local` extra (pip install 'salesdq[local]')"
+
+
+def _require_engine() -> None:
+    """Import the embedded engine (salesdq_engine) now, when a `local` command runs, and never before: moto
+    comes with the `local` extra, and the engine refuses a moto other than the one it was checked against."""
+    try:
+        import salesdq_engine
+
+        salesdq_engine.check_moto()  # again: an engine imported earlier in this process was checked then
+    except ImportError as error:  # no engine, no moto, or another moto (salesdq_engine.MotoVersionError)
+        raise UsageError(f"{LOCAL_EXTRA}: {error}") from error
+
 
 def run_local_run(args: argparse.Namespace) -> int:
     check_sales_files(args.files)
     if args.chunk_records < 1:
         raise UsageError("--chunk-records must be at least 1")
+    _require_engine()
     faults = _fault_plan(args)
     from salesdq.local.run import local_run
 
@@ -36,7 +50,7 @@ def run_local_run(args: argparse.Namespace) -> int:
 
 def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
     """The --faults plan (None without it); a bad spec is a usage error that lists every fault."""
-    from salesdq_engine import FaultPlan, FaultSpecError, parse_faults  # moto loads only for the engine's commands
+    from salesdq_engine import FaultPlan, FaultSpecError, parse_faults
 
     if args.faults is None:
         return None
@@ -47,6 +61,7 @@ def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
 
 
 def run_local_up(args: argparse.Namespace) -> int:
+    _require_engine()
     faults = _fault_plan(args)
     _check_port_free(args.port)
     from salesdq_engine import Engine, EngineError
