@@ -29,7 +29,7 @@ def _require_engine() -> None:
 
         salesdq_engine.check_moto()  # again: an engine imported earlier in this process was checked then
     except ImportError as error:  # no engine, no moto, or another moto (salesdq_engine.MotoVersionError)
-        raise UsageError(f"{LOCAL_EXTRA}: {error}") from error
+        raise UsageError(f"{error}: {LOCAL_EXTRA}") from error
 
 
 def run_local_run(args: argparse.Namespace) -> int:
