@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: demo test lint typecheck unit functional e2e cli iam chaos browser browser-tests report-screenshot cdk cdk-checks synth asl-validate bench mock-data clean
+.PHONY: demo test lint typecheck unit functional engine e2e cli iam chaos browser browser-tests report-screenshot cdk cdk-checks synth asl-validate bench mock-data clean
 
 $(STAMP): pyproject.toml services/requirements.txt salesdq/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy salesdq services scripts cdk bench
+	$(BIN)/mypy salesdq salesdq_engine services scripts cdk bench
 
 # The CloudFormation template, offline: no Docker, no AWS credentials (cdk-nag runs on every synth).
 synth: $(STAMP)
@@ -49,6 +49,10 @@ unit: $(STAMP)
 
 functional: $(STAMP)
 	$(BIN)/pytest -q tests/functional
+
+# The embedded engine's own tier (salesdq_engine/: each addition against moto's behaviour, then its own).
+engine: $(STAMP)
+	$(BIN)/pytest -q tests/engine
 
 e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e

@@ -24,7 +24,7 @@ import boto3
 
 from bench.run import generate
 from salesdq import resources
-from salesdq.engine import Engine
+from salesdq_engine import Engine
 from services.dal import Stores
 from services.dal.audit_log import AuditLog
 from services.dal.executions import Executions

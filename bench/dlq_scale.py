@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.run import GENERATOR, RESULTS, SEED, commit, write_result
-from salesdq.engine import Engine, metering
 from salesdq.local.run import stack_of
 from salesdq.locate import StackRef
 from salesdq.operators import dlq
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine, metering
 from tests.e2e.helpers import local_up
 from tests.e2e.helpers import salesdq as run_salesdq
 

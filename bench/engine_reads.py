@@ -1,7 +1,7 @@
 """The engine's read additions on and off, side by side in one process: python -m bench.engine_reads
 [--messages N] [--small-messages N] [--items N].
 
-Each leg runs on a fresh moto backend, with salesdq.engine.sqs and salesdq.engine.dynamodb applied (on) or
+Each leg runs on a fresh moto backend, with salesdq_engine.sqs and salesdq_engine.dynamodb applied (on) or
 with moto's own classes put back (off); the claim is the ratio off/on of the same reads, not their times.
 - sweep: the DLQ sweep's reads (services/dal QuarantineQueue.hold_all, then delete of every message held),
   whole, on a queue of --small-messages (moto alone is quadratic); and on a queue of --messages, whole with
@@ -11,7 +11,7 @@ with moto's own classes put back (off); the claim is the ratio off/on of the sam
   and the replies' encoding), and the same pages from the backend (moto's Table.scan and what the engine
   changes, without the reply's encoding).
 - replies: the body of a Scan reply of --reply-items order-like items, encoded by moto's JSON serializer and by
-  the engine's (salesdq.engine.dynamodb.ReplySerializer), the same bytes checked; --only-replies runs just this.
+  the engine's (salesdq_engine.dynamodb.ReplySerializer), the same bytes checked; --only-replies runs just this.
 Writes bench/results/engine-reads.json (engine-replies.json with --only-replies).
 """
 
@@ -37,7 +37,7 @@ from moto.dynamodb.models.table import Table
 from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
 
 from bench.run import RESULTS, commit, write_result
-from salesdq.engine import dynamodb, sqs
+from salesdq_engine import dynamodb, sqs
 from services.dal.orders_table import OrdersTable
 from services.dal.quarantine_queue import QuarantineQueue
 

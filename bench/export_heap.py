@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.run import RESULTS, commit, generate, write_result
-from salesdq.engine import Engine
 from salesdq.local import run
 from salesdq.local.run import stack_of
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine
 
 
 class _Collections:

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from salesdq import resources
-from salesdq.engine.provisioning import table_request
+from salesdq_engine.provisioning import table_request
 from services.dal.audit_log import AuditLog
 from services.dal.inbox_bucket import InboxBucket
 from services.dal.quarantine_queue import QuarantineQueue

@@ -21,9 +21,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from salesdq.engine.lambda_runtime import LambdaRuntime
 from salesdq.local.run import local_run
 from salesdq.operators.progress import Progress
+from salesdq_engine.lambda_runtime import LambdaRuntime
 
 ROOT = Path(__file__).resolve().parents[1]
 CATEGORIES = (

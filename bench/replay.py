@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.run import RESULTS, commit, generate, write_result
-from salesdq.engine import Engine
 from salesdq.local.run import stack_of
 from salesdq.operators import replay_file
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine
 from services.domain.payloads import ChunkJob
 from services.ingest.read_file import SalesFile
 from services.validator.store_orders import plan_chunk, verdicts

@@ -26,10 +26,10 @@ from typing import Any
 
 from bench.run import RESULTS, write_result
 from salesdq import resources
-from salesdq.engine import Engine
-from salesdq.engine.metering import PRICE_READ_UNIT, item_size
 from salesdq.local.run import stack_of
 from salesdq.operators import replay
+from salesdq_engine import Engine
+from salesdq_engine.metering import PRICE_READ_UNIT, item_size
 from scripts.make_sales_file import records as generated
 from services.audit.outcomes import append_outcomes
 from services.dal._dynamo import to_item

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.run import RESULTS, write_result
-from salesdq.engine import Engine
-from salesdq.engine.metering import item_size
 from salesdq.local.run import stack_of
 from salesdq.locate import StackRef
 from salesdq.operators.report import ReportRequest, build_report
 from salesdq.reports import Report, render_html, render_text
+from salesdq_engine import Engine
+from salesdq_engine.metering import item_size
 from scripts.make_sales_file import records as generated
 from services.audit.summary import fold_chunks
 from services.dal._dynamo import to_item

@@ -35,8 +35,8 @@ from typing import Any
 
 from bench import run as bench_run
 from salesdq import resources
-from salesdq.engine import Engine, metering
-from salesdq.engine.provisioning import table_request
+from salesdq_engine import Engine, metering
+from salesdq_engine.provisioning import table_request
 from scripts.make_sales_file import records as generate
 from services.dal._dynamo import to_item
 from services.dal.audit_log import AuditLog

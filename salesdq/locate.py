@@ -21,21 +21,19 @@ from services.dal.quarantine_view import QuarantineView
 
 
 @dataclass(frozen=True)
-class StackRef:
+class StackRef(resources.StackNames):
     """One salesdq stack, deployed or embedded: its resources' names, and how to reach them.
 
     `connect(service)` builds a client for the stack's account and region (an opaque object: only the data
     access layer in services/dal calls it); the methods below hand out the stores built on those clients.
     """
 
-    bucket: str
-    orders_table: str
-    audit_table: str
-    queue_url: str
-    state_machine_arn: str
-    redrive_function: str
-    quarantined_table: str
     connect: Callable[[str], Any]
+
+    @classmethod
+    def of(cls, names: resources.StackNames, connect: Callable[[str], Any]) -> StackRef:
+        """The stack of these names, reached through `connect` (the embedded engine's: `salesdq.local.run`)."""
+        return cls(**vars(names), connect=connect)
 
     def client(self, service: str) -> Any:
         return self.connect(service)

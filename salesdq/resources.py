@@ -248,6 +248,19 @@ def ingest_event_pattern(bucket_name: str) -> dict[str, object]:
 
 
 # Stack output keys: the operator commands find the deployed resources by these.
+@dataclass(frozen=True)
+class StackNames:
+    """One stack's resources by name, as provisioning made them or a deployed stack's outputs give them."""
+
+    bucket: str
+    orders_table: str
+    audit_table: str
+    queue_url: str
+    state_machine_arn: str
+    redrive_function: str
+    quarantined_table: str
+
+
 OUTPUT_BUCKET = "InboxBucketName"
 OUTPUT_ORDERS_TABLE = "OrdersTableName"
 OUTPUT_AUDIT_TABLE = "AuditTableName"

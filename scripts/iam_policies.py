@@ -3,7 +3,7 @@
 The template's principals (each function's role, the state machine's, the EventBridge rule target's) with their
 inline policies, and the bucket's and queue's resource policies, every Ref / Fn::GetAtt / Fn::Join / Fn::Sub
 resolved to the names and ARNs the stack has in ACCOUNT and REGION (the embedded engine's, so the ARNs of a
-recording, salesdq.engine.call_record, are those of the same resources). `decide` asks AWS's policy logic as
+recording, salesdq_engine.call_record, are those of the same resources). `decide` asks AWS's policy logic as
 @cloud-copilot/iam-simulate implements it (scripts/iam_simulate.mjs) about each recorded call.
 """
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from salesdq import resources
-from salesdq.engine.call_record import ACCOUNT
-from salesdq.engine.lifecycle import DEFAULT_REGION as REGION
+from salesdq_engine.call_record import ACCOUNT
+from salesdq_engine.lifecycle import DEFAULT_REGION as REGION
 
 SIMULATOR = resources.ROOT / "scripts" / "iam_simulate.mjs"
 # Every request the SDK sends goes over TLS: the bucket's and the queue's TLS-only denies must not apply.

@@ -26,12 +26,12 @@ FILES = (ROOT / "tests" / "data" / "brief-sample.json", ROOT / "mock-data.json")
 
 def real_report(directory: Path) -> Report:
     """The report of a real run (see the module's doc)."""
-    from salesdq.engine import Engine
     from salesdq.local.run import stack_of
     from salesdq.operators import dlq, redrive
     from salesdq.operators.follow import upload_and_follow
     from salesdq.operators.progress import Progress
     from salesdq.operators.report import ReportRequest, build_report
+    from salesdq_engine import Engine
 
     cut = directory / "sales-cut-short.json"
     cut.write_text('{"orders": [{"order-info": ', encoding="utf-8")

@@ -21,8 +21,8 @@ from typing import Any
 
 import ijson
 
-from salesdq.engine import Engine, metering
-from salesdq.engine.provisioning import ROLE_ARN, create_function
+from salesdq_engine import Engine, metering
+from salesdq_engine.provisioning import ROLE_ARN, create_function
 
 HERE = Path(__file__).resolve().parent
 ASL = HERE / "brief.asl.json"

@@ -16,7 +16,20 @@ from salesdq.cli.options import FAULTS, JSON, PROGRESS, Commands, check_output, 
 from salesdq.errors import EngineFailedError, UsageError
 
 if TYPE_CHECKING:
-    from salesdq.engine import FaultPlan
+    from salesdq_engine import FaultPlan
+
+LOCAL_EXTRA = "`salesdq local` needs the `local` extra (pip install 'salesdq[local]')"
+
+
+def _require_engine() -> None:
+    """Import the embedded engine (salesdq_engine) now, when a `local` command runs, and never before: moto
+    comes with the `local` extra, and the engine refuses a moto other than the one it was checked against."""
+    try:
+        import salesdq_engine
+
+        salesdq_engine.check_moto()  # again: an engine imported earlier in this process was checked then
+    except ImportError as error:  # no engine, no moto, or another moto (salesdq_engine.MotoVersionError)
+        raise UsageError(f"{error}: {LOCAL_EXTRA}") from error
 
 
 def run_local_run(args: argparse.Namespace) -> int:
@@ -25,6 +38,7 @@ def run_local_run(args: argparse.Namespace) -> int:
         check_output("--out", args.out, directory=True)
     if args.chunk_records < 1:
         raise UsageError("--chunk-records must be at least 1")
+    _require_engine()
     faults = _fault_plan(args)
     from salesdq.local.run import local_run
 
@@ -38,7 +52,7 @@ def run_local_run(args: argparse.Namespace) -> int:
 
 def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
     """The --faults plan (None without it); a bad spec is a usage error that lists every fault."""
-    from salesdq.engine import FaultPlan, FaultSpecError, parse_faults  # moto loads only for the engine's commands
+    from salesdq_engine import FaultPlan, FaultSpecError, parse_faults
 
     if args.faults is None:
         return None
@@ -49,11 +63,12 @@ def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
 
 
 def run_local_up(args: argparse.Namespace) -> int:
+    _require_engine()
     faults = _fault_plan(args)
     if args.logs is not None:
         check_output("--logs", args.logs, directory=True)
     _check_port_free(args.port)
-    from salesdq.engine import Engine, EngineError
+    from salesdq_engine import Engine, EngineError
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

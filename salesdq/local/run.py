@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from salesdq import resources
-from salesdq.engine import Engine, EngineError, FaultPlan
 from salesdq.errors import EngineFailedError, SalesdqError
 from salesdq.locate import StackRef
 from salesdq.operators import projections
 from salesdq.operators.follow import totals, upload_and_follow_each
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine, EngineError, FaultPlan
 from services.dal.quarantine_view import body_of
 from services.domain import json_codec
 from services.domain.audit_events import EventKind
@@ -30,7 +30,7 @@ def stack_of(engine: Engine) -> StackRef:
     """The running engine's stack, as `salesdq.locate` finds a deployed one."""
     if engine.stack is None:
         raise EngineError("the embedded engine is not running")
-    return engine.stack
+    return StackRef.of(engine.stack, engine.client)
 
 
 def export(engine: Engine, out: Path, summary: dict[str, Any]) -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from salesdq.engine import Engine
 from salesdq.local.run import stack_of
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
 from salesdq.operators.report import ReportRequest, build_report
 from salesdq.reports import Report, render_html, write_html
+from salesdq_engine import Engine
 from scripts.chromium import Browser, Page, Visit, chromium_path
 
 ROOT = Path(__file__).parents[2]

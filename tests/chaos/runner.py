@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from salesdq.engine import Engine, FaultPlan
 from salesdq.local.run import stack_of
 from salesdq.locate import StackRef
 from salesdq.operators.follow import FileResult, upload_and_follow
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine, FaultPlan
 
 from .oracle import SalesFile, Scenario
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import random
 
-from salesdq.engine import FAULT_NAMES
+from salesdq_engine import FAULT_NAMES
 
 FULL = os.environ.get("CHAOS_TIER", "default") == "full"
 

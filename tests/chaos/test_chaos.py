@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from salesdq import resources
-from salesdq.engine import FAULT_NAMES, FaultPlan
+from salesdq_engine import FAULT_NAMES, FaultPlan
 
 from . import settings
 from .checks import verify

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from salesdq.engine import FAULT_NAMES, FaultPlan
 from salesdq.operators.follow import FileResult
+from salesdq_engine import FAULT_NAMES, FaultPlan
 from tests.e2e.helpers import TERMINAL, read_jsonl
 
 from .checks import check_audit, check_dlq, check_orders, verify

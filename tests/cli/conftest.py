@@ -24,9 +24,9 @@ def dead_stack(monkeypatch: pytest.MonkeyPatch) -> str:
         def __init__(self, *args: object, **kwargs: object) -> None:
             pytest.fail("the command started the embedded engine")
 
-    import salesdq.engine
     import salesdq.local.run
+    import salesdq_engine
 
-    monkeypatch.setattr(salesdq.engine, "Engine", NoEngine)
+    monkeypatch.setattr(salesdq_engine, "Engine", NoEngine)
     monkeypatch.setattr(salesdq.local.run, "Engine", NoEngine)
     return endpoint

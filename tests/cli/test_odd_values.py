@@ -37,9 +37,9 @@ CASES = [
 @pytest.fixture(scope="module")
 def live_stack() -> Iterator[dict[str, str]]:
     """`salesdq local up` in this process: an engine on a free port, the brief's sample run through it."""
-    from salesdq.engine import Engine
     from salesdq.operators.follow import upload_and_follow
     from salesdq.operators.progress import Progress
+    from salesdq_engine import Engine
 
     engine = Engine(port=free_port())
     engine.start()

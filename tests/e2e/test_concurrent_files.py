@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from salesdq.engine import Engine
 from salesdq.local.run import export, stack_of
 from salesdq.operators.follow import result_of, upload, wait_for
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine
 from services.dal.leases_table import Leases
 from services.dal.orders_table import OrdersTable
 

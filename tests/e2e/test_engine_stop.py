@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from salesdq.engine import Engine
 from salesdq.local.run import stack_of
+from salesdq_engine import Engine
 
 from .helpers import order, write_json
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from salesdq.engine import Engine
 from salesdq.local.run import local_run
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine
 from services.dal.audit_log import AuditLog
 from services.dal.quarantine_queue import QuarantineQueue
 

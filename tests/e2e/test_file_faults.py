@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from salesdq.engine import Engine
 from salesdq.local.run import local_run
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine
 
 from .helpers import order, read_jsonl, write_bytes
 

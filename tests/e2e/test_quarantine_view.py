@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from salesdq.engine import Engine
 from salesdq.local.run import stack_of
 from salesdq.operators import dlq, redrive
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine
 
 from .helpers import order, write_json
 

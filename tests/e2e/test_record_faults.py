@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from salesdq.engine import Engine
 from salesdq.local.run import local_run
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine
 
 from .helpers import Oracle, Run, assert_accounted, assert_matches_oracle, order, reason_pairs, write_bytes, write_json
 

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 
 from salesdq.cli import main
-from salesdq.engine import Engine
-from salesdq.engine.lambda_runtime import RoutedStdout
 from salesdq.local.run import stack_of
 from salesdq.locate import StackRef
 from salesdq.operators import dlq, redrive, runs
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.history import order_history
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine
+from salesdq_engine.lambda_runtime import RoutedStdout
 from services.domain import contract
 from services.domain.contract import Reason, Rule, Verdict
 

@@ -16,12 +16,12 @@ import pytest
 
 from salesdq import resources
 from salesdq.cli import output
-from salesdq.engine import Engine, FaultPlan
 from salesdq.local.run import export, stack_of
 from salesdq.operators import redrive, replay, replay_file, runs
 from salesdq.operators.follow import result_of, upload_and_follow, wait_for
 from salesdq.operators.history import order_history
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine, FaultPlan
 from services.dal._dynamo import from_item, to_item
 
 from .helpers import MOCK_DATA, judge, local_up, order, write_bytes, write_json

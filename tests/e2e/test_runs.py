@@ -14,12 +14,12 @@ import pytest
 
 from salesdq import resources
 from salesdq.cli import main
-from salesdq.engine import Engine, FaultPlan
 from salesdq.errors import NotFoundError, OperationFailedError
 from salesdq.local.run import export, stack_of
 from salesdq.operators import runs
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine, FaultPlan
 
 from .helpers import TERMINAL, Oracle, Run, free_port, local_env, order, write_json
 

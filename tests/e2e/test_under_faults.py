@@ -1,6 +1,6 @@
 """Defects found under the faults AWS documents, each pinned by one run through the real workflow on the engine.
 
-Every fault is injected at the engine's boundary (salesdq/engine/faults.py: a FaultPlan, narrowed to the
+Every fault is injected at the engine's boundary (salesdq_engine/faults.py: a FaultPlan, narrowed to the
 functions named), or is AWS's own behaviour configured through its API (a reserved concurrency of 0 throttles
 every invocation); no code of salesdq is patched to fail. What each run leaves is checked against the oracle
 of helpers.py, computed from the input alone.
@@ -33,13 +33,13 @@ from botocore.awsrequest import AWSPreparedRequest
 
 from salesdq import resources
 from salesdq.cli import main
-from salesdq.engine import Engine, FaultPlan, lambda_runtime, request_hooks
 from salesdq.errors import OperationFailedError
 from salesdq.local import run as local
 from salesdq.local.run import export, stack_of
 from salesdq.operators import dlq, redrive, runs
 from salesdq.operators.follow import result_of, upload, upload_and_follow, wait_for
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine, FaultPlan, lambda_runtime, request_hooks
 from services.dal.executions import execution_arn
 
 from .helpers import (

@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from salesdq import resources
-from salesdq.engine.provisioning import table_request
+from salesdq_engine.provisioning import table_request
 from services.dal import Stores
 from services.dal.audit_log import AuditLog
 from services.dal.executions import Executions

@@ -317,7 +317,7 @@ def test_each_records_event_holds_what_rebuilds_its_projection(aws):
 
 
 def test_an_ordinary_records_event_stays_under_one_write_unit(aws):
-    from salesdq.engine.metering import item_size
+    from salesdq_engine.metering import item_size
     from services.dal._dynamo import to_item
 
     brief_like = {

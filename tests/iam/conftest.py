@@ -1,5 +1,5 @@
 """Fixtures of the IAM tier: the synthesized template's policies, and what the stack's principals call in a
-representative run on the embedded engine (an upload, a redrive, a replay), as salesdq.engine.call_record
+representative run on the embedded engine (an upload, a redrive, a replay), as salesdq_engine.call_record
 records it."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import pytest
 
 from cdk import app as cdk_app
 from salesdq import resources
-from salesdq.engine import Engine, FaultPlan, call_record
 from salesdq.local.run import stack_of
 from salesdq.operators import dlq, redrive, replay_file
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine, FaultPlan, call_record
 from scripts.iam_policies import Template
 from tests.e2e.helpers import order, write_json
 

@@ -1,4 +1,4 @@
-"""The recorder's translation of a request into what AWS authorizes (salesdq.engine.call_record): the IAM action
+"""The recorder's translation of a request into what AWS authorizes (salesdq_engine.call_record): the IAM action
 by AWS's Service Authorization Reference, and the resource ARN; and that it costs nothing when not asked for."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from salesdq import resources
-from salesdq.engine import Engine, call_record, request_hooks
+from salesdq_engine import Engine, call_record, request_hooks
 
 IAM_DATA = resources.ROOT / "node_modules" / "@cloud-copilot" / "iam-data" / "data" / "actions"
 REGION, ACCOUNT = "us-east-1", call_record.ACCOUNT

@@ -119,7 +119,7 @@ def test_an_error_no_user_can_act_on_is_not_swallowed() -> None:
 def test_an_engine_that_fails_in_local_run_is_one_line_and_exit_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from salesdq.engine import Engine
+    from salesdq_engine import Engine
 
     def broken(self: Engine) -> Any:
         raise RuntimeError("moto could not create the bucket")
@@ -140,7 +140,7 @@ def test_an_engine_that_fails_in_local_run_is_one_line_and_exit_1(
 def test_an_engine_error_in_local_run_is_one_line_and_exit_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from salesdq.engine import Engine, EngineError
+    from salesdq_engine import Engine, EngineError
 
     def refused(self: Engine) -> Any:
         raise EngineError(REFUSAL)

@@ -30,7 +30,7 @@ from botocore.awsrequest import AWSPreparedRequest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.events.models import Rule
 
-from salesdq.engine import lambda_runtime, request_hooks
+from salesdq_engine import lambda_runtime, request_hooks
 
 ENV = "SALESDQ_RECORD_CALLS"
 ACCOUNT = DEFAULT_ACCOUNT_ID

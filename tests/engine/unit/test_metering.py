@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from salesdq.engine import metering
-from salesdq.engine.metering import Usage, attribute_value_size, item_size, read_units, sqs_requests, write_units
+from salesdq_engine import metering
+from salesdq_engine.metering import Usage, attribute_value_size, item_size, read_units, sqs_requests, write_units
 
 
 @pytest.mark.parametrize(

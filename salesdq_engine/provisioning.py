@@ -14,8 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from salesdq import resources
-from salesdq.engine.errors import EngineError
-from salesdq.locate import StackRef
+from salesdq_engine.errors import EngineError
 from services.runtime import config
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -25,7 +24,7 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/salesdq-engine"
 def _placeholder_code() -> bytes:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("README", "the engine runs the handler from its code root; see salesdq/engine/lambda_runtime.py")
+        zf.writestr("README", "the engine runs the handler from its code root; see salesdq_engine/lambda_runtime.py")
     return archive.getvalue()
 
 
@@ -71,8 +70,8 @@ def _create_function(lambda_client: Any, spec: resources.FunctionSpec, values: M
     )
 
 
-def provision(client: Callable[[str], Any], *, chunk_records: int, max_partitions: int) -> StackRef:
-    """Create salesdq's stack with the clients `client(service)` makes."""
+def provision(client: Callable[[str], Any], *, chunk_records: int, max_partitions: int) -> resources.StackNames:
+    """Create salesdq's stack with the clients `client(service)` makes; the names of what it made."""
     s3, ddb, sqs, lam = client("s3"), client("dynamodb"), client("sqs"), client("lambda")
     trust = {
         "Version": "2012-10-17",
@@ -112,7 +111,7 @@ def provision(client: Callable[[str], Any], *, chunk_records: int, max_partition
     events = client("events")
     events.put_rule(Name=resources.INGEST_RULE, EventPattern=json.dumps(resources.ingest_event_pattern(bucket)))
     events.put_targets(Rule=resources.INGEST_RULE, Targets=[{"Id": "ingest", "Arn": machine, "RoleArn": ROLE_ARN}])
-    return StackRef(
+    return resources.StackNames(
         bucket=bucket,
         orders_table=resources.ORDERS.name,
         audit_table=resources.AUDIT.name,
@@ -120,7 +119,6 @@ def provision(client: Callable[[str], Any], *, chunk_records: int, max_partition
         state_machine_arn=machine,
         redrive_function=resources.REDRIVE.name,
         quarantined_table=resources.QUARANTINED.name,
-        connect=client,
     )
 
 

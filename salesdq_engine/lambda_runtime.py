@@ -54,8 +54,8 @@ from moto.awslambda_simple.models import LambdaSimpleBackend, lambda_simple_back
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import JsonRESTError
 
-from salesdq.engine import request_hooks
-from salesdq.engine.errors import EngineError
+from salesdq_engine import request_hooks
+from salesdq_engine.errors import EngineError
 
 _original_invoke = LambdaSimpleBackend.invoke
 _invocation = threading.local()  # the invocation the current thread is running (.running), if any
@@ -92,7 +92,7 @@ NO_FAULTS = PlannedFaults()
 
 
 class InvocationFaults(Protocol):
-    """Where an invocation's PlannedFaults come from (salesdq.engine.faults.Faults)."""
+    """Where an invocation's PlannedFaults come from (salesdq_engine.faults.Faults)."""
 
     def for_invocation(self, function: str) -> PlannedFaults:
         """The faults of one invocation of `function`, decided as it starts."""

@@ -40,10 +40,10 @@ from typing import Any
 from botocore.awsrequest import AWSPreparedRequest
 from moto.core.common_types import TYPE_RESPONSE
 
-from salesdq.engine import lambda_runtime
-from salesdq.engine.dynamodb import WRITE_OPERATIONS
-from salesdq.engine.lambda_runtime import NO_FAULTS, PlannedFaults
-from salesdq.engine.request_hooks import Proceed, Response, operation_of, service_of, text
+from salesdq_engine import lambda_runtime
+from salesdq_engine.dynamodb import WRITE_OPERATIONS
+from salesdq_engine.lambda_runtime import NO_FAULTS, PlannedFaults
+from salesdq_engine.request_hooks import Proceed, Response, operation_of, service_of, text
 
 # Every fault: what it does, and what its rate is the probability of.
 FAULTS: Mapping[str, str] = MappingProxyType(

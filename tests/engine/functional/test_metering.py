@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from salesdq import resources
-from salesdq.engine import Engine
+from salesdq_engine import Engine
 
 from .helpers import pass_machine, start, wait
 

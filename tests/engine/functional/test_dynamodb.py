@@ -1,6 +1,6 @@
 """DynamoDB: moto walks the table for a Query, re-measures an item per attribute and races conditional writes;
 the engine reads one partition, measures once and writes atomically. Each script runs in a fresh process,
-with moto alone or with salesdq.engine.dynamodb installed."""
+with moto alone or with salesdq_engine.dynamodb installed."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from salesdq.engine import dynamodb
+from salesdq_engine import dynamodb
 
 _HASH_TABLE = """    ddb = boto3.client("dynamodb", region_name="us-east-1")
     ddb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
@@ -25,7 +25,7 @@ _HASH_TABLE = """    ddb = boto3.client("dynamodb", region_name="us-east-1")
 
 def _run(script: str, engine: bool) -> str:
     """What a script printed last, with moto alone or with the addition installed where it says {install}."""
-    setup = "from salesdq.engine.dynamodb import install\ninstall()" if engine else ""
+    setup = "from salesdq_engine.dynamodb import install\ninstall()" if engine else ""
     result = subprocess.run(
         [sys.executable, "-c", script.format(install=setup, table=_HASH_TABLE)],
         capture_output=True,
@@ -377,7 +377,7 @@ def _replies(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def _body(serializer: type[Any], operation: str, result: Any) -> str:
-    """A reply's body as moto's ActionResult makes it (salesdq.engine.dynamodb.install registers the engine's
+    """A reply's body as moto's ActionResult makes it (salesdq_engine.dynamodb.install registers the engine's
     class for DynamoDB in moto's own table of service-specific serializers)."""
     from moto.core.serialize import XFormedAttributePicker
 
@@ -762,7 +762,7 @@ def test_engine_dispatches_each_attribute_of_an_item_once_and_nothing_below_it()
 
 
 def test_inside_a_lambda_invocation_the_engine_leaves_botocore_s_parser_alone():
-    from salesdq.engine import lambda_runtime
+    from salesdq_engine import lambda_runtime
 
     lambda_runtime._invocation.running = object()  # what the runtime sets while a handler runs on this thread
     try:

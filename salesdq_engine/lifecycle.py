@@ -15,23 +15,20 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from salesdq import resources
-from salesdq.engine import (
+from salesdq_engine import (
+    additions,
     call_record,
-    dynamodb,
     eventbridge,
     lambda_runtime,
-    metering,
     provisioning,
     request_hooks,
-    sqs,
     stepfunctions,
 )
-from salesdq.engine.errors import EngineError
-from salesdq.engine.faults import FaultPlan, Faults
-from salesdq.engine.lambda_runtime import FunctionLogs, Invocation, LambdaRuntime, RoutedStdout
-from salesdq.engine.metering import Meter, Usage
-from salesdq.engine.process import ProcessSettings
-from salesdq.locate import StackRef
+from salesdq_engine.errors import EngineError
+from salesdq_engine.faults import FaultPlan, Faults
+from salesdq_engine.lambda_runtime import FunctionLogs, Invocation, LambdaRuntime, RoutedStdout
+from salesdq_engine.metering import Meter, Usage
+from salesdq_engine.process import ProcessSettings
 
 DEFAULT_REGION = "us-east-1"
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -39,17 +36,6 @@ STOPPED, STOPPED_CAUSE = "Engine.Stopped", "the embedded engine stopped while th
 HALT_WAIT_S = 30.0  # how long a stop waits for invocations in flight to reach their next AWS call
 
 _active: Engine | None = None
-
-
-def install() -> None:
-    """Apply every addition to moto; idempotent. Metering comes after stepfunctions so that its count of the
-    states entered wraps the input check."""
-    lambda_runtime.install()
-    eventbridge.install()
-    sqs.install()
-    stepfunctions.install()
-    dynamodb.install()
-    metering.install()
 
 
 class Engine:
@@ -79,7 +65,7 @@ class Engine:
         self.max_partitions = max_partitions
         self.usage = Usage()
         self.delivery_errors: list[str] = []
-        self.stack: StackRef | None = None  # what provisioning made, once started
+        self.stack: resources.StackNames | None = None  # what provisioning made, once started
         self.faults = Faults(faults)
         self.retry_wait_scale = stepfunctions.checked_scale(retry_wait_scale)
         self._meter = Meter(self.usage)
@@ -103,7 +89,7 @@ class Engine:
         global _active
         if _active is not None:
             raise EngineError("an embedded engine is already running in this process")
-        install()
+        additions.install()  # MotoVersionError on a moto other than the one they were checked against
         for key, value in {
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",

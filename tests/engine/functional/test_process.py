@@ -9,12 +9,12 @@ import sys
 
 import pytest
 
-from salesdq.engine import process
+from salesdq_engine import process
 
 
 def test_engine_collects_garbage_less_often_while_it_runs_and_restores_the_process_after():
     script = (
-        "import gc, json, sys\nfrom salesdq.engine import Engine\n"
+        "import gc, json, sys\nfrom salesdq_engine import Engine\n"
         "def settings():\n    return [gc.get_threshold(), sys.getswitchinterval()]\n"
         "before = settings()\nwith Engine():\n    during = settings()\nprint(json.dumps([before, during, settings()]))"
     )
@@ -28,7 +28,7 @@ def test_engine_collects_garbage_less_often_while_it_runs_and_restores_the_proce
 
 def test_a_frozen_heap_is_out_of_the_collector_s_walks_until_the_engine_stops():
     script = (
-        "import gc, json\nfrom salesdq.engine import Engine\n"
+        "import gc, json\nfrom salesdq_engine import Engine\n"
         "with Engine() as engine:\n    before = gc.get_freeze_count()\n    engine.freeze_heap()\n"
         "    held = [[n] for n in range(1000)]\n    during = gc.get_freeze_count()\n"
         "    young = len(gc.get_objects(generation=0))\n"
@@ -45,7 +45,7 @@ def test_a_frozen_heap_is_out_of_the_collector_s_walks_until_the_engine_stops():
 def test_a_heap_is_frozen_only_by_a_running_engine():
     import gc
 
-    from salesdq.engine import Engine, EngineError
+    from salesdq_engine import Engine, EngineError
 
     with pytest.raises(EngineError, match="not running"):
         Engine().freeze_heap()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from salesdq.engine import request_hooks
+from salesdq_engine import request_hooks
 
 
 def test_a_hook_sees_each_request_and_may_answer_in_moto_s_place(engine):

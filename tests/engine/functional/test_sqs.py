@@ -12,7 +12,7 @@ from typing import Any
 from moto.sqs.models import Queue
 
 from salesdq import resources
-from salesdq.engine import sqs as sqs_addition
+from salesdq_engine import sqs as sqs_addition
 
 
 def test_moto_alone_builds_every_queue_attribute_on_each_send(plain_moto):
@@ -48,7 +48,7 @@ def test_engine_sends_without_building_queue_counts_yet_reports_them(engine, mon
 
 
 # ------------------------------------------------------------------ receive, delete and visibility at scale
-# Each script runs in a fresh process, with moto alone or with salesdq.engine.sqs installed where it says
+# Each script runs in a fresh process, with moto alone or with salesdq_engine.sqs installed where it says
 # {install}, on moto's clock set by the script (moto.sqs.models reads it for visibility and delays).
 
 _PRELUDE = """
@@ -149,7 +149,7 @@ print(json.dumps(out))
 
 
 def _sqs_run(script: str, engine: bool) -> str:
-    setup = "from salesdq.engine.sqs import install\ninstall()" if engine else ""
+    setup = "from salesdq_engine.sqs import install\ninstall()" if engine else ""
     result = subprocess.run(
         [sys.executable, "-c", script.format(install=setup)], capture_output=True, text=True, check=False
     )

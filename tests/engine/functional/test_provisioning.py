@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from salesdq import resources
-from salesdq.engine import EngineError
-from salesdq.engine.provisioning import render_definition
+from salesdq_engine import EngineError
+from salesdq_engine.provisioning import render_definition
 from services.runtime import config
 
 

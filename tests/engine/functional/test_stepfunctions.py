@@ -11,8 +11,8 @@ import uuid
 
 import pytest
 
-from salesdq.engine import stepfunctions
-from salesdq.engine.provisioning import ROLE_ARN
+from salesdq_engine import stepfunctions
+from salesdq_engine.provisioning import ROLE_ARN
 from services.dal.executions import ExecutionNotFoundError, Executions, execution_arn
 
 from .helpers import attempts, distributed_map_machine, items, pass_machine, retried_machine, start, wait

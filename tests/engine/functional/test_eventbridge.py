@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from salesdq.engine.provisioning import ROLE_ARN
+from salesdq_engine.provisioning import ROLE_ARN
 
 from .helpers import pass_machine, wait
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from salesdq.engine import Engine
+from salesdq_engine import Engine
 
 PLAIN_MOTO = r"""
 import io, json, time, zipfile

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from salesdq.engine import Engine, EngineError
+from salesdq_engine import Engine, EngineError
 
 
 def test_only_one_engine_at_a_time(engine):

@@ -1,6 +1,11 @@
 """The embedded AWS engine: moto 5.2.5, plus exactly what moto lacks to run salesdq as AWS would.
 
-The additions, each in the module of the service it extends, each tested in tests/functional/engine/
+A package of its own beside salesdq: the product's command line imports it only for `salesdq local ...`, and it
+depends on the product only for the resource spec (salesdq.resources) it provisions from and the functions'
+configuration names (services.runtime.config). additions.py is the registry of what it changes in moto, and
+refuses (MotoVersionError, on import and on start) a moto other than the one they were checked against.
+
+The additions, each in the module of the service it extends, each tested in tests/engine/functional/
 test_<module>.py twice (moto's own behaviour, then the engine's), so a test fails if moto changes under it:
 1. lambda_runtime: moto without Docker echoes the payload; here any function created through the Lambda API
    runs its real handler module, in execution environments cold-started under the function's environment
@@ -60,6 +65,8 @@ Beside them:
   machine, the EventBridge rule's target) as IAM action and resource ARN, for tests/iam; unset, not installed.
 - provisioning: salesdq's stack, from salesdq.resources, through ordinary boto3 calls.
 - errors: EngineError, what the engine raises when it cannot do what was asked.
+- additions: the registry of the additions above (their modules, in the order applied) and the moto version
+  they were checked against.
 - lifecycle: Engine, which installs the additions, starts and stops moto's mock, provisions, and with a
   port serves every backend over HTTP (`salesdq local up`). Its stop halts what it was doing (running
   executions stopped, Lambda invocations in flight stopped at their next AWS call, and waited for): moto's
@@ -68,8 +75,25 @@ Beside them:
 
 from __future__ import annotations
 
-from salesdq.engine.errors import EngineError
-from salesdq.engine.faults import FAULT_NAMES, FaultPlan, Faults, FaultSpecError, parse_faults
-from salesdq.engine.lifecycle import Engine
+from salesdq_engine.additions import MOTO_VERSION, check_moto
+from salesdq_engine.errors import EngineError, MotoVersionError
 
-__all__ = ["FAULT_NAMES", "Engine", "EngineError", "FaultPlan", "FaultSpecError", "Faults", "parse_faults"]
+# Before any of moto's internals are imported: on another moto they may have moved, and the one line of
+# MotoVersionError says why better than a traceback from inside moto.
+check_moto()
+
+from salesdq_engine.faults import FAULT_NAMES, FaultPlan, Faults, FaultSpecError, parse_faults  # noqa: E402
+from salesdq_engine.lifecycle import Engine  # noqa: E402
+
+__all__ = [
+    "FAULT_NAMES",
+    "MOTO_VERSION",
+    "Engine",
+    "EngineError",
+    "FaultPlan",
+    "FaultSpecError",
+    "Faults",
+    "MotoVersionError",
+    "check_moto",
+    "parse_faults",
+]

@@ -17,14 +17,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from salesdq import resources
-from salesdq.engine import Engine
-from salesdq.engine.lambda_runtime import RoutedStdout
-from salesdq.engine.provisioning import PLACEHOLDER_CODE, ROLE_ARN
+from salesdq_engine import Engine
+from salesdq_engine.lambda_runtime import RoutedStdout
+from salesdq_engine.provisioning import PLACEHOLDER_CODE, ROLE_ARN
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
-PROBE_HANDLER = "tests.functional.engine.probe_handler.handler"
-FAULT_HANDLER = "tests.functional.engine.fault_handler.handler"
+PROBE_HANDLER = "tests.engine.functional.probe_handler.handler"
+FAULT_HANDLER = "tests.engine.functional.fault_handler.handler"
 
 
 def invoke(engine: Engine, function: str, payload: dict[str, Any]) -> tuple[str | None, Any]:
@@ -168,10 +168,10 @@ def test_engine_runs_a_function_without_reserved_concurrency_unthrottled(engine)
 
 
 def test_engine_fails_an_invocation_whose_handler_is_not_under_the_code_root(engine):
-    create_function(engine, "probe-missing", handler="tests.functional.engine.no_such_module.handler")
+    create_function(engine, "probe-missing", handler="tests.engine.functional.no_such_module.handler")
     error, payload = invoke(engine, "probe-missing", {})
     assert (error, payload["errorType"]) == ("Unhandled", "EngineError")
-    assert payload["errorMessage"].startswith("cannot load handler tests.functional.engine.no_such_module.handler")
+    assert payload["errorMessage"].startswith("cannot load handler tests.engine.functional.no_such_module.handler")
 
 
 # ------------------------------------------------------------------ timeouts

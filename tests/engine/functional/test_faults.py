@@ -4,7 +4,7 @@ and through the real workflow a fault shows as AWS would show it.
 
 Plain moto injects no faults and has no plan to give it, so there is no moto half here: each test is of the
 engine alone. Each test starts an engine of its own with its plan (the module's `engine` fixture is not used).
-The functions run tests/functional/engine/fault_handler.py, which makes the calls its event lists; the test's
+The functions run tests/engine/functional/fault_handler.py, which makes the calls its event lists; the test's
 own requests, outside any invocation, are never faulted, so what it reads afterwards is the stores' true state.
 """
 
@@ -23,14 +23,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from salesdq import resources
-from salesdq.engine import FAULT_NAMES, Engine, FaultPlan, FaultSpecError, parse_faults
-from salesdq.engine.provisioning import PLACEHOLDER_CODE, ROLE_ARN
+from salesdq_engine import FAULT_NAMES, Engine, FaultPlan, FaultSpecError, parse_faults
+from salesdq_engine.provisioning import PLACEHOLDER_CODE, ROLE_ARN
 
 from .helpers import pass_machine, wait
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
-HANDLER = "tests.functional.engine.fault_handler.handler"
+HANDLER = "tests.engine.functional.fault_handler.handler"
 FUNCTION = "probe-faults"
 NO_FAULTS = dict.fromkeys(FAULT_NAMES, 0)
 

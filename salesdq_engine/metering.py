@@ -29,9 +29,9 @@ from moto.dynamodb.models.table import Table
 from moto.iam.models import get_account_id_from
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 
-from salesdq.engine import request_hooks
-from salesdq.engine.dynamodb import WRITE_OPERATIONS
-from salesdq.engine.request_hooks import operation_of, service_of, text
+from salesdq_engine import request_hooks
+from salesdq_engine.dynamodb import WRITE_OPERATIONS
+from salesdq_engine.request_hooks import operation_of, service_of, text
 
 # USD list prices (DESIGN.md "AWS facts"; S3 standard request prices).
 PRICE_TRANSITION = 0.025 / 1000

@@ -7,8 +7,8 @@ import time
 import uuid
 from typing import Any
 
-from salesdq.engine import Engine
-from salesdq.engine.provisioning import ROLE_ARN
+from salesdq_engine import Engine
+from salesdq_engine.provisioning import ROLE_ARN
 
 
 def start(sfn: Any, machine: str, payload: str) -> str:
