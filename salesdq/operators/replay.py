@@ -35,11 +35,7 @@ class Held:
 
     def as_dict(self) -> dict[str, Any]:
         run = self.run
-        return {
-            "file": run.run.file,
-            "file_id": run.run.file_id,
-            "at": run.run.id,
-            "execution": run.run.execution,
+        return run.run.stored() | {
             "status": "running" if run.status == ACCEPTED else run.status,
             "orders": self.orders,
             "quarantine": self.quarantine,
