@@ -6,7 +6,7 @@ inside a step.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -36,7 +36,7 @@ def _describe(model: type[BaseModel], error: ErrorDetails) -> str:
     loc[:1] = [paths.get(part, part) for part in loc[:1]]
     if error["type"] == "missing":
         return f"payload has no {'.'.join(loc)}"
-    if error["type"] in _NOT_AN_OBJECT and (first := _first_required(model, error["loc"])):
+    if error["type"] in _NOT_AN_OBJECT and loc and (first := _first_required(model, error["loc"])):
         return f"payload has no {'.'.join([*loc, first])}"  # an object expected: it has none of its fields
     return f"payload {'.'.join(loc) or 'itself'}: {error['msg']}"
 
@@ -45,10 +45,16 @@ def _first_required(model: type[BaseModel], loc: tuple[int | str, ...]) -> str |
     """The first required field of the model expected at `loc` (by the name the payload gives it)."""
     current: Any = model
     for part in loc:
+        if isinstance(part, int):  # an item of a list: the list's annotation named its model
+            continue
         fields = getattr(current, "model_fields", {})
         found = next((f for name, f in fields.items() if part in (name, f.validation_alias, f.alias)), None)
         if found is None:
             return None
-        current = found.annotation
+        current = next((t for t in (found.annotation, *get_args(found.annotation)) if _is_model(t)), None)
     fields = getattr(current, "model_fields", {})
     return next((str(f.validation_alias or name) for name, f in fields.items() if f.is_required()), None)
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)

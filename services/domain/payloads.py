@@ -30,7 +30,11 @@ class _Payload(BaseModel):
     def _run_travels_flat(cls, data: Any) -> Any:
         """A payload holds its run's fields beside its own: the run is read from the payload itself."""
         if isinstance(data, Mapping) and FLAT in cls.model_fields and FLAT not in data:
-            return {**data, FLAT: data}
+            return {**data, FLAT: cls._run_fields(data)}
+        return data
+
+    @classmethod
+    def _run_fields(cls, data: Mapping[str, Any]) -> Mapping[str, Any]:
         return data
 
 
@@ -47,16 +51,12 @@ class FileJob(_Payload):
     version_id: str | None = Field(default=None, validation_alias=AliasPath("object", "version-id"))
     # None: the bucket keeps no versions (then the latest is read)
 
-    @model_validator(mode="before")
     @classmethod
-    def _run_of_the_upload(cls, data: Any) -> Any:
+    def _run_fields(cls, data: Mapping[str, Any]) -> Mapping[str, Any]:
         """The run's file is the uploaded key; a replay names the run it replays in the object (REPLAY_MARK)."""
-        if not isinstance(data, Mapping) or FLAT in data:
-            return data
         uploaded = data.get("object")
         uploaded = uploaded if isinstance(uploaded, Mapping) else {}
-        run = {"file": uploaded.get("key", ""), "replay_of": uploaded.get(REPLAY_MARK)}
-        return {**data, FLAT: {**data, **run}}
+        return {**data, "file": uploaded.get("key", ""), "replay_of": uploaded.get(REPLAY_MARK)}
 
     @field_validator("size", mode="before")
     @classmethod

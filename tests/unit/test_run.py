@@ -13,6 +13,7 @@ from services.domain import audit_events, dlq_message
 from services.domain.audit_events import EventKind
 from services.domain.payloads import ChunkJob, FileJob, FileRun, InvalidEventError, RunFailure
 from services.domain.run import Run
+from services.redrive.redrive import Correction, corrections_of
 
 ROOT = Path(__file__).resolve().parents[2]
 IDENTITY = {"file_id", "at", "execution"}
@@ -143,3 +144,19 @@ def test_a_payload_error_names_the_missing_fields_path(event: dict[str, object],
     with pytest.raises(InvalidEventError) as caught:
         ChunkJob.from_event(event)
     assert str(caught.value) == f"payload has no {named}"
+
+
+@pytest.mark.parametrize(
+    ("event", "said"),
+    [
+        ({}, "payload has no corrections"),
+        ({"corrections": "x"}, "payload corrections: Input should be a valid list"),
+        ({"corrections": [{"id": "a:1"}, {"record": {}}]}, "payload has no corrections.1.id"),
+        ({"corrections": ["a:1"]}, "payload has no corrections.0.id"),
+    ],
+)
+def test_a_redrive_requests_errors_name_the_item(event: dict[str, object], said: str) -> None:
+    with pytest.raises(InvalidEventError) as caught:
+        corrections_of(event)
+    assert str(caught.value) == said
+    assert corrections_of({"corrections": [{"id": 7, "record": None, "attempt": 2}]}) == [Correction("7", None, 2)]
