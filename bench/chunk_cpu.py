@@ -34,6 +34,7 @@ from services.dal.orders_table import OrdersTable
 from services.dal.quarantine_queue import QuarantineQueue
 from services.dal.quarantine_view import QuarantineView
 from services.domain.payloads import ChunkJob
+from services.domain.run import Run
 from services.validator.validate_chunk import validate_chunk
 
 
@@ -74,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             stores.inbox.put_json(
                 key, {"records": [[start + i, r] for i, r in enumerate(records[start : start + size])]}
             )
-            job = ChunkJob("bench", "bench.json", "2026-01-01T00:00:00Z", "bench", chunk, 0, key)
+            run = Run(file_id="bench", file="bench.json", id="2026-01-01T00:00:00Z", execution="bench")
+            job = ChunkJob(run=run, partition=chunk, chunk=0, key=key)
             if args.profile:
                 profile.enable()
             began = time.thread_time()

@@ -31,6 +31,7 @@ from services.dal.inbox_bucket import InboxBucket
 from services.dal.quarantine_queue import QuarantineQueue
 from services.dal.quarantine_view import QuarantineView
 from services.domain.payloads import FileJob
+from services.domain.run import Run
 from services.ingest.prepare import prepare
 
 
@@ -80,7 +81,9 @@ def measure(path: Path, chunk_records: int, max_partitions: int) -> dict[str, An
         inbox = InboxBucket("bench", client=s3)
         audit = AuditLog(resources.AUDIT.name, ddb)
         quarantine = QuarantineQueue(queue_url, sqs)
-        job = FileJob(bucket="bench", key=f"incoming/{path.name}", size=0, execution="bench", at="2026-01-01T00:00:00Z")
+        key = f"incoming/{path.name}"
+        run = Run(file=key, id="2026-01-01T00:00:00Z", execution="bench")
+        job = FileJob(bucket="bench", key=key, size=0, run=run, state_machine="")
         rss_before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         tracemalloc.start()
         started = time.perf_counter()

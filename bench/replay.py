@@ -32,6 +32,7 @@ from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
 from salesdq_engine import Engine
 from services.domain.payloads import ChunkJob
+from services.domain.run import Run
 from services.ingest.read_file import SalesFile
 from services.validator.store_orders import plan_chunk, verdicts
 from services.validator.what_if import CHUNK_RECORDS, staged_chunks
@@ -62,7 +63,9 @@ def _parts(profile: cProfile.Profile) -> dict[str, float]:
 
 def _decision_alone(path: Path) -> dict[str, float]:
     """CPU µs a record of the validator's decision with no store: the chunks are read first, then decided."""
-    job = ChunkJob(file_id="bench", file=path.name, at="bench", execution="bench", partition=0, chunk=0, key="")
+    job = ChunkJob(
+        run=Run(file_id="bench", file=path.name, id="bench", execution="bench"), partition=0, chunk=0, key=""
+    )
     with path.open("rb") as stream:
         chunks = list(staged_chunks(SalesFile(stream, path.name, path.stat().st_size), CHUNK_RECORDS))
     records = sum(len(chunk) for chunk in chunks)

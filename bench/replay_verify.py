@@ -35,6 +35,7 @@ from services.audit.outcomes import append_outcomes
 from services.dal._dynamo import to_item
 from services.dal.leases_table import Leases
 from services.domain.payloads import ChunkJob
+from services.domain.run import Run
 from services.validator.quarantine import quarantine
 from services.validator.store_orders import store_chunk
 
@@ -55,7 +56,8 @@ def populate(engine: Engine, records: int, chunk_records: int) -> None:
     source = generated(records, incomplete=0.1, seed=7, mock=False)
     for chunk in range(0, records, chunk_records):
         entries = [[index, record] for index, record in enumerate(islice(source, chunk_records), start=chunk)]
-        job = ChunkJob(FILE_ID, "incoming/bench.json", AT, "bench", 0, chunk // chunk_records, f"staging/{chunk}")
+        run = Run(file_id=FILE_ID, file="incoming/bench.json", id=AT, execution="bench")
+        job = ChunkJob(run=run, partition=0, chunk=chunk // chunk_records, key=f"staging/{chunk}")
         outcomes = store_chunk(entries, job, orders, leases)
         messages = quarantine(job, outcomes, {}, queue, inbox, view, {})
         append_outcomes(job, outcomes, {}, messages, audit, inbox)

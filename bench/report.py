@@ -40,6 +40,7 @@ from services.domain import audit_events, contract, dlq_message
 from services.domain.audit_events import EventKind
 from services.domain.dlq_message import Origin
 from services.domain.payloads import FileRun
+from services.domain.run import Run
 from services.ingest.finalize import complete
 
 SEED = 42
@@ -72,9 +73,14 @@ class History:
 
     def upload(self, number: int, day: date, count: int, incomplete: float) -> list[tuple[int, str]]:
         """One file's run: accepted, its chunks' markers, its summary. Returns its quarantined (index, DLQ id)."""
-        file_id, file, at = file_id_of(number), f"incoming/sales-{number:04d}.json", at_of(day, number)
-        execution = f"bench-{number}"
-        self._append([self._event(EventKind.FILE_ACCEPTED, file_id, at, file, execution, records=count)])
+        file_id = file_id_of(number)
+        run = Run(
+            file_id=file_id,
+            file=f"incoming/sales-{number:04d}.json",
+            id=at_of(day, number),
+            execution=f"bench-{number}",
+        )
+        self._append([self._event(EventKind.FILE_ACCEPTED, run, records=count)])
         rows = generated(count, incomplete, SEED + number, False)
         quarantined: list[tuple[int, str]] = []
         chunk = 0
@@ -99,49 +105,44 @@ class History:
                 if self.record_events:
                     events.append(
                         audit_events.record_event(
-                            file_id=file_id,
-                            file=file,
+                            run=run,
                             index=index,
                             outcome=outcomes[-1][1],
                             order_id=f"{number}-{index}",
                             reasons=[r.as_dict() for r in reasons],
-                            at=at,
-                            execution=execution,
                         )
                     )
             self._append(events)
-            self._marker(file_id, 0, chunk, outcomes, at, execution, fields=fields, dlq_ids=dlq_ids)
+            self._marker(run, 0, chunk, outcomes, fields=fields, dlq_ids=dlq_ids)
             chunk += 1
         self.records += count
-        self._finalize(FileRun(file_id, file, at, execution, count, chunk))
+        self._finalize(FileRun(run=run, records=count, chunks=chunk))
         self.items += 1
         return quarantined
 
     def redrive(self, number: int, day: date, origin_file: str, fixed: list[tuple[int, str]]) -> None:
         """A redrive batch's run: most corrections stored, every tenth quarantined again."""
         batch_id, batch, at = file_id_of(10**6 + number), f"redrive/bench-{number}.jsonl", at_of(day, number)
+        run = Run(file_id=batch_id, file=batch, id=at, execution=f"redrive-{number}")
         outcomes: list[list[Any]] = []
         origins = {}
         for i, (index, dlq_id) in enumerate(fixed):
             outcomes.append([i, "quarantined", "email"] if i % 10 == 9 else [i, "stored"])
             origins[i] = Origin(dlq_id, origin_file, index, 2)
-        self._append(
-            [self._event(EventKind.FILE_ACCEPTED, batch_id, at, batch, f"redrive-{number}", records=len(fixed))]
-        )
-        self._marker(batch_id, 0, 0, outcomes, at, f"redrive-{number}", origins=origins)
-        self._finalize(FileRun(batch_id, batch, at, f"redrive-{number}", len(fixed), 1))
+        self._append([self._event(EventKind.FILE_ACCEPTED, run, records=len(fixed))])
+        self._marker(run, 0, 0, outcomes, origins=origins)
+        self._finalize(FileRun(run=run, records=len(fixed), chunks=1))
         self.items += 2  # its summary, one account for the original file
 
     def other(self, kind: EventKind, number: int, day: date, **detail: Any) -> None:
-        file_id, at = file_id_of(number), at_of(day, number, second=30)  # an upload of its own, later
-        self._append([self._event(kind, file_id, at, f"incoming/other-{number:04d}.json", f"bench-{number}", **detail)])
-
-    def _marker(
-        self, file_id: str, partition: int, chunk: int, outcomes: list[list[Any]], at: str, execution: str, **kw: Any
-    ) -> None:
-        marker = audit_events.chunk_event(
-            file_id=file_id, partition=partition, chunk=chunk, outcomes=outcomes, at=at, execution=execution, **kw
+        at = at_of(day, number, second=30)  # an upload of its own, later
+        run = Run(
+            file_id=file_id_of(number), file=f"incoming/other-{number:04d}.json", id=at, execution=f"bench-{number}"
         )
+        self._append([self._event(kind, run, **detail)])
+
+    def _marker(self, run: Run, partition: int, chunk: int, outcomes: list[list[Any]], **kw: Any) -> None:
+        marker = audit_events.chunk_event(run=run, partition=partition, chunk=chunk, outcomes=outcomes, **kw)
         size = item_size(to_item(marker))
         self.marker_bytes += size
         self.marker_bytes_before += size - sum(item_size(to_item({k: marker[k]})) for k in NEW_KEYS if k in marker)
@@ -156,10 +157,8 @@ class History:
         complete(run, fold_chunks(self._markers), self.audit)
         self._markers = []
 
-    def _event(
-        self, kind: EventKind, file_id: str, at: str, file: str, execution: str, **detail: Any
-    ) -> dict[str, Any]:
-        return audit_events.file_event(file_id=file_id, kind=kind, at=at, file=file, execution=execution, **detail)
+    def _event(self, kind: EventKind, run: Run, **detail: Any) -> dict[str, Any]:
+        return audit_events.file_event(run=run, kind=kind, **detail)
 
     def _append(self, items: list[dict[str, Any]]) -> None:
         if items:

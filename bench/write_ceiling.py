@@ -44,14 +44,17 @@ from services.dal.orders_table import KEY, OrdersTable
 from services.domain import audit_events, contract
 from services.domain.outcomes import Outcome
 from services.domain.payloads import ChunkJob
+from services.domain.run import Run
 from services.validator.store_orders import order_item
 
 SEED = 42
 JOB = ChunkJob(
-    file_id="write-ceiling",
-    file="incoming/write-ceiling.json",
-    at="2026-01-01T00:00:00Z",
-    execution="write-ceiling",
+    run=Run(
+        file_id="write-ceiling",
+        file="incoming/write-ceiling.json",
+        id="2026-01-01T00:00:00Z",
+        execution="write-ceiling",
+    ),
     partition=0,
     chunk=0,
     key="-",
@@ -151,16 +154,7 @@ def brief_cpu_ms(records: int) -> float:
 def run(count: int, brief_records: int) -> dict[str, Any]:
     items = complete_items(count)
     audit_events = [
-        audit_events.record_event(
-            file_id=JOB.file_id,
-            file=JOB.file,
-            index=index,
-            outcome=Outcome.STORED,
-            order_id=item[KEY],
-            reasons=[],
-            at=JOB.at,
-            execution=JOB.execution,
-        )
+        audit_events.record_event(run=JOB.run, index=index, outcome=Outcome.STORED, order_id=item[KEY], reasons=[])
         for index, item in enumerate(items)
     ]
     brief_ms = brief_cpu_ms(brief_records)

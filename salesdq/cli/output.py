@@ -23,6 +23,7 @@ from rich.text import Text
 
 from salesdq.operators.progress import Progress
 from salesdq.plain_text import render_plain
+from services.audit.runs import RunSummary
 from services.domain import dlq_message, json_codec
 
 # ---------------------------------------------------------------- documents
@@ -133,16 +134,16 @@ def _reasons(body: dict[str, Any]) -> str:
     return dlq_message.rules_summary(body)
 
 
-def print_runs(runs: Sequence[Any], status: str | None = None) -> None:
-    """One row per file run (services.audit.runs.RunSummary); none says so, and which status was asked for."""
+def print_runs(runs: Sequence[RunSummary], status: str | None = None) -> None:
+    """One row per file run; none says so, and which status was asked for."""
     if not runs:
         print(f"no {status} runs" if status else "no runs")
         return
     rows = [
         (
-            Path(r.file).name,
-            r.file_id[:12],
-            r.at,
+            Path(r.run.file).name,
+            r.run.file_id[:12],
+            r.run.id,
             f"{r.status}/resolved" if r.resolved else r.status,  # a rejected file an operator closed
             r.records,
             r.stored,

@@ -29,7 +29,7 @@ def run_retry(args: argparse.Namespace) -> int:
         output.print_json({"execution": arn}) if args.json else print(f"retrying: {arn}")
         return EXIT_OK
     with output.progress_display(args.progress) as progress:
-        result = result_of(run.file, wait_for(stack.executions(), arn, progress))
+        result = result_of(run.run.file, wait_for(stack.executions(), arn, progress))
     summary = {"files": [asdict(result)], "totals": totals([result]), "usage": None, "elapsed_s": None}
     output.print_json(summary) if args.json else output.print_summary(summary)
     return EXIT_OK if result.status == "completed" else EXIT_FAILED

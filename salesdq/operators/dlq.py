@@ -14,6 +14,7 @@ from salesdq.operators import runs
 from services.dal.quarantine_view import RESOLVED, Resolution, body_of
 from services.domain import audit_events, dlq_message
 from services.domain.audit_events import EventKind
+from services.domain.run import Run
 from services.redrive.sweep import sweep as sweep_queue
 
 
@@ -66,10 +67,9 @@ def resolve_files(stack: StackRef, ids: list[str], note: str, at: str) -> dict[s
             stack.audit().append(
                 [
                     audit_events.file_event(
-                        file_id=str(body.get("file_id")),
+                        # an operator's event, keyed by when it was written (no execution wrote it)
+                        run=Run(file_id=str(body.get("file_id")), file=str(body.get("file")), id=at, execution=""),
                         kind=EventKind.FILE_RESOLVED,
-                        at=at,
-                        file=str(body.get("file")),
                         run_at=str(body.get("at")),  # the rejected run it closes (services/audit/runs.py)
                         dlq_id=item_id,
                         note=note,

@@ -35,11 +35,7 @@ class Held:
 
     def as_dict(self) -> dict[str, Any]:
         run = self.run
-        return {
-            "file": run.file,
-            "file_id": run.file_id,
-            "at": run.at,
-            "execution": run.execution,
+        return run.run.stored() | {
             "status": "running" if run.status == ACCEPTED else run.status,
             "orders": self.orders,
             "quarantine": self.quarantine,
@@ -74,14 +70,14 @@ def verify(stack: StackRef, log: Projections | None = None) -> Verification:
     failed or running run wrote (its `at` and file) is that run's, held apart from the drift."""
     log = log or folded(stack)
     fetch = stack.inbox().get_json
-    unfinished = {run.at: run for run in log.runs() if run.status in (FAILED, ACCEPTED)}
+    unfinished = {run.run.id: run for run in log.runs() if run.status in (FAILED, ACCEPTED)}
     writers: dict[tuple[str, str], RunSummary] = {}  # (projection, id) of an extra -> the unfinished run that wrote it
 
     def orders_scanned() -> Iterator[tuple[str, dict[str, Any]]]:
         for order in stack.orders().scan():
             order_id = str(order["OrderId"])
             run = unfinished.get(str(order.get("_at")))
-            if order_id not in log.orders and run and str(order.get("_source", "")).startswith(f"{run.file_id}#"):
+            if order_id not in log.orders and run and str(order.get("_source", "")).startswith(f"{run.run.file_id}#"):
                 writers[("orders", order_id)] = run
             yield order_id, order
 
@@ -91,7 +87,7 @@ def verify(stack: StackRef, log: Projections | None = None) -> Verification:
         for item in stack.quarantined().items():
             body = body_of(item)
             run = unfinished.get(str(body.get("at")))
-            ours = run is not None and (run.file_id == body.get("file_id") or run.file == body.get("batch"))
+            ours = run is not None and (run.run.file_id == body.get("file_id") or run.run.file == body.get("batch"))
             if item["id"] not in messages and run is not None and ours:
                 writers[("quarantine", str(item["id"]))] = run
             yield str(item["id"]), body
@@ -111,7 +107,7 @@ def _held(writers: dict[tuple[str, str], RunSummary], orders: Drift, quarantine:
             if run is None:
                 kept.append(key)
             else:
-                getattr(held.setdefault(run.at, Held(run)), name).append(key)
+                getattr(held.setdefault(run.run.id, Held(run)), name).append(key)
         drift.extra = kept
     return [held[at] for at in sorted(held)]
 

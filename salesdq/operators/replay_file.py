@@ -40,9 +40,9 @@ def replayed_run(stack: StackRef, name: str) -> RunSummary:
             f"no file run named {name!r}: `salesdq runs` lists the runs with their file ids (FILE ID, 8+ "
             "characters of it are enough) and file names"
         ) from None
-    if redrive_batch.is_redrive(run.file):
+    if redrive_batch.is_redrive(run.run.file):
         raise OperationFailedError(
-            f"{run.file} is a redrive batch: its records are corrections of records quarantined in other files, "
+            f"{run.run.file} is a redrive batch: its records are corrections of records quarantined in other files, "
             "each judged when it was redriven, so a batch is not replayed; replay the file a record came from "
             "(`salesdq replay file NAME`), or send a correction again with `salesdq redrive FILE`"
         )
@@ -58,11 +58,11 @@ def _matching(runs: list[RunSummary], name: str) -> list[RunSummary]:
 
 def _retained(stack: StackRef, run: RunSummary) -> tuple[str, int]:
     """The key and size of the run's retained bytes; NotFoundError when they are gone."""
-    key = raw_key(run.file_id)
+    key = raw_key(run.run.file_id)
     size = stack.inbox().size(key)
     if size is None:
         raise NotFoundError(
-            f"{run.file} ({run.file_id[:12]}): its retained bytes ({key}) are gone, so it cannot be replayed; "
+            f"{run.run.file} ({run.run.file_id[:12]}): its retained bytes ({key}) are gone, so it cannot be replayed; "
             "upload the file again instead"
         )
     return key, size
@@ -74,18 +74,18 @@ def dry_run(stack: StackRef, name: str) -> dict[str, Any]:
     key, _ = _retained(stack, run)
     inbox, audit = stack.inbox(), stack.audit()
     try:
-        then = recorded_outcomes(audit, run.file_id, run.at)
+        then = recorded_outcomes(audit, run.run)
     except OutcomesMissingError as error:
-        raise NotFoundError(f"{run.file}: {error}: nothing to compare a replay with") from None
+        raise NotFoundError(f"{run.run.file}: {error}: nothing to compare a replay with") from None
     stream, size = inbox.open(key)
     sales = SalesFile(stream, key, size, reopen=lambda: inbox.open(key)[0])
-    job = ChunkJob(run.file_id, run.file, run.at, run.execution, partition=0, chunk=0, key=key)
+    job = ChunkJob(run=run.run, partition=0, chunk=0, key=key)
     found = what_if(sales, job, then, stack.orders(), audit, stack.quarantined())
     return {
-        "file": run.file,
-        "file_id": run.file_id,
-        "replays": run.at,
-        "execution": run.execution,
+        "file": run.run.file,
+        "file_id": run.run.file_id,
+        "replays": run.run.id,
+        "execution": run.run.execution,
         "dry_run": True,
         "records": found.records,
         "then": found.then,
@@ -100,18 +100,19 @@ def replay(stack: StackRef, name: str, progress: Progress) -> dict[str, Any]:
     run = replayed_run(stack, name)
     if run.status not in (COMPLETED, FAILED):
         raise OperationFailedError(
-            f"{run.file} ({run.file_id[:12]}) is still running (execution {run.execution}): replay it once it ends"
+            f"{run.run.file} ({run.run.file_id[:12]}) is still running (execution {run.run.execution}): "
+            "replay it once it ends"
         )
     if run.status == FAILED:
         raise OperationFailedError(
-            f"{run.file} ({run.file_id[:12]}): its last run failed; finish it with `salesdq runs retry "
-            f"{run.file_id[:12]}`, then replay it"
+            f"{run.run.file} ({run.run.file_id[:12]}): its last run failed; finish it with `salesdq runs retry "
+            f"{run.run.file_id[:12]}`, then replay it"
         )
     key, size = _retained(stack, run)
-    replay_of = {"at": run.at, "execution": run.execution, "file": run.file}
+    replay_of = run.run.model_copy(update={"replay_of": None}).to_payload()  # the run replayed, as it travels
     uploaded = {"key": key, "size": size, REPLAY_MARK: replay_of}
     payload = json.dumps({"detail": {"bucket": {"name": stack.bucket}, "object": uploaded}})
     executions = stack.executions()
     arn = executions.start(stack.state_machine_arn, EXECUTION_PREFIX + uuid.uuid4().hex, payload)
-    result = result_of(run.file, wait_for(executions, arn, progress, label=run.file.rsplit("/", 1)[-1]))
-    return asdict(result) | {"file_id": run.file_id, "replay_of": replay_of}
+    result = result_of(run.run.file, wait_for(executions, arn, progress, label=run.run.file.rsplit("/", 1)[-1]))
+    return asdict(result) | {"file_id": run.run.file_id, "replay_of": replay_of}

@@ -31,9 +31,9 @@ def file_runs(stack: StackRef, status: str | None = None) -> list[RunSummary]:
         if run.status != ACCEPTED:
             continue
         try:
-            description = executions.describe(execution_arn(stack.state_machine_arn, run.execution))
+            description = executions.describe(execution_arn(stack.state_machine_arn, run.run.execution))
         except ExecutionNotFoundError:
-            run.status, run.reason = FAILED, f"execution {run.execution} is no longer known to Step Functions"
+            run.status, run.reason = FAILED, f"execution {run.run.execution} is no longer known to Step Functions"
             continue
         if description["status"] == "RUNNING":
             run.status = "running"
@@ -51,16 +51,18 @@ def runs_named(runs: Sequence[RunSummary], name: str) -> list[RunSummary]:
     name = name.strip()
     keys, prefix = resources.keys_named(name), name.lower()
     ids = (
-        sorted({run.file_id for run in runs if run.file_id.startswith(prefix)}) if FILE_ID_PREFIX.match(prefix) else []
+        sorted({run.run.file_id for run in runs if run.run.file_id.startswith(prefix)})
+        if FILE_ID_PREFIX.match(prefix)
+        else []
     )
     if len(ids) > 1:
         names = ", ".join(f"{file_id[:16]} ({_file_of(runs, file_id)})" for file_id in ids)
         raise UsageError(f"{name!r} starts {len(ids)} file ids: {names}; give more of the one you mean")
-    return [run for run in runs if run.file in keys or run.execution == name or run.file_id in ids]
+    return [run for run in runs if run.run.file in keys or run.run.execution == name or run.run.file_id in ids]
 
 
 def _file_of(runs: Sequence[RunSummary], file_id: str) -> str:
-    return next(run.file for run in reversed(runs) if run.file_id == file_id)
+    return next(run.run.file for run in reversed(runs) if run.run.file_id == file_id)
 
 
 def file_named(stack: StackRef, name: str) -> str:
@@ -72,7 +74,7 @@ def file_named(stack: StackRef, name: str) -> str:
     if len(name) == FILE_ID_LENGTH:
         return name.lower()
     found = runs_named(fold_runs(stack.audit().scan(index=resources.AUDIT.indexes[0].name)), name)
-    return found[-1].file_id if found else name
+    return found[-1].run.file_id if found else name
 
 
 def find_run(runs: Sequence[RunSummary], name: str) -> RunSummary:
@@ -96,10 +98,12 @@ def retry_run(stack: StackRef, run: RunSummary) -> str:
     the engine alike. A run that did not fail is refused (OperationFailedError: the command was right, there
     is nothing to do). Returns the new execution's ARN."""
     if run.status != FAILED:
-        raise OperationFailedError(f"{run.file} ({run.file_id[:12]}) is {run.status}, not failed: nothing to retry")
-    claim = stack.audit().get(*audit_events.claim_key(run.file_id))
-    if claim is None or str(claim.get("at")) != run.at:
-        raise OperationFailedError(f"{run.file}: its claim has moved on to another run; upload the file again")
+        raise OperationFailedError(
+            f"{run.run.file} ({run.run.file_id[:12]}) is {run.status}, not failed: nothing to retry"
+        )
+    claim = stack.audit().get(*audit_events.claim_key(run.run.file_id))
+    if claim is None or str(claim.get("at")) != run.run.id:
+        raise OperationFailedError(f"{run.run.file}: its claim has moved on to another run; upload the file again")
     uploaded = {"key": claim["file"], **({"version-id": claim["version_id"]} if claim.get("version_id") else {})}
     payload = json.dumps({"detail": {"bucket": {"name": stack.bucket}, "object": uploaded}})
     return stack.executions().start(stack.state_machine_arn, RETRY_PREFIX + uuid.uuid4().hex, payload)

@@ -32,7 +32,7 @@ AUDIT_ITEMS = "audit/items"  # stored items too large to travel inline: one obje
 
 def recorded_counts(job: ChunkJob, audit: AuditLog) -> dict[str, int] | None:
     """The counts of a chunk already done, else None."""
-    marker = audit.get(*audit_events.chunk_key(job.file_id, job.at, job.partition, job.chunk))
+    marker = audit.get(*audit_events.chunk_key(job.run.file_id, job.run.id, job.partition, job.chunk))
     return dict(marker["counts"]) if marker is not None else None
 
 
@@ -48,14 +48,11 @@ def append_outcomes(
     of each quarantined record, by index."""
     audit.append(
         audit_events.record_event(
-            file_id=job.file_id,
-            file=job.file,
+            run=job.run,
             index=o.index,
             outcome=o.outcome,
             order_id=o.order_id,
             reasons=[r.as_dict() for r in o.reasons],
-            at=job.at,
-            execution=job.execution,
             attempt=origins[o.index].attempt if o.index in origins else job.attempt,
             detail=origins[o.index].as_dict() if o.index in origins else None,
             content=_content(job, o, messages.get(o.index), inbox),
@@ -63,12 +60,10 @@ def append_outcomes(
         for o in outcomes
     )
     marker = audit_events.chunk_event(
-        file_id=job.file_id,
+        run=job.run,
         partition=job.partition,
         chunk=job.chunk,
         outcomes=[[o.index, o.outcome, *o.rules] for o in outcomes],
-        at=job.at,
-        execution=job.execution,
         fields={o.index: [r.field for r in o.reasons] for o in outcomes if o.reasons},
         dlq_ids={index: str(message["id"]) for index, message in messages.items()},
         origins=origins,
@@ -82,7 +77,7 @@ def _content(
 ) -> dict[str, Any]:
     """What the projections need of the outcome, beyond its place and reasons."""
     if outcome.outcome == Outcome.STORED and outcome.item is not None:
-        key = f"{AUDIT_ITEMS}/{job.file_id}/{job.at}/{outcome.index:09d}.json"
+        key = f"{AUDIT_ITEMS}/{job.run.file_id}/{job.run.id}/{outcome.index:09d}.json"
         stored, offload = inline_or_ref("item", outcome.item, key=key, bucket=inbox.bucket)
         if offload is not None:
             inbox.put_json(offload.key, offload.value)
@@ -98,7 +93,7 @@ def _content(
         return content | {"duplicate_of": outcome.duplicate_of}
     if message is not None:
         content["dlq_id"] = message["id"]  # a redriven record keeps its first DLQ id
-        if message.get("at") != job.at:  # not sent by this run (a replay): the message an earlier run sent stays
+        if message.get("at") != job.run.id:  # not sent by this run (a replay): the message an earlier run sent stays
             content["message_at"] = message["at"]
         if "record_ref" in message:
             content["record_ref"] = message["record_ref"]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.domain.audit_events import EventKind
+from services.domain.run import Run
 
 COMPLETED, REJECTED, DUPLICATE, FAILED, ACCEPTED = "completed", "rejected", "duplicate", "failed", "accepted"
 _OF_AN_EARLIER_RUN = (EventKind.FILE_RETRIED, EventKind.FILE_RESOLVED)  # keyed by when written, naming `run_at`
@@ -17,22 +18,23 @@ _OF_AN_EARLIER_RUN = (EventKind.FILE_RETRIED, EventKind.FILE_RESOLVED)  # keyed 
 
 @dataclass
 class RunSummary:
-    file: str
-    file_id: str
-    at: str
+    run: Run  # its `replay_of`: for a replay (`salesdq replay file`), the run it replays
     status: str  # accepted (still running, or ended unrecorded: ask Step Functions), completed, failed, ...
-    execution: str
     records: int = 0
     stored: int = 0
     duplicates: int = 0
     quarantined: int = 0
     reason: str | None = None
     retries: int = 0  # re-uploads (or `runs retry`) that continued it
-    replay_of: str | None = None  # a replay (`salesdq replay file`): the `at` of the run it replays
     resolved: str | None = None  # a rejected run whose file item `dlq resolve` closed: when
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(vars(self))
+        """The run's fields in its serialized form (Run.to_payload), beside its summary's."""
+        return self.run.to_payload() | {name: value for name, value in vars(self).items() if name != "run"}
+
+    def ran(self, event: Mapping[str, Any]) -> None:
+        """The execution that wrote `event` is the one working on the run now."""
+        self.run = self.run.model_copy(update={"execution": str(event.get("execution"))})
 
 
 def fold_runs(events: Iterable[Mapping[str, Any]]) -> list[RunSummary]:
@@ -47,26 +49,33 @@ def fold_runs(events: Iterable[Mapping[str, Any]]) -> list[RunSummary]:
                 run.resolved = str(event.get("at"))
             continue
         if run is None:
-            run = runs[(file_id, at)] = RunSummary(
-                str(event.get("file")), file_id, at, ACCEPTED, str(event.get("execution"))
-            )
+            found = Run(file_id=file_id, file=str(event.get("file")), id=at, execution=str(event.get("execution")))
+            run = runs[(file_id, at)] = RunSummary(found, ACCEPTED)
         if kind == EventKind.FILE_ACCEPTED:
             run.records = int(event.get("records", 0))
-            run.execution = str(event.get("execution"))
+            run.ran(event)
         elif kind == EventKind.FILE_COMPLETED:
-            run.status, run.reason, run.execution = COMPLETED, None, str(event.get("execution"))
+            run.status, run.reason = COMPLETED, None
+            run.ran(event)
             run.records = int(event.get("records", 0))
             run.stored, run.duplicates = int(event.get("stored", 0)), int(event.get("duplicates", 0))
             run.quarantined = int(event.get("quarantined", 0))
         elif kind == EventKind.FILE_FAILED and run.status != COMPLETED:
-            run.status, run.reason, run.execution = FAILED, str(event.get("reason")), str(event.get("execution"))
+            run.status, run.reason = FAILED, str(event.get("reason"))
+            run.ran(event)
         elif kind == EventKind.FILE_RETRIED:
             run.retries += 1
-            run.execution = str(event.get("execution"))
+            run.ran(event)
             if run.status == FAILED:
                 run.status = ACCEPTED  # continued: running again, until it ends
         elif kind == EventKind.FILE_REPLAYED:
-            run.replay_of = str(event.get("replay_of"))
+            replayed = Run(
+                file_id=file_id,
+                file=run.run.file,  # a replay keeps the file's first name
+                id=str(event.get("replay_of")),
+                execution=str(event.get("replay_of_execution")),
+            )
+            run.run = run.run.model_copy(update={"replay_of": replayed})
         elif kind == EventKind.FILE_REJECTED:
             run.status, run.reason = REJECTED, str(event.get("reason"))
         elif kind == EventKind.FILE_DUPLICATE:

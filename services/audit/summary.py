@@ -11,6 +11,7 @@ from typing import Any
 from services.dal.audit_log import AuditLog
 from services.domain import audit_events
 from services.domain.outcomes import Outcome
+from services.domain.run import Run
 
 
 @dataclass
@@ -63,11 +64,8 @@ def fold_chunks(chunks: Iterable[Mapping[str, Any]]) -> RunCounts:
     return counts
 
 
-def fold_run(audit: AuditLog, file_id: str, at: str, consistent: bool = True) -> RunCounts:
-    """The counts of the run of `file_id` started at `at` (a retried run keeps its `at`, whichever execution
-    wrote each chunk), in chunk order: the examples are the file's first ones."""
-    return fold_chunks(
-        audit.query(
-            *audit_events.chunk_prefix(file_id, at), attributes=audit_events.CHUNK_SUMMARY, consistent=consistent
-        )
-    )
+def fold_run(audit: AuditLog, run: Run, consistent: bool = True) -> RunCounts:
+    """The counts of the run (a retried run keeps its id, whichever execution wrote each chunk), in chunk
+    order: the examples are the file's first ones."""
+    prefix = audit_events.chunk_prefix(run.file_id, run.id)
+    return fold_chunks(audit.query(*prefix, attributes=audit_events.CHUNK_SUMMARY, consistent=consistent))

@@ -9,8 +9,9 @@ Keys (table `pk`/`sk`, all strings):
   (one item per original file a redrive batch's run touched, written by its Finalize; no `day`; a partition
   of its own, so reading a file's accounts never touches its chunk markers or record events)
 - a fingerprint claim:        pk `FINGERPRINT#<sha256>` sk `CLAIM`                       -> duplicate uploads
-`at` is the start time of the file's run (the execution that claimed it, or the failed one a re-upload takes
-over), so a retried step, or a retried run, rewrites the same keys instead of adding events.
+`at` is the run's id (services/domain/run.py: the start time of the execution that claimed the file, or of the
+failed one a re-upload takes over, as text), so a retried step, or a retried run, rewrites the same keys instead
+of adding events. Every event of a run is built from its `Run`, and stores its fields under the same names.
 Only file-level events carry `day`: the by-day index stays sparse and per-record writes cost one unit.
 """
 
@@ -23,6 +24,7 @@ from typing import Any
 from services.domain.contract import CONTRACT_VERSION
 from services.domain.dlq_message import Origin
 from services.domain.outcomes import Outcome
+from services.domain.run import Run
 
 MAX_EXAMPLES = 3  # DLQ ids of each rule in a chunk marker or a file's summary: enough to go to the records
 MAX_FIELDS = 32  # fields named in a chunk marker or a file's summary; the rest are counted together
@@ -74,14 +76,11 @@ def file_pk(file_id: str) -> str:
 
 def record_event(
     *,
-    file_id: str,
-    file: str,
+    run: Run,
     index: int,
     outcome: str,
     order_id: str | None,
     reasons: list[dict[str, str]],
-    at: str,
-    execution: str,
     attempt: int = 1,
     detail: dict[str, Any] | None = None,
     content: Mapping[str, Any] | None = None,
@@ -91,6 +90,7 @@ def record_event(
     # One terminal event per record and run: its key holds no outcome, so a step redone after a failure
     # rewrites the record's event whatever it decides this time, instead of adding a second one.
     step = "#redriven" if kind == EventKind.RECORD_REDRIVEN else ""
+    file_id, at = run.file_id, run.id
     if order_id:
         pk, sk = order_pk(order_id), f"{at}#{file_id}#{index:09d}{step}"
     else:
@@ -100,14 +100,11 @@ def record_event(
         "sk": sk,
         "event": kind,
         "outcome": outcome,
-        "file": file,
-        "file_id": file_id,
+        **run.stored(),
         "index": index,
         "order_id": order_id,
         "reasons": reasons,
         "attempt": attempt,
-        "at": at,
-        "execution": execution,
         "contract": CONTRACT_VERSION,  # the rules that judged it
     }
     if detail:
@@ -117,19 +114,17 @@ def record_event(
     return event
 
 
-def chunk_key(file_id: str, at: str, partition: int, chunk: int) -> tuple[str, str]:
-    """A chunk of one run: a retried run keeps its `at` (and finds its markers); a replay is a run of its own."""
-    return file_pk(file_id), f"CHUNK#{at}#{partition:05d}#{chunk:07d}"
+def chunk_key(file_id: str, run_id: str, partition: int, chunk: int) -> tuple[str, str]:
+    """A chunk of one run: a retried run keeps its id (and finds its markers); a replay is a run of its own."""
+    return file_pk(file_id), f"CHUNK#{run_id}#{partition:05d}#{chunk:07d}"
 
 
 def chunk_event(
     *,
-    file_id: str,
+    run: Run,
     partition: int,
     chunk: int,
     outcomes: list[list[Any]],
-    at: str,
-    execution: str,
     fields: Mapping[int, Iterable[str]] | None = None,
     dlq_ids: Mapping[int, str] | None = None,
     origins: Mapping[int, Origin] | None = None,
@@ -157,19 +152,19 @@ def chunk_event(
                 shown.append(dlq_ids[index])
         for name in sorted(set(fields.get(index, ()))):
             by_field[name] = by_field.get(name, 0) + 1
-    pk, sk = chunk_key(file_id, at, partition, chunk)
-    marker = {
+    pk, sk = chunk_key(run.file_id, run.id, partition, chunk)
+    marker: dict[str, Any] = {
         "pk": pk,
         "sk": sk,
         "event": EventKind.CHUNK_PROCESSED,
-        "file_id": file_id,
+        "file_id": run.file_id,
         "outcomes": outcomes,
         "counts": {str(outcome): count for outcome, count in counts.items()},
         "failures": failures,
         "fields": capped_fields(by_field),
         "examples": {rule: ids for rule, ids in examples.items() if ids},
-        "at": at,
-        "execution": execution,
+        "at": run.id,
+        "execution": run.execution,
     }
     if origins:
         marker["origins"] = _origins(outcomes, origins)
@@ -202,48 +197,39 @@ def _origins(outcomes: list[list[Any]], origins: Mapping[int, Origin]) -> dict[s
     return found
 
 
-def chunk_failure_key(file_id: str, at: str, partition: int, chunk: int) -> tuple[str, str]:
-    return file_pk(file_id), f"FAILED#{at}#{partition:05d}#{chunk:07d}"
+def chunk_failure_key(file_id: str, run_id: str, partition: int, chunk: int) -> tuple[str, str]:
+    return file_pk(file_id), f"FAILED#{run_id}#{partition:05d}#{chunk:07d}"
 
 
-def chunk_failure_prefix(file_id: str, at: str) -> tuple[str, str]:
-    return file_pk(file_id), f"FAILED#{at}#"
+def chunk_failure_prefix(file_id: str, run_id: str) -> tuple[str, str]:
+    return file_pk(file_id), f"FAILED#{run_id}#"
 
 
-def chunk_failure(
-    *, file_id: str, partition: int, chunk: int, key: str, reason: str, at: str, execution: str
-) -> dict[str, Any]:
-    pk, sk = chunk_failure_key(file_id, at, partition, chunk)
+def chunk_failure(*, run: Run, partition: int, chunk: int, key: str, reason: str) -> dict[str, Any]:
+    pk, sk = chunk_failure_key(run.file_id, run.id, partition, chunk)
     return {
         "pk": pk,
         "sk": sk,
         "event": EventKind.CHUNK_FAILED,
-        "file_id": file_id,
+        "file_id": run.file_id,
         "partition": partition,
         "chunk": chunk,
         "key": key,
         "reason": reason,
-        "at": at,
-        "execution": execution,
+        "at": run.id,
+        "execution": run.execution,
     }
 
 
-def file_event_key(file_id: str, at: str, kind: EventKind) -> tuple[str, str]:
-    return file_pk(file_id), f"EVENT#{at}#{kind}"
+def file_event_key(file_id: str, run_id: str, kind: EventKind) -> tuple[str, str]:
+    return file_pk(file_id), f"EVENT#{run_id}#{kind}"
 
 
-def file_event(*, file_id: str, kind: EventKind, at: str, file: str, **detail: Any) -> dict[str, Any]:
-    pk, sk = file_event_key(file_id, at, kind)
-    return {
-        "pk": pk,
-        "sk": sk,
-        "event": kind,
-        "file_id": file_id,
-        "file": file,
-        "day": at[:10],
-        "at": at,
-        **detail,
-    }
+def file_event(*, run: Run, kind: EventKind, **detail: Any) -> dict[str, Any]:
+    """One of a run's file events; an event written later, for a run that is not its writer's (a re-upload's
+    file.retried, an operator's file.resolved), is keyed by its writer's run and names the other in `run_at`."""
+    pk, sk = file_event_key(run.file_id, run.id, kind)
+    return {"pk": pk, "sk": sk, "event": kind, **run.stored(), "day": run.day, **detail}
 
 
 def redriven_pk(file_id: str) -> str:
@@ -251,25 +237,23 @@ def redriven_pk(file_id: str) -> str:
     return f"REDRIVEN#{file_id}"
 
 
-def redriven_key(file_id: str, batch_at: str, batch_file_id: str) -> tuple[str, str]:
-    return redriven_pk(file_id), f"{batch_at}#{batch_file_id}"
+def redriven_key(file_id: str, batch_run_id: str, batch_file_id: str) -> tuple[str, str]:
+    return redriven_pk(file_id), f"{batch_run_id}#{batch_file_id}"
 
 
-def file_redriven(
-    *, file_id: str, batch: str, batch_file_id: str, at: str, redriven: int, resolved: int
-) -> dict[str, Any]:
-    """A redrive batch's run (`batch`, started at `at`) ended: of the records of file `file_id`, `redriven` were
-    redriven for the first time in it and `resolved` now ended stored or duplicate. Per file and batch, so a
-    report computes a file's score now from keyed reads; a retried Finalize rewrites the same key."""
-    pk, sk = redriven_key(file_id, at, batch_file_id)
+def file_redriven(*, file_id: str, batch: Run, redriven: int, resolved: int) -> dict[str, Any]:
+    """A redrive batch's run `batch` ended: of the records of file `file_id`, `redriven` were redriven for the
+    first time in it and `resolved` now ended stored or duplicate. Per file and batch, so a report computes a
+    file's score now from keyed reads; a retried Finalize rewrites the same key."""
+    pk, sk = redriven_key(file_id, batch.id, batch.file_id)
     return {
         "pk": pk,
         "sk": sk,
         "event": EventKind.FILE_REDRIVEN,
         "file_id": file_id,
-        "batch": batch,
-        "batch_file_id": batch_file_id,
-        "at": at,
+        "batch": batch.file,
+        "batch_file_id": batch.file_id,
+        "at": batch.id,
         "redriven": redriven,
         "resolved": resolved,
     }
@@ -293,20 +277,14 @@ def claim_key(fingerprint: str) -> tuple[str, str]:
     return f"FINGERPRINT#{fingerprint}", "CLAIM"
 
 
-def claim(*, fingerprint: str, file: str, at: str, execution: str, **detail: Any) -> dict[str, Any]:
-    """The fingerprint's claim: `execution` holds it; `at` names the run whose writes it covers (a retry
-    that takes the claim over keeps it); detail: the run's chunk layout, and what a takeover retried."""
-    pk, sk = claim_key(fingerprint)
-    return {
-        "pk": pk,
-        "sk": sk,
-        "event": EventKind.FILE_CLAIMED,
-        "file_id": fingerprint,
-        "file": file,
-        "at": at,
-        "execution": execution,
-        **detail,
-    }
+def claim(*, run: Run, **detail: Any) -> dict[str, Any]:
+    """The claim of the run's file (by its fingerprint, its id): the run's `execution` holds it; `at` names the
+    run whose writes it covers (a retry that takes the claim over keeps it), `replay_of` the run a replay
+    replays; detail: the run's chunk layout, and what a takeover retried. A claim reads back as its run
+    (Run.from_payload)."""
+    pk, sk = claim_key(run.file_id)
+    replay = {"replay_of": run.replay_of.to_payload()} if run.replay_of else {}
+    return {"pk": pk, "sk": sk, "event": EventKind.FILE_CLAIMED, **run.stored(), **replay, **detail}
 
 
 def redrive_request(*, request_id: str, at: str) -> dict[str, Any]:
@@ -314,9 +292,9 @@ def redrive_request(*, request_id: str, at: str) -> dict[str, Any]:
     return {"pk": f"REDRIVE#{request_id}", "sk": "REQUEST", "event": EventKind.REDRIVE_REQUESTED, "at": at}
 
 
-def chunk_prefix(file_id: str, at: str) -> tuple[str, str]:
+def chunk_prefix(file_id: str, run_id: str) -> tuple[str, str]:
     """Every chunk marker of one run of a file."""
-    return file_pk(file_id), f"CHUNK#{at}#"
+    return file_pk(file_id), f"CHUNK#{run_id}#"
 
 
 # what a file's summary needs of each chunk event

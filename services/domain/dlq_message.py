@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from services.domain import json_codec
 from services.domain.inline import MAX_INLINE_BYTES, Offload
+from services.domain.run import Run
 
 T = TypeVar("T")
 
@@ -55,18 +56,18 @@ def record_id(file_id: str, index: int) -> str:
 
 def for_record(
     *,
-    file_id: str,
-    file: str,
+    run: Run,
     index: int,
     order_id: str | None,
     reasons: list[dict[str, str]],
     attempt: int,
-    at: str,
     record: Any,
     bucket: str,
     origin: Origin | None = None,
 ) -> tuple[dict[str, Any], Offload | None]:
-    """A quarantined record's message, and the S3 object to write first when the record is too large."""
+    """A quarantined record's message in run `run`, and the S3 object to write first when the record is too
+    large."""
+    file_id, file = run.file_id, run.file
     message: dict[str, Any] = {
         "kind": Kind.RECORD,
         "id": record_id(file_id, index),
@@ -76,7 +77,7 @@ def for_record(
         "order_id": order_id,
         "reasons": reasons,
         "attempt": attempt,
-        "at": at,
+        "at": run.id,
     }
     if origin is not None:  # a redriven record keeps its DLQ id and original place, with its attempt raised
         message |= {
@@ -94,19 +95,18 @@ def for_record(
     return message | {"record_ref": {"bucket": bucket, "key": key}}, Offload(key, record)
 
 
-def for_file(
-    *, file_id: str, file: str, execution: str, reasons: list[dict[str, str]], at: str, quarantined_key: str
-) -> dict[str, Any]:
-    """A rejected file's message: the file is kept at `quarantined_key`; it is fixed by uploading it again."""
+def for_file(*, run: Run, reasons: list[dict[str, str]], quarantined_key: str) -> dict[str, Any]:
+    """The message of the file run `run` rejected: the file is kept at `quarantined_key`; it is fixed by
+    uploading it again."""
     return {
         "kind": Kind.FILE,
-        "id": f"file:{file_id}:{execution}",
-        "file": file,
-        "file_id": file_id,
+        "id": f"file:{run.file_id}:{run.execution}",
+        "file": run.file,
+        "file_id": run.file_id,
         "quarantined_key": quarantined_key,
         "reasons": reasons,
         "attempt": 1,
-        "at": at,
+        "at": run.id,
     }
 
 
@@ -136,11 +136,8 @@ def from_record_event(event: Mapping[str, Any]) -> dict[str, Any]:
 def from_rejected_event(event: Mapping[str, Any]) -> dict[str, Any]:
     """The DLQ message of a rejected file, as its `file.rejected` event records it."""
     return for_file(
-        file_id=str(event["file_id"]),
-        file=str(event["file"]),
-        execution=str(event["execution"]),
+        run=Run.from_payload(event),
         reasons=file_reasons(str(event.get("reason"))),
-        at=str(event["at"]),
         quarantined_key=str(event["quarantined_key"]),
     )
 

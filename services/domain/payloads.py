@@ -1,146 +1,142 @@
-"""The payloads the ingest workflow's states pass each other (asl/ingest.asl.json), parsed in one place.
+"""The payloads the ingest workflow's states pass each other (asl/ingest.asl.json), parsed by models in one place.
 
 Each handler turns its event into one of these with `from_event`; a missing field raises InvalidEventError
-naming it, so a payload the workflow did not send fails loudly instead of deep inside a step.
+naming it (services/domain/parsing.py), so a payload the workflow did not send fails loudly instead of deep
+inside a step. A run's fields (services/domain/run.py) travel flat in them, beside the step's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-class InvalidEventError(Exception):
-    """The payload is not what the workflow sends; the message names the missing field."""
+from services.domain.parsing import FLAT, InvalidEventError, parse
+from services.domain.run import Run
 
-
-def require(event: Mapping[str, Any], *path: str) -> Any:
-    value: Any = event
-    for i, name in enumerate(path):
-        if not isinstance(value, Mapping) or name not in value:
-            raise InvalidEventError(f"payload has no {'.'.join(path[: i + 1])}")
-        value = value[name]
-    return value
-
+__all__ = ["REPLAY_MARK", "ChunkJob", "FileJob", "FileRun", "InvalidEventError", "RunFailure"]
 
 # The mark of a replay (salesdq replay file) in Prepare's `object`, which the workflow passes on whole: the run
-# it replays ({"at", "execution", "file"}). An S3 event's object never holds it.
+# it replays, in its serialized form (Run.to_payload). An S3 event's object never holds it.
 REPLAY_MARK = "replay-of"
 
 
-@dataclass(frozen=True)
-class FileJob:
+class _Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, validate_by_name=True, validate_by_alias=True, extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _run_travels_flat(cls, data: Any) -> Any:
+        """A payload holds its run's fields beside its own: the run is read from the payload itself."""
+        if isinstance(data, Mapping) and FLAT in cls.model_fields and FLAT not in data:
+            return {**data, FLAT: cls._run_fields(data)}
+        return data
+
+    @classmethod
+    def _run_fields(cls, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        return data
+
+
+class FileJob(_Payload):
     """Prepare's input: the uploaded object the execution was started for, in the version the event names
-    (two uploads to one key at once are two versions, and each run reads its own)."""
+    (two uploads to one key at once are two versions, and each run reads its own). `run`: the run this
+    execution starts (no file id yet); a retry of a failed run continues that one instead (Run.continued)."""
 
     bucket: str
-    key: str
-    size: int
-    execution: str
-    at: str
-    state_machine: str = ""  # ARN; names the claim holder's execution when a re-upload asks how it ended
-    version_id: str | None = None  # None: the bucket keeps no versions (then the latest is read)
-    replay_of: Mapping[str, str] | None = None  # a replay of a file's run: that run's at, execution and file
+    key: str = Field(validation_alias=AliasPath("object", "key"))
+    state_machine: str  # ARN; names the claim holder's execution when a re-upload asks how it ended
+    run: Run
+    size: int = Field(default=0, validation_alias=AliasPath("object", "size"))
+    version_id: str | None = Field(default=None, validation_alias=AliasPath("object", "version-id"))
+    # None: the bucket keeps no versions (then the latest is read)
+
+    @classmethod
+    def _run_fields(cls, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The run's file is the uploaded key; a replay names the run it replays in the object (REPLAY_MARK)."""
+        uploaded = data.get("object")
+        uploaded = uploaded if isinstance(uploaded, Mapping) else {}
+        return {**data, "file": uploaded.get("key", ""), "replay_of": uploaded.get(REPLAY_MARK)}
+
+    @field_validator("size", mode="before")
+    @classmethod
+    def _no_size(cls, value: Any) -> Any:
+        return value or 0
+
+    @field_validator("version_id", mode="before")
+    @classmethod
+    def _no_version(cls, value: Any) -> str | None:
+        return str(value) if value not in (None, "", "null") else None
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> FileJob:
-        uploaded = require(event, "object")
-        version = uploaded.get("version-id")
-        replay_of = uploaded.get(REPLAY_MARK)
-        return cls(
-            bucket=require(event, "bucket"),
-            key=require(event, "object", "key"),
-            size=int(uploaded.get("size") or 0),
-            execution=require(event, "execution"),
-            at=require(event, "at"),
-            state_machine=require(event, "state_machine"),
-            version_id=str(version) if version not in (None, "", "null") else None,
-            replay_of={k: str(replay_of[k]) for k in ("at", "execution", "file")} if replay_of else None,
-        )
+        return parse(cls, event)
 
 
-@dataclass(frozen=True)
-class ChunkJob:
+class ChunkJob(_Payload):
     """ValidateChunk's input: one chunk of one partition of a file's run."""
 
-    file_id: str
-    file: str
-    at: str
-    execution: str
+    run: Run
     partition: int
     chunk: int
-    key: str
+    key: str  # the chunk's staged records
     attempt: int = 1
-    replay_of: str | None = None  # in a replay run, the `at` of the run it replays
+    payload_paths: ClassVar[dict[str, str]] = {"chunk": "chunk.chunk", "key": "chunk.key"}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _chunk_of_the_manifest(cls, data: Any) -> Any:
+        """In a payload, `chunk` is the manifest's entry {"chunk", "key"} (anything else has neither); a job
+        built by name gives its own `key`."""
+        if not isinstance(data, Mapping) or "key" in data:
+            return data
+        entry = data.get("chunk")
+        entry = entry if isinstance(entry, Mapping) else {}
+        return {k: v for k, v in data.items() if k != "chunk"} | {k: entry[k] for k in ("chunk", "key") if k in entry}
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> ChunkJob:
-        replay_of = event.get("replay_of")
-        return cls(
-            file_id=require(event, "file_id"),
-            file=require(event, "file"),
-            at=require(event, "at"),
-            execution=require(event, "execution"),
-            partition=int(require(event, "partition")),
-            chunk=int(require(event, "chunk", "chunk")),
-            key=require(event, "chunk", "key"),
-            replay_of=str(replay_of) if replay_of else None,
-        )
+        return _of_a_file_read(parse(cls, event))
 
     @property
     def holder(self) -> str:
         """Who holds this chunk's write leases: the same for every retry of the chunk, so a retry may take its
         own leases again."""
-        return f"{self.file_id}#{self.partition}#{self.chunk}"
+        return f"{self.run.file_id}#{self.partition}#{self.chunk}"
 
     def source(self, index: int) -> str:
         """Where a record came from (`_source` of its stored order): the file's bytes and the record's place."""
-        return f"{self.file_id}#{index}"
+        return f"{self.run.file_id}#{index}"
 
 
-@dataclass(frozen=True)
-class FileRun:
+class FileRun(_Payload):
     """Finalize's input: Prepare's account of the run (how many records and chunks it staged)."""
 
-    file_id: str
-    file: str
-    at: str
-    execution: str
+    run: Run
     records: int
     chunks: int
-    replay_of: str | None = None  # a replay run: the `at` of the run it replays
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> FileRun:
-        replay_of = event.get("replay_of")
-        return cls(
-            file_id=require(event, "file_id"),
-            file=require(event, "file"),
-            at=require(event, "at"),
-            execution=require(event, "execution"),
-            records=int(require(event, "records")),
-            chunks=int(require(event, "chunks")),
-            replay_of=str(replay_of) if replay_of else None,
-        )
+        return _of_a_file_read(parse(cls, event))
 
 
-@dataclass(frozen=True)
-class RunFailure:
-    """RecordRunFailure's input: the run that stopped; `file_id` is None when Prepare itself failed (the file
-    was not read to its end, so its fingerprint is unknown)."""
+class RunFailure(_Payload):
+    """RecordRunFailure's input: the run that stopped; its `file_id` is empty when Prepare itself failed (the
+    file was not read to its end, so its fingerprint is unknown)."""
 
-    file: str
-    execution: str
-    at: str
-    file_id: str | None = None
+    run: Run
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> RunFailure:
-        file_id = event.get("file_id")
-        return cls(
-            file=require(event, "file"),
-            execution=require(event, "execution"),
-            at=require(event, "at"),
-            file_id=str(file_id) if file_id else None,
-        )
+        return parse(cls, event)
+
+
+P = TypeVar("P", ChunkJob, FileRun)
+
+
+def _of_a_file_read(payload: P) -> P:
+    """A chunk's or a run's account is of a file read to its end: its run names the file's id."""
+    if not payload.run.file_id:
+        raise InvalidEventError("payload has no file_id")
+    return payload

@@ -36,24 +36,18 @@ def claim(
 ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """(the claim this execution holds on the file, or None for a duplicate; the claim as found: for a
     duplicate, the one naming the execution that holds the file now)."""
-    replay = {"replay_of": dict(job.replay_of)} if job.replay_of else {}
-    mine = audit_events.claim(
-        fingerprint=file_id,
-        file=job.replay_of["file"] if job.replay_of else job.key,  # a replay keeps the file's first name
-        version_id=job.version_id,
-        at=job.at,
-        execution=job.execution,
-        **layout.fields(),
-        **replay,
-    )
+    replayed = job.run.replay_of
+    file = replayed.file if replayed else job.key  # a replay keeps the file's first name
+    run = job.run.model_copy(update={"file_id": file_id, "file": file})
+    mine = audit_events.claim(run=run, version_id=job.version_id, **layout.fields())
     earlier = audit.append_first(mine)
     if earlier is None:
         return mine, mine
     holder = str(earlier.get("execution"))
-    if holder == job.execution:  # a retried Prepare of the holder
+    if holder == job.run.execution:  # a retried Prepare of the holder
         return earlier, earlier
     status = None if executions is None else _how_it_ended(job, file_id, earlier, audit, executions)
-    if job.replay_of:
+    if replayed:
         return _replay(mine, earlier, holder, status, audit)
     if status is None or not may_take_over(status):
         return None, earlier

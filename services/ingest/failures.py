@@ -12,6 +12,7 @@ from services.dal.audit_log import AuditLog
 from services.domain import audit_events
 from services.domain.audit_events import EventKind
 from services.domain.payloads import ChunkJob, RunFailure
+from services.domain.run import Run
 from services.ingest.finalize import committed
 
 MAX_REASON_CHARS = 2000  # a Fail state's cause holds 32,768 characters; a reason is read by people
@@ -57,56 +58,36 @@ def record_chunk_failure(job: ChunkJob, error: Mapping[str, Any] | None, audit: 
         describe_error(error)
     )
     audit.append(
-        [
-            audit_events.chunk_failure(
-                file_id=job.file_id,
-                partition=job.partition,
-                chunk=job.chunk,
-                key=job.key,
-                reason=reason,
-                at=job.at,
-                execution=job.execution,
-            )
-        ]
+        [audit_events.chunk_failure(run=job.run, partition=job.partition, chunk=job.chunk, key=job.key, reason=reason)]
     )
     return reason
 
 
-def end_run(run: RunFailure, error: Mapping[str, Any] | None, audit: AuditLog) -> dict[str, Any]:
+def end_run(failure: RunFailure, error: Mapping[str, Any] | None, audit: AuditLog) -> dict[str, Any]:
     """How a run that reached RecordRunFailure ends: `completed`, with its summary, if its commit point is in the
     log (its Finalize died after writing it: the run is done, and its execution succeeds with it); else `failed`,
     with the reason recorded (record_run_failure)."""
-    summary = None if run.file_id is None else committed(run.file_id, run.at, audit)
+    summary = committed(failure.run, audit) if failure.run.file_id else None
     if summary is not None:
         return summary
-    return {"status": "failed", "reason": record_run_failure(run, error, audit)}
+    return {"status": "failed", "reason": record_run_failure(failure.run, error, audit)}
 
 
-def record_run_failure(run: RunFailure, error: Mapping[str, Any] | None, audit: AuditLog) -> str:
+def record_run_failure(run: Run, error: Mapping[str, Any] | None, audit: AuditLog) -> str:
     """The run's reason: its failed chunks (this execution's), else the error that stopped it. A run whose
     Prepare failed has no fingerprint yet: its reason is the execution's cause alone."""
     failed = []
-    if run.file_id is not None:
+    if run.file_id:
         failed = [
             str(event["reason"])
-            for event in audit.query(*audit_events.chunk_failure_prefix(run.file_id, run.at))
+            for event in audit.query(*audit_events.chunk_failure_prefix(run.file_id, run.id))
             if event.get("execution") == run.execution
         ]
     cause = "; ".join(failed) if failed else describe_error(error)
     reason = f"{run.file}: {cause}"[: MAX_REASON_CHARS - len(RETRY_HINT) - 3] + f" ({RETRY_HINT})"
-    if run.file_id is None:
+    if not run.file_id:
         return reason
     audit.append(
-        [
-            audit_events.file_event(
-                file_id=run.file_id,
-                kind=EventKind.FILE_FAILED,
-                at=run.at,
-                file=run.file,
-                execution=run.execution,
-                reason=reason,
-                failed_chunks=len(failed),
-            )
-        ]
+        [audit_events.file_event(run=run, kind=EventKind.FILE_FAILED, reason=reason, failed_chunks=len(failed))]
     )
     return reason

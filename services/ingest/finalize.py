@@ -23,6 +23,7 @@ from services.domain import audit_events, redrive_batch
 from services.domain.audit_events import EventKind
 from services.domain.outcomes import Outcome
 from services.domain.payloads import FileRun
+from services.domain.run import Run
 
 # What a run's summary holds beside its status, file and file id: its file.completed event holds them too.
 SUMMARY_FIELDS = ("records", "stored", "duplicates", "quarantined", "score", "failures_by_rule")
@@ -33,25 +34,27 @@ class IncompleteFileError(Exception):
 
 
 def finalize(run: FileRun, audit: AuditLog) -> dict[str, Any]:
-    return complete(run, fold_run(audit, run.file_id, run.at), audit)
+    return complete(run, fold_run(audit, run.run), audit)
 
 
-def committed(file_id: str, at: str, audit: AuditLog) -> dict[str, Any] | None:
-    """The summary of the run (`file_id`, `at`) if its commit point, its file.completed event, is in the log."""
-    event = audit.get(*audit_events.file_event_key(file_id, at, EventKind.FILE_COMPLETED))
+def committed(run: Run, audit: AuditLog) -> dict[str, Any] | None:
+    """The summary of the run if its commit point, its file.completed event, is in the log."""
+    file_id = run.file_id
+    event = audit.get(*audit_events.file_event_key(file_id, run.id, EventKind.FILE_COMPLETED))
     if event is None:
         return None
     summary = {"status": "completed", "file": event["file"], "file_id": file_id}
     return summary | {field: event[field] for field in SUMMARY_FIELDS} | {"score": float(event["score"])}
 
 
-def complete(run: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, Any]:
+def complete(staged: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, Any]:
     """The run's summary from its chunks' counts, written as its `file.completed` event, last (after, for a
     redrive batch, its `file.redriven` accounts); IncompleteFileError when the counts miss chunks or records."""
-    if counts.chunks != run.chunks or counts.records != run.records:
+    run = staged.run
+    if counts.chunks != staged.chunks or counts.records != staged.records:
         raise IncompleteFileError(
-            f"{run.file}: {counts.chunks} of {run.chunks} chunks reported, "
-            f"{counts.records} of {run.records} records accounted"
+            f"{run.file}: {counts.chunks} of {staged.chunks} chunks reported, "
+            f"{counts.records} of {staged.records} records accounted"
         )
     summary = {
         "status": "completed",
@@ -76,23 +79,15 @@ def complete(run: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, Any]
         }
         audit.append(
             audit_events.file_redriven(
-                file_id=file_id,
-                batch=run.file,
-                batch_file_id=run.file_id,
-                at=run.at,
-                redriven=tally["redriven"],
-                resolved=tally["resolved"],
+                file_id=file_id, batch=run, redriven=tally["redriven"], resolved=tally["resolved"]
             )
             for file_id, tally in sorted(counts.origins.items())
         )
     audit.append(
         [
             audit_events.file_event(
-                file_id=run.file_id,
+                run=run,
                 kind=EventKind.FILE_COMPLETED,
-                at=run.at,
-                file=run.file,
-                execution=run.execution,
                 **{k: summary[k] for k in SUMMARY_FIELDS},
                 **detail,
             )

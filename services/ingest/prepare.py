@@ -16,6 +16,7 @@ from services.dal.quarantine_view import QuarantineView
 from services.domain import audit_events, dlq_message
 from services.domain.audit_events import EventKind
 from services.domain.payloads import FileJob
+from services.domain.run import Run
 from services.ingest import claim as claims
 from services.ingest.read_file import FileRejectedError, SalesFile
 from services.ingest.split import Layout, partitions_for, split
@@ -41,7 +42,7 @@ def prepare(
     executions: Executions | None = None,
 ) -> dict[str, Any]:
     """`executions` None: no lookups, so a claim held by another execution always makes a duplicate."""
-    prefix = f"{STAGING}/{job.execution}"
+    prefix = f"{STAGING}/{job.run.execution}"
     stream, size = inbox.open(job.key, job.version_id)
     sales = SalesFile(stream, job.key, size, reopen=lambda: inbox.open(job.key, job.version_id)[0])
     layout = Layout(partitions_for(size, chunk_records, max_partitions), chunk_records)
@@ -49,23 +50,25 @@ def prepare(
         manifest, records = split(sales, inbox, prefix, layout)
     except FileRejectedError as rejection:
         inbox.delete_prefix(prefix + "/")
-        return _reject(job, sales.fingerprint, rejection.reason, inbox, audit, quarantine, quarantined)
+        rejected = job.run.model_copy(update={"file_id": sales.fingerprint})
+        return _reject(job, rejected, rejection.reason, inbox, audit, quarantine, quarantined)
 
     file_id = sales.fingerprint
+    mine = job.run.model_copy(update={"file_id": file_id})  # this execution's own run, until a claim says
     claim, earlier = claims.claim(job, file_id, layout, audit, executions)
-    if claim is None and job.replay_of:  # the file's holder is still running: a replay waits for it to end
+    if claim is None and job.run.replay_of:  # the file's holder is still running: a replay waits for it to end
         inbox.delete_prefix(prefix + "/")
         holder = earlier.get("execution")
         return {
             "status": "refused",
-            "file": job.replay_of["file"],
+            "file": job.run.replay_of.file,
             "file_id": file_id,
             "reason": f"the file is still being processed by execution {holder}: replay it once that ends",
             "holder": holder,
         }
     if claim is None:
         inbox.delete_prefix(prefix + "/")
-        _file_event(audit, job, file_id, EventKind.FILE_DUPLICATE, at=job.at, duplicate_of=earlier.get("file"))
+        _file_event(audit, mine, EventKind.FILE_DUPLICATE, duplicate_of=earlier.get("file"))
         return {
             "status": "duplicate",
             "file": job.key,
@@ -75,36 +78,25 @@ def prepare(
             "holder": earlier.get("execution"),
         }
 
-    run_at = str(claim["at"])  # a retry continues the failed run: its writes land on that run's keys
-    run_file = str(claim.get("file") or job.key)  # and its records are the run's file's, under its first name
+    # A retry continues the failed run: its writes land on that run's keys, and its records are the run's
+    # file's, under its first name; a replay, or a failed replay's continuation, resolves what it stores.
+    run = job.run.continued(file_id, claim)
     if (claimed := Layout.of(claim, layout)) != layout:  # the run we continue was split by another config
         inbox.delete_prefix(prefix + "/")
         stream, size = inbox.open(job.key, job.version_id)
         reopen = lambda: inbox.open(job.key, job.version_id)[0]  # noqa: E731
         manifest, records = split(SalesFile(stream, job.key, size, reopen=reopen), inbox, prefix, claimed)
-    replay_of = claim.get("replay_of")  # a replay, or a failed replay's continuation: it resolves what it stores
-    if job.replay_of:  # this execution started the replay; a retried Prepare rewrites the same event
-        _file_event(
-            audit,
-            job,
-            file_id,
-            EventKind.FILE_REPLAYED,
-            at=run_at,
-            file=run_file,
-            replay_of=job.replay_of["at"],
-            replay_of_execution=job.replay_of["execution"],
-        )
+    if replayed := job.run.replay_of:  # this execution started the replay; a retried Prepare rewrites the event
+        _file_event(audit, run, EventKind.FILE_REPLAYED, replay_of=replayed.id, replay_of_execution=replayed.execution)
     retried = claim.get("retry_of")
     if retried:  # written here, not at the takeover, so a retried Prepare writes it too
         _file_event(
             audit,
-            job,
-            file_id,
+            mine,
             EventKind.FILE_RETRIED,
-            at=job.at,
             failed_execution=retried["execution"],
             failed_status=retried["status"],
-            run_at=run_at,
+            run_at=run.id,
         )
 
     if job.key != raw_key(file_id):  # content-addressed: a later upload cannot change it (a replay reads it)
@@ -114,11 +106,8 @@ def prepare(
     chunks = sum(len(entry["chunks"]) for entry in manifest)
     _file_event(
         audit,
-        job,
-        file_id,
+        run,
         EventKind.FILE_ACCEPTED,
-        at=run_at,
-        file=run_file,
         records=records,
         chunks=chunks,
         partitions=len(manifest),
@@ -126,46 +115,31 @@ def prepare(
     )
     return {
         "status": "ready",
-        "file": run_file,
-        "file_id": file_id,
-        "at": run_at,
+        **run.to_payload(),  # every chunk's input names the run (its `replay_of` None: not a replay)
         "records": records,
         "chunks": chunks,
         "partitions": len(manifest),
         "manifest": {"Bucket": job.bucket, "Key": manifest_key},
-        "replay_of": replay_of["at"] if replay_of else None,  # every chunk's input names it (None: not a replay)
     }
 
 
-def _file_event(
-    audit: AuditLog, job: FileJob, file_id: str, kind: EventKind, *, at: str, file: str | None = None, **detail: Any
-) -> None:
-    event = audit_events.file_event(
-        file_id=file_id, kind=kind, at=at, file=file or job.key, execution=job.execution, **detail
-    )
-    audit.append([event])
+def _file_event(audit: AuditLog, run: Run, kind: EventKind, **detail: Any) -> None:
+    audit.append([audit_events.file_event(run=run, kind=kind, **detail)])
 
 
 def _reject(
     job: FileJob,
-    file_id: str,
+    run: Run,
     reason: str,
     inbox: InboxBucket,
     audit: AuditLog,
     quarantine: QuarantineQueue,
     quarantined: QuarantineView,
 ) -> dict[str, Any]:
-    kept = f"{QUARANTINED_FILES}/{file_id}/{job.key.rsplit('/', 1)[-1]}"
+    kept = f"{QUARANTINED_FILES}/{run.file_id}/{job.key.rsplit('/', 1)[-1]}"
     inbox.copy(job.key, kept, job.version_id)
-    message = dlq_message.for_file(
-        file_id=file_id,
-        file=job.key,
-        execution=job.execution,
-        reasons=dlq_message.file_reasons(reason),
-        at=job.at,
-        quarantined_key=kept,
-    )
+    message = dlq_message.for_file(run=run, reasons=dlq_message.file_reasons(reason), quarantined_key=kept)
     quarantine.send([message])
     quarantined.open([message])
-    _file_event(audit, job, file_id, EventKind.FILE_REJECTED, at=job.at, reason=reason, quarantined_key=kept)
-    return {"status": "rejected", "file": job.key, "file_id": file_id, "reason": reason}
+    _file_event(audit, run, EventKind.FILE_REJECTED, reason=reason, quarantined_key=kept)
+    return {"status": "rejected", "file": job.key, "file_id": run.file_id, "reason": reason}

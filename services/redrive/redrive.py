@@ -31,12 +31,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from services.dal import Stores
 from services.dal.executions import ExecutionNotFoundError, execution_arn
 from services.dal.quarantine_view import OPEN, RESOLVED, body_of
 from services.domain import audit_events, contract, dlq_message, json_codec
 from services.domain.dlq_message import Origin
+from services.domain.parsing import parse
 from services.domain.redrive_batch import batch_key, meta_key, plan_key
+from services.domain.run import Run
 
 EXECUTION_PREFIX = "redrive-"
 
@@ -279,14 +283,12 @@ def _redriven_events(line: Planned, batch: str, index: int, at: str) -> list[dic
         detail |= {"order_id_was": was, "order_id_now": now}
     return [
         audit_events.record_event(
-            file_id=line.file_id,
-            file=line.origin.file,
+            # the redrive's step in the record's own file's history, keyed by the request's time
+            run=Run(file_id=line.file_id, file=line.origin.file, id=at, execution=batch),
             index=line.origin.index,
             outcome=audit_events.REDRIVEN,
             order_id=order_id,
             reasons=[],
-            at=at,
-            execution=batch,
             attempt=line.origin.attempt - 1,
             detail=detail,
         )
@@ -298,3 +300,22 @@ def request_of(event: Mapping[str, Any], corrections: Sequence[Correction]) -> R
     """The handler's request: its id is the caller's (a retry sends the same one); without one, a new request.
     Never derived from the corrections' content: the same correction sent twice is two requests."""
     return RedriveRequest(str(event.get("request_id") or uuid.uuid4().hex), corrections)
+
+
+class _CorrectionPayload(BaseModel):
+    id: Any  # whatever the caller sent, as text: an id that names no item is refused as one
+    record: Any = None
+    attempt: Any = None  # kept only when a whole number
+
+
+class _RedrivePayload(BaseModel):
+    corrections: list[_CorrectionPayload]
+
+
+def corrections_of(event: Mapping[str, Any]) -> list[Correction]:
+    """The handler's corrections ({"corrections": [{"id", "record", "attempt"?}]}); InvalidEventError naming a
+    missing field."""
+    return [
+        Correction(str(c.id), c.record, int(c.attempt) if isinstance(c.attempt, int) else None)
+        for c in parse(_RedrivePayload, event).corrections
+    ]

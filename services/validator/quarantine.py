@@ -50,13 +50,11 @@ def quarantine(
             messages[outcome.index] = body_of(item)
             continue
         message, offload = dlq_message.for_record(
-            file_id=job.file_id,
-            file=job.file,
+            run=job.run,
             index=outcome.index,
             order_id=outcome.order_id,
             reasons=reasons,
             attempt=job.attempt,
-            at=job.at,
             record=outcome.raw,
             bucket=inbox.bucket,
             origin=origins.get(outcome.index),
@@ -67,12 +65,12 @@ def quarantine(
     queue.send(sent.values())
     view.open(sent.values())
     view.resolve(
-        Resolution(origins[o.index].dlq_id, o.outcome, job.file, job.at)
+        Resolution(origins[o.index].dlq_id, o.outcome, job.run.file, job.run.id)
         for o in outcomes
         if o.outcome != Outcome.QUARANTINED and o.index in origins
     )
     view.resolve(
-        Resolution(str(item["id"]), o.outcome, job.file, job.at)
+        Resolution(str(item["id"]), o.outcome, job.run.file, job.run.id)
         for o in outcomes
         if o.outcome != Outcome.QUARANTINED
         and (item := earlier.get(o.index)) is not None
@@ -84,7 +82,7 @@ def quarantine(
 
 def replayed_items(job: ChunkJob, indexes: Iterable[int], view: QuarantineView) -> dict[int, dict[str, Any]]:
     """In a replay run, the view's items of the chunk's records, by index (reads only; none otherwise)."""
-    return items_of(job.file_id, indexes, view) if job.replay_of else {}
+    return items_of(job.run.file_id, indexes, view) if job.run.replay_of else {}
 
 
 def items_of(file_id: str, indexes: Iterable[int], view: QuarantineView) -> dict[int, dict[str, Any]]:

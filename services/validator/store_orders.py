@@ -35,8 +35,8 @@ def order_item(record: dict[str, Any], order_id: str, job: ChunkJob, index: int)
         contract.ORDER_ID: order_id,
         "_source": job.source(index),
         "_hash": contract.content_hash(record),
-        "_file": job.file,
-        "_at": job.at,
+        "_file": job.run.file,
+        "_at": job.run.id,
     }
 
 

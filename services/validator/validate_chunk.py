@@ -72,9 +72,9 @@ def _poisoned(index: int, raw: Any, error: Exception) -> RecordOutcome:
 
 def _origins(job: ChunkJob, inbox: InboxBucket) -> dict[int, Origin]:
     """For a redrive batch: each line's DLQ id, attempt and original place; empty for uploaded files."""
-    if not redrive_batch.is_redrive(job.file):
+    if not redrive_batch.is_redrive(job.run.file):
         return {}
-    meta = inbox.get_json(redrive_batch.meta_key(job.file))
+    meta = inbox.get_json(redrive_batch.meta_key(job.run.file))
     return {int(index): Origin.from_dict(origin) for index, origin in meta.items()}
 
 

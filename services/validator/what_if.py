@@ -22,6 +22,7 @@ from services.dal.quarantine_view import QuarantineView
 from services.domain import audit_events, chunk_entry
 from services.domain.outcomes import Outcome, RecordOutcome
 from services.domain.payloads import ChunkJob
+from services.domain.run import Run
 from services.ingest.read_file import SalesFile
 from services.validator.quarantine import carried, items_of, taken_by_redrive
 from services.validator.store_orders import ORIGIN, plan_chunk, verdicts
@@ -57,28 +58,28 @@ class WhatIf:
     changed: list[Change]
 
 
-def recorded_outcomes(audit: AuditLog, file_id: str, at: str) -> bytearray:
+def recorded_outcomes(audit: AuditLog, run: Run) -> bytearray:
     """The outcome code of each record index of the run (its chunk markers' compact outcomes)."""
     codes = bytearray()
-    for marker in _markers(audit, file_id, at):
+    for marker in _markers(audit, run):
         for entry in marker["outcomes"]:
             index = int(entry[0])
             if index >= len(codes):
                 codes.extend(bytes(index + 1 - len(codes)))
             codes[index] = _CODE[str(entry[1])]
     if not codes:
-        raise OutcomesMissingError(f"the run of {file_id} at {at} recorded no outcomes")
+        raise OutcomesMissingError(f"the run of {run.file_id} at {run.id} recorded no outcomes")
     return codes
 
 
-def _markers(audit: AuditLog, file_id: str, at: str) -> Iterator[dict[str, Any]]:
-    return audit.query(*audit_events.chunk_prefix(file_id, at), attributes=("outcomes",))
+def _markers(audit: AuditLog, run: Run) -> Iterator[dict[str, Any]]:
+    return audit.query(*audit_events.chunk_prefix(run.file_id, run.id), attributes=("outcomes",))
 
 
-def _rules_then(audit: AuditLog, file_id: str, at: str, indexes: set[int]) -> dict[int, list[str]]:
+def _rules_then(audit: AuditLog, run: Run, indexes: set[int]) -> dict[int, list[str]]:
     """The rules each of `indexes` failed in the run: a second read of the markers, only for the changes."""
     found: dict[int, list[str]] = {}
-    for marker in _markers(audit, file_id, at):
+    for marker in _markers(audit, run):
         for entry in marker["outcomes"]:
             if int(entry[0]) in indexes:
                 found[int(entry[0])] = [str(rule) for rule in entry[2:]]
@@ -105,7 +106,7 @@ def what_if(
     records = 0
     for chunk in staged_chunks(sales, chunk_records):
         records += len(chunk)
-        taken = _taken(chunk, then, job.file_id, view)
+        taken = _taken(chunk, then, job.run.file_id, view)
         judged = [entry for entry in chunk if entry[0] not in taken]
         outcomes, own = _decide(judged, job, orders, would_store) if judged else ([], set())
         outcomes += [carried(index, item) for index, item in taken.items()]
@@ -119,7 +120,7 @@ def what_if(
                 changed.append(Change(outcome.index, outcome.order_id, str(was), now, reasons))
     quarantined_then = {c.index for c in changed if c.was == Outcome.QUARANTINED}
     if quarantined_then:
-        rules = _rules_then(audit, job.file_id, job.at, quarantined_then)
+        rules = _rules_then(audit, job.run, quarantined_then)
         for change in changed:
             change.was_rules = rules.get(change.index, [])
     return WhatIf(records, counts_then, counts_now, changed)

@@ -38,6 +38,7 @@ def test_the_layer_installs_the_functions_pins_and_nothing_of_the_engine_or_cli(
     requirements = bundling.runtime_requirements()
     assert "ijson==3.6.0" in requirements
     assert "marshmallow==4.4.0" in requirements
+    assert "pydantic==2.14.4" in requirements  # the functions parse their payloads with it
     assert any(r.startswith("aws-lambda-powertools[tracer]") for r in requirements)
     assert any(r.startswith("aws-xray-sdk") for r in requirements)
     assert not [r for r in requirements if r.startswith(("moto", "flask", "rich"))]

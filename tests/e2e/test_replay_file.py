@@ -221,7 +221,7 @@ def test_a_replay_stores_what_is_valid_now_resolves_it_and_a_second_replay_chang
     assert status == 0, err
     result = json.loads(out)
     assert result["status"] == "completed" and result["execution"].startswith("replay-")
-    assert result["replay_of"]["at"] == runs.file_runs(stack)[0].at
+    assert result["replay_of"]["at"] == runs.file_runs(stack)[0].run.id
     # v1's order is its own earlier one (another run): a duplicate, as a replay always finds it; so is #4
     assert (result["stored"], result["duplicates"], result["quarantined"]) == (2, 2, 1)
     orders = {o["OrderId"]: o for o in stack.orders().scan()}
@@ -233,8 +233,8 @@ def test_a_replay_stores_what_is_valid_now_resolves_it_and_a_second_replay_chang
     resolved = {i["id"]: i for i in stack.quarantined().items(status="resolved")}
     assert {resolved[ids[o]]["outcome"] for o in ("e1", "e2")} == {"stored"}
 
-    replayed = [r for r in runs.file_runs(stack) if r.replay_of]
-    assert len(replayed) == 1 and replayed[0].file == "incoming/day.json"
+    replayed = [r for r in runs.file_runs(stack) if r.run.replay_of]
+    assert len(replayed) == 1 and replayed[0].run.file == "incoming/day.json"
     replayed_events = [e for e in stack.audit().scan() if e.get("event") == "file.replayed"]
     assert [(e["replay_of"], e["replay_of_execution"]) for e in replayed_events] == [
         (result["replay_of"]["at"], result["replay_of"]["execution"])
@@ -305,13 +305,13 @@ def test_bad_input_is_refused_with_its_exit_status_and_changes_nothing(
     busy = write_json(tmp_path, "busy.json", {"orders": [order("b1")]})
     stack.inbox().upload(busy, "incoming/busy.json")
     deadline = time.monotonic() + 60
-    while not [r for r in runs.file_runs(stack, "running") if r.file == "incoming/busy.json"]:
+    while not [r for r in runs.file_runs(stack, "running") if r.run.file == "incoming/busy.json"]:
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    (running,) = [r for r in runs.file_runs(stack, "running") if r.file == "incoming/busy.json"]
+    (running,) = [r for r in runs.file_runs(stack, "running") if r.run.file == "incoming/busy.json"]
     try:
         status, _, err = cli("file", "busy.json")
-        assert status == 1 and "still running" in err and running.execution in err
+        assert status == 1 and "still running" in err and running.run.execution in err
     finally:
         release.set()
 

@@ -224,7 +224,7 @@ def test_verify_says_what_a_failed_run_holds_and_does_not_count_it_as_drift(
         found = replay.verify(stack)
         assert not found.drift, found.as_dict()
         (held,) = found.as_dict()["held"]
-        file_id = runs.file_runs(stack)[0].file_id
+        file_id = runs.file_runs(stack)[0].run.file_id
         assert (held["file"], held["file_id"], held["status"]) == ("incoming/failing.json", file_id, "failed")
         assert set(held["orders"]) == stored and found.orders.extra == []
         output.print_verification(found.as_dict())

@@ -43,12 +43,12 @@ def test_a_failed_run_is_listed_and_retried_to_completion_with_every_record_once
         failed = upload_and_follow(stack, path, Progress())
         assert failed.status == "failed", failed
 
-        listed = {run.file: run for run in runs.file_runs(stack)}
+        listed = {run.run.file: run for run in runs.file_runs(stack)}
         assert listed["incoming/good.json"].status == "completed"
         run = listed["incoming/sales.json"]
         assert (run.status, run.records) == ("failed", len(RECORDS))
         assert "failed after its retries: ProvisionedThroughputExceededException" in str(run.reason)
-        assert [r.file for r in runs.file_runs(stack, "failed")] == ["incoming/sales.json"]
+        assert [r.run.file for r in runs.file_runs(stack, "failed")] == ["incoming/sales.json"]
         with pytest.raises(OperationFailedError, match="is completed, not failed"):
             runs.retry(stack, "incoming/good.json")
         with pytest.raises(NotFoundError, match="`salesdq runs` lists them"):
@@ -61,26 +61,31 @@ def test_a_failed_run_is_listed_and_retried_to_completion_with_every_record_once
         assert "salesdq: incoming/good.json " in capsys.readouterr().err
         with engine.faults.paused():
             capsys.readouterr()
-            rc = main(["runs", "retry", run.file_id[:12], "--wait", "--json", "--progress", "never"])
+            rc = main(["runs", "retry", run.run.file_id[:12], "--wait", "--json", "--progress", "never"])
             printed = capsys.readouterr()
             assert rc == 0, printed.err
             (retried,) = [SimpleNamespace(**f) for f in json.loads(printed.out)["files"]]
         assert rc == 0
-        assert retried.file == run.file  # the file's name, not the id it was asked by
+        assert retried.file == run.run.file  # the file's name, not the id it was asked by
         expected = Counter(e.outcome for e in Oracle().run(RECORDS))
         assert (retried.status, retried.stored, retried.quarantined) == (
             "completed",
             expected["stored"],
             expected["quarantined"],
         )
-        (after,) = [r for r in runs.file_runs(stack) if r.file_id == run.file_id]
-        assert (after.status, after.at, after.retries, after.stored) == ("completed", run.at, 1, expected["stored"])
+        (after,) = [r for r in runs.file_runs(stack) if r.run.file_id == run.run.file_id]
+        assert (after.status, after.run.id, after.retries, after.stored) == (
+            "completed",
+            run.run.id,
+            1,
+            expected["stored"],
+        )
         exported = Run(0, {"files": []}, tmp_path / "out")
         export(engine, exported.out, exported.summary)
 
-    terminal = [e for e in exported.audit if e.get("event") in TERMINAL and e["file_id"] == run.file_id]
+    terminal = [e for e in exported.audit if e.get("event") in TERMINAL and e["file_id"] == run.run.file_id]
     assert sorted(e["index"] for e in terminal) == list(range(len(RECORDS)))  # every record once, in one run
-    assert {e["at"] for e in terminal} == {run.at}
+    assert {e["at"] for e in terminal} == {run.run.id}
 
 
 def test_a_resolved_rejected_file_stays_a_rejected_run_and_is_never_a_failed_one(

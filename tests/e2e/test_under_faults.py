@@ -670,7 +670,7 @@ def test_a_run_whose_finalize_dies_after_writing_its_completion_has_one_status_e
         lost = engine.faults.injected()["ddb-lost-reply"]
         arn = execution_arn(stack.state_machine_arn, str(result["execution"]))
         execution = stack.executions().describe(arn)["status"]
-        [listed] = [r for r in runs.file_runs(stack) if r.file_id == file_id]
+        [listed] = [r for r in runs.file_runs(stack) if r.run.file_id == file_id]
         refusal = ""
         try:
             runs.retry(stack, file_id)

@@ -6,6 +6,7 @@ import pytest
 
 from services.domain.audit_events import EventKind
 from services.domain.payloads import ChunkJob, FileRun
+from services.domain.run import Run
 from services.ingest.finalize import IncompleteFileError, finalize
 from services.validator.validate_chunk import validate_chunk
 
@@ -25,12 +26,19 @@ def order(order_id: str, email: str = "ada@example.com", qty: int = 1) -> dict:
 def chunk(aws: Aws, partition: int, number: int, records: list, execution: str = "exec-1", at: str = AT) -> None:
     key = f"staging/{execution}/p{partition:05d}/c{number:07d}.json"
     aws.stores.inbox.put_json(key, {"records": records})
-    job = ChunkJob(FILE_ID, "incoming/f.json", at, execution, partition, number, key)
+    job = ChunkJob(
+        run=Run(file_id=FILE_ID, file="incoming/f.json", id=at, execution=execution),
+        partition=partition,
+        chunk=number,
+        key=key,
+    )
     validate_chunk(job, aws.stores)
 
 
 def run(records: int, chunks: int, execution: str = "exec-1") -> FileRun:
-    return FileRun(FILE_ID, "incoming/f.json", AT, execution, records, chunks)
+    return FileRun(
+        run=Run(file_id=FILE_ID, file="incoming/f.json", id=AT, execution=execution), records=records, chunks=chunks
+    )
 
 
 def test_summary_sums_every_chunk(aws):

@@ -14,6 +14,7 @@ import pytest
 from salesdq import resources
 from services.domain import dlq_message
 from services.domain.payloads import InvalidEventError
+from services.domain.run import Run
 from services.runtime.config import ConfigError
 
 from .conftest import BUCKET, Aws
@@ -310,13 +311,11 @@ MACHINE = "salesdq-test-ingest"
 def _quarantined(aws: Aws, index: int, record: dict[str, Any]) -> str:
     """A record quarantined at attempt 1, in the DLQ's view as the validator leaves it; its DLQ id."""
     message, _ = dlq_message.for_record(
-        file_id="f" * 64,
-        file="incoming/f.json",
+        run=Run(file_id="f" * 64, file="incoming/f.json", id=AT, execution="x"),
         index=index,
         order_id=record["order-info"]["OrderId"],
         reasons=[{"field": "contact-info.email", "rule": "email", "message": "not an email"}],
         attempt=1,
-        at=AT,
         record=record,
         bucket=BUCKET,
     )

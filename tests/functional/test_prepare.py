@@ -15,6 +15,7 @@ from services.dal.executions import Executions
 from services.domain import audit_events
 from services.domain.audit_events import EventKind
 from services.domain.payloads import FileJob
+from services.domain.run import Run
 from services.ingest.claim import GONE
 from services.ingest.prepare import prepare
 from services.ingest.split import partition_of, partitions_for
@@ -33,7 +34,9 @@ def good(i: int, order_id: str | None = None) -> dict[str, Any]:
 
 def upload(aws: Aws, key: str, data: bytes) -> FileJob:
     aws.s3.put_object(Bucket=BUCKET, Key=key, Body=data)
-    return FileJob(bucket=BUCKET, key=key, size=len(data), execution="exec-1", at=AT)
+    return FileJob(
+        run=Run(file=key, id=AT, execution="exec-1"), bucket=BUCKET, key=key, size=len(data), state_machine=""
+    )
 
 
 def run(aws: Aws, job: FileJob, chunk_records: int = 3, max_partitions: int = 4) -> dict[str, Any]:
@@ -141,7 +144,7 @@ def rejected_checks(aws: Aws, job: FileJob, data: bytes, result: dict[str, Any],
     (message,) = aws.messages()
     assert message == {
         "kind": "file",
-        "id": f"file:{fingerprint}:{job.execution}",
+        "id": f"file:{fingerprint}:{job.run.execution}",
         "file": job.key,
         "file_id": fingerprint,
         "quarantined_key": kept,
@@ -195,7 +198,13 @@ def test_same_bytes_under_another_key_is_a_duplicate(aws):
     data = json.dumps([good(i) for i in range(10)]).encode()
     first = run(aws, upload(aws, "incoming/monday.json", data))
     aws.s3.put_object(Bucket=BUCKET, Key="incoming/copy.json", Body=data)
-    second_job = FileJob(BUCKET, "incoming/copy.json", len(data), "exec-2", "2024-03-02T09:00:00.000Z")
+    second_job = FileJob(
+        run=Run(file="incoming/copy.json", id="2024-03-02T09:00:00.000Z", execution="exec-2"),
+        bucket=BUCKET,
+        key="incoming/copy.json",
+        size=len(data),
+        state_machine="",
+    )
 
     second = run(aws, second_job)
 
@@ -245,7 +254,9 @@ class StubStepFunctions:
 
 def again(aws: Aws, key: str, data: bytes, execution: str) -> FileJob:
     aws.s3.put_object(Bucket=BUCKET, Key=key, Body=data)
-    return FileJob(BUCKET, key, len(data), execution, LATER, state_machine=MACHINE)
+    return FileJob(
+        run=Run(file=key, id=LATER, execution=execution), bucket=BUCKET, key=key, size=len(data), state_machine=MACHINE
+    )
 
 
 def run_with(aws: Aws, job: FileJob, sfn: StubStepFunctions, audit: AuditLog | None = None, **layout: int) -> dict:
@@ -371,12 +382,18 @@ def test_of_two_reuploads_at_once_the_one_that_loses_the_takeover_is_a_duplicate
 
 def test_a_takeover_is_conditional_on_the_failed_execution_still_holding_the_claim(aws):
     audit = aws.stores.audit
-    audit.append_first(audit_events.claim(fingerprint="F", file="k", at=AT, execution="exec-1"))
-    taken = audit_events.claim(fingerprint="F", file="k", at=AT, execution="exec-2")
+    audit.append_first(audit_events.claim(run=Run(file_id="F", file="k", id=AT, execution="exec-1")))
+    taken = audit_events.claim(run=Run(file_id="F", file="k", id=AT, execution="exec-2"))
 
     assert audit.take_over(taken, "exec-1") is True
-    assert audit.take_over(audit_events.claim(fingerprint="F", file="k", at=AT, execution="exec-3"), "exec-1") is False
-    assert audit.take_over(audit_events.claim(fingerprint="G", file="k", at=AT, execution="exec-3"), "exec-1") is False
+    assert (
+        audit.take_over(audit_events.claim(run=Run(file_id="F", file="k", id=AT, execution="exec-3")), "exec-1")
+        is False
+    )
+    assert (
+        audit.take_over(audit_events.claim(run=Run(file_id="G", file="k", id=AT, execution="exec-3")), "exec-1")
+        is False
+    )
     assert audit.get("FINGERPRINT#F", "CLAIM") == taken
     assert audit.get("FINGERPRINT#G", "CLAIM") is None  # no claim: nothing to take over
 
@@ -419,7 +436,8 @@ def test_a_holder_step_functions_no_longer_keeps_gives_up_the_claim_unless_it_co
     aws.stores.audit.append(
         [
             audit_events.file_event(
-                file_id=first["file_id"], kind=EventKind.FILE_COMPLETED, at=AT, file="incoming/a.json"
+                run=Run(file_id=first["file_id"], file="incoming/a.json", id=AT, execution="x"),
+                kind=EventKind.FILE_COMPLETED,
             )
         ]
     )
@@ -431,7 +449,13 @@ def test_a_holder_step_functions_no_longer_keeps_gives_up_the_claim_unless_it_co
 def test_without_execution_lookups_another_executions_claim_is_a_duplicate(aws):
     run(aws, upload(aws, "incoming/monday.json", DATA))
     aws.s3.put_object(Bucket=BUCKET, Key="incoming/copy.json", Body=DATA)
-    job = FileJob(BUCKET, "incoming/copy.json", len(DATA), "exec-2", LATER)  # as bench/prepare_memory.py calls
+    job = FileJob(
+        run=Run(file="incoming/copy.json", id=LATER, execution="exec-2"),
+        bucket=BUCKET,
+        key="incoming/copy.json",
+        size=len(DATA),
+        state_machine="",
+    )  # as bench/prepare_memory.py calls
     assert run(aws, job)["status"] == "duplicate"
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from salesdq.operators.progress import REFRESH_S, RecordsDone
 from services.domain import audit_events
 from services.domain.audit_events import EventKind
+from services.domain.run import Run
 
 from .conftest import Aws
 from .test_leases import Clock
@@ -17,18 +18,17 @@ AT = "2026-11-21T10:00:00.000Z"
 
 def _claim(audit: Any, execution: str, at: str = AT, partitions: int = 2) -> None:
     claim = audit_events.claim(
-        fingerprint=FILE_ID, file="incoming/f.json", at=at, execution=execution, partitions=partitions, chunk_records=3
+        run=Run(file_id=FILE_ID, file="incoming/f.json", id=at, execution=execution),
+        partitions=partitions,
+        chunk_records=3,
     )
     audit.append([claim])
 
 
 def _accepted(audit: Any, execution: str, records: int, partitions: int, at: str = AT) -> None:
     event = audit_events.file_event(
-        file_id=FILE_ID,
+        run=Run(file_id=FILE_ID, file="incoming/f.json", id=at, execution=execution),
         kind=EventKind.FILE_ACCEPTED,
-        at=at,
-        file="incoming/f.json",
-        execution=execution,
         records=records,
         partitions=partitions,
     )
@@ -41,7 +41,10 @@ def _chunk(
     outcomes: list[list[Any]] = [[i, "stored"] for i in range(stored)]
     outcomes += [[stored + i, "quarantined", "missing"] for i in range(quarantined)]
     marker = audit_events.chunk_event(
-        file_id=FILE_ID, partition=partition, chunk=chunk, outcomes=outcomes, at=at, execution=execution
+        run=Run(file_id=FILE_ID, file="k", id=at, execution=execution),
+        partition=partition,
+        chunk=chunk,
+        outcomes=outcomes,
     )
     audit.append([marker])
 

@@ -11,6 +11,7 @@ from salesdq.operators import replay
 from services.domain import audit_events, chunk_entry
 from services.domain.audit_events import EventKind
 from services.domain.payloads import ChunkJob
+from services.domain.run import Run
 from services.validator.quarantine import quarantine
 from services.validator.store_orders import store_chunk
 
@@ -30,11 +31,13 @@ def test_what_a_failed_run_wrote_before_its_events_is_held_by_it(aws: Aws) -> No
     stores = aws.stores
     for kind, detail in ((EventKind.FILE_ACCEPTED, {"records": 3}), (EventKind.FILE_FAILED, {"reason": "it stopped"})):
         event = audit_events.file_event(
-            file_id=FILE_ID, kind=kind, at=AT, file="incoming/x.json", execution="e1", **detail
+            run=Run(file_id=FILE_ID, file="incoming/x.json", id=AT, execution="e1"), kind=kind, **detail
         )
         stores.audit.append([event])
     records = [chunk_entry.staged(i, r) for i, r in enumerate([order("x1"), order("x2", qty=0), order("x3")])]
-    job = ChunkJob(FILE_ID, "incoming/x.json", AT, "e1", 0, 0, "staging/x")
+    job = ChunkJob(
+        run=Run(file_id=FILE_ID, file="incoming/x.json", id=AT, execution="e1"), partition=0, chunk=0, key="staging/x"
+    )
     outcomes = store_chunk(records, job, stores.orders, stores.leases)
     quarantine(job, outcomes, {}, stores.quarantine, stores.inbox, stores.quarantined, {})  # then the run failed
     stores.orders.restore({**order("zz"), "OrderId": "zz"})  # and one order salesdq never wrote

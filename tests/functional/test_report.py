@@ -19,6 +19,7 @@ from services.domain.audit_events import EventKind
 from services.domain.dlq_message import Origin
 from services.domain.payloads import ChunkJob, FileRun
 from services.domain.redrive_batch import meta_key
+from services.domain.run import Run
 from services.ingest.finalize import finalize
 from services.validator.validate_chunk import validate_chunk
 
@@ -56,18 +57,18 @@ def run_file(
     """A file's run as the workflow makes it: accepted (a replay's `file.replayed` first), one chunk validated,
     finalized."""
     execution = f"exec-{file_id[:4]}-{at}"
+    replayed = Run(file_id=file_id, file=file, id=replay_of, execution="x") if replay_of else None
+    run = Run(file_id=file_id, file=file, id=at, execution=execution, replay_of=replayed)
     if origins:
         aws.stores.inbox.put_json(meta_key(file), {str(i): o.as_dict() for i, o in origins.items()})
     if replay_of:
         file_event(aws, file_id, EventKind.FILE_REPLAYED, at, file, replay_of=replay_of)
-    event = audit_events.file_event(
-        file_id=file_id, kind=EventKind.FILE_ACCEPTED, at=at, file=file, execution=execution, records=len(records)
-    )
+    event = audit_events.file_event(run=run, kind=EventKind.FILE_ACCEPTED, records=len(records))
     aws.stores.audit.append([event])
     key = f"staging/{execution}/p00000/c0000000.json"
     aws.stores.inbox.put_json(key, {"records": [[i, r] for i, r in enumerate(records)]})
-    validate_chunk(ChunkJob(file_id, file, at, execution, 0, 0, key, replay_of=replay_of), aws.stores)
-    finalize(FileRun(file_id, file, at, execution, len(records), 1, replay_of), aws.stores.audit)
+    validate_chunk(ChunkJob(run=run, partition=0, chunk=0, key=key), aws.stores)
+    finalize(FileRun(run=run, records=len(records), chunks=1), aws.stores.audit)
 
 
 def c_records() -> list[Any]:
@@ -78,7 +79,7 @@ def c_records() -> list[Any]:
 
 def file_event(aws: Aws, file_id: str, kind: EventKind, at: str, file: str, **detail: Any) -> None:
     aws.stores.audit.append(
-        [audit_events.file_event(file_id=file_id, kind=kind, at=at, file=file, execution="x", **detail)]
+        [audit_events.file_event(run=Run(file_id=file_id, file=file, id=at, execution="x"), kind=kind, **detail)]
     )
 
 

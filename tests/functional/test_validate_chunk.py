@@ -12,6 +12,7 @@ from services.dal.audit_log import AuditLog
 from services.domain import contract, inline
 from services.domain.contract import content_hash
 from services.domain.payloads import ChunkJob
+from services.domain.run import Run
 from services.validator.validate_chunk import validate_chunk
 
 from .conftest import BUCKET, Aws
@@ -31,17 +32,8 @@ def stage(aws: Aws, records: list[Any], *, chunk: int = 0, first_index: int = 0,
     key = f"staging/exec-1/p00000/c{chunk:07d}.json"
     indexed = [[first_index + i, rec] for i, rec in enumerate(records)]
     aws.stores.inbox.put_json(key, {"records": indexed})
-    values = {
-        "file_id": FILE_ID,
-        "file": "incoming/day1.json",
-        "at": AT,
-        "execution": "exec-1",
-        "partition": 0,
-        "chunk": chunk,
-        "key": key,
-        **job,
-    }
-    return ChunkJob(**values)
+    run = {"file_id": FILE_ID, "file": "incoming/day1.json", "at": AT, "execution": "exec-1", **job}
+    return ChunkJob(run=Run.from_payload(run), partition=0, chunk=chunk, key=key)
 
 
 def by_index(messages: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
@@ -341,7 +333,9 @@ def test_what_parsing_found_travels_in_the_entry_and_quarantines_its_record_alon
         [2, order("C")],
     ]
     aws.stores.inbox.put_json(key, {"records": entries})
-    job = ChunkJob(file_id=FILE_ID, file="incoming/d.json", at=AT, execution="exec-1", partition=0, chunk=0, key=key)
+    job = ChunkJob(
+        run=Run(file_id=FILE_ID, file="incoming/d.json", id=AT, execution="exec-1"), partition=0, chunk=0, key=key
+    )
 
     assert validate_chunk(job, aws.stores) == {"stored": 2, "duplicate": 0, "quarantined": 1}
     [message] = aws.messages()

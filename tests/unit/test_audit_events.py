@@ -5,35 +5,31 @@ from __future__ import annotations
 from services.domain import audit_events
 from services.domain.audit_events import EventKind
 from services.domain.dlq_message import Origin
+from services.domain.run import Run
 
 
 def test_record_event_keys():
     e = audit_events.record_event(
-        file_id="F",
-        file="k",
+        run=Run(file_id="F", file="k", id="2024-01-02T03:04:05Z", execution="x"),
         index=7,
         outcome="stored",
         order_id="A1",
         reasons=[],
-        at="2024-01-02T03:04:05Z",
-        execution="x",
     )
     assert (e["pk"], e["sk"]) == ("ORDER#A1", "2024-01-02T03:04:05Z#F#000000007")
     assert "day" not in e  # per-record writes stay one unit: no by-day index copy
     anon = audit_events.record_event(
-        file_id="F", file="k", index=7, outcome="quarantined", order_id=None, reasons=[], at="T", execution="x"
+        run=Run(file_id="F", file="k", id="T", execution="x"), index=7, outcome="quarantined", order_id=None, reasons=[]
     )
     assert (anon["pk"], anon["sk"]) == ("FILE#F", "RECORD#000000007#T")
 
 
 def test_chunk_event_counts_every_outcome():
     e = audit_events.chunk_event(
-        file_id="F",
+        run=Run(file_id="F", file="k", id="T", execution="x"),
         partition=2,
         chunk=3,
         outcomes=[[0, "stored"], [1, "quarantined", "email"], [2, "stored"]],
-        at="T",
-        execution="x",
     )
     assert (e["pk"], e["sk"]) == ("FILE#F", "CHUNK#T#00002#0000003")
     assert e["counts"] == {"stored": 2, "duplicate": 0, "quarantined": 1}
@@ -43,7 +39,9 @@ def test_chunk_event_counts_every_outcome():
 
 def test_file_event_is_indexed_by_day():
     e = audit_events.file_event(
-        file_id="F", kind=EventKind.FILE_REJECTED, at="2024-05-06T07:08:09Z", file="k", reason="r"
+        run=Run(file_id="F", file="k", id="2024-05-06T07:08:09Z", execution="x"),
+        kind=EventKind.FILE_REJECTED,
+        reason="r",
     )
     assert (e["pk"], e["sk"], e["day"], e["reason"]) == (
         "FILE#F",
@@ -54,7 +52,7 @@ def test_file_event_is_indexed_by_day():
 
 
 def test_claim_key():
-    e = audit_events.claim(fingerprint="abc", file="k", at="T", execution="x")
+    e = audit_events.claim(run=Run(file_id="abc", file="k", id="T", execution="x"))
     assert (e["pk"], e["sk"]) == ("FINGERPRINT#abc", "CLAIM")
 
 
@@ -66,13 +64,17 @@ def test_a_records_terminal_event_has_one_key_whatever_its_outcome():
         for outcome in ("stored", "duplicate", "quarantined")
         for e in [
             audit_events.record_event(
-                file_id="F", file="k", index=7, outcome=outcome, order_id="A1", reasons=[], at="T", execution="x"
+                run=Run(file_id="F", file="k", id="T", execution="x"),
+                index=7,
+                outcome=outcome,
+                order_id="A1",
+                reasons=[],
             )
         ]
     }
     assert len(keys) == 1
     redriven = audit_events.record_event(
-        file_id="F", file="k", index=7, outcome="redriven", order_id="A1", reasons=[], at="T", execution="x"
+        run=Run(file_id="F", file="k", id="T", execution="x"), index=7, outcome="redriven", order_id="A1", reasons=[]
     )
     assert (redriven["pk"], redriven["sk"]) not in keys
 
@@ -81,12 +83,10 @@ def test_chunk_event_aggregates_failures_by_rule_and_field_with_a_few_dlq_ids():
     outcomes = [[i, "quarantined", "email", "missing"] if i % 2 else [i, "stored"] for i in range(10)]
     fields = {i: ["contact-info.email", "contact-info.name", "contact-info.email"] for i in range(1, 10, 2)}
     e = audit_events.chunk_event(
-        file_id="F",
+        run=Run(file_id="F", file="k", id="T", execution="x"),
         partition=0,
         chunk=0,
         outcomes=outcomes,
-        at="T",
-        execution="x",
         fields=fields,
         dlq_ids={i: f"F:{i}" for i in range(1, 10, 2)},
     )
@@ -102,7 +102,7 @@ def test_chunk_event_names_at_most_max_fields():
     many[0].append("extra.f001")  # f001 fails twice: named first
     many[1].append("extra.f000")
     e = audit_events.chunk_event(
-        file_id="F", partition=0, chunk=0, outcomes=outcomes, at="T", execution="x", fields=many
+        run=Run(file_id="F", file="k", id="T", execution="x"), partition=0, chunk=0, outcomes=outcomes, fields=many
     )
     assert len(e["fields"]) == audit_events.MAX_FIELDS + 1
     assert list(e["fields"])[:2] == ["extra.f000", "extra.f001"]
@@ -119,12 +119,10 @@ def test_a_redrive_batch_chunk_says_what_it_did_for_each_original_file():
         2: Origin(f"{b}:0", "incoming/b.json", 0, 2),  # first redrive, quarantined again
     }
     e = audit_events.chunk_event(
-        file_id="B",
+        run=Run(file_id="B", file="k", id="T", execution="x"),
         partition=0,
         chunk=0,
         outcomes=[[0, "stored"], [1, "duplicate"], [2, "quarantined", "email"]],
-        at="T",
-        execution="x",
         dlq_ids={2: f"{b}:0"},
         origins=origins,
     )
@@ -133,9 +131,9 @@ def test_a_redrive_batch_chunk_says_what_it_did_for_each_original_file():
 
 
 def test_file_redriven_is_keyed_by_the_original_file():
-    e = audit_events.file_redriven(
-        file_id="A", batch="redrive/r1.jsonl", batch_file_id="B", at="T", redriven=2, resolved=1
-    )
+    batch = Run(file_id="B", file="redrive/r1.jsonl", id="T", execution="redrive-1")
+    e = audit_events.file_redriven(file_id="A", batch=batch, redriven=2, resolved=1)
     assert (e["pk"], e["sk"]) == ("REDRIVEN#A", "T#B")
+    assert (e["batch"], e["batch_file_id"], e["at"]) == ("redrive/r1.jsonl", "B", "T")
     assert e["pk"] == audit_events.redriven_pk("A")
     assert "day" not in e  # not in the by-day index: read by a keyed query of the file

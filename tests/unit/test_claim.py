@@ -6,6 +6,7 @@ import pytest
 
 from services.dal.executions import execution_arn
 from services.domain import audit_events
+from services.domain.run import Run
 from services.ingest.claim import GONE, may_take_over
 from services.ingest.split import Layout
 
@@ -64,8 +65,10 @@ def test_only_an_execution_that_ended_unfinished_gives_up_its_claim(status, take
 
 def test_a_claims_layout_is_the_one_it_records_else_the_current_one():
     current = Layout(partitions=4, chunk_records=1000)
-    claim = audit_events.claim(fingerprint="F", file="k", at="T", execution="e", **Layout(8, 50).fields())
+    claim = audit_events.claim(run=Run(file_id="F", file="k", id="T", execution="e"), **Layout(8, 50).fields())
     assert (claim["pk"], claim["sk"]) == ("FINGERPRINT#F", "CLAIM")
     assert Layout.of(claim, current) == Layout(8, 50)
-    older = audit_events.claim(fingerprint="F", file="k", at="T", execution="e")  # written before layouts were kept
+    older = audit_events.claim(
+        run=Run(file_id="F", file="k", id="T", execution="e")
+    )  # written before layouts were kept
     assert Layout.of(older, current) == current

@@ -11,6 +11,8 @@ from rich.console import Console
 from salesdq.cli import output
 from salesdq.cli.output import ProgressBar
 from salesdq.operators.progress import Progress
+from services.audit.runs import RunSummary
+from services.domain.run import Run
 
 BOX = set("─│┃━┏┓┗┛╭╮╰╯┼╋")
 
@@ -81,6 +83,13 @@ def test_no_runs_says_so_with_the_status_asked_for(capsys: pytest.CaptureFixture
     output.print_runs([])
     output.print_runs([], "failed")
     assert capsys.readouterr().out.splitlines() == ["no runs", "no failed runs"]
+
+
+def test_a_run_is_listed_by_its_file_name_file_id_and_id(capsys: pytest.CaptureFixture[str]) -> None:
+    run = Run(file_id="73c80e298cfa3095" * 4, file="incoming/sales.json", id="2026-01-02T03:04:05.678Z", execution="e")
+    output.print_runs([RunSummary(run, "failed", records=3, reason="it stopped")])
+    row = capsys.readouterr().out.splitlines()[-1].split()
+    assert row[:4] == ["sales.json", "73c80e298cfa", "2026-01-02T03:04:05.678Z", "failed"]
 
 
 def test_progress_is_drawn_only_when_asked_or_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from services.domain.payloads import InvalidEventError, require
 from services.runtime import config
 from services.runtime.config import ConfigError, load
 
@@ -86,21 +85,6 @@ def test_load_defaults_to_os_environ(monkeypatch):
     for name, value in FULL.items():
         monkeypatch.setenv(name, value)
     assert load().bucket == "bucket"
-
-
-def test_require_walks_the_path():
-    event = {"a": {"b": {"c": 3}}, "x": None}
-    assert require(event, "a", "b", "c") == 3
-    assert require(event, "x") is None
-
-
-@pytest.mark.parametrize(
-    ("path", "named"),
-    [(("missing",), "payload has no missing"), (("a", "z"), "payload has no a.z"), (("a", "b", "c", "d"), "a.b.c.d")],
-)
-def test_require_names_the_missing_field(path, named):
-    with pytest.raises(InvalidEventError, match=named.replace(".", r"\.")):
-        require({"a": {"b": {"c": 3}}}, *path)
 
 
 def test_only_the_function_that_takes_leases_is_told_how_long_they_live():

@@ -8,10 +8,15 @@ import pytest
 from salesdq.errors import NotFoundError, UsageError
 from salesdq.operators.runs import find_run, runs_named
 from services.audit.runs import RunSummary
+from services.domain.run import Run
 
 RUNS = [
-    RunSummary("incoming/sales.json", "73c80e298cfa3095", "T1", "failed", "exec-1"),
-    RunSummary("incoming/other.json", "4be553870fa9f39b", "T2", "completed", "exec-2"),
+    RunSummary(
+        Run(file_id="73c80e298cfa3095", file="incoming/sales.json", id="T1", execution="exec-1"), status="failed"
+    ),
+    RunSummary(
+        Run(file_id="4be553870fa9f39b", file="incoming/other.json", id="T2", execution="exec-2"), status="completed"
+    ),
 ]
 
 
@@ -27,9 +32,15 @@ def test_anything_else_names_no_run(name: str) -> None:
 
 
 TWINS = [  # two file ids sharing their first 10 hex characters, as `runs` shows 12
-    RunSummary("incoming/a.json", "5a1f3c9e0b" + "1" * 54, "T1", "completed", "exec-a"),
-    RunSummary("incoming/b.json", "5a1f3c9e0b" + "2" * 54, "T2", "completed", "exec-b"),
-    RunSummary("incoming/a.json", "5a1f3c9e0b" + "1" * 54, "T3", "completed", "exec-a2"),
+    RunSummary(
+        Run(file_id="5a1f3c9e0b" + "1" * 54, file="incoming/a.json", id="T1", execution="exec-a"), status="completed"
+    ),
+    RunSummary(
+        Run(file_id="5a1f3c9e0b" + "2" * 54, file="incoming/b.json", id="T2", execution="exec-b"), status="completed"
+    ),
+    RunSummary(
+        Run(file_id="5a1f3c9e0b" + "1" * 54, file="incoming/a.json", id="T3", execution="exec-a2"), status="completed"
+    ),
 ]
 
 

@@ -11,10 +11,11 @@ from salesdq.reports.compute import Run, compute, percent, runs_of, under_fail_u
 from salesdq.reports.model import Report, Settings, Window
 from services.domain import audit_events
 from services.domain.audit_events import EventKind
+from services.domain.run import Run as FileRunId
 
 
 def event(kind: EventKind, file_id: str, at: str, file: str = "incoming/a.json", **detail: Any) -> dict[str, Any]:
-    return audit_events.file_event(file_id=file_id, kind=kind, at=at, file=file, execution="x", **detail)
+    return audit_events.file_event(run=FileRunId(file_id=file_id, file=file, id=at, execution="x"), kind=kind, **detail)
 
 
 def completed(file_id: str, at: str, file: str, records: int, stored: int, duplicates: int = 0, **detail: Any):

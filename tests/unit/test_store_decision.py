@@ -8,9 +8,15 @@ from typing import Any
 from services.domain import contract
 from services.domain.outcomes import Outcome
 from services.domain.payloads import ChunkJob
+from services.domain.run import Run
 from services.validator.store_orders import plan_chunk, verdicts
 
-JOB = ChunkJob("f" * 64, "incoming/day.json", "2026-01-01T00:00:00Z", "exec", 0, 0, "staging/c.json")
+JOB = ChunkJob(
+    run=Run(file_id="f" * 64, file="incoming/day.json", id="2026-01-01T00:00:00Z", execution="exec"),
+    partition=0,
+    chunk=0,
+    key="staging/c.json",
+)
 
 
 def order(order_id: str, qty: Any = 1, email: str = "ada@example.com") -> dict[str, Any]:
@@ -20,7 +26,9 @@ def order(order_id: str, qty: Any = 1, email: str = "ada@example.com") -> dict[s
     }
 
 
-def stored_as(record: dict[str, Any], index: int, at: str = JOB.at, file_id: str = JOB.file_id) -> dict[str, Any]:
+def stored_as(
+    record: dict[str, Any], index: int, at: str = JOB.run.id, file_id: str = JOB.run.file_id
+) -> dict[str, Any]:
     verdict = contract.check(record)
     assert verdict.record is not None
     return {"_source": f"{file_id}#{index}", "_hash": contract.content_hash(verdict.record), "_at": at, "_file": "x"}

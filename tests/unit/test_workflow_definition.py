@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from salesdq import resources
+from services.domain.run import Run
 from services.ingest.split import _Chunker
 
 STATE_LIMIT = 256 * 1024
@@ -48,13 +49,11 @@ def _manifest(chunks_per_partition: int) -> list[dict[str, Any]]:
 
 def _child_outputs(chunks_per_partition: int) -> list[Any]:
     """What each Distributed Map child hands back to the parent, for a manifest of that many chunks."""
-    parent_input = {
-        "file_id": "f" * 64,
-        "file": "incoming/" + "n" * 200 + ".json",
-        "at": "2026-11-22T00:00:00.000Z",
-        "execution": "e" * 36,
-        "replay_of": "2026-11-21T00:00:00.000Z",  # a replay's chunks carry the `at` of the run it replays
-    }
+    replayed = Run(
+        file_id="f" * 64, file="incoming/" + "n" * 200 + ".json", id="2026-11-21T00:00:00.000Z", execution="e" * 36
+    )
+    # Prepare's output: the run (a replay's chunks carry the run it replays), beside the run's counts
+    parent_input = replayed.model_copy(update={"id": "2026-11-22T00:00:00.000Z", "replay_of": replayed}).to_payload()
     distributed = DEFINITION["States"]["ValidatePartitions"]
     child = distributed["ItemProcessor"]
     last = child["States"][child["StartAt"]]

@@ -28,8 +28,8 @@ obs = observability.setup()
 
 @obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    run = FileRun.from_event(event)
-    summary = finalize(run, STORES.audit)
+    staged = FileRun.from_event(event)
+    summary = finalize(staged, STORES.audit)
     obs.file_completed(summary)
     # A replay's summary says so (None: not one): the workflow then sweeps the DLQ of the records it resolved.
-    return summary | {"replay_of": run.replay_of}
+    return summary | {"replay_of": staged.run.to_payload()["replay_of"]}

@@ -32,5 +32,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     obs.metrics.add_metric(name=f"Files_{result['status']}", unit=MetricUnit.Count, value=1)
     obs.logger.info("prepared", extra={k: v for k, v in result.items() if k != "manifest"})
-    # A ready result names its run's `at`: a retry of a failed run keeps that run's (the chunks' keys).
-    return {"at": job.at, **result, "execution": job.execution}
+    # A ready result names its run: a retry of a failed run keeps that run's id (the chunks' keys).
+    return job.run.to_payload() | result

@@ -20,11 +20,12 @@ obs = observability.setup()
 
 @obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    run = RunFailure.from_event(event)
-    ended = end_run(run, event.get("error"), STORES.audit)
+    failure = RunFailure.from_event(event)
+    ended = end_run(failure, event.get("error"), STORES.audit)
     if ended["status"] == "completed":
         obs.file_completed(ended)  # Finalize died before publishing them
-        return ended | {"replay_of": event.get("replay_of")}  # as Finalize's output: the sweep follows for a replay
+        # as Finalize's output: the sweep follows for a replay
+        return ended | {"replay_of": failure.run.to_payload()["replay_of"]}
     obs.metrics.add_metric(name="Files_failed", unit=MetricUnit.Count, value=1)
-    obs.logger.error("run failed", extra={"file": run.file, "reason": ended["reason"]})
+    obs.logger.error("run failed", extra={"file": failure.run.file, "reason": ended["reason"]})
     return ended

@@ -10,8 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from services.dal import stores_from
-from services.domain.payloads import InvalidEventError, require
-from services.redrive.redrive import Correction, redrive, request_of
+from services.redrive.redrive import corrections_of, redrive, request_of
 from services.runtime import config, observability
 
 CONFIG = config.load()
@@ -21,21 +20,9 @@ STORES = stores_from(CONFIG)
 obs = observability.setup()
 
 
-def _correction(item: Any) -> Correction:
-    attempt = item.get("attempt") if isinstance(item, dict) else None
-    return Correction(
-        id=str(require(item, "id")),
-        record=item.get("record") if isinstance(item, dict) else None,
-        attempt=int(attempt) if isinstance(attempt, int) else None,
-    )
-
-
 @obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    items = require(event, "corrections")
-    if not isinstance(items, list):
-        raise InvalidEventError("payload corrections is not a list")
-    request = request_of(event, [_correction(item) for item in items])
+    request = request_of(event, corrections_of(event))
     result = redrive(
         request, stores=STORES, state_machine_arn=CONFIG.state_machine_arn, at=datetime.now(UTC).isoformat()
     )
