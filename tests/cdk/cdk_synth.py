@@ -12,14 +12,24 @@ from cdk.salesdq_stack import SalesdqStack
 
 
 @dataclass
-class Synth:
-    stack: SalesdqStack
-    template: Template
+class Assembly:
+    """A synthesized template and the cdk.out directory that holds its assets."""
+
     raw: dict[str, Any]
     outdir: Path
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.raw["Resources"].items() if v["Type"] == kind}
+
+    def asset_dir(self, code: dict[str, Any]) -> Path:
+        """The staged directory of a zip asset (a function's `Code`, a layer's `Content`): what Lambda unzips."""
+        return self.outdir / f"asset.{code['S3Key'].removesuffix('.zip')}"
+
+
+@dataclass
+class Synth(Assembly):
+    stack: SalesdqStack
+    template: Template
 
     def one(self, kind: str, **properties: Any) -> tuple[str, dict[str, Any]]:
         """The single resource of `kind` whose properties include `properties`."""

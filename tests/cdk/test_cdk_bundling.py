@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+from cdk_synth import Assembly
 
 from cdk import bundling
 from salesdq import resources
@@ -77,18 +74,10 @@ def test_unreachable_index_fails_with_a_clear_message(tmp_path: Path, monkeypatc
         layer.try_bundle(str(tmp_path))
 
 
-def test_real_synth_bundles_aarch64_wheels_without_docker(tmp_path: Path) -> None:
-    """`python -m cdk.app` exactly as `make synth` runs it, with real pip bundling (needs PyPI)."""
-    env = {k: v for k, v in os.environ.items() if k != bundling.SKIP_BUNDLING_ENV}
-    env |= {"CDK_OUTDIR": str(tmp_path), "PATH": "/nonexistent-docker:" + env.get("PATH", "")}
-    result = subprocess.run(
-        [sys.executable, "-m", "cdk.app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    template = json.loads((tmp_path / f"{resources.STACK_NAME}.template.json").read_text())
-    (layer,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::LayerVersion"]
-    asset = tmp_path / f"asset.{layer['Properties']['Content']['S3Key'].removesuffix('.zip')}"
-    site = asset / "python"
+def test_real_synth_bundles_aarch64_wheels_without_docker(deployable: Assembly) -> None:
+    """`python -m cdk.app` exactly as `make synth` runs it (the `deployable` fixture), with real pip bundling."""
+    (layer,) = deployable.resources("AWS::Lambda::LayerVersion").values()
+    site = deployable.asset_dir(layer["Properties"]["Content"]) / "python"
     extensions = list(site.glob("ijson/backends/*.so"))
     assert extensions and all(_elf_machine(so) == EM_AARCH64 for so in extensions)
     assert (site / "marshmallow-4.4.0.dist-info").is_dir()
