@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -77,7 +77,7 @@ MAX_REASONS_PER_RULE = 5  # storage-limit reasons per rule and record; past it, 
 @dataclass(frozen=True)
 class Reason:
     field: str
-    rule: Rule
+    rule: str  # a Rule, or a rule the contract names (a quality rule's id)
     message: str
 
     def as_dict(self) -> dict[str, str]:
@@ -112,31 +112,51 @@ def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
 
-def extract_order_id(record: Any) -> tuple[str | None, Reason | None]:
+@dataclass(frozen=True)
+class KeySpec:
+    """Where a record's key (its order id) is and how it is judged: the contract's primaryKey property, its
+    aliases and the names of its rules. The rest of the key's rules are salesdq's own: it keys DynamoDB items and
+    audit histories, so it must be one text (ambiguous), valid Unicode (invalid_text) and fit a key (key_size)."""
+
+    section: str = ORDER_INFO
+    name: str = ORDER_ID
+    aliases: tuple[str, ...] = ORDER_ID_ALIASES
+    type_rule: str = Rule.TYPE
+    blank_rule: str = Rule.BLANK
+    visible_rule: str | None = Rule.CONTROL_CHARACTER
+    whole_numbers: bool = True
+
+
+ORDER_KEY = KeySpec()
+
+
+def extract_order_id(record: Any, key: KeySpec = ORDER_KEY) -> tuple[str | None, Reason | None]:
     """The record's normalized order id, or why it has none. Used by prepare (partitioning) too."""
     if not isinstance(record, dict):
         return None, None
-    info = record.get(ORDER_INFO)
+    info = record.get(key.section)
     if not isinstance(info, dict):
         return None, None
-    present = {alias: info[alias] for alias in ORDER_ID_ALIASES if alias in info}
+    at = f"{key.section}.{key.name}"
+    present = {alias: info[alias] for alias in key.aliases if alias in info}
     if not present:
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.MISSING, "an order id is required")
-    texts = {alias: _scalar_text(value) for alias, value in present.items()}
+        return None, Reason(at, Rule.MISSING, "an order id is required")
+    texts = {alias: _key_text_of(value, key.whole_numbers) for alias, value in present.items()}
     bad = [alias for alias, text in texts.items() if text is None]
     if bad:
-        return None, Reason(f"{ORDER_INFO}.{bad[0]}", Rule.TYPE, "the order id must be a string or a whole number")
+        message = "the order id must be a string" + (" or a whole number" if key.whole_numbers else "")
+        return None, Reason(f"{key.section}.{bad[0]}", key.type_rule, message)
     distinct = {order_id_form(text) for text in texts.values() if text is not None}
     if len(distinct) > 1:
         names = ", ".join(sorted(present))
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.AMBIGUOUS, f"different order ids in {names}")
+        return None, Reason(at, Rule.AMBIGUOUS, f"different order ids in {names}")
     order_id = distinct.pop()
     if not order_id:
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.BLANK, "the order id is blank")
+        return None, Reason(at, key.blank_rule, "the order id is blank")
     if not _is_text(order_id):
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.INVALID_TEXT, f"the order id {_INVALID_TEXT}")
-    if (unseen := _control_character(order_id)) is not None:
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.CONTROL_CHARACTER, _control_message(order_id, unseen))
+        return None, Reason(at, Rule.INVALID_TEXT, f"the order id {_INVALID_TEXT}")
+    if key.visible_rule is not None and (unseen := _control_character(order_id)) is not None:
+        return None, Reason(at, key.visible_rule, _control_message(order_id, unseen))
     # at most 4 bytes a character: only a longer id needs measuring
     if (
         len(order_id) * 4 > limits.MAX_ORDER_ID_BYTES
@@ -146,8 +166,12 @@ def extract_order_id(record: Any) -> tuple[str | None, Reason | None]:
             f"the order id is {size:,} bytes of UTF-8; DynamoDB keys hold it only up to "
             f"{limits.MAX_ORDER_ID_BYTES:,} bytes"
         )
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.KEY_SIZE, message)
+        return None, Reason(at, Rule.KEY_SIZE, message)
     return order_id, None
+
+
+def _key_text_of(value: Any, whole_numbers: bool) -> str | None:
+    return _scalar_text(value) if whole_numbers or isinstance(value, str) else None
 
 
 def order_id_form(text: str) -> str:
@@ -286,24 +310,33 @@ def check(record: Any, *, duplicate_keys: Sequence[str] = (), unreadable: str | 
     Lines line could not be read as a JSON value (the record is then its raw text, kept for a correction)."""
     if unreadable is not None:
         return Verdict(None, reasons=[Reason("$", Rule.UNREADABLE, unreadable)])
-    if record is None:
-        return Verdict(None, reasons=[Reason("$", Rule.NOT_OBJECT, "the record is null")])
     if not isinstance(record, dict):
-        kind = _JSON_TYPE_NAMES.get(type(record), type(record).__name__)
-        return Verdict(
-            None,
-            reasons=[Reason("$", Rule.NOT_OBJECT, f"the record is {_article(kind)} {kind}, not an object")],
-        )
+        return Verdict(None, reasons=[not_object_reason(record)])
     order_id, id_reason = extract_order_id(record)
     reasons = [id_reason] if id_reason else []
-    reasons += [Reason(name, Rule.RESERVED_FIELD, _RESERVED) for name in RESERVED_FIELDS if name in record]
+    reasons += [reserved_field_reason(name) for name in RESERVED_FIELDS if name in record]
     reasons += _section_reasons(_ORDER_INFO, ORDER_INFO, record.get(ORDER_INFO))
     reasons += _section_reasons(_CONTACT_INFO, CONTACT_INFO, record.get(CONTACT_INFO))
     reasons += storage_limits(record)
-    reasons += _capped(Rule.DUPLICATE_KEY, (Reason(path, Rule.DUPLICATE_KEY, _DUPLICATE) for path in duplicate_keys))
+    reasons += capped_reasons(Rule.DUPLICATE_KEY, (duplicate_key_reason(path) for path in duplicate_keys))
     if reasons:
         return Verdict(order_id, reasons=reasons)
     return Verdict(order_id, record=normalize(record, order_id))
+
+
+def not_object_reason(record: Any) -> Reason:
+    if record is None:
+        return Reason("$", Rule.NOT_OBJECT, "the record is null")
+    kind = _JSON_TYPE_NAMES.get(type(record), type(record).__name__)
+    return Reason("$", Rule.NOT_OBJECT, f"the record is {_article(kind)} {kind}, not an object")
+
+
+def reserved_field_reason(name: str) -> Reason:
+    return Reason(name, Rule.RESERVED_FIELD, _RESERVED)
+
+
+def duplicate_key_reason(path: str) -> Reason:
+    return Reason(path, Rule.DUPLICATE_KEY, _DUPLICATE)
 
 
 def normalize(record: dict[str, Any], order_id: str | None) -> dict[str, Any]:
@@ -369,7 +402,7 @@ def path_text(path: Sequence[str | int]) -> str:
     return text or "$"
 
 
-def _capped(rule: Rule, reasons: Iterator[Reason]) -> list[Reason]:
+def capped_reasons(rule: Rule, reasons: Iterator[Reason]) -> list[Reason]:
     """At most MAX_REASONS_PER_RULE reasons of a rule, then one that counts the rest: a record's reasons
     travel in one audit event and one SQS message, both of bounded size."""
     kept: list[Reason] = []
@@ -384,18 +417,23 @@ def _capped(rule: Rule, reasons: Iterator[Reason]) -> list[Reason]:
     return kept
 
 
-def storage_limits(record: dict[str, Any]) -> list[Reason]:
+def storage_limits(
+    record: dict[str, Any], text_fields: Mapping[str, tuple[str, ...]] | None = None, key: KeySpec = ORDER_KEY
+) -> list[Reason]:
     """Why DynamoDB could not store the record, value by value: numbers out of range, object keys that are
     no attribute names, objects and arrays nested past its 32 levels, text that is not valid Unicode. The
     fields the contract stores as text (order id, item-id, name) are exempt from the number rule, and the
-    order id's text is judged by extract_order_id."""
+    order id's text is judged by extract_order_id. `text_fields`: per object field of the record, the fields
+    stored as text (the contract's string properties that take whole numbers)."""
     found: dict[Rule, list[Reason]] = {}
-    for rule, path, message in _storage_faults(record):
+    for rule, path, message in _storage_faults(record, _TEXT_FIELDS if text_fields is None else text_fields, key):
         found.setdefault(rule, []).append(Reason(path_text(path), rule, message))
-    return [reason for rule, reasons in found.items() for reason in _capped(rule, iter(reasons))]
+    return [reason for rule, reasons in found.items() for reason in capped_reasons(rule, iter(reasons))]
 
 
-def _storage_faults(record: dict[str, Any]) -> Iterator[tuple[Rule, tuple[str | int, ...], str]]:
+def _storage_faults(
+    record: dict[str, Any], text_fields: Mapping[str, tuple[str, ...]], key: KeySpec
+) -> Iterator[tuple[Rule, tuple[str | int, ...], str]]:
     # (values, path, level of the values, fields exempt from the number rule); the record's fields are level 1
     stack: list[tuple[Iterator[tuple[Any, Any]], tuple[str | int, ...], int, tuple[str, ...]]] = [
         (iter(record.items()), (), 1, ())
@@ -406,30 +444,30 @@ def _storage_faults(record: dict[str, Any]) -> Iterator[tuple[Rule, tuple[str | 
         if entry is None:
             stack.pop()
             continue
-        key, value = entry
-        here = (*path, key)
-        if isinstance(key, str):
-            if not _is_text(key):
+        name, value = entry
+        here = (*path, name)
+        if isinstance(name, str):
+            if not _is_text(name):
                 yield Rule.INVALID_TEXT, here, f"the key {_INVALID_TEXT}"
-            elif not key or (
-                len(key) * 4 > limits.MAX_ATTRIBUTE_NAME_BYTES  # at most 4 bytes a character
-                and len(key.encode("utf-8")) > limits.MAX_ATTRIBUTE_NAME_BYTES
+            elif not name or (
+                len(name) * 4 > limits.MAX_ATTRIBUTE_NAME_BYTES  # at most 4 bytes a character
+                and len(name.encode("utf-8")) > limits.MAX_ATTRIBUTE_NAME_BYTES
             ):
-                yield Rule.ATTRIBUTE_NAME, here, _attribute_name_message(len(key.encode("utf-8")))
+                yield Rule.ATTRIBUTE_NAME, here, _attribute_name_message(len(name.encode("utf-8")))
         if isinstance(value, dict | list):
             if level > limits.MAX_CONTAINER_LEVEL:
                 yield Rule.NESTING_DEPTH, here, _NESTING_MESSAGE
                 continue
             items = iter(value.items()) if isinstance(value, dict) else enumerate(value)
-            text_fields = _TEXT_FIELDS.get(key, ()) if level == 1 and isinstance(value, dict) else ()
-            stack.append((items, here, level + 1, text_fields))
+            texts = text_fields.get(name, ()) if level == 1 and isinstance(value, dict) else ()
+            stack.append((items, here, level + 1, texts))
         elif isinstance(value, str):
-            if not _is_text(value) and not (key in as_text and key in ORDER_ID_ALIASES):
+            if not _is_text(value) and not (name in as_text and name in key.aliases and path == (key.section,)):
                 yield Rule.INVALID_TEXT, here, f"the text {_INVALID_TEXT}"
         elif (
             isinstance(value, int | Decimal | float)
             and not isinstance(value, bool)
-            and key not in as_text
+            and name not in as_text
             and not limits.storable(value)
         ):
             yield Rule.NUMBER_RANGE, here, f"DynamoDB cannot store this number: {_NUMBER_LIMITS}"
