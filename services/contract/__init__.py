@@ -26,7 +26,7 @@ from services.domain.contract import (
     Verdict,
     capped_reasons,
     duplicate_key_reason,
-    extract_order_id,
+    extract_key,
     not_object_reason,
     order_id_form,
     reserved_field_reason,
@@ -68,7 +68,7 @@ class CompiledContract:
         self._root = _node(Prop(name="$", logical_type="object", properties=plan.properties))
 
     def extract_order_id(self, record: Any) -> tuple[str | None, Reason | None]:
-        return extract_order_id(record, self.key)
+        return extract_key(record, self.key)
 
     def check(self, record: Any, *, duplicate_keys: Sequence[str] = (), unreadable: str | None = None) -> Verdict:
         """Apply the contract to one record. `duplicate_keys`: the paths of keys the file held more than once
@@ -77,7 +77,7 @@ class CompiledContract:
             return Verdict(None, reasons=[Reason("$", Rule.UNREADABLE, unreadable)])
         if not isinstance(record, dict):
             return Verdict(None, reasons=[not_object_reason(record)])
-        order_id, id_reason = extract_order_id(record, self.key)
+        order_id, id_reason = extract_key(record, self.key)
         reasons = [id_reason] if id_reason else []
         reasons += [reserved_field_reason(name) for name in RESERVED_FIELDS if name in record]
         reasons += _object_reasons(self._root, record, "")

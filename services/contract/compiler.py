@@ -28,7 +28,7 @@ from open_data_contract_standard.model import (
 
 from services.contract.errors import UnsupportedConstructError
 from services.domain import json_codec, limits
-from services.domain.contract import KeySpec, Rule
+from services.domain.contract import BUILT_IN_RULES, NUMBER_LIMITS, KeySpec, Rule
 
 VENDOR = "salesdq"
 SEVERITIES = ("error",)  # `warning` (store and record) is not built yet: refused, not read as `error`
@@ -37,7 +37,6 @@ MAX_EMAIL_LOCAL_BYTES = 64
 MAX_EMAIL_DOMAIN_BYTES = 255
 # ASCII digits only: Arabic-Indic or fullwidth digits are no whole-number notation here (Python's \d takes them)
 WHOLE = re.compile(r"^\s*\+?([0-9]+)\s*$")
-_NUMBER_LIMITS = "at most 38 significant digits, magnitude 1E-130 to below 1E+126; write it as a string"
 
 # Fields of an ODCS property that describe it without changing what a record must be.
 _DOC_FIELDS = {
@@ -97,7 +96,8 @@ class Plan:
 
     def digest(self) -> str:
         """The digest of what the contract compiles to: descriptions and message wording are not in it."""
-        text = json_codec.canonical({"properties": [asdict(p) for p in self.properties]})
+        built_in = {"revision": BUILT_IN_RULES, "rules": sorted(Rule)}
+        text = json_codec.canonical({"built_in": built_in, "properties": [asdict(p) for p in self.properties]})
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -364,7 +364,7 @@ def validator(prop: Prop) -> Callable[[Any], None]:
         digits = match.group(1).lstrip("0")
         # a text integer is stored as a number, so it must be one DynamoDB can hold
         if len(digits) > limits.MAX_EXPONENT + 1 or len(digits.rstrip("0")) > limits.MAX_NUMBER_DIGITS:
-            raise fail(Rule.NUMBER_RANGE, f"is stored as a number, and DynamoDB cannot hold this one: {_NUMBER_LIMITS}")
+            raise fail(Rule.NUMBER_RANGE, f"is stored as a number, and DynamoDB cannot hold this one: {NUMBER_LIMITS}")
         bounds(int(digits or "0"), True)
 
     def check_number(value: Any) -> None:

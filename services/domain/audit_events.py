@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
-from services.domain.contract import CONTRACT_VERSION
+from services.domain import contract
 from services.domain.dlq_message import Origin
 from services.domain.outcomes import Outcome
 
@@ -108,7 +108,7 @@ def record_event(
         "attempt": attempt,
         "at": at,
         "execution": execution,
-        "contract": CONTRACT_VERSION,  # the rules that judged it
+        "contract": contract.version(),  # the rules that judged it: version+digest
     }
     if detail:
         event["detail"] = detail
