@@ -43,14 +43,16 @@ class _Node:
     """An object property compiled: its marshmallow schema for its scalar properties, and its nested objects."""
 
     prop: Prop
-    schema: Schema
+    schema: Schema | None  # None when it has no scalar properties: nothing for marshmallow to do
     objects: tuple[tuple[int, _Node], ...]  # (position among the properties, node)
+    positions: dict[str, int]  # a property's place: reasons follow the contract's order
 
 
 def _node(prop: Prop) -> _Node:
     objects = tuple((i, _node(p)) for i, p in enumerate(prop.properties) if p.logical_type == "object")
     scalars = [p for p in prop.properties if p.logical_type != "object"]
-    return _Node(prop, compiler.object_schema(scalars), objects)
+    positions = {p.name: i for i, p in enumerate(prop.properties)}
+    return _Node(prop, compiler.object_schema(scalars) if scalars else None, objects, positions)
 
 
 class CompiledContract:
@@ -94,11 +96,10 @@ class CompiledContract:
 
 
 def _object_reasons(node: _Node, value: dict[str, Any], at: str) -> list[Reason]:
-    errors: dict[str, list[Failure]] = node.schema.validate(value)  # type: ignore[assignment]
+    errors: dict[str, list[Failure]] = node.schema.validate(value) if node.schema else {}  # type: ignore[assignment]
     found: dict[int, list[Reason]] = {}
-    names = {p.name: i for i, p in enumerate(node.prop.properties)}
     for name, failures in errors.items():
-        found[names[name]] = [Reason(f"{at}{name}", f.rule, f"{name} {f.message}") for f in failures]
+        found[node.positions[name]] = [Reason(f"{at}{name}", f.rule, f"{name} {f.message}") for f in failures]
     for i, child in node.objects:
         name = child.prop.name
         inner = value.get(name)
@@ -109,6 +110,8 @@ def _object_reasons(node: _Node, value: dict[str, Any], at: str) -> list[Reason]
             found[i] = [Reason(f"{at}{name}", child.prop.rule("type"), f"{name} must be an object")]
         else:
             found[i] = _object_reasons(child, inner, f"{at}{name}.")
+    if len(found) < 2:
+        return next(iter(found.values()), [])
     return [reason for i in sorted(found) for reason in found[i]]
 
 
