@@ -46,6 +46,28 @@ def print_jsonl(lines: Iterable[Any], file: IO[str] | None = None) -> int:
     return count
 
 
+# ---------------------------------------------------------------- contracts
+
+
+def print_contract(found: dict[str, Any]) -> None:
+    """What a contract enforces: one line a field, its checks and the rule each failure is named by."""
+    print(f"{found['file']}: valid ODCS, contract {found['contract']} (id {found['id']})")
+    print("enforces, per field (rule in brackets):")
+    for field in found["enforces"]:
+        checks = "; ".join(f"{r['check']} [{r['rule']}]" for r in field["rules"]) or "nothing (documented only)"
+        print(f"  {field['field']}: {checks}")
+    print("built in, whatever the contract says:")
+    for rule in found["built_in"]:
+        print(f"  {rule}")
+
+
+def print_contract_diff(changes: Sequence[dict[str, str]]) -> None:
+    if not changes:
+        print("no changes")
+        return
+    print_table(("kind", "field", "change"), ((c["kind"], c["field"], c["change"]) for c in changes))
+
+
 # ---------------------------------------------------------------- tables
 
 

@@ -59,9 +59,10 @@ class CompiledContract:
     """One contract, compiled: `check` judges a record as services/domain/contract.py's rules say, by this
     contract's properties and rule names."""
 
-    def __init__(self, plan: Plan, source: str = "") -> None:
+    def __init__(self, plan: Plan, source: str = "", document: dict[str, Any] | None = None) -> None:
         self.plan = plan
         self.source = source
+        self.document = document or {}  # the ODCS document as read: its descriptions, for `contract diff`
         self.digest = plan.digest()
         # the contract's name in every event, run and report: its own version and what it compiles to
         self.version = f"{plan.version}+{self.digest[:12]}"
@@ -134,14 +135,14 @@ def _normalized(props: Sequence[Prop], value: dict[str, Any], key: KeySpec, orde
     return out
 
 
-def compile_model(model: Any, source: str = "") -> CompiledContract:
-    return CompiledContract(compiler.plan(model), source)
+def compile_model(model: Any, source: str = "", document: dict[str, Any] | None = None) -> CompiledContract:
+    return CompiledContract(compiler.plan(model), source, document)
 
 
 def load(path: Path) -> CompiledContract:
     """A contract file, read, checked against the ODCS standard and compiled; ContractError says why not."""
-    _document, model = loader.load_file(path)
-    return compile_model(model, str(path))
+    document, model = loader.load_file(path)
+    return compile_model(model, str(path), document)
 
 
 @functools.cache

@@ -135,7 +135,18 @@ def _refuse_object_extras(record: SchemaObject, where: str) -> None:
     _custom(record.customProperties, f"{where}.customProperties", allowed=set())
 
 
-def _prop(prop: SchemaProperty, where: str, depth: int) -> Prop:
+def _prop(prop: SchemaProperty, where: str, depth: int, at: str = "") -> Prop:
+    """One property compiled; a refusal names the construct's place in the file and the field it is about."""
+    field = f"{at}{prop.name}"
+    try:
+        return _compile_prop(prop, where, depth, field)
+    except UnsupportedConstructError as error:
+        if error.path.endswith(")"):  # a nested property named its own field
+            raise
+        raise UnsupportedConstructError(f"{error.path} ({field})", error.sentence) from None
+
+
+def _compile_prop(prop: SchemaProperty, where: str, depth: int, field: str) -> Prop:
     data = prop.model_dump(exclude_none=True, by_alias=True)
     for name in sorted(set(data) - _DOC_FIELDS):
         if name not in (
@@ -205,7 +216,9 @@ def _prop(prop: SchemaProperty, where: str, depth: int) -> Prop:
     for i, rule in enumerate(prop.quality or []):
         result = _quality(result, rule, f"{where}.quality[{i}]")
     if kind == "object":
-        nested = tuple(_prop(p, f"{where}.properties[{i}]", depth + 1) for i, p in enumerate(prop.properties or []))
+        nested = tuple(
+            _prop(p, f"{where}.properties[{i}]", depth + 1, f"{field}.") for i, p in enumerate(prop.properties or [])
+        )
         if depth > 1 and any(p.primary_key for p in nested):
             raise UnsupportedConstructError(where, "the primaryKey must sit in an object property of the record")
         result = replace(result, properties=nested)

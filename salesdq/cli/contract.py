@@ -1,0 +1,85 @@
+"""`salesdq contract check FILE` and `salesdq contract diff OLD NEW`: an ODCS contract file, what salesdq would
+enforce of it, and how two differ (docs/contracts.md). Both read files only: nothing on a stack is touched."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from salesdq.cli import output
+from salesdq.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from salesdq.cli.options import JSON, Commands
+from salesdq.operators.contract import BREAKING, describe, diff, read
+from services.contract import ContractError, UnsupportedConstructError
+
+
+def refusal(path: Path, error: ContractError) -> dict[str, object]:
+    found: dict[str, object] = {"file": str(path), "valid": False}
+    if isinstance(error, UnsupportedConstructError):
+        return found | {"refused": "unsupported", "path": error.path, "reason": error.sentence}
+    return found | {"refused": "not_odcs", "reason": str(error)}
+
+
+def _refused(args: argparse.Namespace, path: Path, error: ContractError) -> int:
+    if args.json:
+        output.print_json(refusal(path, error))
+    else:
+        print(f"salesdq: {path} refused: {error}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def run_check(args: argparse.Namespace) -> int:
+    try:
+        contract = read(args.file)
+    except ContractError as error:
+        return _refused(args, args.file, error)
+    found = describe(contract)
+    if args.json:
+        output.print_json(found)
+    else:
+        output.print_contract(found)
+    return EXIT_OK
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    compiled = []
+    for path in (args.old, args.new):
+        try:
+            compiled.append(read(path))
+        except ContractError as error:
+            return _refused(args, path, error)
+    changes = diff(*compiled)
+    if args.json:
+        output.print_json(
+            {
+                "old": {"file": str(args.old), "contract": compiled[0].version},
+                "new": {"file": str(args.new), "contract": compiled[1].version},
+                "breaking": any(c.kind == BREAKING for c in changes),
+                "changes": [c.as_dict() for c in changes],
+            }
+        )
+    else:
+        output.print_contract_diff([c.as_dict() for c in changes])
+    return EXIT_FAILED if any(c.kind == BREAKING for c in changes) else EXIT_OK
+
+
+def add_to(commands: Commands) -> None:
+    group = commands.add_parser("contract", help="check an ODCS contract file, or diff two").add_subparsers(
+        dest="contract_command", required=True
+    )
+    check = group.add_parser(
+        "check",
+        parents=[JSON],
+        help="whether salesdq can enforce an ODCS contract file, and what it enforces (exit 2: refused)",
+    )
+    check.add_argument("file", metavar="FILE", type=Path)
+    check.set_defaults(run=run_check)
+    compare = group.add_parser(
+        "diff",
+        parents=[JSON],
+        help="each change between two contracts: breaking, relaxing or doc (exit 1: something breaks)",
+    )
+    compare.add_argument("old", metavar="OLD", type=Path)
+    compare.add_argument("new", metavar="NEW", type=Path)
+    compare.set_defaults(run=run_diff)
