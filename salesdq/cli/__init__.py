@@ -17,17 +17,8 @@ from salesdq.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main", "parser"]
 
-GROUPS = (
-    local,
-    upload,
-    runs,
-    dlq,
-    redrive,
-    history,
-    replay,
-    report,
-    contract,
-)  # in the order `salesdq --help` lists them
+# in the order `salesdq --help` lists them
+GROUPS = (local, upload, runs, dlq, redrive, history, replay, report, contract)
 
 
 def parser() -> argparse.ArgumentParser:
