@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from open_data_contract_standard.model import (
     CustomProperty,
     DataQuality,
@@ -418,13 +418,14 @@ def _email(address: str, rule: str) -> None:
 
 def object_schema(props: Sequence[Prop]) -> Schema:
     """A marshmallow schema for an object's scalar properties (the primary key is judged apart: see KeySpec).
-    Fields the contract does not name are kept (INCLUDE) and never judged."""
+    Fields the contract does not name are never judged (EXCLUDE: the schema only finds errors; the stored
+    record is the record's own, normalized, with every field it has)."""
     declared: dict[str, fields.Field] = {}
     for i, prop in enumerate(props):
         if prop.primary_key:
             continue
         declared[f"f{i}"] = _Raw(required=prop.required, data_key=prop.name, validate=validator(prop))
-    return Schema.from_dict(declared, name="CompiledObject")(unknown=INCLUDE)
+    return Schema.from_dict(declared, name="CompiledObject")(unknown=EXCLUDE)
 
 
 def key_spec(properties: Sequence[Prop]) -> KeySpec:

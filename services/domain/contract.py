@@ -211,10 +211,15 @@ def duplicate_key_reason(path: str) -> Reason:
 # this module's built-in rules, so it is imported when first used). These are its entry points for the functions.
 
 
-def _active() -> CompiledContract:
-    from services import contract as compiled
+_ACTIVE: list[CompiledContract] = []  # compiled on first use (a cold start), then kept
 
-    return compiled.default()
+
+def _active() -> CompiledContract:
+    if not _ACTIVE:
+        from services import contract as compiled
+
+        _ACTIVE.append(compiled.default())
+    return _ACTIVE[0]
 
 
 def check(record: Any, *, duplicate_keys: Sequence[str] = (), unreadable: str | None = None) -> Verdict:
