@@ -4,7 +4,6 @@ pydantic model."""
 
 from __future__ import annotations
 
-import functools
 import json
 from importlib import resources
 from pathlib import Path
@@ -21,8 +20,9 @@ from services.contract.errors import NotOdcsError
 MAX_COMPLAINTS = 5  # past these, a count: the first few say what to fix
 
 
-@functools.cache
 def _validator() -> Draft201909Validator:
+    # not cached: a function reads one contract, and the schema's ~10,000 objects would stay in every garbage
+    # collection of the validator's hot loop
     schema = json.loads(resources.files("open_data_contract_standard").joinpath("schema.json").read_text("utf-8"))
     return Draft201909Validator(schema)
 
