@@ -28,7 +28,6 @@ from services.domain.contract import (
     duplicate_key_reason,
     extract_key,
     not_object_reason,
-    order_id_form,
     reserved_field_reason,
     storage_limits,
 )
@@ -149,7 +148,3 @@ def load(path: Path) -> CompiledContract:
 def default() -> CompiledContract:
     """The default contract, compiled once per process (a function's cold start)."""
     return load(DEFAULT_PATH)
-
-
-# the key's text as salesdq keys it (trimmed, NFC): `history` takes its argument through it too
-key_form = order_id_form

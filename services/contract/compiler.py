@@ -200,8 +200,10 @@ def _compile_prop(prop: SchemaProperty, where: str, depth: int, field: str) -> P
     custom = _custom(prop.customProperties, f"{where}.customProperties", allowed=_CUSTOM_PROPERTIES)
     if "aliases" in custom and not result.primary_key:
         raise UnsupportedConstructError(f"{where}.customProperties", "salesdq folds aliases of the primaryKey only")
-    if custom.get("acceptWholeNumbers") and kind != "string":
-        raise UnsupportedConstructError(f"{where}.customProperties", "acceptWholeNumbers applies to a string property")
+    if custom.get("acceptWholeNumbers") and (kind != "string" or depth != 2):
+        raise UnsupportedConstructError(
+            f"{where}.customProperties", "acceptWholeNumbers applies to a string property of an object property"
+        )
     if custom.get("acceptDigitText") and kind != "integer":
         raise UnsupportedConstructError(f"{where}.customProperties", "acceptDigitText applies to an integer property")
     aliases = custom.get("aliases", [])
