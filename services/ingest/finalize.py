@@ -13,7 +13,7 @@ from typing import Any
 
 from services.audit.summary import RunCounts, fold_run
 from services.dal.audit_log import AuditLog
-from services.domain import audit_events, redrive_batch
+from services.domain import audit_events, contract, redrive_batch
 from services.domain.audit_events import EventKind
 from services.domain.outcomes import Outcome
 from services.domain.payloads import FileRun
@@ -75,6 +75,7 @@ def complete(run: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, Any]
                 at=run.at,
                 file=run.file,
                 execution=run.execution,
+                contract_version=contract.version(),  # the run's contract, as its record events name it
                 **{k: v for k, v in summary.items() if k not in ("status", "file", "file_id")},
                 **detail,
             )
