@@ -1,5 +1,6 @@
-"""`salesdq contract check FILE` and `salesdq contract diff OLD NEW`: an ODCS contract file, what salesdq would
-enforce of it, and how two differ (docs/contracts.md). Both read files only: nothing on a stack is touched."""
+"""`salesdq contract check FILE`, `contract diff OLD NEW` and `contract try FILE --file NAME`: an ODCS contract
+file, what salesdq would enforce of it, how two differ (these two read files only), and what a proposed one
+would have decided of a file already received (it reads the stack, and writes nothing) (docs/contracts.md)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 
 from salesdq.cli import output
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from salesdq.cli.options import JSON, Commands
-from salesdq.operators.contract import BREAKING, describe, diff, read
+from salesdq.cli.options import JSON, STACK, Commands, stack_ref
+from salesdq.operators.contract import BREAKING, describe, diff, read, try_file
 from services.contract import ContractError, UnsupportedConstructError
 
 
@@ -64,6 +65,19 @@ def run_diff(args: argparse.Namespace) -> int:
     return EXIT_FAILED if any(c.kind == BREAKING for c in changes) else EXIT_OK
 
 
+def run_try(args: argparse.Namespace) -> int:
+    try:
+        proposal = read(args.contract)
+    except ContractError as error:
+        return _refused(args, args.contract, error)
+    found = try_file(stack_ref(args), proposal, args.file)
+    if args.json:
+        output.print_json(found)
+    else:
+        output.print_contract_try(found)
+    return EXIT_OK
+
+
 def add_to(commands: Commands) -> None:
     group = commands.add_parser("contract", help="check an ODCS contract file, or diff two").add_subparsers(
         dest="contract_command", required=True
@@ -83,3 +97,11 @@ def add_to(commands: Commands) -> None:
     compare.add_argument("old", metavar="OLD", type=Path)
     compare.add_argument("new", metavar="NEW", type=Path)
     compare.set_defaults(run=run_diff)
+    what_if = group.add_parser(
+        "try",
+        parents=[STACK, JSON],
+        help="what a proposed contract would have decided of a retained file, record by record (writes nothing)",
+    )
+    what_if.add_argument("contract", metavar="FILE", type=Path, help="the proposed contract (ODCS)")
+    what_if.add_argument("--file", required=True, metavar="NAME|FILE_ID", help="the file run to judge again")
+    what_if.set_defaults(run=run_try)

@@ -68,6 +68,24 @@ def print_contract_diff(changes: Sequence[dict[str, str]]) -> None:
     print_table(("kind", "field", "change"), ((c["kind"], c["field"], c["change"]) for c in changes))
 
 
+def print_contract_try(found: dict[str, Any]) -> None:
+    """The what-if of one file: its outcomes then and under the proposal, and the records that would change."""
+    print(
+        f"{found['file']} ({found['file_id'][:12]}): {found['records']:,} records under contract {found['contract']}"
+        f" (a what-if: nothing written)"
+    )
+    print(
+        f"score then {found['score_then']}, under the proposal {found['score_now']}; {found['changed']:,} would change"
+    )
+    rows = []
+    for direction, entry in found["directions"].items():
+        rules = ", ".join(f"{rule} {count}" for rule, count in sorted(entry["by_rule"].items()))
+        examples = ", ".join(f"#{e['index']} {e['order_id']}" for e in entry["examples"])
+        rows.append((direction, entry["records"], rules, examples))
+    if rows:
+        print_table(("change", "records", "by rule", "examples (index, order id)"), rows, numbers=("records",))
+
+
 # ---------------------------------------------------------------- tables
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -220,6 +221,18 @@ def _active() -> CompiledContract:
 
         _ACTIVE.append(compiled.default())
     return _ACTIVE[0]
+
+
+@contextmanager
+def judging_by(proposed: CompiledContract) -> Iterator[None]:
+    """Judge by a proposed contract for the duration, in this process only (`salesdq contract try`: a what-if
+    that writes nothing); the active contract again after it."""
+    previous = _active()
+    _ACTIVE[:] = [proposed]
+    try:
+        yield
+    finally:
+        _ACTIVE[:] = [previous]
 
 
 def check(record: Any, *, duplicate_keys: Sequence[str] = (), unreadable: str | None = None) -> Verdict:
