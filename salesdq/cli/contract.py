@@ -11,7 +11,9 @@ from pathlib import Path
 from salesdq.cli import output
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from salesdq.cli.options import JSON, STACK, Commands, stack_ref
+from salesdq.cli.report import fraction_of
 from salesdq.operators.contract import BREAKING, describe, diff, read, try_file
+from salesdq.reports.compute import percent
 from services.contract import ContractError, UnsupportedConstructError
 
 
@@ -66,6 +68,7 @@ def run_diff(args: argparse.Namespace) -> int:
 
 
 def run_try(args: argparse.Namespace) -> int:
+    fail_under = fraction_of("--fail-under", args.fail_under)
     try:
         proposal = read(args.contract)
     except ContractError as error:
@@ -75,6 +78,13 @@ def run_try(args: argparse.Namespace) -> int:
         output.print_json(found)
     else:
         output.print_contract_try(found)
+    score = found["score_now"]
+    if fail_under is not None and score is not None and score < fail_under:
+        print(
+            f"salesdq: {found['file']} would score {percent(score)} under the proposal, under {percent(fail_under)}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -104,4 +114,9 @@ def add_to(commands: Commands) -> None:
     )
     what_if.add_argument("contract", metavar="FILE", type=Path, help="the proposed contract (ODCS)")
     what_if.add_argument("--file", required=True, metavar="NAME|FILE_ID", help="the file run to judge again")
+    what_if.add_argument(
+        "--fail-under",
+        metavar="SCORE",
+        help="exit 1 when the file would score under SCORE (a fraction, 0.9, or a percentage, 90%%) under the proposal",
+    )
     what_if.set_defaults(run=run_try)

@@ -100,6 +100,12 @@ def test_try_names_exactly_the_records_a_proposal_would_move_and_writes_nothing(
         for line in words.splitlines()
     )
 
+    # --fail-under as `report` takes it: the score under the proposal against it
+    at = stored_now / total  # the score under the proposal, from the input
+    assert main(["contract", "try", str(PROPOSAL), "--file", "mixed.json", "--fail-under", f"{at:.4f}"]) == 0
+    assert main(["contract", "try", str(PROPOSAL), "--file", "mixed.json", "--fail-under", f"{at + 0.01:.4f}"]) == 1
+    assert "under the proposal, under" in capsys.readouterr().err
+
     # the contract in force is the default again once the what-if is over
     from services.domain import contract
 
