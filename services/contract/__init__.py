@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from marshmallow import Schema
+from marshmallow import Schema, ValidationError
 
 from services.contract import compiler, loader
 from services.contract.compiler import Failure, Plan, Prop
@@ -66,6 +66,8 @@ class CompiledContract:
         # the contract's name in every event, run and report: its own version and what it compiles to
         self.version = f"{plan.version}+{self.digest[:12]}"
         self.key: KeySpec = compiler.key_spec(plan.properties)
+        # the key's own checks past what extract_key judges (a pattern, lengths, allowed values), on its text
+        self._key_checks = compiler.validator(compiler.key_prop(plan.properties))
         self.text_fields = compiler.text_fields(plan.properties)
         self._root = _node(Prop(name="$", logical_type="object", properties=plan.properties))
 
@@ -81,6 +83,8 @@ class CompiledContract:
             return Verdict(None, reasons=[not_object_reason(record)])
         order_id, id_reason = extract_key(record, self.key)
         reasons = [id_reason] if id_reason else []
+        if order_id is not None:
+            reasons += self._key_reasons(order_id)
         reasons += [reserved_field_reason(name) for name in RESERVED_FIELDS if name in record]
         reasons += _object_reasons(self._root, record, "")
         reasons += storage_limits(record, self.text_fields, self.key)
@@ -88,6 +92,14 @@ class CompiledContract:
         if reasons:
             return Verdict(order_id, reasons=reasons)
         return Verdict(order_id, record=self.normalize(record, order_id))
+
+    def _key_reasons(self, order_id: str) -> list[Reason]:
+        try:
+            self._key_checks(order_id)
+        except ValidationError as error:
+            name = self.key.name
+            return [Reason(f"{self.key.section}.{name}", f.rule, f"{name} {f.message}") for f in error.messages]  # type: ignore[union-attr]
+        return []
 
     def normalize(self, record: dict[str, Any], order_id: str | None) -> dict[str, Any]:
         """The stored shape: the key's aliases folded into its name, text trimmed (a whole number taken as its

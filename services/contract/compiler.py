@@ -180,13 +180,11 @@ def _compile_prop(prop: SchemaProperty, where: str, depth: int, field: str) -> P
     if fmt is not None and fmt not in _FORMATS:
         raise UnsupportedConstructError(f"{where}.logicalTypeOptions.format", f"salesdq knows no format `{fmt}`")
     if options.get("pattern") is not None:
-        try:
-            re.compile(options["pattern"])
-        except re.error as error:
-            raise UnsupportedConstructError(
-                f"{where}.logicalTypeOptions.pattern",
-                f"the pattern is not a regular expression salesdq reads ({error})",
-            ) from None
+        _regex(options["pattern"], f"{where}.logicalTypeOptions.pattern")
+    if prop.enum and kind not in ("string", "integer", "number"):
+        raise UnsupportedConstructError(f"{where}.enum", "allowed values apply to a string, integer or number property")
+    if result.primary_key and not result.required:
+        raise UnsupportedConstructError(f"{where}.required", "the primaryKey must be required: orders are stored by it")
     result = replace(
         result,
         min_length=options.get("minLength"),
@@ -229,6 +227,15 @@ def _compile_prop(prop: SchemaProperty, where: str, depth: int, field: str) -> P
     return result
 
 
+def _regex(pattern: str, where: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise UnsupportedConstructError(
+            where, f"the pattern is not a regular expression salesdq reads ({error})"
+        ) from None
+
+
 def _custom(props: list[CustomProperty] | None, where: str, allowed: set[str]) -> dict[str, Any]:
     """salesdq's own custom properties; another vendor's are that tool's business, and left to it."""
     found: dict[str, Any] = {}
@@ -245,7 +252,7 @@ def _custom(props: list[CustomProperty] | None, where: str, allowed: set[str]) -
 
 def _quality(result: Prop, rule: DataQuality, where: str) -> Prop:
     kind = rule.type or "library"
-    if rule.severity not in SEVERITIES:
+    if rule.severity is not None and rule.severity not in SEVERITIES:  # none given: an error, as the default
         raise UnsupportedConstructError(
             f"{where}.severity", f"salesdq enforces severity `error` only (quarantine); this rule has `{rule.severity}`"
         )
@@ -269,6 +276,9 @@ def _quality(result: Prop, rule: DataQuality, where: str) -> Prop:
             where, "salesdq judges each record, so a property's rule must allow no failing value (mustBe: 0)"
         )
     arguments = rule.arguments or {}
+    texts, values_of = ("string",), ("string", "integer", "number")
+    if rule.metric == "missingValues" and result.logical_type not in texts:
+        raise UnsupportedConstructError(where, "salesdq counts missingValues of a string property only")
     if rule.metric == "missingValues":
         values = arguments.get("missingValues")
         if set(arguments) != {"missingValues"} or not isinstance(values, list):
@@ -278,10 +288,17 @@ def _quality(result: Prop, rule: DataQuality, where: str) -> Prop:
         if not arguments:
             return replace(result, rules={**result.rules, "invalid": rule.id})
         if set(arguments) == {"validValues"} and isinstance(arguments["validValues"], list):
+            if result.logical_type not in values_of or result.allowed is not None:
+                raise UnsupportedConstructError(
+                    f"{where}.arguments", "validValues applies once to a string, integer or number property"
+                )
             return replace(
                 result, allowed=tuple(arguments["validValues"]), rules={**result.rules, "allowed_values": rule.id}
             )
         if set(arguments) == {"pattern"} and isinstance(arguments["pattern"], str):
+            if result.logical_type not in texts or result.pattern is not None:
+                raise UnsupportedConstructError(f"{where}.arguments", "a pattern applies once to a string property")
+            _regex(arguments["pattern"], f"{where}.arguments.pattern")
             return replace(result, pattern=arguments["pattern"], rules={**result.rules, "pattern": rule.id})
         raise UnsupportedConstructError(f"{where}.arguments", "invalidValues takes validValues or pattern, or nothing")
     raise UnsupportedConstructError(
@@ -430,6 +447,10 @@ def object_schema(props: Sequence[Prop]) -> Schema:
     return Schema.from_dict(declared, name="CompiledObject")(unknown=EXCLUDE)
 
 
+def key_prop(properties: Sequence[Prop]) -> Prop:
+    return next(prop for section in properties for prop in section.properties if prop.primary_key)
+
+
 def key_spec(properties: Sequence[Prop]) -> KeySpec:
     for section in properties:
         for prop in section.properties:
@@ -441,6 +462,7 @@ def key_spec(properties: Sequence[Prop]) -> KeySpec:
                     blank_rule=prop.blank_rule,
                     visible_rule=prop.visible_rule,
                     whole_numbers=prop.whole_numbers,
+                    type_rule=prop.rule("type"),
                 )
     raise AssertionError("plan() checks there is one primary key")
 

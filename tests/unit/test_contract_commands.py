@@ -16,7 +16,7 @@ import yaml
 
 from salesdq import cli
 from salesdq.operators.contract import BREAKING, DOC, RELAXING, diff, read
-from services.contract import load
+from services.contract import UnsupportedConstructError, load
 from services.contract.compiler import Prop
 
 ROOT = Path(__file__).parents[2]
@@ -263,3 +263,52 @@ def test_a_property_the_plan_does_not_know_changes_the_digest_not_a_description(
     assert reworded.version == base.version
     assert tightened.version != base.version and tightened.version.startswith("2.0.0+")
     assert isinstance(base.plan.properties[0], Prop)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        # a construct that would otherwise be skipped in silence, each refused where it is
+        ("              - id: positive_whole\n",
+         "              - {id: qty_blank, metric: missingValues, arguments: {missingValues: ['']}, mustBe: 0}\n"
+         "              - id: positive_whole\n",
+         "schema[0].properties[0].properties[2].quality[0] (order-info.qty)"),
+        ("            required: true\n            primaryKey: true",
+         "            required: false\n            primaryKey: true",
+         "schema[0].properties[0].properties[0].required (order-info.OrderId)"),
+        ("              format: email\n",
+         "              format: email\n              pattern: '^a'\n            enum: [{value: a@b.co}]\n",
+         None),  # allowed values and a pattern on a string: supported
+        ("              format: email\n", "              format: email\n              pattern: '(unclosed'\n",
+         "schema[0].properties[1].properties[0].logicalTypeOptions.pattern (contact-info.email)"),
+    ],
+)  # fmt: skip
+def test_what_the_compiler_would_skip_is_refused_with_its_path(tmp_path, old, new, path):
+    variant = _variant(tmp_path, "v.odcs.yaml", old, new)
+    if path is None:
+        assert load(variant).check(yaml.safe_load("{order-info: {OrderId: '1', item-id: I, qty: 1}, "
+                                                  "contact-info: {name: A, email: a@b.co}}")).complete  # fmt: skip
+        return
+    with pytest.raises(UnsupportedConstructError) as refused:
+        load(variant)
+    assert refused.value.path == path
+
+
+def test_the_key_is_judged_by_its_own_checks_too(tmp_path):
+    variant = _variant(
+        tmp_path,
+        "k.odcs.yaml",
+        "            primaryKey: true\n            primaryKeyPosition: 1\n",
+        "            primaryKey: true\n            primaryKeyPosition: 1\n            logicalTypeOptions:\n"
+        "              pattern: '^T-[0-9]+$'\n",
+    )
+    compiled = load(variant)
+    record = {
+        "order-info": {"order_id": " T-7 ", "item-id": "I", "qty": 1},
+        "contact-info": {"name": "A", "email": "a@b.co"},
+    }
+    assert compiled.check(record).complete
+    record["order-info"]["order_id"] = "X-7"
+    verdict = compiled.check(record)
+    assert verdict.order_id == "X-7"
+    assert [(r.field, r.rule) for r in verdict.reasons] == [("order-info.OrderId", "pattern")]
