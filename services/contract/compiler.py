@@ -160,6 +160,10 @@ def _compile_prop(prop: SchemaProperty, where: str, depth: int, field: str) -> P
             "enum",
         ):
             raise UnsupportedConstructError(f"{where}.{name}", f"salesdq does not enforce `{name}` on a property")
+    if prop.physicalName is not None and prop.physicalName != prop.name:
+        raise UnsupportedConstructError(
+            f"{where}.physicalName", "salesdq reads a field by its name; a physicalName other than it is not read"
+        )
     kind = prop.logicalType
     if kind is not None and kind not in (*_SCALAR_TYPES, "object"):
         raise UnsupportedConstructError(

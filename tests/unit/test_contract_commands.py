@@ -279,6 +279,8 @@ def test_a_property_the_plan_does_not_know_changes_the_digest_not_a_description(
         ("              format: email\n",
          "              format: email\n              pattern: '^a'\n            enum: [{value: a@b.co}]\n",
          None),  # allowed values and a pattern on a string: supported
+        ("          - name: item-id\n", "          - name: item-id\n            physicalName: item_id\n",
+         "schema[0].properties[0].properties[1].physicalName (order-info.item-id)"),
         ("              format: email\n", "              format: email\n              pattern: '(unclosed'\n",
          "schema[0].properties[1].properties[0].logicalTypeOptions.pattern (contact-info.email)"),
     ],
