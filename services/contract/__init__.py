@@ -67,7 +67,9 @@ class CompiledContract:
         self.version = f"{plan.version}+{self.digest[:12]}"
         self.key: KeySpec = compiler.key_spec(plan.properties)
         # the key's own checks past what extract_key judges (a pattern, lengths, allowed values), on its text
-        self._key_checks = compiler.validator(compiler.key_prop(plan.properties))
+        key = compiler.key_prop(plan.properties)
+        extra = (key.min_length, key.max_length, key.pattern, key.format, key.allowed)
+        self._key_checks = compiler.validator(key) if any(v is not None for v in extra) else None
         self.text_fields = compiler.text_fields(plan.properties)
         self._root = _node(Prop(name="$", logical_type="object", properties=plan.properties))
 
@@ -83,7 +85,7 @@ class CompiledContract:
             return Verdict(None, reasons=[not_object_reason(record)])
         order_id, id_reason = extract_key(record, self.key)
         reasons = [id_reason] if id_reason else []
-        if order_id is not None:
+        if order_id is not None and self._key_checks is not None:
             reasons += self._key_reasons(order_id)
         reasons += [reserved_field_reason(name) for name in RESERVED_FIELDS if name in record]
         reasons += _object_reasons(self._root, record, "")
@@ -94,6 +96,7 @@ class CompiledContract:
         return Verdict(order_id, record=self.normalize(record, order_id))
 
     def _key_reasons(self, order_id: str) -> list[Reason]:
+        assert self._key_checks is not None
         try:
             self._key_checks(order_id)
         except ValidationError as error:
