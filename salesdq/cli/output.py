@@ -59,6 +59,8 @@ def print_contract(found: dict[str, Any]) -> None:
     print("built in, whatever the contract says:")
     for rule in found["built_in"]:
         print(f"  {rule}")
+    if found["not_enforced"]:
+        print(f"read as a description, not enforced: {', '.join(found['not_enforced'])}")
 
 
 def print_contract_diff(changes: Sequence[dict[str, str]]) -> None:

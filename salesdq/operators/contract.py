@@ -95,6 +95,9 @@ def rules_of(prop: Prop) -> list[tuple[str, str]]:
     return found
 
 
+_COMPILED = {"apiVersion", "kind", "id", "version", "schema"}
+
+
 def describe(contract: CompiledContract) -> dict[str, Any]:
     return {
         "file": contract.source,
@@ -108,6 +111,8 @@ def describe(contract: CompiledContract) -> dict[str, Any]:
             for path, prop in _fields(contract.plan.properties)
         ],
         "built_in": list(BUILT_IN),
+        # the rest of the document describes the data product (team, servers, SLAs, ...): said, not enforced
+        "not_enforced": sorted(set(contract.document) - _COMPILED),
     }
 
 

@@ -130,6 +130,9 @@ def test_check_of_the_default_contract_says_what_each_field_must_be_under_its_ru
     words = capsys.readouterr().out
     assert "valid ODCS" in words and "order-info.qty:" in words and "at least 1 [positive_whole]" in words
     assert "DynamoDB's storage limits" in words  # built in, and said so
+    described = sorted(set(document) - {"apiVersion", "kind", "id", "version", "schema"})
+    assert found["not_enforced"] == described == ["description", "name", "status"]
+    assert f"not enforced: {', '.join(described)}" in words
 
 
 def test_diff_of_the_default_against_a_proposal_names_qty_breaking_and_email_relaxing(capsys):
