@@ -89,9 +89,9 @@ def run_try(args: argparse.Namespace) -> int:
 
 
 def add_to(commands: Commands) -> None:
-    group = commands.add_parser("contract", help="check an ODCS contract file, or diff two").add_subparsers(
-        dest="contract_command", required=True
-    )
+    group = commands.add_parser(
+        "contract", help="ODCS record contracts: check one, diff two, try one on a file received"
+    ).add_subparsers(dest="contract_command", required=True)
     check = group.add_parser(
         "check",
         parents=[JSON],
