@@ -50,6 +50,48 @@ def print_jsonl(lines: Iterable[Any], file: IO[str] | None = None) -> int:
     return count
 
 
+# ---------------------------------------------------------------- contracts
+
+
+def print_contract(found: dict[str, Any]) -> None:
+    """What a contract enforces: one line a field, its checks and the rule each failure is named by."""
+    print(f"{found['file']}: valid ODCS, contract {found['contract']} (id {found['id']})")
+    print("enforces, per field (rule in brackets):")
+    for field in found["enforces"]:
+        checks = "; ".join(f"{r['check']} [{r['rule']}]" for r in field["rules"]) or "nothing (documented only)"
+        print(f"  {field['field']}: {checks}")
+    print("built in, whatever the contract says:")
+    for rule in found["built_in"]:
+        print(f"  {rule}")
+    if found["not_enforced"]:
+        print(f"read as a description, not enforced: {', '.join(found['not_enforced'])}")
+
+
+def print_contract_diff(changes: Sequence[dict[str, str]]) -> None:
+    if not changes:
+        print("no changes")
+        return
+    print_table(("kind", "field", "change"), ((c["kind"], c["field"], c["change"]) for c in changes))
+
+
+def print_contract_try(found: dict[str, Any]) -> None:
+    """The what-if of one file: its outcomes then and under the proposal, and the records that would change."""
+    print(
+        f"{found['file']} ({found['file_id'][:12]}): {found['records']:,} records under contract {found['contract']}"
+        f" (a what-if: nothing written)"
+    )
+    print(
+        f"score then {found['score_then']}, under the proposal {found['score_now']}; {found['changed']:,} would change"
+    )
+    rows = []
+    for direction, entry in found["directions"].items():
+        rules = ", ".join(f"{rule} {count}" for rule, count in sorted(entry["by_rule"].items()))
+        examples = ", ".join(f"#{e['index']} {e['order_id']}" for e in entry["examples"])
+        rows.append((direction, entry["records"], rules, examples))
+    if rows:
+        print_table(("change", "records", "by rule", "examples (index, order id)"), rows, numbers=("records",))
+
+
 # ---------------------------------------------------------------- tables
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
-from services.domain.contract import CONTRACT_VERSION
+from services.domain import contract
 from services.domain.dlq_message import Origin
 from services.domain.outcomes import Outcome
 from services.domain.run import Run
@@ -105,7 +105,7 @@ def record_event(
         "order_id": order_id,
         "reasons": reasons,
         "attempt": attempt,
-        "contract": CONTRACT_VERSION,  # the rules that judged it
+        "contract": contract.version(),  # the rules that judged it: version+digest
     }
     if detail:
         event["detail"] = detail

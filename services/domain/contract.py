@@ -1,44 +1,41 @@
-"""The validation contract users see (docs/validation.md mirrors it rule by rule).
+"""The validation contract's vocabulary and its built-in rules (docs/validation.md).
 
-A record is complete when it has `order-info` and `contact-info` objects with an order id, a non-blank
-`item-id`, a positive whole `qty`, a non-blank `name` and a valid `email`, and DynamoDB can store it
-(`storage_limits`). Order id aliases normalize to `OrderId` (trimmed, NFC); unknown fields are kept, and are
-never the reason for rejection unless DynamoDB could not store them or a stored order uses their top-level name
-itself (RESERVED_FIELDS).
+What a record must hold is data: the active ODCS contract (contracts/sales.odcs.yaml), compiled by
+services/contract/. What is built in here is not the contract's to relax: DynamoDB's storage limits
+(`storage_limits`), salesdq's reserved top-level fields (RESERVED_FIELDS), the key's own rules (one text, valid
+Unicode, fits a DynamoDB key: `extract_key`), and what reading found (unreadable lines, duplicate keys, records
+that are no objects). `check` judges a record by the active contract.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
-
-from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from typing import TYPE_CHECKING, Any
 
 from services.domain import json_codec, limits
 
-# The version of the rules: every audit event of a record names the one that judged it, so a replay can say
-# which records a changed rule moved. Raise it whenever a rule changes: tests/unit/test_contract_version.py
-# fails when the contract's verdicts on its probes change and this does not.
-CONTRACT_VERSION = "2"
+if TYPE_CHECKING:
+    from services.contract import CompiledContract
 
+# The revision of the built-in rules below (storage limits, reserved fields, the key's own rules): a contract's
+# version names the digest of what it compiles to, which includes this. Raise it whenever a built-in rule
+# changes a verdict: tests/unit/test_contract_version.py fails when the verdicts on its probes change and the
+# version does not.
+BUILT_IN_RULES = "3"
+
+# The stored order's key attribute (the orders table's partition key): the record's id is stored under it.
 ORDER_ID = "OrderId"
-ORDER_ID_ALIASES = ("OrderId", "orderId", "order-id", "order_id")
-ORDER_INFO = "order-info"
-CONTACT_INFO = "contact-info"
 # What a stored order holds beside the record's own fields: its key, where it came from and its content hash
 # (services/validator/store_orders). A record's own top-level field of one of these names is `reserved_field`:
 # storing it would overwrite the user's value.
 ORIGIN_FIELDS = ("_source", "_hash", "_file", "_at")
 RESERVED_FIELDS = (ORDER_ID, *ORIGIN_FIELDS)
-# RFC 5321 4.5.3.1: a local part holds at most 64 octets, a domain at most 255.
-MAX_EMAIL_LOCAL_BYTES = 64
-MAX_EMAIL_DOMAIN_BYTES = 255
 
 
 class Rule(StrEnum):
@@ -67,17 +64,13 @@ class Rule(StrEnum):
 
 
 _JSON_TYPE_NAMES = {str: "string", int: "number", float: "number", Decimal: "number", bool: "boolean", list: "array"}
-# ASCII digits only: Arabic-Indic or fullwidth digits are no whole-number notation here (Python's \d takes them)
-_WHOLE = re.compile(r"^\s*\+?([0-9]+)\s*$")
-# Fields the contract stores as text whatever they hold: a number there is stored as its digits, not a number.
-_TEXT_FIELDS = {ORDER_INFO: (*ORDER_ID_ALIASES, "item-id"), CONTACT_INFO: ("name",)}
 MAX_REASONS_PER_RULE = 5  # storage-limit reasons per rule and record; past it, one reason counts the rest
 
 
 @dataclass(frozen=True)
 class Reason:
     field: str
-    rule: Rule
+    rule: str  # a Rule, or a rule the contract names (a quality rule's id)
     message: str
 
     def as_dict(self) -> dict[str, str]:
@@ -112,31 +105,48 @@ def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
 
-def extract_order_id(record: Any) -> tuple[str | None, Reason | None]:
-    """The record's normalized order id, or why it has none. Used by prepare (partitioning) too."""
+@dataclass(frozen=True)
+class KeySpec:
+    """Where a record's key (its order id) is and how it is judged: the contract's primaryKey property, its
+    aliases and the names of its rules. The rest of the key's rules are salesdq's own: it keys DynamoDB items and
+    audit histories, so it must be one text (ambiguous), valid Unicode (invalid_text) and fit a key (key_size)."""
+
+    section: str
+    name: str
+    aliases: tuple[str, ...]  # the name first
+    blank_rule: str
+    visible_rule: str | None
+    whole_numbers: bool
+    type_rule: str = Rule.TYPE
+
+
+def extract_key(record: Any, key: KeySpec) -> tuple[str | None, Reason | None]:
+    """The record's normalized order id under a contract's key, or why it has none."""
     if not isinstance(record, dict):
         return None, None
-    info = record.get(ORDER_INFO)
+    info = record.get(key.section)
     if not isinstance(info, dict):
         return None, None
-    present = {alias: info[alias] for alias in ORDER_ID_ALIASES if alias in info}
+    at = f"{key.section}.{key.name}"
+    present = {alias: info[alias] for alias in key.aliases if alias in info}
     if not present:
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.MISSING, "an order id is required")
-    texts = {alias: _scalar_text(value) for alias, value in present.items()}
+        return None, Reason(at, Rule.MISSING, "an order id is required")
+    texts = {alias: _key_text_of(value, key.whole_numbers) for alias, value in present.items()}
     bad = [alias for alias, text in texts.items() if text is None]
     if bad:
-        return None, Reason(f"{ORDER_INFO}.{bad[0]}", Rule.TYPE, "the order id must be a string or a whole number")
+        message = "the order id must be a string" + (" or a whole number" if key.whole_numbers else "")
+        return None, Reason(f"{key.section}.{bad[0]}", key.type_rule, message)
     distinct = {order_id_form(text) for text in texts.values() if text is not None}
     if len(distinct) > 1:
         names = ", ".join(sorted(present))
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.AMBIGUOUS, f"different order ids in {names}")
+        return None, Reason(at, Rule.AMBIGUOUS, f"different order ids in {names}")
     order_id = distinct.pop()
     if not order_id:
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.BLANK, "the order id is blank")
+        return None, Reason(at, key.blank_rule, "the order id is blank")
     if not _is_text(order_id):
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.INVALID_TEXT, f"the order id {_INVALID_TEXT}")
-    if (unseen := _control_character(order_id)) is not None:
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.CONTROL_CHARACTER, _control_message(order_id, unseen))
+        return None, Reason(at, Rule.INVALID_TEXT, f"the order id {_INVALID_TEXT}")
+    if key.visible_rule is not None and (unseen := _control_character(order_id)) is not None:
+        return None, Reason(at, key.visible_rule, _control_message(order_id, unseen))
     # at most 4 bytes a character: only a longer id needs measuring
     if (
         len(order_id) * 4 > limits.MAX_ORDER_ID_BYTES
@@ -146,8 +156,12 @@ def extract_order_id(record: Any) -> tuple[str | None, Reason | None]:
             f"the order id is {size:,} bytes of UTF-8; DynamoDB keys hold it only up to "
             f"{limits.MAX_ORDER_ID_BYTES:,} bytes"
         )
-        return None, Reason(f"{ORDER_INFO}.{ORDER_ID}", Rule.KEY_SIZE, message)
+        return None, Reason(at, Rule.KEY_SIZE, message)
     return order_id, None
+
+
+def _key_text_of(value: Any, whole_numbers: bool) -> str | None:
+    return _scalar_text(value) if whole_numbers or isinstance(value, str) else None
 
 
 def order_id_form(text: str) -> str:
@@ -178,149 +192,73 @@ def _control_message(text: str, at: int) -> str:
     )
 
 
-@dataclass(frozen=True)
-class Failure:
-    """What a field validator raises inside marshmallow's ValidationError: the rule travels with the message."""
-
-    rule: Rule
-    message: str
-
-
-def _fail(rule: Rule, message: str) -> ValidationError:
-    return ValidationError([Failure(rule, message)])
+def not_object_reason(record: Any) -> Reason:
+    if record is None:
+        return Reason("$", Rule.NOT_OBJECT, "the record is null")
+    kind = _JSON_TYPE_NAMES.get(type(record), type(record).__name__)
+    return Reason("$", Rule.NOT_OBJECT, f"the record is {_article(kind)} {kind}, not an object")
 
 
-def _non_blank(value: Any) -> None:
-    text = _scalar_text(value)
-    if text is None:
-        raise _fail(Rule.TYPE, "must be a string")
-    if not text.strip():
-        raise _fail(Rule.BLANK, "must not be blank")
+def reserved_field_reason(name: str) -> Reason:
+    return Reason(name, Rule.RESERVED_FIELD, _RESERVED)
 
 
-def _positive_whole(value: Any) -> None:
-    """An int, or ASCII digits as text; 3.0 and 1e3 are numbers, but not whole-number notation. A text qty is
-    stored as a number, so it must be one DynamoDB can hold (a number qty is judged by storage_limits)."""
-    if isinstance(value, bool):
-        raise _fail(Rule.POSITIVE_WHOLE, "must be a positive whole number")
-    if isinstance(value, int):
-        if value < 1:
-            raise _fail(Rule.POSITIVE_WHOLE, "must be a positive whole number")
-        return
-    match = _WHOLE.match(value) if isinstance(value, str) else None
-    digits = match.group(1).lstrip("0") if match else ""
-    if not digits:
-        raise _fail(Rule.POSITIVE_WHOLE, "must be a positive whole number")
-    if len(digits) > limits.MAX_EXPONENT + 1 or len(digits.rstrip("0")) > limits.MAX_NUMBER_DIGITS:
-        raise _fail(Rule.NUMBER_RANGE, f"is stored as a number, and DynamoDB cannot hold this one: {_NUMBER_LIMITS}")
+def duplicate_key_reason(path: str) -> Reason:
+    return Reason(path, Rule.DUPLICATE_KEY, _DUPLICATE)
 
 
-class _Raw(fields.Raw):
-    """A required field whose own errors (absent, null) are Failures of rule `missing`, like its validators'."""
-
-    def make_error(self, key: str, **kwargs: Any) -> ValidationError:
-        if key in ("required", "null"):
-            return _fail(Rule.MISSING, "is required")
-        return super().make_error(key, **kwargs)
+# ------------------------------------------------------------------ the active contract
+# The record rules themselves are data: contracts/sales.odcs.yaml, compiled by services/contract/ (which builds on
+# this module's built-in rules, so it is imported when first used). These are its entry points for the functions.
 
 
-class OrderInfoSchema(Schema):
-    class Meta:
-        unknown = INCLUDE
-
-    item_id = _Raw(required=True, data_key="item-id", validate=_non_blank)
-    qty = _Raw(required=True, validate=_positive_whole)
+_ACTIVE: list[CompiledContract] = []  # compiled on first use (a cold start), then kept
 
 
-class ContactInfoSchema(Schema):
-    class Meta:
-        unknown = INCLUDE
+def _active() -> CompiledContract:
+    if not _ACTIVE:
+        from services import contract as compiled
 
-    name = _Raw(required=True, validate=_non_blank)
-    email = _Raw(required=True)
-
-    @validates_schema(skip_on_field_errors=False)
-    def _email(self, data: dict[str, Any], **_: Any) -> None:
-        value = data.get("email")
-        if value is None:
-            return
-        if not isinstance(value, str):
-            raise ValidationError([Failure(Rule.EMAIL, "must be a string")], "email")
-        address = value.strip()
-        try:
-            validate.Email()(address)
-        except ValidationError as error:
-            raise ValidationError([Failure(Rule.EMAIL, "is not a valid email address")], "email") from error
-        local, _at, domain = address.rpartition("@")
-        if "." not in domain:  # marshmallow takes a@localhost; an order needs a real domain
-            raise ValidationError([Failure(Rule.EMAIL, "is not a valid email address")], "email")
-        for part, size, limit in (
-            ("local part", len(local.encode("utf-8")), MAX_EMAIL_LOCAL_BYTES),
-            ("domain", len(domain.encode("utf-8")), MAX_EMAIL_DOMAIN_BYTES),
-        ):
-            if size > limit:  # marshmallow does not measure them
-                message = f"has a {part} of {size:,} bytes; an address allows at most {limit} (RFC 5321)"
-                raise ValidationError([Failure(Rule.EMAIL, message)], "email")
+        _ACTIVE.append(compiled.default())
+    return _ACTIVE[0]
 
 
-_ORDER_INFO = OrderInfoSchema()
-_CONTACT_INFO = ContactInfoSchema()
-
-
-def _section_reasons(schema: Schema, section: str, value: Any) -> list[Reason]:
-    if value is None:
-        return [Reason(section, Rule.MISSING, f"{section} is required")]
-    if not isinstance(value, dict):
-        return [Reason(section, Rule.TYPE, f"{section} must be an object")]
-    errors: dict[str, list[Failure]] = schema.validate(value)  # type: ignore[assignment]
-    return [
-        Reason(f"{section}.{name}", failure.rule, f"{name} {failure.message}")
-        for name, failures in sorted(errors.items())
-        for failure in failures
-    ]
+@contextmanager
+def judging_by(proposed: CompiledContract) -> Iterator[None]:
+    """Judge by a proposed contract for the duration, in this process only (`salesdq contract try`: a what-if
+    that writes nothing); the active contract again after it."""
+    previous = _active()
+    _ACTIVE[:] = [proposed]
+    try:
+        yield
+    finally:
+        _ACTIVE[:] = [previous]
 
 
 def check(record: Any, *, duplicate_keys: Sequence[str] = (), unreadable: str | None = None) -> Verdict:
-    """Apply the contract to one record. `duplicate_keys`: the paths of keys the file held more than once in
-    one object (found while parsing, since a parsed object keeps only the last value). `unreadable`: why a JSON
-    Lines line could not be read as a JSON value (the record is then its raw text, kept for a correction)."""
-    if unreadable is not None:
-        return Verdict(None, reasons=[Reason("$", Rule.UNREADABLE, unreadable)])
-    if record is None:
-        return Verdict(None, reasons=[Reason("$", Rule.NOT_OBJECT, "the record is null")])
-    if not isinstance(record, dict):
-        kind = _JSON_TYPE_NAMES.get(type(record), type(record).__name__)
-        return Verdict(
-            None,
-            reasons=[Reason("$", Rule.NOT_OBJECT, f"the record is {_article(kind)} {kind}, not an object")],
-        )
-    order_id, id_reason = extract_order_id(record)
-    reasons = [id_reason] if id_reason else []
-    reasons += [Reason(name, Rule.RESERVED_FIELD, _RESERVED) for name in RESERVED_FIELDS if name in record]
-    reasons += _section_reasons(_ORDER_INFO, ORDER_INFO, record.get(ORDER_INFO))
-    reasons += _section_reasons(_CONTACT_INFO, CONTACT_INFO, record.get(CONTACT_INFO))
-    reasons += storage_limits(record)
-    reasons += _capped(Rule.DUPLICATE_KEY, (Reason(path, Rule.DUPLICATE_KEY, _DUPLICATE) for path in duplicate_keys))
-    if reasons:
-        return Verdict(order_id, reasons=reasons)
-    return Verdict(order_id, record=normalize(record, order_id))
+    """Apply the active contract to one record (services/contract: CompiledContract.check)."""
+    return _active().check(record, duplicate_keys=duplicate_keys, unreadable=unreadable)
+
+
+def extract_order_id(record: Any) -> tuple[str | None, Reason | None]:
+    """The record's normalized order id under the active contract, or why it has none. Prepare partitions by it."""
+    return _active().extract_order_id(record)
 
 
 def normalize(record: dict[str, Any], order_id: str | None) -> dict[str, Any]:
-    """The stored shape: aliases folded into OrderId, qty an int, strings trimmed; unknown fields kept."""
-    order_info = {k: v for k, v in record[ORDER_INFO].items() if k not in ORDER_ID_ALIASES}
-    order_info = {ORDER_ID: order_id, **order_info}
-    qty = order_info["qty"]
-    if not isinstance(qty, int):
-        digits = _WHOLE.match(str(qty))
-        assert digits is not None  # a complete record's qty is an int or matches _WHOLE
-        qty = int(digits.group(1))
-    order_info["qty"] = qty
-    order_info["item-id"] = str(order_info["item-id"]).strip()
-    contact = dict(record[CONTACT_INFO])
-    contact["name"] = str(contact["name"]).strip()
-    contact["email"] = str(contact["email"]).strip()
-    return {**record, ORDER_INFO: order_info, CONTACT_INFO: contact}
+    """A complete record's stored shape under the active contract."""
+    return _active().normalize(record, order_id)
+
+
+def key_field() -> str:
+    """Where reasons about the order id point: the active contract's key, as `section.name`."""
+    key = _active().key
+    return f"{key.section}.{key.name}"
+
+
+def version() -> str:
+    """The active contract's name in events: its `version` and the digest of what it compiles to."""
+    return _active().version
 
 
 def content_hash(record: Any) -> str:
@@ -332,7 +270,7 @@ def content_hash(record: Any) -> str:
 # ------------------------------------------------------------------ what DynamoDB can store
 
 _INVALID_TEXT = "is not valid Unicode (it holds a lone surrogate, such as \\ud800): DynamoDB stores text as UTF-8"
-_NUMBER_LIMITS = "at most 38 significant digits, magnitude 1E-130 to below 1E+126; write it as a string"
+NUMBER_LIMITS = "at most 38 significant digits, magnitude 1E-130 to below 1E+126; write it as a string"
 _RESERVED = (
     "a top-level field of this name is salesdq's own in a stored order (its key, or where it came from): "
     "rename the field or move it into order-info or contact-info"
@@ -369,7 +307,7 @@ def path_text(path: Sequence[str | int]) -> str:
     return text or "$"
 
 
-def _capped(rule: Rule, reasons: Iterator[Reason]) -> list[Reason]:
+def capped_reasons(rule: Rule, reasons: Iterator[Reason]) -> list[Reason]:
     """At most MAX_REASONS_PER_RULE reasons of a rule, then one that counts the rest: a record's reasons
     travel in one audit event and one SQS message, both of bounded size."""
     kept: list[Reason] = []
@@ -384,18 +322,21 @@ def _capped(rule: Rule, reasons: Iterator[Reason]) -> list[Reason]:
     return kept
 
 
-def storage_limits(record: dict[str, Any]) -> list[Reason]:
+def storage_limits(record: dict[str, Any], text_fields: Mapping[str, tuple[str, ...]], key: KeySpec) -> list[Reason]:
     """Why DynamoDB could not store the record, value by value: numbers out of range, object keys that are
     no attribute names, objects and arrays nested past its 32 levels, text that is not valid Unicode. The
     fields the contract stores as text (order id, item-id, name) are exempt from the number rule, and the
-    order id's text is judged by extract_order_id."""
+    order id's text is judged by extract_order_id. `text_fields`: per object field of the record, the fields
+    stored as text (the contract's string properties that take whole numbers)."""
     found: dict[Rule, list[Reason]] = {}
-    for rule, path, message in _storage_faults(record):
+    for rule, path, message in _storage_faults(record, text_fields, key):
         found.setdefault(rule, []).append(Reason(path_text(path), rule, message))
-    return [reason for rule, reasons in found.items() for reason in _capped(rule, iter(reasons))]
+    return [reason for rule, reasons in found.items() for reason in capped_reasons(rule, iter(reasons))]
 
 
-def _storage_faults(record: dict[str, Any]) -> Iterator[tuple[Rule, tuple[str | int, ...], str]]:
+def _storage_faults(
+    record: dict[str, Any], text_fields: Mapping[str, tuple[str, ...]], key: KeySpec
+) -> Iterator[tuple[Rule, tuple[str | int, ...], str]]:
     # (values, path, level of the values, fields exempt from the number rule); the record's fields are level 1
     stack: list[tuple[Iterator[tuple[Any, Any]], tuple[str | int, ...], int, tuple[str, ...]]] = [
         (iter(record.items()), (), 1, ())
@@ -406,33 +347,33 @@ def _storage_faults(record: dict[str, Any]) -> Iterator[tuple[Rule, tuple[str | 
         if entry is None:
             stack.pop()
             continue
-        key, value = entry
-        here = (*path, key)
-        if isinstance(key, str):
-            if not _is_text(key):
+        name, value = entry
+        here = (*path, name)
+        if isinstance(name, str):
+            if not _is_text(name):
                 yield Rule.INVALID_TEXT, here, f"the key {_INVALID_TEXT}"
-            elif not key or (
-                len(key) * 4 > limits.MAX_ATTRIBUTE_NAME_BYTES  # at most 4 bytes a character
-                and len(key.encode("utf-8")) > limits.MAX_ATTRIBUTE_NAME_BYTES
+            elif not name or (
+                len(name) * 4 > limits.MAX_ATTRIBUTE_NAME_BYTES  # at most 4 bytes a character
+                and len(name.encode("utf-8")) > limits.MAX_ATTRIBUTE_NAME_BYTES
             ):
-                yield Rule.ATTRIBUTE_NAME, here, _attribute_name_message(len(key.encode("utf-8")))
+                yield Rule.ATTRIBUTE_NAME, here, _attribute_name_message(len(name.encode("utf-8")))
         if isinstance(value, dict | list):
             if level > limits.MAX_CONTAINER_LEVEL:
                 yield Rule.NESTING_DEPTH, here, _NESTING_MESSAGE
                 continue
             items = iter(value.items()) if isinstance(value, dict) else enumerate(value)
-            text_fields = _TEXT_FIELDS.get(key, ()) if level == 1 and isinstance(value, dict) else ()
-            stack.append((items, here, level + 1, text_fields))
+            texts = text_fields.get(name, ()) if level == 1 and isinstance(value, dict) else ()
+            stack.append((items, here, level + 1, texts))
         elif isinstance(value, str):
-            if not _is_text(value) and not (key in as_text and key in ORDER_ID_ALIASES):
+            if not _is_text(value) and not (name in as_text and name in key.aliases and path == (key.section,)):
                 yield Rule.INVALID_TEXT, here, f"the text {_INVALID_TEXT}"
         elif (
             isinstance(value, int | Decimal | float)
             and not isinstance(value, bool)
-            and key not in as_text
+            and name not in as_text
             and not limits.storable(value)
         ):
-            yield Rule.NUMBER_RANGE, here, f"DynamoDB cannot store this number: {_NUMBER_LIMITS}"
+            yield Rule.NUMBER_RANGE, here, f"DynamoDB cannot store this number: {NUMBER_LIMITS}"
 
 
 _NESTING_MESSAGE = (

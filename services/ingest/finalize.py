@@ -19,7 +19,7 @@ from typing import Any
 
 from services.audit.summary import RunCounts, fold_run
 from services.dal.audit_log import AuditLog
-from services.domain import audit_events, redrive_batch
+from services.domain import audit_events, contract, redrive_batch
 from services.domain.audit_events import EventKind
 from services.domain.outcomes import Outcome
 from services.domain.payloads import FileRun
@@ -88,6 +88,7 @@ def complete(staged: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, A
             audit_events.file_event(
                 run=run,
                 kind=EventKind.FILE_COMPLETED,
+                contract_version=contract.version(),  # the run's contract, as its record events name it
                 **{k: summary[k] for k in SUMMARY_FIELDS},
                 **detail,
             )

@@ -167,7 +167,7 @@ def _against(candidate: _Candidate, stored: dict[str, Any] | None, any_run: bool
     if stored.get("_hash") == item["_hash"]:
         return RecordOutcome(index, Outcome.DUPLICATE, order_id, duplicate_of=stored.get("_source"))
     conflict = Reason(
-        f"{contract.ORDER_INFO}.{contract.ORDER_ID}",
+        contract.key_field(),
         Rule.CONFLICT,
         f"order {order_id} is already stored with different content (from {stored.get('_file', 'an earlier file')})",
     )

@@ -85,3 +85,13 @@ def test_real_synth_bundles_aarch64_wheels_without_docker(deployable: Assembly) 
     assert (site / "aws_xray_sdk").is_dir()
     assert not list(site.glob("moto*"))
     assert not list(site.rglob("__pycache__"))
+
+
+def test_services_asset_holds_the_default_contract_as_a_file(tmp_path: Path) -> None:
+    """The functions compile contracts/sales.odcs.yaml at cold start; the asset holds only services/, where a
+    symlink names it: the copy must be the file itself."""
+    assert bundling.CopyServices().try_bundle(str(tmp_path))
+    shipped = tmp_path / "services" / "contract" / "sales.odcs.yaml"
+    assert shipped.is_file() and not shipped.is_symlink()
+    assert shipped.read_bytes() == (resources.ROOT / "contracts" / "sales.odcs.yaml").read_bytes()
+    assert "open-data-contract-standard==3.2.0" in bundling.runtime_requirements()

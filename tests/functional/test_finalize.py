@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
+from salesdq import resources
 from services.domain.audit_events import EventKind
 from services.domain.payloads import ChunkJob, FileRun
 from services.domain.run import Run
@@ -66,6 +68,17 @@ def test_summary_sums_every_chunk(aws):
     assert event["quarantined"] == 4
     assert event["failures_by_rule"] == {"email": 2, "not_object": 1, "conflict": 1}
     assert "status" not in event
+
+
+def test_the_run_names_the_contract_its_records_were_judged_by(aws):
+    chunk(aws, 0, 0, [[0, order("A")], [1, order("B", email="bad")]])
+    finalize(run(records=2, chunks=1), aws.stores.audit)
+    events = aws.audit()
+    (completed,) = [e for e in events if e["event"] == EventKind.FILE_COMPLETED]
+    judged = {e["contract"] for e in events if e["event"].startswith("record.")}
+    version = yaml.safe_load((resources.ROOT / "contracts" / "sales.odcs.yaml").read_text(encoding="utf-8"))["version"]
+    assert judged == {completed["contract_version"]}
+    assert completed["contract_version"].startswith(f"{version}+")  # its version, then its digest
 
 
 def test_missing_chunk_marker_raises(aws):

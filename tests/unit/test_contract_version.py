@@ -1,9 +1,10 @@
 """The contract's version moves with its rules: its verdicts on a fixed set of probe records (one or more per
 rule and boundary) are digested, and the digest is recorded beside the version (tests/data/contract-version.json).
-A rule that changes a verdict changes the digest; then the version must change too.
+A rule that changes a verdict changes the digest; then the version must change too. The version is the default
+contract's `version` and the digest of what it compiles to, so a changed contract changes it by itself; a changed
+built-in rule must raise BUILT_IN_RULES in services/domain/contract.py.
 
-After a deliberate rule change: raise CONTRACT_VERSION in services/domain/contract.py, then record the new
-digest with `python -m tests.unit.test_contract_version --record`.
+After a deliberate rule change: record the new digest with `python -m tests.unit.test_contract_version --record`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from services.contract import compiler
+from services.contract import default as compiler_default
 from services.domain import contract, json_codec
 from services.domain.chunk_entry import NOTHING, Findings
 from services.validator import store_orders
@@ -36,7 +39,7 @@ def probes() -> list[tuple[Any, Findings]]:
     found: list[tuple[Any, Findings]] = [(_record(), NOTHING)]
     for value in (None, 7, "text", [1], True):
         found.append((value, NOTHING))
-    for alias in contract.ORDER_ID_ALIASES:
+    for alias in compiler_default().key.aliases:
         found.append(
             ({"order-info": {alias: 12, "item-id": "I", "qty": 2}, "contact-info": _record()["contact-info"]}, NOTHING)
         )
@@ -86,21 +89,21 @@ def digest() -> str:
 
 def test_the_version_changes_with_the_rules() -> None:
     recorded = json.loads(RECORDED.read_text(encoding="utf-8"))
-    if recorded["version"] == contract.CONTRACT_VERSION:
+    if recorded["version"] == contract.version():
         assert digest() == recorded["digest"], (
-            "the contract's verdicts changed but CONTRACT_VERSION did not: raise it in services/domain/contract.py "
-            "and run `python -m tests.unit.test_contract_version --record`"
+            "the contract's verdicts changed but its version did not: raise BUILT_IN_RULES in "
+            "services/domain/contract.py and run `python -m tests.unit.test_contract_version --record`"
         )
     else:
-        assert digest() != recorded["digest"], "CONTRACT_VERSION changed but no rule did"
         pytest.fail(
-            "CONTRACT_VERSION changed: record its digest with `python -m tests.unit.test_contract_version --record`"
+            f"the contract's version changed ({recorded['version']} -> {contract.version()}): record its digest with "
+            "`python -m tests.unit.test_contract_version --record`"
         )
 
 
 def test_a_changed_rule_changes_the_digest(monkeypatch: pytest.MonkeyPatch) -> None:
     before = digest()
-    monkeypatch.setattr(contract, "_WHOLE", contract.re.compile(r"^\s*([0-9]+)\s*$"))  # "+3" no longer whole
+    monkeypatch.setattr(compiler, "WHOLE", compiler.re.compile(r"^\s*([0-9]+)\s*$"))  # "+3" no longer whole
     assert not contract.check(_record({"qty": " +3 "})).complete
     assert digest() != before
     monkeypatch.undo()
@@ -130,5 +133,5 @@ def test_every_rule_a_record_can_break_is_probed() -> None:
 if __name__ == "__main__":
     if sys.argv[1:] != ["--record"]:
         sys.exit("usage: python -m tests.unit.test_contract_version --record")
-    RECORDED.write_text(json.dumps({"version": contract.CONTRACT_VERSION, "digest": digest()}, indent=2) + "\n")
-    print(f"recorded contract {contract.CONTRACT_VERSION}: {digest()}")
+    RECORDED.write_text(json.dumps({"version": contract.version(), "digest": digest()}, indent=2) + "\n")
+    print(f"recorded contract {contract.version()}: {digest()}")

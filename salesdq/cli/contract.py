@@ -1,0 +1,122 @@
+"""`salesdq contract check FILE`, `contract diff OLD NEW` and `contract try FILE --file NAME`: an ODCS contract
+file, what salesdq would enforce of it, how two differ (these two read files only), and what a proposed one
+would have decided of a file already received (it reads the stack, and writes nothing) (docs/contracts.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from salesdq.cli import output
+from salesdq.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from salesdq.cli.options import JSON, STACK, Commands, stack_ref
+from salesdq.cli.report import fraction_of
+from salesdq.operators.contract import BREAKING, describe, diff, read, try_file
+from salesdq.reports.compute import percent
+from services.contract import ContractError, UnsupportedConstructError
+
+
+def refusal(path: Path, error: ContractError) -> dict[str, object]:
+    found: dict[str, object] = {"file": str(path), "valid": False}
+    if isinstance(error, UnsupportedConstructError):
+        return found | {"refused": "unsupported", "path": error.path, "reason": error.sentence}
+    return found | {"refused": "not_odcs", "reason": str(error)}
+
+
+def _refused(args: argparse.Namespace, path: Path, error: ContractError) -> int:
+    if args.json:
+        output.print_json(refusal(path, error))
+    else:
+        print(f"salesdq: {path} refused: {error}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def run_check(args: argparse.Namespace) -> int:
+    try:
+        contract = read(args.file)
+    except ContractError as error:
+        return _refused(args, args.file, error)
+    found = describe(contract)
+    if args.json:
+        output.print_json(found)
+    else:
+        output.print_contract(found)
+    return EXIT_OK
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    compiled = []
+    for path in (args.old, args.new):
+        try:
+            compiled.append(read(path))
+        except ContractError as error:
+            return _refused(args, path, error)
+    changes = diff(*compiled)
+    if args.json:
+        output.print_json(
+            {
+                "old": {"file": str(args.old), "contract": compiled[0].version},
+                "new": {"file": str(args.new), "contract": compiled[1].version},
+                "breaking": any(c.kind == BREAKING for c in changes),
+                "changes": [c.as_dict() for c in changes],
+            }
+        )
+    else:
+        output.print_contract_diff([c.as_dict() for c in changes])
+    return EXIT_FAILED if any(c.kind == BREAKING for c in changes) else EXIT_OK
+
+
+def run_try(args: argparse.Namespace) -> int:
+    fail_under = fraction_of("--fail-under", args.fail_under)
+    try:
+        proposal = read(args.contract)
+    except ContractError as error:
+        return _refused(args, args.contract, error)
+    found = try_file(stack_ref(args), proposal, args.file)
+    if args.json:
+        output.print_json(found)
+    else:
+        output.print_contract_try(found)
+    score = found["score_now"]
+    if fail_under is not None and score is not None and score < fail_under:
+        print(
+            f"salesdq: {found['file']} would score {percent(score)} under the proposal, under {percent(fail_under)}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def add_to(commands: Commands) -> None:
+    group = commands.add_parser(
+        "contract", help="ODCS record contracts: check one, diff two, try one on a file received"
+    ).add_subparsers(dest="contract_command", required=True)
+    check = group.add_parser(
+        "check",
+        parents=[JSON],
+        help="whether salesdq can enforce an ODCS contract file, and what it enforces (exit 2: refused)",
+    )
+    check.add_argument("file", metavar="FILE", type=Path)
+    check.set_defaults(run=run_check)
+    compare = group.add_parser(
+        "diff",
+        parents=[JSON],
+        help="each change between two contracts: breaking, relaxing or doc (exit 1: something breaks)",
+    )
+    compare.add_argument("old", metavar="OLD", type=Path)
+    compare.add_argument("new", metavar="NEW", type=Path)
+    compare.set_defaults(run=run_diff)
+    what_if = group.add_parser(
+        "try",
+        parents=[STACK, JSON],
+        help="what a proposed contract would have decided of a retained file, record by record (writes nothing)",
+    )
+    what_if.add_argument("contract", metavar="FILE", type=Path, help="the proposed contract (ODCS)")
+    what_if.add_argument("--file", required=True, metavar="NAME|FILE_ID", help="the file run to judge again")
+    what_if.add_argument(
+        "--fail-under",
+        metavar="SCORE",
+        help="exit 1 when the file would score under SCORE (a fraction, 0.9, or a percentage, 90%%) under the proposal",
+    )
+    what_if.set_defaults(run=run_try)

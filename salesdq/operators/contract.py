@@ -1,0 +1,295 @@
+"""`salesdq contract check` and `contract diff`: what a contract file enforces, in words, and how two contracts
+differ, each change classified as datacontract-cli's `breaking` does: `breaking` (a record stored before may now
+be quarantined, or a field consumers relied on is gone), `relaxing` (the reverse) or `doc` (descriptions only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from salesdq.errors import UsageError
+from salesdq.locate import StackRef
+from salesdq.operators import replay_file
+from services.contract import CompiledContract, load
+from services.contract.compiler import Prop
+from services.domain import limits
+from services.domain.contract import Rule, judging_by
+from services.validator.store_orders import MAX_ORDER_BYTES
+
+BREAKING, RELAXING, DOC = "breaking", "relaxing", "doc"
+# What every contract gets whatever it says (services/domain/contract.py): not the contract's to relax.
+BUILT_IN = (
+    f"DynamoDB's storage limits: numbers of at most {limits.MAX_NUMBER_DIGITS} significant digits (number_range), "
+    f"object keys of 1 to {limits.MAX_ATTRIBUTE_NAME_BYTES:,} bytes (attribute_name), at most {limits.MAX_LEVELS} "
+    "levels of nesting (nesting_depth), valid Unicode text (invalid_text), a stored order of at most "
+    f"{MAX_ORDER_BYTES:,} bytes (oversize)",
+    f"the key: valid Unicode, at most {limits.MAX_ORDER_ID_BYTES:,} bytes of UTF-8 (key_size)",
+    "reserved top-level fields OrderId, _source, _hash, _file, _at (reserved_field)",
+    "a record is an object (not_object); a key given twice in one object (duplicate_key); an unreadable JSON "
+    "Lines line (unreadable); a record differing from the stored order of its id (conflict)",
+)
+
+
+def read(path: Path) -> CompiledContract:
+    """A contract file compiled; ContractError when salesdq refuses it, UsageError when it is no file."""
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    return load(path)
+
+
+# ------------------------------------------------------------------ check: what it enforces, in words
+
+
+def _fields(props: tuple[Prop, ...], at: str = "") -> Iterator[tuple[str, Prop]]:
+    for prop in props:
+        yield f"{at}{prop.name}", prop
+        yield from _fields(prop.properties, f"{at}{prop.name}.")
+
+
+def _bounds(low: Any, high: Any, unit: str = "") -> str | None:
+    if low is None and high is None:
+        return None
+    if high is None:
+        return f"at least {low}{unit}"
+    return f"at most {high}{unit}" if low is None else f"from {low} to {high}{unit}"
+
+
+def rules_of(prop: Prop) -> list[tuple[str, str]]:
+    """(rule name, what it asks) for each check of a property, in the order they apply."""
+    kind = prop.logical_type
+    words = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false"}
+    found: list[tuple[str, str]] = []
+    if prop.required:
+        found.append(("missing", "present, not null"))
+    if kind == "object":
+        found.append((prop.rule("type"), "an object"))
+    elif kind is not None:
+        taken = (
+            " (a whole number taken as its digits)"
+            if prop.whole_numbers
+            else (" (ASCII digits as text taken as the number)" if prop.digit_text else "")
+        )
+        found.append((prop.rule("type"), words[kind] + taken))
+    if prop.primary_key:
+        also = ", also read from " + ", ".join(prop.aliases) if prop.aliases else ""
+        found.append((Rule.AMBIGUOUS, f"the record's key (primaryKey), trimmed, Unicode NFC{also}: all given agree"))
+    if prop.missing_values:
+        shown = ", ".join(repr(v) for v in prop.missing_values)
+        found.append((prop.blank_rule, f"not blank (not {shown} once trimmed)"))
+    if (length := _bounds(prop.min_length, prop.max_length, " characters")) is not None:
+        found.append((prop.rule("min_length" if prop.min_length is not None else "max_length"), length))
+    if prop.pattern:
+        found.append((prop.rule("pattern"), f"matches {prop.pattern}"))
+    if prop.format == "email":
+        found.append(
+            (prop.rule("email"), "an email address with a dotted domain, local part <= 64 bytes, domain <= 255")
+        )
+    if (bounds := _bounds(prop.minimum, prop.maximum)) is not None:
+        found.append((prop.rule("minimum" if prop.minimum is not None else "maximum"), bounds))
+    if prop.allowed is not None:
+        found.append((prop.rule("allowed_values"), "one of " + ", ".join(map(str, prop.allowed))))
+    if prop.visible_rule:
+        found.append((prop.visible_rule, "no control or format character (Unicode Cc, Cf, Zl, Zp)"))
+    return found
+
+
+_COMPILED = {"apiVersion", "kind", "id", "version", "schema"}
+
+
+def describe(contract: CompiledContract) -> dict[str, Any]:
+    return {
+        "file": contract.source,
+        "valid": True,
+        "id": contract.document.get("id"),
+        "version": contract.plan.version,
+        "contract": contract.version,
+        "digest": contract.digest,
+        "enforces": [
+            {"field": path, "rules": [{"rule": rule, "check": words} for rule, words in rules_of(prop)]}
+            for path, prop in _fields(contract.plan.properties)
+        ],
+        "built_in": list(BUILT_IN),
+        # the rest of the document describes the data product (team, servers, SLAs, ...): said, not enforced
+        "not_enforced": sorted(set(contract.document) - _COMPILED),
+    }
+
+
+# ------------------------------------------------------------------ diff
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # breaking, relaxing or doc
+    field: str
+    change: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "field": self.field, "change": self.change}
+
+
+def _tighter(old: Any, new: Any, lower: bool) -> str | None:
+    """For a lower bound (lower=True) or an upper one: breaking when added or narrowed, relaxing the reverse."""
+    if old == new:
+        return None
+    if old is None:
+        return BREAKING
+    if new is None:
+        return RELAXING
+    return BREAKING if (new > old) == lower else RELAXING
+
+
+def _allowed_change(old: tuple[Any, ...] | None, new: tuple[Any, ...] | None) -> str | None:
+    """Allowed values (None: any): a new or smaller set narrows."""
+    if old == new or (old is not None and new is not None and set(old) == set(new)):
+        return None
+    if new is None:
+        return RELAXING
+    return RELAXING if old is not None and set(new) >= set(old) else BREAKING
+
+
+def _blank_change(old: tuple[str, ...], new: tuple[str, ...]) -> str | None:
+    """Values counted as blank: a new or bigger set refuses more."""
+    if set(old) == set(new):
+        return None
+    return RELAXING if set(new) <= set(old) else BREAKING
+
+
+def _prop_changes(path: str, old: Prop, new: Prop) -> Iterator[Change]:
+    def change(kind: str | None, what: str) -> Iterator[Change]:
+        if kind is not None:
+            yield Change(kind, path, what)
+
+    if old.logical_type != new.logical_type:
+        yield Change(BREAKING, path, f"logicalType {old.logical_type} -> {new.logical_type}")
+    if old.required != new.required:
+        yield Change(BREAKING if new.required else RELAXING, path, f"required {old.required} -> {new.required}")
+    if old.primary_key != new.primary_key:
+        yield Change(BREAKING, path, f"primaryKey {old.primary_key} -> {new.primary_key}")
+    for flag in ("whole_numbers", "digit_text"):
+        before, after = getattr(old, flag), getattr(new, flag)
+        if before != after:
+            name = {"whole_numbers": "acceptWholeNumbers", "digit_text": "acceptDigitText"}[flag]
+            yield Change(RELAXING if after else BREAKING, path, f"{name} {before} -> {after}")
+    for attr, name, lower in (
+        ("minimum", "minimum", True),
+        ("maximum", "maximum", False),
+        ("min_length", "minLength", True),
+        ("max_length", "maxLength", False),
+    ):
+        before, after = getattr(old, attr), getattr(new, attr)
+        yield from change(_tighter(before, after, lower), f"{name} {_shown(before)} -> {_shown(after)}")
+    for attr, name in (("pattern", "pattern"), ("format", "format")):
+        before, after = getattr(old, attr), getattr(new, attr)
+        if before != after:
+            kind = RELAXING if after is None else BREAKING  # a changed pattern or format cannot be compared
+            yield Change(kind, path, f"{name} {_shown(before)} -> {_shown(after)}")
+    yield from change(_allowed_change(old.allowed, new.allowed), f"allowed values {old.allowed} -> {new.allowed}")
+    yield from change(
+        _blank_change(old.missing_values, new.missing_values),
+        f"blank values {list(old.missing_values)} -> {list(new.missing_values)}",
+    )
+    if (old.visible_rule is None) != (new.visible_rule is None):
+        yield Change(RELAXING if new.visible_rule is None else BREAKING, path, "visibleText rule removed or added")
+    removed = set(old.aliases) - set(new.aliases)
+    if removed:
+        yield Change(BREAKING, path, f"aliases no longer read: {', '.join(sorted(removed))}")
+    if set(new.aliases) - set(old.aliases):
+        yield Change(RELAXING, path, f"aliases added: {', '.join(sorted(set(new.aliases) - set(old.aliases)))}")
+    checks = ("type", "minimum", "maximum", "min_length", "max_length", "pattern", "email", "allowed_values")
+    renamed = {(old.rule(check), new.rule(check)) for check in checks if old.rule(check) != new.rule(check)}
+    if old.blank_rule != new.blank_rule:
+        renamed.add((old.blank_rule, new.blank_rule))
+    for before, after in sorted(renamed):
+        # reports, metrics and alerts count failures by rule name: a renamed rule breaks what watches the old one
+        yield Change(BREAKING, path, f"the rule named {before} is now {after}")
+
+
+def _shown(value: Any) -> str:
+    return "(none)" if value is None else str(value)
+
+
+def _docs(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per property path, its documentation fields (what changes no verdict)."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(props: list[dict[str, Any]], at: str) -> None:
+        for prop in props:
+            path = f"{at}{prop.get('name')}"
+            found[path] = {
+                k: v
+                for k, v in prop.items()
+                if k in ("description", "businessName", "tags", "examples", "classification")
+            } | {"quality": [q.get("description") for q in prop.get("quality", [])]}
+            walk(prop.get("properties") or [], f"{path}.")
+
+    for record in document.get("schema") or []:
+        walk(record.get("properties") or [], "")
+    found["(contract)"] = {k: document.get(k) for k in ("description", "name", "tags")}
+    return found
+
+
+def diff(old: CompiledContract, new: CompiledContract) -> list[Change]:
+    olds, news = dict(_fields(old.plan.properties)), dict(_fields(new.plan.properties))
+    changes: list[Change] = []
+    for path, prop in olds.items():
+        if path not in news:
+            changes.append(Change(BREAKING, path, "property removed"))
+        else:
+            changes.extend(_prop_changes(path, prop, news[path]))
+    for path, prop in news.items():
+        if path not in olds:
+            checks = [rule for rule, _ in rules_of(prop)]
+            kind = BREAKING if checks else DOC
+            changes.append(Change(kind, path, "property added" + (f" ({', '.join(checks)})" if checks else "")))
+    old_docs, new_docs = _docs(old.document), _docs(new.document)
+    for path in sorted(set(old_docs) & set(new_docs)):
+        if old_docs[path] != new_docs[path] and not any(c.field == path for c in changes if c.kind == DOC):
+            changes.append(Change(DOC, path, "description changed"))
+    if old.plan.version != new.plan.version:
+        changes.append(Change(DOC, "(contract)", f"version {old.plan.version} -> {new.plan.version}"))
+    return changes
+
+
+# ------------------------------------------------------------------ try: the what-if on a retained file
+
+EXAMPLES = 5  # per direction and rule: enough to find the records, few enough to read
+
+
+def try_file(stack: StackRef, proposal: CompiledContract, name: str) -> dict[str, Any]:
+    """What the proposed contract would have decided of a retained file, record by record, against what its
+    last run decided: `replay file --dry-run` judged by the proposal. Nothing is written."""
+    with judging_by(proposal):
+        found = replay_file.dry_run(stack, name)
+    directions: dict[str, dict[str, Any]] = {}
+    for change in found["changed"]:
+        direction = f"{change['was']} -> {change['now']}"
+        entry = directions.setdefault(direction, {"records": 0, "by_rule": {}, "by_field": {}, "examples": []})
+        entry["records"] += 1
+        # the rules that decide it: those it fails now, or, stored now, those it failed then
+        rules = [(r["rule"], r["field"]) for r in change["reasons"]] or [(rule, None) for rule in change["was_rules"]]
+        for rule, field in rules:
+            entry["by_rule"][rule] = entry["by_rule"].get(rule, 0) + 1
+            if field is not None:
+                entry["by_field"][field] = entry["by_field"].get(field, 0) + 1
+        if len(entry["examples"]) < EXAMPLES:
+            entry["examples"].append({"index": change["index"], "order_id": change["order_id"]})
+    records = found["records"]
+    return {
+        "file": found["file"],
+        "file_id": found["file_id"],
+        "contract": proposal.version,
+        "records": records,
+        "then": found["then"],
+        "now": found["now"],
+        "score_then": _score(found["then"], records),
+        "score_now": _score(found["now"], records),
+        "changed": len(found["changed"]),
+        "directions": directions,
+    }
+
+
+def _score(counts: dict[str, int], records: int) -> float | None:
+    """The report's quality score: the share of records that ended stored or duplicate."""
+    return round((counts.get("stored", 0) + counts.get("duplicate", 0)) / records, 4) if records else None
