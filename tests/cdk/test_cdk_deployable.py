@@ -9,6 +9,7 @@ and the reserved concurrency page (.../configuration-concurrency.html).
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import re
 import subprocess
@@ -69,12 +70,31 @@ def _code_dir(deployable: Assembly, function: dict[str, Any]) -> Path:
     return deployable.asset_dir(function["Code"])
 
 
-def _lambda_path(deployable: Assembly, function: dict[str, Any]) -> list[str]:
+def _lambda_path(deployable: Assembly, function: dict[str, Any], stand_ins: Path | None = None) -> list[str]:
     version = function["Runtime"].removeprefix("python")
     layers = _layer_dirs(deployable, function)
-    return [str(_code_dir(deployable, function))] + [
+    return [str(_code_dir(deployable, function)), *([str(stand_ins)] if stand_ins else [])] + [
         str(layer / path.format(version=version)) for layer in layers for path in _LAYER_PATHS
     ]
+
+
+def _host_builds(deployable: Assembly, functions: dict[str, dict[str, Any]], into: Path) -> Path:
+    """A folder of this interpreter's builds of the layers' packages that hold a compiled extension, each the
+    same distribution and version as the layer's (a version apart would test another package)."""
+    host = Path(importlib.util.find_spec("pydantic").origin or "").parents[1]  # the venv's site-packages
+    for function in functions.values():
+        if "ZipFile" in function["Code"]:
+            continue
+        for layer in _layer_dirs(deployable, function):
+            for record in layer.glob("python/*.dist-info/RECORD"):
+                files = [line.split(",", 1)[0] for line in record.read_text(encoding="utf-8").splitlines()]
+                if not any(name.endswith(".so") for name in files):
+                    continue
+                assert (host / record.parent.name).is_dir(), f"no {record.parent.name} in {host} to stand in"
+                for top in {name.split("/", 1)[0] for name in files if "/" in name and ".dist-info" not in name}:
+                    if not (into / top).exists() and (host / top).is_dir():
+                        (into / top).symlink_to(host / top)
+    return into
 
 
 def _lambda_environment(logical_id: str, function: dict[str, Any]) -> dict[str, str]:
@@ -105,15 +125,19 @@ def _inline_handler_problem(function: dict[str, Any]) -> str | None:
     return None
 
 
-def test_every_handler_in_the_template_resolves_in_its_code_asset_and_layers(deployable: Assembly) -> None:
+def test_every_handler_in_the_template_resolves_in_its_code_asset_and_layers(
+    deployable: Assembly, tmp_path: Path
+) -> None:
     """Each function's handler imported as Lambda would: in a fresh interpreter with no site-packages (-I -S), only
     the code asset and its layers on sys.path, and the function's environment (its modules read it at import).
 
     The layer's C extensions are aarch64 builds and this interpreter is not (nor, maybe, CPython 3.12), so they do
-    not load here and their packages' pure-Python fallbacks do (ijson's python backend, wrapt's); that the
-    extensions are there, built for aarch64, tests/cdk/test_cdk_bundling.py checks."""
+    not load here: a layer package holding one is stood in for by this interpreter's build of the same
+    distribution and version (some have a pure-Python fallback, pydantic-core has none); that the extensions are
+    there, built for aarch64, tests/cdk/test_cdk_bundling.py checks, and the next test that every wheel is."""
     problems = {}
     functions = _functions(deployable)
+    stand_ins = _host_builds(deployable, functions, tmp_path)
     for logical_id, function in functions.items():
         if "ZipFile" in function["Code"]:
             if problem := _inline_handler_problem(function):
@@ -122,7 +146,7 @@ def test_every_handler_in_the_template_resolves_in_its_code_asset_and_layers(dep
         # -I -S: no site-packages nor PYTHON* variables; -B: no bytecode written into the assets.
         command = [sys.executable, "-I", "-S", "-B", "-c", _RESOLVE, function["Handler"]]
         result = subprocess.run(
-            [*command, *_lambda_path(deployable, function)],
+            [*command, *_lambda_path(deployable, function, stand_ins)],
             env=_lambda_environment(logical_id, function),
             capture_output=True,
             text=True,

@@ -31,7 +31,7 @@ def test_the_dlq_the_audit_log_and_the_run_carry_the_contracts_own_rule_names(aw
     with judging_by(mine):
         job = stage(aws, [order("A", qty=11), order("B", qty=0), order("C", qty=10)])
         validate_chunk(job, aws.stores)
-        summary = finalize(FileRun(job.file_id, job.file, job.at, job.execution, 3, 1), aws.stores.audit)
+        summary = finalize(FileRun(run=job.run, records=3, chunks=1), aws.stores.audit)
 
     dlq = sorted(aws.messages(), key=lambda m: m["index"])
     assert [[(r["field"], r["rule"]) for r in m["reasons"]] for m in dlq] == [
