@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -53,6 +54,8 @@ CHECKS = tuple(
 
 records_of_a_file = st.lists(st.tuples(st.sampled_from(POOL), st.sampled_from(tuple(SHAPES))), min_size=3, max_size=8)
 CORRECTIONS = ("valid", "valid2", "invalid", "unchanged")
+UPLOADS = ("new", "duplicate", "rejected", "failing")
+REDRIVES = ("corrections", "id only", "again")
 
 
 def _readable(records: list[tuple[str, str]]) -> str:
@@ -79,9 +82,11 @@ class Operations(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------------------------------- the engine
 
-    @initialize()
-    def start(self) -> None:
+    @initialize(records=records_of_a_file)
+    def start(self, records: list[tuple[str, str]]) -> None:
+        """A fresh engine and a first file (so every operation has something to work on from the first step)."""
         self._start({})
+        self._upload_new(records)
 
     def _start(self, rates: dict[str, float], seed: int = 0) -> None:
         plan = FaultPlan(rates=rates, seed=seed) if rates else None
@@ -97,7 +102,11 @@ class Operations(RuleBasedStateMachine):
             self.steps.append(f"engine with faults {rates} (seed {seed})")
 
     def teardown(self) -> None:
+        event(f"steps in the sequence: {sum(not s.startswith(' ') for s in self.steps)}")
         if self.engine is not None:
+            for fault, count in self.engine.faults.injected().items():
+                if count:
+                    event(f"fault injected: {fault}")
             self.engine.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -121,8 +130,10 @@ class Operations(RuleBasedStateMachine):
         path.write_bytes(data)
         return path
 
-    def _log(self, text: str) -> None:
+    def _log(self, text: str, kind: str) -> None:
+        """A step for the failure messages, and its kind for Hypothesis' statistics."""
         self.steps.append(text)
+        event(f"did: {kind}")
 
     def _context(self) -> str:
         return "after:\n  " + "\n  ".join(self.steps[-12:])
@@ -138,7 +149,10 @@ class Operations(RuleBasedStateMachine):
                 except OperationFailedError:
                     if attempt == FAULTED_RETRIES or not self.rates:
                         raise
-                    self._log("  (the redrive function failed: the same file sent again, as the command says)")
+                    self._log(
+                        "  (the redrive function failed: the same file sent again, as the command says)",
+                        "fault: a redrive sent again",
+                    )
         raise AssertionError("unreachable")
 
     def _settle(self) -> None:
@@ -152,7 +166,7 @@ class Operations(RuleBasedStateMachine):
                 return
             with self._paused(attempt == FAULTED_RETRIES or not self.rates):
                 for run in failed:
-                    self._log(f"  (run of {run.file} failed under the faults: `runs retry`)")
+                    self._log(f"  (run of {run.file} failed under the faults: `runs retry`)", "fault: a run retried")
                     arn = runs.retry(self.stack, run.file_id)
                     wait_for(self.stack.executions(), arn, Progress(), timeout_s=SETTLE_DEADLINE_S)
                 wait_until_quiet(self.stack, SETTLE_DEADLINE_S)
@@ -164,7 +178,7 @@ class Operations(RuleBasedStateMachine):
         is then finished by _settle."""
         result = _upload(self.stack, path, SETTLE_DEADLINE_S)
         if result.status == "failed" and self.rates:
-            self._log(f"  (upload of {path.name} failed under the faults: {result.reason})")
+            self._log(f"  (upload of {path.name} failed under the faults: {result.reason})", "fault: an upload failed")
             listed = {r.execution: r.status for r in runs.file_runs(self.stack)}
             name = (result.execution or "").rsplit(":", 1)[-1]
             assert listed.get(name, "failed") == "failed", (
@@ -179,15 +193,27 @@ class Operations(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------------------------------- uploads
 
-    @rule(records=records_of_a_file)
-    def upload(self, records: list[tuple[str, str]]) -> None:
+    @rule(kind=st.sampled_from(UPLOADS), records=records_of_a_file, data=st.data())
+    def upload(self, kind: str, records: list[tuple[str, str]], data: st.DataObject) -> None:
+        """A new file, the bytes of a completed one under another name, a truncated file, or a file whose run
+        fails (when no failed run is waiting for its retry)."""
+        if kind == "duplicate":
+            self._upload_duplicate(data)
+        elif kind == "rejected":
+            self._upload_rejected()
+        elif kind == "failing" and not self.model.failed_files():
+            self._upload_failing(records)
+        else:
+            self._upload_new(records)
+
+    def _upload_new(self, records: list[tuple[str, str]]) -> None:
         written = [record(oid, shape) for oid, shape in records]
         name = self._name("f")
         data = encode({"orders": written}).encode("utf-8")
         if sha256(data) in self.model.files:
             return  # the same bytes again: the duplicate-upload rule's case
         file = FileState(name, f"{resources.INCOMING_PREFIX}{name}", data, written, "completed")
-        self._log(f"upload {name}: {_readable(records)}")
+        self._log(f"upload {name}: {_readable(records)}", "upload")
         result = self._upload(self._write(name, data))
         self._settle()
         self.model.uploads += 1
@@ -208,25 +234,22 @@ class Operations(RuleBasedStateMachine):
         got = (result.status, result.records, result.stored, result.duplicates, result.quarantined)
         assert got == want, f"{file.name}: the summary says {got}, the model {want}\n{self._context()}"
 
-    @precondition(lambda self: any(f.status == "completed" for f in self.model.files.values()))
-    @rule(data=st.data())
-    def upload_duplicate(self, data: st.DataObject) -> None:
+    def _upload_duplicate(self, data: st.DataObject) -> None:
         """The same bytes under another name: a duplicate, nothing written."""
         file = self.model.files[data.draw(st.sampled_from(self._completed()))]
         name = self._name("copy")
-        self._log(f"upload {name}: the bytes of {file.name} again")
+        self._log(f"upload {name}: the bytes of {file.name} again", "upload a duplicate")
         result = self._upload(self._write(name, file.data))
         self._settle()
         self.model.uploads += 1
         if not self.rates:
             assert result.status == "duplicate", f"{name}: {result}\n{self._context()}"
 
-    @rule(cut=st.integers(min_value=1, max_value=30))
-    def upload_rejected(self, cut: int) -> None:
-        """A truncated file: rejected, its DLQ item open until `dlq resolve`."""
+    def _upload_rejected(self) -> None:
+        """A truncated file (each different): rejected, its DLQ item open until `dlq resolve`."""
         name = self._name("bad")
-        data = encode({"orders": [record("A", "valid"), {"n": self.counter}]}).encode("utf-8")[:-cut]
-        self._log(f"upload {name}: truncated JSON")
+        data = encode({"orders": [record("A", "valid"), {"n": self.counter}]}).encode("utf-8")[:-3]
+        self._log(f"upload {name}: truncated JSON", "upload a rejected file")
         result = self._upload(self._write(name, data))
         self._settle()
         self.model.uploads += 1
@@ -234,16 +257,16 @@ class Operations(RuleBasedStateMachine):
         if not self.rates:
             assert result.status == "rejected", f"{name}: {result}\n{self._context()}"
 
-    @precondition(lambda self: not self.model.failed_files())
-    @rule(records=records_of_a_file)
-    def upload_failing(self, records: list[tuple[str, str]]) -> None:
+    def _upload_failing(self, records: list[tuple[str, str]]) -> None:
         """A run that fails as Lambda fails it (validate-chunk at a reserved concurrency of 0 is throttled)."""
         written = [record(oid, shape) for oid, shape in records]
         name = self._name("fail")
         data = encode({"orders": written}).encode("utf-8")
         if sha256(data) in self.model.files:
             return
-        self._log(f"upload {name} (validate-chunk throttled: the run fails): {_readable(records)}")
+        self._log(
+            f"upload {name} (validate-chunk throttled: the run fails): {_readable(records)}", "upload a failing file"
+        )
         functions = self.stack.client("lambda")
         functions.put_function_concurrency(FunctionName=VALIDATE, ReservedConcurrentExecutions=0)
         try:
@@ -265,10 +288,12 @@ class Operations(RuleBasedStateMachine):
         [file] = self.model.failed_files()
         if by_upload:
             name = self._name("again")
-            self._log(f"upload {name}: the bytes of the failed {file.name} again")
+            self._log(
+                f"upload {name}: the bytes of the failed {file.name} again", "retry a failed run by uploading it again"
+            )
             result = self._upload(self._write(name, file.data))
         else:
-            self._log(f"runs retry {file.name}")
+            self._log(f"runs retry {file.name}", "runs retry")
 
             def retried() -> FileResult:
                 arn = runs.retry(self.stack, file.file_id)
@@ -289,9 +314,20 @@ class Operations(RuleBasedStateMachine):
             self.exports.setdefault(dlq_id, line)
         return lines
 
-    @precondition(lambda self: bool(self.model.open_records()))
-    @rule(data=st.data())
-    def redrive(self, data: st.DataObject) -> None:
+    @precondition(lambda self: bool(self.model.open_records()) or self.last_redrive is not None)
+    @rule(request=st.sampled_from(REDRIVES), data=st.data())
+    def redrive(self, request: str, data: st.DataObject) -> None:
+        """An edited export of open records, a line with only an id, or the last redrive file sent again."""
+        if request == "again" and self.last_redrive is not None:
+            self._redrive_again()
+        elif not self.model.open_records():
+            return
+        elif request == "id only":
+            self._redrive_id_only(data)
+        else:
+            self._redrive_corrections(data)
+
+    def _redrive_corrections(self, data: st.DataObject) -> None:
         """Corrections of 1-2 open records from an export (the latest, or the first seen of a record: a second
         fix of one record from one export), each fixed, still invalid, or sent unchanged."""
         exported = self._export()
@@ -312,27 +348,23 @@ class Operations(RuleBasedStateMachine):
             lines.append(line)
             judged.append((dlq_id, line["record"]))
             said.append(f"{state.file}#{state.index} {how}{' (from the first export)' if stale else ''}")
-        self._log(f"redrive {'; '.join(said)}")
+        self._log(f"redrive {'; '.join(said)}", "redrive")
         self._send(lines, judged)
 
-    @precondition(lambda self: bool(self.model.open_records()))
-    @rule(data=st.data())
-    def redrive_id_only(self, data: st.DataObject) -> None:
+    def _redrive_id_only(self, data: st.DataObject) -> None:
         """A line with only an id. docs/operations.md: a line needs "id" and "record", and is refused; the item
         is untouched (whether as a usage error, exit 2, or a refusal, exit 1, is the redrive engineer's call:
         either satisfies the model)."""
         state = self.model.records[data.draw(st.sampled_from(sorted(r.dlq_id for r in self.model.open_records())))]
-        self._log(f"redrive {state.file}#{state.index} id only")
+        self._log(f"redrive {state.file}#{state.index} id only", "redrive an id-only line")
         self._send([{"id": state.dlq_id}], [(state.dlq_id, ID_ONLY)])
 
-    @precondition(lambda self: self.last_redrive is not None)
-    @rule()
-    def redrive_again(self) -> None:
+    def _redrive_again(self) -> None:
         """The last redrive file sent again: nothing changes (its ids are no longer open, or it is refused
         again)."""
         assert self.last_redrive is not None
         lines = [json.loads(line) for line in self.last_redrive.read_text(encoding="utf-8").splitlines()]
-        self._log("redrive the same file again")
+        self._log("redrive the same file again", "redrive the same file again")
         self._send(lines, [(str(line["id"]), line.get("record", ID_ONLY)) for line in lines])
 
     def _send(self, lines: list[dict[str, Any]], judged: list[tuple[str, Any]]) -> None:
@@ -367,9 +399,10 @@ class Operations(RuleBasedStateMachine):
     def replay_file(self, data: st.DataObject) -> None:
         """`replay file`: under the same contract, no record's outcome changes."""
         file = self.model.files[data.draw(st.sampled_from(self._completed()))]
-        self._log(f"replay file {file.name}")
+        self._log(f"replay file {file.name}", "replay file")
         result = replay_file.replay(self.stack, file.file_id, Progress())
         self._settle()
+        self.model.replay(file.file_id)
         if not self.rates:
             assert result["status"] == "completed", f"replay of {file.name}: {result}\n{self._context()}"
 
@@ -382,20 +415,20 @@ class Operations(RuleBasedStateMachine):
         if files and a_file:
             key = data.draw(st.sampled_from(files))
             items = self._file_items({key})
-            self._log(f"dlq resolve {key}")
+            self._log(f"dlq resolve {key}", "dlq resolve a rejected file")
             assert len(items) == 1, f"{key}: open file items {items}\n{self._context()}"
             done = dlq.resolve_files(self.stack, items, "model", datetime.now(UTC).isoformat())
             assert [d["id"] for d in done["resolved"]] == items, f"{done}\n{self._context()}"
             self.model.rejected[key] = False
         elif self.model.records:
             state = self.model.records[data.draw(st.sampled_from(sorted(self.model.records)))]
-            self._log(f"dlq resolve {state.file}#{state.index} (a record: refused)")
+            self._log(f"dlq resolve {state.file}#{state.index} (a record: refused)", "dlq resolve a record")
             done = dlq.resolve_files(self.stack, [state.dlq_id], "model", datetime.now(UTC).isoformat())
             assert not done["resolved"], f"a record's item was resolved: {done}\n{self._context()}"
 
     @rule()
     def dlq_sweep(self) -> None:
-        self._log("dlq sweep")
+        self._log("dlq sweep", "dlq sweep")
         dlq.sweep(self.stack)
         self.swept = True
 
@@ -534,10 +567,12 @@ class FaultedOperations(Operations):
     among them), every function faulted, the redrive function included."""
 
     @initialize(
+        records=records_of_a_file,
         others=st.lists(st.sampled_from([f for f in FAULT_NAMES if f != "lambda-crash"]), max_size=3, unique=True),
         rate=st.sampled_from((0.05, 0.1, 0.25)),
         seed=st.integers(0, 1000),
     )
-    def start(self, others: list[str], rate: float, seed: int) -> None:  # type: ignore[override]
+    def start(self, records: list[tuple[str, str]], others: list[str], rate: float, seed: int) -> None:  # type: ignore[override]
         self.rates = {"lambda-crash": rate, **{name: rate for name in others}}
         self._start(self.rates, seed)
+        self._upload_new(records)

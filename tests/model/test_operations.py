@@ -12,12 +12,12 @@ narrows the checks to find the shortest sequence breaking that one.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 
 from . import settings as tier
 from .machine import FaultedOperations, Operations
 
-pytestmark = [pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")]
+pytestmark = [pytest.mark.model, pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")]
 
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate) + ((Phase.target, Phase.shrink) if tier.SHRINK else ())
 
@@ -28,12 +28,15 @@ def _settings(examples: int) -> settings:
         stateful_step_count=tier.STEPS,
         deadline=None,
         phases=PHASES,
-        derandomize=not tier.FULL,
         database=None,
         suppress_health_check=list(HealthCheck),
         print_blob=True,
     )
 
+
+if tier.SEED is not None:
+    seed(tier.SEED)(Operations)
+    seed(tier.SEED)(FaultedOperations)
 
 TestOperations = Operations.TestCase
 TestOperations.settings = _settings(tier.EXAMPLES)
