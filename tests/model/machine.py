@@ -159,15 +159,23 @@ class Operations(RuleBasedStateMachine):
         """Every execution ended, and every run the faults failed finished with `runs retry` (the model's own
         failed run excepted): the docs' way out of a failed run."""
         wait_until_quiet(self.stack, SETTLE_DEADLINE_S)
+        if not self.rates:
+            return  # nothing was meant to fail: the `runs` check says what did
         meant = {f.file_id for f in self.model.failed_files()}
         for attempt in range(FAULTED_RETRIES + 1):
             failed = [r for r in runs.file_runs(self.stack, "failed") if r.file_id not in meant]
             if not failed:
                 return
-            with self._paused(attempt == FAULTED_RETRIES or not self.rates):
+            with self._paused(attempt == FAULTED_RETRIES):
                 for run in failed:
                     self._log(f"  (run of {run.file} failed under the faults: `runs retry`)", "fault: a run retried")
-                    arn = runs.retry(self.stack, run.file_id)
+                    try:
+                        arn = runs.retry(self.stack, run.file_id)
+                    except (OperationFailedError, UsageError) as error:
+                        raise AssertionError(
+                            f"`runs` lists {run.file} failed ({run.reason}), and `runs retry` refuses it: {error}"
+                            f"\n{self._context()}"
+                        ) from None
                     wait_for(self.stack.executions(), arn, Progress(), timeout_s=SETTLE_DEADLINE_S)
                 wait_until_quiet(self.stack, SETTLE_DEADLINE_S)
         left = [f"{r.file}: {r.reason}" for r in runs.file_runs(self.stack, "failed") if r.file_id not in meant]
