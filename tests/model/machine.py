@@ -22,6 +22,7 @@ from typing import Any
 
 from hypothesis import event
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from salesdq import resources
@@ -53,9 +54,26 @@ CHECKS = tuple(
 )
 
 records_of_a_file = st.lists(st.tuples(st.sampled_from(POOL), st.sampled_from(tuple(SHAPES))), min_size=3, max_size=8)
-CORRECTIONS = ("valid", "valid2", "invalid", "unchanged")
+picks = st.integers(min_value=0, max_value=7)  # which of the files or records (modulo how many there are)
+# A correction: which open record, its new shape (valid, still invalid) or unchanged, and from the first export
+# seen of it (True) or the latest.
+corrections = st.lists(
+    st.tuples(picks, st.sampled_from((*VALID_SHAPES, *INVALID_SHAPES, "unchanged")), st.booleans()),
+    min_size=1,
+    max_size=2,
+)
 UPLOADS = ("new", "duplicate", "rejected", "failing")
 REDRIVES = ("corrections", "id only", "again")
+
+
+def _event(text: str) -> None:
+    """Counted in Hypothesis' statistics (--hypothesis-show-statistics); a scripted sequence has none."""
+    if currently_in_test_context():
+        event(text)
+
+
+def _nth(items: list[str], pick: int) -> str:
+    return items[pick % len(items)]
 
 
 def _readable(records: list[tuple[str, str]]) -> str:
@@ -102,11 +120,11 @@ class Operations(RuleBasedStateMachine):
             self.steps.append(f"engine with faults {rates} (seed {seed})")
 
     def teardown(self) -> None:
-        event(f"steps in the sequence: {sum(not s.startswith(' ') for s in self.steps)}")
+        _event(f"steps in the sequence: {sum(not s.startswith(' ') for s in self.steps)}")
         if self.engine is not None:
             for fault, count in self.engine.faults.injected().items():
                 if count:
-                    event(f"fault injected: {fault}")
+                    _event(f"fault injected: {fault}")
             self.engine.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -133,7 +151,7 @@ class Operations(RuleBasedStateMachine):
     def _log(self, text: str, kind: str) -> None:
         """A step for the failure messages, and its kind for Hypothesis' statistics."""
         self.steps.append(text)
-        event(f"did: {kind}")
+        _event(f"did: {kind}")
 
     def _context(self) -> str:
         return "after:\n  " + "\n  ".join(self.steps[-12:])
@@ -201,12 +219,12 @@ class Operations(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------------------------------- uploads
 
-    @rule(kind=st.sampled_from(UPLOADS), records=records_of_a_file, data=st.data())
-    def upload(self, kind: str, records: list[tuple[str, str]], data: st.DataObject) -> None:
+    @rule(kind=st.sampled_from(UPLOADS), records=records_of_a_file, pick=picks)
+    def upload(self, kind: str, records: list[tuple[str, str]], pick: int = 0) -> None:
         """A new file, the bytes of a completed one under another name, a truncated file, or a file whose run
         fails (when no failed run is waiting for its retry)."""
         if kind == "duplicate":
-            self._upload_duplicate(data)
+            self._upload_duplicate(pick)
         elif kind == "rejected":
             self._upload_rejected()
         elif kind == "failing" and not self.model.failed_files():
@@ -242,9 +260,9 @@ class Operations(RuleBasedStateMachine):
         got = (result.status, result.records, result.stored, result.duplicates, result.quarantined)
         assert got == want, f"{file.name}: the summary says {got}, the model {want}\n{self._context()}"
 
-    def _upload_duplicate(self, data: st.DataObject) -> None:
+    def _upload_duplicate(self, pick: int) -> None:
         """The same bytes under another name: a duplicate, nothing written."""
-        file = self.model.files[data.draw(st.sampled_from(self._completed()))]
+        file = self.model.files[_nth(self._completed(), pick)]
         name = self._name("copy")
         self._log(f"upload {name}: the bytes of {file.name} again", "upload a duplicate")
         result = self._upload(self._write(name, file.data))
@@ -323,47 +341,43 @@ class Operations(RuleBasedStateMachine):
         return lines
 
     @precondition(lambda self: bool(self.model.open_records()) or self.last_redrive is not None)
-    @rule(request=st.sampled_from(REDRIVES), data=st.data())
-    def redrive(self, request: str, data: st.DataObject) -> None:
+    @rule(request=st.sampled_from(REDRIVES), corrections=corrections)
+    def redrive(self, request: str, corrections: list[tuple[int, str, bool]]) -> None:
         """An edited export of open records, a line with only an id, or the last redrive file sent again."""
         if request == "again" and self.last_redrive is not None:
             self._redrive_again()
         elif not self.model.open_records():
             return
         elif request == "id only":
-            self._redrive_id_only(data)
+            self._redrive_id_only(corrections[0][0])
         else:
-            self._redrive_corrections(data)
+            self._redrive_corrections(corrections)
 
-    def _redrive_corrections(self, data: st.DataObject) -> None:
-        """Corrections of 1-2 open records from an export (the latest, or the first seen of a record: a second
-        fix of one record from one export), each fixed, still invalid, or sent unchanged."""
+    def _redrive_corrections(self, corrections: list[tuple[int, str, bool]]) -> None:
+        """Corrections of open records (each picked once) from an export (the latest, or the first seen of the
+        record: a second fix of one record from one export), each a valid shape, an invalid one (still
+        invalid) or the record unchanged."""
         exported = self._export()
         ids = sorted(r.dlq_id for r in self.model.open_records())
-        chosen = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=min(2, len(ids)), unique=True))
         lines, judged, said = [], [], []
-        for dlq_id in chosen:
+        for dlq_id, (how, stale) in {_nth(ids, pick): (how, stale) for pick, how, stale in corrections}.items():
             state = self.model.records[dlq_id]
-            how = data.draw(st.sampled_from(CORRECTIONS))
-            stale = data.draw(st.booleans())
             line = dict(self.exports[dlq_id] if stale else exported.get(dlq_id, self.exports[dlq_id]))
-            if how == "invalid":
-                line["record"] = record(state.order_id, data.draw(st.sampled_from(INVALID_SHAPES)))
-            elif how in VALID_SHAPES:
-                line["record"] = record(state.order_id, how)
-            else:  # unchanged: what the quarantine holds now
+            if how == "unchanged":  # what the quarantine holds now
                 line["record"] = exported.get(dlq_id, line)["record"]
+            else:
+                line["record"] = record(state.order_id, how)
             lines.append(line)
             judged.append((dlq_id, line["record"]))
             said.append(f"{state.file}#{state.index} {how}{' (from the first export)' if stale else ''}")
         self._log(f"redrive {'; '.join(said)}", "redrive")
         self._send(lines, judged)
 
-    def _redrive_id_only(self, data: st.DataObject) -> None:
+    def _redrive_id_only(self, pick: int) -> None:
         """A line with only an id. docs/operations.md: a line needs "id" and "record", and is refused; the item
         is untouched (whether as a usage error, exit 2, or a refusal, exit 1, is the redrive engineer's call:
         either satisfies the model)."""
-        state = self.model.records[data.draw(st.sampled_from(sorted(r.dlq_id for r in self.model.open_records())))]
+        state = self.model.records[_nth(sorted(r.dlq_id for r in self.model.open_records()), pick)]
         self._log(f"redrive {state.file}#{state.index} id only", "redrive an id-only line")
         self._send([{"id": state.dlq_id}], [(state.dlq_id, ID_ONLY)])
 
@@ -403,10 +417,10 @@ class Operations(RuleBasedStateMachine):
     # ------------------------------------------------------------------------------------------- replay, dlq
 
     @precondition(lambda self: any(f.status == "completed" for f in self.model.files.values()))
-    @rule(data=st.data())
-    def replay_file(self, data: st.DataObject) -> None:
+    @rule(pick=picks)
+    def replay_file(self, pick: int) -> None:
         """`replay file`: under the same contract, no record's outcome changes."""
-        file = self.model.files[data.draw(st.sampled_from(self._completed()))]
+        file = self.model.files[_nth(self._completed(), pick)]
         self._log(f"replay file {file.name}", "replay file")
         result = replay_file.replay(self.stack, file.file_id, Progress())
         self._settle()
@@ -415,13 +429,12 @@ class Operations(RuleBasedStateMachine):
             assert result["status"] == "completed", f"replay of {file.name}: {result}\n{self._context()}"
 
     @precondition(lambda self: any(self.model.rejected.values()) or bool(self.model.records))
-    @rule(data=st.data())
-    def dlq_resolve(self, data: st.DataObject) -> None:
+    @rule(a_file=st.booleans(), pick=picks)
+    def dlq_resolve(self, a_file: bool, pick: int) -> None:
         """`dlq resolve` of a rejected file's item (closed), or of a record's (refused, unchanged)."""
         files = sorted(k for k, is_open in self.model.rejected.items() if is_open)
-        a_file: bool = data.draw(st.booleans())
         if files and a_file:
-            key = data.draw(st.sampled_from(files))
+            key = _nth(files, pick)
             items = self._file_items({key})
             self._log(f"dlq resolve {key}", "dlq resolve a rejected file")
             assert len(items) == 1, f"{key}: open file items {items}\n{self._context()}"
@@ -429,7 +442,7 @@ class Operations(RuleBasedStateMachine):
             assert [d["id"] for d in done["resolved"]] == items, f"{done}\n{self._context()}"
             self.model.rejected[key] = False
         elif self.model.records:
-            state = self.model.records[data.draw(st.sampled_from(sorted(self.model.records)))]
+            state = self.model.records[_nth(sorted(self.model.records), pick)]
             self._log(f"dlq resolve {state.file}#{state.index} (a record: refused)", "dlq resolve a record")
             done = dlq.resolve_files(self.stack, [state.dlq_id], "model", datetime.now(UTC).isoformat())
             assert not done["resolved"], f"a record's item was resolved: {done}\n{self._context()}"
@@ -441,6 +454,16 @@ class Operations(RuleBasedStateMachine):
         self.swept = True
 
     # ------------------------------------------------------------------------------------------- invariants
+
+    def check_all(self) -> None:
+        """Every invariant, as Hypothesis runs them after each step (for a scripted sequence)."""
+        self.verify_is_clean()
+        self.rebuild_equals_the_stores()
+        self.stores_hold_the_model()
+        self.report_counts_what_was_received()
+        self.history_ends_in_each_records_outcome()
+        self.runs_list_only_the_failed_run()
+        self.sweep_leaves_one_message_per_open_item()
 
     def _check(self, name: str) -> bool:
         return self.engine is not None and name in CHECKS
@@ -478,7 +501,15 @@ class Operations(RuleBasedStateMachine):
             return
         orders = {str(o["OrderId"]): canonical(stored_content(o)) for o in self.stack.orders().scan()}
         want = {oid: canonical(o) for oid, o in self.model.expected_orders().items()}
-        assert orders == want, f"orders: the table holds {orders}, the model {want}\n{self._context()}"
+        wrong = {
+            oid: (orders.get(oid), want.get(oid))
+            for oid in sorted({*orders, *want})
+            if orders.get(oid) != want.get(oid)
+        }
+        assert not wrong, "\n".join(
+            [f"order {oid}: the table holds {held}, the model {model}" for oid, (held, model) in wrong.items()]
+            + [self._context()]
+        )
         lines = list(dlq.export_lines(self.stack))
         records = {str(x["id"]): x for x in lines if x.get("kind") == "record"}
         problems = []
