@@ -62,8 +62,8 @@ chaos: $(STAMP)
 # The model tier in full: random sequences of the operations (upload, redrive, replay, resolve, sweep, a failed
 # run and its retry) on the engine, checked after every step against a model of each record's outcome, with and
 # without faults, a failing sequence shrunk to its shortest (tests/model/settings.py; `make test` runs its
-# bounded default). MODEL_EXAMPLES, MODEL_STEPS, MODEL_FAULT_EXAMPLES, MODEL_SHRINK, MODEL_SEED and MODEL_CHECKS
-# override it.
+# bounded default). MODEL_EXAMPLES, MODEL_STEPS, MODEL_FAULT_EXAMPLES, MODEL_SHRINK, MODEL_SEED, MODEL_CHECKS and
+# MODEL_SKIP override it.
 model: $(STAMP)
 	MODEL_TIER=full $(BIN)/pytest -q -p no:cacheprovider -p no:logging tests/model --hypothesis-show-statistics
 

@@ -63,7 +63,10 @@ corrections = st.lists(
     max_size=2,
 )
 UPLOADS = ("new", "duplicate", "rejected", "failing")
-REDRIVES = ("corrections", "id only", "again")
+REDRIVES = ("corrections", "id-only", "again")
+# Operations left out (MODEL_SKIP=replay,id-only,...: any of duplicate, rejected, failing, id-only, again, replay,
+# resolve, sweep): to see what else breaks while a known defect is being fixed.
+SKIP = frozenset(filter(None, (os.environ.get("MODEL_SKIP") or "").replace(" ", "").split(",")))
 
 
 def _event(text: str) -> None:
@@ -223,6 +226,7 @@ class Operations(RuleBasedStateMachine):
     def upload(self, kind: str, records: list[tuple[str, str]], pick: int = 0) -> None:
         """A new file, the bytes of a completed one under another name, a truncated file, or a file whose run
         fails (when no failed run is waiting for its retry)."""
+        kind = "new" if kind in SKIP else kind
         if kind == "duplicate":
             self._upload_duplicate(pick)
         elif kind == "rejected":
@@ -344,11 +348,12 @@ class Operations(RuleBasedStateMachine):
     @rule(request=st.sampled_from(REDRIVES), corrections=corrections)
     def redrive(self, request: str, corrections: list[tuple[int, str, bool]]) -> None:
         """An edited export of open records, a line with only an id, or the last redrive file sent again."""
+        request = "corrections" if request in SKIP else request
         if request == "again" and self.last_redrive is not None:
             self._redrive_again()
         elif not self.model.open_records():
             return
-        elif request == "id only":
+        elif request == "id-only":
             self._redrive_id_only(corrections[0][0])
         else:
             self._redrive_corrections(corrections)
@@ -416,7 +421,7 @@ class Operations(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------------------------------- replay, dlq
 
-    @precondition(lambda self: any(f.status == "completed" for f in self.model.files.values()))
+    @precondition(lambda self: "replay" not in SKIP)
     @rule(pick=picks)
     def replay_file(self, pick: int) -> None:
         """`replay file`: under the same contract, no record's outcome changes."""
@@ -428,7 +433,7 @@ class Operations(RuleBasedStateMachine):
         if not self.rates:
             assert result["status"] == "completed", f"replay of {file.name}: {result}\n{self._context()}"
 
-    @precondition(lambda self: any(self.model.rejected.values()) or bool(self.model.records))
+    @precondition(lambda self: "resolve" not in SKIP)
     @rule(a_file=st.booleans(), pick=picks)
     def dlq_resolve(self, a_file: bool, pick: int) -> None:
         """`dlq resolve` of a rejected file's item (closed), or of a record's (refused, unchanged)."""
@@ -447,6 +452,7 @@ class Operations(RuleBasedStateMachine):
             done = dlq.resolve_files(self.stack, [state.dlq_id], "model", datetime.now(UTC).isoformat())
             assert not done["resolved"], f"a record's item was resolved: {done}\n{self._context()}"
 
+    @precondition(lambda self: "sweep" not in SKIP)
     @rule()
     def dlq_sweep(self) -> None:
         self._log("dlq sweep", "dlq sweep")

@@ -7,6 +7,7 @@ MODEL_TIER=full (what `make model` sets) raises every default below; each can al
 - MODEL_FAULT_EXAMPLES: sequences of the machine under injected faults (default 2; full 20);
 - MODEL_SHRINK: 1 to let Hypothesis shrink a failing sequence to its shortest (default off, full on: shrinking
   replays sequences on the engine and can take minutes);
+- MODEL_CHECKS and MODEL_SKIP (tests/model/machine.py): the invariants checked, the operations left out;
 - MODEL_SEED: the seed of the sequences (default 22, the same sequences every run; full: a new seed each run,
   which Hypothesis prints with a failure).
 """

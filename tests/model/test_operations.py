@@ -31,7 +31,7 @@ def test_every_operation_in_the_issues_order() -> None:
         lambda: machine.start([("A", "valid"), ("B", "bad_qty"), ("C", "bad_email"), ("D", "valid"), ("A", "valid")]),
         lambda: machine.redrive("corrections", [(0, "bad_email", False)]),  # B still invalid: attempt 2
         lambda: machine.redrive("corrections", [(0, "valid", True)]),  # B fixed, from the first export (#4)
-        lambda: machine.redrive("id only", [(0, "valid", False)]),  # C by its id alone: refused (#3)
+        lambda: machine.redrive("id-only", [(0, "valid", False)]),  # C by its id alone: refused (#3)
         lambda: machine.redrive("again", [(0, "valid", False)]),
         lambda: machine.upload("duplicate", [], 0),
         lambda: machine.upload("rejected", []),
