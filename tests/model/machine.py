@@ -559,17 +559,16 @@ class Operations(RuleBasedStateMachine):
             events = histories.get(state.order_id)
             if events is None:
                 events = histories[state.order_id] = order_history(self.stack, state.order_id)
-            own = (state.file_id, state.index)
-            batches = {
-                (e["detail"]["batch"], e["detail"]["batch_index"])
-                for e in events
-                if e.get("event") == "record.redriven" and (e.get("file_id"), e.get("index")) == own and e.get("detail")
-            }
+            # its own events (arrival, replays), and those of its redrives, which name its DLQ id (a redriven
+            # record's later events carry the batch's file id)
             mine = [
                 e
                 for e in events
                 if str(e.get("event", "")).startswith("record.")
-                and ((e.get("file_id"), e.get("index")) == own or (e.get("file"), e.get("index")) in batches)
+                and (
+                    (e.get("file_id"), e.get("index")) == (state.file_id, state.index)
+                    or (e.get("detail") or {}).get("dlq_id") == state.dlq_id
+                )
             ]
             last = mine[-1] if mine else {}
             got = (TERMINAL.get(str(last.get("event"))), reason_pairs(last.get("reasons") or []))
