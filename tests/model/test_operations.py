@@ -27,11 +27,14 @@ def test_every_operation_in_the_issues_order() -> None:
     step: what the bounded random sequences below reach or not, this always does."""
     machine = Operations()
     steps: list[Callable[[], None]] = [
-        # open: B (qty) at index 1, C (email) at index 2; A stored then a duplicate in the file, D stored
-        lambda: machine.start([("A", "valid"), ("B", "bad_qty"), ("C", "bad_email"), ("D", "valid"), ("A", "valid")]),
-        lambda: machine.redrive("corrections", [(0, "bad_email", False)]),  # B still invalid: attempt 2
-        lambda: machine.redrive("corrections", [(0, "valid", True)]),  # B fixed, from the first export (#4)
-        lambda: machine.redrive("id-only", [(0, "valid", False)]),  # C by its id alone: refused (#3)
+        # stored: A (#0), D (#4); a duplicate: A (#5); open: B (#1 qty, #2 email), C (#3 qty)
+        lambda: machine.start(
+            [("A", "valid"), ("B", "bad_qty"), ("B", "bad_email"), ("C", "bad_qty"), ("D", "valid"), ("A", "valid")]
+        ),
+        lambda: machine.redrive("corrections", [(0, "bad_email", False)]),  # B#1 still invalid: attempt 2
+        lambda: machine.redrive("corrections", [(0, "valid", True)]),  # B#1 fixed, from the first export (#4)
+        lambda: machine.redrive("corrections", [(0, "valid", False)]),  # B#2 so too: a batch of the same bytes
+        lambda: machine.redrive("id-only", [(0, "valid", False)]),  # C#3 by its id alone: refused (#3)
         lambda: machine.redrive("again", [(0, "valid", False)]),
         lambda: machine.upload("duplicate", [], 0),
         lambda: machine.upload("rejected", []),
