@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: demo test lint typecheck unit functional engine e2e cli iam chaos browser browser-tests report-screenshot cdk cdk-checks synth asl-validate bench mock-data clean
+.PHONY: demo test lint typecheck unit functional engine e2e cli iam chaos model browser browser-tests report-screenshot cdk cdk-checks synth asl-validate bench mock-data clean
 
 $(STAMP): pyproject.toml services/requirements.txt salesdq/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,14 @@ iam: $(STAMP) $(NODE_STAMP)
 # CHAOS_FILES and CHAOS_RECORDS override it.
 chaos: $(STAMP)
 	CHAOS_TIER=full $(BIN)/pytest -q -p no:cacheprovider tests/chaos --durations=15
+
+# The model tier in full: random sequences of the operations (upload, redrive, replay, resolve, sweep, a failed
+# run and its retry) on the engine, checked after every step against a model of each record's outcome, with and
+# without faults, a failing sequence shrunk to its shortest (tests/model/settings.py; `make test` runs its
+# bounded default). MODEL_EXAMPLES, MODEL_STEPS, MODEL_FAULT_EXAMPLES, MODEL_SHRINK, MODEL_SEED, MODEL_CHECKS and
+# MODEL_SKIP override it.
+model: $(STAMP)
+	MODEL_TIER=full $(BIN)/pytest -q -p no:cacheprovider -p no:logging tests/model --hypothesis-show-statistics
 
 # Debian's chromium, for tests/browser (the HTML report in a real browser). CI runs as root; elsewhere sudo.
 browser:
