@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from salesdq.engine import Engine
-from salesdq.engine.lambda_runtime import RoutedStdout
 
 from salesdq.cli import main
 from salesdq.local.run import stack_of
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
+from salesdq_engine import Engine
+from salesdq_engine.lambda_runtime import RoutedStdout
 
 from .helpers import order, write_json
 

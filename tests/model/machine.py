@@ -26,7 +26,6 @@ from hypothesis.control import currently_in_test_context
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from salesdq import resources
-from salesdq.engine import FAULT_NAMES, Engine, FaultPlan
 from salesdq.errors import OperationFailedError, UsageError
 from salesdq.local.run import stack_of
 from salesdq.locate import StackRef
@@ -35,6 +34,7 @@ from salesdq.operators.follow import FileResult, result_of, wait_for
 from salesdq.operators.history import order_history
 from salesdq.operators.progress import Progress
 from salesdq.operators.report import ReportRequest, build_report
+from salesdq_engine import FAULT_NAMES, Engine, FaultPlan
 from services.dal.quarantine_view import body_of
 from tests.chaos.runner import _upload, wait_until_quiet
 from tests.e2e.helpers import TERMINAL, canonical, encode, reason_pairs, stored_content
