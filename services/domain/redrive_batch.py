@@ -4,6 +4,8 @@ accepted), its corrected records (`redrive/<request id>.jsonl`) and, beside them
 
 from __future__ import annotations
 
+import hashlib
+
 REDRIVE_PREFIX = "redrive/"
 
 
@@ -21,3 +23,12 @@ def meta_key(batch_key: str) -> str:
 
 def is_redrive(key: str) -> bool:
     return key.startswith(REDRIVE_PREFIX)
+
+
+def file_id(key: str, fingerprint: str) -> str:
+    """A run's file id: an upload's is its bytes' sha256 (the same bytes again are a duplicate). A redrive batch
+    is its request's, so its id also holds its key: two requests whose corrections happen to be the same bytes
+    are two runs, and neither is swallowed as a duplicate of the other."""
+    if not is_redrive(key):
+        return fingerprint
+    return hashlib.sha256(f"{key}\n{fingerprint}".encode()).hexdigest()

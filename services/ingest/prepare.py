@@ -13,7 +13,7 @@ from services.dal.executions import Executions
 from services.dal.inbox_bucket import InboxBucket
 from services.dal.quarantine_queue import QuarantineQueue
 from services.dal.quarantine_view import QuarantineView
-from services.domain import audit_events, dlq_message
+from services.domain import audit_events, dlq_message, redrive_batch
 from services.domain.audit_events import EventKind
 from services.domain.payloads import FileJob
 from services.domain.run import Run
@@ -50,10 +50,10 @@ def prepare(
         manifest, records = split(sales, inbox, prefix, layout)
     except FileRejectedError as rejection:
         inbox.delete_prefix(prefix + "/")
-        rejected = job.run.model_copy(update={"file_id": sales.fingerprint})
+        rejected = job.run.model_copy(update={"file_id": redrive_batch.file_id(job.key, sales.fingerprint)})
         return _reject(job, rejected, rejection.reason, inbox, audit, quarantine, quarantined)
 
-    file_id = sales.fingerprint
+    file_id = redrive_batch.file_id(job.key, sales.fingerprint)
     mine = job.run.model_copy(update={"file_id": file_id})  # this execution's own run, until a claim says
     claim, earlier = claims.claim(job, file_id, layout, audit, executions)
     if claim is None and job.run.replay_of:  # the file's holder is still running: a replay waits for it to end

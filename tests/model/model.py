@@ -130,10 +130,11 @@ class Model:
         return [r for r in self.records.values() if r.file_id == file_id]
 
     def replay(self, file_id: str) -> None:
-        """`replay file` under the same contract: no outcome changes (but what REPLAYED_STORED_RECORD says);
-        a record a redrive touched is left as the redrive made it."""
+        """`replay file` under the same contract: no outcome changes but what REPLAYED_STORED_RECORD says, for a
+        record stored by the file's own run or by a redrive since (docs/operations.md: the replay carries the
+        redrive's outcome, a `duplicate` of the order the redrive stored); a record still quarantined stays so."""
         for state in self.of_file(file_id):
-            if state.outcome == "stored" and not state.redriven:
+            if state.outcome == "stored":
                 state.outcome = REPLAYED_STORED_RECORD
 
     # ------------------------------------------------------------------------------------------- redrive
