@@ -1,4 +1,4 @@
-"""`salesdq contract check FILE`, `contract diff OLD NEW` and `contract try FILE --file NAME`: an ODCS contract
+"""`salesdq contract check CONTRACT`, `contract diff OLD NEW` and `contract try CONTRACT --file NAME`: an ODCS contract
 file, what salesdq would enforce of it, how two differ (these two read files only), and what a proposed one
 would have decided of a file already received (it reads the stack, and writes nothing) (docs/contracts.md)."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from salesdq.cli import output
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from salesdq.cli.options import JSON, STACK, Commands, stack_ref
+from salesdq.cli.options import JSON, STACK, Commands, check_input_file, stack_ref
 from salesdq.cli.report import fraction_of
 from salesdq.operators.contract import BREAKING, describe, diff, read, try_file
 from salesdq.reports.compute import percent
@@ -33,6 +33,7 @@ def _refused(args: argparse.Namespace, path: Path, error: ContractError) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    check_input_file(args.file)
     try:
         contract = read(args.file)
     except ContractError as error:
@@ -47,6 +48,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_diff(args: argparse.Namespace) -> int:
     compiled = []
+    for path in (args.old, args.new):
+        check_input_file(path)
     for path in (args.old, args.new):
         try:
             compiled.append(read(path))
@@ -69,11 +72,13 @@ def run_diff(args: argparse.Namespace) -> int:
 
 def run_try(args: argparse.Namespace) -> int:
     fail_under = fraction_of("--fail-under", args.fail_under)
+    check_input_file(args.contract)
+    stack = stack_ref(args)  # a setting that names no stack is a usage error before any reading
     try:
         proposal = read(args.contract)
     except ContractError as error:
         return _refused(args, args.contract, error)
-    found = try_file(stack_ref(args), proposal, args.file)
+    found = try_file(stack, proposal, args.file)
     if args.json:
         output.print_json(found)
     else:
@@ -97,7 +102,7 @@ def add_to(commands: Commands) -> None:
         parents=[JSON],
         help="whether salesdq can enforce an ODCS contract file, and what it enforces (exit 2: refused)",
     )
-    check.add_argument("file", metavar="FILE", type=Path)
+    check.add_argument("file", metavar="CONTRACT", type=Path)
     check.set_defaults(run=run_check)
     compare = group.add_parser(
         "diff",
@@ -112,7 +117,7 @@ def add_to(commands: Commands) -> None:
         parents=[STACK, JSON],
         help="what a proposed contract would have decided of a retained file, record by record (writes nothing)",
     )
-    what_if.add_argument("contract", metavar="FILE", type=Path, help="the proposed contract (ODCS)")
+    what_if.add_argument("contract", metavar="CONTRACT", type=Path, help="the proposed contract (ODCS)")
     what_if.add_argument("--file", required=True, metavar="NAME|FILE_ID", help="the file run to judge again")
     what_if.add_argument(
         "--fail-under",

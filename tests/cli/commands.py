@@ -72,8 +72,20 @@ class Command:
     @staticmethod
     def path_value(action: argparse.Action, tmp: Path) -> Path:
         if not action.option_strings:
-            return sales_file(tmp)
+            return contract_file(tmp) if action.metavar in CONTRACTS else sales_file(tmp)
         return tmp / ("out-dir" if action.metavar == "DIR" else "out-file.txt")
+
+
+CONTRACTS = ("CONTRACT", "OLD", "NEW")  # the contract commands' files: an ODCS contract, not a sales file
+DEFAULT_CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "sales.odcs.yaml"
+
+
+def contract_file(tmp: Path) -> Path:
+    """The default contract, copied: a file every contract command takes."""
+    path = tmp / "ok.odcs.yaml"
+    if not path.exists():
+        path.write_text(DEFAULT_CONTRACT.read_text(encoding="utf-8"), encoding="utf-8")
+    return path
 
 
 def sales_file(tmp: Path) -> Path:

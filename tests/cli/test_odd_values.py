@@ -37,6 +37,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def live_stack() -> Iterator[dict[str, str]]:
     """`salesdq local up` in this process: an engine on a free port, the brief's sample run through it."""
+    from salesdq.local.run import stack_of
     from salesdq.operators.follow import upload_and_follow
     from salesdq.operators.progress import Progress
     from salesdq_engine import Engine
@@ -44,8 +45,7 @@ def live_stack() -> Iterator[dict[str, str]]:
     engine = Engine(port=free_port())
     engine.start()
     try:
-        assert engine.stack is not None
-        upload_and_follow(engine.stack, SAMPLE, Progress())
+        upload_and_follow(stack_of(engine), SAMPLE, Progress())
         yield local_env(int(str(engine.endpoint).rsplit(":", 1)[1]))
     finally:
         engine.stop()
