@@ -49,6 +49,8 @@ from .helpers import (
     Run,
     assert_orders_match,
     canonical,
+    free_port,
+    local_env,
     order,
     reason_pairs,
     write_json,
@@ -481,6 +483,64 @@ def test_a_doubly_delivered_upload_reports_the_run_that_did_the_work(tmp_path: P
     assert_orders_match(run, oracle)
     holders = {e["execution"] for e in run.audit if e.get("event") == "file.completed"}
     assert {r["execution"] for r in run.files} == holders
+
+
+def test_a_doubly_delivered_upload_is_one_run_in_runs_and_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every upload's event is delivered twice. Once the second execution found the claim taken and wrote a
+    `file.duplicate`: `runs` and `report` showed each upload as two runs (a `duplicate`, then the run), report
+    Files 2 for one upload. The same bytes uploaded again to the same key once the run completed are a new
+    upload: one `duplicate` run, however often its event is delivered."""
+    first: list[Any] = [order(f"w{i}", qty=0 if i == 1 else 1) for i in range(5)]
+    second: list[Any] = [order(f"v{i}") for i in range(3)]
+    oracle = Oracle()
+    outcomes = [oracle.run(first), oracle.run(second)]
+    paths = [_file(tmp_path / "in", "monday.json", first), _file(tmp_path / "in", "tuesday.json", second)]
+    truncated = tmp_path / "in" / "cut.json"
+    truncated.write_bytes(json.dumps({"orders": second}).encode("utf-8")[:40])
+    again = _same_bytes_elsewhere(paths[0], tmp_path / "again")  # the same key, after its run completed
+    key = resources.INCOMING_PREFIX
+    # the oracle, from the input alone: one run a upload, each upload's status and records
+    expected = [
+        (key + "monday.json", "completed", len(first)),
+        (key + "tuesday.json", "completed", len(second)),
+        (key + "cut.json", "rejected", 0),
+        (key + "monday.json", "duplicate", 0),
+    ]
+    port = free_port()
+    with _engine(tmp_path, {"event-duplicate": 1.0}, port=port) as engine:
+        said = [_follow(engine, path) for path in [*paths, truncated, again]]
+        delivered_twice = engine.faults.injected()["event-duplicate"]
+        for name, value in local_env(port).items():  # the operator's shell, once the stack is up
+            monkeypatch.setenv(name, value)
+
+        def salesdq(*argv: str) -> Any:
+            capsys.readouterr()
+            rc = main([*argv, "--json"])
+            printed = capsys.readouterr()
+            assert rc == 0, (argv, printed.err)
+            return json.loads(printed.out)
+
+        listed = salesdq("runs")
+        report = salesdq("report")
+
+    assert delivered_twice == len(expected), "an upload was not delivered twice"
+    assert [(r["file"], r["status"], r["records"]) for r in said] == [
+        (str(p), status, records) for p, (_, status, records) in zip([*paths, truncated, again], expected, strict=True)
+    ]
+    for result, want in zip(said[:2], outcomes, strict=True):  # the completed runs' counts
+        by = Counter(e.outcome for e in want)
+        assert (result["stored"], result["duplicates"], result["quarantined"]) == (
+            by["stored"],
+            by["duplicate"],
+            by["quarantined"],
+        )
+    runs_seen = sorted((r["file"], r["status"], r["records"]) for r in listed)
+    assert runs_seen == sorted(expected), f"runs: {runs_seen}"
+    rows = sorted((f["file"], f["status"], f["records"]) for f in report["files"])
+    assert rows == sorted(expected), f"report: {rows}"
+    assert report["totals"]["files"] == len(expected)
 
 
 # ------------------------------------------------------------------------------------------- 6
