@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import threading
 import time
@@ -53,6 +54,7 @@ from .helpers import (
     local_env,
     order,
     reason_pairs,
+    salesdq,
     write_json,
 )
 
@@ -485,9 +487,14 @@ def test_a_doubly_delivered_upload_reports_the_run_that_did_the_work(tmp_path: P
     assert {r["execution"] for r in run.files} == holders
 
 
-def test_a_doubly_delivered_upload_is_one_run_in_runs_and_report(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _command(shell: dict[str, str], *argv: str) -> str:
+    """What a `salesdq` command printed, in a process of its own; exit 0."""
+    done = salesdq(shell, *argv)
+    assert done.returncode == 0, (argv, done.stderr)
+    return done.stdout
+
+
+def test_a_doubly_delivered_upload_is_one_run_in_runs_and_report(tmp_path: Path) -> None:
     """Every upload's event is delivered twice. Once the second execution found the claim taken and wrote a
     `file.duplicate`: `runs` and `report` showed each upload as two runs (a `duplicate`, then the run), report
     Files 2 for one upload. The same bytes uploaded again to the same key once the run completed are a new
@@ -512,18 +519,8 @@ def test_a_doubly_delivered_upload_is_one_run_in_runs_and_report(
     with _engine(tmp_path, {"event-duplicate": 1.0}, port=port) as engine:
         said = [_follow(engine, path) for path in [*paths, truncated, again]]
         delivered_twice = engine.faults.injected()["event-duplicate"]
-        for name, value in local_env(port).items():  # the operator's shell, once the stack is up
-            monkeypatch.setenv(name, value)
-
-        def salesdq(*argv: str) -> Any:
-            capsys.readouterr()
-            rc = main([*argv, "--json"])
-            printed = capsys.readouterr()
-            assert rc == 0, (argv, printed.err)
-            return json.loads(printed.out)
-
-        listed = salesdq("runs")
-        report = salesdq("report")
+        shell = {**os.environ, **local_env(port)}  # the operator's, once the stack is up
+        listed, report = (json.loads(_command(shell, name, "--json")) for name in ("runs", "report"))
 
     assert delivered_twice == len(expected), "an upload was not delivered twice"
     assert [(r["file"], r["status"], r["records"]) for r in said] == [

@@ -7,9 +7,8 @@ import json
 from typing import Any
 
 from salesdq_engine import eventbridge, s3
-from salesdq_engine.provisioning import ROLE_ARN
 
-from .helpers import pass_machine, wait
+from .helpers import s3_events_to, wait
 
 
 def test_moto_alone_gives_two_writes_to_one_key_the_same_event_identity(plain_moto):
@@ -23,19 +22,8 @@ def _identity(event: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def test_engine_gives_each_write_its_identity_and_each_delivery_of_it_the_same(engine):
-    client, events, sfn = engine.client("s3"), engine.client("events"), engine.client("stepfunctions")
-    machine = pass_machine(engine, "probe-s3-events", {"ok": True})
-    client.create_bucket(Bucket="probe-sequencer")
-    client.put_bucket_notification_configuration(
-        Bucket="probe-sequencer", NotificationConfiguration={"EventBridgeConfiguration": {}}
-    )
-    pattern = {
-        "source": ["aws.s3"],
-        "detail-type": ["Object Created"],
-        "detail": {"bucket": {"name": ["probe-sequencer"]}},
-    }
-    events.put_rule(Name="probe-sequencer", EventPattern=json.dumps(pattern))
-    events.put_targets(Rule="probe-sequencer", Targets=[{"Id": "t", "Arn": machine, "RoleArn": ROLE_ARN}])
+    client, sfn = engine.client("s3"), engine.client("stepfunctions")
+    machine = s3_events_to(engine, "probe-sequencer", "probe-sequencer", {})
 
     def inputs() -> list[dict[str, Any]]:
         listed = sfn.list_executions(stateMachineArn=machine)["executions"]
