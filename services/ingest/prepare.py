@@ -80,7 +80,7 @@ def prepare(
             "file": job.key,
             "file_id": file_id,
             "duplicate_of": earlier.get("file"),
-            # the claim's holder: a second delivery of this same upload names the execution doing the work
+            # the claim's holder: a second delivery of an event without a sequencer names the execution doing the work
             "holder": earlier.get("execution"),
         }
 

@@ -460,8 +460,9 @@ FILES_DELIVERED_TWICE = 10  # each follower meets its upload's duplicate first h
 
 
 def test_a_doubly_delivered_upload_reports_the_run_that_did_the_work(tmp_path: Path) -> None:
-    """Each upload starts two executions; one is a `duplicate` of the other. Once the follower reported
-    whichever it found first: half the files said `duplicate` of themselves, with 0 records."""
+    """Each upload starts two executions; the second answers for nothing and names the first (once it was a
+    `duplicate` of it). Once the follower reported whichever it found first: half the files said `duplicate`
+    of themselves, with 0 records."""
     oracle = Oracle()
     files = []
     for n in range(FILES_DELIVERED_TWICE):
