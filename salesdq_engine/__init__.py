@@ -50,6 +50,10 @@ test_<module>.py twice (moto's own behaviour, then the engine's), so a test fail
    reports a Map Run with a failed child as succeeded; here the Map Run, once its children ended, fails with
    States.ExceedToleratedFailureThreshold when its failed and timed-out items exceed the tolerance (0 when
    none is given, as on AWS), so the Map state's Catch sees it.
+18. s3: moto gives every object write's EventBridge event the same `id`, `detail.object.sequencer` and
+   `detail.request-id`; here each write's event has its own, its sequencer ordering the writes to a key (hex,
+   increasing), as on AWS, and every delivery of it (a duplicate one included) carries the same: a
+   redelivery can be told from a second upload of the same bytes.
 Beside them:
 - faults: fault injection at the API boundary (FaultPlan, parse_faults): throttles, crashes, timeouts, lost
   replies, unprocessed batch entries, S3 errors and duplicate EventBridge deliveries, in each service's own

@@ -16,9 +16,10 @@ from salesdq_engine.errors import MotoVersionError
 # What tests/engine/functional checked every addition against; pyproject.toml's `local` extra pins the same.
 MOTO_VERSION = "5.2.5"
 
-# The modules whose install() applies their additions, in the order applied: metering after stepfunctions, so
-# that its count of the states entered wraps the input check. (request_hooks is installed by those that use it.)
-ADDITIONS = ("lambda_runtime", "eventbridge", "sqs", "stepfunctions", "dynamodb", "metering")
+# The modules whose install() applies their additions, in the order applied: s3 after eventbridge, whose delivery
+# it wraps; metering after stepfunctions, so that its count of the states entered wraps the input check.
+# (request_hooks is installed by those that use it.)
+ADDITIONS = ("lambda_runtime", "eventbridge", "s3", "sqs", "stepfunctions", "dynamodb", "metering")
 
 
 def installed_moto() -> str | None:

@@ -111,8 +111,9 @@ def upload_and_follow(
     """Upload one file as a user would, find the execution its upload started, and wait for its outcome.
 
     EventBridge delivers at least once: one upload may start two executions, and the one that ends first can
-    be the second delivery, a `duplicate` whose claim holder is the first. The holder is then followed, so the
-    result is the run that did the work, never a duplicate of itself."""
+    be the second delivery, `redelivered` (or, for an event without an S3 sequencer, a `duplicate`) naming the
+    first as `holder`. The holder is then followed, so the result is the run that did the work, never a
+    duplicate of itself."""
     executions = stack.executions()
     before = executions.arns(stack.state_machine_arn)
     uploaded = upload(stack, path)

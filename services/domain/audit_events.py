@@ -9,6 +9,7 @@ Keys (table `pk`/`sk`, all strings):
   (one item per original file a redrive batch's run touched, written by its Finalize; no `day`; a partition
   of its own, so reading a file's accounts never touches its chunk markers or record events)
 - a fingerprint claim:        pk `FINGERPRINT#<sha256>` sk `CLAIM`                       -> duplicate uploads
+- an upload's delivery:       pk `FINGERPRINT#<sha256>` sk `UPLOAD#<key>#<S3 sequencer>` -> redeliveries
 `at` is the run's id (services/domain/run.py: the start time of the execution that claimed the file, or of the
 failed one a re-upload takes over, as text), so a retried step, or a retried run, rewrites the same keys instead
 of adding events. Every event of a run is built from its `Run`, and stores its fields under the same names.
@@ -41,6 +42,7 @@ class EventKind(StrEnum):
     CHUNK_PROCESSED = "chunk.processed"  # a chunk's outcomes; written last, so it marks the chunk done
     CHUNK_FAILED = "chunk.failed"  # a chunk failed past its retries: no outcome of its records counts yet
     FILE_CLAIMED = "file.claimed"  # the fingerprint's claim (not a history event: it changes hands)
+    UPLOAD_CLAIMED = "upload.claimed"  # the execution that answers for one S3 write (not a history event)
     FILE_ACCEPTED = "file.accepted"
     FILE_REJECTED = "file.rejected"
     FILE_DUPLICATE = "file.duplicate"
@@ -285,6 +287,13 @@ def claim(*, run: Run, **detail: Any) -> dict[str, Any]:
     pk, sk = claim_key(run.file_id)
     replay = {"replay_of": run.replay_of.to_payload()} if run.replay_of else {}
     return {"pk": pk, "sk": sk, "event": EventKind.FILE_CLAIMED, **run.stored(), **replay, **detail}
+
+
+def upload_claim(*, file_id: str, key: str, sequencer: str, execution: str) -> dict[str, Any]:
+    """One S3 write of the file's bytes (its key and sequencer, the same on every delivery of its event): the
+    first execution its event started answers for it; another delivery of the event is not another upload."""
+    pk, _ = claim_key(file_id)
+    return {"pk": pk, "sk": f"UPLOAD#{key}#{sequencer}", "event": EventKind.UPLOAD_CLAIMED, "execution": execution}
 
 
 def redrive_request(*, request_id: str, at: str) -> dict[str, Any]:

@@ -50,6 +50,9 @@ class FileJob(_Payload):
     size: int = Field(default=0, validation_alias=AliasPath("object", "size"))
     version_id: str | None = Field(default=None, validation_alias=AliasPath("object", "version-id"))
     # None: the bucket keeps no versions (then the latest is read)
+    sequencer: str | None = Field(default=None, validation_alias=AliasPath("object", "sequencer"))
+    # S3's order of the writes to the key: one per write, the same on every delivery of its event (None: an
+    # event without one, or a replay)
 
     @classmethod
     def _run_fields(cls, data: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -6,6 +6,12 @@ S3 -> EventBridge delivers at least once, so a claim held by a running (or succe
 duplicate. One held by an execution that ended unfinished passes to the new one, by a write conditional on
 that execution still holding it: of two re-uploads at once, one wins and the other is a duplicate.
 
+EventBridge may deliver one upload's event twice. A write's event names it by its key and S3 sequencer, the same
+on every delivery: the first execution to see them answers for the upload (`answering`), and any other is
+told so, writing nothing, whatever that one made of the file (claimed it, or a duplicate). The same bytes
+written again have another sequencer: a duplicate, as above. An event without a sequencer is taken as a
+new upload.
+
 A replay (`salesdq replay file`) is a new run of the bytes, with its own `at`: it takes the claim over from any
 execution that has ended, succeeded or not, by the same conditional write, keeping the file's first name.
 """
@@ -29,6 +35,17 @@ ENDED_UNFINISHED = frozenset({"FAILED", "TIMED_OUT", "ABORTED", GONE})
 def may_take_over(status: str) -> bool:
     """Whether a claim held by an execution in this state may pass to a re-upload of the file."""
     return status in ENDED_UNFINISHED
+
+
+def answering(job: FileJob, file_id: str, audit: AuditLog) -> str | None:
+    """The execution that answers for this execution's upload when another delivery of its event started it
+    first; None when this one does, or the event does not name its write (no sequencer: a replay, a retry)."""
+    if job.sequencer is None:
+        return None
+    mine = audit_events.upload_claim(file_id=file_id, key=job.key, sequencer=job.sequencer, execution=job.run.execution)
+    earlier = audit.append_first(mine)
+    first = None if earlier is None else str(earlier.get("execution"))
+    return None if first in (None, job.run.execution) else first  # the same execution: its Prepare retried
 
 
 def claim(

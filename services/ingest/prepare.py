@@ -50,10 +50,16 @@ def prepare(
         manifest, records = split(sales, inbox, prefix, layout)
     except FileRejectedError as rejection:
         inbox.delete_prefix(prefix + "/")
-        rejected = job.run.model_copy(update={"file_id": redrive_batch.file_id(job.key, sales.fingerprint)})
+        file_id = redrive_batch.file_id(job.key, sales.fingerprint)
+        if (first := claims.answering(job, file_id, audit)) is not None:
+            return _redelivered(job, file_id, first)
+        rejected = job.run.model_copy(update={"file_id": file_id})
         return _reject(job, rejected, rejection.reason, inbox, audit, quarantine, quarantined)
 
     file_id = redrive_batch.file_id(job.key, sales.fingerprint)
+    if (first := claims.answering(job, file_id, audit)) is not None:
+        inbox.delete_prefix(prefix + "/")
+        return _redelivered(job, file_id, first)
     mine = job.run.model_copy(update={"file_id": file_id})  # this execution's own run, until a claim says
     claim, earlier = claims.claim(job, file_id, layout, audit, executions)
     if claim is None and job.run.replay_of:  # the file's holder is still running: a replay waits for it to end
@@ -74,7 +80,7 @@ def prepare(
             "file": job.key,
             "file_id": file_id,
             "duplicate_of": earlier.get("file"),
-            # the claim's holder: a second delivery of this same upload names the execution doing the work
+            # the claim's holder: a second delivery of an event without a sequencer names the execution doing the work
             "holder": earlier.get("execution"),
         }
 
@@ -121,6 +127,12 @@ def prepare(
         "partitions": len(manifest),
         "manifest": {"Bucket": job.bucket, "Key": manifest_key},
     }
+
+
+def _redelivered(job: FileJob, file_id: str, first: str) -> dict[str, Any]:
+    """Another delivery of an upload's event: no event, no run of its own; `holder` names the execution that
+    answers for the upload (its run, rejection or duplicate), which the command line follows."""
+    return {"status": "redelivered", "file": job.key, "file_id": file_id, "holder": first}
 
 
 def _file_event(audit: AuditLog, run: Run, kind: EventKind, **detail: Any) -> None:

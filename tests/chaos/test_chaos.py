@@ -106,8 +106,8 @@ def test_a_message_refused_for_good_fails_the_run_visibly_until_the_fault_passes
 
 
 def test_a_failed_run_delivered_twice_is_followed_to_the_execution_holding_the_claim(tmp_path: Path) -> None:
-    """Every upload starts two executions: one holds the claim (or takes it over), the other is a duplicate
-    naming it; the follower reports the holder's outcome, never the duplicate."""
+    """Every upload starts two executions: one holds the claim (or takes it over), the other answers
+    `redelivered` naming it; the follower reports the holder's outcome, never the redelivery."""
     run = run_scenario(_small(8), FaultPlan(rates={"sqs-refused": 1.0, "event-duplicate": 1.0}, seed=8), tmp_path)
     verify(run)
     assert run.injected["event-duplicate"] == 3 * len(run.files)  # the paused re-upload is delivered once

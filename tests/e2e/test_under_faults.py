@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import threading
 import time
@@ -49,8 +50,11 @@ from .helpers import (
     Run,
     assert_orders_match,
     canonical,
+    free_port,
+    local_env,
     order,
     reason_pairs,
+    salesdq,
     write_json,
 )
 
@@ -456,8 +460,9 @@ FILES_DELIVERED_TWICE = 10  # each follower meets its upload's duplicate first h
 
 
 def test_a_doubly_delivered_upload_reports_the_run_that_did_the_work(tmp_path: Path) -> None:
-    """Each upload starts two executions; one is a `duplicate` of the other. Once the follower reported
-    whichever it found first: half the files said `duplicate` of themselves, with 0 records."""
+    """Each upload starts two executions; the second answers for nothing and names the first (once it was a
+    `duplicate` of it). Once the follower reported whichever it found first: half the files said `duplicate`
+    of themselves, with 0 records."""
     oracle = Oracle()
     files = []
     for n in range(FILES_DELIVERED_TWICE):
@@ -481,6 +486,59 @@ def test_a_doubly_delivered_upload_reports_the_run_that_did_the_work(tmp_path: P
     assert_orders_match(run, oracle)
     holders = {e["execution"] for e in run.audit if e.get("event") == "file.completed"}
     assert {r["execution"] for r in run.files} == holders
+
+
+def _command(shell: dict[str, str], *argv: str) -> str:
+    """What a `salesdq` command printed, in a process of its own; exit 0."""
+    done = salesdq(shell, *argv)
+    assert done.returncode == 0, (argv, done.stderr)
+    return done.stdout
+
+
+def test_a_doubly_delivered_upload_is_one_run_in_runs_and_report(tmp_path: Path) -> None:
+    """Every upload's event is delivered twice. Once the second execution found the claim taken and wrote a
+    `file.duplicate`: `runs` and `report` showed each upload as two runs (a `duplicate`, then the run), report
+    Files 2 for one upload. The same bytes uploaded again to the same key once the run completed are a new
+    upload: one `duplicate` run, however often its event is delivered."""
+    first: list[Any] = [order(f"w{i}", qty=0 if i == 1 else 1) for i in range(5)]
+    second: list[Any] = [order(f"v{i}") for i in range(3)]
+    oracle = Oracle()
+    outcomes = [oracle.run(first), oracle.run(second)]
+    paths = [_file(tmp_path / "in", "monday.json", first), _file(tmp_path / "in", "tuesday.json", second)]
+    truncated = tmp_path / "in" / "cut.json"
+    truncated.write_bytes(json.dumps({"orders": second}).encode("utf-8")[:40])
+    again = _same_bytes_elsewhere(paths[0], tmp_path / "again")  # the same key, after its run completed
+    key = resources.INCOMING_PREFIX
+    # the oracle, from the input alone: one run a upload, each upload's status and records
+    expected = [
+        (key + "monday.json", "completed", len(first)),
+        (key + "tuesday.json", "completed", len(second)),
+        (key + "cut.json", "rejected", 0),
+        (key + "monday.json", "duplicate", 0),
+    ]
+    port = free_port()
+    with _engine(tmp_path, {"event-duplicate": 1.0}, port=port) as engine:
+        said = [_follow(engine, path) for path in [*paths, truncated, again]]
+        delivered_twice = engine.faults.injected()["event-duplicate"]
+        shell = {**os.environ, **local_env(port)}  # the operator's, once the stack is up
+        listed, report = (json.loads(_command(shell, name, "--json")) for name in ("runs", "report"))
+
+    assert delivered_twice == len(expected), "an upload was not delivered twice"
+    assert [(r["file"], r["status"], r["records"]) for r in said] == [
+        (str(p), status, records) for p, (_, status, records) in zip([*paths, truncated, again], expected, strict=True)
+    ]
+    for result, want in zip(said[:2], outcomes, strict=True):  # the completed runs' counts
+        by = Counter(e.outcome for e in want)
+        assert (result["stored"], result["duplicates"], result["quarantined"]) == (
+            by["stored"],
+            by["duplicate"],
+            by["quarantined"],
+        )
+    runs_seen = sorted((r["file"], r["status"], r["records"]) for r in listed)
+    assert runs_seen == sorted(expected), f"runs: {runs_seen}"
+    rows = sorted((f["file"], f["status"], f["records"]) for f in report["files"])
+    assert rows == sorted(expected), f"report: {rows}"
+    assert report["totals"]["files"] == len(expected)
 
 
 # ------------------------------------------------------------------------------------------- 6

@@ -467,3 +467,61 @@ def test_an_accepted_files_bytes_are_kept_under_their_sha256_whatever_the_name_h
     assert ready["status"] == "ready"
     assert hashlib.sha256(data).hexdigest() == ready["file_id"]
     assert aws.objects(f"raw/{ready['file_id']}") == {f"raw/{ready['file_id']}": data}
+
+
+# ---------------------------------------------------------------- one upload's event delivered twice
+
+
+def delivered(key: str, data: bytes, execution: str, sequencer: str | None) -> FileJob:
+    """The job an execution gets from one delivery of a write's event (None: an event without a sequencer)."""
+    uploaded = {"key": key, "size": len(data), **({"sequencer": sequencer} if sequencer else {})}
+    at = f"2024-03-0{execution[-1]}T09:00:00.000Z"
+    return FileJob.from_event(
+        {"bucket": BUCKET, "object": uploaded, "execution": execution, "at": at, "state_machine": ""}
+    )
+
+
+@pytest.mark.parametrize("data", [DATA, b"[1, 2"], ids=["accepted", "rejected"])
+def test_another_delivery_of_one_uploads_event_answers_redelivered_and_writes_nothing(aws, data):
+    aws.s3.put_object(Bucket=BUCKET, Key="incoming/monday.json", Body=data)
+    first = run(aws, delivered("incoming/monday.json", data, "exec-1", "0000018E0C0F12AB00"))
+    events, messages = aws.audit(), aws.messages()
+
+    again = run(aws, delivered("incoming/monday.json", data, "exec-2", "0000018E0C0F12AB00"))
+
+    assert first["status"] in ("ready", "rejected")
+    assert again == {
+        "status": "redelivered",
+        "file": "incoming/monday.json",
+        "file_id": first["file_id"],
+        "holder": "exec-1",
+    }
+    assert aws.audit() == events and aws.messages() == messages  # no event, no DLQ message of its own
+    assert aws.objects("staging/exec-2/") == {}
+    retried = run(aws, delivered("incoming/monday.json", data, "exec-1", "0000018E0C0F12AB00"))
+    assert retried["status"] == first["status"]  # the first execution's Prepare, retried, still answers for it
+
+
+@pytest.mark.parametrize(
+    ("key", "sequencer"),
+    [
+        ("incoming/monday.json", "0000018E0C0F12AB01"),
+        ("incoming/copy.json", "0000018E0C0F12AB00"),
+        ("incoming/monday.json", None),
+    ],
+    ids=["written-again", "another-key", "no-sequencer"],
+)
+def test_the_same_bytes_written_again_are_a_duplicate_however_often_delivered(aws, key, sequencer):
+    aws.s3.put_object(Bucket=BUCKET, Key="incoming/monday.json", Body=DATA)
+    aws.s3.put_object(Bucket=BUCKET, Key="incoming/copy.json", Body=DATA)
+    assert run(aws, delivered("incoming/monday.json", DATA, "exec-1", "0000018E0C0F12AB00"))["status"] == "ready"
+
+    second = run(aws, delivered(key, DATA, "exec-2", sequencer))
+    third = run(aws, delivered(key, DATA, "exec-3", sequencer))  # the same event delivered again
+
+    assert (second["status"], second["holder"]) == ("duplicate", "exec-1")
+    duplicates = [e["execution"] for e in events_of(aws, EventKind.FILE_DUPLICATE)]
+    if sequencer is None:  # nothing names the write: as before, each delivery is an upload of its own
+        assert third["status"] == "duplicate" and duplicates == ["exec-2", "exec-3"]
+    else:
+        assert (third["status"], third["holder"]) == ("redelivered", "exec-2") and duplicates == ["exec-2"]

@@ -607,11 +607,8 @@ class Operations(RuleBasedStateMachine):
         return [str(b["id"]) for b in items if b.get("kind") == "file" and b["file"] in keys]
 
 
-# lambda-crash is always on. event-duplicate is left out, and open: the engine's S3 events carry one constant
-# sequencer (moto's), so Prepare cannot tell a second delivery of an upload from a second upload of the same
-# bytes to the same key, and `report` counts the redelivery as a duplicate file (Files 2 for one upload). The
-# chaos tier holds the ingest path under event-duplicate; the report's side of it is not yet fixed.
-NOT_MIXED = frozenset({"lambda-crash", "event-duplicate"})
+# lambda-crash is always on.
+NOT_MIXED = frozenset({"lambda-crash"})
 
 
 class FaultedOperations(Operations):

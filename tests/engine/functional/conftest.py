@@ -112,6 +112,17 @@ with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda"
         Bucket="plain-bucket", NotificationConfiguration={"EventBridgeConfiguration": {}}
     )
     events = boto3.client("events", region_name=R)
+    queue = sqs.create_queue(QueueName="s3-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    created = {"source": ["aws.s3"], "detail-type": ["Object Created"]}
+    events.put_rule(Name="to-queue", EventPattern=json.dumps(created))  # before "rule", whose target raises
+    events.put_targets(Rule="to-queue", Targets=[{"Id": "q", "Arn": queue_arn}])
+    for body in (b"[1]", b"[2]"):  # two writes to one key
+        s3.put_object(Bucket="plain-bucket", Key="seq/a.json", Body=body)
+    sent = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]]
+    out["s3_events"] = [{"id": e["id"], "sequencer": e["detail"]["object"]["sequencer"],
+                         "request-id": e["detail"]["request-id"]} for e in sent]
+    sqs.delete_queue(QueueUrl=queue)
     events.put_rule(Name="rule", EventPattern=json.dumps({"source": ["aws.s3"]}))
     target = sfn.create_state_machine(name="m3", definition=small_out, roleArn=ROLE)["stateMachineArn"]
     events.put_targets(Rule="rule", Targets=[{"Id": "t", "Arn": target, "RoleArn": ROLE}])

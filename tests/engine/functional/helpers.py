@@ -88,3 +88,19 @@ def distributed_map_machine(engine: Engine, name: str, tolerance: dict[str, Any]
 def items(failing: int, of: int) -> str:
     """The input of distributed_map_machine: `of` items, the first `failing` of them failing."""
     return json.dumps({"items": [{"fail": index < failing} for index in range(of)]})
+
+
+def s3_events_to(engine: Engine, bucket: str, rule: str, detail: dict[str, Any]) -> str:
+    """A new bucket whose Object Created events matching `detail` start a Pass state machine; its ARN."""
+    s3, events = engine.client("s3"), engine.client("events")
+    machine = pass_machine(engine, f"{rule}-target", {"ok": True})
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
+    pattern = {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],  # moto also emits "Object Tags Added" on every PutObject
+        "detail": {"bucket": {"name": [bucket]}, **detail},
+    }
+    events.put_rule(Name=rule, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=rule, Targets=[{"Id": "t", "Arn": machine, "RoleArn": ROLE_ARN}])
+    return machine
