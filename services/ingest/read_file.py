@@ -39,6 +39,7 @@ from ijson.backends import python as _exact
 from services.domain import json_codec
 from services.domain.chunk_entry import NOTHING, Findings
 from services.domain.contract import path_text
+from services.errors import ServiceError
 
 BOM = codecs.BOM_UTF8
 HEAD_BYTES = 64 * 1024
@@ -75,7 +76,7 @@ _INTEGER = re.compile(r"-?[0-9]+")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 
 
-class FileRejectedError(Exception):
+class FileRejectedError(ServiceError):
     """The file as a whole cannot be read as sales records; `reason` says why, for a person."""
 
     def __init__(self, reason: str) -> None:

@@ -23,6 +23,7 @@ from services.domain import audit_events, chunk_entry
 from services.domain.outcomes import Outcome, RecordOutcome
 from services.domain.payloads import ChunkJob
 from services.domain.run import Run
+from services.errors import ServiceError
 from services.ingest.read_file import SalesFile
 from services.validator.quarantine import carried, items_of, taken_by_redrive
 from services.validator.store_orders import ORIGIN, plan_chunk, verdicts
@@ -33,7 +34,7 @@ _CODES = (NONE, Outcome.STORED, Outcome.DUPLICATE, Outcome.QUARANTINED)
 _CODE = {name: code for code, name in enumerate(_CODES)}
 
 
-class OutcomesMissingError(Exception):
+class OutcomesMissingError(ServiceError):
     """The run replayed has no recorded outcomes (it never processed a chunk)."""
 
 
