@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from salesdq.errors import SalesdqError
 from services.dal.audit_log import AuditLog
 from services.dal.orders_table import OrdersTable
 from services.dal.quarantine_view import QuarantineView
@@ -23,7 +24,6 @@ from services.domain import audit_events, chunk_entry
 from services.domain.outcomes import Outcome, RecordOutcome
 from services.domain.payloads import ChunkJob
 from services.domain.run import Run
-from services.errors import ServiceError
 from services.ingest.read_file import SalesFile
 from services.validator.quarantine import carried, items_of, taken_by_redrive
 from services.validator.store_orders import ORIGIN, plan_chunk, verdicts
@@ -34,7 +34,7 @@ _CODES = (NONE, Outcome.STORED, Outcome.DUPLICATE, Outcome.QUARANTINED)
 _CODE = {name: code for code, name in enumerate(_CODES)}
 
 
-class OutcomesMissingError(ServiceError):
+class OutcomesMissingError(SalesdqError):
     """The run replayed has no recorded outcomes (it never processed a chunk)."""
 
 
