@@ -312,7 +312,7 @@ class SalesFile:
 
     def _json_lines(self) -> Iterator[Entry]:
         """JSON Lines: every line its own record. A line that is no JSON value salesdq reads costs only itself:
-        its record is its raw text, with why (services/domain/chunk_entry.Findings), for the contract to
+        its record is its raw text, with why (services.domain.chunk_entry.Findings), for the contract to
         quarantine; blank lines are no records. A file none of whose lines can be read is rejected whole."""
         reader = self._opened()
         lines = _LineReader()
