@@ -30,12 +30,12 @@ from salesdq.local.run import stack_of
 from salesdq.operators import replay_file
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
+from salesdq.operators.what_if import CHUNK_RECORDS, staged_chunks
 from salesdq_engine import Engine
 from services.domain.payloads import ChunkJob
 from services.domain.run import Run
 from services.ingest.read_file import SalesFile
 from services.validator.store_orders import plan_chunk, verdicts
-from services.validator.what_if import CHUNK_RECORDS, staged_chunks
 
 
 def _top(profile: cProfile.Profile, key: str, count: int = 15) -> list[str]:

@@ -1,8 +1,9 @@
 """Lambda packaging without Docker: local bundling that copies `services/` and pip-installs wheels.
 
-The function code asset holds only the `services` package (small, changes often); the third-party
-dependencies go into one layer built with `pip install --platform ... --only-binary=:all:` so the
-C extension of ijson comes from manylinux wheels for the Lambda architecture, not from this machine.
+The function code asset holds only the `services` package (small, changes often), less the modules only the
+command line uses (COMMAND_LINE_ONLY); the third-party dependencies go into one layer built with
+`pip install --platform ... --only-binary=:all:` so the C extension of ijson comes from manylinux wheels for
+the Lambda architecture, not from this machine.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ FUNCTION_REQUIREMENTS = SERVICES_DIR / "requirements.txt"
 _IGNORED = shutil.ignore_patterns(
     "__pycache__", "*.pyc", "*.pyo", "tests", ".pytest_cache", ".mypy_cache", "requirements.txt"
 )
+# Data-access modules only the command line uses (finding a stack, invoking the redrive function): they stay in
+# services/dal/, the one place boto3 is imported, but no function imports them, so no function carries them.
+COMMAND_LINE_ONLY = frozenset({Path("dal/deployment.py"), Path("dal/lambda_function.py")})
 # Context key / env var that turn the pip step off (fast synth in tests; such a template is not deployable).
 BUNDLE_CONTEXT_KEY = "bundle"
 SKIP_BUNDLING_ENV = "SALESDQ_SKIP_BUNDLING"
@@ -66,8 +70,12 @@ class CopyServices:
 
     # jsii passes the BundlingOptions struct positionally; *args/**kwargs also satisfy the Protocol.
     def try_bundle(self, output_dir: str, *_options: Any, **_kwargs: Any) -> bool:
-        shutil.copytree(self._source, Path(output_dir) / self._source.name, ignore=_IGNORED, dirs_exist_ok=True)
+        shutil.copytree(self._source, Path(output_dir) / self._source.name, ignore=self._ignored, dirs_exist_ok=True)
         return True
+
+    def _ignored(self, directory: str, names: list[str]) -> set[str]:
+        here = Path(directory).relative_to(self._source)
+        return set(_IGNORED(directory, names)) | {name for name in names if here / name in COMMAND_LINE_ONLY}
 
 
 @jsii.implements(ILocalBundling)

@@ -4,7 +4,7 @@ An engine started with a plan, `Engine(faults=FaultPlan(rates={"ddb-throttle": 0
 requests, invocations and deliveries at those rates (the probability per eligible request, invocation or
 delivery; FAULTS says what each fault does and what it is drawn for). `engine.faults.injected()` then says how
 many of each were injected: every name, 0 for none. From a command line, `parse_faults("ddb-throttle=0.05,
-lambda-crash=0.01")` gives the rates, and FaultSpecError (a ValueError) names every valid fault.
+lambda-crash=0.01")` gives the rates, and FaultSpecError (an EngineError and a ValueError) names every valid fault.
 
 What is faulted:
 - the requests a Lambda function's handler makes (the request hook sees the runtime's thread-local invocation,
@@ -42,6 +42,7 @@ from moto.core.common_types import TYPE_RESPONSE
 
 from salesdq_engine import lambda_runtime
 from salesdq_engine.dynamodb import WRITE_OPERATIONS
+from salesdq_engine.errors import EngineError
 from salesdq_engine.lambda_runtime import NO_FAULTS, PlannedFaults
 from salesdq_engine.request_hooks import Proceed, Response, operation_of, service_of, text
 
@@ -80,7 +81,7 @@ _INTERNAL = "We encountered an internal error. Please try again."
 _SERVICES = {"ddb": "dynamodb", "sqs": "sqs", "s3": "s3"}  # a request fault's name begins with its service's
 
 
-class FaultSpecError(ValueError):
+class FaultSpecError(EngineError, ValueError):
     """A fault plan names a fault that does not exist or a rate outside 0..1; the message lists every fault."""
 
     def __init__(self, problem: str) -> None:

@@ -15,7 +15,7 @@ FunctionError Unhandled, errorType `Sandbox.Timedout`, `Task timed out after N.0
 get_remaining_time_in_millis() reads the same clock. Lambda stops a function anywhere; here it is stopped at
 the request boundary (boundary(), the outermost request hook), where what it has done so far is what AWS
 saw. A stopped function's execution environment is discarded (its next invocation cold-starts) and every
-later call it makes, from a `finally` block say, is refused: the stop is a BaseException (FunctionStopped),
+later call it makes, from a `finally` block say, is refused: the stop is a BaseException (FunctionStoppedError),
 so the handler's own `except Exception` or `contextlib.suppress(...)` cannot swallow it. On one shared
 interpreter a function's wall time includes its waits on the others' threads (the GIL), so a run that loads
 the engine heavily can time out a function that would finish in time on AWS.
@@ -103,7 +103,7 @@ class InvocationFaults(Protocol):
         ...
 
 
-class FunctionStopped(BaseException):
+class FunctionStoppedError(BaseException):
     """Lambda stopped the function (a timeout or a crashed runtime): raised into its handler at its AWS calls.
     A BaseException, not an Exception: the handler's own error handling must not be able to swallow it."""
 
@@ -138,7 +138,7 @@ class Running:
         return max(0, int((self.deadline - self.now()) * 1000))
 
     def before_call(self) -> None:
-        """The handler makes an AWS call: FunctionStopped if it is stopped already, or is stopped here."""
+        """The handler makes an AWS call: FunctionStoppedError if it is stopped already, or is stopped here."""
         if self.stopped is None:
             call = self.calls
             self.calls += 1
@@ -158,14 +158,14 @@ class Running:
         self.raise_if_stopped()
 
     def stop(self, error_type: str, reason: str) -> None:
-        """Lambda stops it (a crash, its deadline, its engine stopping): FunctionStopped at its next AWS call
+        """Lambda stops it (a crash, its deadline, its engine stopping): FunctionStoppedError at its next AWS call
         or its return. The first stop is the one it reports."""
         if self.stopped is None:
             self.stopped = (error_type, f"{self._prefix} {reason}")
 
     def raise_if_stopped(self) -> None:
         if self.stopped is not None:
-            raise FunctionStopped(*self.stopped)
+            raise FunctionStoppedError(*self.stopped)
 
     def _check_deadline(self) -> None:
         if self.now() >= self.deadline:
@@ -419,7 +419,7 @@ class LambdaRuntime:
             result = getattr(module, runtime.handler_name)(event, Context(running))
             running.before_return()
             return json.dumps(result).encode("utf-8")
-        except FunctionStopped:
+        except FunctionStoppedError:
             return self._stopped(running, response_headers)
         except Exception as error:
             if running.stopped is not None:  # a `finally` of the stopped handler raised on the way out

@@ -5,26 +5,22 @@ from __future__ import annotations
 import sys
 
 from salesdq.cli.output import shown
-from salesdq.errors import NotFoundError, OperationFailedError, SalesdqError, UsageError
+from salesdq.errors import SalesdqError, UsageError
 from services.dal.errors import AWS_ERRORS
-from services.dal.executions import ExecutionNotFoundError
-from services.dal.quarantine_queue import HoldExpiredError
-from services.ingest.read_file import FileRejectedError
+from services.errors import ServiceError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command Ctrl-C stopped
 
-# Most specific first: the first kind an error is an instance of decides. The services' own errors that reach
-# the command line as they are raised are mapped here too, beside salesdq's. OSError last: a file the command
-# writes that the checks before the work could not foresee (a disk full, a path made unwritable meanwhile).
+# One row per package's base, the first kind an error is an instance of deciding: a usage error (2), then
+# anything else salesdq or the services raise is an operation that failed (1), its message said as it is. The
+# engine's EngineError is not here: the command line imports the engine only for `salesdq local ...`, and
+# turns its errors into salesdq's there (salesdq/cli/local.py, salesdq/local/run.py). OSError last: a file the
+# command writes that the checks before the work could not foresee (a disk full, a path made unwritable).
 KINDS: tuple[tuple[type[Exception], int, str], ...] = (
     (UsageError, EXIT_USAGE, "salesdq: error: "),
-    (NotFoundError, EXIT_FAILED, "salesdq: "),
-    (OperationFailedError, EXIT_FAILED, "salesdq: "),
     (SalesdqError, EXIT_FAILED, "salesdq: "),
-    (ExecutionNotFoundError, EXIT_FAILED, "salesdq: no such workflow execution: "),
-    (HoldExpiredError, EXIT_FAILED, "salesdq: "),
-    (FileRejectedError, EXIT_FAILED, "salesdq: "),
+    (ServiceError, EXIT_FAILED, "salesdq: "),
     *((kind, EXIT_FAILED, "salesdq: AWS: ") for kind in AWS_ERRORS),
     (OSError, EXIT_FAILED, "salesdq: "),
 )

@@ -22,8 +22,8 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from salesdq.operators.progress import Progress
+from salesdq.operators.run_summaries import RunSummary
 from salesdq.plain_text import render_plain
-from services.audit.runs import RunSummary
 from services.domain import dlq_message, json_codec
 
 # ---------------------------------------------------------------- documents

@@ -70,7 +70,7 @@ def resolve_files(stack: StackRef, ids: list[str], note: str, at: str) -> dict[s
                         # an operator's event, keyed by when it was written (no execution wrote it)
                         run=Run(file_id=str(body.get("file_id")), file=str(body.get("file")), id=at, execution=""),
                         kind=EventKind.FILE_RESOLVED,
-                        run_at=str(body.get("at")),  # the rejected run it closes (services/audit/runs.py)
+                        run_at=str(body.get("at")),  # the rejected run it closes (salesdq/operators/run_summaries.py)
                         dlq_id=item_id,
                         note=note,
                     )

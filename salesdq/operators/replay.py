@@ -1,6 +1,6 @@
 """`salesdq replay verify | rebuild | repair`: the audit log read back as the source of truth.
 
-Each folds the whole log (services/audit/fold.py) from a paginated scan (1 MB pages), holding only the
+Each folds the whole log (salesdq/operators/fold.py) from a paginated scan (1 MB pages), holding only the
 projections, then compares them with the live stores (scanned the same way), writes them as files, or restores
 from them what the orders table lost or had changed behind salesdq's back.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 from salesdq.locate import StackRef
 from salesdq.operators import projections
-from services.audit.fold import Drift, Projections, compare, fold
-from services.audit.runs import ACCEPTED, FAILED, RunSummary
+from salesdq.operators.fold import Drift, Projections, compare, fold
+from salesdq.operators.run_summaries import ACCEPTED, FAILED, RunSummary
 from services.dal.quarantine_view import body_of
 from services.domain import audit_events, json_codec
 from services.domain.inline import inline_or_ref

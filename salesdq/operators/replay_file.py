@@ -14,12 +14,12 @@ from salesdq.locate import StackRef
 from salesdq.operators import runs as file_runs
 from salesdq.operators.follow import result_of, wait_for
 from salesdq.operators.progress import Progress
-from services.audit.runs import COMPLETED, DUPLICATE, FAILED, REJECTED, RunSummary
+from salesdq.operators.run_summaries import COMPLETED, DUPLICATE, FAILED, REJECTED, RunSummary
+from salesdq.operators.what_if import OutcomesMissingError, recorded_outcomes, what_if
 from services.domain import redrive_batch
 from services.domain.payloads import REPLAY_MARK, ChunkJob
 from services.ingest.prepare import raw_key
 from services.ingest.read_file import SalesFile
-from services.validator.what_if import OutcomesMissingError, recorded_outcomes, what_if
 
 EXECUTION_PREFIX = "replay-"
 

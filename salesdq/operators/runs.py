@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from salesdq import resources
 from salesdq.errors import NotFoundError, OperationFailedError, UsageError
 from salesdq.locate import StackRef
-from services.audit.runs import ACCEPTED, FAILED, RunSummary, fold_runs
+from salesdq.operators.run_summaries import ACCEPTED, FAILED, RunSummary, fold_runs
 from services.dal.executions import ExecutionNotFoundError, execution_arn
 from services.domain import audit_events
 from services.ingest.claim import ENDED_UNFINISHED

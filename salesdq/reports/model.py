@@ -16,6 +16,8 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
+from salesdq.errors import SalesdqError
+
 FILE_STATUSES = ("completed", "rejected", "duplicate", "failed")
 ALERT_KINDS = ("file", "day")
 
@@ -139,7 +141,7 @@ class Report:
         return cls.from_dict(json.loads(text))
 
 
-class ReportFormatError(ValueError):
+class ReportFormatError(SalesdqError, ValueError):
     """A document that is not a report: the message names the key path and what is wrong with it."""
 
 

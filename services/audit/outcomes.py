@@ -1,6 +1,6 @@
 """An outcome audited: every record's terminal event, then the chunk's compact marker, appended to the log.
 
-Each record event is self-contained, so the log alone rebuilds the projections (services/audit/replay): a
+Each record event is self-contained, so the log alone rebuilds the projections (salesdq/operators/fold.py): a
 stored record's event holds its orders-table item as written (or a reference to an immutable S3 object for a
 record too large to travel inline), a duplicate's names the stored order it repeats, a quarantined record's
 holds its DLQ id and its record (as JSON text, since a quarantined record may hold what DynamoDB cannot), as

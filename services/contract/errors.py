@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from services.errors import ServiceError
 
-class ContractError(Exception):
+
+class ContractError(ServiceError):
     """A contract file salesdq refuses; the message says why in one or a few sentences, for a person."""
 
 

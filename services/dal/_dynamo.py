@@ -18,12 +18,13 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from services.dal.retry import until_done
 from services.domain.limits import dynamodb_number
+from services.errors import ServiceError
 
 _GET_BATCH = 100  # BatchGetItem's limit
 _DESERIALIZER = TypeDeserializer()
 
 
-class UnstorableNumberError(decimal.DecimalException):
+class UnstorableNumberError(ServiceError, decimal.DecimalException):
     """A number DynamoDB cannot hold."""
 
 

@@ -11,10 +11,12 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from services.errors import ServiceError
+
 DEFAULT_REGION = "us-east-1"
 
 
-class DeploymentLookupError(Exception):
+class DeploymentLookupError(ServiceError):
     """AWS, or the endpoint AWS_ENDPOINT_URL names, refused or did not answer a lookup."""
 
 

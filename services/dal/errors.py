@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
+from services.errors import ServiceError
+
 # Refusals of a request's content: the same request fails every time, so a record in it may be the cause.
 CONTENT_ERRORS = frozenset({"ValidationException", "SerializationException"})
 
@@ -18,7 +20,7 @@ CONTENT_ERRORS = frozenset({"ValidationException", "SerializationException"})
 AWS_ERRORS: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
 
 
-class StoreError(Exception):
+class StoreError(ServiceError):
     """A store gave up after its bounded retries, or AWS refused for good: the step fails, no outcome is written."""
 
 

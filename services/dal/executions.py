@@ -9,9 +9,15 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from services.errors import ServiceError
 
-class ExecutionNotFoundError(Exception):
+
+class ExecutionNotFoundError(ServiceError):
     """Step Functions does not know the execution (it keeps closed executions for 90 days)."""
+
+    def __init__(self, arn: str) -> None:
+        super().__init__(f"no such workflow execution: {arn}")  # the message the command line prints as it is
+        self.arn = arn
 
 
 def execution_arn(state_machine_arn: str, name: str) -> str:

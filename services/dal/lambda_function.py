@@ -9,9 +9,10 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from services.domain import json_codec
+from services.errors import ServiceError
 
 
-class FunctionFailedError(Exception):
+class FunctionFailedError(ServiceError):
     """The function raised: its error type and message, as Lambda reports them."""
 
 

@@ -9,11 +9,12 @@ from typing import Any
 import boto3
 
 from services.dal._dynamo import batch_get, batch_write, from_item, to_item
+from services.errors import ServiceError
 
 KEY = "OrderId"
 
 
-class OrderTooLargeError(Exception):
+class OrderTooLargeError(ServiceError):
     """DynamoDB refused the item for its size (400 KB limit)."""
 
 

@@ -13,6 +13,7 @@ import boto3
 from services.dal.errors import MessageRefusedError
 from services.dal.retry import until_done
 from services.domain import dlq_message, json_codec
+from services.errors import ServiceError
 
 _BATCH_ENTRIES = 10
 _BATCH_BYTES = 240 * 1024  # under SQS's 256 KiB batch payload, with room for the envelope
@@ -21,7 +22,7 @@ _BATCH_BYTES = 240 * 1024  # under SQS's 256 KiB batch payload, with room for th
 HOLD_S = 900
 
 
-class HoldExpiredError(Exception):
+class HoldExpiredError(ServiceError):
     """A held message became visible again before the queue was read to its end."""
 
 

@@ -1,7 +1,7 @@
 """A record as a staged chunk holds it: `[index, record]`, or `[index, record, findings]` when parsing found
 something the record itself no longer shows: `{"duplicate_keys": [...]}` (keys its objects held twice: a
 parsed object keeps only the last value), or `{"unreadable": "why"}` (a JSON Lines line that could not be read
-as JSON: the record is the line's raw text). Prepare writes entries (services/ingest/split); validate-chunk
+as JSON: the record is the line's raw text). Prepare writes entries (services/ingest/split.py); validate-chunk
 reads every shape, so chunks staged before findings were carried still read."""
 
 from __future__ import annotations

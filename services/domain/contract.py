@@ -32,7 +32,7 @@ BUILT_IN_RULES = "3"
 # The stored order's key attribute (the orders table's partition key): the record's id is stored under it.
 ORDER_ID = "OrderId"
 # What a stored order holds beside the record's own fields: its key, where it came from and its content hash
-# (services/validator/store_orders). A record's own top-level field of one of these names is `reserved_field`:
+# (services/validator/store_orders.py). A record's own top-level field of one of these names is `reserved_field`:
 # storing it would overwrite the user's value.
 ORIGIN_FIELDS = ("_source", "_hash", "_file", "_at")
 RESERVED_FIELDS = (ORDER_ID, *ORIGIN_FIELDS)

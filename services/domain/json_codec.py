@@ -35,13 +35,13 @@ _COMPACT = (",", ":")
 _SPACED = (", ", ": ")
 
 
-class _HasDecimal(Exception):
+class _HasDecimalError(Exception):
     """Raised out of json.dumps's fast path: the value holds a Decimal."""
 
 
 def _no_default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        raise _HasDecimal
+        raise _HasDecimalError
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
@@ -79,7 +79,7 @@ def dumps(
             text = json.dumps(
                 value, ensure_ascii=ascii, indent=indent, sort_keys=sort_keys, allow_nan=False, default=_no_default
             )
-    except _HasDecimal:
+    except _HasDecimalError:
         text = _Encoder(ascii=ascii, separators=separators, sort_keys=sort_keys, indent=indent).encode(value)
     return text if ascii else valid_text(text)
 
@@ -140,7 +140,7 @@ def canonical(value: Any) -> str:
     written as their repr."""
     try:
         return valid_text(_fast(False, _COMPACT, True)(value))
-    except _HasDecimal:
+    except _HasDecimalError:
         encoder = _Encoder(ascii=False, separators=_COMPACT, sort_keys=True, indent=None, number=_canonical_number)
         return valid_text(encoder.encode(value))
 

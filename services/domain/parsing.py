@@ -11,13 +11,15 @@ from typing import Any, TypeVar, get_args
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from services.errors import ServiceError
+
 M = TypeVar("M", bound=BaseModel)
 
 FLAT = "run"  # a field whose own fields travel flat in its payload (a run's: services/domain/run.py)
 _NOT_AN_OBJECT = frozenset({"model_type", "model_attributes_type", "dict_type"})
 
 
-class InvalidEventError(Exception):
+class InvalidEventError(ServiceError):
     """The payload is not what the workflow sends; the message names the missing field."""
 
 

@@ -24,12 +24,13 @@ from services.domain.audit_events import EventKind
 from services.domain.outcomes import Outcome
 from services.domain.payloads import FileRun
 from services.domain.run import Run
+from services.errors import ServiceError
 
 # What a run's summary holds beside its status, file and file id: its file.completed event holds them too.
 SUMMARY_FIELDS = ("records", "stored", "duplicates", "quarantined", "score", "failures_by_rule")
 
 
-class IncompleteFileError(Exception):
+class IncompleteFileError(ServiceError):
     """Fewer chunk outcomes than chunks, or counts that do not add up: records would be unaccounted."""
 
 

@@ -39,6 +39,7 @@ from ijson.backends import python as _exact
 from services.domain import json_codec
 from services.domain.chunk_entry import NOTHING, Findings
 from services.domain.contract import path_text
+from services.errors import ServiceError
 
 BOM = codecs.BOM_UTF8
 HEAD_BYTES = 64 * 1024
@@ -75,7 +76,7 @@ _INTEGER = re.compile(r"-?[0-9]+")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 
 
-class FileRejectedError(Exception):
+class FileRejectedError(ServiceError):
     """The file as a whole cannot be read as sales records; `reason` says why, for a person."""
 
     def __init__(self, reason: str) -> None:
@@ -91,11 +92,11 @@ Entry = tuple[Any, Findings]
 _Values = Callable[["_Readable", str, "_Found"], Iterator[Any]]
 
 
-class _Exact(Exception):
+class _NeedsExactParserError(Exception):
     """The next block holds what the C parser gets wrong: read the file again with the exact parser."""
 
 
-class _Located(Exception):
+class _LocatedParseError(Exception):
     """The exact parser stopped at a character offset: `kind` says why, `symbol` on which token."""
 
     def __init__(self, offset: int, kind: str, symbol: str = "") -> None:
@@ -118,7 +119,7 @@ def _nesting(blocks: bytes) -> tuple[int, int, int]:
 
 class _Tap:
     """A binary reader that fingerprints, counts and UTF-8-checks every byte on its way to the parser; with
-    `guard`, it raises _Exact before the C parser would see a block it gets wrong (module docstring)."""
+    `guard`, it raises _NeedsExactParserError before the C parser would see a block it gets wrong (module docstring)."""
 
     def __init__(self, raw: IO[bytes], head: bytes, guard: bool) -> None:
         self._raw = raw
@@ -174,7 +175,7 @@ class _Tap:
         marked = data.translate(_MARK)  # digits as "0", all else as " ": a run is a number, or part of a string
         leading = len(marked) - len(marked.lstrip(b"0"))
         if self._digit_run + leading > self._digit_limit or self._long_number in marked:
-            raise _Exact
+            raise _NeedsExactParserError
         trailing = len(marked) - len(marked.rstrip(b"0"))
         self._digit_run = self._digit_run + len(marked) if trailing == len(marked) else trailing
 
@@ -189,7 +190,7 @@ class _Tap:
             # an escape at the very end is judged with the next block: what follows it decides, and the C
             # parser cannot finish its string before that block
             if found and (not data or not _ESCAPE_PREFIX.fullmatch(window, found.end())):
-                raise _Exact
+                raise _NeedsExactParserError
         self._escape_tail = window[-keep:]
 
     def _check_nesting(self, data: bytes) -> None:
@@ -205,7 +206,7 @@ class _Tap:
         self._in_string ^= len(parts) % 2 == 0
         inner, closes, opens = _nesting(structure.translate(_BRACKETS))
         if self._open + inner + opens > _NESTING_GUARD:
-            raise _Exact
+            raise _NeedsExactParserError
         self._open = max(0, self._open - closes) + opens
 
     def read(self, size: int = -1) -> bytes:
@@ -288,7 +289,7 @@ class SalesFile:
                     return
                 # the items of a second top-level "orders" list have the same prefix: only the exact parser,
                 # which sees the top-level keys, tells (it yields nothing again)
-            except _Exact:
+            except _NeedsExactParserError:
                 pass
             except (ijson.JSONError, ValueError, ArithmeticError) as error:  # ArithmeticError: Decimal's
                 if "premature EOF" in str(error):  # the C parser's word for a file that ends inside a value
@@ -300,7 +301,7 @@ class SalesFile:
             for position, record in enumerate(self._shapes(_exact_values, found)):
                 if position >= yielded:  # the C parser yielded the ones before exactly
                     yield record, _findings(record, found)
-        except _Located as stop:
+        except _LocatedParseError as stop:
             self._tap.drain()
             line, column, text = _locate(self._reopen, stop.offset) if self._reopen else (0, 0, "")
             where = f"line {line}, column {column}" if line else f"character {stop.offset + 1}"
@@ -311,7 +312,7 @@ class SalesFile:
 
     def _json_lines(self) -> Iterator[Entry]:
         """JSON Lines: every line its own record. A line that is no JSON value salesdq reads costs only itself:
-        its record is its raw text, with why (services/domain/chunk_entry.Findings), for the contract to
+        its record is its raw text, with why (services.domain.chunk_entry.Findings), for the contract to
         quarantine; blank lines are no records. A file none of whose lines can be read is rejected whole."""
         reader = self._opened()
         lines = _LineReader()
@@ -388,7 +389,7 @@ class SalesFile:
         yield from orders
 
 
-def _located_reason(stop: _Located, subject: str, where: str, text: str) -> str:
+def _located_reason(stop: _LocatedParseError, subject: str, where: str, text: str) -> str:
     """Why the exact parser stopped, for a person: `subject` is "file" or "line", `where` says where it stopped
     ("line L, column C"), `text` is the text from there."""
     if stop.kind == "deep":
@@ -459,7 +460,7 @@ def _line_reason(text: str, number: int, error: Exception) -> str:
     """Why json could not read a line (`error`), as the exact parser names it for a file."""
     try:
         values = list(_exact_values(io.BytesIO(text.encode("utf-8")), _VALUES, _Found()))
-    except _Located as stop:
+    except _LocatedParseError as stop:
         where = f"line {number}, column {stop.offset + 1}"
         return _located_reason(stop, "line", where, text[stop.offset : stop.offset + 80])
     except FileRejectedError:  # the exact parser's TRUNCATED
@@ -468,12 +469,12 @@ def _line_reason(text: str, number: int, error: Exception) -> str:
         return _line_too_deep(number)
     if len(values) > 1 and isinstance(error, json.JSONDecodeError):
         where = f"line {number}, column {error.pos + 1}"
-        return _located_reason(_Located(error.pos, "more"), "line", where, "")
+        return _located_reason(_LocatedParseError(error.pos, "more"), "line", where, "")
     return f"the line is not valid JSON (line {number})"
 
 
 def _line_too_deep(number: int) -> str:
-    return _located_reason(_Located(0, "deep"), "line", f"line {number}", "")
+    return _located_reason(_LocatedParseError(0, "deep"), "line", f"line {number}", "")
 
 
 def _split_lines(reader: _Readable) -> Iterator[bytes]:
@@ -608,10 +609,10 @@ def _exact_values(reader: _Readable, where: str, found: _Found) -> Iterator[Any]
     except ijson.IncompleteJSONError:
         raise FileRejectedError(TRUNCATED) from None
     except ijson.JSONError:
-        raise _Located(tokens.offset, "json", tokens.symbol) from None
+        raise _LocatedParseError(tokens.offset, "json", tokens.symbol) from None
     except ValueError as error:  # json's scanstring, on a string's text: its message names the fault
         at = tokens.offset + int(getattr(error, "pos", 0))
-        raise _Located(at, "control" if "control" in str(error) else "escape", tokens.symbol) from None
+        raise _LocatedParseError(at, "control" if "control" in str(error) else "escape", tokens.symbol) from None
     yield from built
 
 
@@ -636,12 +637,12 @@ class _Tokens:
                 if held is not None:
                     if offset < 0:  # the file ended on it
                         raise ijson.IncompleteJSONError("truncated")
-                    raise _Located(held[0], "json", held[1])
+                    raise _LocatedParseError(held[0], "json", held[1])
                 if offset >= 0:
                     self.offset, self.symbol = offset, symbol
                     first = symbol[0]
                     if first in _NUMBER_START and not _JSON_NUMBER.fullmatch(symbol):
-                        raise _Located(offset, "json", symbol)
+                        raise _LocatedParseError(offset, "json", symbol)
                     if first in "tfn" and symbol not in _LITERALS and any(w.startswith(symbol) for w in _LITERALS):
                         held = (offset, symbol)  # what comes next says whether the file was cut here
                         continue
@@ -675,12 +676,12 @@ class _Builder:
             if value == "orders" and len(self._stack) == 1 and self._where == _ORDERS:
                 self._orders_keys += 1
                 if self._orders_keys > 1:  # its items would read as more of the first list's
-                    raise _Located(self._tokens.offset, "orders")
+                    raise _LocatedParseError(self._tokens.offset, "orders")
             self._stack[-1][1] = value
         elif kind in ("start_map", "start_array"):
             depth = len(self._stack)
             if depth - self._record_depth > MAX_DEPTH + 2:  # the exact bound is check_depth's, on the record
-                raise _Located(self._tokens.offset, "deep")
+                raise _LocatedParseError(self._tokens.offset, "deep")
             if not depth:
                 self._top()
             building = self._stack[-1][0] is not None if depth > self._record_depth else self._at_record()
@@ -698,7 +699,7 @@ class _Builder:
     def _top(self) -> None:
         self._tops += 1
         if self._tops > 1 and self._where != _VALUES:
-            raise _Located(self._tokens.offset, "more")
+            raise _LocatedParseError(self._tokens.offset, "more")
 
     def _at_record(self) -> bool:
         """Whether a value starting now, at its container depth, is one to build (a record, or for _VALUES a

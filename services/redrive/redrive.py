@@ -41,11 +41,12 @@ from services.domain.dlq_message import Origin
 from services.domain.parsing import parse
 from services.domain.redrive_batch import batch_key, meta_key, plan_key
 from services.domain.run import Run
+from services.errors import ServiceError
 
 EXECUTION_PREFIX = "redrive-"
 
 
-class RedriveError(Exception):
+class RedriveError(ServiceError):
     """The request as a whole cannot be redriven (nothing to do, malformed)."""
 
 

@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
 
+from services.errors import ServiceError
+
 BUCKET = "INBOX_BUCKET"
 ORDERS_TABLE = "ORDERS_TABLE"
 AUDIT_TABLE = "AUDIT_TABLE"
@@ -25,7 +27,7 @@ DEFAULT_CHUNK_RECORDS = 1000  # records per chunk: a chunk's Lambda finishes wel
 DEFAULT_MAX_PARTITIONS = 64  # at most one partition per order-id slot (services.domain.slots.SLOTS)
 
 
-class ConfigError(Exception):
+class ConfigError(ServiceError):
     """A required environment variable is missing or malformed."""
 
 

@@ -97,7 +97,7 @@ class ChunkPlan:
 
 
 def plan_chunk(records: Sequence[Sequence[Any]], job: ChunkJob) -> ChunkPlan:
-    """`records`: a chunk's entries, [index, record] or [index, record, findings] (services/domain/chunk_entry)."""
+    """`records`: a chunk's entries, [index, record] or [index, record, findings] (services/domain/chunk_entry.py)."""
     plan = ChunkPlan([chunk_entry.read(entry) for entry in records], {}, {}, [])
     for index, raw, findings in plan.entries:
         candidate = _candidate(index, raw, job, findings)

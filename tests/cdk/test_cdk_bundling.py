@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import tomllib
 from pathlib import Path
 
@@ -95,3 +96,41 @@ def test_services_asset_holds_the_default_contract_as_a_file(tmp_path: Path) -> 
     assert shipped.is_file() and not shipped.is_symlink()
     assert shipped.read_bytes() == (resources.ROOT / "contracts" / "sales.odcs.yaml").read_bytes()
     assert "open-data-contract-standard==3.2.0" in bundling.runtime_requirements()
+
+
+def _imported_modules(path: Path, modules: set[str]) -> set[str]:
+    """The modules of `modules` that path imports (top-level or inside a function), with their packages."""
+    named: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            named |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            named |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    parts = {".".join(name.split(".")[:i]) for name in named for i in range(1, name.count(".") + 2)}
+    return parts & modules
+
+
+def test_the_functions_asset_holds_only_modules_a_handler_imports(tmp_path: Path) -> None:
+    """Code only the command line runs (a replay's what-if, the audit log's fold, finding a stack) stays out of
+    every function; and every module a handler reaches is there."""
+    assert bundling.CopyServices().try_bundle(str(tmp_path))
+    files = {
+        ".".join(p.relative_to(tmp_path).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in tmp_path.rglob("*.py")
+    }
+    handlers = {spec.handler.rsplit(".", 1)[0] for spec in resources.ALL_FUNCTIONS}
+    assert handlers <= set(files)
+    source = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in (ROOT / "services").rglob("*.py")
+    }
+    reached: set[str] = set()
+    todo = [part for handler in handlers for part in _imported_modules(source[handler], set(source)) | {handler}]
+    while todo:
+        module = todo.pop()
+        if module not in reached:
+            reached.add(module)
+            package = module.rpartition(".")[0]  # importing a module runs its package's __init__ first
+            todo += [*_imported_modules(source[module], set(source)), *([package] if package else [])]
+    assert sorted(set(files) - reached) == []
+    assert sorted(reached - set(files)) == []

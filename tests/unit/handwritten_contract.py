@@ -30,7 +30,7 @@ ORDER_ID_ALIASES = ("OrderId", "orderId", "order-id", "order_id")
 ORDER_INFO = "order-info"
 CONTACT_INFO = "contact-info"
 # What a stored order holds beside the record's own fields: its key, where it came from and its content hash
-# (services/validator/store_orders). A record's own top-level field of one of these names is `reserved_field`:
+# (services/validator/store_orders.py). A record's own top-level field of one of these names is `reserved_field`:
 # storing it would overwrite the user's value.
 ORIGIN_FIELDS = ("_source", "_hash", "_file", "_at")
 RESERVED_FIELDS = (ORDER_ID, *ORIGIN_FIELDS)

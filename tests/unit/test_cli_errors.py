@@ -21,6 +21,8 @@ from salesdq.errors import (
     UsageError,
 )
 from salesdq.locate import StackRef
+from salesdq.operators.what_if import OutcomesMissingError
+from services.dal.errors import StoreError
 from services.dal.executions import ExecutionNotFoundError
 from services.dal.quarantine_queue import HoldExpiredError
 from services.dal.quarantine_view import QuarantineView
@@ -77,6 +79,9 @@ def test_a_dlq_read_that_aws_refuses_is_reported_in_one_line_with_exit_1(
         (HoldExpiredError(MESSAGE), 1, f"salesdq: {MESSAGE}"),
         (ExecutionNotFoundError("arn:x"), 1, "salesdq: no such workflow execution: arn:x"),
         (FileRejectedError("the file is empty"), 1, "salesdq: the file is empty"),
+        # Any other error of the services' is theirs to say, once their base is mapped: not a traceback.
+        (StoreError("DynamoDB throttled past 8 attempts"), 1, "salesdq: DynamoDB throttled past 8 attempts"),
+        (OutcomesMissingError("the run of f at t recorded no outcomes"), 1, "salesdq: the run of f at t recorded"),
     ],
 )
 def test_every_kind_has_its_exit_status_and_line(

@@ -11,7 +11,7 @@ from rich.console import Console
 from salesdq.cli import output
 from salesdq.cli.output import ProgressBar
 from salesdq.operators.progress import Progress
-from services.audit.runs import RunSummary
+from salesdq.operators.run_summaries import RunSummary
 from services.domain.run import Run
 
 BOX = set("─│┃━┏┓┗┛╭╮╰╯┼╋")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from salesdq.errors import NotFoundError, UsageError
+from salesdq.operators.run_summaries import RunSummary
 from salesdq.operators.runs import find_run, runs_named
-from services.audit.runs import RunSummary
 from services.domain.run import Run
 
 RUNS = [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.audit.runs import fold_runs
+from salesdq.operators.run_summaries import fold_runs
 from services.domain import audit_events, dlq_message
 from services.domain.audit_events import EventKind
 from services.domain.payloads import ChunkJob, FileJob, FileRun, InvalidEventError, RunFailure

@@ -10,7 +10,7 @@ alone, one event at a time in any order (a table scan's), so any store can be ch
   quarantined already for the same reasons, or a redrive had taken it on) leaves the id as the events of the
   runs that sent its message say. A rejected file's id is quarantined by `file.rejected` until its
   `file.resolved`;
-- runs: the file events, folded as `salesdq runs` folds them (services/audit/runs.py).
+- runs: the file events, folded as `salesdq runs` folds them (salesdq/operators/run_summaries.py).
 
 `compare` says how a live store differs from a projection: missing (the log has it, the store does not),
 extra (the store has it, the log does not), changed (both, with different content).
@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.audit.runs import RunSummary, fold_runs
+from salesdq.operators.run_summaries import RunSummary, fold_runs
 from services.domain import dlq_message, json_codec
 from services.domain.audit_events import EventKind
 from services.domain.outcomes import Outcome

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from salesdq.errors import SalesdqError
 from services.dal.audit_log import AuditLog
 from services.dal.orders_table import OrdersTable
 from services.dal.quarantine_view import QuarantineView
@@ -33,7 +34,7 @@ _CODES = (NONE, Outcome.STORED, Outcome.DUPLICATE, Outcome.QUARANTINED)
 _CODE = {name: code for code, name in enumerate(_CODES)}
 
 
-class OutcomesMissingError(Exception):
+class OutcomesMissingError(SalesdqError):
     """The run replayed has no recorded outcomes (it never processed a chunk)."""
 
 
