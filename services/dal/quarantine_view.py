@@ -19,12 +19,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from services.dal._dynamo import batch_get, batch_write, from_item, to_item
 from services.domain import json_codec
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda layer has none
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 KEY = "id"
 OPEN = "open"
@@ -66,7 +69,7 @@ def body_of(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class QuarantineView:
-    def __init__(self, name: str, client: Any = None) -> None:
+    def __init__(self, name: str, client: DynamoDBClient | None = None) -> None:
         self.name = name
         self._client = client or boto3.client("dynamodb")
 
