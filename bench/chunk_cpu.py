@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         stores = Stores(
             orders=OrdersTable(names.orders_table, dynamodb),
             audit=AuditLog(names.audit_table, dynamodb),
-            quarantine=QuarantineQueue(names.queue_url, boto3.client("sqs")),
+            quarantine=QuarantineQueue(names.quarantine_queue_url, boto3.client("sqs")),
             inbox=InboxBucket(names.bucket, boto3.client("s3")),
             executions=Executions(),
             leases=Leases(resources.LEASES.name, dynamodb, lease_s=resources.LEASE_SECONDS),

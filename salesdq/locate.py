@@ -48,7 +48,7 @@ class StackRef(resources.StackNames):
         return AuditLog(self.audit_table, self.client("dynamodb"))
 
     def quarantine(self) -> QuarantineQueue:
-        return QuarantineQueue(self.queue_url, self.client("sqs"))
+        return QuarantineQueue(self.quarantine_queue_url, self.client("sqs"))
 
     def quarantined(self) -> QuarantineView:
         return QuarantineView(self.quarantined_table, self.client("dynamodb"))
@@ -84,7 +84,7 @@ def _local(deployment: Deployment, endpoint: str) -> StackRef:
         bucket=resources.INBOX_BUCKET,
         orders_table=resources.ORDERS.name,
         audit_table=resources.AUDIT.name,
-        queue_url=deployment.queue_url(resources.QUARANTINE.name),
+        quarantine_queue_url=deployment.queue_url(resources.QUARANTINE.name),
         state_machine_arn=machine,
         redrive_function=resources.REDRIVE.name,
         quarantined_table=resources.QUARANTINED.name,

@@ -255,7 +255,7 @@ class StackNames:
     bucket: str
     orders_table: str
     audit_table: str
-    queue_url: str
+    quarantine_queue_url: str
     state_machine_arn: str
     redrive_function: str
     quarantined_table: str

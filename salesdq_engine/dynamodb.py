@@ -47,7 +47,7 @@ from enum import Enum
 from typing import Any
 
 from botocore import parsers
-from botocore.model import Shape
+from botocore.model import Shape, StructureShape
 from moto.core import serialize
 from moto.core.utils import get_service_model
 from moto.dynamodb import responses
@@ -79,7 +79,7 @@ _original_item_deepcopy = Item.__deepcopy__
 _original_item_size = Item.size
 _original_dynamo_to_dict = dynamo_to_dict
 _original_item_project = Item.project
-_botocore_structure = parsers.BaseJSONParser._handle_structure
+_botocore_structure = parsers.BaseJSONParser._handle_structure  # type: ignore[attr-defined]  # a private
 _LIST_ELEMENT = re.compile(r"(.+)\[(\d+)\]$")  # how moto's find_nested_key reads a path's first name
 _READ_PAGES = ("scan", "query")  # the DynamoHandler methods whose replies are built under the write lock
 _page = threading.local()  # while this thread builds a Scan or Query reply: the sizes of the items it measured
@@ -282,7 +282,9 @@ def _item_project(self: Item, projection_expressions: list[list[str]]) -> Item:
             continue  # moto finds {} for it and merges nothing
         plain = {name: dynamo_type.deserializer.deserialize(attribute.to_regular_json())}
         dynamo_type.merge_dicts(result, dynamo_type.find_nested_key(path, plain))
-    return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=dynamo_type.serializer.serialize(result)["M"])
+    return Item(
+        hash_key=self.hash_key, range_key=self.range_key, attrs=dict(dynamo_type.serializer.serialize(result)["M"])
+    )
 
 
 def _atomic(write: Any) -> Any:
@@ -345,7 +347,8 @@ def _generic(shape: Shape) -> Encoder:
 
     def encode(serializer: serialize.ResponseSerializer, value: Any) -> Any:
         wrapper: dict[str, Any] = {}
-        serialize.JSONSerializer._serialize(serializer, wrapper, value, shape, "value")
+        # moto declares its own Shape; it is handed botocore's, as the serializer it extends is
+        serialize.JSONSerializer._serialize(serializer, wrapper, value, shape, "value")  # type: ignore[arg-type]
         return next(iter(wrapper.values()), _ABSENT)
 
     return encode
@@ -427,7 +430,7 @@ class ReplySerializer(serialize.JSONSerializer):
             if encoded is not _ABSENT:
                 serialized[shape.serialization.get("name", key)] = encoded
             return
-        super()._serialize(serialized, value, shape, key)
+        super()._serialize(serialized, value, shape, key)  # type: ignore[arg-type]  # botocore's Shape, as above
 
 
 Decoder = Callable[[parsers.BaseJSONParser, Any], Any]
@@ -455,11 +458,11 @@ def _decoder(shape: Shape, built: dict[str, Decoder]) -> Decoder:
 
 
 def _blob_value(parser: parsers.BaseJSONParser, value: Any) -> Any:
-    return parser._blob_parser(value)
+    return parser._blob_parser(value)  # type: ignore[attr-defined]  # a private
 
 
 def _parse_generic(shape: Shape) -> Decoder:
-    return lambda parser, value: parser._parse_shape(shape, value)
+    return lambda parser, value: parser._parse_shape(shape, value)  # type: ignore[attr-defined]  # a private
 
 
 def _parse_structure(shape: Any, built: dict[str, Decoder]) -> Decoder:
@@ -502,6 +505,7 @@ def _parse_list(shape: Any, built: dict[str, Decoder]) -> Decoder:
 def _attribute_value() -> tuple[frozenset[str], Decoder]:
     """DynamoDB's AttributeValue: its members' names, and its decoder."""
     shape = get_service_model("dynamodb").shape_for(ATTRIBUTE_VALUE)
+    assert isinstance(shape, StructureShape)
     return frozenset(shape.members), _decoder(shape, {})
 
 
@@ -527,7 +531,7 @@ def install() -> None:
     for name in _READ_PAGES:
         setattr(responses.DynamoHandler, name, _under_write_lock(getattr(responses.DynamoHandler, name)))
     serialize.SERVICE_SPECIFIC_SERIALIZERS.setdefault("dynamodb", {})["json"] = ReplySerializer
-    parsers.BaseJSONParser._handle_structure = _handle_structure  # type: ignore[method-assign]
+    parsers.BaseJSONParser._handle_structure = _handle_structure  # type: ignore[attr-defined]  # a private
     Table.query = _table_query  # type: ignore[method-assign]
     Table.scan = _table_scan  # type: ignore[method-assign]
     Table.put_item = _put_item  # type: ignore[method-assign]

@@ -327,7 +327,7 @@ class Faults:
 def _with_body(request: AWSPreparedRequest, payload: dict[str, Any]) -> AWSPreparedRequest:
     """The same request with another JSON body: what moto (and metering) see instead."""
     body = json.dumps(payload).encode("utf-8")
-    headers = request.headers.copy()
+    headers = request.headers.copy()  # type: ignore[attr-defined]  # declared HTTPHeaders, a HeadersDict at run time
     headers["Content-Length"] = str(len(body))
     return AWSPreparedRequest(
         method=request.method, url=request.url, headers=headers, body=body, stream_output=request.stream_output

@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import boto3
 from moto import mock_aws
@@ -183,4 +183,4 @@ class Engine:
         return halted
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.region)
+        return boto3.client(cast(Any, service), region_name=self.region)  # Any: boto3's overloads are by literal name

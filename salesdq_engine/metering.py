@@ -223,9 +223,9 @@ class Meter:
     def _meter(self, request: AWSPreparedRequest, response: TYPE_RESPONSE) -> None:
         service = service_of(request)
         operation = operation_of(request)
-        body = request.body or b""
-        if isinstance(body, str):
-            body = body.encode()
+        raw = request.body
+        # A streamed body is an S3 upload's, which is metered by its object, not here.
+        body = raw.encode() if isinstance(raw, str) else bytes(raw) if isinstance(raw, bytes | bytearray) else b""
         if service == "dynamodb":
             self._meter_dynamodb(request, operation, body, response)
         elif service == "sqs" and operation in ("SendMessage", "SendMessageBatch"):

@@ -115,7 +115,7 @@ def provision(client: Callable[[str], Any], *, chunk_records: int, max_partition
         bucket=bucket,
         orders_table=resources.ORDERS.name,
         audit_table=resources.AUDIT.name,
-        queue_url=queue_url,
+        quarantine_queue_url=queue_url,
         state_machine_arn=machine,
         redrive_function=resources.REDRIVE.name,
         quarantined_table=resources.QUARANTINED.name,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
+from typing import IO
 from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest
@@ -44,9 +45,14 @@ def remove(hook: RequestHook) -> None:
         _hooks = tuple(h for h in _hooks if h != hook)
 
 
-def text(value: str | bytes | None) -> str:
-    """A header or body as text (botocore gives either)."""
-    return value.decode() if isinstance(value, bytes) else value or ""
+def text(value: str | bytes | bytearray | IO[bytes] | IO[str] | None) -> str:
+    """A header or body as text (botocore gives str or bytes; only an S3 upload's body is a stream, and no hook
+    reads one as text)."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode()
+    if value is None or isinstance(value, str):
+        return value or ""
+    raise TypeError("a streamed request body is not read as text")
 
 
 def service_of(request: AWSPreparedRequest) -> str:

@@ -1,4 +1,5 @@
-"""`salesdq dlq list` and `salesdq dlq export`: the quarantine dead-letter queue, read without consuming it."""
+"""`salesdq dlq ...`: quarantined items. `list`, `export` and `resolve` read (and resolve) the quarantine view, not a
+queue; `sweep` deletes the quarantine queue's messages the view no longer holds open (docs/architecture.md#glossary)."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ FILTERS.add_argument("--limit", type=int, metavar="N", help="at most N items")
 
 
 def add_to(commands: Commands) -> None:
-    group = commands.add_parser("dlq", help="the quarantine dead-letter queue")
+    group = commands.add_parser("dlq", help="quarantined items: the quarantine view, and its queue's sweep")
     dlq_commands = group.add_subparsers(dest="dlq_command", required=True)
     listing = dlq_commands.add_parser("list", parents=[STACK, JSON, FILTERS], help="quarantined items as a table")
     listing.set_defaults(run=run_dlq_list)
@@ -95,7 +96,7 @@ def add_to(commands: Commands) -> None:
     resolve = dlq_commands.add_parser(
         "resolve", parents=[STACK, JSON], help="close rejected files' items (after uploading the fixed file)"
     )
-    resolve.add_argument("ids", nargs="+", metavar="ID", help="DLQ ids of rejected files (file:...)")
+    resolve.add_argument("ids", nargs="+", metavar="ID", help="quarantine ids of rejected files (file:...)")
     resolve.add_argument("--note", default="dealt with by an operator", help="why, kept in the file's history")
     resolve.set_defaults(
         run=run_dlq_resolve, interrupted="items resolved before it stay resolved: `salesdq dlq list` shows what is open"

@@ -443,7 +443,7 @@ def object_schema(props: Sequence[Prop]) -> Schema:
     """A marshmallow schema for an object's scalar properties (the primary key is judged apart: see KeySpec).
     Fields the contract does not name are never judged (EXCLUDE: the schema only finds errors; the stored
     record is the record's own, normalized, with every field it has)."""
-    declared: dict[str, fields.Field] = {}
+    declared: dict[str, fields.Field[Any]] = {}
     for i, prop in enumerate(props):
         if prop.primary_key:
             continue

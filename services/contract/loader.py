@@ -66,13 +66,16 @@ def _deepest(error: SchemaError) -> SchemaError:
 
 def _message(error: SchemaError) -> str:
     if error.validator == "enum":
-        allowed = ", ".join(json.dumps(v) for v in error.validator_value)  # type: ignore[union-attr]
+        allowed = ", ".join(json.dumps(v) for v in error.validator_value)
         return f"{json.dumps(error.instance)} is not one of {allowed}"
     if error.validator in ("unevaluatedProperties", "additionalProperties"):
-        return error.message.replace("Unevaluated properties are", "these fields are").replace(
-            "Additional properties are", "these fields are"
+        return (
+            str(error.message)
+            .replace("Unevaluated properties are", "these fields are")
+            .replace("Additional properties are", "these fields are")
         )
-    return error.message if len(error.message) <= 200 else error.message[:197] + "..."
+    message = str(error.message)
+    return message if len(message) <= 200 else message[:197] + "..."
 
 
 def _path(parts: Any) -> str:

@@ -10,15 +10,22 @@ an int when it is whole and as a Decimal otherwise: never a float, which would l
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
 
 from services.dal.retry import until_done
 from services.domain.limits import dynamodb_number
 from services.errors import ServiceError
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda layer has none
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, WriteRequestOutputTypeDef, WriteRequestTypeDef
+
+    _WriteRequest = WriteRequestTypeDef | WriteRequestOutputTypeDef  # as sent, and as handed back unprocessed
 
 _GET_BATCH = 100  # BatchGetItem's limit
 _DESERIALIZER = TypeDeserializer()
@@ -66,7 +73,7 @@ def _deserialize(value: dict[str, Any]) -> Any:
         return value["BOOL"]
     if "NULL" in value:
         return None
-    return _DESERIALIZER.deserialize(value)  # sets and binary: salesdq never writes them
+    return _DESERIALIZER.deserialize(cast("AttributeValueTypeDef", value))  # sets and binary: salesdq never writes them
 
 
 def to_item(value: dict[str, Any]) -> dict[str, Any]:
@@ -77,9 +84,16 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _deserialize(v) for k, v in item.items()}
 
 
-def batch_write(client: Any, table: str, items: Iterable[dict[str, Any]]) -> None:
+def condition_item(error: ClientError) -> dict[str, Any]:
+    """The DynamoDB-typed item a put refused by its condition returns (ReturnValuesOnConditionCheckFailure=ALL_OLD);
+    empty when there was none. The stubs' error response does not declare it."""
+    response: Mapping[str, Any] = error.response
+    return dict(response.get("Item") or {})
+
+
+def batch_write(client: DynamoDBClient, table: str, items: Iterable[dict[str, Any]]) -> None:
     """Put DynamoDB items, 25 a request (BatchWriteItem's limit); throttled entries are resent, never dropped."""
-    batch: list[dict[str, Any]] = []
+    batch: list[_WriteRequest] = []
     for item in items:
         batch.append({"PutRequest": {"Item": item}})
         if len(batch) == 25:
@@ -89,8 +103,8 @@ def batch_write(client: Any, table: str, items: Iterable[dict[str, Any]]) -> Non
         _write(client, table, batch)
 
 
-def _write(client: Any, table: str, requests: list[dict[str, Any]]) -> None:
-    def attempt(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _write(client: DynamoDBClient, table: str, requests: list[_WriteRequest]) -> None:
+    def attempt(pending: list[_WriteRequest]) -> list[_WriteRequest]:
         response = client.batch_write_item(RequestItems={table: pending})
         return list(response.get("UnprocessedItems", {}).get(table, []))
 
@@ -98,7 +112,11 @@ def _write(client: Any, table: str, requests: list[dict[str, Any]]) -> None:
 
 
 def batch_get(
-    client: Any, table: str, keys: Sequence[dict[str, Any]], attributes: Sequence[str], consistent: bool = True
+    client: DynamoDBClient,
+    table: str,
+    keys: Sequence[dict[str, Any]],
+    attributes: Sequence[str],
+    consistent: bool = True,
 ) -> list[dict[str, Any]]:
     """The items that exist among DynamoDB-typed keys, 100 a request (BatchGetItem's limit), with only
     `attributes` (the key attributes among them); unprocessed keys are asked again, never dropped."""

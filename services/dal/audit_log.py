@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from services.dal._dynamo import batch_get, batch_write, from_item, to_item
+from services.dal._dynamo import batch_get, batch_write, condition_item, from_item, to_item
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda layer has none
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import QueryInputPaginateTypeDef, ScanInputPaginateTypeDef
 
 
 class AuditLog:
-    def __init__(self, name: str, client: Any = None) -> None:
+    def __init__(self, name: str, client: DynamoDBClient | None = None) -> None:
         self.name = name
         self._client = client or boto3.client("dynamodb")
 
@@ -30,7 +34,7 @@ class AuditLog:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except client.exceptions.ConditionalCheckFailedException as error:
-            return from_item(error.response.get("Item", {}))
+            return from_item(condition_item(error))
         return None
 
     def take_over(self, event: dict[str, Any], from_execution: str) -> bool:
@@ -88,7 +92,9 @@ class AuditLog:
 
     def scan(self, index: str | None = None) -> Iterator[dict[str, Any]]:
         """Every item of the table, or of a (sparse) index: the by-day index holds only file events."""
-        kwargs = {"TableName": self.name, **({"IndexName": index} if index else {})}
+        kwargs: ScanInputPaginateTypeDef = {"TableName": self.name}
+        if index:
+            kwargs["IndexName"] = index
         for page in self._client.get_paginator("scan").paginate(**kwargs):
             for item in page.get("Items", []):
                 yield from_item(item)
@@ -96,7 +102,7 @@ class AuditLog:
     def query_index(self, index: str, key: str, value: str) -> Iterator[dict[str, Any]]:
         """The items of an index under one partition key value, paginated (1 MB a page): the by-day index's
         file events of one day. Index reads are eventually consistent (a GSI offers nothing else)."""
-        kwargs = {
+        kwargs: QueryInputPaginateTypeDef = {
             "TableName": self.name,
             "IndexName": index,
             "KeyConditionExpression": "#k = :v",

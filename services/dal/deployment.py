@@ -6,12 +6,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from services.errors import ServiceError
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda layer has none
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 DEFAULT_REGION = "us-east-1"
 
@@ -44,8 +52,23 @@ class Deployment:
     def region(self) -> str:
         return str(self._session.region_name)
 
+    # The services salesdq talks to, each to its typed client (the stubs); any other is untyped.
+    @overload
+    def client(self, service: Literal["cloudformation"]) -> CloudFormationClient: ...
+    @overload
+    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["lambda"]) -> LambdaClient: ...
+    @overload
+    def client(self, service: Literal["s3"]) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["sqs"]) -> SQSClient: ...
+    @overload
+    def client(self, service: Literal["stepfunctions"]) -> SFNClient: ...
+    @overload
+    def client(self, service: str) -> Any: ...
     def client(self, service: str) -> Any:
-        return self._session.client(service)
+        return self._session.client(cast(Any, service))  # Any: the session's overloads are by literal name
 
     def stack_outputs(self, stack_name: str) -> dict[str, str]:
         with _lookup():

@@ -4,12 +4,15 @@ the execution an upload started)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
 
 from services.errors import ServiceError
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda layer has none
+    from mypy_boto3_stepfunctions import SFNClient
 
 
 class ExecutionNotFoundError(ServiceError):
@@ -31,10 +34,10 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
 
 
 class Executions:
-    def __init__(self, client: Any = None) -> None:
+    def __init__(self, client: SFNClient | None = None) -> None:
         self._client = client  # built on first use: only Prepare, and only for a claimed file, asks
 
-    def _sfn(self) -> Any:
+    def _sfn(self) -> SFNClient:
         if self._client is None:
             self._client = boto3.client("stepfunctions")
         return self._client

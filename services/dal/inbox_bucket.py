@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import boto3
 
 from services.domain import json_codec
 
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda layer has none
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CopySourceTypeDef, ObjectIdentifierTypeDef
+
 
 class InboxBucket:
-    def __init__(self, bucket: str, client: Any = None) -> None:
+    def __init__(self, bucket: str, client: S3Client | None = None) -> None:
         self.bucket = bucket
         self._client = client or boto3.client("s3")
 
     def open(self, key: str, version_id: str | None = None) -> tuple[IO[bytes], int]:
         """The object's body as a stream, and its size; `version_id` reads that version, not the latest."""
-        extra = {"VersionId": version_id} if version_id else {}
-        response = self._client.get_object(Bucket=self.bucket, Key=key, **extra)
-        return response["Body"], int(response["ContentLength"])
+        if version_id:
+            response = self._client.get_object(Bucket=self.bucket, Key=key, VersionId=version_id)
+        else:
+            response = self._client.get_object(Bucket=self.bucket, Key=key)
+        # botocore's StreamingBody is a readable binary stream, though not declared an IO
+        return cast("IO[bytes]", response["Body"]), int(response["ContentLength"])
 
     def upload(self, path: Path, key: str) -> str | None:
         """A local file to `key`, streamed (an upload to incoming/ starts the workflow); its version id (None
@@ -69,11 +76,13 @@ class InboxBucket:
         return json_codec.loads(self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
     def copy(self, source_key: str, target_key: str, version_id: str | None = None) -> None:
-        source = {"Bucket": self.bucket, "Key": source_key, **({"VersionId": version_id} if version_id else {})}
+        source: CopySourceTypeDef = {"Bucket": self.bucket, "Key": source_key}
+        if version_id:
+            source["VersionId"] = version_id
         self._client.copy_object(Bucket=self.bucket, Key=target_key, CopySource=source)
 
     def delete_prefix(self, prefix: str) -> None:
         for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            keys: list[ObjectIdentifierTypeDef] = [{"Key": o["Key"]} for o in page.get("Contents", [])]
             if keys:
                 self._client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -11,13 +11,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 from services.domain import json_codec
 from services.errors import ServiceError
 
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda layer has none
+    from mypy_boto3_lambda import LambdaClient
+
 
 class FunctionFailedError(ServiceError):
     """The function raised: its error type and message, as Lambda reports them."""
 
 
 class LambdaFunction:
-    def __init__(self, name: str, client: Any = None) -> None:
+    def __init__(self, name: str, client: LambdaClient | None = None) -> None:
         self.name = name
         self._client = client or boto3.client("lambda")
 

@@ -10,11 +10,15 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 
+from services.dal._dynamo import condition_item
 from services.dal.errors import StoreError
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda layer has none
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 KEY = "pk"
 
@@ -24,7 +28,9 @@ class LeaseBusyError(StoreError):
 
 
 class Leases:
-    def __init__(self, name: str, client: Any = None, clock: Callable[[], float] = time.time, lease_s: int = 0) -> None:
+    def __init__(
+        self, name: str, client: DynamoDBClient | None = None, clock: Callable[[], float] = time.time, lease_s: int = 0
+    ) -> None:
         self.name = name
         self.lease_s = lease_s  # how long a lease lives (the function's LEASE_SECONDS); 0: it takes none
         self._client = client or boto3.client("dynamodb")
@@ -67,7 +73,7 @@ class Leases:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except client.exceptions.ConditionalCheckFailedException as error:
-            other = error.response.get("Item", {})
+            other = condition_item(error)
             raise LeaseBusyError(
                 f"slot {slot} is held by {other.get('holder', {}).get('S', 'another writer')} "
                 f"until {other.get('expires_at', {}).get('N', '?')}"

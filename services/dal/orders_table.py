@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from services.dal._dynamo import batch_get, batch_write, from_item, to_item
+from services.dal._dynamo import batch_get, batch_write, condition_item, from_item, to_item
 from services.errors import ServiceError
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda layer has none
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 KEY = "OrderId"
 
@@ -25,7 +28,7 @@ class PutResult:
 
 
 class OrdersTable:
-    def __init__(self, name: str, client: Any = None) -> None:
+    def __init__(self, name: str, client: DynamoDBClient | None = None) -> None:
         self.name = name
         self._client = client or boto3.client("dynamodb")
 
@@ -41,7 +44,7 @@ class OrdersTable:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except client.exceptions.ConditionalCheckFailedException as error:
-            return PutResult(created=False, existing=from_item(error.response.get("Item", {})))
+            return PutResult(created=False, existing=from_item(condition_item(error)))
         except client.exceptions.ClientError as error:
             if "size" in str(error).lower():
                 raise OrderTooLargeError(str(error)) from error

@@ -1,12 +1,12 @@
-"""The quarantine dead-letter queue: a message per quarantined record or rejected file, at least once (a lost
-reply or a retried step sends it again under the same id). The quarantine view holds each once; items()
-collapses the copies, and the sweep (services/redrive/sweep.py) deletes them."""
+"""The quarantine queue (the SQS queue the brief calls the DLQ): a message per quarantined record or rejected
+file, at least once (a lost reply or a retried step sends it again under the same id). The quarantine view holds
+each once; items() collapses the copies, and the sweep (services/redrive/sweep.py) deletes them."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -14,6 +14,15 @@ from services.dal.errors import MessageRefusedError
 from services.dal.retry import until_done
 from services.domain import dlq_message, json_codec
 from services.errors import ServiceError
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda layer has none
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import (
+        ChangeMessageVisibilityBatchRequestEntryTypeDef,
+        DeleteMessageBatchRequestEntryTypeDef,
+        MessageTypeDef,
+        SendMessageBatchRequestEntryTypeDef,
+    )
 
 _BATCH_ENTRIES = 10
 _BATCH_BYTES = 240 * 1024  # under SQS's 256 KiB batch payload, with room for the envelope
@@ -27,7 +36,7 @@ class HoldExpiredError(ServiceError):
 
 
 class QuarantineQueue:
-    def __init__(self, url: str, client: Any = None) -> None:
+    def __init__(self, url: str, client: SQSClient | None = None) -> None:
         self.url = url
         self._client = client or boto3.client("sqs")
 
@@ -51,7 +60,9 @@ class QuarantineQueue:
 
     def _send_batch(self, bodies: list[str]) -> int:
         def attempt(pending: dict[str, str]) -> dict[str, str]:
-            entries = [{"Id": i, "MessageBody": body} for i, body in pending.items()]
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
+                {"Id": i, "MessageBody": body} for i, body in pending.items()
+            ]
             response = self._client.send_message_batch(QueueUrl=self.url, Entries=entries)
             for failed in response.get("Failed", []):
                 if failed.get("SenderFault"):  # the message itself is refused: resending cannot succeed
@@ -97,7 +108,7 @@ class QuarantineQueue:
     def release(self, held: Iterable[dict[str, Any]]) -> None:
         """Make held messages visible again at once, ten a request."""
         for batch in _batches(held):
-            entries = [
+            entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
                 {"Id": str(i), "ReceiptHandle": m["receipt_handle"], "VisibilityTimeout": 0}
                 for i, m in enumerate(batch)
             ]
@@ -106,7 +117,9 @@ class QuarantineQueue:
     def delete(self, held: Iterable[dict[str, Any]]) -> None:
         """Delete held messages, ten a request."""
         for batch in _batches(held):
-            entries = [{"Id": str(i), "ReceiptHandle": m["receipt_handle"]} for i, m in enumerate(batch)]
+            entries: list[DeleteMessageBatchRequestEntryTypeDef] = [
+                {"Id": str(i), "ReceiptHandle": m["receipt_handle"]} for i, m in enumerate(batch)
+            ]
             self._client.delete_message_batch(QueueUrl=self.url, Entries=entries)
 
     def peek(self) -> list[dict[str, Any]]:
@@ -131,7 +144,7 @@ def _batches(held: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield batch
 
 
-def _held(message: dict[str, Any]) -> dict[str, Any]:
+def _held(message: MessageTypeDef) -> dict[str, Any]:
     return {
         "message_id": message["MessageId"],
         "receipt_handle": message["ReceiptHandle"],

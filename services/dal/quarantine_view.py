@@ -1,14 +1,15 @@
 """The quarantine view: what is quarantined, queryable. SQS cannot list a queue (reading it means receiving
-every message and hiding each until the read ends), so every DLQ message is also recorded here, one item per
-DLQ id, and `dlq list` / `dlq export` / redrive read this table with paginated scans and keyed reads.
+every message and hiding each until the read ends), so every quarantine queue message is also recorded here, one
+item per quarantine id, and `dlq list` / `dlq export` / redrive read this table with paginated scans and keyed
+reads.
 
 An item is `open` from the moment its record (or file) is quarantined until its record ends in an outcome of
 its own in a later run (a redrive or a replay): then it is `resolved`, with that outcome, and a repeated redrive
-of it is recognized. The DLQ keeps one message per open item; the sweep (services/redrive/sweep.py) deletes
-the messages of resolved and superseded items, so the two agree.
+of it is recognized. The quarantine queue keeps one message per open item; the sweep (services/redrive/sweep.py)
+deletes the messages of resolved and superseded items, so the two agree.
 
-Item: `id` (the DLQ id), `status`, `kind`, `file`, `file_id`, `index`, `order_id`, `attempt`, `at`, `rules`,
-`fields`, `body_json` (the DLQ message body, as operators export it), and once a redrive took it on,
+Item: `id` (the quarantine id), `status`, `kind`, `file`, `file_id`, `index`, `order_id`, `attempt`, `at`,
+`rules`, `fields`, `body_json` (the quarantine message body, as operators export it), and once a redrive took it on,
 `redriving` (its request, until the record ends in an outcome) and `redrive_hash` (the content hash of the
 correction it sent, which a later request compares its own with); once resolved, `outcome`, `resolved_by` (the
 run's file) and `resolved_at`.
@@ -19,12 +20,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from services.dal._dynamo import batch_get, batch_write, from_item, to_item
 from services.domain import json_codec
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda layer has none
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 KEY = "id"
 OPEN = "open"
@@ -66,7 +70,7 @@ def body_of(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class QuarantineView:
-    def __init__(self, name: str, client: Any = None) -> None:
+    def __init__(self, name: str, client: DynamoDBClient | None = None) -> None:
         self.name = name
         self._client = client or boto3.client("dynamodb")
 

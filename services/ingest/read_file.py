@@ -566,9 +566,10 @@ def _fast_values(reader: _Readable, where: str, found: _Found) -> Iterator[Any]:
                 _found.append((self, key))
             _set(self, key, value)
 
-    return ijson.items(
+    values: Iterator[Any] = ijson.items(
         reader, _PREFIX[where], multiple_values=where == _VALUES, use_float=False, map_type=_Object, buf_size=_BLOCK
     )
+    return values
 
 
 def _take_duplicates(record: Any, found: _Found) -> tuple[str, ...]:

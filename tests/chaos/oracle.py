@@ -40,7 +40,7 @@ EXTRAS: list[tuple[str, Any]] = [
 
 
 @dataclass(frozen=True)
-class SalesFile:
+class ScenarioFile:
     """One file of a scenario: its records and the exact bytes uploaded (the shape and spacing vary)."""
 
     name: str
@@ -65,7 +65,7 @@ class SalesFile:
 class FileExpectation:
     """What one file must come to: each record's outcome in file order, and the summary's counts."""
 
-    file: SalesFile
+    file: ScenarioFile
     outcomes: tuple[Expected, ...]
 
     @property
@@ -109,7 +109,7 @@ class Scenario:
     """Files to upload in this order, how the engine splits them, and everything they must come to."""
 
     seed: int
-    files: tuple[SalesFile, ...]
+    files: tuple[ScenarioFile, ...]
     chunk_records: int
     max_partitions: int
     expectations: tuple[FileExpectation, ...] = field(init=False)
@@ -355,7 +355,7 @@ def scenario(
         leading = [invalid(rng, complete(rng, ids.fresh()), keep_id=False) for _ in range(leading_invalid)]
         chosen = leading + _records(rng, ids, rng.randint(*records))
         name = f"s{seed}-day{number + 1}.{'jsonl' if shape == 'jsonl' else 'json'}"
-        made.append(SalesFile(name, tuple(chosen), _encode(rng, chosen, shape)))
+        made.append(ScenarioFile(name, tuple(chosen), _encode(rng, chosen, shape)))
     assert len({f.file_id for f in made}) == len(made), "two files of a scenario have the same bytes"
     return Scenario(seed, tuple(made), chunk_records, max_partitions)
 
@@ -376,8 +376,8 @@ def same_content(a: Any, b: Any) -> bool:
     return canonical(a) == canonical(b)
 
 
-def complete_file(seed: int, count: int) -> SalesFile:
+def complete_file(seed: int, count: int) -> ScenarioFile:
     """A file of `count` new complete orders only: nothing of it is quarantined."""
     rng = random.Random(f"complete-{seed}")
     records = [complete(rng, f"C{seed}-{i}") for i in range(count)]
-    return SalesFile(f"s{seed}-complete.json", tuple(records), _encode(rng, records, "orders"))
+    return ScenarioFile(f"s{seed}-complete.json", tuple(records), _encode(rng, records, "orders"))

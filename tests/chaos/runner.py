@@ -24,7 +24,7 @@ from salesdq.operators.follow import FileResult, upload_and_follow
 from salesdq.operators.progress import Progress
 from salesdq_engine import Engine, FaultPlan
 
-from .oracle import SalesFile, Scenario
+from .oracle import Scenario, ScenarioFile
 
 RETRY_WAIT_SCALE = 0.01  # Step Functions' Retry waits, 100 times shorter
 FAULTED_RETRIES = 2  # re-uploads of a failed file with the faults still on, before the one with them paused
@@ -43,7 +43,7 @@ class Attempt:
 
 @dataclass
 class FileAttempts:
-    file: SalesFile
+    file: ScenarioFile
     attempts: list[Attempt] = field(default_factory=list)
 
     @property
@@ -64,7 +64,7 @@ class ChaosRun:
     injected: dict[str, int]
     elapsed_s: float
 
-    def attempts_of(self, file: SalesFile) -> FileAttempts:
+    def attempts_of(self, file: ScenarioFile) -> FileAttempts:
         [found] = [f for f in self.files if f.file.file_id == file.file_id]
         return found
 

@@ -36,7 +36,7 @@ class _QueueAtTheEnd(Progress):
 
     def done(self) -> None:
         assert self.engine is not None and self.engine.stack is not None
-        queue = QuarantineQueue(self.engine.stack.queue_url, self.engine.client("sqs"))
+        queue = QuarantineQueue(self.engine.stack.quarantine_queue_url, self.engine.client("sqs"))
         self.raw_ids = [m["body"]["id"] for m in queue.peek()]
         super().done()
 

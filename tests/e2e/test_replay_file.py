@@ -110,7 +110,7 @@ def snapshot(stack: StackRef) -> dict[str, Any]:
             objects[(version["Key"], version["VersionId"])] = body.read()
         for marker in page.get("DeleteMarkers", []):
             objects[(marker["Key"], marker["VersionId"])] = b"<delete marker>"
-    queue = sqs.get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["All"])["Attributes"]
+    queue = sqs.get_queue_attributes(QueueUrl=stack.quarantine_queue_url, AttributeNames=["All"])["Attributes"]
     return {"tables": tables, "objects": objects, "queue": queue}
 
 

@@ -97,8 +97,8 @@ def stored(engine: Engine) -> set[str]:
 
 def queued(engine: Engine) -> list[str]:
     assert engine.stack is not None
-    sqs, bodies = engine.client("sqs"), []
-    while messages := sqs.receive_message(QueueUrl=engine.stack.queue_url, MaxNumberOfMessages=10).get("Messages"):
+    sqs, bodies, url = engine.client("sqs"), [], engine.stack.quarantine_queue_url
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
         bodies += [m["Body"] for m in messages]
     return sorted(bodies)
 
@@ -151,7 +151,7 @@ def test_a_fault_plan_refuses_what_parse_faults_refuses():
 def test_at_rate_zero_nothing_is_injected_and_every_fault_is_reported(tmp_path):
     with running(tmp_path, dict.fromkeys(FAULT_NAMES, 0.0), seed=3) as engine:
         assert engine.stack is not None
-        table, queue, bucket = engine.stack.orders_table, engine.stack.queue_url, engine.stack.bucket
+        table, queue, bucket = engine.stack.orders_table, engine.stack.quarantine_queue_url, engine.stack.bucket
         batch = [{"PutRequest": {"Item": {"OrderId": {"S": f"b{i}"}}}} for i in range(5)]
         answers = results(
             engine,
@@ -310,7 +310,8 @@ def test_sqs_failed_reports_a_subset_failed_retryable_and_sends_the_rest(tmp_pat
     with running(tmp_path, {"sqs-failed": 1.0}, seed=4) as engine:
         bodies = [f"m{i}" for i in range(6)]
         (sent,) = results(
-            engine, call("sqs", "send_message_batch", QueueUrl=engine.stack.queue_url, Entries=entries(*bodies))
+            engine,
+            call("sqs", "send_message_batch", QueueUrl=engine.stack.quarantine_queue_url, Entries=entries(*bodies)),
         )
         failed, successful = sent["ok"]["Failed"], sent["ok"]["Successful"]
         assert failed and all(f["SenderFault"] is False and f["Code"] == "InternalError" for f in failed)
@@ -323,7 +324,10 @@ def test_sqs_failed_reports_a_subset_failed_retryable_and_sends_the_rest(tmp_pat
 def test_sqs_refused_refuses_one_entry_for_good(tmp_path):
     with running(tmp_path, {"sqs-refused": 1.0}) as engine:
         (sent,) = results(
-            engine, call("sqs", "send_message_batch", QueueUrl=engine.stack.queue_url, Entries=entries("a", "b", "c"))
+            engine,
+            call(
+                "sqs", "send_message_batch", QueueUrl=engine.stack.quarantine_queue_url, Entries=entries("a", "b", "c")
+            ),
         )
         (refused,) = sent["ok"]["Failed"]
         assert (refused["SenderFault"], refused["Code"]) == (True, "InvalidMessageContents")
@@ -334,7 +338,7 @@ def test_sqs_refused_refuses_one_entry_for_good(tmp_path):
 
 def test_sqs_lost_reply_sends_then_answers_500_which_botocore_retries(tmp_path):
     with running(tmp_path, {"sqs-lost-reply": 1.0}) as engine:
-        queue = engine.stack.queue_url
+        queue = engine.stack.quarantine_queue_url
         one, batch = results(
             engine,
             call("sqs", "send_message", 2, QueueUrl=queue, MessageBody="one"),

@@ -57,7 +57,7 @@ def test_metering_counts_reads_sqs_and_s3(engine):
     ddb, sqs, s3 = engine.client("dynamodb"), engine.client("sqs"), engine.client("s3")
     before = engine.usage.snapshot()
     ddb.get_item(TableName=resources.ORDERS.name, Key={"OrderId": {"S": "none"}}, ConsistentRead=True)
-    sqs.send_message(QueueUrl=engine.stack.queue_url, MessageBody="x" * 100_000)  # two 64 KB chunks
+    sqs.send_message(QueueUrl=engine.stack.quarantine_queue_url, MessageBody="x" * 100_000)  # two 64 KB chunks
     s3.put_object(Bucket=engine.stack.bucket, Key="meter/a", Body=b"1")
     s3.get_object(Bucket=engine.stack.bucket, Key="meter/a")
     delta = engine.usage.minus(before)

@@ -29,7 +29,7 @@ def test_engine_sends_without_building_queue_counts_yet_reports_them(engine, mon
 
     monkeypatch.setattr(Queue, "approximate_number_of_messages", property(counting))
     sqs = engine.client("sqs")
-    url = engine.stack.queue_url
+    url = engine.stack.quarantine_queue_url
 
     for i in range(5):
         sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
