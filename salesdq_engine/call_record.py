@@ -153,7 +153,9 @@ def calls_of(request: AWSPreparedRequest) -> list[tuple[str, str]]:
     """The (IAM action, resource ARN) pairs AWS authorizes a request as."""
     service = request_hooks.service_of(request)
     url = urlsplit(request.url)
-    region = (url.hostname or "").split(".")[1] if service != "s3" else ""
+    scope = request_hooks.signing_scope(request)
+    region = scope[0] if scope else (url.hostname or "").split(".")[1]
+    region = "" if service == "s3" else region  # S3's ARNs name no region
     if service == "s3":
         return _s3(request)
     if service == "lambda":

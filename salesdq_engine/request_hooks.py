@@ -12,6 +12,7 @@ HTTP do not pass here.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections.abc import Callable
 from typing import IO
@@ -55,8 +56,22 @@ def text(value: str | bytes | bytearray | IO[bytes] | IO[str] | None) -> str:
     raise TypeError("a streamed request body is not read as text")
 
 
+# SigV4's credential scope: <key id>/<date>/<region>/<service>/aws4_request
+_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+
+
+def signing_scope(request: AWSPreparedRequest) -> tuple[str, str] | None:
+    """The (region, service) a request is signed for, as AWS routes and authorizes it whatever host it was sent to
+    (an endpoint URL such as `salesdq local up`'s 127.0.0.1 names no service); None for an unsigned request."""
+    match = _SCOPE.search(text(request.headers.get("Authorization")))
+    return (match.group(1), match.group(2)) if match else None
+
+
 def service_of(request: AWSPreparedRequest) -> str:
-    """The service a request is for, from its host: "dynamodb", "sqs", "s3" (virtual-hosted or path style)..."""
+    """The service a request is for: its signing scope's ("dynamodb", "sqs", "s3", "states"...), else its host's
+    (virtual-hosted or path style)."""
+    if scope := signing_scope(request):
+        return scope[1]
     labels = (urlsplit(request.url).hostname or "").split(".")
     return "s3" if "s3" in labels[:-1] else labels[0]
 
