@@ -485,9 +485,9 @@ def test_workflow_under_a_duplicate_delivery_does_the_work_once(tmp_path):
         both = executions(engine)
         assert len(both) == 2 and {e["status"] for e in both} == {"SUCCEEDED"}
         outputs = {e["name"]: json.loads(e["output"]) for e in both}
-        (duplicate,) = [name for name, output in outputs.items() if output.get("status") == "duplicate"]
-        (holder,) = set(outputs) - {duplicate}
-        assert outputs[duplicate]["holder"] == holder  # it names the execution doing the work
+        (redelivered,) = [name for name, output in outputs.items() if output.get("status") == "redelivered"]
+        (holder,) = set(outputs) - {redelivered}
+        assert outputs[redelivered]["holder"] == holder  # it names the execution doing the work
         assert stored(engine) == {f"o{i}" for i in range(4)}
         assert engine.faults.injected() == injected(engine, **{"event-duplicate": 1})
 
