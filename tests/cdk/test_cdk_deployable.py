@@ -9,11 +9,11 @@ and the reserved concurrency page (.../configuration-concurrency.html).
 from __future__ import annotations
 
 import ast
-import importlib.util
 import os
 import re
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -81,7 +81,7 @@ def _lambda_path(deployable: Assembly, function: dict[str, Any], stand_ins: Path
 def _host_builds(deployable: Assembly, functions: dict[str, dict[str, Any]], into: Path) -> Path:
     """A folder of this interpreter's builds of the layers' packages that hold a compiled extension, each the
     same distribution and version as the layer's (a version apart would test another package)."""
-    host = Path(importlib.util.find_spec("pydantic").origin or "").parents[1]  # the venv's site-packages
+    host = Path(sysconfig.get_paths()["purelib"])  # this interpreter's site-packages
     for function in functions.values():
         if "ZipFile" in function["Code"]:
             continue
