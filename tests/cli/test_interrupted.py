@@ -12,8 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 
+from salesdq import resources
 from salesdq.local.run import local_run
 from salesdq.operators import follow
 from salesdq.operators.progress import Progress
@@ -63,7 +65,7 @@ def test_ctrl_c_in_local_run_says_the_work_is_gone_in_one_line_and_exits_130(tmp
 
 
 def test_ctrl_c_in_upload_wait_says_the_run_goes_on_and_runs_shows_it(tmp_path: Path) -> None:
-    sales = write_json(tmp_path, "big.json", [order(f"B{i}") for i in range(RECORDS * 2)])
+    sales = write_json(tmp_path, "big.json", [order(f"B{i}") for i in range(RECORDS * 4)])
     with local_up() as env:
         process = subprocess.Popen(
             [sys.executable, "-m", "salesdq", "upload", str(sales), "--wait", "--progress", "never"],
@@ -72,7 +74,22 @@ def test_ctrl_c_in_upload_wait_says_the_run_goes_on_and_runs_shows_it(tmp_path: 
             stderr=subprocess.PIPE,
             text=True,
         )
-        status, stdout, stderr = _interrupt(process, lambda: "big.json" in salesdq(env, "runs").stdout)
+        # Once the file is in the bucket the command is following its run: interrupt it then (polling `salesdq
+        # runs` in a process of its own each time was slow enough for the run to end first).
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        key = f"{resources.INCOMING_PREFIX}{sales.name}"
+
+        def uploaded() -> bool:
+            listed = s3.list_objects_v2(Bucket=resources.INBOX_BUCKET, Prefix=key).get("Contents", [])
+            return any(o["Key"] == key for o in listed)
+
+        status, stdout, stderr = _interrupt(process, uploaded)
 
         assert (status, stdout) == (130, "")
         assert stderr.splitlines() == [
@@ -86,7 +103,7 @@ def test_ctrl_c_in_upload_wait_says_the_run_goes_on_and_runs_shows_it(tmp_path: 
             if run["status"] != "running" or time.monotonic() > deadline:
                 break
             time.sleep(1)
-        assert (run["status"], run["records"], run["stored"]) == ("completed", RECORDS * 2, RECORDS * 2)
+        assert (run["status"], run["records"], run["stored"]) == ("completed", RECORDS * 4, RECORDS * 4)
 
 
 def test_a_file_whose_upload_starts_no_execution_fails_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
