@@ -27,7 +27,7 @@ def refusal(path: Path, error: ContractError) -> dict[str, object]:
     return found | {"refused": "not_odcs", "reason": str(error)}
 
 
-def _refused(args: argparse.Namespace, path: Path, error: ContractError) -> int:
+def refused(args: argparse.Namespace, path: Path, error: ContractError) -> int:
     if args.json:
         output.print_json(refusal(path, error))
     else:
@@ -40,7 +40,7 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         contract = read(args.file)
     except ContractError as error:
-        return _refused(args, args.file, error)
+        return refused(args, args.file, error)
     found = describe(contract)
     if args.json:
         output.print_json(found)
@@ -57,7 +57,7 @@ def run_diff(args: argparse.Namespace) -> int:
         try:
             compiled.append(read(path))
         except ContractError as error:
-            return _refused(args, path, error)
+            return refused(args, path, error)
     changes = diff(*compiled)
     if args.json:
         output.print_json(
@@ -80,7 +80,7 @@ def run_try(args: argparse.Namespace) -> int:
     try:
         proposal = read(args.contract)
     except ContractError as error:
-        return _refused(args, args.contract, error)
+        return refused(args, args.contract, error)
     found = try_file(stack, proposal, args.file)
     if args.json:
         output.print_json(found)
@@ -101,7 +101,7 @@ def run_publish(args: argparse.Namespace) -> int:
     try:
         contract = read(args.file)  # refused as `check` refuses it, before any stack is reached
     except ContractError as error:
-        return _refused(args, args.file, error)
+        return refused(args, args.file, error)
     stack = stack_ref(args)
     proposal = publishing.propose(stack, contract, args.file.read_text(encoding="utf-8"))
     if proposal.already_active:
@@ -111,11 +111,11 @@ def run_publish(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"publish {contract.version}, replacing the active {proposal.active.version}:")
         output.print_contract_diff(proposal.changes)
-    if not args.yes and (refused := _unconfirmed(contract.version)) is not None:
+    if not args.yes and (why := _unconfirmed(contract.version)) is not None:
         if args.json:
-            output.print_json(proposal.as_dict() | {"status": "refused", "reason": refused})
+            output.print_json(proposal.as_dict() | {"status": "refused", "reason": why})
         else:
-            print(f"salesdq: {refused}", file=sys.stderr)
+            print(f"salesdq: {why}", file=sys.stderr)
         return EXIT_USAGE
     found = publishing.publish(stack, proposal, publishing.who(stack))
     if args.json:
