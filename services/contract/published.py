@@ -1,7 +1,8 @@
 """The contracts a function judges by: the active one, read from its pointer once a run (Prepare), and any
-published one by the reference a run carries (services/domain/active_contract.py). Each is compiled once per
-process and kept by its key (documents under a key never change), so a warm function compiles a contract once,
-and a new publish is picked up by the next run without a redeploy."""
+published one by the reference a run carries (services/domain/active_contract.py). A function holds one
+`Contracts` from its cold start on (its handler's module): each contract is compiled once and kept by its key
+(documents under a key never change), so a warm function compiles a contract once, and a new publish is picked
+up by the next run without a redeploy."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ from services.contract import CompiledContract, default, from_text
 from services.dal.contract_store import ContractStore
 from services.domain.active_contract import ContractRef, Pointer
 from services.errors import ServiceError
-
-_COMPILED: dict[str, CompiledContract] = {}  # published contracts compiled in this process, by key
 
 
 class ContractNotFoundError(ServiceError):
@@ -25,6 +24,7 @@ def ref_of(contract: CompiledContract, key: str | None = None) -> ContractRef:
 class Contracts:
     def __init__(self, store: ContractStore) -> None:
         self.store = store
+        self._compiled: dict[str, CompiledContract] = {}  # published contracts compiled, by key
 
     def active(self) -> tuple[ContractRef, CompiledContract]:
         """The contract a run starting now judges by: the pointer's, or the shipped default before any publish."""
@@ -42,10 +42,10 @@ class Contracts:
         a ref without a key: the shipped default)."""
         if ref is None or ref.key is None:
             return default()
-        found = _COMPILED.get(ref.key)
+        found = self._compiled.get(ref.key)
         if found is None:
             text = self.store.document(ref.key)
             if text is None:
                 raise ContractNotFoundError(f"the contract {ref.version} is not kept at {ref.key}")
-            found = _COMPILED[ref.key] = from_text(text, ref.key)
+            found = self._compiled[ref.key] = from_text(text, ref.key)
         return found

@@ -161,7 +161,10 @@ def _judge(
     return "accept", None
 
 
-def redrive(request: RedriveRequest, *, stores: Stores, state_machine_arn: str, at: str) -> dict[str, Any]:
+def redrive(
+    request: RedriveRequest, *, stores: Stores, state_machine_arn: str, at: str, contracts: Contracts | None = None
+) -> dict[str, Any]:
+    """`contracts`: the function's, kept from its cold start (None: one for this call alone)."""
     corrections = list(request.corrections)
     if not corrections:
         raise RedriveError("no corrections to redrive")
@@ -171,7 +174,7 @@ def redrive(request: RedriveRequest, *, stores: Stores, state_machine_arn: str, 
     if len(set(ids)) != len(ids):
         raise RedriveError("an id appears more than once; send one correction per DLQ message")
     # Judged under the active contract, as the batch's run will be (its Prepare reads the pointer again)
-    active = Contracts(stores.contracts).active()
+    active = (contracts or Contracts(stores.contracts)).active()
     judge = active[1]
     items = stores.quarantined.get_many(ids)
     following = _finish_others(items, request.request_id, stores, state_machine_arn, active)

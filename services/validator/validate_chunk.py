@@ -32,12 +32,13 @@ from services.validator.store_orders import store_chunk
 MAX_ERROR_CHARS = 500
 
 
-def validate_chunk(job: ChunkJob, stores: Stores) -> dict[str, int]:
-    """Route every record of a chunk; a chunk already marked done returns its recorded counts."""
+def validate_chunk(job: ChunkJob, stores: Stores, contracts: Contracts | None = None) -> dict[str, int]:
+    """Route every record of a chunk; a chunk already marked done returns its recorded counts. `contracts`: the
+    function's, kept from its cold start (None: one for this call alone)."""
     if (done := recorded_counts(job, stores.audit)) is not None:
         return done
     records = stores.inbox.get_json(job.key)["records"]
-    judge = Contracts(stores.contracts).of(job.run.contract)  # the run's contract, whatever is active now
+    judge = (contracts or Contracts(stores.contracts)).of(job.run.contract)  # the run's, whatever is active now
     earlier = replayed_items(job, (chunk_entry.read(entry)[0] for entry in records), stores.quarantined)
     # A record a redrive has taken on since the file's last run keeps the redrive's outcome: its original bytes
     # are not judged again (nor stored, were they valid now: the correction is the record).

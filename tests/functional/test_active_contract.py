@@ -15,7 +15,6 @@ from salesdq import resources
 from salesdq.locate import StackRef
 from salesdq.operators import publish
 from services.contract import DEFAULT_PATH, default, from_text
-from services.contract import published as published_module
 from services.contract.published import ContractNotFoundError, Contracts
 from services.domain.active_contract import ACTIVE_KEY, ContractRef, Pointer, version_key
 from services.domain.audit_events import EventKind
@@ -102,17 +101,19 @@ def test_the_store_keeps_each_document_once_and_points_at_the_active_one(aws: Aw
     assert (ref, judge.digest) == (pointer.ref, relaxed.digest)
 
 
-def test_a_published_contract_is_compiled_once_per_process_by_its_key(aws: Aws, monkeypatch) -> None:
-    monkeypatch.setattr(published_module, "_COMPILED", {})
+def test_a_published_contract_is_compiled_once_per_function_by_its_key(aws: Aws, monkeypatch) -> None:
     relaxed = from_text(RELAXED_TEXT, "relaxed")
     key = aws.stores.contracts.keep(relaxed.digest, RELAXED_TEXT)
     reads: list[str] = []
     real = aws.stores.contracts.document
     monkeypatch.setattr(aws.stores.contracts, "document", lambda k: reads.append(k) or real(k))
     ref = ContractRef(version=relaxed.version, digest=relaxed.digest, key=key)
-    first, again = Contracts(aws.stores.contracts).of(ref), Contracts(aws.stores.contracts).of(ref)
+    warm = Contracts(aws.stores.contracts)  # one function's, from its cold start
+    first, again = warm.of(ref), warm.of(ref)
     assert first is again and first.digest == relaxed.digest
     assert reads == [key]
+    assert Contracts(aws.stores.contracts).of(ref).digest == relaxed.digest  # another function's: its own read
+    assert reads == [key, key]
     assert Contracts(aws.stores.contracts).of(None) is default()  # a run from before: the shipped contract
     with pytest.raises(ContractNotFoundError, match="is not kept"):
         Contracts(aws.stores.contracts).of(ContractRef(version="x", digest="1" * 64, key=version_key("1" * 64)))

@@ -15,6 +15,7 @@ from services.runtime import config, observability
 
 CONFIG = config.load()
 STORES = stores_from(CONFIG)
+CONTRACTS = Contracts(STORES.contracts)  # the contracts this function has compiled, kept while it is warm
 obs = observability.setup()
 
 
@@ -29,7 +30,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         quarantined=STORES.quarantined,
         chunk_records=CONFIG.chunk_records,
         max_partitions=CONFIG.max_partitions,
-        contracts=Contracts(STORES.contracts),
+        contracts=CONTRACTS,
         executions=STORES.executions,
     )
     obs.metrics.add_metric(name=f"Files_{result['status']}", unit=MetricUnit.Count, value=1)
