@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +47,6 @@ def relaxed_text() -> str:
 def stored_under_relaxed(record: dict[str, Any]) -> bool:
     """The oracle: the record fails nothing but, at most, the email rule."""
     return not (judge(record).reasons - {EMAIL})
-
-
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    with Engine(retry_wait_scale=0.01) as running:
-        yield running
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,12 +117,6 @@ def snapshot(stack: StackRef) -> dict[str, Any]:
 def raw_queue(stack: StackRef) -> list[dict[str, Any]]:
     held = stack.quarantine().peek()
     return [m["body"] for m in held]
-
-
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    with Engine(retry_wait_scale=0.01) as running:
-        yield running
 
 
 @pytest.fixture

@@ -21,10 +21,10 @@ from services.domain.audit_events import EventKind
 from services.domain.payloads import ChunkJob, FileJob, FileRun
 from services.domain.run import Run
 from services.ingest.finalize import finalize
-from services.ingest.prepare import prepare
 from services.validator.validate_chunk import validate_chunk
 
 from .conftest import BUCKET, Aws
+from .test_prepare import run as prepare_file
 
 DEFAULT_TEXT = DEFAULT_PATH.read_text(encoding="utf-8")
 # The default contract with its email format rule dropped: any text is an email (a relaxing change).
@@ -53,17 +53,7 @@ def start(aws: Aws, key: str, records: list[Any], at: str, execution: str) -> di
     aws.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
     run = Run(file=key, id=at, execution=execution)
     job = FileJob(run=run, bucket=BUCKET, key=key, size=len(body), state_machine="")
-    s = aws.stores
-    return prepare(
-        job,
-        inbox=s.inbox,
-        audit=s.audit,
-        quarantine=s.quarantine,
-        quarantined=s.quarantined,
-        chunk_records=10,
-        max_partitions=1,
-        contracts=Contracts(s.contracts),
-    )
+    return prepare_file(aws, job, chunk_records=10, max_partitions=1)
 
 
 def finish(aws: Aws, prepared: dict[str, Any]) -> dict[str, Any]:
