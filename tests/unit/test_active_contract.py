@@ -7,8 +7,10 @@ import pytest
 
 from salesdq.errors import NotFoundError, UsageError
 from salesdq.operators import publish
+from salesdq.operators.fold import fold
 from services.contract import default
 from services.contract.published import ref_of
+from services.domain import audit_events
 from services.domain.active_contract import ACTIVE_KEY, ContractRef, Pointer, version_key
 from services.domain.parsing import InvalidEventError
 from services.domain.run import Run
@@ -59,3 +61,17 @@ def test_show_names_a_contract_by_its_name_its_digest_or_an_unambiguous_version(
         publish._named(HISTORY, "3" * 7)  # too short a prefix to name one
     with pytest.raises(NotFoundError):
         publish._named(HISTORY, "9.9.9")
+
+
+def test_a_published_event_is_no_runs_event_and_folds_to_nothing() -> None:
+    """`replay verify`, `runs` and reports fold the log: a contract.published event is none of a run's (no `day`,
+    no file or order key), so it adds no order, no quarantine item and no run to what they count."""
+    ref = ref_of(default()).model_dump()
+    event = audit_events.contract_published(
+        version="2.1.0+" + "2" * 12, digest="2" * 64, key=version_key("2" * 64), at="t", by="me", previous=ref,
+        changes=[{"kind": "relaxing", "field": "contact-info.email", "change": "format email -> (none)"}],
+    )  # fmt: skip
+    assert (event["pk"], event["sk"], event["event"]) == ("CONTRACT", "PUBLISHED#t", "contract.published")
+    assert "day" not in event and "file_id" not in event and "order_id" not in event
+    folded = fold([event])
+    assert (folded.orders, folded.quarantine(), folded.runs()) == ({}, {}, [])
