@@ -27,6 +27,7 @@ from salesdq import resources
 from salesdq_engine import Engine
 from services.dal import Stores
 from services.dal.audit_log import AuditLog
+from services.dal.contract_store import ContractStore
 from services.dal.executions import Executions
 from services.dal.inbox_bucket import InboxBucket
 from services.dal.leases_table import Leases
@@ -61,10 +62,11 @@ def main(argv: list[str] | None = None) -> int:
             orders=OrdersTable(names.orders_table, dynamodb),
             audit=AuditLog(names.audit_table, dynamodb),
             quarantine=QuarantineQueue(names.quarantine_queue_url, boto3.client("sqs")),
-            inbox=InboxBucket(names.bucket, boto3.client("s3")),
+            inbox=(inbox := InboxBucket(names.bucket, boto3.client("s3"))),
             executions=Executions(),
             leases=Leases(resources.LEASES.name, dynamodb, lease_s=resources.LEASE_SECONDS),
             quarantined=QuarantineView(names.quarantined_table, dynamodb),
+            contracts=ContractStore(inbox),
         )
         per_record_ms: list[float] = []
         outcomes: Counter[str] = Counter()

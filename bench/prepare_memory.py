@@ -26,7 +26,9 @@ from moto import mock_aws
 
 from salesdq import resources
 from salesdq_engine.provisioning import table_request
+from services.contract.published import Contracts
 from services.dal.audit_log import AuditLog
+from services.dal.contract_store import ContractStore
 from services.dal.inbox_bucket import InboxBucket
 from services.dal.quarantine_queue import QuarantineQueue
 from services.dal.quarantine_view import QuarantineView
@@ -98,6 +100,7 @@ def measure(path: Path, chunk_records: int, max_partitions: int) -> dict[str, An
             quarantined=QuarantineView(resources.QUARANTINED.name, ddb),
             chunk_records=chunk_records,
             max_partitions=max_partitions,
+            contracts=Contracts(ContractStore(inbox)),
         )
         elapsed = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()

@@ -32,6 +32,7 @@ from salesdq_engine import Engine
 from salesdq_engine.metering import PRICE_READ_UNIT, item_size
 from scripts.make_sales_file import records as generated
 from services.audit.outcomes import append_outcomes
+from services.contract import default
 from services.dal._dynamo import to_item
 from services.dal.leases_table import Leases
 from services.domain.payloads import ChunkJob
@@ -58,7 +59,7 @@ def populate(engine: Engine, records: int, chunk_records: int) -> None:
         entries = [[index, record] for index, record in enumerate(islice(source, chunk_records), start=chunk)]
         run = Run(file_id=FILE_ID, file="incoming/bench.json", id=AT, execution="bench")
         job = ChunkJob(run=run, partition=0, chunk=chunk // chunk_records, key=f"staging/{chunk}")
-        outcomes = store_chunk(entries, job, orders, leases)
+        outcomes = store_chunk(entries, job, orders, leases, default())
         messages = quarantine(job, outcomes, {}, queue, inbox, view, {})
         append_outcomes(job, outcomes, {}, messages, audit, inbox)
 

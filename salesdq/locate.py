@@ -11,6 +11,7 @@ from typing import Any
 from salesdq import resources
 from salesdq.errors import StackNotFoundError
 from services.dal.audit_log import AuditLog
+from services.dal.contract_store import ContractStore
 from services.dal.deployment import Deployment, DeploymentLookupError
 from services.dal.executions import Executions
 from services.dal.inbox_bucket import InboxBucket
@@ -40,6 +41,9 @@ class StackRef(resources.StackNames):
 
     def inbox(self) -> InboxBucket:
         return InboxBucket(self.bucket, self.client("s3"))
+
+    def contracts(self) -> ContractStore:
+        return ContractStore(self.inbox())
 
     def orders(self) -> OrdersTable:
         return OrdersTable(self.orders_table, self.client("dynamodb"))

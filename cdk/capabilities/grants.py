@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from salesdq import resources
 from services.audit.outcomes import AUDIT_ITEMS
+from services.domain.active_contract import CONTRACTS_PREFIX
 from services.domain.dlq_message import QUARANTINED_RECORDS
 from services.domain.redrive_batch import REDRIVE_PREFIX
 from services.ingest.prepare import QUARANTINED_FILES, RAW_FILES, STAGING
@@ -22,10 +23,11 @@ from services.ingest.prepare import QUARANTINED_FILES, RAW_FILES, STAGING
 TESTED = ""  # the recorded run of tests/iam makes this call
 
 # The inbox's key prefixes: uploads, accepted files' bytes, a run's chunks, redrive batches, files rejected whole,
-# quarantined records and stored items too large to travel inline.
+# quarantined records, stored items too large to travel inline, and the published contracts with the active pointer.
 INCOMING, RAW, CHUNKS, REDRIVE = resources.INCOMING_PREFIX, f"{RAW_FILES}/", f"{STAGING}/", REDRIVE_PREFIX
 REJECTED, RECORDS, ITEMS = f"{QUARANTINED_FILES}/", f"{QUARANTINED_RECORDS}/", f"{AUDIT_ITEMS}/"
-PREFIXES = (INCOMING, RAW, CHUNKS, REDRIVE, REJECTED, RECORDS, ITEMS)
+CONTRACTS = CONTRACTS_PREFIX
+PREFIXES = (INCOMING, RAW, CHUNKS, REDRIVE, REJECTED, RECORDS, ITEMS, CONTRACTS)
 OBJECTS = "objects:"  # objects(prefix): the inbox's objects under prefix
 
 
@@ -52,6 +54,7 @@ GRANTS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
         },
         objects(RAW): {"s3:GetObject": TESTED, "s3:PutObject": TESTED},  # a replay reads it; an upload copies to it
         objects(REDRIVE): {"s3:GetObject": TESTED},  # a redrive batch is run like an upload
+        objects(CONTRACTS): {"s3:GetObject": TESTED},  # the active pointer, read once a run, and its contract
         objects(CHUNKS): {
             "s3:PutObject": TESTED,
             "s3:DeleteObject": "clears its chunks when the file is rejected or a replay is refused "
@@ -71,6 +74,7 @@ GRANTS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
     resources.VALIDATE_CHUNK.id: {
         objects(CHUNKS): {"s3:GetObject": TESTED},
         objects(REDRIVE): {"s3:GetObject": TESTED},  # a redrive batch's .meta.json: where each record came from
+        objects(CONTRACTS): {"s3:GetObject": TESTED},  # its run's published contract, by its key (once a process)
         objects(RECORDS): {"s3:PutObject": "offloads a quarantined record too large to travel inline (dlq_message)"},
         objects(ITEMS): {"s3:PutObject": "offloads a stored item too large to travel inline (audit.outcomes)"},
         ORDERS: {
@@ -104,6 +108,12 @@ GRANTS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
         objects(RECORDS): {
             "s3:GetObject": "reads a quarantined record that was offloaded to the bucket, to compare the "
             "correction with it (redrive._judge)"
+        },
+        objects(CONTRACTS): {"s3:GetObject": TESTED},  # the active contract it judges corrections by
+        BUCKET: {
+            "s3:ListBucket": "tells the active pointer missing (nothing published yet: the shipped default is active) "
+            "from a refusal: S3 answers a read of a missing key with AccessDenied to a role without it "
+            "(ContractStore.pointer)"
         },
         ORDERS: {"dynamodb:GetItem": TESTED},
         AUDIT: {"dynamodb:PutItem": TESTED, "dynamodb:BatchWriteItem": TESTED},

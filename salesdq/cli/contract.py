@@ -1,6 +1,8 @@
 """`salesdq contract check CONTRACT`, `contract diff OLD NEW` and `contract try CONTRACT --file NAME`: an ODCS contract
 file, what salesdq would enforce of it, how two differ (these two read files only), and what a proposed one
-would have decided of a file already received (it reads the stack, and writes nothing) (docs/contracts.md)."""
+would have decided of a file already received (it reads the stack, and writes nothing) (docs/contracts.md).
+`contract publish CONTRACT`, `contract show [VERSION]` and `contract history`: the active contract, which the next
+runs judge by (salesdq/operators/publish.py, docs/contracts.md#publishing)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from salesdq.cli import output
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from salesdq.cli.options import JSON, STACK, Commands, check_input_file, stack_ref
 from salesdq.cli.report import fraction_of
+from salesdq.operators import publish as publishing
 from salesdq.operators.contract import BREAKING, describe, diff, read, try_file
 from salesdq.reports.compute import percent
 from services.contract import ContractError, UnsupportedConstructError
@@ -24,7 +27,7 @@ def refusal(path: Path, error: ContractError) -> dict[str, object]:
     return found | {"refused": "not_odcs", "reason": str(error)}
 
 
-def _refused(args: argparse.Namespace, path: Path, error: ContractError) -> int:
+def refused(args: argparse.Namespace, path: Path, error: ContractError) -> int:
     if args.json:
         output.print_json(refusal(path, error))
     else:
@@ -37,7 +40,7 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         contract = read(args.file)
     except ContractError as error:
-        return _refused(args, args.file, error)
+        return refused(args, args.file, error)
     found = describe(contract)
     if args.json:
         output.print_json(found)
@@ -54,7 +57,7 @@ def run_diff(args: argparse.Namespace) -> int:
         try:
             compiled.append(read(path))
         except ContractError as error:
-            return _refused(args, path, error)
+            return refused(args, path, error)
     changes = diff(*compiled)
     if args.json:
         output.print_json(
@@ -77,7 +80,7 @@ def run_try(args: argparse.Namespace) -> int:
     try:
         proposal = read(args.contract)
     except ContractError as error:
-        return _refused(args, args.contract, error)
+        return refused(args, args.contract, error)
     found = try_file(stack, proposal, args.file)
     if args.json:
         output.print_json(found)
@@ -90,6 +93,78 @@ def run_try(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    check_input_file(args.file)
+    try:
+        contract = read(args.file)  # refused as `check` refuses it, before any stack is reached
+    except ContractError as error:
+        return refused(args, args.file, error)
+    stack = stack_ref(args)
+    proposal = publishing.propose(stack, contract, args.file.read_text(encoding="utf-8"))
+    if proposal.already_active:
+        found = proposal.as_dict()
+        output.print_json(found) if args.json else print(f"{contract.version} is the active contract already")
+        return EXIT_OK
+    if not args.json:
+        print(f"publish {contract.version}, replacing the active {proposal.active.version}:")
+        output.print_contract_diff(proposal.changes)
+    if not args.yes and (why := _unconfirmed(contract.version)) is not None:
+        if args.json:
+            output.print_json(proposal.as_dict() | {"status": "refused", "reason": why})
+        else:
+            print(f"salesdq: {why}", file=sys.stderr)
+        return EXIT_USAGE
+    found = publishing.publish(stack, proposal, publishing.who(stack))
+    if args.json:
+        output.print_json(found)
+    else:
+        print(
+            f"published: {found['contract']} is the active contract for the runs that start from now ({found['key']})"
+        )
+    return EXIT_OK
+
+
+def _unconfirmed(version: str) -> str | None:
+    """Asked on a terminal; with none to ask on, refused: publishing changes what every next run judges by.
+    Why it is not published, or None when confirmed."""
+    if not sys.stdin.isatty():
+        return "publishing needs a confirmation and there is no terminal to ask on: pass --yes"
+    answer = input(f"make {version} the active contract? [y/N] ").strip().lower()
+    return None if answer in ("y", "yes") else "not published: not confirmed"
+
+
+def run_show(args: argparse.Namespace) -> int:
+    found = publishing.show(stack_ref(args), args.version)
+    if args.json:
+        output.print_json(found)
+        return EXIT_OK
+    when = f"published {found['published_at']} by {found['by']}" if found["published_at"] else found["by"]
+    print(f"{'active' if found['active'] else 'not active'}: {when}")
+    output.print_contract(found)
+    print("---")
+    print(found["document"], end="" if found["document"].endswith("\n") else "\n")
+    return EXIT_OK
+
+
+def run_history(args: argparse.Namespace) -> int:
+    entries = publishing.history(stack_ref(args))
+    if args.json:
+        output.print_json({"contracts": entries})
+        return EXIT_OK
+    rows = (
+        (
+            e["published_at"] or "(deploy)",
+            e["contract"],
+            e["by"],
+            "" if e["published_at"] is None else f"{e['changes']}{' (breaking)' if e['breaking'] else ''}",
+            "active" if e["active"] else "",
+        )
+        for e in entries
+    )
+    output.print_table(("since", "contract", "by", "changes", ""), rows)
     return EXIT_OK
 
 
@@ -125,3 +200,25 @@ def add_to(commands: Commands) -> None:
         help="exit 1 when the file would score under SCORE (a fraction, 0.9, or a percentage, 90%%) under the proposal",
     )
     what_if.set_defaults(run=run_try)
+    publish = group.add_parser(
+        "publish",
+        parents=[STACK, JSON],
+        help="make a contract the active one for the next runs, no redeploy (exit 2: refused, or not confirmed)",
+    )
+    publish.add_argument("file", metavar="CONTRACT", type=Path)
+    publish.add_argument("--yes", action="store_true", help="publish without asking (required with no terminal)")
+    publish.set_defaults(
+        run=run_publish, interrupted="a publish is done once its pointer is written: see `contract show`"
+    )
+    show = group.add_parser(
+        "show", parents=[STACK, JSON], help="the active contract, or a past one: what it enforces, and its document"
+    )
+    show.add_argument(
+        "version",
+        metavar="VERSION",
+        nargs="?",
+        help="a contract as history names it, its ODCS version, or 8+ digest digits",
+    )
+    show.set_defaults(run=run_show)
+    past = group.add_parser("history", parents=[STACK, JSON], help="what was active when, oldest first")
+    past.set_defaults(run=run_history)

@@ -272,7 +272,7 @@ def print_what_if(found: dict[str, Any]) -> None:
     """A replay's dry-run: counts then (the run replayed) and now, then each record whose outcome changes."""
     print(
         f"{found['file']} ({found['file_id'][:12]}): {found['records']} records, the run of {found['replays']} "
-        "against the current contract (dry run: nothing written)"
+        f"against contract {found['contract']} (dry run: nothing written)"
     )
     outcomes = ("stored", "duplicate", "quarantined")
     print_table(
@@ -298,7 +298,8 @@ def print_what_if(found: dict[str, Any]) -> None:
 
 def print_replay(result: dict[str, Any]) -> None:
     """A replay's run, as `upload --wait` prints a file's, and the run it replayed."""
-    print(f"replay of the run of {result['replay_of']['at']} ({result['replay_of']['execution']})")
+    under = f", under contract {result['contract']}" if result.get("contract") else ""
+    print(f"replay of the run of {result['replay_of']['at']} ({result['replay_of']['execution']}){under}")
     summary = {"files": [result], "totals": _file_totals(result)}
     print_summary(summary)
 
@@ -311,15 +312,18 @@ def _file_totals(result: dict[str, Any]) -> dict[str, Any]:
 def print_redrive(outcome: dict[str, Any]) -> None:
     already = outcome.get("already", [])
     print(f"redriven: {len(outcome['redriven'])}, refused: {len(outcome['refused'])}, already redriven: {len(already)}")
+    if outcome.get("contract"):
+        print(f"judged under contract {outcome['contract']} (the active one)")
     for refusal in outcome["refused"]:
         print(f"  refused {refusal['id']}: {refusal['error']}: {refusal['message']}")
     for done in already:
         by = f" ({done['by']})" if done.get("by") else ""
         print(f"  already redriven {done['id']}: {done['outcome']}{by}")
     for f in outcome.get("results", []):
+        under = f" under contract {f['contract']}" if f.get("contract") else ""
         print(
             f"  {f['file']}: {f['status']}, {f['stored']} stored, {f['duplicates']} duplicates, "
-            f"{f['quarantined']} quarantined again"
+            f"{f['quarantined']} quarantined again{under}"
         )
 
 

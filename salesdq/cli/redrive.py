@@ -19,7 +19,7 @@ def run_redrive(args: argparse.Namespace) -> int:
     corrections = redrive.read_corrections(args.file)  # before the stack: a bad file is a usage error
     stack = stack_ref(args)
     sent = redrive.send_corrections(stack, corrections)
-    outcome: dict[str, Any] = {k: sent[k] for k in ("redriven", "refused", "already", "executions")}
+    outcome: dict[str, Any] = {k: sent[k] for k in ("redriven", "refused", "already", "executions", "contract")}
     failed = bool(sent["refused"])
     if args.wait and sent["executions"]:
         with output.progress_display(args.progress) as progress:

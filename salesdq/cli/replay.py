@@ -1,6 +1,6 @@
 """`salesdq replay verify | rebuild | repair | file`: the audit log as the source of truth
-(salesdq/operators/replay.py), and a file's retained bytes run again under the current contract
-(salesdq/operators/replay_file.py)."""
+(salesdq/operators/replay.py), and a file's retained bytes run again under the active contract, or as a dry
+run under a proposed one (salesdq/operators/replay_file.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,22 @@ import argparse
 from pathlib import Path
 
 from salesdq.cli import output
+from salesdq.cli.contract import refused
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK
-from salesdq.cli.options import JSON, ON_THE_STACK, PROGRESS, STACK, Commands, check_output, stack_ref
+from salesdq.cli.options import (
+    JSON,
+    ON_THE_STACK,
+    PROGRESS,
+    STACK,
+    Commands,
+    check_input_file,
+    check_output,
+    stack_ref,
+)
+from salesdq.errors import UsageError
 from salesdq.operators import replay, replay_file
+from salesdq.operators.contract import read
+from services.contract import ContractError
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -40,9 +53,18 @@ def run_repair(args: argparse.Namespace) -> int:
 
 
 def run_file(args: argparse.Namespace) -> int:
+    proposal = None
+    if args.contract is not None:
+        check_input_file(args.contract)
+        if not args.dry_run:
+            raise UsageError("--contract judges under a proposed contract, which only --dry-run does: publish it first")
+        try:
+            proposal = read(args.contract)
+        except ContractError as error:
+            return refused(args, args.contract, error)
     stack = stack_ref(args)
     if args.dry_run:
-        found = replay_file.dry_run(stack, args.file)
+        found = replay_file.dry_run(stack, args.file, proposal)
         output.print_json(found) if args.json else output.print_what_if(found)
         return EXIT_OK
     with output.progress_display(args.progress) as progress:
@@ -78,10 +100,16 @@ def add_to(commands: Commands) -> None:
     file = actions.add_parser(
         "file",
         parents=[STACK, JSON, PROGRESS],
-        help="run a file's retained bytes again under the current contract (its latest run replayed)",
+        help="run a file's retained bytes again under the active contract (its latest run replayed)",
     )
     file.add_argument(
         "file", metavar="NAME|FILE_ID", help="a file name or key, or its file id (8+ characters; `salesdq runs`)"
     )
     file.add_argument("--dry-run", action="store_true", help="say what would change, record by record; write nothing")
+    file.add_argument(
+        "--contract",
+        type=Path,
+        metavar="CONTRACT",
+        help="with --dry-run: judge under this proposed contract (ODCS) instead of the active one",
+    )
     file.set_defaults(run=run_file, interrupted=f"a replay that started {ON_THE_STACK}")

@@ -15,7 +15,7 @@ from salesdq.operators import replay_file
 from services.contract import CompiledContract, load
 from services.contract.compiler import Prop
 from services.domain import limits
-from services.domain.contract import Rule, judging_by
+from services.domain.contract import Rule
 from services.validator.store_orders import MAX_ORDER_BYTES
 
 BREAKING, RELAXING, DOC = "breaking", "relaxing", "doc"
@@ -260,8 +260,7 @@ EXAMPLES = 5  # per direction and rule: enough to find the records, few enough t
 def try_file(stack: StackRef, proposal: CompiledContract, name: str) -> dict[str, Any]:
     """What the proposed contract would have decided of a retained file, record by record, against what its
     last run decided: `replay file --dry-run` judged by the proposal. Nothing is written."""
-    with judging_by(proposal):
-        found = replay_file.dry_run(stack, name)
+    found = replay_file.dry_run(stack, name, proposal)
     directions: dict[str, dict[str, Any]] = {}
     for change in found["changed"]:
         direction = f"{change['was']} -> {change['now']}"

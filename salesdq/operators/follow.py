@@ -31,6 +31,7 @@ class FileResult:
     quarantined: int = 0
     reason: str | None = None
     execution: str | None = None
+    contract: str | None = None  # the contract its run judged by (a completed run's)
 
 
 def execution_name(arn: str) -> str:
@@ -57,6 +58,7 @@ def result_of(file: str, description: dict[str, Any]) -> FileResult:
         quarantined=int(output.get("quarantined", 0)),
         reason=reason,
         execution=name,
+        contract=output.get("contract"),
     )
 
 

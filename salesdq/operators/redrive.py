@@ -69,7 +69,14 @@ def send_corrections(stack: StackRef, corrections: list[dict[str, Any]], request
     those of earlier requests (a crashed one included) that hold some of its records."""
     function = stack.redrive()
     request = request or uuid.uuid4().hex
-    merged: dict[str, Any] = {"redriven": [], "refused": [], "already": [], "executions": [], "batches": []}
+    merged: dict[str, Any] = {
+        "redriven": [],
+        "refused": [],
+        "already": [],
+        "executions": [],
+        "batches": [],
+        "contract": None,  # the active contract the redrive function judged the corrections by
+    }
     for number, start in enumerate(range(0, len(corrections), REDRIVE_BATCH)):
         payload = {"request_id": f"{request}-{number}", "corrections": corrections[start : start + REDRIVE_BATCH]}
         try:
@@ -81,6 +88,7 @@ def send_corrections(stack: StackRef, corrections: list[dict[str, Any]], request
             ) from error
         for key in ("redriven", "refused", "already"):
             merged[key] += answer.get(key, [])
+        merged["contract"] = answer.get("contract", merged["contract"])
         started = [{"execution": answer["execution"], "batch": answer["batch"]}] if answer.get("execution") else []
         for batch in [*started, *answer.get("following", [])]:
             if batch["execution"] not in merged["executions"]:

@@ -1,4 +1,4 @@
-"""`salesdq replay file`: a file's retained bytes (raw/<sha256>) run again under the current contract, as a
+"""`salesdq replay file`: a file's retained bytes (raw/<sha256>) run again under the active contract, as a
 what-if that writes nothing (`--dry-run`) or as a new run of the ingest workflow that takes the file's claim
 over (Prepare recognizes the replay mark its input carries)."""
 
@@ -16,6 +16,8 @@ from salesdq.operators.follow import result_of, wait_for
 from salesdq.operators.progress import Progress
 from salesdq.operators.run_summaries import COMPLETED, DUPLICATE, FAILED, REJECTED, RunSummary
 from salesdq.operators.what_if import OutcomesMissingError, recorded_outcomes, what_if
+from services.contract import CompiledContract
+from services.contract.published import Contracts
 from services.domain import redrive_batch
 from services.domain.payloads import REPLAY_MARK, ChunkJob
 from services.ingest.prepare import raw_key
@@ -68,8 +70,11 @@ def _retained(stack: StackRef, run: RunSummary) -> tuple[str, int]:
     return key, size
 
 
-def dry_run(stack: StackRef, name: str) -> dict[str, Any]:
-    """What a replay would decide, record by record, against the run replayed; writes nothing."""
+def dry_run(stack: StackRef, name: str, judge: CompiledContract | None = None) -> dict[str, Any]:
+    """What a replay would decide, record by record, against the run replayed; writes nothing. `judge`: the
+    contract to judge by (a proposal: `--contract FILE`, `contract try`); None: the active one, as a replay's run
+    would be."""
+    judge = judge or Contracts(stack.contracts()).active()[1]
     run = replayed_run(stack, name)
     key, _ = _retained(stack, run)
     inbox, audit = stack.inbox(), stack.audit()
@@ -80,13 +85,14 @@ def dry_run(stack: StackRef, name: str) -> dict[str, Any]:
     stream, size = inbox.open(key)
     sales = SalesFile(stream, key, size, reopen=lambda: inbox.open(key)[0])
     job = ChunkJob(run=run.run, partition=0, chunk=0, key=key)
-    found = what_if(sales, job, then, stack.orders(), audit, stack.quarantined())
+    found = what_if(sales, job, then, stack.orders(), audit, stack.quarantined(), judge)
     return {
         "file": run.run.file,
         "file_id": run.run.file_id,
         "replays": run.run.id,
         "execution": run.run.execution,
         "dry_run": True,
+        "contract": judge.version,
         "records": found.records,
         "then": found.then,
         "now": found.now,

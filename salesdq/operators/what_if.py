@@ -1,8 +1,8 @@
-"""A replay's what-if: every record of a file's retained bytes validated under the current contract, each
-outcome decided by the validator's own decision (store_orders.plan_chunk, verdicts) against what the orders
-table holds, and compared with the outcome the file's last run recorded. A record a redrive has taken on keeps
-the redrive's outcome, as the replay carries it (the quarantine view's items of the records the run quarantined
-or carried: one keyed batch read a chunk). Nothing is written anywhere.
+"""A replay's what-if: every record of a file's retained bytes validated under a contract (the active one, or a
+proposal), each outcome decided by the validator's own decision (store_orders.plan_chunk, verdicts) against what
+the orders table holds, and compared with the outcome the file's last run recorded. A record a redrive has taken
+on keeps the redrive's outcome, as the replay carries it (the quarantine view's items of the records the run
+quarantined or carried: one keyed batch read a chunk). Nothing is written anywhere.
 
 Records are read with the streaming reader and decided a chunk at a time in file order, so memory holds one
 chunk, the last run's outcome codes (one byte a record), the orders the what-if would store that the table
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from salesdq.errors import SalesdqError
+from services.contract import CompiledContract
 from services.dal.audit_log import AuditLog
 from services.dal.orders_table import OrdersTable
 from services.dal.quarantine_view import QuarantineView
@@ -94,9 +95,11 @@ def what_if(
     orders: OrdersTable,
     audit: AuditLog,
     view: QuarantineView,
+    judge: CompiledContract,
     chunk_records: int = CHUNK_RECORDS,
 ) -> WhatIf:
-    """`job`: the replayed run as a chunk job (its file id, file and `at`); `then`: its recorded_outcomes."""
+    """`job`: the replayed run as a chunk job (its file id, file and `at`); `then`: its recorded_outcomes;
+    `judge`: the contract the records are judged by now (the active one, or a proposal)."""
     counts_then = {str(o): 0 for o in Outcome}
     counts_now = {str(o): 0 for o in Outcome}
     for code in then:
@@ -109,7 +112,7 @@ def what_if(
         records += len(chunk)
         taken = _taken(chunk, then, job.run.file_id, view)
         judged = [entry for entry in chunk if entry[0] not in taken]
-        outcomes, own = _decide(judged, job, orders, would_store) if judged else ([], set())
+        outcomes, own = _decide(judged, job, orders, would_store, judge) if judged else ([], set())
         outcomes += [carried(index, item) for index, item in taken.items()]
         for outcome in outcomes:
             now = str(outcome.outcome)
@@ -147,11 +150,15 @@ def staged_chunks(sales: SalesFile, size: int) -> Iterator[list[list[Any]]]:
 
 
 def _decide(
-    chunk: list[list[Any]], job: ChunkJob, orders: OrdersTable, would_store: dict[str, dict[str, Any]]
+    chunk: list[list[Any]],
+    job: ChunkJob,
+    orders: OrdersTable,
+    would_store: dict[str, dict[str, Any]],
+    judge: CompiledContract,
 ) -> tuple[list[RecordOutcome], set[int]]:
     """The validator's decision for one chunk, reading the table (consistent, batched) and writing nothing;
     and the writers whose order is stored with their own `_source` (by an earlier run)."""
-    plan = plan_chunk(chunk, job)
+    plan = plan_chunk(chunk, job, judge)
     unknown = [order_id for order_id in plan.writers if order_id not in would_store]
     stored: dict[str, dict[str, Any]] = orders.existing(unknown, ORIGIN) if unknown else {}
     stored |= {oid: would_store[oid] for oid in plan.writers if oid in would_store}

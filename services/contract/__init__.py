@@ -66,6 +66,7 @@ class CompiledContract:
         # the contract's name in every event, run and report: its own version and what it compiles to
         self.version = f"{plan.version}+{self.digest[:12]}"
         self.key: KeySpec = compiler.key_spec(plan.properties)
+        self.key_field = f"{self.key.section}.{self.key.name}"  # where reasons about the order id point
         # the key's own checks past what extract_key judges (a pattern, lengths, allowed values), on its text
         key = compiler.key_prop(plan.properties)
         extra = (key.min_length, key.max_length, key.pattern, key.format, key.allowed)
@@ -157,6 +158,12 @@ def load(path: Path) -> CompiledContract:
     """A contract file, read, checked against the ODCS standard and compiled; ContractError says why not."""
     document, model = loader.load_file(path)
     return compile_model(model, str(path), document)
+
+
+def from_text(text: str, source: str) -> CompiledContract:
+    """A contract's ODCS text (a published one, as kept in the bucket), read and compiled as `load` does."""
+    document = loader.read_document(text, source)
+    return compile_model(loader.read_model(document, source), source, document)
 
 
 @functools.cache

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import boto3
 
 from services.dal.audit_log import AuditLog
+from services.dal.contract_store import ContractStore
 from services.dal.executions import Executions
 from services.dal.inbox_bucket import InboxBucket
 from services.dal.leases_table import Leases
@@ -30,16 +31,19 @@ class Stores:
     executions: Executions
     leases: Leases
     quarantined: QuarantineView
+    contracts: ContractStore
 
 
 def stores_from(config: Config) -> Stores:
     dynamodb = boto3.client("dynamodb")  # one client for every table: each client costs cold-start time
+    inbox = InboxBucket(config.bucket)
     return Stores(
         orders=OrdersTable(config.orders_table, client=dynamodb),
         audit=AuditLog(config.audit_table, client=dynamodb),
         quarantine=QuarantineQueue(config.quarantine_queue_url),
-        inbox=InboxBucket(config.bucket),
+        inbox=inbox,
         executions=Executions(),
         leases=Leases(config.leases_table, client=dynamodb, lease_s=config.lease_s),
         quarantined=QuarantineView(config.quarantined_table, client=dynamodb),
+        contracts=ContractStore(inbox),
     )

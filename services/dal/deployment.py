@@ -86,3 +86,9 @@ class Deployment:
     def queue_url(self, name: str) -> str:
         with _lookup():
             return str(self.client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
+
+
+def caller_arn(sts: Any) -> str:
+    """Who the credentials of `sts` (a client of the stack's session) are: STS GetCallerIdentity's ARN."""
+    with _lookup():
+        return str(sts.get_caller_identity()["Arn"])

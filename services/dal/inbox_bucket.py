@@ -42,11 +42,12 @@ class InboxBucket:
     def create_json(self, key: str, value: Any) -> bool:
         """Put `value` at `key` unless an object is there already (S3's conditional write, If-None-Match): the
         first writer wins. False when one was there."""
-        body = json_codec.dumps(value).encode("utf-8")
+        return self.create(key, json_codec.dumps(value).encode("utf-8"), "application/json")
+
+    def create(self, key: str, body: bytes, content_type: str) -> bool:
+        """Put `body` at `key` unless an object is there already (create_json); False when one was there."""
         try:
-            self._client.put_object(
-                Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", IfNoneMatch="*"
-            )
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, IfNoneMatch="*")
         except self._client.exceptions.ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
                 return False
@@ -70,6 +71,14 @@ class InboxBucket:
         try:
             return int(self._client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
         except self._client.exceptions.ClientError:
+            return None
+
+    def get_bytes(self, key: str) -> bytes | None:
+        """The object's bytes; None when there is no such object (a reader granted s3:ListBucket is told so;
+        without it S3 answers AccessDenied, which is raised)."""
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self._client.exceptions.NoSuchKey:
             return None
 
     def get_json(self, key: str) -> Any:

@@ -10,6 +10,7 @@ Keys (table `pk`/`sk`, all strings):
   of its own, so reading a file's accounts never touches its chunk markers or record events)
 - a fingerprint claim:        pk `FINGERPRINT#<sha256>` sk `CLAIM`                       -> duplicate uploads
 - an upload's delivery:       pk `FINGERPRINT#<sha256>` sk `UPLOAD#<key>#<S3 sequencer>` -> redeliveries
+- a contract published:       pk `CONTRACT`            sk `PUBLISHED#<at>`               -> `contract history`
 `at` is the run's id (services/domain/run.py: the start time of the execution that claimed the file, or of the
 failed one a re-upload takes over, as text), so a retried step, or a retried run, rewrites the same keys instead
 of adding events. Every event of a run is built from its `Run`, and stores its fields under the same names.
@@ -53,6 +54,7 @@ class EventKind(StrEnum):
     FILE_RESOLVED = "file.resolved"  # an operator closed a rejected file's DLQ item (`salesdq dlq resolve`)
     FILE_REDRIVEN = "file.redriven"  # a redrive batch's run ended: what it did for one original file's records
     ORDER_REPAIRED = "order.repaired"  # `salesdq replay repair` restored the order its stored event holds
+    CONTRACT_PUBLISHED = "contract.published"  # `salesdq contract publish` made a contract the active one
 
 
 TERMINAL = {
@@ -107,7 +109,7 @@ def record_event(
         "order_id": order_id,
         "reasons": reasons,
         "attempt": attempt,
-        "contract": contract.version(),  # the rules that judged it: version+digest
+        "contract": contract.version_of(run.contract),  # the rules that judged it: version+digest
     }
     if detail:
         event["detail"] = detail
@@ -286,7 +288,8 @@ def claim(*, run: Run, **detail: Any) -> dict[str, Any]:
     (Run.from_payload)."""
     pk, sk = claim_key(run.file_id)
     replay = {"replay_of": run.replay_of.to_payload()} if run.replay_of else {}
-    return {"pk": pk, "sk": sk, "event": EventKind.FILE_CLAIMED, **run.stored(), **replay, **detail}
+    judged_by = {"contract": run.contract.model_dump()} if run.contract else {}  # a retry keeps the run's contract
+    return {"pk": pk, "sk": sk, "event": EventKind.FILE_CLAIMED, **run.stored(), **replay, **judged_by, **detail}
 
 
 def upload_claim(*, file_id: str, key: str, sequencer: str, execution: str) -> dict[str, Any]:
@@ -294,6 +297,29 @@ def upload_claim(*, file_id: str, key: str, sequencer: str, execution: str) -> d
     first execution its event started answers for it; another delivery of the event is not another upload."""
     pk, _ = claim_key(file_id)
     return {"pk": pk, "sk": f"UPLOAD#{key}#{sequencer}", "event": EventKind.UPLOAD_CLAIMED, "execution": execution}
+
+
+CONTRACTS_PK = "CONTRACT"  # every contract.published event: `contract history` reads this one partition
+
+
+def contract_published(
+    *, version: str, digest: str, key: str, at: str, by: str, previous: dict[str, Any], changes: list[dict[str, str]]
+) -> dict[str, Any]:
+    """A contract made the active one (`salesdq contract publish`): which (version, digest, where its document
+    is kept), when, by whom, the contract it replaced and the diff against it. Not a run's event: no `day`, no
+    file or order key, so folds and reports never meet it."""
+    return {
+        "pk": CONTRACTS_PK,
+        "sk": f"PUBLISHED#{at}",
+        "event": EventKind.CONTRACT_PUBLISHED,
+        "version": version,
+        "digest": digest,
+        "key": key,
+        "published_at": at,
+        "by": by,
+        "previous": previous,
+        "changes": changes,
+    }
 
 
 def redrive_request(*, request_id: str, at: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ What a record must hold is data: the active ODCS contract (contracts/sales.odcs.
 services/contract/. What is built in here is not the contract's to relax: DynamoDB's storage limits
 (`storage_limits`), salesdq's reserved top-level fields (RESERVED_FIELDS), the key's own rules (one text, valid
 Unicode, fits a DynamoDB key: `extract_key`), and what reading found (unreadable lines, duplicate keys, records
-that are no objects). `check` judges a record by the active contract.
+that are no objects). A run's steps judge by its contract (services/contract/published.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -22,6 +21,7 @@ from services.domain import json_codec, limits
 
 if TYPE_CHECKING:
     from services.contract import CompiledContract
+    from services.domain.active_contract import ContractRef
 
 # The revision of the built-in rules below (storage limits, reserved fields, the key's own rules): a contract's
 # version names the digest of what it compiles to, which includes this. Raise it whenever a built-in rule
@@ -207,58 +207,39 @@ def duplicate_key_reason(path: str) -> Reason:
     return Reason(path, Rule.DUPLICATE_KEY, _DUPLICATE)
 
 
-# ------------------------------------------------------------------ the active contract
-# The record rules themselves are data: contracts/sales.odcs.yaml, compiled by services/contract/ (which builds on
-# this module's built-in rules, so it is imported when first used). These are its entry points for the functions.
+# ------------------------------------------------------------------ the shipped contract
+# The record rules themselves are data: a published contract, or the default shipped with the functions
+# (contracts/sales.odcs.yaml), compiled by services/contract/ (which builds on this module's built-in rules, so it
+# is imported when first used). Each step is handed the contract of its run (services/contract/published.py);
+# only a run that names none (from before contracts were published) is judged by the shipped one.
 
 
-_ACTIVE: list[CompiledContract] = []  # compiled on first use (a cold start), then kept
+def shipped() -> CompiledContract:
+    """The default contract shipped with the functions, compiled once per process."""
+    from services import contract as compiled
 
-
-def _active() -> CompiledContract:
-    if not _ACTIVE:
-        from services import contract as compiled
-
-        _ACTIVE.append(compiled.default())
-    return _ACTIVE[0]
-
-
-@contextmanager
-def judging_by(proposed: CompiledContract) -> Iterator[None]:
-    """Judge by a proposed contract for the duration, in this process only (`salesdq contract try`: a what-if
-    that writes nothing); the active contract again after it."""
-    previous = _active()
-    _ACTIVE[:] = [proposed]
-    try:
-        yield
-    finally:
-        _ACTIVE[:] = [previous]
+    return compiled.default()
 
 
 def check(record: Any, *, duplicate_keys: Sequence[str] = (), unreadable: str | None = None) -> Verdict:
-    """Apply the active contract to one record (services/contract: CompiledContract.check)."""
-    return _active().check(record, duplicate_keys=duplicate_keys, unreadable=unreadable)
+    """A record judged by the shipped contract (tests, benchmarks, docs/validation.md's oracle); a run's steps
+    judge by the run's own contract instead."""
+    return shipped().check(record, duplicate_keys=duplicate_keys, unreadable=unreadable)
 
 
 def extract_order_id(record: Any) -> tuple[str | None, Reason | None]:
-    """The record's normalized order id under the active contract, or why it has none. Prepare partitions by it."""
-    return _active().extract_order_id(record)
+    """The record's normalized order id under the shipped contract, or why it has none (as `check`)."""
+    return shipped().extract_order_id(record)
 
 
 def normalize(record: dict[str, Any], order_id: str | None) -> dict[str, Any]:
-    """A complete record's stored shape under the active contract."""
-    return _active().normalize(record, order_id)
+    """A complete record's stored shape under the shipped contract (as `check`)."""
+    return shipped().normalize(record, order_id)
 
 
-def key_field() -> str:
-    """Where reasons about the order id point: the active contract's key, as `section.name`."""
-    key = _active().key
-    return f"{key.section}.{key.name}"
-
-
-def version() -> str:
-    """The active contract's name in events: its `version` and the digest of what it compiles to."""
-    return _active().version
+def version_of(ref: ContractRef | None) -> str:
+    """A run's contract's name in events: its `version` and the digest of what it compiles to."""
+    return ref.version if ref is not None else shipped().version
 
 
 def content_hash(record: Any) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.domain.active_contract import ContractRef
 from services.domain.parsing import parse
 
 RUN_FIELDS = ("file_id", "file", "at", "execution")  # a run's fields as its audit events store them
@@ -37,6 +38,9 @@ class Run(BaseModel):
     execution: str
     file_id: str = ""
     replay_of: Run | None = None  # a replay: the run it replays (of the same file)
+    # the contract every step of the run judges by, read when it started (services/domain/active_contract.py);
+    # None: a run from before contracts were published, judged by the default shipped with the functions
+    contract: ContractRef | None = None
 
     @field_validator("file_id", mode="before")
     @classmethod
@@ -55,8 +59,9 @@ class Run(BaseModel):
 
     def to_payload(self) -> dict[str, Any]:
         """The run's one serialized form, in payloads, claims and results: {"file_id", "file", "at",
-        "execution", "replay_of"} (`replay_of` a run's form too, or None)."""
-        return self.model_dump(by_alias=True, include={"file_id", "file", "id", "execution", "replay_of"})
+        "execution", "replay_of", "contract"} (`replay_of` a run's form too, or None; `contract` {"version",
+        "digest", "key"}, or None)."""
+        return self.model_dump(by_alias=True, include={"file_id", "file", "id", "execution", "replay_of", "contract"})
 
     @classmethod
     def from_payload(cls, payload: Any) -> Run:
@@ -71,13 +76,18 @@ class Run(BaseModel):
     def continued(self, file_id: str, claim: dict[str, Any]) -> Run:
         """This execution's part in the run its claim covers: the claim's run id and file name (a retry of a
         failed run writes on that run's keys, under the name its records have), replaying what the claim's
-        run replays."""
-        replayed = claim.get("replay_of")
+        run replays, judged by the claim's contract (one run, one contract, whatever was published since)."""
+        replayed, judged_by = claim.get("replay_of"), claim.get("contract")
         return self.model_copy(
             update={
                 "file_id": file_id,
                 "id": str(claim["at"]),
                 "file": str(claim.get("file") or self.file),
                 "replay_of": Run.from_payload(replayed) if replayed else None,
+                "contract": ContractRef.from_payload(judged_by) if judged_by else self.contract,
             }
         )
+
+    def judged_by(self, contract: ContractRef) -> Run:
+        """The run, judging by `contract` (Prepare names the active one when the run starts)."""
+        return self.model_copy(update={"contract": contract})

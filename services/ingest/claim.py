@@ -76,6 +76,7 @@ def claim(
         "version_id": earlier.get("version_id", job.version_id),  # the run's source object: `runs retry` reads it
         **Layout.of(earlier, layout).fields(),
         **({"replay_of": earlier["replay_of"]} if earlier.get("replay_of") else {}),  # a failed replay goes on as one
+        **({"contract": earlier["contract"]} if earlier.get("contract") else {}),  # and under its own contract
     }
     takeover = {**mine, **continued, "retry_of": {"execution": holder, "status": status}}
     if audit.take_over(takeover, holder):

@@ -45,7 +45,8 @@ def committed(run: Run, audit: AuditLog) -> dict[str, Any] | None:
     if event is None:
         return None
     summary = {"status": "completed", "file": event["file"], "file_id": file_id}
-    return summary | {field: event[field] for field in SUMMARY_FIELDS} | {"score": float(event["score"])}
+    judged = {"contract": event.get("contract_version")}
+    return summary | {field: event[field] for field in SUMMARY_FIELDS} | {"score": float(event["score"])} | judged
 
 
 def complete(staged: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, Any]:
@@ -67,6 +68,7 @@ def complete(staged: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, A
         "quarantined": counts.outcomes[Outcome.QUARANTINED],
         "score": counts.score,
         "failures_by_rule": counts.failures_by_rule,
+        "contract": contract.version_of(run.contract),  # the run's contract, as its record events name it
     }
     detail: dict[str, Any] = {
         "failures_by_field": counts.failures_by_field,
@@ -89,7 +91,7 @@ def complete(staged: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, A
             audit_events.file_event(
                 run=run,
                 kind=EventKind.FILE_COMPLETED,
-                contract_version=contract.version(),  # the run's contract, as its record events name it
+                contract_version=summary["contract"],
                 **{k: summary[k] for k in SUMMARY_FIELDS},
                 **detail,
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.contract.published import Contracts
 from services.dal.audit_log import AuditLog
 from services.dal.executions import Executions
 from services.dal.inbox_bucket import InboxBucket
@@ -39,15 +40,20 @@ def prepare(
     quarantined: QuarantineView,
     chunk_records: int,
     max_partitions: int,
+    contracts: Contracts,
     executions: Executions | None = None,
 ) -> dict[str, Any]:
-    """`executions` None: no lookups, so a claim held by another execution always makes a duplicate."""
+    """`executions` None: no lookups, so a claim held by another execution always makes a duplicate.
+    `contracts`: the active pointer is read once, here, when the run starts; every step of the run judges by
+    the contract it names (a retry of a failed run, by the contract that run started with)."""
+    ref, judge = contracts.active()
+    job = job.model_copy(update={"run": job.run.judged_by(ref)})
     prefix = f"{STAGING}/{job.run.execution}"
     stream, size = inbox.open(job.key, job.version_id)
     sales = SalesFile(stream, job.key, size, reopen=lambda: inbox.open(job.key, job.version_id)[0])
     layout = Layout(partitions_for(size, chunk_records, max_partitions), chunk_records)
     try:
-        manifest, records = split(sales, inbox, prefix, layout)
+        manifest, records = split(sales, inbox, prefix, layout, judge)
     except FileRejectedError as rejection:
         inbox.delete_prefix(prefix + "/")
         file_id = redrive_batch.file_id(job.key, sales.fingerprint)
@@ -87,11 +93,13 @@ def prepare(
     # A retry continues the failed run: its writes land on that run's keys, and its records are the run's
     # file's, under its first name; a replay, or a failed replay's continuation, resolves what it stores.
     run = job.run.continued(file_id, claim)
-    if (claimed := Layout.of(claim, layout)) != layout:  # the run we continue was split by another config
+    claimed = Layout.of(claim, layout)
+    if claimed != layout or run.contract != ref:  # the run we continue was split by another config or contract
+        judge = contracts.of(run.contract)
         inbox.delete_prefix(prefix + "/")
         stream, size = inbox.open(job.key, job.version_id)
         reopen = lambda: inbox.open(job.key, job.version_id)[0]  # noqa: E731
-        manifest, records = split(SalesFile(stream, job.key, size, reopen=reopen), inbox, prefix, claimed)
+        manifest, records = split(SalesFile(stream, job.key, size, reopen=reopen), inbox, prefix, claimed, judge)
     if replayed := job.run.replay_of:  # this execution started the replay; a retried Prepare rewrites the event
         _file_event(audit, run, EventKind.FILE_REPLAYED, replay_of=replayed.id, replay_of_execution=replayed.execution)
     retried = claim.get("retry_of")
@@ -118,6 +126,7 @@ def prepare(
         chunks=chunks,
         partitions=len(manifest),
         bytes=sales.size,
+        contract=judge.version,
     )
     return {
         "status": "ready",

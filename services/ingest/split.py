@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.dal.inbox_bucket import InboxBucket
 from services.domain import chunk_entry, json_codec
 from services.domain.chunk_entry import NOTHING, Findings
-from services.domain.contract import extract_order_id
 from services.domain.slots import slot_of
 from services.ingest.read_file import FileRejectedError, SalesFile, check_depth, too_deep
+
+if TYPE_CHECKING:
+    from services.contract import CompiledContract
 
 BYTES_PER_RECORD_ESTIMATE = 200
 
@@ -50,11 +52,14 @@ def partition_of(order_id: str | None, index: int, partitions: int) -> int:
     return slot_of(order_id) % partitions
 
 
-def split(sales: SalesFile, inbox: InboxBucket, prefix: str, layout: Layout) -> tuple[list[dict[str, Any]], int]:
-    """Stream the file into chunks under prefix: (manifest, records), or FileRejectedError."""
+def split(
+    sales: SalesFile, inbox: InboxBucket, prefix: str, layout: Layout, judge: CompiledContract
+) -> tuple[list[dict[str, Any]], int]:
+    """Stream the file into chunks under prefix, partitioned by the order ids the run's contract reads:
+    (manifest, records), or FileRejectedError."""
     chunker = _Chunker(inbox, prefix, layout.partitions, layout.chunk_records)
     for index, (record, findings) in enumerate(sales.entries()):
-        order_id, _ = extract_order_id(record)
+        order_id, _ = judge.extract_order_id(record)
         chunker.add(index, record, partition_of(order_id, index, layout.partitions), findings)
     manifest = chunker.finish()
     if chunker.records == 0:

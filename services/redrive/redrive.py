@@ -33,10 +33,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from services.contract import CompiledContract
+from services.contract.published import Contracts
 from services.dal import Stores
 from services.dal.executions import ExecutionNotFoundError, execution_arn
 from services.dal.quarantine_view import OPEN, RESOLVED, body_of
 from services.domain import audit_events, contract, dlq_message, json_codec
+from services.domain.active_contract import ContractRef
 from services.domain.dlq_message import Origin
 from services.domain.parsing import parse
 from services.domain.redrive_batch import batch_key, meta_key, plan_key
@@ -44,6 +47,7 @@ from services.domain.run import Run
 from services.errors import ServiceError
 
 EXECUTION_PREFIX = "redrive-"
+Active = tuple[ContractRef, CompiledContract]  # the active contract, as Contracts.active reads it
 
 
 class RedriveError(ServiceError):
@@ -104,7 +108,7 @@ def _already(correction: Correction, outcome: str, by: str | None) -> dict[str, 
 
 
 def _judge(
-    correction: Correction, item: Mapping[str, Any] | None, request_id: str, stores: Stores
+    correction: Correction, item: Mapping[str, Any] | None, request_id: str, stores: Stores, judge: CompiledContract
 ) -> tuple[str, dict[str, Any] | None]:
     """("accept", None), ("already", what became of it) or ("refuse", why). What was sent before is recognized
     by its content (the item's `redrive_hash`, or the record it was quarantined again with), never by the
@@ -145,7 +149,7 @@ def _judge(
         if correction.attempt is not None and correction.attempt < int(item.get("attempt", 1)):
             return "already", _already(correction, "quarantined", None)  # redriven as it is, quarantined again
         return "refuse", _refusal(correction, "unchanged", "the record is the same as quarantined: fix it first")
-    verdict = contract.check(correction.record)
+    verdict = judge.check(correction.record)
     if verdict.complete and verdict.order_id and verdict.record is not None:
         stored = stores.orders.get(verdict.order_id)
         if stored is not None and stored.get("_hash") != contract.content_hash(verdict.record):
@@ -157,7 +161,10 @@ def _judge(
     return "accept", None
 
 
-def redrive(request: RedriveRequest, *, stores: Stores, state_machine_arn: str, at: str) -> dict[str, Any]:
+def redrive(
+    request: RedriveRequest, *, stores: Stores, state_machine_arn: str, at: str, contracts: Contracts | None = None
+) -> dict[str, Any]:
+    """`contracts`: the function's, kept from its cold start (None: one for this call alone)."""
     corrections = list(request.corrections)
     if not corrections:
         raise RedriveError("no corrections to redrive")
@@ -166,19 +173,22 @@ def redrive(request: RedriveRequest, *, stores: Stores, state_machine_arn: str, 
     ids = [c.id for c in corrections]
     if len(set(ids)) != len(ids):
         raise RedriveError("an id appears more than once; send one correction per DLQ message")
+    # Judged under the active contract, as the batch's run will be (its Prepare reads the pointer again)
+    active = (contracts or Contracts(stores.contracts)).active()
+    judge = active[1]
     items = stores.quarantined.get_many(ids)
-    following = _finish_others(items, request.request_id, stores, state_machine_arn)
+    following = _finish_others(items, request.request_id, stores, state_machine_arn, active)
     if following:  # finishing another request claimed records: judge them as they are now
         items = stores.quarantined.get_many(ids)
-    verdicts = {c.id: _judge(c, items.get(c.id), request.request_id, stores) for c in corrections}
+    verdicts = {c.id: _judge(c, items.get(c.id), request.request_id, stores, judge) for c in corrections}
     accepted = [c for c in corrections if verdicts[c.id][0] == "accept"]
-    batch = _run(request.request_id, accepted, items, stores, state_machine_arn, at) if accepted else None
+    batch = _run(request.request_id, accepted, items, stores, state_machine_arn, at, active) if accepted else None
     held = set(batch.ids) if batch else set()
     late = [c for c in accepted if c.id not in held]
     if late:  # another request claimed these between this one's read and its claim
         now = stores.quarantined.get_many(c.id for c in late)
         for c in late:
-            verdict = _judge(c, now.get(c.id), request.request_id, stores)
+            verdict = _judge(c, now.get(c.id), request.request_id, stores, judge)
             if verdict[0] == "accept":
                 verdict = (
                     "refuse",
@@ -192,6 +202,7 @@ def redrive(request: RedriveRequest, *, stores: Stores, state_machine_arn: str, 
         "execution": batch.execution if batch else None,
         "batch": batch.key if batch else None,
         "following": following,
+        "contract": judge.version,
     }
 
 
@@ -202,6 +213,7 @@ def _run(
     stores: Stores,
     state_machine_arn: str,
     at: str,
+    active: Active,
 ) -> Batch | None:
     """Plan the accepted corrections (a plan this request wrote before stands) and finish the request."""
     # The request's first call fixes its time: a retried call rewrites the same audit events.
@@ -209,7 +221,7 @@ def _run(
     at = str(first["at"]) if first else at
     lines = [_planned(c, body_of(items[c.id])) for c in accepted]
     stores.inbox.create_json(plan_key(request_id), {"at": at, "lines": [line.as_dict() for line in lines]})
-    return _finish(request_id, stores, state_machine_arn)
+    return _finish(request_id, stores, state_machine_arn, active)
 
 
 def _planned(correction: Correction, body: Mapping[str, Any]) -> Planned:
@@ -223,7 +235,7 @@ def _planned(correction: Correction, body: Mapping[str, Any]) -> Planned:
     return Planned(correction.record, origin, str(body.get("file_id")), None if order_id is None else str(order_id))
 
 
-def _finish(request_id: str, stores: Stores, state_machine_arn: str) -> Batch | None:
+def _finish(request_id: str, stores: Stores, state_machine_arn: str, active: Active) -> Batch | None:
     """Claim the items of the request's plan, fix its batch as the items it holds (the first meta written
     stands), write the batch and its `redriven` events and start its execution; None when it holds none.
     Every write is the same whoever makes it, so the request itself and a later one that finishes it agree."""
@@ -244,7 +256,9 @@ def _finish(request_id: str, stores: Stores, state_machine_arn: str) -> Batch | 
     batch = [by_id[Origin.from_dict(meta[str(i)]).dlq_id] for i in range(len(meta))]
     size = stores.inbox.put_text(key, "".join(json_codec.dumps(line.record) + "\n" for line in batch))
     stores.audit.append(
-        event for index, line in enumerate(batch) for event in _redriven_events(line, key, index, str(plan["at"]))
+        event
+        for index, line in enumerate(batch)
+        for event in _redriven_events(line, key, index, str(plan["at"]), active)
     )
     payload = json.dumps({"detail": {"bucket": {"name": stores.inbox.bucket}, "object": {"key": key, "size": size}}})
     execution = stores.executions.start(state_machine_arn, EXECUTION_PREFIX + request_id, payload)
@@ -252,7 +266,7 @@ def _finish(request_id: str, stores: Stores, state_machine_arn: str) -> Batch | 
 
 
 def _finish_others(
-    items: Mapping[str, Mapping[str, Any]], request_id: str, stores: Stores, state_machine_arn: str
+    items: Mapping[str, Mapping[str, Any]], request_id: str, stores: Stores, state_machine_arn: str, active: Active
 ) -> list[dict[str, str]]:
     """The batches of other requests holding some of these records, each finished first if its execution
     never started (its request died): what this request's caller follows."""
@@ -267,17 +281,18 @@ def _finish_others(
         try:
             stores.executions.describe(execution)
         except ExecutionNotFoundError:
-            if not stores.inbox.exists(plan_key(other)) or _finish(other, stores, state_machine_arn) is None:
+            if not stores.inbox.exists(plan_key(other)) or _finish(other, stores, state_machine_arn, active) is None:
                 continue
         following.append({"execution": execution, "batch": batch_key(other)})
     return following
 
 
-def _redriven_events(line: Planned, batch: str, index: int, at: str) -> list[dict[str, Any]]:
-    """The record's `redriven` event, in its order's history; when the correction changed the order id, in
-    both ids' histories, each naming the other."""
+def _redriven_events(line: Planned, batch: str, index: int, at: str, active: Active) -> list[dict[str, Any]]:
+    """The record's `redriven` event, in its order's history; when the correction changed the order id (as the
+    active contract reads it), in both ids' histories, each naming the other."""
+    ref, judge = active
     was = line.order_id
-    now, _ = contract.extract_order_id(line.record)
+    now, _ = judge.extract_order_id(line.record)
     ids: list[str | None] = [i for i in dict.fromkeys([was, now]) if i]
     detail = {"dlq_id": line.origin.dlq_id, "batch": batch, "batch_index": index}
     if was and now and was != now:
@@ -285,7 +300,7 @@ def _redriven_events(line: Planned, batch: str, index: int, at: str) -> list[dic
     return [
         audit_events.record_event(
             # the redrive's step in the record's own file's history, keyed by the request's time
-            run=Run(file_id=line.file_id, file=line.origin.file, id=at, execution=batch),
+            run=Run(file_id=line.file_id, file=line.origin.file, id=at, execution=batch, contract=ref),
             index=line.origin.index,
             outcome=audit_events.REDRIVEN,
             order_id=order_id,

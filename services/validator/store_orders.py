@@ -11,7 +11,7 @@ from __future__ import annotations
 import decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.dal.leases_table import Leases
 from services.dal.orders_table import OrdersTable, OrderTooLargeError
@@ -21,6 +21,9 @@ from services.domain.contract import Reason, Rule
 from services.domain.outcomes import Outcome, RecordOutcome
 from services.domain.payloads import ChunkJob
 from services.domain.slots import slot_of
+
+if TYPE_CHECKING:
+    from services.contract import CompiledContract
 
 MAX_ORDER_BYTES = 350_000  # DynamoDB's item limit is 400 KB; leave room for attribute overhead
 # What telling stored / duplicate / conflict needs of a stored order: no record's own field holds these names
@@ -49,11 +52,14 @@ class _Candidate:
     item: dict[str, Any]
     typed: dict[str, Any]
     raw: Any
+    key_field: str  # where a conflict's reason points: the contract's key, as `section.name`
 
 
-def _candidate(index: int, raw: Any, job: ChunkJob, findings: Findings = NOTHING) -> _Candidate | RecordOutcome:
+def _candidate(
+    index: int, raw: Any, job: ChunkJob, judge: CompiledContract, findings: Findings = NOTHING
+) -> _Candidate | RecordOutcome:
     """The record as an order to write, or its outcome when it is incomplete or DynamoDB could not hold it."""
-    verdict = contract.check(raw, duplicate_keys=findings.duplicate_keys, unreadable=findings.unreadable)
+    verdict = judge.check(raw, duplicate_keys=findings.duplicate_keys, unreadable=findings.unreadable)
     if not verdict.complete or verdict.record is None:
         return RecordOutcome(index, Outcome.QUARANTINED, verdict.order_id, verdict.reasons, raw)
     order_id = verdict.order_id
@@ -62,12 +68,14 @@ def _candidate(index: int, raw: Any, job: ChunkJob, findings: Findings = NOTHING
     typed = _typed(item)
     if isinstance(typed, Reason):
         return RecordOutcome(index, Outcome.QUARANTINED, order_id, [typed], raw)
-    return _Candidate(index, order_id, item, typed, raw)
+    return _Candidate(index, order_id, item, typed, raw, judge.key_field)
 
 
-def store_one(index: int, raw: Any, job: ChunkJob, orders: OrdersTable, findings: Findings = NOTHING) -> RecordOutcome:
+def store_one(
+    index: int, raw: Any, job: ChunkJob, orders: OrdersTable, judge: CompiledContract, findings: Findings = NOTHING
+) -> RecordOutcome:
     """One record, one conditional write: the path of a chunk whose batch DynamoDB refused for an item's size."""
-    candidate = _candidate(index, raw, job, findings)
+    candidate = _candidate(index, raw, job, judge, findings)
     if isinstance(candidate, RecordOutcome):
         return candidate
     try:
@@ -96,11 +104,12 @@ class ChunkPlan:
         return [c.typed for c in self.writers.values() if c.order_id not in stored]
 
 
-def plan_chunk(records: Sequence[Sequence[Any]], job: ChunkJob) -> ChunkPlan:
-    """`records`: a chunk's entries, [index, record] or [index, record, findings] (services/domain/chunk_entry.py)."""
+def plan_chunk(records: Sequence[Sequence[Any]], job: ChunkJob, judge: CompiledContract) -> ChunkPlan:
+    """`records`: a chunk's entries, [index, record] or [index, record, findings] (services/domain/chunk_entry.py),
+    judged by `judge`, the run's contract."""
     plan = ChunkPlan([chunk_entry.read(entry) for entry in records], {}, {}, [])
     for index, raw, findings in plan.entries:
-        candidate = _candidate(index, raw, job, findings)
+        candidate = _candidate(index, raw, job, judge, findings)
         if isinstance(candidate, RecordOutcome):
             plan.outcomes[index] = candidate
         elif candidate.order_id in plan.writers:
@@ -125,17 +134,17 @@ def verdicts(plan: ChunkPlan, stored: Mapping[str, dict[str, Any]], *, any_run: 
 
 
 def store_chunk(
-    records: Sequence[Sequence[Any]], job: ChunkJob, orders: OrdersTable, leases: Leases
+    records: Sequence[Sequence[Any]], job: ChunkJob, orders: OrdersTable, leases: Leases, judge: CompiledContract
 ) -> list[RecordOutcome]:
     """Every record's outcome, in file order, with the new orders written (see the module's docstring)."""
-    plan = plan_chunk(records, job)
+    plan = plan_chunk(records, job, judge)
     # A lease lives this function's timeout plus a margin (leases.lease_s): no holder can still write when it ends.
     with leases.held(plan.slots(), job.holder, leases.lease_s):
         stored = orders.existing(plan.writers, ORIGIN)
         try:
             orders.put_all(plan.new_orders(stored))
         except OrderTooLargeError:  # DynamoDB measures an item over 400 KB: the whole batch is refused
-            return [store_one(index, raw, job, orders, findings) for index, raw, findings in plan.entries]
+            return [store_one(index, raw, job, orders, judge, findings) for index, raw, findings in plan.entries]
     return verdicts(plan, stored)
 
 
@@ -167,7 +176,7 @@ def _against(candidate: _Candidate, stored: dict[str, Any] | None, any_run: bool
     if stored.get("_hash") == item["_hash"]:
         return RecordOutcome(index, Outcome.DUPLICATE, order_id, duplicate_of=stored.get("_source"))
     conflict = Reason(
-        contract.key_field(),
+        candidate.key_field,
         Rule.CONFLICT,
         f"order {order_id} is already stored with different content (from {stored.get('_file', 'an earlier file')})",
     )

@@ -16,10 +16,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from services.audit.outcomes import append_outcomes, recorded_counts
+from services.contract import CompiledContract
+from services.contract.published import Contracts
 from services.dal import Stores
 from services.dal.errors import is_aws_failure
 from services.dal.inbox_bucket import InboxBucket
-from services.domain import chunk_entry, contract, redrive_batch
+from services.domain import chunk_entry, redrive_batch
 from services.domain.contract import Reason, Rule
 from services.domain.dlq_message import Origin
 from services.domain.outcomes import Outcome, RecordOutcome
@@ -30,40 +32,44 @@ from services.validator.store_orders import store_chunk
 MAX_ERROR_CHARS = 500
 
 
-def validate_chunk(job: ChunkJob, stores: Stores) -> dict[str, int]:
-    """Route every record of a chunk; a chunk already marked done returns its recorded counts."""
+def validate_chunk(job: ChunkJob, stores: Stores, contracts: Contracts | None = None) -> dict[str, int]:
+    """Route every record of a chunk; a chunk already marked done returns its recorded counts. `contracts`: the
+    function's, kept from its cold start (None: one for this call alone)."""
     if (done := recorded_counts(job, stores.audit)) is not None:
         return done
     records = stores.inbox.get_json(job.key)["records"]
+    judge = (contracts or Contracts(stores.contracts)).of(job.run.contract)  # the run's, whatever is active now
     earlier = replayed_items(job, (chunk_entry.read(entry)[0] for entry in records), stores.quarantined)
     # A record a redrive has taken on since the file's last run keeps the redrive's outcome: its original bytes
     # are not judged again (nor stored, were they valid now: the correction is the record).
     taken = {index: item for index, item in earlier.items() if taken_by_redrive(item)}
     if not taken:
-        return _record(job, _route(records, job, stores), earlier, stores)
+        return _record(job, _route(records, job, stores, judge), earlier, stores)
     judged = [entry for entry in records if chunk_entry.read(entry)[0] not in taken]
-    outcomes = (_route(judged, job, stores) if judged else []) + [carried(i, item) for i, item in taken.items()]
+    outcomes = (_route(judged, job, stores, judge) if judged else []) + [carried(i, item) for i, item in taken.items()]
     return _record(job, sorted(outcomes, key=lambda o: o.index), earlier, stores)
 
 
-def _route(records: Sequence[Sequence[Any]], job: ChunkJob, stores: Stores) -> list[RecordOutcome]:
+def _route(
+    records: Sequence[Sequence[Any]], job: ChunkJob, stores: Stores, judge: CompiledContract
+) -> list[RecordOutcome]:
     """store_chunk's outcomes; when it raises for something other than AWS, the halves are routed apart, in
     file order (the first half's orders are stored before the second half looks), down to the one record."""
     try:
-        return store_chunk(records, job, stores.orders, stores.leases)
+        return store_chunk(records, job, stores.orders, stores.leases, judge)
     except Exception as error:
         if is_aws_failure(error):
             raise
         if len(records) == 1:
             index, raw, _ = chunk_entry.read(records[0])
-            return [_poisoned(index, raw, error)]
+            return [_poisoned(index, raw, error, judge)]
         middle = len(records) // 2
-        return _route(records[:middle], job, stores) + _route(records[middle:], job, stores)
+        return _route(records[:middle], job, stores, judge) + _route(records[middle:], job, stores, judge)
 
 
-def _poisoned(index: int, raw: Any, error: Exception) -> RecordOutcome:
+def _poisoned(index: int, raw: Any, error: Exception, judge: CompiledContract) -> RecordOutcome:
     try:
-        order_id, _ = contract.extract_order_id(raw)
+        order_id, _ = judge.extract_order_id(raw)
     except Exception:  # the record is poison all the way down: it goes to the DLQ without an order id
         order_id = None
     message = f"the validator failed on this record: {type(error).__name__}: {error}"[:MAX_ERROR_CHARS]

@@ -166,3 +166,27 @@ def test_only_prepare_and_redrive_may_describe_executions_and_only_top_level_ing
                 ],
             ]
         }  # one ARN pattern, never "*"
+
+
+def test_the_published_contracts_are_read_only_by_the_functions_that_judge_and_only_under_their_prefix(
+    synth: Synth,
+) -> None:
+    """The active pointer and the published contracts (contracts/): Prepare reads the pointer when a run starts,
+    ValidateChunk its run's contract, the redrive function the active one; each may only s3:GetObject under
+    contracts/*, and no function may write there (publishing is the operator's, not a function's)."""
+    bucket = logical_id(synth.stack.inbox.bucket)
+    contracts_arn = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/contracts/*"]]}
+    readers = set()
+    for spec in resources.ALL_FUNCTIONS:
+        on_contracts = [s for s in _statements(synth, spec) if contracts_arn in _resources(s)]
+        actions = {a for s in on_contracts for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+        assert actions in (set(), {"s3:GetObject"}), (spec.id, actions)
+        assert all(_resources(s) == [contracts_arn] for s in on_contracts), spec.id  # that prefix alone
+        if actions:
+            readers.add(spec.id)
+    assert readers == {resources.PREPARE.id, resources.VALIDATE_CHUNK.id, resources.REDRIVE.id}
+
+
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    found = statement["Resource"]
+    return found if isinstance(found, list) else [found]

@@ -15,6 +15,7 @@ from cdk import bundling
 from cdk.capabilities import nag
 from cdk.capabilities.nag import logical_id
 from salesdq import resources
+from services.domain.active_contract import CONTRACTS_PREFIX
 
 
 @pytest.mark.parametrize("table", resources.TABLES, ids=lambda t: t.id)
@@ -84,6 +85,16 @@ def test_inbox_bucket_is_private_encrypted_tls_only_and_expires_staging(synth: S
         p for p in synth.resources("AWS::S3::BucketPolicy").values() if p["Properties"]["Bucket"] == {"Ref": bucket_id}
     ]
     assert len(policies) == 1 and _denies_insecure_transport(policies[0])
+
+
+def test_no_lifecycle_rule_expires_the_published_contracts(synth: Synth) -> None:
+    """Every contract ever active stays readable: no rule that expires objects covers contracts/ (a rule without a
+    prefix covers the whole bucket), and the upload rule starts no run on a write there."""
+    props = synth.raw["Resources"][logical_id(synth.stack.inbox.bucket)]["Properties"]
+    expiring = [r for r in props["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r or "ExpirationDate" in r]
+    assert expiring  # the scan saw the rules
+    assert [r["Id"] for r in expiring if CONTRACTS_PREFIX.startswith(r.get("Prefix", ""))] == []
+    assert not CONTRACTS_PREFIX.startswith(resources.INCOMING_PREFIX)
 
 
 def test_inbox_bucket_sends_events_to_eventbridge(synth: Synth) -> None:

@@ -63,7 +63,8 @@ class Command:
 
     @staticmethod
     def is_output(action: argparse.Action) -> bool:
-        return bool(action.option_strings)  # every path option names what the command writes
+        # every path option names what the command writes, but a contract it reads (replay file --contract)
+        return bool(action.option_strings) and action.metavar not in CONTRACTS
 
     @staticmethod
     def is_directory(action: argparse.Action) -> bool:
@@ -71,8 +72,10 @@ class Command:
 
     @staticmethod
     def path_value(action: argparse.Action, tmp: Path) -> Path:
+        if action.metavar in CONTRACTS:
+            return contract_file(tmp)
         if not action.option_strings:
-            return contract_file(tmp) if action.metavar in CONTRACTS else sales_file(tmp)
+            return sales_file(tmp)
         return tmp / ("out-dir" if action.metavar == "DIR" else "out-file.txt")
 
 

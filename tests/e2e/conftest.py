@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from salesdq.cli import main
+from salesdq_engine import Engine
 
 from .helpers import Run, assert_totals_add_up
 
@@ -31,6 +32,13 @@ def run_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Callable[...,
         return Run(rc, summary, out, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    """An embedded engine of its own, its retries' waits scaled down, for a test that drives it in-process."""
+    with Engine(retry_wait_scale=0.01) as running:
+        yield running
 
 
 @pytest.fixture

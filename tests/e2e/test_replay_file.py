@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from salesdq.operators.history import order_history
 from salesdq.operators.progress import Progress
 from salesdq_engine import Engine
 from salesdq_engine.lambda_runtime import RoutedStdout
-from services.domain import contract
+from services.contract import CompiledContract
 from services.domain.contract import Reason, Rule, Verdict
 
 from .helpers import canonical, judge, order, write_json
@@ -40,19 +40,19 @@ EMAIL = ("contact-info.email", "email")
 
 def change_contract(monkeypatch: pytest.MonkeyPatch, *, max_qty: int | None = None) -> None:
     """The contract as changed by the test: any text is an email; with max_qty, a qty above it fails."""
-    original = contract.check
+    original = CompiledContract.check
 
-    def check(record: Any, **findings: Any) -> Verdict:
-        verdict = original(record, **findings)
+    def check(self: CompiledContract, record: Any, **findings: Any) -> Verdict:
+        verdict = original(self, record, **findings)
         reasons = [r for r in verdict.reasons if r.rule != Rule.EMAIL]
         if reasons or verdict.order_id is None:
             return Verdict(verdict.order_id, reasons=reasons) if reasons else verdict
-        normalized = verdict.record or contract.normalize(record, verdict.order_id)
+        normalized = verdict.record or self.normalize(record, verdict.order_id)
         if max_qty is not None and normalized["order-info"]["qty"] > max_qty:
             return Verdict(verdict.order_id, reasons=[Reason("order-info.qty", Rule.POSITIVE_WHOLE, "qty too big")])
         return Verdict(verdict.order_id, record=normalized)
 
-    monkeypatch.setattr(contract, "check", check)
+    monkeypatch.setattr(CompiledContract, "check", check)
 
 
 def judge_now(record: dict[str, Any], max_qty: int | None) -> tuple[str | None, dict[str, Any] | None]:
@@ -117,12 +117,6 @@ def snapshot(stack: StackRef) -> dict[str, Any]:
 def raw_queue(stack: StackRef) -> list[dict[str, Any]]:
     held = stack.quarantine().peek()
     return [m["body"] for m in held]
-
-
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    with Engine(retry_wait_scale=0.01) as running:
-        yield running
 
 
 @pytest.fixture

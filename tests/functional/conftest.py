@@ -14,6 +14,7 @@ from salesdq import resources
 from salesdq_engine.provisioning import table_request
 from services.dal import Stores
 from services.dal.audit_log import AuditLog
+from services.dal.contract_store import ContractStore
 from services.dal.executions import Executions
 from services.dal.inbox_bucket import InboxBucket
 from services.dal.leases_table import Leases
@@ -96,9 +97,10 @@ def aws(aws_env: None, clients: tuple[Any, Any, Any, Any]) -> Iterator[Aws]:
             orders=OrdersTable(resources.ORDERS.name, client=ddb),
             audit=AuditLog(resources.AUDIT.name, client=ddb),
             quarantine=QuarantineQueue(url, client=sqs),
-            inbox=InboxBucket(BUCKET, client=s3),
+            inbox=(inbox := InboxBucket(BUCKET, client=s3)),
             executions=Executions(client=sfn),
             leases=Leases(resources.LEASES.name, client=ddb, lease_s=resources.LEASE_SECONDS),
             quarantined=QuarantineView(resources.QUARANTINED.name, client=ddb),
+            contracts=ContractStore(inbox),
         )
         yield Aws(s3, ddb, sqs, url, stores)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.contract import load
-from services.domain.contract import judging_by
+from services.contract.published import ref_of
 from services.domain.payloads import FileRun
 from services.ingest.finalize import finalize
 from services.validator.validate_chunk import validate_chunk
@@ -27,11 +27,12 @@ def test_the_dlq_the_audit_log_and_the_run_carry_the_contracts_own_rule_names(aw
     path = tmp_path / "mine.odcs.yaml"
     path.write_text(renamed, encoding="utf-8")
     mine = load(path)
+    kept = aws.stores.contracts.keep(mine.digest, renamed)  # published: the run names it, the chunk loads it
 
-    with judging_by(mine):
-        job = stage(aws, [order("A", qty=11), order("B", qty=0), order("C", qty=10)])
-        validate_chunk(job, aws.stores)
-        summary = finalize(FileRun(run=job.run, records=3, chunks=1), aws.stores.audit)
+    job = stage(aws, [order("A", qty=11), order("B", qty=0), order("C", qty=10)])
+    job = job.model_copy(update={"run": job.run.judged_by(ref_of(mine, kept))})
+    validate_chunk(job, aws.stores)
+    summary = finalize(FileRun(run=job.run, records=3, chunks=1), aws.stores.audit)
 
     dlq = sorted(aws.messages(), key=lambda m: m["index"])
     assert [[(r["field"], r["rule"]) for r in m["reasons"]] for m in dlq] == [

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from salesdq import resources
+from services.domain.active_contract import ContractRef, version_key
 from services.domain.audit_events import EventKind
 from services.domain.payloads import ChunkJob, FileRun
 from services.domain.run import Run
@@ -37,10 +38,13 @@ def chunk(aws: Aws, partition: int, number: int, records: list, execution: str =
     validate_chunk(job, aws.stores)
 
 
-def run(records: int, chunks: int, execution: str = "exec-1") -> FileRun:
-    return FileRun(
-        run=Run(file_id=FILE_ID, file="incoming/f.json", id=AT, execution=execution), records=records, chunks=chunks
-    )
+# the run's contract, as Prepare names it: Finalize names it too (it is not the shipped one)
+JUDGED_BY = ContractRef(version="9.9.9+0123456789ab", digest="0123456789ab" + "0" * 52, key=version_key("0" * 64))
+
+
+def run(records: int, chunks: int, execution: str = "exec-1", contract: ContractRef | None = None) -> FileRun:
+    judged = Run(file_id=FILE_ID, file="incoming/f.json", id=AT, execution=execution, contract=contract)
+    return FileRun(run=judged, records=records, chunks=chunks)
 
 
 def test_summary_sums_every_chunk(aws):
@@ -48,7 +52,7 @@ def test_summary_sums_every_chunk(aws):
     chunk(aws, 1, 0, [[1, order("C")], [3, None]])
     chunk(aws, 1, 1, [[5, order("C", qty=2)], [6, order("D", email="")]])
 
-    summary = finalize(run(records=7, chunks=3), aws.stores.audit)
+    summary = finalize(run(records=7, chunks=3, contract=JUDGED_BY), aws.stores.audit)
 
     assert summary == {
         "status": "completed",
@@ -60,6 +64,7 @@ def test_summary_sums_every_chunk(aws):
         "quarantined": 4,
         "score": round(3 / 7, 4),
         "failures_by_rule": {"email": 2, "not_object": 1, "conflict": 1},
+        "contract": JUDGED_BY.version,
     }
     (event,) = [e for e in aws.audit() if e["event"] == EventKind.FILE_COMPLETED]
     assert event["pk"] == f"FILE#{FILE_ID}"

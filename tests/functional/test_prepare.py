@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from salesdq import resources
+from services.contract.published import Contracts
 from services.dal.audit_log import AuditLog
 from services.dal.executions import Executions
 from services.domain import audit_events
@@ -49,6 +50,7 @@ def run(aws: Aws, job: FileJob, chunk_records: int = 3, max_partitions: int = 4)
         quarantined=s.quarantined,
         chunk_records=chunk_records,
         max_partitions=max_partitions,
+        contracts=Contracts(s.contracts),
     )
 
 
@@ -269,6 +271,7 @@ def run_with(aws: Aws, job: FileJob, sfn: StubStepFunctions, audit: AuditLog | N
         quarantined=s.quarantined,
         chunk_records=layout.get("chunk_records", 3),
         max_partitions=layout.get("max_partitions", 4),
+        contracts=Contracts(s.contracts),
         executions=Executions(client=sfn),
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 from salesdq import resources
 from salesdq.locate import StackRef
 from salesdq.operators import replay
+from services.contract import default
 from services.domain import audit_events, chunk_entry
 from services.domain.audit_events import EventKind
 from services.domain.payloads import ChunkJob
@@ -38,7 +39,7 @@ def test_what_a_failed_run_wrote_before_its_events_is_held_by_it(aws: Aws) -> No
     job = ChunkJob(
         run=Run(file_id=FILE_ID, file="incoming/x.json", id=AT, execution="e1"), partition=0, chunk=0, key="staging/x"
     )
-    outcomes = store_chunk(records, job, stores.orders, stores.leases)
+    outcomes = store_chunk(records, job, stores.orders, stores.leases, default())
     quarantine(job, outcomes, {}, stores.quarantine, stores.inbox, stores.quarantined, {})  # then the run failed
     stores.orders.restore({**order("zz"), "OrderId": "zz"})  # and one order salesdq never wrote
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.contract import compiler
+from services.contract import CompiledContract, compiler
 from services.dal.audit_log import AuditLog
 from services.domain import contract, inline
 from services.domain.contract import content_hash
@@ -207,14 +207,14 @@ def test_retry_after_crash_before_the_marker_counts_own_records_as_stored(aws, m
 
 def _poison_on(monkeypatch: pytest.MonkeyPatch, marker: str, error: Exception) -> None:
     """The contract raises (deterministically, like a validator bug) on records holding `marker`."""
-    real = contract.check
+    real = CompiledContract.check
 
-    def check(record: Any, **kwargs: Any) -> contract.Verdict:
+    def check(self: CompiledContract, record: Any, **kwargs: Any) -> contract.Verdict:
         if marker in json.dumps(record, default=str):
             raise error
-        return real(record, **kwargs)
+        return real(self, record, **kwargs)
 
-    monkeypatch.setattr(contract, "check", check)
+    monkeypatch.setattr(CompiledContract, "check", check)
 
 
 def test_a_poison_record_is_quarantined_alone_and_the_rest_of_its_chunk_is_processed(aws, monkeypatch):

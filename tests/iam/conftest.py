@@ -15,11 +15,12 @@ import pytest
 from cdk import app as cdk_app
 from salesdq import resources
 from salesdq.local.run import stack_of
-from salesdq.operators import dlq, redrive, replay_file
+from salesdq.operators import dlq, publish, redrive, replay_file
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
 from salesdq_engine import Engine, FaultPlan, call_record
 from scripts.iam_policies import Template
+from services.contract import DEFAULT_PATH, from_text
 from tests.e2e.helpers import order, write_json
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -34,8 +35,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
 
 def record_calls(path: Path, work: Path) -> None:
-    """The run recorded: mock-data.json uploaded and followed to its end; a redrive of two of its quarantined
-    records, one fixed and one still invalid (the sweep runs at its end); a replay of the file. Then, on an
+    """The run recorded: mock-data.json uploaded and followed to its end; a contract published (the runs after it
+    read it); a redrive of two of its quarantined records, one fixed and one still invalid (the sweep runs at its
+    end); a replay of the file. Then, on an
     engine where validate-chunk and finalize are always throttled, a file whose chunk fails (chunk-failed records it)
     and whose run fails (run-failed records it)."""
     saved = os.environ.get(call_record.ENV)
@@ -45,6 +47,10 @@ def record_calls(path: Path, work: Path) -> None:
             stack = stack_of(engine)
             upload = shutil.copy(MOCK_DATA, work / MOCK_DATA.name)
             assert upload_and_follow(stack, Path(upload), Progress()).status == "completed"
+            # a contract published (a rule renamed: no verdict changes): the runs after it read it by its key
+            renamed = DEFAULT_PATH.read_text(encoding="utf-8").replace("- id: positive_whole", "- id: qty_whole")
+            proposal = publish.propose(stack, from_text(renamed, "renamed"), renamed)
+            assert publish.publish(stack, proposal, "iam")["status"] == "published"
             by_order = {item["order_id"]: item for item in dlq.quarantined_items(stack)}
             corrections = [
                 {"id": by_order["10"]["id"], "record": order("10"), "attempt": 1},

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from services.contract import default
 from services.domain.chunk_entry import NOTHING, Findings
 from services.ingest import read_file
 from services.ingest.read_file import FileRejectedError, SalesFile
@@ -529,7 +530,7 @@ class _NullInbox:
 
 def stage(data: bytes, name: str = "incoming/f.json") -> int:
     """The records Prepare's split stages of data (FileRejectedError for the file)."""
-    _, records = split(SalesFile(io.BytesIO(data), name, len(data)), _NullInbox(), "p", Layout(2, 3))  # type: ignore[arg-type]
+    _, records = split(SalesFile(io.BytesIO(data), name, len(data)), _NullInbox(), "p", Layout(2, 3), default())  # type: ignore[arg-type]
     return records
 
 

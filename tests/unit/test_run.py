@@ -10,6 +10,7 @@ import pytest
 
 from salesdq.operators.run_summaries import fold_runs
 from services.domain import audit_events, dlq_message
+from services.domain.active_contract import ContractRef, version_key
 from services.domain.audit_events import EventKind
 from services.domain.payloads import ChunkJob, FileJob, FileRun, InvalidEventError, RunFailure
 from services.domain.run import Run
@@ -65,8 +66,12 @@ def test_a_runs_id_is_its_stored_at_byte_for_byte_and_its_time_a_time() -> None:
     assert (message["id"], message["at"]) == (f"{FILE_ID}:4", STARTED)
 
 
+JUDGED_BY = ContractRef(version="2.1.0+" + "c" * 12, digest="c" * 64, key=version_key("c" * 64))
+
+
 def test_a_run_has_one_serialized_form_and_a_claim_reads_back_as_its_run() -> None:
-    replay = RUN.model_copy(update={"id": "2026-01-03T00:00:00.000Z", "execution": "replay-1", "replay_of": RUN})
+    update = {"id": "2026-01-03T00:00:00.000Z", "execution": "replay-1", "replay_of": RUN, "contract": JUDGED_BY}
+    replay = RUN.model_copy(update=update)
     payload = replay.to_payload()
     assert payload == {
         "file_id": FILE_ID,
@@ -79,13 +84,28 @@ def test_a_run_has_one_serialized_form_and_a_claim_reads_back_as_its_run() -> No
             "at": STARTED,
             "execution": "exec-1",
             "replay_of": None,
+            "contract": None,
         },
+        "contract": {"version": "2.1.0+" + "c" * 12, "digest": "c" * 64, "key": version_key("c" * 64)},
     }
     assert Run.from_payload(payload) == replay
     assert Run.from_payload(audit_events.claim(run=replay, chunk_records=5)) == replay
     # a claim written before (its replay mark without the file id) still reads back
     older = {"at": STARTED, "execution": "exec-1", "file": "incoming/day.json"}
     assert Run.from_payload(older).replay_of is None and Run.from_payload(older).id == STARTED
+    assert Run.from_payload(older).contract is None  # a run from before contracts were published
+
+
+def test_a_retry_keeps_the_contract_its_run_started_with() -> None:
+    """One run, one contract: a retry started after a publish continues under the claim's contract."""
+    started = RUN.model_copy(update={"contract": JUDGED_BY})
+    claim = audit_events.claim(run=started, chunk_records=5)
+    now_active = ContractRef(version="3.0.0+" + "d" * 12, digest="d" * 64, key=version_key("d" * 64))
+    retry = Run(file="incoming/day.json", id="2026-01-05T00:00:00.000Z", execution="exec-2", contract=now_active)
+    assert retry.continued(FILE_ID, claim).contract == JUDGED_BY
+    # a claim from before contracts were published: the retry judges by the contract it read
+    older = {k: v for k, v in claim.items() if k != "contract"}
+    assert retry.continued(FILE_ID, older).contract == now_active
 
 
 def test_a_log_written_before_the_run_identity_still_folds() -> None:

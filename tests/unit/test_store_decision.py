@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.contract import default
 from services.domain import contract
 from services.domain.outcomes import Outcome
 from services.domain.payloads import ChunkJob
@@ -38,7 +39,7 @@ RECORDS = [order("A"), order("B", qty=0), order("A"), order("A", qty=2), order("
 
 
 def test_the_plan_has_the_first_complete_record_of_each_order_as_its_writer_and_decides_incomplete_ones() -> None:
-    plan = plan_chunk([[i, r] for i, r in enumerate(RECORDS)], JOB)
+    plan = plan_chunk([[i, r] for i, r in enumerate(RECORDS)], JOB, default())
     assert {oid: c.index for oid, c in plan.writers.items()} == {"A": 0, "C": 4}
     assert [c.index for c in plan.followers] == [2, 3]
     assert list(plan.outcomes) == [1] and plan.outcomes[1].outcome == Outcome.QUARANTINED
@@ -46,14 +47,14 @@ def test_the_plan_has_the_first_complete_record_of_each_order_as_its_writer_and_
 
 
 def test_with_nothing_stored_writers_are_stored_and_followers_meet_their_writer() -> None:
-    plan = plan_chunk([[i, r] for i, r in enumerate(RECORDS)], JOB)
+    plan = plan_chunk([[i, r] for i, r in enumerate(RECORDS)], JOB, default())
     outcomes = verdicts(plan, {})
     assert [o.outcome for o in outcomes] == ["stored", "quarantined", "duplicate", "quarantined", "stored"]
     assert outcomes[3].reasons[0].rule == "conflict"
 
 
 def test_an_order_stored_before_decides_against_it() -> None:
-    plan = plan_chunk([[0, order("A")], [1, order("C")], [2, order("D")]], JOB)
+    plan = plan_chunk([[0, order("A")], [1, order("C")], [2, order("D")]], JOB, default())
     stored = {
         "A": stored_as(order("A"), 0),  # this run's own write (a retried chunk): stored
         "C": stored_as(order("C"), 9, file_id="e" * 64),  # the same content from elsewhere: duplicate
@@ -63,7 +64,7 @@ def test_an_order_stored_before_decides_against_it() -> None:
 
 
 def test_the_records_own_order_from_an_earlier_run_is_a_duplicate_unless_any_run_counts() -> None:
-    plan = plan_chunk([[0, order("A")]], JOB)
+    plan = plan_chunk([[0, order("A")]], JOB, default())
     earlier = {"A": stored_as(order("A"), 0, at="2025-01-01T00:00:00Z")}
     assert verdicts(plan, earlier)[0].outcome == Outcome.DUPLICATE  # a replay run finds it
     assert verdicts(plan, earlier, any_run=True)[0].outcome == Outcome.STORED  # the what-if: it is the stored one

@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from services.contract.published import Contracts
 from services.dal import stores_from
 from services.domain.payloads import FileJob
 from services.ingest.prepare import prepare
@@ -14,6 +15,7 @@ from services.runtime import config, observability
 
 CONFIG = config.load()
 STORES = stores_from(CONFIG)
+CONTRACTS = Contracts(STORES.contracts)  # the contracts this function has compiled, kept while it is warm
 obs = observability.setup()
 
 
@@ -28,6 +30,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         quarantined=STORES.quarantined,
         chunk_records=CONFIG.chunk_records,
         max_partitions=CONFIG.max_partitions,
+        contracts=CONTRACTS,
         executions=STORES.executions,
     )
     obs.metrics.add_metric(name=f"Files_{result['status']}", unit=MetricUnit.Count, value=1)

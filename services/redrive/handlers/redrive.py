@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from services.contract.published import Contracts
 from services.dal import stores_from
 from services.redrive.redrive import corrections_of, redrive, request_of
 from services.runtime import config, observability
@@ -17,6 +18,7 @@ CONFIG = config.load()
 if not CONFIG.state_machine_arn:
     raise config.ConfigError(f"{config.STATE_MACHINE_ARN} is not set")
 STORES = stores_from(CONFIG)
+CONTRACTS = Contracts(STORES.contracts)  # the contracts this function has compiled, kept while it is warm
 obs = observability.setup()
 
 
@@ -24,7 +26,11 @@ obs = observability.setup()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = request_of(event, corrections_of(event))
     result = redrive(
-        request, stores=STORES, state_machine_arn=CONFIG.state_machine_arn, at=datetime.now(UTC).isoformat()
+        request,
+        stores=STORES,
+        state_machine_arn=CONFIG.state_machine_arn,
+        at=datetime.now(UTC).isoformat(),
+        contracts=CONTRACTS,
     )
     obs.metrics.add_metric(name="Records_redriven", unit=MetricUnit.Count, value=len(result["redriven"]))
     counts = {key: len(result[key]) for key in ("redriven", "refused", "already")}
