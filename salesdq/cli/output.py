@@ -2,7 +2,7 @@
 
 Tables are rich tables without borders. On a terminal rich fits them to its width, header in bold; anywhere
 else (a pipe, a file) they are plain text, never wrapped, with no box characters, colour codes or trailing
-blanks, so `salesdq dlq list | grep ...` and `awk` read one row a line. The progress display is a rich progress
+blanks, so `salesdq quarantine list | grep ...` and `awk` read one row a line. The progress display is a rich progress
 bar on stderr: records done, records/s and time left where the audit log says how many records a file has.
 """
 
@@ -134,7 +134,7 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 
 def age(at: str | None, now_s: float) -> str:
-    """How long ago `at` (an ISO time) was, as the DLQ table shows it; "-" when unknown."""
+    """How long ago `at` (an ISO time) was, as `quarantine list` shows it; "-" when unknown."""
     if not at:
         return "-"
     seconds = max(0, int(now_s - datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()))
@@ -144,7 +144,7 @@ def age(at: str | None, now_s: float) -> str:
     return f"{seconds}s"
 
 
-def print_dlq(bodies: Iterable[dict[str, Any]], now_s: float | None = None, filters: str = "") -> None:
+def print_quarantine(bodies: Iterable[dict[str, Any]], now_s: float | None = None, filters: str = "") -> None:
     """Each quarantined item: its id, file, index, order id, failed rules (a rejected file's with the reason),
     attempt and age (since the run that quarantined it started). `filters`: the options that narrowed the list,
     named when nothing matched them."""
@@ -162,7 +162,7 @@ def print_dlq(bodies: Iterable[dict[str, Any]], now_s: float | None = None, filt
         for body in bodies
     ]
     if not rows:
-        print(f"no open quarantined item matches {filters}" if filters else "the quarantine queue is empty")
+        print(f"no open quarantined item matches {filters}" if filters else "no open quarantined item")
         return
     print_table(
         ("ID", "FILE", "INDEX", "ORDER ID", "REASONS", "ATTEMPT", "AGE"), rows, numbers=("INDEX", "ATTEMPT", "AGE")

@@ -171,7 +171,7 @@ def _bars_block(block_id: str, caption: str, bars: list[Bar], after: str) -> str
 
 
 def _examples(report: Report) -> str:
-    """The DLQ ids behind each rule, for `salesdq dlq` (the chart gives counts, an operator wants records)."""
+    """The DLQ ids behind each rule, for `salesdq quarantine` (the chart gives counts, an operator wants records)."""
     rows = "".join(
         f'<tr><td>{escape(r.rule)}</td><td class="examples">'
         + "".join(f"<code>{escape(x)}</code>" for x in r.examples)

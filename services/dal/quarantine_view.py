@@ -1,7 +1,7 @@
 """The quarantine view: what is quarantined, queryable. SQS cannot list a queue (reading it means receiving
 every message and hiding each until the read ends), so every quarantine queue message is also recorded here, one
-item per quarantine id, and `dlq list` / `dlq export` / redrive read this table with paginated scans and keyed
-reads.
+item per quarantine id, and `quarantine list` / `quarantine export` / redrive read this table with paginated
+scans and keyed reads.
 
 An item is `open` from the moment its record (or file) is quarantined until its record ends in an outcome of
 its own in a later run (a redrive or a replay): then it is `resolved`, with that outcome, and a repeated redrive

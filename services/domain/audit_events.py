@@ -50,7 +50,7 @@ class EventKind(StrEnum):
     FILE_REPLAYED = "file.replayed"  # a new run of a file's retained bytes took the claim over (`replay file`)
     FILE_COMPLETED = "file.completed"
     FILE_FAILED = "file.failed"  # the run stopped; uploading the file again continues it
-    FILE_RESOLVED = "file.resolved"  # an operator closed a rejected file's DLQ item (`salesdq dlq resolve`)
+    FILE_RESOLVED = "file.resolved"  # an operator closed a rejected file's DLQ item (`salesdq quarantine resolve`)
     FILE_REDRIVEN = "file.redriven"  # a redrive batch's run ended: what it did for one original file's records
     ORDER_REPAIRED = "order.repaired"  # `salesdq replay repair` restored the order its stored event holds
 

@@ -1,8 +1,8 @@
 """The DLQ message: the one document operators list, export, edit and send back.
 
 A message is built here for a quarantined record (validate-chunk) or a rejected file (Prepare), and read here
-by every reader (`dlq list`, `dlq export`, redrive). Its `id` names the quarantined thing, not the message:
-`<file sha256>:<index>` for a record, so redeliveries and retries collapse to one item per id (the highest
+by every reader (`quarantine list`, `quarantine export`, redrive). Its `id` names the quarantined thing, not the
+message: `<file sha256>:<index>` for a record, so redeliveries and retries collapse to one item per id (the highest
 `attempt` wins), and a redriven record keeps its id, its original file and index, with its attempt raised.
 """
 
@@ -24,7 +24,7 @@ T = TypeVar("T")
 # that would pass MAX_MESSAGE_BYTES with it, travels as an S3 reference under this prefix.
 MAX_MESSAGE_BYTES = 250_000
 QUARANTINED_RECORDS = "quarantine/records"
-# What `dlq export` writes of a message, in this order, before the record itself.
+# What `quarantine export` writes of a message, in this order, before the record itself.
 EXPORTED = ("id", "kind", "file", "index", "order_id", "reasons", "attempt")
 
 
@@ -169,7 +169,7 @@ def collapse(messages: Iterable[T], body: Callable[[T], dict[str, Any]], sent_at
 
 
 def export_line(body: dict[str, Any], record: Any) -> dict[str, Any]:
-    """What `dlq export` writes for a message: the fields an operator reads, then the record (or, for a
+    """What `quarantine export` writes for a message: the fields an operator reads, then the record (or, for a
     rejected file, where the file is kept)."""
     line = {key: body.get(key) for key in EXPORTED}
     if body.get("kind") == Kind.FILE:

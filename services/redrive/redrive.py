@@ -113,11 +113,15 @@ def _judge(
         return "refuse", _refusal(correction, "not_in_dlq", "not quarantined: export the DLQ again for current ids")
     if item.get("kind") != dlq_message.Kind.RECORD:
         return "refuse", _refusal(
-            correction, "not_a_record", "a rejected file is fixed by uploading the fixed file (then `dlq resolve`)"
+            correction,
+            "not_a_record",
+            "a rejected file is fixed by uploading the fixed file (then `quarantine resolve`)",
         )
     if correction.record is None:
         return "refuse", _refusal(
-            correction, "no_record", 'the line has no "record": send the corrected record, as `dlq export` writes it'
+            correction,
+            "no_record",
+            'the line has no "record": send the corrected record, as `quarantine export` writes it',
         )
     digest = contract.content_hash(correction.record)
     if item.get("status") == RESOLVED:

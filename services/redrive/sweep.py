@@ -1,5 +1,5 @@
 """The sweep: the DLQ made to agree with the quarantine view, at the end of every run that may have resolved
-quarantined records (a redrive batch, a replay) and on an operator's `salesdq dlq sweep`.
+quarantined records (a redrive batch, a replay) and on an operator's `salesdq quarantine sweep`.
 
 SQS deletes a message only by the receipt handle of a receive, so the sweep receives every message (hidden
 until it ends, then released at once; a crashed sweep's hold expires on its own) and deletes those whose record

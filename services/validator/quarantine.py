@@ -1,5 +1,5 @@
 """A record quarantined: one DLQ message per quarantined record of a chunk, with its reasons, recorded in the
-quarantine view too (what `dlq list` reads); a redriven record that now ends stored or duplicate resolves its
+quarantine view too (what `quarantine list` reads); a redriven record that now ends stored or duplicate resolves its
 item there.
 
 In a replay run (a new run of a file's bytes, `salesdq replay file`) a record has the DLQ id it had in the run

@@ -91,14 +91,14 @@ def test_an_operator_finds_the_line_in_the_dlq_corrects_and_redrives_it(tmp_path
         }
         verified = salesdq(stack, "replay", "verify")  # the log holds the line as the view does
         assert verified.returncode == 0, verified.stdout + verified.stderr
-        [item] = _json(salesdq(stack, "dlq", "list", "--json"))
+        [item] = _json(salesdq(stack, "quarantine", "list", "--json"))
         assert item["record"] == str(broken) and reason_pairs(item["reasons"]) == {("$", "unreadable")}
         assert "(line 2, column" in item["reasons"][0]["message"]
-        listed = salesdq(stack, "dlq", "list", "--rule", "unreadable")
+        listed = salesdq(stack, "quarantine", "list", "--rule", "unreadable")
         assert listed.returncode == 0 and "unreadable" in listed.stdout
 
         export = tmp_path / "dlq.jsonl"
-        assert salesdq(stack, "dlq", "export", "--out", export).returncode == 0
+        assert salesdq(stack, "quarantine", "export", "--out", export).returncode == 0
         [line] = [json.loads(text) for text in export.read_text(encoding="utf-8").splitlines()]
         assert line["record"] == str(broken)
         line["record"] = json.loads(line["record"].replace(",}", "}"))  # the operator's correction
@@ -107,7 +107,7 @@ def test_an_operator_finds_the_line_in_the_dlq_corrects_and_redrives_it(tmp_path
 
         redriven = _json(salesdq(stack, "redrive", corrected, "--wait", "--json"))
         assert redriven["totals"]["stored"] == 1 and redriven["refused"] == []
-        assert _json(salesdq(stack, "dlq", "list", "--json")) == []
+        assert _json(salesdq(stack, "quarantine", "list", "--json")) == []
         verified = salesdq(stack, "replay", "verify")
         assert verified.returncode == 0, verified.stdout + verified.stderr
         chain = [e["event"] for e in _json(salesdq(stack, "history", "j2", "--json"))]

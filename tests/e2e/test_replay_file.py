@@ -18,7 +18,7 @@ import pytest
 from salesdq.cli import main
 from salesdq.local.run import stack_of
 from salesdq.locate import StackRef
-from salesdq.operators import dlq, redrive, runs
+from salesdq.operators import quarantine, redrive, runs
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.history import order_history
 from salesdq.operators.progress import Progress
@@ -213,7 +213,7 @@ def test_a_replay_stores_what_is_valid_now_resolves_it_and_a_second_replay_chang
     stack = stack_of(engine)
     first = upload_and_follow(stack, path, Progress())
     assert (first.stored, first.duplicates, first.quarantined) == (1, 1, 3)
-    ids = {b["order_id"]: b["id"] for b in dlq.quarantined_items(stack)}
+    ids = {b["order_id"]: b["id"] for b in quarantine.quarantined_items(stack)}
     assert set(ids) == {"e1", "q1", "e2"}
 
     change_contract(monkeypatch)
@@ -227,8 +227,8 @@ def test_a_replay_stores_what_is_valid_now_resolves_it_and_a_second_replay_chang
     orders = {o["OrderId"]: o for o in stack.orders().scan()}
     assert set(orders) == {"v1", "e1", "e2"}
     assert orders["e1"]["_file"] == "incoming/day.json" and orders["e1"]["_source"].endswith("#1")
-    assert {b["id"] for b in dlq.quarantined_items(stack)} == {ids["q1"]}  # dlq list
-    assert [line["id"] for line in dlq.export_lines(stack)] == [ids["q1"]]  # dlq export
+    assert {b["id"] for b in quarantine.quarantined_items(stack)} == {ids["q1"]}  # quarantine list
+    assert [line["id"] for line in quarantine.export_lines(stack)] == [ids["q1"]]  # quarantine export
     assert [b["id"] for b in raw_queue(stack)] == [ids["q1"]]  # the queue holds one message, for q1 only
     resolved = {i["id"]: i for i in stack.quarantined().items(status="resolved")}
     assert {resolved[ids[o]]["outcome"] for o in ("e1", "e2")} == {"stored"}
@@ -263,7 +263,7 @@ def test_a_replay_stores_what_is_valid_now_resolves_it_and_a_second_replay_chang
     assert (batch.status, batch.stored) == ("completed", 1)
     q1 = [e["event"] for e in order_history(stack, "q1")]
     assert q1 == ["record.quarantined"] * 3 + ["record.redriven", "record.stored"]
-    assert list(dlq.quarantined_items(stack)) == [] and raw_queue(stack) == []
+    assert list(quarantine.quarantined_items(stack)) == [] and raw_queue(stack) == []
 
 
 # ----------------------------------------------------------------------------------------------- bad input
@@ -349,7 +349,7 @@ def test_a_replay_keeps_the_log_true_and_leaves_a_redriven_record_to_its_redrive
     assert {i["id"]: i["body_json"] for i in stack.quarantined().items()} == view_before  # nothing resent
     clean()
 
-    ids = {b["order_id"]: b["id"] for b in dlq.quarantined_items(stack)}
+    ids = {b["order_id"]: b["id"] for b in quarantine.quarantined_items(stack)}
     fixes = {"2": order("2"), "3": order("3x"), "4": order("4", name=" ")}
     sent = redrive.send_corrections(stack, [{"id": ids[k], "record": v, "attempt": 1} for k, v in fixes.items()])
     (batch,) = redrive.wait_for_batches(stack, sent, Progress())
@@ -405,7 +405,7 @@ def test_a_record_a_replay_resolved_and_a_later_replay_quarantines_is_open_again
         assert status == 0 and json.loads(out)["stored"] == 1, err
     status, out, err = cli("file", "r.json", "--json")  # the contract as it was
     assert status == 0 and json.loads(out)["quarantined"] == 1, err
-    (item,) = dlq.quarantined_items(stack)
+    (item,) = quarantine.quarantined_items(stack)
     assert (item["order_id"], item["reasons"][0]["rule"]) == ("e1", "email")
     assert [b["id"] for b in raw_queue(stack)] == [item["id"]]
     status, out, err = cli("verify", "--json")

@@ -37,7 +37,7 @@ from salesdq.cli import main
 from salesdq.errors import OperationFailedError
 from salesdq.local import run as local
 from salesdq.local.run import export, stack_of
-from salesdq.operators import dlq, redrive, runs
+from salesdq.operators import quarantine, redrive, runs
 from salesdq.operators.follow import result_of, upload, upload_and_follow, wait_for
 from salesdq.operators.progress import Progress
 from salesdq_engine import Engine, FaultPlan, lambda_runtime, request_hooks
@@ -584,9 +584,9 @@ def test_every_copy_of_a_quarantined_record_in_the_dlq_says_the_same(tmp_path: P
 def test_the_quarantine_view_is_exact_when_the_queue_holds_copies_and_a_sweep_leaves_one_each(tmp_path: Path) -> None:
     """SendMessageBatch replies are lost (applied, then 500: botocore sends the batch again), and chunks die
     after sending. The queue is at-least-once: it holds copies of some quarantined records (docs/operations.md
-    says so). The quarantine view, what `dlq list`, `dlq export` and redrive read, holds each quarantined record
-    once, as the oracle says; so does a reader that collapses by id; and `salesdq dlq sweep` leaves the queue
-    one message per quarantined record."""
+    says so). The quarantine view, what `quarantine list`, `quarantine export` and redrive read, holds each
+    quarantined record once, as the oracle says; so does a reader that collapses by id; and `salesdq quarantine
+    sweep` leaves the queue one message per quarantined record."""
     records: list[Any] = [order(f"q{i}", qty=0 if i % 2 == 0 else 1) for i in range(60)]
     expected = Oracle().run(records)
     quarantined = {i: e for i, e in enumerate(expected) if e.outcome == "quarantined"}
@@ -601,7 +601,7 @@ def test_the_quarantine_view_is_exact_when_the_queue_holds_copies_and_a_sweep_le
         raw = _raw_dlq(engine)
         view = list(stack.quarantined().items())
         collapsed = stack.quarantine().items()
-        swept = dlq.sweep(stack)
+        swept = quarantine.sweep(stack)
         after = _raw_dlq(engine)
 
     assert result["status"] == "completed", result
@@ -823,7 +823,7 @@ def test_a_redrive_that_dies_and_is_sent_again_redrives_each_record_once(
     with _engine(tmp_path, {}, functions=()) as engine:
         stack = stack_of(engine)
         uploaded = _follow(engine, path)
-        ids = {b["order_id"]: b["id"] for b in dlq.quarantined_items(stack)}
+        ids = {b["order_id"]: b["id"] for b in quarantine.quarantined_items(stack)}
         first = [{"id": ids[f"z{i}"], "record": fix, "attempt": 1} for i, fix in enumerate(fixes)]
         request_hooks.add(dies)
         try:

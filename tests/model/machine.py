@@ -29,7 +29,7 @@ from salesdq import resources
 from salesdq.errors import OperationFailedError, UsageError
 from salesdq.local.run import stack_of
 from salesdq.locate import StackRef
-from salesdq.operators import dlq, projections, redrive, replay, replay_file, runs
+from salesdq.operators import projections, quarantine, redrive, replay, replay_file, runs
 from salesdq.operators.follow import FileResult, result_of, wait_for
 from salesdq.operators.history import order_history
 from salesdq.operators.progress import Progress
@@ -85,8 +85,8 @@ def _readable(records: list[tuple[str, str]]) -> str:
 
 class Operations(RuleBasedStateMachine):
     """Upload, duplicate upload, rejected upload, redrive (valid, still invalid, unchanged, id-only, two fixes
-    of one record from one export), the same redrive sent again, `replay file`, `dlq resolve`, `dlq sweep`,
-    and a failed run with its retry."""
+    of one record from one export), the same redrive sent again, `replay file`, `quarantine resolve`,
+    `quarantine sweep`, and a failed run with its retry."""
 
     rates: dict[str, float] = {}
 
@@ -276,7 +276,7 @@ class Operations(RuleBasedStateMachine):
             assert result.status == "duplicate", f"{name}: {result}\n{self._context()}"
 
     def _upload_rejected(self) -> None:
-        """A truncated file (each different): rejected, its DLQ item open until `dlq resolve`."""
+        """A truncated file (each different): rejected, its DLQ item open until `quarantine resolve`."""
         name = self._name("bad")
         data = encode({"orders": [record("A", "valid"), {"n": self.counter}]}).encode("utf-8")[:-3]
         self._log(f"upload {name}: truncated JSON", "upload a rejected file")
@@ -339,7 +339,7 @@ class Operations(RuleBasedStateMachine):
     # ------------------------------------------------------------------------------------------- redrive
 
     def _export(self) -> dict[str, dict[str, Any]]:
-        lines = {str(line["id"]): line for line in dlq.export_lines(self.stack)}
+        lines = {str(line["id"]): line for line in quarantine.export_lines(self.stack)}
         for dlq_id, line in lines.items():
             self.exports.setdefault(dlq_id, line)
         return lines
@@ -420,7 +420,7 @@ class Operations(RuleBasedStateMachine):
                 f"whatever export they came from); the redrive answered {sent}\n{self._context()}"
             )
 
-    # ------------------------------------------------------------------------------------------- replay, dlq
+    # ------------------------------------------------------------------------------------ replay, quarantine
 
     @precondition(lambda self: "replay" not in SKIP)
     @rule(pick=picks)
@@ -437,27 +437,29 @@ class Operations(RuleBasedStateMachine):
     @precondition(lambda self: "resolve" not in SKIP)
     @rule(a_file=st.booleans(), pick=picks)
     def dlq_resolve(self, a_file: bool, pick: int) -> None:
-        """`dlq resolve` of a rejected file's item (closed), or of a record's (refused, unchanged)."""
+        """`quarantine resolve` of a rejected file's item (closed), or of a record's (refused, unchanged)."""
         files = sorted(k for k, is_open in self.model.rejected.items() if is_open)
         if files and a_file:
             key = _nth(files, pick)
             items = self._file_items({key})
-            self._log(f"dlq resolve {key}", "dlq resolve a rejected file")
+            self._log(f"quarantine resolve {key}", "quarantine resolve a rejected file")
             assert len(items) == 1, f"{key}: open file items {items}\n{self._context()}"
-            done = dlq.resolve_files(self.stack, items, "model", datetime.now(UTC).isoformat())
+            done = quarantine.resolve_files(self.stack, items, "model", datetime.now(UTC).isoformat())
             assert [d["id"] for d in done["resolved"]] == items, f"{done}\n{self._context()}"
             self.model.rejected[key] = False
         elif self.model.records:
             state = self.model.records[_nth(sorted(self.model.records), pick)]
-            self._log(f"dlq resolve {state.file}#{state.index} (a record: refused)", "dlq resolve a record")
-            done = dlq.resolve_files(self.stack, [state.dlq_id], "model", datetime.now(UTC).isoformat())
+            self._log(
+                f"quarantine resolve {state.file}#{state.index} (a record: refused)", "quarantine resolve a record"
+            )
+            done = quarantine.resolve_files(self.stack, [state.dlq_id], "model", datetime.now(UTC).isoformat())
             assert not done["resolved"], f"a record's item was resolved: {done}\n{self._context()}"
 
     @precondition(lambda self: "sweep" not in SKIP)
     @rule()
-    def dlq_sweep(self) -> None:
-        self._log("dlq sweep", "dlq sweep")
-        dlq.sweep(self.stack)
+    def quarantine_sweep(self) -> None:
+        self._log("quarantine sweep", "quarantine sweep")
+        quarantine.sweep(self.stack)
         self.swept = True
 
     # ------------------------------------------------------------------------------------------- invariants
@@ -517,7 +519,7 @@ class Operations(RuleBasedStateMachine):
             [f"order {oid}: the table holds {held}, the model {model}" for oid, (held, model) in wrong.items()]
             + [self._context()]
         )
-        lines = list(dlq.export_lines(self.stack))
+        lines = list(quarantine.export_lines(self.stack))
         records = {str(x["id"]): x for x in lines if x.get("kind") == "record"}
         problems = []
         for state in self.model.records.values():
@@ -527,7 +529,7 @@ class Operations(RuleBasedStateMachine):
                     problems.append(f"{state.describe()}, but its item is open: {line}")
                 continue
             if line is None:
-                problems.append(f"{state.describe()}, but `dlq export` has no item of it")
+                problems.append(f"{state.describe()}, but `quarantine export` has no item of it")
                 continue
             got = (reason_pairs(line["reasons"]), canonical(line["record"]), line["attempt"], line["order_id"])
             want_line = (state.reasons, canonical(state.record), state.attempt, state.order_id)
@@ -595,7 +597,8 @@ class Operations(RuleBasedStateMachine):
         ids = [str(m["body"]["id"]) for m in self.stack.quarantine().peek()]
         want = sorted([r.dlq_id for r in self.model.open_records()] + self._open_file_ids())
         assert sorted(ids) == want, (
-            f"after `dlq sweep` the queue holds {sorted(ids)}, one per open item would be {want}\n{self._context()}"
+            f"after `quarantine sweep` the queue holds {sorted(ids)}, one per open item would be {want}\n"
+            f"{self._context()}"
         )
 
     def _open_file_ids(self) -> list[str]:
@@ -603,7 +606,7 @@ class Operations(RuleBasedStateMachine):
 
     def _file_items(self, keys: set[str]) -> list[str]:
         """The DLQ ids of the open items of these rejected files."""
-        items = dlq.quarantined_items(self.stack)
+        items = quarantine.quarantined_items(self.stack)
         return [str(b["id"]) for b in items if b.get("kind") == "file" and b["file"] in keys]
 
 

@@ -4,7 +4,7 @@ replays, resolves, sweeps and failed runs retried, computed from the inputs alon
 Records are judged by the end-to-end tier's own oracle (tests/e2e/helpers.py: the validation rules restated
 from docs/validation.md, first complete record of an order id wins, the same content again is a duplicate,
 other content a conflict), never by salesdq. The model adds what docs/operations.md says the operations do:
-- a redrive (an edited `dlq export`) is judged per line against the open quarantine: a line for an item that
+- a redrive (an edited `quarantine export`) is judged per line against the open quarantine: a line for an item that
   is not open changes nothing; a line with only an id, a correction identical to the quarantined record, or a
   valid correction whose order is stored with other content is refused (the item stays as it is); the rest
   run as one batch through the workflow, as a file would (the oracle carries the stored orders over), and a
@@ -14,7 +14,7 @@ other content a conflict), never by salesdq. The model adds what docs/operations
   report (issue 22 #1, #2). A record a redrive has touched is the operator's correction now: a replay of its
   original bytes does not reopen or re-judge it (issue 22 #1: "history 2 ends in record.quarantined while
   order 2 is stored" is the defect). This reading is the model's; the replay engineer settles the exact rule.
-- `dlq resolve` closes a rejected file's item and nothing else (no run appears: issue 22 #5); a record's id
+- `quarantine resolve` closes a rejected file's item and nothing else (no run appears: issue 22 #5); a record's id
   is refused.
 - a run that failed holds no record until it is finished (`runs retry`, or the same bytes uploaded again);
   then its records are judged as a first run of it would judge them.

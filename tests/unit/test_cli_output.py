@@ -48,13 +48,13 @@ def test_the_dlq_table_names_each_item_and_the_empty_queue_says_so(capsys: pytes
         "at": "2026-11-21T10:00:00+00:00",
     }
     quarantined_at = datetime.fromisoformat(body["at"]).timestamp()
-    output.print_dlq([body], now_s=quarantined_at + 3_700)
-    output.print_dlq([])
+    output.print_quarantine([body], now_s=quarantined_at + 3_700)
+    output.print_quarantine([])
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["ID", "FILE", "INDEX", "ORDER", "ID", "REASONS", "ATTEMPT", "AGE"]
     assert lines[1].split() == ["abc:1", "incoming/f.json", "1", "-", "contact-info:", "missing", "2", "1h"]
-    assert lines[2] == "the quarantine queue is empty"
+    assert lines[2] == "no open quarantined item"
 
 
 def test_a_rejected_files_item_shows_why_and_an_empty_filter_says_what_matched_nothing(
@@ -70,8 +70,8 @@ def test_a_rejected_files_item_shows_why_and_an_empty_filter_says_what_matched_n
         "attempt": 1,
         "at": "2026-11-21T10:00:00+00:00",
     }
-    output.print_dlq([body], now_s=datetime.fromisoformat(body["at"]).timestamp() + 61)
-    output.print_dlq([], filters="--file 9f3e0c1d --rule email")
+    output.print_quarantine([body], now_s=datetime.fromisoformat(body["at"]).timestamp() + 61)
+    output.print_quarantine([], filters="--file 9f3e0c1d --rule email")
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].split()[:3] == ["file:ab12:exec-1", "incoming/t.json", "-"]

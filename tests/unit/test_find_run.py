@@ -1,4 +1,4 @@
-"""`runs retry RUN`, `replay file`, `dlq list --file`, `report --file`: a run is named by its file key, the name
+"""`runs retry RUN`, `replay file`, `quarantine list --file`, `report --file`: a run is named by its file key, the name
 `salesdq runs` shows, its execution, its file id or a unique prefix of it (8+ hex characters)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What is quarantined, as an operator reads it: from the quarantine view (paginated scans), never by receiving
 the queue, so a read costs what the open set is, hides nothing from another reader and cannot come back
-partial; and the lines `dlq export` writes."""
+partial; and the lines `quarantine export` writes."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from services.redrive.sweep import sweep as sweep_queue
 
 @dataclass(frozen=True)
 class Filters:
-    """What `dlq list` / `dlq export` narrow the open set to: a file (its name, key, file id or a
+    """What `quarantine list` / `quarantine export` narrow the open set to: a file (its name, key, file id or a
     prefix of it: runs.file_named), a rule, a field."""
 
     file: str | None = None
