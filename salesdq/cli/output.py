@@ -214,7 +214,7 @@ MAX_IDS_SHOWN = 10  # ids printed per kind of drift; --json holds them all
 
 
 def print_verification(found: dict[str, Any]) -> None:
-    """`replay verify`: one row per projection, then the ids of each kind of drift."""
+    """`audit verify`: one row per projection, then the ids of each kind of drift."""
     kinds = ("missing", "extra", "changed")
     rows = [
         (name, found[name]["expected"], found[name]["actual"], *(len(found[name][k]) for k in kinds))

@@ -1,5 +1,5 @@
 """The projections as files: the orders and the quarantine as JSON Lines, in one format and order, whether read
-from the live stores (`local run --out`) or folded from the audit log (`replay rebuild --out`), so the two
+from the live stores (`local run --out`) or folded from the audit log (`audit rebuild --out`), so the two
 compare line for line. Streamed: rows are sorted in bounded runs on disk, never a whole table in memory."""
 
 from __future__ import annotations

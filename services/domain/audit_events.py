@@ -52,7 +52,7 @@ class EventKind(StrEnum):
     FILE_FAILED = "file.failed"  # the run stopped; uploading the file again continues it
     FILE_RESOLVED = "file.resolved"  # an operator closed a rejected file's DLQ item (`salesdq quarantine resolve`)
     FILE_REDRIVEN = "file.redriven"  # a redrive batch's run ended: what it did for one original file's records
-    ORDER_REPAIRED = "order.repaired"  # `salesdq replay repair` restored the order its stored event holds
+    ORDER_REPAIRED = "order.repaired"  # `salesdq audit repair` restored the order its stored event holds
 
 
 TERMINAL = {

@@ -89,7 +89,7 @@ def test_an_operator_finds_the_line_in_the_dlq_corrects_and_redrives_it(tmp_path
             "stored": 2,
             "quarantined": 1,
         }
-        verified = salesdq(stack, "replay", "verify")  # the log holds the line as the view does
+        verified = salesdq(stack, "audit", "verify")  # the log holds the line as the view does
         assert verified.returncode == 0, verified.stdout + verified.stderr
         [item] = _json(salesdq(stack, "quarantine", "list", "--json"))
         assert item["record"] == str(broken) and reason_pairs(item["reasons"]) == {("$", "unreadable")}
@@ -108,7 +108,7 @@ def test_an_operator_finds_the_line_in_the_dlq_corrects_and_redrives_it(tmp_path
         redriven = _json(salesdq(stack, "redrive", corrected, "--wait", "--json"))
         assert redriven["totals"]["stored"] == 1 and redriven["refused"] == []
         assert _json(salesdq(stack, "quarantine", "list", "--json")) == []
-        verified = salesdq(stack, "replay", "verify")
+        verified = salesdq(stack, "audit", "verify")
         assert verified.returncode == 0, verified.stdout + verified.stderr
         chain = [e["event"] for e in _json(salesdq(stack, "history", "j2", "--json"))]
         assert chain == ["record.redriven", "record.stored"]

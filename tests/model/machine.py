@@ -29,7 +29,7 @@ from salesdq import resources
 from salesdq.errors import OperationFailedError, UsageError
 from salesdq.local.run import stack_of
 from salesdq.locate import StackRef
-from salesdq.operators import projections, quarantine, redrive, replay, replay_file, runs
+from salesdq.operators import audit, projections, quarantine, redrive, replay_file, runs
 from salesdq.operators.follow import FileResult, result_of, wait_for
 from salesdq.operators.history import order_history
 from salesdq.operators.progress import Progress
@@ -481,8 +481,8 @@ class Operations(RuleBasedStateMachine):
     def verify_is_clean(self) -> None:
         if not self._check("verify"):
             return
-        found = replay.verify(self.stack)
-        assert not found.drift, f"`replay verify` drifts: {found.as_dict()}\n{self._context()}"
+        found = audit.verify(self.stack)
+        assert not found.drift, f"`audit verify` drifts: {found.as_dict()}\n{self._context()}"
 
     @invariant()
     def rebuild_equals_the_stores(self) -> None:
@@ -491,7 +491,7 @@ class Operations(RuleBasedStateMachine):
         rebuilt, stores = self.directory / "rebuilt", self.directory / "stores"
         for folder in (rebuilt, stores):
             shutil.rmtree(folder, ignore_errors=True)
-        replay.rebuild(self.stack, rebuilt)
+        audit.rebuild(self.stack, rebuilt)
         stores.mkdir()
         projections.write_orders(stores, self.stack.orders().scan())
         bodies = (body_of(item) for item in self.stack.quarantined().items())
@@ -500,7 +500,7 @@ class Operations(RuleBasedStateMachine):
             log = set((rebuilt / name).read_text(encoding="utf-8").splitlines())
             held = set((stores / name).read_text(encoding="utf-8").splitlines())
             assert log == held, (
-                f"`replay rebuild` {name} differs from the stores: only in the rebuild {sorted(log - held)}, "
+                f"`audit rebuild` {name} differs from the stores: only in the rebuild {sorted(log - held)}, "
                 f"only in the stores {sorted(held - log)}\n{self._context()}"
             )
 

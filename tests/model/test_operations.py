@@ -1,5 +1,5 @@
 """The operations in random orders against the model of each record's outcome (issue 22: "a model-based test
-of the operations"): after every step `replay verify` is clean, `replay rebuild` equals the stores, the stores
+of the operations"): after every step `audit verify` is clean, `audit rebuild` equals the stores, the stores
 hold what the model says, `report`'s totals are the records received and their current outcomes, `history`
 ends in each record's current outcome, `runs` lists only the failed run the model has, and after `quarantine sweep`
 the queue holds one message per open item. Then the same under injected faults.
