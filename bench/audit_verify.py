@@ -5,7 +5,8 @@ The log and the stores are written by the validator's own code, without the work
 through Step Functions take many minutes; what verify reads is what the validator leaves): the bench
 generator's records (scripts/make_sales_file.py, 10% incomplete) in chunks of --chunk-records, each chunk
 through services.validator.store_orders.store_chunk (the orders), services.validator.quarantine.quarantine (the
-DLQ and the quarantine view) and services.audit.outcomes.append_outcomes (every record's event, the marker).
+quarantine queue and the quarantine view) and services.audit.outcomes.append_outcomes (every record's event, the
+marker).
 
 Then verify and rebuild, timed and metered (read units as the engine meters them: the response's bytes in 4 KB
 units, halved for eventually consistent reads), and the record events' sizes (DynamoDB's item size: names plus

@@ -24,7 +24,7 @@ from rich.text import Text
 from salesdq.operators.progress import Progress
 from salesdq.operators.run_summaries import RunSummary
 from salesdq.plain_text import render_plain
-from services.domain import dlq_message, json_codec
+from services.domain import json_codec, quarantine_message
 
 # ---------------------------------------------------------------- documents
 
@@ -171,9 +171,9 @@ def print_quarantine(bodies: Iterable[dict[str, Any]], now_s: float | None = Non
 
 def _reasons(body: dict[str, Any]) -> str:
     """A record's failed rules; a rejected file's rule with why (the message is all it has to say)."""
-    if body.get("kind") == dlq_message.Kind.FILE:
+    if body.get("kind") == quarantine_message.Kind.FILE:
         return "; ".join(f"{r['rule']}: {r['message']}" for r in body.get("reasons", []))
-    return dlq_message.rules_summary(body)
+    return quarantine_message.rules_summary(body)
 
 
 def print_runs(runs: Sequence[RunSummary], status: str | None = None) -> None:
@@ -204,7 +204,14 @@ def print_runs(runs: Sequence[RunSummary], status: str | None = None) -> None:
 
 def print_history(events: Sequence[dict[str, Any]]) -> None:
     rows = [
-        (e.get("at"), e.get("event"), e.get("file"), e.get("index"), e.get("attempt"), dlq_message.rules_summary(e))
+        (
+            e.get("at"),
+            e.get("event"),
+            e.get("file"),
+            e.get("index"),
+            e.get("attempt"),
+            quarantine_message.rules_summary(e),
+        )
         for e in events
     ]
     print_table(("AT", "EVENT", "FILE", "INDEX", "ATTEMPT", "REASONS"), rows, numbers=("INDEX", "ATTEMPT"))

@@ -1,5 +1,5 @@
-"""Redrive: corrected records (an edited `quarantine export`) sent to the redrive Lambda, which matches each to its DLQ
-message by id and runs them through the ingest workflow; and waiting for those runs."""
+"""Redrive: corrected records (an edited `quarantine export`) sent to the redrive Lambda, which matches each to its
+quarantine message by id and runs them through the ingest workflow; and waiting for those runs."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ REDRIVE_BATCH = 200  # corrections per redrive call: well under Lambda's 6 MB pa
 
 
 def read_corrections(path: Path) -> list[dict[str, Any]]:
-    """An exported (and edited) DLQ file -> corrections; a line that is not JSON, or names no id, is a usage
+    """A quarantine export (edited) -> corrections; a line that is not JSON, or names no id, is a usage
     error naming its line. A line without a record (a rejected file's, as `quarantine export` writes them, or an id
     alone) is sent like any other: the redrive refuses that line alone (`not_a_record`, `no_record`), and the
     quarantined record stays as it is."""

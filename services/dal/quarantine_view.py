@@ -46,7 +46,7 @@ class Resolution:
 
 
 def view_item(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The open item of a DLQ message body."""
+    """The open item of a quarantine message body."""
     reasons = body.get("reasons") or []
     return {
         KEY: str(body["id"]),
@@ -147,7 +147,7 @@ class QuarantineView:
             names["#s"], values[":s"] = "status", {"S": status}
         if files:
             placeholders = [f":f{i}" for i in range(len(files))]
-            # a record's DLQ id starts with its file's id: a record redriven and quarantined again keeps that id
+            # a record's quarantine id starts with its file's id: a record redriven and quarantined again keeps that id
             # and its file, while its file_id is the redrive batch's
             prefixes = [f":p{i}" for i in range(len(files))]
             ids = " OR ".join(f"begins_with(#id, {prefix})" for prefix in prefixes)

@@ -1,6 +1,7 @@
 """Redrive batches in the inbox: a request's plan (`redrive/plans/<request id>.json`: the corrections it
 accepted), its corrected records (`redrive/<request id>.jsonl`) and, beside them, where every line came from
-(`.meta.json`: index -> the record's dlq_message.Origin; written once, it fixes which records the batch holds)."""
+(`.meta.json`: index -> the record's quarantine_message.Origin; written once, it fixes which records the batch
+holds)."""
 
 from __future__ import annotations
 

@@ -210,7 +210,7 @@ def test_verify_says_what_a_failed_run_holds_and_does_not_count_it_as_drift(
 ) -> None:
     """Issue 22, item 6: after a failed run, verify listed the run's stored orders as `extra ... the audit log
     does not know`, exit 1, without saying that the failed run holds them. Every chunk here stores its orders,
-    then has its DLQ message refused for good (so no record event is written) and the run fails."""
+    then has its quarantine message refused for good (so no record event is written) and the run fails."""
     refused = FaultPlan(rates={"sqs-refused": 1.0}, functions=frozenset({resources.VALIDATE_CHUNK.name}))
     valid = {judge(r).order_id for r in FAILED if not judge(r).reasons}
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")

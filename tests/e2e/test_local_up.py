@@ -1,5 +1,5 @@
-"""Operators on `salesdq local up`: upload, export the DLQ, fix, redrive, history — every step a real command
-against the long-running engine over HTTP, as an operator would run them."""
+"""Operators on `salesdq local up`: upload, export what is quarantined, fix, redrive, history — every step a real
+command against the long-running engine over HTTP, as an operator would run them."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_fix_and_redrive_round_trip(stack: dict[str, str], tmp_path: Path) -> No
         "quarantined": 3,
     }
 
-    exported = _export(stack, tmp_path / "dlq.jsonl")
+    exported = _export(stack, tmp_path / "export.jsonl")
     assert sorted(line["index"] for line in exported) == [1, 2, 3]
     assert all(line["attempt"] == 1 and line["reasons"] for line in exported)
     listed = salesdq(stack, "quarantine", "list")
@@ -109,7 +109,7 @@ def _upload_quarantined(env: dict[str, str], tmp_path: Path, name: str, records:
     path.write_text(json.dumps({"orders": records}))
     uploaded = salesdq(env, "upload", path, "--wait", "--json")
     assert uploaded.returncode == 0 and _json(uploaded)["totals"]["quarantined"] == len(records), uploaded.stdout
-    lines = [line for line in _export(env, tmp_path / f"{name}.dlq.jsonl") if line["file"].endswith(name)]
+    lines = [line for line in _export(env, tmp_path / f"{name}.export.jsonl") if line["file"].endswith(name)]
     return sorted(lines, key=lambda line: line["index"])
 
 
@@ -208,7 +208,7 @@ def test_refusals_an_operator_can_act_on(stack: dict[str, str], tmp_path: Path) 
     assert salesdq(stack, "upload", sales, "--wait").returncode == 0
     lines = {
         line["order_id"]: line
-        for line in _export(stack, tmp_path / "dlq.jsonl")
+        for line in _export(stack, tmp_path / "export.jsonl")
         if line["file"].endswith("refusals.json")
     }
     conflict, unchanged, still_bad = lines["r2"], lines["r3"], lines["r4"]
@@ -222,7 +222,7 @@ def test_refusals_an_operator_can_act_on(stack: dict[str, str], tmp_path: Path) 
     assert result.returncode == 1
     outcome = _json(result)
     refused = {r["id"]: r["error"] for r in outcome["refused"]}
-    assert refused == {conflict["id"]: "conflict", unchanged["id"]: "unchanged", "0000:99": "not_in_dlq"}
+    assert refused == {conflict["id"]: "conflict", unchanged["id"]: "unchanged", "0000:99": "no_quarantine_item"}
     assert outcome["redriven"] == [still_bad["id"]]
     assert outcome["totals"]["quarantined"] == 1
 
@@ -230,7 +230,7 @@ def test_refusals_an_operator_can_act_on(stack: dict[str, str], tmp_path: Path) 
     assert after[still_bad["id"]]["attempt"] == 2  # back with its attempt raised and the new reason
     assert [r["rule"] for r in after[still_bad["id"]]["reasons"]] == ["positive_whole"]
     assert after[still_bad["id"]]["record"]["order-info"]["qty"] == "2.5"
-    assert conflict["id"] in after and unchanged["id"] in after  # refused ones stay in the DLQ
+    assert conflict["id"] in after and unchanged["id"] in after  # refused ones stay in the quarantine queue
     stored = _json(salesdq(stack, "history", "r1", "--json"))
     assert [e["event"] for e in stored] == ["record.stored"]  # never overwritten
 
@@ -279,7 +279,7 @@ def test_a_forced_progress_display_leaves_stdout_to_the_json(stack: dict[str, st
     assert _json(uploaded)["totals"]["quarantined"] == 2  # stdout is still exactly one JSON document
     assert "\x1b" not in uploaded.stdout and "Traceback" not in uploaded.stderr
 
-    lines = [line for line in _export(stack, tmp_path / "dlq.jsonl") if line["file"].endswith("progress.json")]
+    lines = [line for line in _export(stack, tmp_path / "export.jsonl") if line["file"].endswith("progress.json")]
     for line in lines:
         line["record"]["contact-info"]["email"] = f"{line['order_id']}@example.com"
     redriven = salesdq(

@@ -31,7 +31,7 @@ COMMAND_TIMEOUT_S = 240
 
 @dataclass(frozen=True)
 class Quarantined:
-    """What the oracle expects in the open set: each DLQ id with its file, record and (field, rule) pairs."""
+    """What the oracle expects in the open set: each quarantine id with its file, record and (field, rule) pairs."""
 
     file: dict[str, str]
     record: dict[str, Any]
@@ -39,9 +39,9 @@ class Quarantined:
 
     def ids(self, *, file: str | None = None, rule: str | None = None, field: str | None = None) -> set[str]:
         return {
-            dlq_id
-            for dlq_id, pairs in self.reasons.items()
-            if (file is None or self.file[dlq_id] == file)
+            quarantine_id
+            for quarantine_id, pairs in self.reasons.items()
+            if (file is None or self.file[quarantine_id] == file)
             and (rule is None or any(r == rule for _, r in pairs))
             and (field is None or any(f == field for f, _ in pairs))
         }
@@ -57,8 +57,12 @@ def _expect(path: Path, file: str, records: list[Any], into: Quarantined) -> Non
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     for index, (written, expected) in enumerate(zip(records, Oracle().run(records), strict=True)):
         if expected.outcome == "quarantined":
-            dlq_id = f"{sha}:{index}"
-            into.file[dlq_id], into.record[dlq_id], into.reasons[dlq_id] = file, parsed(written), expected.reasons
+            quarantine_id = f"{sha}:{index}"
+            into.file[quarantine_id], into.record[quarantine_id], into.reasons[quarantine_id] = (
+                file,
+                parsed(written),
+                expected.reasons,
+            )
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +154,12 @@ def test_quarantine_export_writes_every_quarantined_record_as_it_arrived(
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(lines) == len(expected.reasons)
     by_id = {line["id"]: line for line in lines}
-    assert {dlq_id: reason_pairs(line["reasons"]) for dlq_id, line in by_id.items()} == expected.reasons
-    unlike = [dlq_id for dlq_id, line in by_id.items() if not same(line["record"], expected.record[dlq_id])]
+    assert {quarantine_id: reason_pairs(line["reasons"]) for quarantine_id, line in by_id.items()} == expected.reasons
+    unlike = [
+        quarantine_id
+        for quarantine_id, line in by_id.items()
+        if not same(line["record"], expected.record[quarantine_id])
+    ]
     assert unlike == []
 
     narrowed = tmp_path / "names.jsonl"

@@ -1,4 +1,4 @@
-"""The quarantine view and the DLQ agree: after uploads, a redrive that fixes one record and leaves another
+"""The quarantine view and the quarantine queue agree: after uploads, a redrive that fixes one record and leaves another
 invalid, and the sweep at the end of the redrive's run, the queue holds exactly one message per open item, and
 `quarantine list` (which reads the view) lists exactly what the queue holds."""
 
@@ -73,7 +73,7 @@ def test_the_queue_holds_one_message_per_open_item_and_quarantine_list_lists_exa
         assert {b["id"] for b in quarantine.quarantined_items(stack)} == set(open_items)
 
 
-def test_dlq_filters_select_by_file_rule_and_field_and_limit(tmp_path: Path) -> None:
+def test_quarantine_filters_select_by_file_rule_and_field_and_limit(tmp_path: Path) -> None:
     records = [order(f"e{i}", email="bad") for i in range(5)]
     records += [{"order-info": {"OrderId": f"m{i}", "item-id": "1", "qty": 1}} for i in range(3)]
     other = write_json(tmp_path, "other.json", {"orders": [order("x1", qty=0)]})

@@ -393,7 +393,7 @@ def test_a_record_a_replay_resolved_and_a_later_replay_quarantines_is_open_again
     engine: Engine, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The contract relaxed, then back: e1 is stored by the first replay and quarantined by the second, whose
-    DLQ message and open item the log holds (before: the item stayed resolved, and verify found it missing)."""
+    quarantine message and open item the log holds (before: the item stayed resolved, and verify found it missing)."""
     stack = stack_of(engine)
     cli("verify")  # (before the first Lambda runs: the functions' loggers write to the routed stdout)
     records = [order("v1"), order("e1", email="nope")]

@@ -24,7 +24,7 @@ from .helpers import MOCK_DATA, SAMPLE, Expected, Oracle, Run, local_up, salesdq
 pytestmark = pytest.mark.e2e
 
 REJECTED = b'{"orders": [{"order-info": '  # not a JSON document: rejected whole
-EXAMPLES = 3  # DLQ ids a report shows per rule
+EXAMPLES = 3  # quarantine ids a report shows per rule
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ class Expectation:
     files: dict[str, Path]  # key as uploaded -> local path
     outcomes: dict[str, list[Expected]] = field(default_factory=dict)  # completed files, by key
     file_ids: dict[str, str] = field(default_factory=dict)
-    redriven: dict[str, Expected] = field(default_factory=dict)  # DLQ id -> the correction's expected outcome
+    redriven: dict[str, Expected] = field(default_factory=dict)  # quarantine id -> the correction's expected outcome
 
     def resolved(self) -> int:
         return sum(e.outcome != "quarantined" for e in self.redriven.values())
@@ -75,7 +75,7 @@ def history(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Ex
 
     # Corrections: a qty fixed where qty was all that was wrong, for order ids not stored yet (the oracle says
     # each is stored), and one qty "fixed" to a value still invalid (quarantined again).
-    export = data / "dlq.jsonl"
+    export = data / "export.jsonl"
     assert salesdq(env, "quarantine", "export", "--file", "incoming/mock-data.json", "--out", export).returncode == 0
     lines = [json.loads(line) for line in export.read_text().splitlines()]
     qty_only = [line for line in lines if {r["field"] for r in line["reasons"]} == {"order-info.qty"}]
@@ -121,7 +121,9 @@ def test_each_file_as_the_oracle_says(report: dict[str, Any], history: Expectati
     for key, outcomes in history.outcomes.items():
         row, by = rows[key], Counter(e.outcome for e in outcomes)
         good = by["stored"] + by["duplicate"]
-        redriven = [e for dlq_id, e in history.redriven.items() if dlq_id.startswith(history.file_ids[key])]
+        redriven = [
+            e for quarantine_id, e in history.redriven.items() if quarantine_id.startswith(history.file_ids[key])
+        ]
         resolved = sum(e.outcome != "quarantined" for e in redriven)
         assert row == {
             **row,
@@ -170,7 +172,7 @@ def test_totals_failures_days_and_alerts(report: dict[str, Any], history: Expect
     assert {f["field"]: f["count"] for f in report["failures"]["by_field"]} == dict(fields)
     for entry in [*by_rule, *report["failures"]["by_field"]]:
         assert entry["share"] == round(entry["count"] / records, 4)
-    # each rule's examples: DLQ ids of records that broke it, as `quarantine export --rule` finds them
+    # each rule's examples: quarantine ids of records that broke it, as `quarantine export --rule` finds them
     broke: dict[str, set[str]] = {rule: set() for rule in rules}
     for key, outcomes in history.outcomes.items():
         for index, expected in enumerate(outcomes):
@@ -359,7 +361,9 @@ def test_a_short_file_id_names_the_file_everywhere(env: dict[str, str], history:
     assert len(by_name) == expected_open - history.resolved()  # a redrive resolved these; the rest are open
     for prefix in (mock[:12], mock[:8], mock[:12].upper()):
         assert listed("--file", prefix) == by_name, prefix
-    assert all(item["id"].startswith(f"{mock}:") for item in by_name)  # a record's DLQ id starts with its file's id
+    assert all(
+        item["id"].startswith(f"{mock}:") for item in by_name
+    )  # a record's quarantine id starts with its file's id
     report_by_name = json.loads(salesdq(env, "report", "--file", "mock-data.json", "--json").stdout)
     by_prefix = salesdq(env, "report", "--file", mock[:12], "--json")
     assert by_prefix.returncode == 0, by_prefix.stderr

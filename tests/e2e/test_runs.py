@@ -104,7 +104,8 @@ def test_a_resolved_rejected_file_stays_a_rejected_run_and_is_never_a_failed_one
         assert rejected.status == "rejected", rejected
         for name, value in local_env(port).items():  # the operator's shell, once the stack is up
             monkeypatch.setenv(name, value)
-        item = f"file:{file_id}:{rejected.execution}"  # a rejected file's DLQ id (services/domain/dlq_message.py)
+        # a rejected file's quarantine id (services/domain/quarantine_message.py)
+        item = f"file:{file_id}:{rejected.execution}"
 
         def salesdq(*argv: str) -> Any:
             capsys.readouterr()

@@ -496,7 +496,7 @@ def test_another_delivery_of_one_uploads_event_answers_redelivered_and_writes_no
         "file_id": first["file_id"],
         "holder": "exec-1",
     }
-    assert aws.audit() == events and aws.messages() == messages  # no event, no DLQ message of its own
+    assert aws.audit() == events and aws.messages() == messages  # no event, no quarantine message of its own
     assert aws.objects("staging/exec-2/") == {}
     retried = run(aws, delivered("incoming/monday.json", data, "exec-1", "0000018E0C0F12AB00"))
     assert retried["status"] == first["status"]  # the first execution's Prepare, retried, still answers for it

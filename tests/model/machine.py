@@ -96,7 +96,7 @@ class Operations(RuleBasedStateMachine):
         self.engine: Engine | None = None
         self.directory = Path(tempfile.mkdtemp(prefix="salesdq-model-"))
         self.steps: list[str] = []  # what happened so far, for the failure messages
-        self.exports: dict[str, dict[str, Any]] = {}  # dlq id -> the first export line seen of it
+        self.exports: dict[str, dict[str, Any]] = {}  # quarantine id -> the first export line seen of it
         self.last_redrive: Path | None = None
         self.counter = 0
         self.swept = False
@@ -276,7 +276,7 @@ class Operations(RuleBasedStateMachine):
             assert result.status == "duplicate", f"{name}: {result}\n{self._context()}"
 
     def _upload_rejected(self) -> None:
-        """A truncated file (each different): rejected, its DLQ item open until `quarantine resolve`."""
+        """A truncated file (each different): rejected, its quarantine item open until `quarantine resolve`."""
         name = self._name("bad")
         data = encode({"orders": [record("A", "valid"), {"n": self.counter}]}).encode("utf-8")[:-3]
         self._log(f"upload {name}: truncated JSON", "upload a rejected file")
@@ -340,8 +340,8 @@ class Operations(RuleBasedStateMachine):
 
     def _export(self) -> dict[str, dict[str, Any]]:
         lines = {str(line["id"]): line for line in quarantine.export_lines(self.stack)}
-        for dlq_id, line in lines.items():
-            self.exports.setdefault(dlq_id, line)
+        for quarantine_id, line in lines.items():
+            self.exports.setdefault(quarantine_id, line)
         return lines
 
     @precondition(lambda self: bool(self.model.open_records()) or self.last_redrive is not None)
@@ -363,18 +363,20 @@ class Operations(RuleBasedStateMachine):
         record: a second fix of one record from one export), each a valid shape, an invalid one (still
         invalid) or the record unchanged."""
         exported = self._export()
-        ids = sorted(r.dlq_id for r in self.model.open_records())
+        ids = sorted(r.quarantine_id for r in self.model.open_records())
         lines, judged, said = [], [], []
-        for dlq_id, (how, stale) in {_nth(ids, pick): (how, stale) for pick, how, stale in corrections}.items():
+        for quarantine_id, (how, stale) in {_nth(ids, pick): (how, stale) for pick, how, stale in corrections}.items():
             stale = stale and "stale" not in SKIP
-            state = self.model.records[dlq_id]
-            line = dict(self.exports[dlq_id] if stale else exported.get(dlq_id, self.exports[dlq_id]))
+            state = self.model.records[quarantine_id]
+            line = dict(
+                self.exports[quarantine_id] if stale else exported.get(quarantine_id, self.exports[quarantine_id])
+            )
             if how == "unchanged":  # what the quarantine holds now
-                line["record"] = exported.get(dlq_id, line)["record"]
+                line["record"] = exported.get(quarantine_id, line)["record"]
             else:
                 line["record"] = record(state.order_id, how)
             lines.append(line)
-            judged.append((dlq_id, line["record"]))
+            judged.append((quarantine_id, line["record"]))
             said.append(f"{state.file}#{state.index} {how}{' (from the first export)' if stale else ''}")
         self._log(f"redrive {'; '.join(said)}", "redrive")
         self._send(lines, judged)
@@ -383,9 +385,9 @@ class Operations(RuleBasedStateMachine):
         """A line with only an id. docs/operations.md: a line needs "id" and "record", and is refused; the item
         is untouched (whether as a usage error, exit 2, or a refusal, exit 1, is the redrive engineer's call:
         either satisfies the model)."""
-        state = self.model.records[_nth(sorted(r.dlq_id for r in self.model.open_records()), pick)]
+        state = self.model.records[_nth(sorted(r.quarantine_id for r in self.model.open_records()), pick)]
         self._log(f"redrive {state.file}#{state.index} id only", "redrive an id-only line")
-        self._send([{"id": state.dlq_id}], [(state.dlq_id, ID_ONLY)])
+        self._send([{"id": state.quarantine_id}], [(state.quarantine_id, ID_ONLY)])
 
     def _redrive_again(self) -> None:
         """The last redrive file sent again: nothing changes (its ids are no longer open, or it is refused
@@ -436,7 +438,7 @@ class Operations(RuleBasedStateMachine):
 
     @precondition(lambda self: "resolve" not in SKIP)
     @rule(a_file=st.booleans(), pick=picks)
-    def dlq_resolve(self, a_file: bool, pick: int) -> None:
+    def quarantine_resolve(self, a_file: bool, pick: int) -> None:
         """`quarantine resolve` of a rejected file's item (closed), or of a record's (refused, unchanged)."""
         files = sorted(k for k, is_open in self.model.rejected.items() if is_open)
         if files and a_file:
@@ -452,7 +454,7 @@ class Operations(RuleBasedStateMachine):
             self._log(
                 f"quarantine resolve {state.file}#{state.index} (a record: refused)", "quarantine resolve a record"
             )
-            done = quarantine.resolve_files(self.stack, [state.dlq_id], "model", datetime.now(UTC).isoformat())
+            done = quarantine.resolve_files(self.stack, [state.quarantine_id], "model", datetime.now(UTC).isoformat())
             assert not done["resolved"], f"a record's item was resolved: {done}\n{self._context()}"
 
     @precondition(lambda self: "sweep" not in SKIP)
@@ -523,7 +525,7 @@ class Operations(RuleBasedStateMachine):
         records = {str(x["id"]): x for x in lines if x.get("kind") == "record"}
         problems = []
         for state in self.model.records.values():
-            line = records.pop(state.dlq_id, None)
+            line = records.pop(state.quarantine_id, None)
             if not state.open:
                 if line is not None:
                     problems.append(f"{state.describe()}, but its item is open: {line}")
@@ -561,7 +563,7 @@ class Operations(RuleBasedStateMachine):
             events = histories.get(state.order_id)
             if events is None:
                 events = histories[state.order_id] = order_history(self.stack, state.order_id)
-            # its own events (arrival, replays), and those of its redrives, which name its DLQ id (a redriven
+            # its own events (arrival, replays), and those of its redrives, which name its quarantine id (a redriven
             # record's later events carry the batch's file id)
             mine = [
                 e
@@ -569,7 +571,7 @@ class Operations(RuleBasedStateMachine):
                 if str(e.get("event", "")).startswith("record.")
                 and (
                     (e.get("file_id"), e.get("index")) == (state.file_id, state.index)
-                    or (e.get("detail") or {}).get("dlq_id") == state.dlq_id
+                    or (e.get("detail") or {}).get("quarantine_id") == state.quarantine_id
                 )
             ]
             last = mine[-1] if mine else {}
@@ -595,7 +597,7 @@ class Operations(RuleBasedStateMachine):
             return
         self.swept = False
         ids = [str(m["body"]["id"]) for m in self.stack.quarantine().peek()]
-        want = sorted([r.dlq_id for r in self.model.open_records()] + self._open_file_ids())
+        want = sorted([r.quarantine_id for r in self.model.open_records()] + self._open_file_ids())
         assert sorted(ids) == want, (
             f"after `quarantine sweep` the queue holds {sorted(ids)}, one per open item would be {want}\n"
             f"{self._context()}"
@@ -605,7 +607,7 @@ class Operations(RuleBasedStateMachine):
         return self._file_items({k for k, is_open in self.model.rejected.items() if is_open})
 
     def _file_items(self, keys: set[str]) -> list[str]:
-        """The DLQ ids of the open items of these rejected files."""
+        """The quarantine ids of the open items of these rejected files."""
         items = quarantine.quarantined_items(self.stack)
         return [str(b["id"]) for b in items if b.get("kind") == "file" and b["file"] in keys]
 

@@ -70,7 +70,7 @@ class RecordState:
     redriven: bool = False
 
     @property
-    def dlq_id(self) -> str:
+    def quarantine_id(self) -> str:
         return f"{self.file_id}:{self.index}"
 
     @property
@@ -109,9 +109,9 @@ class Redrive:
 class Model:
     oracle: Oracle = field(default_factory=Oracle)
     files: dict[str, FileState] = field(default_factory=dict)  # accepted files by sha256
-    records: dict[str, RecordState] = field(default_factory=dict)  # by DLQ id, <sha256>:<index>
+    records: dict[str, RecordState] = field(default_factory=dict)  # by quarantine id, <sha256>:<index>
     uploads: int = 0  # file runs a report lists: every upload but one that finished a failed run
-    rejected: dict[str, bool] = field(default_factory=dict)  # rejected file key -> its DLQ item is open
+    rejected: dict[str, bool] = field(default_factory=dict)  # rejected file key -> its quarantine item is open
 
     # ------------------------------------------------------------------------------------------- uploads
 
@@ -124,7 +124,7 @@ class Model:
             state = RecordState(
                 file.file_id, file.key, index, want.order_id, written, want.outcome, want.outcome, want.reasons
             )
-            self.records[state.dlq_id] = state
+            self.records[state.quarantine_id] = state
 
     def of_file(self, file_id: str) -> list[RecordState]:
         return [r for r in self.records.values() if r.file_id == file_id]
@@ -140,17 +140,17 @@ class Model:
     # ------------------------------------------------------------------------------------------- redrive
 
     def redrive(self, lines: list[tuple[str, Any]]) -> Redrive:
-        """Judge each (dlq id, correction) line, then run the accepted ones as one batch."""
+        """Judge each (quarantine id, correction) line, then run the accepted ones as one batch."""
         said = Redrive()
         batch: list[tuple[RecordState, Any]] = []
-        for dlq_id, correction in lines:
-            state = self.records[dlq_id]
+        for quarantine_id, correction in lines:
+            state = self.records[quarantine_id]
             if not state.open:
-                said.not_open.append(dlq_id)
+                said.not_open.append(quarantine_id)
             elif correction is ID_ONLY or self._unchanged(state, correction) or self._conflict(correction):
-                said.refused.append(dlq_id)
+                said.refused.append(quarantine_id)
             else:
-                said.accepted.append(dlq_id)
+                said.accepted.append(quarantine_id)
                 batch.append((state, correction))
         for (state, correction), want in zip(batch, self.oracle.run([c for _, c in batch]), strict=True):
             state.redriven = True

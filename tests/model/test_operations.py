@@ -38,12 +38,12 @@ def test_every_operation_in_the_issues_order() -> None:
         lambda: machine.redrive("again", [(0, "valid", False)]),
         lambda: machine.upload("duplicate", [], 0),
         lambda: machine.upload("rejected", []),
-        lambda: machine.dlq_resolve(True, 0),  # no failed run appears (#5)
+        lambda: machine.quarantine_resolve(True, 0),  # no failed run appears (#5)
         lambda: machine.replay_file(0),  # verify stays clean, no second file in the report (#1, #2)
         lambda: machine.upload("failing", [("E", "valid"), ("C", "valid2"), ("E", "valid")]),
         lambda: machine.retry_failed(False),
         lambda: machine.redrive("corrections", [(0, "valid", False)]),  # C fixed, but stored since as valid2: refused
-        lambda: machine.dlq_resolve(False, 0),  # a record's item: refused
+        lambda: machine.quarantine_resolve(False, 0),  # a record's item: refused
         lambda: machine.quarantine_sweep(),
     ]
     try:

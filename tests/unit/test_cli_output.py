@@ -37,7 +37,7 @@ def test_a_table_not_on_a_terminal_is_plain_one_row_a_line(capsys: pytest.Captur
     assert lines[1].index("3") + 1 == lines[3].index("12345") + 5  # numbers right-aligned
 
 
-def test_the_dlq_table_names_each_item_and_the_empty_queue_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_quarantine_table_names_each_item_and_an_empty_list_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     body = {
         "id": "abc:1",
         "file": "incoming/f.json",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from salesdq.operators.run_summaries import fold_runs
-from services.domain import audit_events, dlq_message
+from services.domain import audit_events, quarantine_message
 from services.domain.audit_events import EventKind
 from services.domain.payloads import ChunkJob, FileJob, FileRun, InvalidEventError, RunFailure
 from services.domain.run import Run
@@ -61,7 +61,9 @@ def test_a_runs_id_is_its_stored_at_byte_for_byte_and_its_time_a_time() -> None:
         STARTED,
         "incoming/day.json",
     )
-    message, _ = dlq_message.for_record(run=RUN, index=4, order_id=None, reasons=[], attempt=1, record={}, bucket="b")
+    message, _ = quarantine_message.for_record(
+        run=RUN, index=4, order_id=None, reasons=[], attempt=1, record={}, bucket="b"
+    )
     assert (message["id"], message["at"]) == (f"{FILE_ID}:4", STARTED)
 
 
