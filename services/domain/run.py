@@ -60,7 +60,7 @@ class Run(BaseModel):
 
     @classmethod
     def from_payload(cls, payload: Any) -> Run:
-        """The run `to_payload` wrote; InvalidEventError naming a missing field."""
+        """The run `to_payload` wrote; InvalidPayloadError naming a missing field."""
         return parse(cls, payload)
 
     def stored(self) -> dict[str, Any]:

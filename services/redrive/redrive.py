@@ -167,7 +167,7 @@ def redrive(request: RedriveRequest, *, stores: Stores, state_machine_arn: str, 
     corrections = list(request.corrections)
     if not corrections:
         raise RedriveError("no corrections to redrive")
-    # numbers as the quarantine queue holds them: the Lambda runtime parsed the event's non-integers as floats
+    # numbers as the quarantine queue holds them: the Lambda runtime parsed the payload's non-integers as floats
     corrections = [Correction(c.id, json_codec.exact(c.record), c.attempt) for c in corrections]
     ids = [c.id for c in corrections]
     if len(set(ids)) != len(ids):
@@ -303,10 +303,10 @@ def _redriven_events(line: Planned, batch: str, index: int, at: str) -> list[dic
     ]
 
 
-def request_of(event: Mapping[str, Any], corrections: Sequence[Correction]) -> RedriveRequest:
+def request_of(payload: Mapping[str, Any], corrections: Sequence[Correction]) -> RedriveRequest:
     """The handler's request: its id is the caller's (a retry sends the same one); without one, a new request.
     Never derived from the corrections' content: the same correction sent twice is two requests."""
-    return RedriveRequest(str(event.get("request_id") or uuid.uuid4().hex), corrections)
+    return RedriveRequest(str(payload.get("request_id") or uuid.uuid4().hex), corrections)
 
 
 class _CorrectionPayload(BaseModel):
@@ -319,10 +319,10 @@ class _RedrivePayload(BaseModel):
     corrections: list[_CorrectionPayload]
 
 
-def corrections_of(event: Mapping[str, Any]) -> list[Correction]:
-    """The handler's corrections ({"corrections": [{"id", "record", "attempt"?}]}); InvalidEventError naming a
+def corrections_of(payload: Mapping[str, Any]) -> list[Correction]:
+    """The handler's corrections ({"corrections": [{"id", "record", "attempt"?}]}); InvalidPayloadError naming a
     missing field."""
     return [
         Correction(str(c.id), c.record, int(c.attempt) if isinstance(c.attempt, int) else None)
-        for c in parse(_RedrivePayload, event).corrections
+        for c in parse(_RedrivePayload, payload).corrections
     ]

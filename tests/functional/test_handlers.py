@@ -13,7 +13,7 @@ import pytest
 
 from salesdq import resources
 from services.domain import quarantine_message
-from services.domain.payloads import InvalidEventError
+from services.domain.payloads import InvalidPayloadError
 from services.domain.run import Run
 from services.runtime.config import ConfigError
 
@@ -269,7 +269,7 @@ def test_payload_errors_name_the_missing_field(aws, lambda_env, module_name, pat
         holder = holder[name]
     del holder[path[-1]]
     module = handler_module(module_name)
-    with pytest.raises(InvalidEventError) as caught:
+    with pytest.raises(InvalidPayloadError) as caught:
         call(module, event)
     assert str(caught.value) == f"payload has no {'.'.join(path)}"
     assert aws.orders() == {} and aws.messages() == []
@@ -277,7 +277,7 @@ def test_payload_errors_name_the_missing_field(aws, lambda_env, module_name, pat
 
 def test_a_chunk_that_is_not_an_object_is_a_payload_error(aws, lambda_env):
     event = {**PAYLOADS[VALIDATE], "chunk": "c0000000.json"}
-    with pytest.raises(InvalidEventError, match=r"payload has no chunk\.chunk"):
+    with pytest.raises(InvalidPayloadError, match=r"payload has no chunk\.chunk"):
         call(handler_module(VALIDATE), event)
 
 

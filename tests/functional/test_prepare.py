@@ -476,7 +476,7 @@ def delivered(key: str, data: bytes, execution: str, sequencer: str | None) -> F
     """The job an execution gets from one delivery of a write's event (None: an event without a sequencer)."""
     uploaded = {"key": key, "size": len(data), **({"sequencer": sequencer} if sequencer else {})}
     at = f"2024-03-0{execution[-1]}T09:00:00.000Z"
-    return FileJob.from_event(
+    return FileJob.from_payload(
         {"bucket": BUCKET, "object": uploaded, "execution": execution, "at": at, "state_machine": ""}
     )
 
