@@ -24,7 +24,7 @@ from rich.text import Text
 from salesdq.operators.progress import Progress
 from salesdq.operators.run_summaries import RunSummary
 from salesdq.plain_text import render_plain
-from services.domain import json_codec, quarantine_message
+from services.domain import json_codec, quarantine_message, redrive_batch
 
 # ---------------------------------------------------------------- documents
 
@@ -109,11 +109,17 @@ def print_table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, numbers
     sys.stdout.write(render_plain(lambda plain: plain.print(table)))
 
 
+def run_source(key: str, *, name_only: bool = True) -> str:
+    """What a run read, as a table names it: an upload by its file's name (or key), a redrive batch as one (its
+    `Run.file` is its key under redrive/, but it is no file an operator uploaded)."""
+    return redrive_batch.named(key) or (Path(key).name if name_only else key)
+
+
 def print_summary(summary: dict[str, Any]) -> None:
     """What became of each file, a total row, and (on the embedded engine, which meters) speed and cost."""
     header = ("FILE", "STATUS", "RECORDS", "STORED", "DUPLICATES", "QUARANTINED", "REASON")
     rows: list[tuple[Any, ...]] = [
-        (Path(f["file"]).name, f["status"], f["records"], f["stored"], f["duplicates"], f["quarantined"], f["reason"])
+        (run_source(f["file"]), f["status"], f["records"], f["stored"], f["duplicates"], f["quarantined"], f["reason"])
         for f in summary["files"]
     ]
     t = summary["totals"]
@@ -177,13 +183,13 @@ def _reasons(body: dict[str, Any]) -> str:
 
 
 def print_runs(runs: Sequence[RunSummary], status: str | None = None) -> None:
-    """One row per file run; none says so, and which status was asked for."""
+    """One row per run (an upload's or a redrive batch's); none says so, and which status was asked for."""
     if not runs:
         print(f"no {status} runs" if status else "no runs")
         return
     rows = [
         (
-            Path(r.run.file).name,
+            run_source(r.run.file),
             r.run.file_id[:12],
             r.run.id,
             f"{r.status}/resolved" if r.resolved else r.status,  # a rejected file an operator closed
@@ -207,7 +213,7 @@ def print_history(events: Sequence[dict[str, Any]]) -> None:
         (
             e.get("at"),
             e.get("event"),
-            e.get("file"),
+            run_source(str(e["file"]), name_only=False) if e.get("file") else None,
             e.get("index"),
             e.get("attempt"),
             quarantine_message.rules_summary(e),
@@ -325,7 +331,7 @@ def print_redrive(outcome: dict[str, Any]) -> None:
         print(f"  already redriven {done['id']}: {done['outcome']}{by}")
     for f in outcome.get("results", []):
         print(
-            f"  {f['file']}: {f['status']}, {f['stored']} stored, {f['duplicates']} duplicates, "
+            f"  {run_source(f['file'])}: {f['status']}, {f['stored']} stored, {f['duplicates']} duplicates, "
             f"{f['quarantined']} quarantined again"
         )
 
