@@ -127,15 +127,16 @@ def engine() -> Iterator[Engine]:
 
 @pytest.fixture
 def cli(engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Any]:
-    """`salesdq replay ...` in-process against the engine: (exit status, stdout, stderr)."""
-    monkeypatch.setattr("salesdq.cli.replay.stack_ref", lambda args: stack_of(engine))
+    """`salesdq replay ...` and `salesdq audit ...` in-process against the engine: (exit status, stdout, stderr)."""
+    for group in ("replay", "audit"):
+        monkeypatch.setattr(f"salesdq.cli.{group}.stack_ref", lambda args: stack_of(engine))
 
     def run(*args: str) -> tuple[int, str, str]:
         capsys.readouterr()
         # pytest's capture replaced the stdout the engine routes: Lambda output goes to its log files again
         monkeypatch.setattr(sys, "stdout", RoutedStdout(sys.stdout, engine.lambdas.logs))
         try:
-            status = main(["replay", *args])
+            status = main(list(args))
         except SystemExit as exit_:
             status = int(exit_.code or 0)
         out, err = capsys.readouterr()
@@ -172,11 +173,11 @@ def test_a_dry_run_writes_nothing_and_names_exactly_the_records_whose_outcome_ch
     assert expected  # the rule change does change outcomes
 
     before = snapshot(stack)
-    status, plain, _ = cli("file", "day.json", "--dry-run", "--json")
+    status, plain, _ = cli("replay", "file", "day.json", "--dry-run", "--json")
     assert status == 0 and json.loads(plain)["changed"] == []  # the contract as it was: nothing changes
 
     change_contract(monkeypatch, max_qty=MAX_QTY)
-    status, out, err = cli("file", "day.json", "--dry-run", "--json")
+    status, out, err = cli("replay", "file", "day.json", "--dry-run", "--json")
     assert status == 0, err
     found = json.loads(out)
     assert snapshot(stack) == before  # nothing written anywhere
@@ -191,7 +192,7 @@ def test_a_dry_run_writes_nothing_and_names_exactly_the_records_whose_outcome_ch
     assert by_index[1]["was_rules"] == ["email"] and by_index[1]["reasons"] == []
 
     file_id = found["file_id"]
-    status, table_out, _ = cli("file", file_id[:10], "--dry-run")  # a prefix of the id, as a table
+    status, table_out, _ = cli("replay", "file", file_id[:10], "--dry-run")  # a prefix of the id, as a table
     assert status == 0 and f"{len(expected)} records change" in table_out
     assert snapshot(stack) == before
 
@@ -217,7 +218,7 @@ def test_a_replay_stores_what_is_valid_now_resolves_it_and_a_second_replay_chang
     assert set(ids) == {"e1", "q1", "e2"}
 
     change_contract(monkeypatch)
-    status, out, err = cli("file", "day.json", "--json")
+    status, out, err = cli("replay", "file", "day.json", "--json")
     assert status == 0, err
     result = json.loads(out)
     assert result["status"] == "completed" and result["execution"].startswith("replay-")
@@ -243,7 +244,7 @@ def test_a_replay_stores_what_is_valid_now_resolves_it_and_a_second_replay_chang
     view_before = sorted(json.dumps(i, sort_keys=True, default=str) for i in stack.quarantined().items(status=None))
     orders_before = sorted(json.dumps(o, sort_keys=True, default=str) for o in stack.orders().scan())
     queue_before = raw_queue(stack)
-    status, out, err = cli("file", "day.json", "--json")  # the same replay again
+    status, out, err = cli("replay", "file", "day.json", "--json")  # the same replay again
     assert status == 0, err
     assert (json.loads(out)["stored"], json.loads(out)["quarantined"]) == (0, 1)
     assert sorted(json.dumps(o, sort_keys=True, default=str) for o in stack.orders().scan()) == orders_before
@@ -273,11 +274,11 @@ def test_bad_input_is_refused_with_its_exit_status_and_changes_nothing(
     engine: Engine, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     stack = stack_of(engine)
-    status, _, err = cli("file")
+    status, _, err = cli("replay", "file")
     assert status == 2 and "usage:" in err and "NAME|FILE_ID" in err
-    status, _, err = cli("file", "nothing.json")
+    status, _, err = cli("replay", "file", "nothing.json")
     assert status == 1 and "no file run named 'nothing.json'" in err and "`salesdq runs`" in err
-    status, _, err = cli("file", "0123456789abcdef", "--dry-run")
+    status, _, err = cli("replay", "file", "0123456789abcdef", "--dry-run")
     assert status == 1 and "`salesdq runs`" in err
 
     path = write_json(tmp_path, "gone.json", {"orders": [order("g1"), order("g2", email="x")]})
@@ -287,7 +288,7 @@ def test_bad_input_is_refused_with_its_exit_status_and_changes_nothing(
         s3.delete_object(Bucket=stack.bucket, Key=version["Key"], VersionId=version["VersionId"])
     before = snapshot(stack)
     for args in (("gone.json",), ("gone.json", "--dry-run")):
-        status, out, err = cli("file", *args)
+        status, out, err = cli("replay", "file", *args)
         assert status == 1 and "retained bytes" in err and "are gone" in err and out == ""
     assert snapshot(stack) == before
 
@@ -310,7 +311,7 @@ def test_bad_input_is_refused_with_its_exit_status_and_changes_nothing(
         time.sleep(0.1)
     (running,) = [r for r in runs.file_runs(stack, "running") if r.run.file == "incoming/busy.json"]
     try:
-        status, _, err = cli("file", "busy.json")
+        status, _, err = cli("replay", "file", "busy.json")
         assert status == 1 and "still running" in err and running.run.execution in err
     finally:
         release.set()
@@ -335,7 +336,7 @@ def test_a_replay_keeps_the_log_true_and_leaves_a_redriven_record_to_its_redrive
     stack = stack_of(engine)
 
     def clean() -> None:
-        status, out, err = cli("verify", "--json")
+        status, out, err = cli("audit", "verify", "--json")
         assert status == 0 and json.loads(out)["drift"] is False, out + err
 
     clean()  # (before the first Lambda runs: the functions' loggers write to the routed stdout)
@@ -343,7 +344,7 @@ def test_a_replay_keeps_the_log_true_and_leaves_a_redriven_record_to_its_redrive
     assert upload_and_follow(stack, path, Progress()).status == "completed"
     view_before = {i["id"]: i["body_json"] for i in stack.quarantined().items()}
     clean()
-    status, out, err = cli("file", "s.json", "--json")  # the same contract: nothing changes
+    status, out, err = cli("replay", "file", "s.json", "--json")  # the same contract: nothing changes
     assert status == 0, err
     assert (json.loads(out)["duplicates"], json.loads(out)["quarantined"]) == (1, len(bad))
     assert {i["id"]: i["body_json"] for i in stack.quarantined().items()} == view_before  # nothing resent
@@ -359,10 +360,10 @@ def test_a_replay_keeps_the_log_true_and_leaves_a_redriven_record_to_its_redrive
     assert list(open_before) == [ids["4"]] and json.loads(open_before[ids["4"]])["attempt"] == 2
 
     change_contract(monkeypatch)  # record 3's own bytes are valid now: its correction (3x) is the record still
-    status, out, err = cli("file", "s.json", "--dry-run", "--json")
+    status, out, err = cli("replay", "file", "s.json", "--dry-run", "--json")
     assert status == 0, err
     dry = json.loads(out)
-    status, out, err = cli("file", "s.json", "--json")
+    status, out, err = cli("replay", "file", "s.json", "--json")
     assert status == 0, err
     result = json.loads(out)
     # 1: its own order; 2 and 3: their orders stored by the redrive; 4: quarantined as its redrive left it
@@ -377,7 +378,7 @@ def test_a_replay_keeps_the_log_true_and_leaves_a_redriven_record_to_its_redrive
     clean()
 
     rebuilt = tmp_path / "rebuilt"
-    status, _, err = cli("rebuild", "--out", str(rebuilt))
+    status, _, err = cli("audit", "rebuild", "--out", str(rebuilt))
     assert status == 0, err
     lines = [json.loads(line) for line in (rebuilt / "quarantine.jsonl").read_text().splitlines()]
     assert [(line["id"], line["attempt"], line["record"]) for line in lines] == [(ids["4"], 2, fixes["4"])]
@@ -395,18 +396,18 @@ def test_a_record_a_replay_resolved_and_a_later_replay_quarantines_is_open_again
     """The contract relaxed, then back: e1 is stored by the first replay and quarantined by the second, whose
     quarantine message and open item the log holds (before: the item stayed resolved, and verify found it missing)."""
     stack = stack_of(engine)
-    cli("verify")  # (before the first Lambda runs: the functions' loggers write to the routed stdout)
+    cli("audit", "verify")  # (before the first Lambda runs: the functions' loggers write to the routed stdout)
     records = [order("v1"), order("e1", email="nope")]
     assert judge(records[1]).reasons == {EMAIL}
     assert upload_and_follow(stack, write_json(tmp_path, "r.json", {"orders": records}), Progress()).quarantined == 1
     with monkeypatch.context() as relaxed:
         change_contract(relaxed)
-        status, out, err = cli("file", "r.json", "--json")
+        status, out, err = cli("replay", "file", "r.json", "--json")
         assert status == 0 and json.loads(out)["stored"] == 1, err
-    status, out, err = cli("file", "r.json", "--json")  # the contract as it was
+    status, out, err = cli("replay", "file", "r.json", "--json")  # the contract as it was
     assert status == 0 and json.loads(out)["quarantined"] == 1, err
     (item,) = quarantine.quarantined_items(stack)
     assert (item["order_id"], item["reasons"][0]["rule"]) == ("e1", "email")
     assert [b["id"] for b in raw_queue(stack)] == [item["id"]]
-    status, out, err = cli("verify", "--json")
+    status, out, err = cli("audit", "verify", "--json")
     assert status == 0 and json.loads(out)["drift"] is False, out + err
