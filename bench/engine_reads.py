@@ -3,7 +3,7 @@
 
 Each leg runs on a fresh moto backend, with salesdq_engine.sqs and salesdq_engine.dynamodb applied (on) or
 with moto's own classes put back (off); the claim is the ratio off/on of the same reads, not their times.
-- sweep: the DLQ sweep's reads (services/dal QuarantineQueue.hold_all, then delete of every message held),
+- sweep: the quarantine queue sweep's reads (services/dal QuarantineQueue.hold_all, then delete of every message held),
   whole, on a queue of --small-messages (moto alone is quadratic); and on a queue of --messages, whole with
   the additions on, and per message for its first few receives and deletes both ways (moto alone would take
   hours for the whole).

@@ -36,10 +36,10 @@ from scripts.make_sales_file import records as generated
 from services.audit.summary import fold_chunks
 from services.dal._dynamo import to_item
 from services.dal.audit_log import AuditLog
-from services.domain import audit_events, contract, dlq_message
+from services.domain import audit_events, contract, quarantine_message
 from services.domain.audit_events import EventKind
-from services.domain.dlq_message import Origin
 from services.domain.payloads import FileRun
+from services.domain.quarantine_message import Origin
 from services.domain.run import Run
 from services.ingest.finalize import complete
 
@@ -72,7 +72,8 @@ class History:
         self._markers: list[dict[str, Any]] = []  # the current run's, for its Finalize
 
     def upload(self, number: int, day: date, count: int, incomplete: float) -> list[tuple[int, str]]:
-        """One file's run: accepted, its chunks' markers, its summary. Returns its quarantined (index, DLQ id)."""
+        """One file's run: accepted, its chunks' markers, its summary. Returns its quarantined (index,
+        quarantine id)."""
         file_id = file_id_of(number)
         run = Run(
             file_id=file_id,
@@ -87,7 +88,7 @@ class History:
         for start in range(0, count, self.chunk_records):
             outcomes: list[list[Any]] = []
             fields: dict[int, list[str]] = {}
-            dlq_ids: dict[int, str] = {}
+            quarantine_ids: dict[int, str] = {}
             events = []
             for index in range(start, min(count, start + self.chunk_records)):
                 record = next(rows)
@@ -99,8 +100,8 @@ class History:
                     rules = sorted({r.rule for r in verdict.reasons})
                     outcomes.append([index, "quarantined", *rules])
                     fields[index] = [r.field for r in verdict.reasons]
-                    dlq_ids[index] = dlq_message.record_id(file_id, index)
-                    quarantined.append((index, dlq_ids[index]))
+                    quarantine_ids[index] = quarantine_message.record_id(file_id, index)
+                    quarantined.append((index, quarantine_ids[index]))
                     reasons = verdict.reasons
                 if self.record_events:
                     events.append(
@@ -113,7 +114,7 @@ class History:
                         )
                     )
             self._append(events)
-            self._marker(run, 0, chunk, outcomes, fields=fields, dlq_ids=dlq_ids)
+            self._marker(run, 0, chunk, outcomes, fields=fields, quarantine_ids=quarantine_ids)
             chunk += 1
         self.records += count
         self._finalize(FileRun(run=run, records=count, chunks=chunk))
@@ -126,9 +127,9 @@ class History:
         run = Run(file_id=batch_id, file=batch, id=at, execution=f"redrive-{number}")
         outcomes: list[list[Any]] = []
         origins = {}
-        for i, (index, dlq_id) in enumerate(fixed):
+        for i, (index, quarantine_id) in enumerate(fixed):
             outcomes.append([i, "quarantined", "email"] if i % 10 == 9 else [i, "stored"])
-            origins[i] = Origin(dlq_id, origin_file, index, 2)
+            origins[i] = Origin(quarantine_id, origin_file, index, 2)
         self._append([self._event(EventKind.FILE_ACCEPTED, run, records=len(fixed))])
         self._marker(run, 0, 0, outcomes, origins=origins)
         self._finalize(FileRun(run=run, records=len(fixed), chunks=1))

@@ -1,4 +1,4 @@
-"""Rich output for a pipe or a file: one way for every table the command line prints (`dlq list`, `runs`,
+"""Rich output for a pipe or a file: one way for every table the command line prints (`quarantine list`, `runs`,
 `report`). A pipe has no width, so nothing is wrapped or folded (`salesdq report | grep` and `awk` read one
 row a line, an id whole); no colour, no box characters, no trailing blanks."""
 

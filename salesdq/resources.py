@@ -100,7 +100,7 @@ AUDIT = TableSpec(
 )
 # Write leases on slots of the order-id space (services/dal/leases_table.py); expire via TTL on expires_at.
 LEASES = TableSpec(id="LeasesTable", name="salesdq-leases", partition_key="pk")
-# What is quarantined, queryable (SQS cannot list a queue): one item per DLQ id, open until its record is
+# What is quarantined, queryable (SQS cannot list a queue): one item per quarantine id, open until its record is
 # redriven or replayed into an outcome (services/dal/quarantine_view.py).
 QUARANTINED = TableSpec(id="QuarantinedTable", name="salesdq-quarantined", partition_key="id")
 TABLES = (ORDERS, AUDIT, LEASES, QUARANTINED)

@@ -27,7 +27,7 @@ FILES = (ROOT / "tests" / "data" / "brief-sample.json", ROOT / "mock-data.json")
 def real_report(directory: Path) -> Report:
     """The report of a real run (see the module's doc)."""
     from salesdq.local.run import stack_of
-    from salesdq.operators import dlq, redrive
+    from salesdq.operators import quarantine, redrive
     from salesdq.operators.follow import upload_and_follow
     from salesdq.operators.progress import Progress
     from salesdq.operators.report import ReportRequest, build_report
@@ -41,7 +41,9 @@ def real_report(directory: Path) -> Report:
         stack = stack_of(engine)
         for path in (*FILES, cut, again):
             upload_and_follow(stack, path, Progress())
-        lines = dlq.export_lines(stack, dlq.Filters(file="incoming/mock-data.json", field="order-info.qty"))
+        lines = quarantine.export_lines(
+            stack, quarantine.Filters(file="incoming/mock-data.json", field="order-info.qty")
+        )
         fixes = []
         for line in lines:
             if {r["field"] for r in line["reasons"]} == {"order-info.qty"}:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from salesdq import resources
 from services.audit.outcomes import AUDIT_ITEMS
 from services.domain.active_contract import CONTRACTS_PREFIX
-from services.domain.dlq_message import QUARANTINED_RECORDS
+from services.domain.quarantine_message import QUARANTINED_RECORDS
 from services.domain.redrive_batch import REDRIVE_PREFIX
 from services.ingest.prepare import QUARANTINED_FILES, RAW_FILES, STAGING
 
@@ -41,7 +41,7 @@ ORDERS = "orders"
 AUDIT = "audit"
 LEASES = "leases"
 QUARANTINED = "quarantined"  # the quarantine view (table)
-QUEUE = "queue"  # the quarantine queue (DLQ)
+QUEUE = "queue"  # the quarantine queue
 
 _REJECTED = "a file rejected whole (not a sales file) is quarantined as one message (ingest.prepare._reject)"
 
@@ -75,7 +75,9 @@ GRANTS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
         objects(CHUNKS): {"s3:GetObject": TESTED},
         objects(REDRIVE): {"s3:GetObject": TESTED},  # a redrive batch's .meta.json: where each record came from
         objects(CONTRACTS): {"s3:GetObject": TESTED},  # its run's published contract, by its key (once a process)
-        objects(RECORDS): {"s3:PutObject": "offloads a quarantined record too large to travel inline (dlq_message)"},
+        objects(RECORDS): {
+            "s3:PutObject": "offloads a quarantined record too large to travel inline (quarantine_message)"
+        },
         objects(ITEMS): {"s3:PutObject": "offloads a stored item too large to travel inline (audit.outcomes)"},
         ORDERS: {
             "dynamodb:BatchGetItem": TESTED,

@@ -21,10 +21,10 @@ from cdk.capabilities.nag import logical_id, suppress
 from salesdq import resources
 
 # S3 emits one event per upload; an event that cannot start an execution within this window is
-# parked in the rule's DLQ for a manual restart instead of being retried forever.
+# parked in the rule's event dead-letter queue for a manual restart instead of being retried forever.
 EVENT_MAX_AGE = Duration.hours(2)
 EVENT_RETRY_ATTEMPTS = 8
-DLQ_RETENTION = Duration.days(14)
+DEAD_LETTER_RETENTION = Duration.days(14)
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 
@@ -102,7 +102,7 @@ class IngestWorkflowConstruct(Construct):
             "IngestRuleDeadLetters",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
+            retention_period=DEAD_LETTER_RETENTION,
         )
         self.rule = events.Rule(
             self,

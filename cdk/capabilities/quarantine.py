@@ -1,5 +1,6 @@
-"""The quarantine: the queue of rejected records (the pipeline's dead-letter queue, resources.QUARANTINE) and the
-view of what is quarantined (resources.QUARANTINED), which operators list and export."""
+"""The quarantine: the quarantine queue (resources.QUARANTINE: a message per quarantined record or rejected file; the
+brief's dead-letter queue, not the ingest rule's event dead-letter queue) and the quarantine view
+(resources.QUARANTINED), which operators list and export."""
 
 from __future__ import annotations
 
@@ -46,9 +47,9 @@ class QuarantineConstruct(Construct):
         suppress(
             self.queue,
             "AwsSolutions-SQS3",
-            "This queue is the pipeline's dead-letter destination for rejected records; operators inspect "
-            "and redrive it. A DLQ of the quarantine queue would only move the same messages elsewhere.",
+            "This queue is where the pipeline sends quarantined records and rejected files; operators inspect "
+            "and redrive them. A dead-letter queue for it would only move the same messages elsewhere.",
         )
-        # What is quarantined, queryable: rebuilt from the audit log if lost (`salesdq replay`), so no PITR need
+        # What is quarantined, queryable: rebuilt from the audit log if lost (`salesdq audit rebuild`), so no PITR need
         # beyond the tables' default; kept on destroy like the audit log it mirrors.
         self.view: dynamodb.Table = build_table(self, resources.QUARANTINED)

@@ -12,14 +12,14 @@ import sys
 from collections.abc import Sequence
 
 from salesdq import __version__
-from salesdq.cli import contract, dlq, exits, history, local, redrive, replay, report, runs, upload
+from salesdq.cli import audit, contract, exits, history, local, quarantine, redrive, replay, report, runs, upload
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from salesdq.cli.options import INTERRUPTED
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main", "parser"]
 
 # in the order `salesdq --help` lists them
-GROUPS = (local, upload, runs, dlq, redrive, history, replay, report, contract)
+GROUPS = (local, upload, runs, quarantine, redrive, history, audit, replay, report, contract)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -90,7 +90,7 @@ def run_local_up(args: argparse.Namespace) -> int:
         )
         print("  uploads to s3://salesdq-inbox/incoming/ are processed automatically; Ctrl-C stops", flush=True)
         print(
-            "  everything lives in this process's memory: stopping it discards every file, order, DLQ message "
+            "  everything lives in this process's memory: stopping it discards every file, order, quarantine message "
             "and audit event" + (f" (Lambda logs are kept in {args.logs})" if args.logs else ""),
             flush=True,
         )

@@ -2,7 +2,7 @@
 
 Tables are rich tables without borders. On a terminal rich fits them to its width, header in bold; anywhere
 else (a pipe, a file) they are plain text, never wrapped, with no box characters, colour codes or trailing
-blanks, so `salesdq dlq list | grep ...` and `awk` read one row a line. The progress display is a rich progress
+blanks, so `salesdq quarantine list | grep ...` and `awk` read one row a line. The progress display is a rich progress
 bar on stderr: records done, records/s and time left where the audit log says how many records a file has.
 """
 
@@ -24,7 +24,7 @@ from rich.text import Text
 from salesdq.operators.progress import Progress
 from salesdq.operators.run_summaries import RunSummary
 from salesdq.plain_text import render_plain
-from services.domain import dlq_message, json_codec
+from services.domain import json_codec, quarantine_message, redrive_batch
 
 # ---------------------------------------------------------------- documents
 
@@ -109,11 +109,17 @@ def print_table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, numbers
     sys.stdout.write(render_plain(lambda plain: plain.print(table)))
 
 
+def run_source(key: str, *, name_only: bool = True) -> str:
+    """What a run read, as a table names it: an upload by its file's name (or key), a redrive batch as one (its
+    `Run.file` is its key under redrive/, but it is no file an operator uploaded)."""
+    return redrive_batch.named(key) or (Path(key).name if name_only else key)
+
+
 def print_summary(summary: dict[str, Any]) -> None:
     """What became of each file, a total row, and (on the embedded engine, which meters) speed and cost."""
     header = ("FILE", "STATUS", "RECORDS", "STORED", "DUPLICATES", "QUARANTINED", "REASON")
     rows: list[tuple[Any, ...]] = [
-        (Path(f["file"]).name, f["status"], f["records"], f["stored"], f["duplicates"], f["quarantined"], f["reason"])
+        (run_source(f["file"]), f["status"], f["records"], f["stored"], f["duplicates"], f["quarantined"], f["reason"])
         for f in summary["files"]
     ]
     t = summary["totals"]
@@ -134,7 +140,7 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 
 def age(at: str | None, now_s: float) -> str:
-    """How long ago `at` (an ISO time) was, as the DLQ table shows it; "-" when unknown."""
+    """How long ago `at` (an ISO time) was, as `quarantine list` shows it; "-" when unknown."""
     if not at:
         return "-"
     seconds = max(0, int(now_s - datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()))
@@ -144,7 +150,7 @@ def age(at: str | None, now_s: float) -> str:
     return f"{seconds}s"
 
 
-def print_dlq(bodies: Iterable[dict[str, Any]], now_s: float | None = None, filters: str = "") -> None:
+def print_quarantine(bodies: Iterable[dict[str, Any]], now_s: float | None = None, filters: str = "") -> None:
     """Each quarantined item: its id, file, index, order id, failed rules (a rejected file's with the reason),
     attempt and age (since the run that quarantined it started). `filters`: the options that narrowed the list,
     named when nothing matched them."""
@@ -162,7 +168,7 @@ def print_dlq(bodies: Iterable[dict[str, Any]], now_s: float | None = None, filt
         for body in bodies
     ]
     if not rows:
-        print(f"no open quarantined item matches {filters}" if filters else "the quarantine queue is empty")
+        print(f"no open quarantined item matches {filters}" if filters else "no open quarantined item")
         return
     print_table(
         ("ID", "FILE", "INDEX", "ORDER ID", "REASONS", "ATTEMPT", "AGE"), rows, numbers=("INDEX", "ATTEMPT", "AGE")
@@ -171,19 +177,19 @@ def print_dlq(bodies: Iterable[dict[str, Any]], now_s: float | None = None, filt
 
 def _reasons(body: dict[str, Any]) -> str:
     """A record's failed rules; a rejected file's rule with why (the message is all it has to say)."""
-    if body.get("kind") == dlq_message.Kind.FILE:
+    if body.get("kind") == quarantine_message.Kind.FILE:
         return "; ".join(f"{r['rule']}: {r['message']}" for r in body.get("reasons", []))
-    return dlq_message.rules_summary(body)
+    return quarantine_message.rules_summary(body)
 
 
 def print_runs(runs: Sequence[RunSummary], status: str | None = None) -> None:
-    """One row per file run; none says so, and which status was asked for."""
+    """One row per run (an upload's or a redrive batch's); none says so, and which status was asked for."""
     if not runs:
         print(f"no {status} runs" if status else "no runs")
         return
     rows = [
         (
-            Path(r.run.file).name,
+            run_source(r.run.file),
             r.run.file_id[:12],
             r.run.id,
             f"{r.status}/resolved" if r.resolved else r.status,  # a rejected file an operator closed
@@ -204,7 +210,14 @@ def print_runs(runs: Sequence[RunSummary], status: str | None = None) -> None:
 
 def print_history(events: Sequence[dict[str, Any]]) -> None:
     rows = [
-        (e.get("at"), e.get("event"), e.get("file"), e.get("index"), e.get("attempt"), dlq_message.rules_summary(e))
+        (
+            e.get("at"),
+            e.get("event"),
+            run_source(str(e["file"]), name_only=False) if e.get("file") else None,
+            e.get("index"),
+            e.get("attempt"),
+            quarantine_message.rules_summary(e),
+        )
         for e in events
     ]
     print_table(("AT", "EVENT", "FILE", "INDEX", "ATTEMPT", "REASONS"), rows, numbers=("INDEX", "ATTEMPT"))
@@ -214,7 +227,7 @@ MAX_IDS_SHOWN = 10  # ids printed per kind of drift; --json holds them all
 
 
 def print_verification(found: dict[str, Any]) -> None:
-    """`replay verify`: one row per projection, then the ids of each kind of drift."""
+    """`audit verify`: one row per projection, then the ids of each kind of drift."""
     kinds = ("missing", "extra", "changed")
     rows = [
         (name, found[name]["expected"], found[name]["actual"], *(len(found[name][k]) for k in kinds))
@@ -312,8 +325,6 @@ def _file_totals(result: dict[str, Any]) -> dict[str, Any]:
 def print_redrive(outcome: dict[str, Any]) -> None:
     already = outcome.get("already", [])
     print(f"redriven: {len(outcome['redriven'])}, refused: {len(outcome['refused'])}, already redriven: {len(already)}")
-    if outcome.get("contract"):
-        print(f"judged under contract {outcome['contract']} (the active one)")
     for refusal in outcome["refused"]:
         print(f"  refused {refusal['id']}: {refusal['error']}: {refusal['message']}")
     for done in already:
@@ -322,9 +333,11 @@ def print_redrive(outcome: dict[str, Any]) -> None:
     for f in outcome.get("results", []):
         under = f" under contract {f['contract']}" if f.get("contract") else ""
         print(
-            f"  {f['file']}: {f['status']}, {f['stored']} stored, {f['duplicates']} duplicates, "
+            f"  {run_source(f['file'])}: {f['status']}, {f['stored']} stored, {f['duplicates']} duplicates, "
             f"{f['quarantined']} quarantined again{under}"
         )
+    if outcome.get("contract"):
+        print(f"judged under contract {outcome['contract']} (the active one)")
 
 
 # ---------------------------------------------------------------- progress

@@ -1,4 +1,4 @@
-"""`salesdq redrive FILE`: corrected records (an edited `dlq export`) back through the workflow."""
+"""`salesdq redrive FILE`: corrected records (an edited `quarantine export`) back through the workflow."""
 
 from __future__ import annotations
 
@@ -41,5 +41,5 @@ def add_to(commands: Commands) -> None:
     command.add_argument("--wait", action="store_true", help="wait for the reprocessing and print its outcome")
     command.set_defaults(
         run=run_redrive,
-        interrupted=f"a batch of corrections sent before it {ON_THE_STACK}, `salesdq dlq list` what is open",
+        interrupted=f"a batch of corrections sent before it {ON_THE_STACK}, `salesdq quarantine list` what is open",
     )

@@ -1,55 +1,20 @@
-"""`salesdq replay verify | rebuild | repair | file`: the audit log as the source of truth
-(salesdq/operators/replay.py), and a file's retained bytes run again under the active contract, or as a dry
-run under a proposed one (salesdq/operators/replay_file.py)."""
+"""`salesdq replay file`: a file's retained bytes run again under the active contract, or as a dry run under a
+proposed one (salesdq/operators/replay_file.py). `replay verify|rebuild|repair` are the old names of `salesdq audit
+...` (salesdq/cli/audit.py): they work for now and say the new command."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from salesdq.cli import output
+from salesdq.cli import audit, output
 from salesdq.cli.contract import refused
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK
-from salesdq.cli.options import (
-    JSON,
-    ON_THE_STACK,
-    PROGRESS,
-    STACK,
-    Commands,
-    check_input_file,
-    check_output,
-    stack_ref,
-)
+from salesdq.cli.options import JSON, ON_THE_STACK, PROGRESS, STACK, Commands, check_input_file, stack_ref
 from salesdq.errors import UsageError
-from salesdq.operators import replay, replay_file
+from salesdq.operators import replay_file
 from salesdq.operators.contract import read
 from services.contract import ContractError
-
-
-def run_verify(args: argparse.Namespace) -> int:
-    found = replay.verify(stack_ref(args))
-    output.print_json(found.as_dict()) if args.json else output.print_verification(found.as_dict())
-    return EXIT_FAILED if found.drift else EXIT_OK
-
-
-def run_rebuild(args: argparse.Namespace) -> int:
-    out = args.out
-    check_output("--out", out, directory=True)
-    written = replay.rebuild(stack_ref(args), out)
-    if args.json:
-        output.print_json({"out": str(out), **written})
-    else:
-        print(
-            f"rebuilt from the audit log into {out}: {written['orders']:,} orders, "
-            f"{written['quarantine']:,} quarantined, {written['files']:,} file runs"
-        )
-    return EXIT_OK
-
-
-def run_repair(args: argparse.Namespace) -> int:
-    done = replay.repair(stack_ref(args), apply=args.yes)
-    output.print_json(done.as_dict()) if args.json else output.print_repair(done.as_dict())
-    return EXIT_OK
 
 
 def run_file(args: argparse.Namespace) -> int:
@@ -75,28 +40,9 @@ def run_file(args: argparse.Namespace) -> int:
 
 def add_to(commands: Commands) -> None:
     command = commands.add_parser(
-        "replay", help="the audit log as the source of truth: verify, rebuild, repair; replay a past file"
+        "replay", help='replay a past file (verify, rebuild, repair: old names of "audit ...")'
     )
     actions = command.add_subparsers(dest="replay_command", required=True)
-    verify = actions.add_parser(
-        "verify", parents=[STACK, JSON], help="compare the orders and the quarantine with the audit log (exit 1: drift)"
-    )
-    verify.set_defaults(run=run_verify)
-    rebuild = actions.add_parser(
-        "rebuild", parents=[STACK, JSON], help="write the projections folded from the audit log alone"
-    )
-    rebuild.add_argument(
-        "--out", required=True, type=Path, metavar="DIR", help="orders.jsonl, quarantine.jsonl, files.jsonl"
-    )
-    rebuild.set_defaults(run=run_rebuild, interrupted="nothing was changed; what --out holds is partial")
-    repair = actions.add_parser(
-        "repair", parents=[STACK, JSON], help="restore missing and changed orders from the audit log"
-    )
-    repair.add_argument("--yes", action="store_true", help="write the restores (without it: print the plan)")
-    repair.set_defaults(
-        run=run_repair,
-        interrupted="orders restored before it stay restored: `salesdq replay verify` shows what is left",
-    )
     file = actions.add_parser(
         "file",
         parents=[STACK, JSON, PROGRESS],
@@ -113,3 +59,4 @@ def add_to(commands: Commands) -> None:
         help="with --dry-run: judge under this proposed contract (ODCS) instead of the active one",
     )
     file.set_defaults(run=run_file, interrupted=f"a replay that started {ON_THE_STACK}")
+    audit.add_commands(actions, old_group="replay")

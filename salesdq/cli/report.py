@@ -95,8 +95,8 @@ def add_to(commands: Commands) -> None:
         parents=[STACK],
         help="data-quality report: scores, failures by rule and field, trend by day, alerts",
         description="A data-quality report from the audit history: one row a file run, failures by rule and by "
-        "field (with example DLQ ids: `salesdq dlq export --rule RULE` finds the records), the score by day, and "
-        "alerts for a file or day scoring below the average of the previous ones. Days are UTC.",
+        "field (with example quarantine ids: `salesdq quarantine export --rule RULE` finds the records), the score by "
+        "day, and alerts for a file or day scoring below the average of the previous ones. Days are UTC.",
     )
     command.add_argument("--since", metavar="DAY", help="the first day (YYYY-MM-DD); default: the whole history")
     command.add_argument("--until", metavar="DAY", help="the last day (YYYY-MM-DD, inclusive); default: today")

@@ -4,8 +4,8 @@ alone, one event at a time in any order (a table scan's), so any store can be ch
 
 - orders: every `record.stored` event's item, as written (inline, or by reference to an immutable S3 object);
   the first stored per order id (by its run's `at`), since the orders table never overwrites one;
-- quarantine: per DLQ id, the latest of its outcomes (by run, then attempt): when that is `quarantined`, the
-  DLQ message its event records; when a later run stored it or found it a duplicate (a redrive batch, a
+- quarantine: per quarantine id, the latest of its outcomes (by run, then attempt): when that is `quarantined`, the
+  quarantine message its event records; when a later run stored it or found it a duplicate (a redrive batch, a
   replay), nothing. A replay's `quarantined` event that sent no message (`message_at`: the record was
   quarantined already for the same reasons, or a redrive had taken it on) leaves the id as the events of the
   runs that sent its message say. A rejected file's id is quarantined by `file.rejected` until its
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from salesdq.operators.run_summaries import RunSummary, fold_runs
-from services.domain import dlq_message, json_codec
+from services.domain import json_codec, quarantine_message
 from services.domain.audit_events import EventKind
 from services.domain.outcomes import Outcome
 
@@ -55,7 +55,7 @@ class Projections:
         elif kind == EventKind.FILE_REJECTED:
             self._supersede(_rejected_id(event), (str(event["at"]), 1), event)
         elif kind == EventKind.FILE_RESOLVED:
-            self._supersede(str(event["dlq_id"]), (str(event["at"]), 1), None)
+            self._supersede(str(quarantine_message.quarantine_id_in(event)), (str(event["at"]), 1), None)
         if "day" in event:  # only file events carry the by-day index's attribute
             self._file_events.append(event)
 
@@ -67,16 +67,18 @@ class Projections:
 
     def _outcome(self, event: Mapping[str, Any]) -> None:
         origin = event.get("detail") or {}
-        dlq_id = str(origin.get("dlq_id") or dlq_message.record_id(str(event["file_id"]), int(event["index"])))
+        quarantine_id = quarantine_message.quarantine_id_in(origin) or quarantine_message.record_id(
+            str(event["file_id"]), int(event["index"])
+        )
         quarantined = event.get("outcome") == Outcome.QUARANTINED
         if quarantined and "message_at" in event:
             return  # a replay kept the message an earlier run sent: that run's event holds it
-        self._supersede(dlq_id, (str(event["at"]), int(event.get("attempt", 1))), event if quarantined else None)
+        self._supersede(quarantine_id, (str(event["at"]), int(event.get("attempt", 1))), event if quarantined else None)
 
-    def _supersede(self, dlq_id: str, place: tuple[str, int], event: Mapping[str, Any] | None) -> None:
-        known = self._quarantine.get(dlq_id)
+    def _supersede(self, quarantine_id: str, place: tuple[str, int], event: Mapping[str, Any] | None) -> None:
+        known = self._quarantine.get(quarantine_id)
         if known is None or place >= known.place:
-            self._quarantine[dlq_id] = _Latest(place, event)
+            self._quarantine[quarantine_id] = _Latest(place, event)
 
     def order(self, order_id: str, fetch: Fetch) -> dict[str, Any]:
         held = self.orders[order_id]
@@ -87,9 +89,12 @@ class Projections:
         return parsed
 
     def quarantine(self) -> dict[str, dict[str, Any]]:
-        """The DLQ messages the log says are open, by DLQ id (a record's by reference when it travelled so)."""
+        """The quarantine messages the log says are open, by quarantine id (a record's by reference when it
+        travelled so)."""
         return {
-            dlq_id: _message(latest.event) for dlq_id, latest in self._quarantine.items() if latest.event is not None
+            quarantine_id: _message(latest.event)
+            for quarantine_id, latest in self._quarantine.items()
+            if latest.event is not None
         }
 
     def runs(self) -> list[RunSummary]:
@@ -104,13 +109,13 @@ def fold(events: Iterable[Mapping[str, Any]]) -> Projections:
 
 
 def _rejected_id(event: Mapping[str, Any]) -> str:
-    return str(dlq_message.from_rejected_event(event)["id"])
+    return str(quarantine_message.from_rejected_event(event)["id"])
 
 
 def _message(event: Mapping[str, Any]) -> dict[str, Any]:
     if event.get("event") == EventKind.FILE_REJECTED:
-        return dlq_message.from_rejected_event(event)
-    return dlq_message.from_record_event(event)
+        return quarantine_message.from_rejected_event(event)
+    return quarantine_message.from_record_event(event)
 
 
 @dataclass

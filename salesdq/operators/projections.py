@@ -1,5 +1,5 @@
 """The projections as files: the orders and the quarantine as JSON Lines, in one format and order, whether read
-from the live stores (`local run --out`) or folded from the audit log (`replay rebuild --out`), so the two
+from the live stores (`local run --out`) or folded from the audit log (`audit rebuild --out`), so the two
 compare line for line. Streamed: rows are sorted in bounded runs on disk, never a whole table in memory."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from services.domain import dlq_message, json_codec
+from services.domain import json_codec, quarantine_message
 
 ORDERS, QUARANTINE, FILES = "orders.jsonl", "quarantine.jsonl", "files.jsonl"
 Fetch = Callable[[str], Any]  # an S3 key of the inbox bucket -> its JSON
@@ -23,7 +23,7 @@ def write_orders(out: Path, orders: Iterable[dict[str, Any]]) -> None:
 
 
 def write_quarantine(out: Path, messages: Iterable[dict[str, Any]], fetch: Fetch) -> None:
-    """Open DLQ messages by file and index, each with its record's content: one that travelled by reference
+    """Open quarantine messages by file and index, each with its record's content: one that travelled by reference
     is fetched and written inline too."""
     write_sorted_jsonl(
         out / QUARANTINE, with_records(messages, fetch), key=lambda m: (m.get("file", ""), m.get("index", -1))
@@ -32,7 +32,7 @@ def write_quarantine(out: Path, messages: Iterable[dict[str, Any]], fetch: Fetch
 
 def with_records(messages: Iterable[dict[str, Any]], fetch: Fetch) -> Iterator[dict[str, Any]]:
     for message in messages:
-        key = dlq_message.record_ref_key(message)
+        key = quarantine_message.record_ref_key(message)
         yield message | {"record": fetch(key)} if key else message
 
 

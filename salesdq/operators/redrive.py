@@ -1,5 +1,5 @@
-"""Redrive: corrected records (an edited `dlq export`) sent to the redrive Lambda, which matches each to its DLQ
-message by id and runs them through the ingest workflow; and waiting for those runs."""
+"""Redrive: corrected records (an edited `quarantine export`) sent to the redrive Lambda, which matches each to its
+quarantine message by id and runs them through the ingest workflow; and waiting for those runs."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ REDRIVE_BATCH = 200  # corrections per redrive call: well under Lambda's 6 MB pa
 
 
 def read_corrections(path: Path) -> list[dict[str, Any]]:
-    """An exported (and edited) DLQ file -> corrections; a line that is not JSON, or names no id, is a usage
-    error naming its line. A line without a record (a rejected file's, as `dlq export` writes them, or an id
+    """A quarantine export (edited) -> corrections; a line that is not JSON, or names no id, is a usage
+    error naming its line. A line without a record (a rejected file's, as `quarantine export` writes them, or an id
     alone) is sent like any other: the redrive refuses that line alone (`not_a_record`, `no_record`), and the
     quarantined record stays as it is."""
     if not path.is_file():
@@ -35,7 +35,7 @@ def read_corrections(path: Path) -> list[dict[str, Any]]:
         except ValueError as error:
             raise UsageError(f"{path}:{number}: not a JSON line ({error.args[0]})") from None
         if not isinstance(entry, dict) or "id" not in entry:
-            raise UsageError(f'{path}:{number}: a line needs "id" and "record" (as `salesdq dlq export` writes)')
+            raise UsageError(f'{path}:{number}: a line needs "id" and "record" (as `salesdq quarantine export` writes)')
         if str(entry["id"]) in seen:
             raise UsageError(
                 f"{path}:{number}: id {entry['id']} is corrected on line {seen[str(entry['id'])]} too: "
@@ -52,7 +52,7 @@ def read_corrections(path: Path) -> list[dict[str, Any]]:
 
 
 def _text(path: Path) -> str:
-    """The file as UTF-8 text (`dlq export` writes it so); UsageError naming the line of the first bad byte."""
+    """The file as UTF-8 text (`quarantine export` writes it so); UsageError naming the line of the first bad byte."""
     data = path.read_bytes()
     try:
         return data.decode("utf-8")

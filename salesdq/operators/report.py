@@ -8,7 +8,7 @@ What a report reads (docs/deploy.md gives its read units):
   start (the whole history, up to --until) reads the index whole with one paginated Scan: every day is wanted
   and the days are not known beforehand; so does a window of more than MAX_DAY_QUERIES days (a Query per
   empty day would cost more than reading the index).
-- a file's summary is its `file.completed` event: counts, failures by rule and by field, example DLQ ids
+- a file's summary is its `file.completed` event: counts, failures by rule and by field, example quarantine ids
   (services/ingest/finalize.py folded them from the chunk markers once, when the run ended).
 - one keyed Query per completed file with quarantined records: its `file.redriven` items (what each redrive
   batch did for its records), for `redriven` and the score now.

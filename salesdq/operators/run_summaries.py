@@ -26,7 +26,7 @@ class RunSummary:
     quarantined: int = 0
     reason: str | None = None
     retries: int = 0  # re-uploads (or `runs retry`) that continued it
-    resolved: str | None = None  # a rejected run whose file item `dlq resolve` closed: when
+    resolved: str | None = None  # a rejected run whose file item `quarantine resolve` closed: when
 
     def as_dict(self) -> dict[str, Any]:
         """The run's fields in its serialized form (Run.to_payload), beside its summary's."""

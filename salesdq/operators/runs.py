@@ -12,7 +12,7 @@ from salesdq.errors import NotFoundError, OperationFailedError, UsageError
 from salesdq.locate import StackRef
 from salesdq.operators.run_summaries import ACCEPTED, FAILED, RunSummary, fold_runs
 from services.dal.executions import ExecutionNotFoundError, execution_arn
-from services.domain import audit_events
+from services.domain import audit_events, redrive_batch
 from services.ingest.claim import ENDED_UNFINISHED
 from services.ingest.failures import execution_failure
 
@@ -44,12 +44,14 @@ def file_runs(stack: StackRef, status: str | None = None) -> list[RunSummary]:
 
 def runs_named(runs: Sequence[RunSummary], name: str) -> list[RunSummary]:
     """The runs an operator's name for a file means, oldest first (as `runs` are given): its key, the name the
-    tables show (the key without incoming/), an execution's name, or its file id or any prefix of 8+ hex
-    characters of it (the short ids `runs`, the report and `replay file` print). The one resolver of every
-    command that takes a file; empty when nothing matches; UsageError naming the candidates when a prefix
-    starts more than one file id."""
+    tables show (the key without incoming/; `redrive batch <request id>` for a batch's run), an execution's name,
+    or its file id or any prefix of 8+ hex characters of it (the short ids `runs`, the report and `replay file`
+    print). The one resolver of every command that takes a file; empty when nothing matches; UsageError naming
+    the candidates when a prefix starts more than one file id."""
     name = name.strip()
-    keys, prefix = resources.keys_named(name), name.lower()
+    batch = redrive_batch.key_named(name)  # a redrive batch's run, by the name `runs` shows
+    keys = (batch,) if batch else resources.keys_named(name)
+    prefix = name.lower()
     ids = (
         sorted({run.run.file_id for run in runs if run.run.file_id.startswith(prefix)})
         if FILE_ID_PREFIX.match(prefix)

@@ -1,7 +1,7 @@
 """The report as CSV files in a directory, a header on each file's first line.
 
 - files.csv: one row a file, the columns of the report's `files` entries.
-- failures.csv: `by` (rule or field), `name`, `count`, `share`, `examples` (DLQ ids separated by spaces;
+- failures.csv: `by` (rule or field), `name`, `count`, `share`, `examples` (quarantine ids separated by spaces;
   empty for fields): the rows of failures.by_rule, then those of failures.by_field.
 - days.csv: one row a day, the columns of the report's `days` entries.
 

@@ -171,7 +171,8 @@ def _bars_block(block_id: str, caption: str, bars: list[Bar], after: str) -> str
 
 
 def _examples(report: Report) -> str:
-    """The DLQ ids behind each rule, for `salesdq dlq` (the chart gives counts, an operator wants records)."""
+    """The quarantine ids behind each rule, for `salesdq quarantine export` (the chart gives counts, an operator
+    wants records)."""
     rows = "".join(
         f'<tr><td>{escape(r.rule)}</td><td class="examples">'
         + "".join(f"<code>{escape(x)}</code>" for x in r.examples)
@@ -181,7 +182,7 @@ def _examples(report: Report) -> str:
     )
     if not rows:
         return ""
-    head = "<thead><tr><th>Rule</th><th>Example DLQ ids</th></tr></thead>"
+    head = "<thead><tr><th>Rule</th><th>Example quarantine ids</th></tr></thead>"
     return f'<table class="examples-table">{head}<tbody>{rows}</tbody></table>'
 
 

@@ -63,7 +63,7 @@ class RuleFailures:
     rule: str
     count: int
     share: float
-    examples: list[str] = field(default_factory=list)  # DLQ ids
+    examples: list[str] = field(default_factory=list)  # quarantine ids
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,7 @@ def _failures(console: Console, report: Report, plain: bool) -> None:
     by_rule.add_column("Rule")
     by_rule.add_column("Count", justify="right")
     by_rule.add_column("Share", justify="right")
-    by_rule.add_column("Example (DLQ id)", overflow="fold")
+    by_rule.add_column("Example (quarantine id)", overflow="fold")
     for rule in report.failures.by_rule:
         by_rule.add_row(
             Text(rule.rule), str(rule.count), pct(rule.share), Text(rule.examples[0] if rule.examples else "")

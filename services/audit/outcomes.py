@@ -3,10 +3,10 @@
 Each record event is self-contained, so the log alone rebuilds the projections (salesdq/operators/fold.py): a
 stored record's event holds its orders-table item as written (or a reference to an immutable S3 object for a
 record too large to travel inline), a duplicate's names the stored order it repeats, a quarantined record's
-holds its DLQ id and its record (as JSON text, since a quarantined record may hold what DynamoDB cannot), as
-its DLQ message does.
+holds its quarantine id and its record (as JSON text, since a quarantined record may hold what DynamoDB cannot), as
+its quarantine message does.
 
-The marker also holds the chunk's aggregates (failures by rule and by field, a few DLQ ids of each rule, and
+The marker also holds the chunk's aggregates (failures by rule and by field, a few quarantine ids of each rule, and
 for a redrive batch what it did for each original file): reports read those, never the records' events.
 
 The marker is written last: a chunk whose marker exists is done, and its recorded counts are returned to a
@@ -22,10 +22,10 @@ from services.dal.audit_log import AuditLog
 from services.dal.inbox_bucket import InboxBucket
 from services.dal.quarantine_view import body_of
 from services.domain import audit_events, json_codec
-from services.domain.dlq_message import Origin
 from services.domain.inline import inline_or_ref
 from services.domain.outcomes import Outcome, RecordOutcome
 from services.domain.payloads import ChunkJob
+from services.domain.quarantine_message import Origin
 
 AUDIT_ITEMS = "audit/items"  # stored items too large to travel inline: one object per record and run
 
@@ -44,7 +44,7 @@ def append_outcomes(
     audit: AuditLog,
     inbox: InboxBucket,
 ) -> dict[str, int]:
-    """Each record's event, then the chunk's marker; returns the chunk's counts. `messages`: the DLQ message
+    """Each record's event, then the chunk's marker; returns the chunk's counts. `messages`: the quarantine message
     of each quarantined record, by index."""
     audit.append(
         audit_events.record_event(
@@ -65,7 +65,7 @@ def append_outcomes(
         chunk=job.chunk,
         outcomes=[[o.index, o.outcome, *o.rules] for o in outcomes],
         fields={o.index: [r.field for r in o.reasons] for o in outcomes if o.reasons},
-        dlq_ids={index: str(message["id"]) for index, message in messages.items()},
+        quarantine_ids={index: str(message["id"]) for index, message in messages.items()},
         origins=origins,
     )
     audit.append([marker])
@@ -88,11 +88,15 @@ def _content(
     if outcome.carried is not None:  # a replay's record a redrive took on: the redrive's outcome, carried
         item = outcome.carried
         by = item.get("resolved_by") or item.get("redriving") or body_of(item).get("batch")
-        content["carried"] = {"dlq_id": item["id"], "by": by, "outcome": item.get("outcome", Outcome.QUARANTINED)}
+        content["carried"] = {
+            "quarantine_id": item["id"],
+            "by": by,
+            "outcome": item.get("outcome", Outcome.QUARANTINED),
+        }
     if outcome.outcome == Outcome.DUPLICATE:
         return content | {"duplicate_of": outcome.duplicate_of}
     if message is not None:
-        content["dlq_id"] = message["id"]  # a redriven record keeps its first DLQ id
+        content["quarantine_id"] = message["id"]  # a redriven record keeps its first quarantine id
         if message.get("at") != job.run.id:  # not sent by this run (a replay): the message an earlier run sent stays
             content["message_at"] = message["at"]
         if "record_ref" in message:

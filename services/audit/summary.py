@@ -1,5 +1,5 @@
 """A file run's counts, folded from the audit log's chunk events (one compact item per chunk, never a read of
-per-record events): outcomes, failures by rule and by field, a few example DLQ ids per rule, and for a redrive
+per-record events): outcomes, failures by rule and by field, a few example quarantine ids per rule, and for a redrive
 batch what it did for each original file's records."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The quarantine queue (the SQS queue the brief calls the DLQ): a message per quarantined record or rejected
-file, at least once (a lost reply or a retried step sends it again under the same id). The quarantine view holds
-each once; items() collapses the copies, and the sweep (services/redrive/sweep.py) deletes them."""
+"""The quarantine queue (the SQS queue the brief calls the dead-letter queue): a message per quarantined record or
+rejected file, at least once (a lost reply or a retried step sends it again under the same id). The quarantine view
+holds each once; items() collapses the copies, and the sweep (services/redrive/sweep.py) deletes them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import boto3
 
 from services.dal.errors import MessageRefusedError
 from services.dal.retry import until_done
-from services.domain import dlq_message, json_codec
+from services.domain import json_codec, quarantine_message
 from services.errors import ServiceError
 
 if TYPE_CHECKING:  # the stubs are a dev dependency: the Lambda layer has none
@@ -129,8 +129,8 @@ class QuarantineQueue:
         return held
 
     def items(self) -> list[dict[str, Any]]:
-        """Every quarantined item once, oldest first (dlq_message.collapse); the queue is not consumed."""
-        return dlq_message.collapse(self.peek(), body=lambda m: m["body"], sent_at=lambda m: m["sent_at_ms"])
+        """Every quarantined item once, oldest first (quarantine_message.collapse); the queue is not consumed."""
+        return quarantine_message.collapse(self.peek(), body=lambda m: m["body"], sent_at=lambda m: m["sent_at_ms"])
 
 
 def _batches(held: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

@@ -1,7 +1,7 @@
 """The quarantine view: what is quarantined, queryable. SQS cannot list a queue (reading it means receiving
 every message and hiding each until the read ends), so every quarantine queue message is also recorded here, one
-item per quarantine id, and `dlq list` / `dlq export` / redrive read this table with paginated scans and keyed
-reads.
+item per quarantine id, and `quarantine list` / `quarantine export` / redrive read this table with paginated
+scans and keyed reads.
 
 An item is `open` from the moment its record (or file) is quarantined until its record ends in an outcome of
 its own in a later run (a redrive or a replay): then it is `resolved`, with that outcome, and a repeated redrive
@@ -46,7 +46,7 @@ class Resolution:
 
 
 def view_item(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The open item of a DLQ message body."""
+    """The open item of a quarantine message body."""
     reasons = body.get("reasons") or []
     return {
         KEY: str(body["id"]),
@@ -147,7 +147,7 @@ class QuarantineView:
             names["#s"], values[":s"] = "status", {"S": status}
         if files:
             placeholders = [f":f{i}" for i in range(len(files))]
-            # a record's DLQ id starts with its file's id: a record redriven and quarantined again keeps that id
+            # a record's quarantine id starts with its file's id: a record redriven and quarantined again keeps that id
             # and its file, while its file_id is the redrive batch's
             prefixes = [f":p{i}" for i in range(len(files))]
             ids = " OR ".join(f"begins_with(#id, {prefix})" for prefix in prefixes)

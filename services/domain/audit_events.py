@@ -24,11 +24,11 @@ from enum import StrEnum
 from typing import Any
 
 from services.domain import contract
-from services.domain.dlq_message import Origin
 from services.domain.outcomes import Outcome
+from services.domain.quarantine_message import Origin
 from services.domain.run import Run
 
-MAX_EXAMPLES = 3  # DLQ ids of each rule in a chunk marker or a file's summary: enough to go to the records
+MAX_EXAMPLES = 3  # quarantine ids of each rule in a chunk marker or a file's summary: enough to go to the records
 MAX_FIELDS = 32  # fields named in a chunk marker or a file's summary; the rest are counted together
 OTHER_FIELDS = "(other fields)"
 FIRST_REDRIVE = 2  # a record's attempt when it is redriven for the first time (it was quarantined at 1)
@@ -51,9 +51,11 @@ class EventKind(StrEnum):
     FILE_REPLAYED = "file.replayed"  # a new run of a file's retained bytes took the claim over (`replay file`)
     FILE_COMPLETED = "file.completed"
     FILE_FAILED = "file.failed"  # the run stopped; uploading the file again continues it
-    FILE_RESOLVED = "file.resolved"  # an operator closed a rejected file's DLQ item (`salesdq dlq resolve`)
+    FILE_RESOLVED = (
+        "file.resolved"  # an operator closed a rejected file's quarantine item (`salesdq quarantine resolve`)
+    )
     FILE_REDRIVEN = "file.redriven"  # a redrive batch's run ended: what it did for one original file's records
-    ORDER_REPAIRED = "order.repaired"  # `salesdq replay repair` restored the order its stored event holds
+    ORDER_REPAIRED = "order.repaired"  # `salesdq audit repair` restored the order its stored event holds
     CONTRACT_PUBLISHED = "contract.published"  # `salesdq contract publish` made a contract the active one
 
 
@@ -89,7 +91,7 @@ def record_event(
     detail: dict[str, Any] | None = None,
     content: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """`content`: what rebuilds the record's projection (its stored item, its DLQ id and record, ...)."""
+    """`content`: what rebuilds the record's projection (its stored item, its quarantine id and record, ...)."""
     kind = record_kind(outcome)
     # One terminal event per record and run: its key holds no outcome, so a step redone after a failure
     # rewrites the record's event whatever it decides this time, instead of adding a second one.
@@ -130,18 +132,18 @@ def chunk_event(
     chunk: int,
     outcomes: list[list[Any]],
     fields: Mapping[int, Iterable[str]] | None = None,
-    dlq_ids: Mapping[int, str] | None = None,
+    quarantine_ids: Mapping[int, str] | None = None,
     origins: Mapping[int, Origin] | None = None,
 ) -> dict[str, Any]:
     """Compact outcomes of one chunk: [[index, outcome, rules...], ...]; written last, so it marks completion.
 
     Beside them, what reports read instead of the records' events (all bounded, whatever the chunk holds):
     `counts` by outcome; `failures` (records failing each rule); `fields` (records failing each field: at
-    most MAX_FIELDS named, the rest under OTHER_FIELDS); `examples` (the first MAX_EXAMPLES DLQ ids of each
+    most MAX_FIELDS named, the rest under OTHER_FIELDS); `examples` (the first MAX_EXAMPLES quarantine ids of each
     rule); and for a redrive batch, `origins`: for each original file (by file id), how many of its records
     the chunk redrove for the first time (`redriven`) and how many now ended stored or duplicate (`resolved`).
-    `fields`, `dlq_ids` and `origins` are by record index (fields and DLQ ids of quarantined records)."""
-    fields, dlq_ids = fields or {}, dlq_ids or {}
+    `fields`, `quarantine_ids` and `origins` are by record index (fields and quarantine ids of quarantined records)."""
+    fields, quarantine_ids = fields or {}, quarantine_ids or {}
     counts = dict.fromkeys(Outcome, 0)
     failures: dict[str, int] = {}
     by_field: dict[str, int] = {}
@@ -152,8 +154,8 @@ def chunk_event(
         for rule in entry[2:]:
             failures[rule] = failures.get(rule, 0) + 1
             shown = examples.setdefault(rule, [])
-            if index in dlq_ids and len(shown) < MAX_EXAMPLES:
-                shown.append(dlq_ids[index])
+            if index in quarantine_ids and len(shown) < MAX_EXAMPLES:
+                shown.append(quarantine_ids[index])
         for name in sorted(set(fields.get(index, ()))):
             by_field[name] = by_field.get(name, 0) + 1
     pk, sk = chunk_key(run.file_id, run.id, partition, chunk)
@@ -184,9 +186,10 @@ def capped_fields(counts: Mapping[str, int]) -> dict[str, int]:
     return kept | ({OTHER_FIELDS: rest} if rest else {})
 
 
-def original_file_id(dlq_id: str) -> str:
-    """The file a DLQ id's record arrived in: a record's id is `<file sha256>:<index>` (dlq_message.record_id)."""
-    return dlq_id.rsplit(":", 1)[0]
+def original_file_id(quarantine_id: str) -> str:
+    """The file a quarantine id's record arrived in: a record's id is `<file sha256>:<index>`
+    (quarantine_message.record_id)."""
+    return quarantine_id.rsplit(":", 1)[0]
 
 
 def _origins(outcomes: list[list[Any]], origins: Mapping[int, Origin]) -> dict[str, dict[str, int]]:
@@ -195,7 +198,7 @@ def _origins(outcomes: list[list[Any]], origins: Mapping[int, Origin]) -> dict[s
         origin = origins.get(entry[0])
         if origin is None:
             continue
-        tally = found.setdefault(original_file_id(origin.dlq_id), {"redriven": 0, "resolved": 0})
+        tally = found.setdefault(original_file_id(origin.quarantine_id), {"redriven": 0, "resolved": 0})
         tally["redriven"] += origin.attempt == FIRST_REDRIVE
         tally["resolved"] += entry[1] != Outcome.QUARANTINED
     return found

@@ -39,7 +39,7 @@ RESERVED_FIELDS = (ORDER_ID, *ORIGIN_FIELDS)
 
 
 class Rule(StrEnum):
-    """Rule names: the vocabulary of reasons, DLQ messages and reports. A failure carries its rule as data
+    """Rule names: the vocabulary of reasons, quarantine messages and reports. A failure carries its rule as data
     (Failure below), so rewording a message never changes a rule."""
 
     NOT_OBJECT = "not_object"

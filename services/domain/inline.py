@@ -1,5 +1,5 @@
-"""A record travels inline up to 200 KB and by an S3 reference beyond, in the DLQ and the audit log alike: an
-SQS message holds 256 KiB and a DynamoDB item 400 KB, both with room left for the rest of the document."""
+"""A record travels inline up to 200 KB and by an S3 reference beyond, in the quarantine queue and the audit log
+alike: an SQS message holds 256 KiB and a DynamoDB item 400 KB, both with room left for the rest of the document."""
 
 from __future__ import annotations
 

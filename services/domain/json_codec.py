@@ -1,7 +1,7 @@
 """Exact JSON for records: numbers keep every digit, text stays valid Unicode, NaN and Infinity never appear.
 
-Records travel as JSON text (staged chunks, DLQ bodies, S3 objects, `--out` files); this module is the one
-place that text is written and read. `loads` turns non-integers into `decimal.Decimal`, so 0.1, 1.5e400 and
+Records travel as JSON text (staged chunks, quarantine message bodies, S3 objects, `--out` files); this module is
+the one place that text is written and read. `loads` turns non-integers into `decimal.Decimal`, so 0.1, 1.5e400 and
 a 23-digit decimal arrive exactly as written, and `dumps` writes a Decimal as the exact number it is (the
 standard json module cannot). `dumps` takes the fast path of `json.dumps` and falls back to a small explicit
 encoder only when a Decimal is present.

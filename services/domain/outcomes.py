@@ -12,7 +12,7 @@ from services.domain.contract import Reason
 class Outcome(StrEnum):
     STORED = "stored"  # the first complete record of its order id: written to the orders table
     DUPLICATE = "duplicate"  # the same content as the stored order of its id
-    QUARANTINED = "quarantined"  # incomplete, conflicting, or not storable: in the DLQ with its reasons
+    QUARANTINED = "quarantined"  # incomplete, conflicting, or not storable: in the quarantine queue with its reasons
 
 
 @dataclass
@@ -21,7 +21,7 @@ class RecordOutcome:
     outcome: Outcome
     order_id: str | None
     reasons: list[Reason] = field(default_factory=list)
-    raw: Any = None  # the record as it arrived, for the DLQ
+    raw: Any = None  # the record as it arrived, for the quarantine queue
     item: dict[str, Any] | None = None  # a stored record's orders-table item, as written: the log can rebuild it
     duplicate_of: str | None = None  # a duplicate's stored order's `_source`
     # In a replay run, the quarantine-view item of a record a redrive has taken on since: this outcome is the

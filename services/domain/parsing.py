@@ -1,6 +1,6 @@
 """Payloads parsed by models (pydantic), with errors a person reads: a missing field names its path.
 
-A payload the workflow (or a caller) did not send fails loudly here, as InvalidEventError, instead of deep
+A payload the workflow (or a caller) did not send fails loudly here, as InvalidPayloadError, instead of deep
 inside a step.
 """
 
@@ -19,17 +19,17 @@ FLAT = "run"  # a field whose own fields travel flat in its payload (a run's: se
 _NOT_AN_OBJECT = frozenset({"model_type", "model_attributes_type", "dict_type"})
 
 
-class InvalidEventError(ServiceError):
+class InvalidPayloadError(ServiceError):
     """The payload is not what the workflow sends; the message names the missing field."""
 
 
 def parse(model: type[M], payload: Any) -> M:
-    """`payload` as `model`; InvalidEventError naming the first field missing or wrong (by its path in the
+    """`payload` as `model`; InvalidPayloadError naming the first field missing or wrong (by its path in the
     payload: `chunk.key`)."""
     try:
         return model.model_validate(payload)
     except ValidationError as error:
-        raise InvalidEventError(_describe(model, error.errors()[0])) from None
+        raise InvalidPayloadError(_describe(model, error.errors()[0])) from None
 
 
 def _describe(model: type[BaseModel], error: ErrorDetails) -> str:

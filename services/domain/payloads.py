@@ -1,6 +1,7 @@
 """The payloads the ingest workflow's states pass each other (asl/ingest.asl.json), parsed by models in one place.
 
-Each handler turns its event into one of these with `from_event`; a missing field raises InvalidEventError
+Each handler turns its payload (what Lambda passes as `handler(event, context)`'s `event`: Lambda's own name,
+kept in the handlers' signatures) into one of these with `from_payload`; a missing field raises InvalidPayloadError
 naming it (services/domain/parsing.py), so a payload the workflow did not send fails loudly instead of deep
 inside a step. A run's fields (services/domain/run.py) travel flat in them, beside the step's own.
 """
@@ -12,10 +13,10 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.domain.parsing import FLAT, InvalidEventError, parse
+from services.domain.parsing import FLAT, InvalidPayloadError, parse
 from services.domain.run import Run
 
-__all__ = ["REPLAY_MARK", "ChunkJob", "FileJob", "FileRun", "InvalidEventError", "RunFailure"]
+__all__ = ["REPLAY_MARK", "ChunkJob", "FileJob", "FileRun", "InvalidPayloadError", "RunFailure"]
 
 # The mark of a replay (salesdq replay file) in Prepare's `object`, which the workflow passes on whole: the run
 # it replays, in its serialized form (Run.to_payload). An S3 event's object never holds it.
@@ -72,8 +73,8 @@ class FileJob(_Payload):
         return str(value) if value not in (None, "", "null") else None
 
     @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> FileJob:
-        return parse(cls, event)
+    def from_payload(cls, payload: Mapping[str, Any]) -> FileJob:
+        return parse(cls, payload)
 
 
 class ChunkJob(_Payload):
@@ -98,8 +99,8 @@ class ChunkJob(_Payload):
         return {k: v for k, v in data.items() if k != "chunk"} | {k: entry[k] for k in ("chunk", "key") if k in entry}
 
     @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> ChunkJob:
-        return _of_a_file_read(parse(cls, event))
+    def from_payload(cls, payload: Mapping[str, Any]) -> ChunkJob:
+        return _of_a_file_read(parse(cls, payload))
 
     @property
     def holder(self) -> str:
@@ -120,8 +121,8 @@ class FileRun(_Payload):
     chunks: int
 
     @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> FileRun:
-        return _of_a_file_read(parse(cls, event))
+    def from_payload(cls, payload: Mapping[str, Any]) -> FileRun:
+        return _of_a_file_read(parse(cls, payload))
 
 
 class RunFailure(_Payload):
@@ -131,8 +132,8 @@ class RunFailure(_Payload):
     run: Run
 
     @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> RunFailure:
-        return parse(cls, event)
+    def from_payload(cls, payload: Mapping[str, Any]) -> RunFailure:
+        return parse(cls, payload)
 
 
 P = TypeVar("P", ChunkJob, FileRun)
@@ -141,5 +142,5 @@ P = TypeVar("P", ChunkJob, FileRun)
 def _of_a_file_read(payload: P) -> P:
     """A chunk's or a run's account is of a file read to its end: its run names the file's id."""
     if not payload.run.file_id:
-        raise InvalidEventError("payload has no file_id")
+        raise InvalidPayloadError("payload has no file_id")
     return payload

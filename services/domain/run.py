@@ -3,7 +3,7 @@
 What identifies a run travels together everywhere: the file's id (its sha256), the file (its S3 key, the name
 its records keep), the run's id, the execution working on it, and for a replay (`salesdq replay file`) the run
 it replays, itself a `Run`. Payloads hold one (services/domain/payloads.py), and every audit event and
-quarantine message of a run is built from one (services/domain/audit_events.py, dlq_message.py).
+quarantine message of a run is built from one (services/domain/audit_events.py, quarantine_message.py).
 
 A run's id is an id, its time is a time: `id` is only ever copied and compared (it keys every item the run
 writes: `EVENT#<id>#<kind>`, `CHUNK#<id>#...`, `FAILED#<id>#...`, `<id>#<file_id>#<index>`), and `started`
@@ -65,7 +65,7 @@ class Run(BaseModel):
 
     @classmethod
     def from_payload(cls, payload: Any) -> Run:
-        """The run `to_payload` wrote; InvalidEventError naming a missing field."""
+        """The run `to_payload` wrote; InvalidPayloadError naming a missing field."""
         return parse(cls, payload)
 
     def stored(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ the commit (`committed`) and completes the execution with this summary instead o
 Step Functions, `runs` and `report` then all say `completed`.
 
 The `file.completed` event is what reports read of a file: its counts and score, failures by rule and by
-field, a few example DLQ ids per rule. A redrive batch's run also writes, for each original file whose records
+field, a few example quarantine ids per rule. A redrive batch's run also writes, for each original file whose records
 it held, one `file.redriven` item under that file's key (how many it redrove for the first time, how many now
 ended stored or duplicate), before its own `file.completed`, so a retried Finalize rewrites the same items.
 """

@@ -1,7 +1,7 @@
 """The Prepare step: a file read, claimed and split into chunks in S3 with a manifest, or rejected whole.
 
 `services.ingest.read_file` reads it, `claim` decides whether this execution processes it, `split` stages its
-chunks; a whole-file fault rejects it (a copy kept, a DLQ message and an audit event saying why).
+chunks; a whole-file fault rejects it (a copy kept, a quarantine message and an audit event saying why).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from services.dal.executions import Executions
 from services.dal.inbox_bucket import InboxBucket
 from services.dal.quarantine_queue import QuarantineQueue
 from services.dal.quarantine_view import QuarantineView
-from services.domain import audit_events, dlq_message, redrive_batch
+from services.domain import audit_events, quarantine_message, redrive_batch
 from services.domain.audit_events import EventKind
 from services.domain.payloads import FileJob
 from services.domain.run import Run
@@ -159,7 +159,9 @@ def _reject(
 ) -> dict[str, Any]:
     kept = f"{QUARANTINED_FILES}/{run.file_id}/{job.key.rsplit('/', 1)[-1]}"
     inbox.copy(job.key, kept, job.version_id)
-    message = dlq_message.for_file(run=run, reasons=dlq_message.file_reasons(reason), quarantined_key=kept)
+    message = quarantine_message.for_file(
+        run=run, reasons=quarantine_message.file_reasons(reason), quarantined_key=kept
+    )
     quarantine.send([message])
     quarantined.open([message])
     _file_event(audit, run, EventKind.FILE_REJECTED, reason=reason, quarantined_key=kept)

@@ -1,4 +1,4 @@
-"""Redrive: corrected records go back through the same state machine, matched to what is quarantined by DLQ id.
+"""Redrive: corrected records go back through the same state machine, matched to what is quarantined by quarantine id.
 
 Each request carries an id chosen by its caller. Its plan (`redrive/plans/<request id>.json`), its batch
 (`redrive/<request id>.jsonl`) and its execution (`redrive-<request id>`) are named by it, so two requests
@@ -8,10 +8,10 @@ the same thing once.
 
 What is quarantined is read from the quarantine view (services/dal/quarantine_view.py), not by receiving the
 queue. A correction is judged against its item as it is now, whatever export it came from: accepted when the
-item is open and the correction is a new record for it; refused when it is not quarantined (`not_in_dlq`), a
-rejected file (`not_a_record`), a line without a record (`no_record`: the quarantined record is never replaced
-by nothing), unchanged, a conflict with a different stored order, no longer quarantined (`not_quarantined`),
-or a different correction of a record another request is redriving (`in_progress`); and reported as
+item is open and the correction is a new record for it; refused when no quarantine item has its id
+(`no_quarantine_item`), a rejected file (`not_a_record`), a line without a record (`no_record`: the quarantined
+record is never replaced by nothing), unchanged, a conflict with a different stored order, no longer quarantined
+(`not_quarantined`), or a different correction of a record another request is redriving (`in_progress`); and reported as
 `already_redriven`, with what became of it, when it is the correction an earlier request sent (the same
 correction again changes nothing).
 
@@ -20,7 +20,7 @@ judged (a conditional write; a claim another request won is not its), then fixes
 holds (the batch's meta, written once), then starts its execution. Each step can be done again with the same
 result, by the request itself or by a later one: a request that died holding records (the function crashed
 or timed out before its execution started) is finished by the next request that meets one of them, which
-then follows its batch. The DLQ messages of redriven records are deleted by the sweep at the end of their run.
+then follows its batch. The quarantine messages of redriven records are deleted by the sweep at the end of their run.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from services.contract.published import Contracts
 from services.dal import Stores
 from services.dal.executions import ExecutionNotFoundError, execution_arn
 from services.dal.quarantine_view import OPEN, RESOLVED, body_of
-from services.domain import audit_events, contract, dlq_message, json_codec
+from services.domain import audit_events, contract, json_codec, quarantine_message
 from services.domain.active_contract import ContractRef
-from services.domain.dlq_message import Origin
 from services.domain.parsing import parse
+from services.domain.quarantine_message import Origin
 from services.domain.redrive_batch import batch_key, meta_key, plan_key
 from services.domain.run import Run
 from services.errors import ServiceError
@@ -114,14 +114,20 @@ def _judge(
     by its content (the item's `redrive_hash`, or the record it was quarantined again with), never by the
     export's attempt alone: a new correction of a record still quarantined is judged."""
     if item is None:
-        return "refuse", _refusal(correction, "not_in_dlq", "not quarantined: export the DLQ again for current ids")
-    if item.get("kind") != dlq_message.Kind.RECORD:
         return "refuse", _refusal(
-            correction, "not_a_record", "a rejected file is fixed by uploading the fixed file (then `dlq resolve`)"
+            correction, "no_quarantine_item", "no quarantine item has this id: export again for current ids"
+        )
+    if item.get("kind") != quarantine_message.Kind.RECORD:
+        return "refuse", _refusal(
+            correction,
+            "not_a_record",
+            "a rejected file is fixed by uploading the fixed file (then `quarantine resolve`)",
         )
     if correction.record is None:
         return "refuse", _refusal(
-            correction, "no_record", 'the line has no "record": send the corrected record, as `dlq export` writes it'
+            correction,
+            "no_record",
+            'the line has no "record": send the corrected record, as `quarantine export` writes it',
         )
     digest = contract.content_hash(correction.record)
     if item.get("status") == RESOLVED:
@@ -143,7 +149,7 @@ def _judge(
             f"another correction of this record is being redriven ({batch}): send this one again once it ends",
         )
     body = body_of(item)
-    ref = dlq_message.record_ref_key(body)
+    ref = quarantine_message.record_ref_key(body)
     original = stores.inbox.get_json(ref) if ref else body.get("record")
     if digest == contract.content_hash(original):
         if correction.attempt is not None and correction.attempt < int(item.get("attempt", 1)):
@@ -168,11 +174,11 @@ def redrive(
     corrections = list(request.corrections)
     if not corrections:
         raise RedriveError("no corrections to redrive")
-    # numbers as the DLQ holds them: the Lambda runtime parsed the event's non-integers as floats
+    # numbers as the quarantine queue holds them: the Lambda runtime parsed the payload's non-integers as floats
     corrections = [Correction(c.id, json_codec.exact(c.record), c.attempt) for c in corrections]
     ids = [c.id for c in corrections]
     if len(set(ids)) != len(ids):
-        raise RedriveError("an id appears more than once; send one correction per DLQ message")
+        raise RedriveError("an id appears more than once; send one correction per quarantine message")
     # Judged under the active contract, as the batch's run will be (its Prepare reads the pointer again)
     active = (contracts or Contracts(stores.contracts)).active()
     judge = active[1]
@@ -226,10 +232,10 @@ def _run(
 
 def _planned(correction: Correction, body: Mapping[str, Any]) -> Planned:
     origin = Origin(
-        dlq_id=correction.id,
+        quarantine_id=correction.id,
         file=str(body.get("file")),
         index=int(body.get("index", 0)),
-        attempt=dlq_message.attempt_of(dict(body)) + 1,
+        attempt=quarantine_message.attempt_of(dict(body)) + 1,
     )
     order_id = body.get("order_id")
     return Planned(correction.record, origin, str(body.get("file_id")), None if order_id is None else str(order_id))
@@ -245,15 +251,15 @@ def _finish(request_id: str, stores: Stores, state_machine_arn: str, active: Act
     if not stores.inbox.exists(meta_key(key)):
         for line in lines:  # a claim another request won, or of an item changed since, fails for good
             digest = contract.content_hash(line.record)
-            stores.quarantined.claim(line.origin.dlq_id, request_id, digest, line.origin.attempt - 1)
-        holds = stores.quarantined.get_many(line.origin.dlq_id for line in lines)
-        held = [line for line in lines if holds.get(line.origin.dlq_id, {}).get("redriving") == request_id]
+            stores.quarantined.claim(line.origin.quarantine_id, request_id, digest, line.origin.attempt - 1)
+        holds = stores.quarantined.get_many(line.origin.quarantine_id for line in lines)
+        held = [line for line in lines if holds.get(line.origin.quarantine_id, {}).get("redriving") == request_id]
         if not held:
             return None
         stores.inbox.create_json(meta_key(key), {str(i): line.origin.as_dict() for i, line in enumerate(held)})
     meta = stores.inbox.get_json(meta_key(key))
-    by_id = {line.origin.dlq_id: line for line in lines}
-    batch = [by_id[Origin.from_dict(meta[str(i)]).dlq_id] for i in range(len(meta))]
+    by_id = {line.origin.quarantine_id: line for line in lines}
+    batch = [by_id[Origin.from_dict(meta[str(i)]).quarantine_id] for i in range(len(meta))]
     size = stores.inbox.put_text(key, "".join(json_codec.dumps(line.record) + "\n" for line in batch))
     stores.audit.append(
         event
@@ -262,7 +268,7 @@ def _finish(request_id: str, stores: Stores, state_machine_arn: str, active: Act
     )
     payload = json.dumps({"detail": {"bucket": {"name": stores.inbox.bucket}, "object": {"key": key, "size": size}}})
     execution = stores.executions.start(state_machine_arn, EXECUTION_PREFIX + request_id, payload)
-    return Batch(key, execution, [line.origin.dlq_id for line in batch])
+    return Batch(key, execution, [line.origin.quarantine_id for line in batch])
 
 
 def _finish_others(
@@ -294,7 +300,7 @@ def _redriven_events(line: Planned, batch: str, index: int, at: str, active: Act
     was = line.order_id
     now, _ = judge.extract_order_id(line.record)
     ids: list[str | None] = [i for i in dict.fromkeys([was, now]) if i]
-    detail = {"dlq_id": line.origin.dlq_id, "batch": batch, "batch_index": index}
+    detail = {"quarantine_id": line.origin.quarantine_id, "batch": batch, "batch_index": index}
     if was and now and was != now:
         detail |= {"order_id_was": was, "order_id_now": now}
     return [
@@ -312,10 +318,10 @@ def _redriven_events(line: Planned, batch: str, index: int, at: str, active: Act
     ]
 
 
-def request_of(event: Mapping[str, Any], corrections: Sequence[Correction]) -> RedriveRequest:
+def request_of(payload: Mapping[str, Any], corrections: Sequence[Correction]) -> RedriveRequest:
     """The handler's request: its id is the caller's (a retry sends the same one); without one, a new request.
     Never derived from the corrections' content: the same correction sent twice is two requests."""
-    return RedriveRequest(str(event.get("request_id") or uuid.uuid4().hex), corrections)
+    return RedriveRequest(str(payload.get("request_id") or uuid.uuid4().hex), corrections)
 
 
 class _CorrectionPayload(BaseModel):
@@ -328,10 +334,10 @@ class _RedrivePayload(BaseModel):
     corrections: list[_CorrectionPayload]
 
 
-def corrections_of(event: Mapping[str, Any]) -> list[Correction]:
-    """The handler's corrections ({"corrections": [{"id", "record", "attempt"?}]}); InvalidEventError naming a
+def corrections_of(payload: Mapping[str, Any]) -> list[Correction]:
+    """The handler's corrections ({"corrections": [{"id", "record", "attempt"?}]}); InvalidPayloadError naming a
     missing field."""
     return [
         Correction(str(c.id), c.record, int(c.attempt) if isinstance(c.attempt, int) else None)
-        for c in parse(_RedrivePayload, event).corrections
+        for c in parse(_RedrivePayload, payload).corrections
     ]

@@ -1,5 +1,5 @@
-"""The sweep: the DLQ made to agree with the quarantine view, at the end of every run that may have resolved
-quarantined records (a redrive batch, a replay) and on an operator's `salesdq dlq sweep`.
+"""The sweep: the quarantine queue made to agree with the quarantine view, at the end of every run that may have
+resolved quarantined records (a redrive batch, a replay) and on an operator's `salesdq quarantine sweep`.
 
 SQS deletes a message only by the receipt handle of a receive, so the sweep receives every message (hidden
 until it ends, then released at once; a crashed sweep's hold expires on its own) and deletes those whose record
@@ -14,7 +14,7 @@ from typing import Any
 
 from services.dal.quarantine_queue import QuarantineQueue
 from services.dal.quarantine_view import RESOLVED, QuarantineView
-from services.domain import dlq_message
+from services.domain import quarantine_message
 
 
 def sweep(queue: QuarantineQueue, view: QuarantineView) -> dict[str, int]:
@@ -25,7 +25,7 @@ def sweep(queue: QuarantineQueue, view: QuarantineView) -> dict[str, int]:
     for message in held:
         body = message["body"]
         item = items.get(str(body["id"]))
-        attempt = dlq_message.attempt_of(body)
+        attempt = quarantine_message.attempt_of(body)
         if item is not None and (item.get("status") == RESOLVED or attempt < int(item.get("attempt", 1))):
             drop.append(message)
             continue

@@ -1,8 +1,8 @@
-"""A record quarantined: one DLQ message per quarantined record of a chunk, with its reasons, recorded in the
-quarantine view too (what `dlq list` reads); a redriven record that now ends stored or duplicate resolves its
+"""A record quarantined: one quarantine message per quarantined record of a chunk, with its reasons, recorded in the
+quarantine view too (what `quarantine list` reads); a redriven record that now ends stored or duplicate resolves its
 item there.
 
-In a replay run (a new run of a file's bytes, `salesdq replay file`) a record has the DLQ id it had in the run
+In a replay run (a new run of a file's bytes, `salesdq replay file`) a record has the quarantine id it had in the run
 replayed (`<file sha256>:<index>`), so one keyed batch read of the view for the chunk (`replayed_items`, made
 before the chunk is judged) says which were quarantined: one that now ends stored or duplicate resolves its
 item (the sweep at the end of the run deletes its message); one still quarantined for the same reasons is not
@@ -19,11 +19,11 @@ from typing import Any
 from services.dal.inbox_bucket import InboxBucket
 from services.dal.quarantine_queue import QuarantineQueue
 from services.dal.quarantine_view import OPEN, QuarantineView, Resolution, body_of
-from services.domain import dlq_message, redrive_batch
+from services.domain import quarantine_message, redrive_batch
 from services.domain.contract import Reason, Rule
-from services.domain.dlq_message import Origin
 from services.domain.outcomes import Outcome, RecordOutcome
 from services.domain.payloads import ChunkJob
+from services.domain.quarantine_message import Origin
 
 
 def quarantine(
@@ -35,7 +35,7 @@ def quarantine(
     view: QuarantineView,
     earlier: Mapping[int, dict[str, Any]],
 ) -> dict[int, dict[str, Any]]:
-    """Send the chunk's quarantined records to the DLQ (records too large to travel inline go to S3 first);
+    """Send the chunk's quarantined records to the quarantine queue (records too large to travel inline go to S3 first);
     returns each message by the record's index, for the audit events that name it. `earlier`: in a replay run,
     the view's items of the chunk's records (`replayed_items`)."""
     messages: dict[int, dict[str, Any]] = {}
@@ -49,7 +49,7 @@ def quarantine(
             # quarantined once already for the same reasons, or a redrive's outcome carried: not resent
             messages[outcome.index] = body_of(item)
             continue
-        message, offload = dlq_message.for_record(
+        message, offload = quarantine_message.for_record(
             run=job.run,
             index=outcome.index,
             order_id=outcome.order_id,
@@ -65,7 +65,7 @@ def quarantine(
     queue.send(sent.values())
     view.open(sent.values())
     view.resolve(
-        Resolution(origins[o.index].dlq_id, o.outcome, job.run.file, job.run.id)
+        Resolution(origins[o.index].quarantine_id, o.outcome, job.run.file, job.run.id)
         for o in outcomes
         if o.outcome != Outcome.QUARANTINED and o.index in origins
     )
@@ -87,7 +87,7 @@ def replayed_items(job: ChunkJob, indexes: Iterable[int], view: QuarantineView) 
 
 def items_of(file_id: str, indexes: Iterable[int], view: QuarantineView) -> dict[int, dict[str, Any]]:
     """The view's items of a file's records, by index (one keyed batch read; a record never quarantined has none)."""
-    ids = {dlq_message.record_id(file_id, index): index for index in indexes}
+    ids = {quarantine_message.record_id(file_id, index): index for index in indexes}
     return {ids[item_id]: item for item_id, item in view.get_many(ids).items()} if ids else {}
 
 

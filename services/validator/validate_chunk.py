@@ -1,8 +1,8 @@
 """The ValidateChunk step: each record of a chunk validated against the contract and routed to exactly one
-outcome (stored, duplicate or quarantined), quarantined records sent to the DLQ, every outcome audited.
+outcome (stored, duplicate or quarantined), quarantined records sent to the quarantine queue, every outcome audited.
 
-Order matters: orders first, then the DLQ and the record events, the chunk marker last, so a chunk that dies
-in between is redone by its retry and every write lands on the key it would have had.
+Order matters: orders first, then the quarantine queue and the record events, the chunk marker last, so a chunk
+that dies in between is redone by its retry and every write lands on the key it would have had.
 
 An error of AWS (throttling, a lost reply, a busy lease, a refused message) fails the chunk: the workflow
 retries it, and past its retries the run fails visibly; it never becomes a record's outcome. A record that
@@ -23,9 +23,9 @@ from services.dal.errors import is_aws_failure
 from services.dal.inbox_bucket import InboxBucket
 from services.domain import chunk_entry, redrive_batch
 from services.domain.contract import Reason, Rule
-from services.domain.dlq_message import Origin
 from services.domain.outcomes import Outcome, RecordOutcome
 from services.domain.payloads import ChunkJob
+from services.domain.quarantine_message import Origin
 from services.validator.quarantine import carried, quarantine, replayed_items, taken_by_redrive
 from services.validator.store_orders import store_chunk
 
@@ -70,14 +70,14 @@ def _route(
 def _poisoned(index: int, raw: Any, error: Exception, judge: CompiledContract) -> RecordOutcome:
     try:
         order_id, _ = judge.extract_order_id(raw)
-    except Exception:  # the record is poison all the way down: it goes to the DLQ without an order id
+    except Exception:  # the record is poison all the way down: it goes to the quarantine queue without an order id
         order_id = None
     message = f"the validator failed on this record: {type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
     return RecordOutcome(index, Outcome.QUARANTINED, order_id, [Reason("$", Rule.PROCESSING_FAILED, message)], raw)
 
 
 def _origins(job: ChunkJob, inbox: InboxBucket) -> dict[int, Origin]:
-    """For a redrive batch: each line's DLQ id, attempt and original place; empty for uploaded files."""
+    """For a redrive batch: each line's quarantine id, attempt and original place; empty for uploaded files."""
     if not redrive_batch.is_redrive(job.run.file):
         return {}
     meta = inbox.get_json(redrive_batch.meta_key(job.run.file))

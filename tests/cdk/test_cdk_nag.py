@@ -28,7 +28,7 @@ def test_synth_passed_cdk_nag_with_no_findings(synth: Synth) -> None:
 def test_an_unacknowledged_finding_fails_the_synth(tmp_path: Path) -> None:
     app = App(outdir=str(tmp_path), context={bundling.BUNDLE_CONTEXT_KEY: "false"})
     stack = cdk_app.build(app)
-    sqs.Queue(stack, "NotCompliant")  # no TLS-only policy, no DLQ
+    sqs.Queue(stack, "NotCompliant")  # no TLS-only policy, no dead-letter queue
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
     report = json.loads((tmp_path / "validation-report.json").read_text())

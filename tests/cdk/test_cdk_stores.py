@@ -110,7 +110,7 @@ def test_inbox_bucket_sends_events_to_eventbridge(synth: Synth) -> None:
 
 def test_queues_are_encrypted_and_tls_only(synth: Synth) -> None:
     queues = synth.resources("AWS::SQS::Queue")
-    assert len(queues) == 2  # quarantine + the ingest rule's DLQ
+    assert len(queues) == 2  # quarantine + the ingest rule's event dead-letter queue
     for queue_id, queue in queues.items():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
         policies = [

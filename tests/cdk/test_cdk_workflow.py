@@ -30,13 +30,13 @@ def test_rule_pattern_is_resources_pattern_for_the_inbox_bucket(synth: Synth) ->
     assert rule["Properties"]["State"] == "ENABLED"
 
 
-def test_rule_targets_the_state_machine_with_retries_and_an_encrypted_dlq(synth: Synth) -> None:
+def test_rule_targets_the_state_machine_with_retries_and_an_encrypted_event_dead_letter_queue(synth: Synth) -> None:
     _, rule = synth.one("AWS::Events::Rule", Name=resources.INGEST_RULE)
     (target,) = rule["Properties"]["Targets"]
     assert target["Arn"] == {"Ref": logical_id(synth.stack.ingest.state_machine)}
-    dlq_id = logical_id(synth.stack.ingest.dead_letters)
-    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq_id, "Arn"]}}
-    assert synth.raw["Resources"][dlq_id]["Properties"]["SqsManagedSseEnabled"] is True
+    dead_letters_id = logical_id(synth.stack.ingest.dead_letters)
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dead_letters_id, "Arn"]}}
+    assert synth.raw["Resources"][dead_letters_id]["Properties"]["SqsManagedSseEnabled"] is True
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
     assert 0 < target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 24 * 3600
     # EventBridge may only start this machine.

@@ -1,4 +1,4 @@
-"""A chaos run held against its scenario's oracle: the orders table, the DLQ, the audit log, the results.
+"""A chaos run held against its scenario's oracle: the orders table, the quarantine queue, the audit log, the results.
 
 Every check collects what disagrees and `verify` fails once with all of it, so one failing case says every
 promise it broke. The promises:
@@ -8,7 +8,7 @@ promise it broke. The promises:
   visibly (status failed, a reason naming the chunk and the error) and a re-upload finishes it as a first run
   would have;
 - the first complete record in file order (and upload order across files) wins: its content and `_source`;
-- one DLQ message per quarantined record id, with its rules; copies identical, or ordered by attempt;
+- one quarantine message per quarantined record id, with its rules; copies identical, or ordered by attempt;
 - the follower reports the execution that holds the file's claim and completed it.
 """
 
@@ -35,7 +35,7 @@ def verify(run: ChaosRun, *, claims: bool = True) -> None:
         *(check_claims(run) if claims else []),
         *check_orders(run),
         *check_audit(run),
-        *check_dlq(run),
+        *check_quarantine_queue(run),
     ]
     if problems:
         shown = problems[:MAX_LISTED]
@@ -239,8 +239,8 @@ def _check_record_event(run: ChaosRun, expectation: FileExpectation, index: int,
         return [f"{name} #{index}: event {event['event']} with outcome {want.outcome}"]
     problems = []
     if want.outcome == "quarantined":
-        if event.get("dlq_id") != f"{file_id}:{index}":
-            problems.append(f"{name} #{index}: quarantined event names DLQ id {event.get('dlq_id')}")
+        if event.get("quarantine_id") != f"{file_id}:{index}":
+            problems.append(f"{name} #{index}: quarantined event names quarantine id {event.get('quarantine_id')}")
         if "record_json" in event and canonical(json.loads(event["record_json"])) != canonical(
             expectation.file.records[index]
         ):
@@ -259,20 +259,20 @@ def _check_record_event(run: ChaosRun, expectation: FileExpectation, index: int,
     return problems
 
 
-# ----------------------------------------------------------------------------------------- DLQ
+# ---------------------------------------------------------------------------------------- the quarantine queue
 
 
-def check_dlq(run: ChaosRun) -> list[str]:
+def check_quarantine_queue(run: ChaosRun) -> list[str]:
     problems = []
     copies: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for message in run.dlq:
+    for message in run.queued:
         body = message["body"]
         if body.get("kind") != "record":
-            problems.append(f"a DLQ message of kind {body.get('kind')}: {body.get('id')}")
+            problems.append(f"a quarantine message of kind {body.get('kind')}: {body.get('id')}")
             continue
         copies[str(body.get("id"))].append(message)
-    for dlq_id, found in sorted(copies.items()):
-        problems += _check_copies(dlq_id, found)
+    for quarantine_id, found in sorted(copies.items()):
+        problems += _check_copies(quarantine_id, found)
 
     expected: dict[str, tuple[FileExpectation, int]] = {}
     for expectation in run.scenario.expectations:
@@ -280,14 +280,14 @@ def check_dlq(run: ChaosRun) -> list[str]:
             expected[f"{expectation.file.file_id}:{index}"] = (expectation, index)
     missing, unexpected = sorted(set(expected) - set(copies)), sorted(set(copies) - set(expected))
     if missing:
-        problems.append(f"DLQ: no message for {len(missing)} quarantined records: {missing[:5]}")
+        problems.append(f"quarantine queue: no message for {len(missing)} quarantined records: {missing[:5]}")
     if unexpected:
-        problems.append(f"DLQ: messages for {len(unexpected)} records not quarantined: {unexpected[:5]}")
-    for dlq_id in sorted(set(expected) & set(copies)):
-        expectation, index = expected[dlq_id]
-        body = max(copies[dlq_id], key=lambda m: (int(m["body"].get("attempt", 1)), m["sent_at_ms"]))["body"]
+        problems.append(f"quarantine queue: messages for {len(unexpected)} records not quarantined: {unexpected[:5]}")
+    for quarantine_id in sorted(set(expected) & set(copies)):
+        expectation, index = expected[quarantine_id]
+        body = max(copies[quarantine_id], key=lambda m: (int(m["body"].get("attempt", 1)), m["sent_at_ms"]))["body"]
         want = expectation.outcomes[index]
-        label = f"DLQ {expectation.file.name} #{index}"
+        label = f"quarantine queue {expectation.file.name} #{index}"
         if _pairs(body.get("reasons")) != want.reasons:
             problems.append(f"{label}: rules {sorted(_pairs(body.get('reasons')))}, expected {sorted(want.reasons)}")
         if (body.get("file"), body.get("file_id"), body.get("index")) != (
@@ -303,18 +303,21 @@ def check_dlq(run: ChaosRun) -> list[str]:
     return problems
 
 
-def _check_copies(dlq_id: str, found: list[dict[str, Any]]) -> list[str]:
+def _check_copies(quarantine_id: str, found: list[dict[str, Any]]) -> list[str]:
     """Copies of one id (a resent batch, a redone chunk): identical within an attempt, and sent in the order of
     their attempts."""
     in_order = sorted(found, key=lambda m: m["sent_at_ms"])
     attempts = [int(m["body"].get("attempt", 1)) for m in in_order]
     problems = []
     if attempts != sorted(attempts):
-        problems.append(f"DLQ {dlq_id}: copies sent out of attempt order: {attempts}")
+        problems.append(f"quarantine queue {quarantine_id}: copies sent out of attempt order: {attempts}")
     by_attempt: dict[int, set[str]] = defaultdict(set)
     for message in found:
         by_attempt[int(message["body"].get("attempt", 1))].add(canonical(message["body"]))
     for attempt, bodies in sorted(by_attempt.items()):
         if len(bodies) > 1:
-            problems.append(f"DLQ {dlq_id}: {len(bodies)} different copies of attempt {attempt}: {sorted(bodies)[:2]}")
+            problems.append(
+                f"quarantine queue {quarantine_id}: {len(bodies)} different copies of attempt {attempt}: "
+                f"{sorted(bodies)[:2]}"
+            )
     return problems

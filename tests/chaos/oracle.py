@@ -74,8 +74,8 @@ class FileExpectation:
         return {i: e.reasons for i, e in enumerate(self.outcomes) if e.outcome == "quarantined"}
 
     @property
-    def dlq(self) -> dict[str, frozenset[tuple[str, str]]]:
-        """DLQ id (`<file sha256>:<index>`) -> the (field, rule) pairs of its message."""
+    def by_quarantine_id(self) -> dict[str, frozenset[tuple[str, str]]]:
+        """quarantine id (`<file sha256>:<index>`) -> the (field, rule) pairs of its message."""
         return {f"{self.file.file_id}:{i}": pairs for i, pairs in self.quarantined.items()}
 
     @property
@@ -346,7 +346,7 @@ def scenario(
     """`files` seeded files of `records` (a range) records each, to be split into chunks of chunk_records
     over at most max_partitions partitions (few partitions, small chunks: an order's records land in several
     chunks of its partition). Each file may begin with `leading_invalid` records that have no order id: a
-    chunk of only those stores nothing and sends only DLQ messages."""
+    chunk of only those stores nothing and sends only quarantine messages."""
     rng = random.Random(seed)
     ids = _Ids(rng)
     made = []

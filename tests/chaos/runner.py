@@ -60,7 +60,7 @@ class ChaosRun:
     files: list[FileAttempts]
     orders: list[dict[str, Any]]
     audit: list[dict[str, Any]]
-    dlq: list[dict[str, Any]]  # every message in the queue, copies not collapsed: body, sent_at_ms, ...
+    queued: list[dict[str, Any]]  # every message in the quarantine queue, copies not collapsed: body, sent_at_ms, ...
     injected: dict[str, int]
     elapsed_s: float
 
@@ -110,7 +110,7 @@ def run_scenario(
             files=files,
             orders=list(stack.orders().scan()),
             audit=list(stack.audit().scan()),
-            dlq=stack.quarantine().peek(),
+            queued=stack.quarantine().peek(),
             injected=injected,
             elapsed_s=time.perf_counter() - started,
         )

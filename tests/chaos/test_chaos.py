@@ -2,7 +2,7 @@
 
 Each case runs one scenario (tests/chaos/oracle.py) on an engine of its own with a fault plan, uploading and
 following each file as a user would, re-uploading a file whose run failed (tests/chaos/runner.py), and checks
-the orders table, the DLQ, the audit log and the reported results against what the input alone says
+the orders table, the quarantine queue, the audit log and the reported results against what the input alone says
 (tests/chaos/checks.py). The faults are injected at the engine's API boundary only.
 
 - every fault alone (CHAOS_RATES x CHAOS_SEEDS, tests/chaos/settings.py);
@@ -115,7 +115,7 @@ def test_a_failed_run_delivered_twice_is_followed_to_the_execution_holding_the_c
 
 
 def test_a_takeover_whose_reply_is_lost_recognizes_its_own_success(tmp_path: Path) -> None:
-    """Every run fails (one partition, whose first chunk, of records without an order id, has its DLQ
+    """Every run fails (one partition, whose first chunk, of records without an order id, has its quarantine queue
     messages refused); half of Prepare's DynamoDB replies are lost, the re-uploads' takeovers of the claim
     among them: botocore resends the write, which must see the claim as its own, not as someone else's."""
     functions = frozenset({PREPARE, VALIDATE_CHUNK})
@@ -153,7 +153,7 @@ def test_a_file_prepare_fails_on_fails_visibly_and_is_claimed_when_uploaded_agai
 @pytest.mark.parametrize("fault", ["lambda-crash", "lambda-timeout"])
 def test_chunks_dying_midway_are_redone_to_the_outcomes_of_a_first_run(tmp_path: Path, fault: str) -> None:
     """Every chunk invocation is set to die at a random call among its first 21: one that gets that far dies
-    with its orders, DLQ messages and record events half written, and is redone by its retry or by the run's
+    with its orders, quarantine messages and record events half written, and is redone by its retry or by the run's
     retry (a run fails when one chunk dies five times over)."""
     run = _run(tmp_path, {fault: 1.0}, seed=11, functions=frozenset({VALIDATE_CHUNK}))
     assert run.injected[fault] > 0, run.headline()

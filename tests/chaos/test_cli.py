@@ -18,7 +18,7 @@ from salesdq.operators.follow import FileResult
 from salesdq_engine import FAULT_NAMES, FaultPlan
 from tests.e2e.helpers import TERMINAL, read_jsonl
 
-from .checks import check_audit, check_dlq, check_orders, verify
+from .checks import check_audit, check_orders, check_quarantine_queue, verify
 from .oracle import Scenario, complete_file, scenario
 from .runner import Attempt, ChaosRun, FileAttempts
 from .settings import spec
@@ -45,7 +45,7 @@ def _salesdq(files: list[Path], rates: dict[str, float], seed: int, out: Path) -
 
 
 def _exported(made: Scenario, rates: dict[str, float], seed: int, summary: dict[str, Any], out: Path) -> ChaosRun:
-    """What --out holds, as a chaos run to check: the DLQ as exported (one message per id)."""
+    """What --out holds, as a chaos run to check: the quarantine queue as exported (one message per id)."""
     return ChaosRun(
         scenario=made,
         plan=FaultPlan(rates=rates, seed=seed),
@@ -55,7 +55,7 @@ def _exported(made: Scenario, rates: dict[str, float], seed: int, summary: dict[
         ],
         orders=read_jsonl(out / "orders.jsonl"),
         audit=read_jsonl(out / "audit.jsonl"),
-        dlq=[{"body": body, "sent_at_ms": 0} for body in read_jsonl(out / "quarantine.jsonl")],
+        queued=[{"body": body, "sent_at_ms": 0} for body in read_jsonl(out / "quarantine.jsonl")],
         injected=summary["faults"]["injected"],
         elapsed_s=summary["elapsed_s"],
     )
@@ -99,16 +99,16 @@ def test_a_run_that_fails_past_its_retries_exits_1_and_says_which_chunk_and_why(
     clean = _exported(complete_only, rates, 3, {**summary, "files": [completed]}, tmp_path / "out")
     clean.orders = [o for o in clean.orders if str(o.get("_source", "")).startswith(made.files[1].file_id)]
     clean.audit = [e for e in clean.audit if e.get("file_id") == made.files[1].file_id]
-    clean.dlq = [m for m in clean.dlq if m["body"].get("file_id") == made.files[1].file_id]
-    assert not check_orders(clean) and not check_audit(clean) and not check_dlq(clean)
+    clean.queued = [m for m in clean.queued if m["body"].get("file_id") == made.files[1].file_id]
+    assert not check_orders(clean) and not check_audit(clean) and not check_quarantine_queue(clean)
     # ... and of the failed one, whatever was written is right: no transient fault became an outcome.
     expectation = made.expectations[0]
     for event in (e for e in run.audit if e.get("event") in TERMINAL and e["file_id"] == made.files[0].file_id):
         want = expectation.outcomes[int(event["index"])]
         got = {(r["field"], r["rule"]) for r in event["reasons"]}
         assert (event["outcome"], got) == (want.outcome, want.reasons), event
-    for body in (m["body"] for m in run.dlq if m["body"]["file_id"] == made.files[0].file_id):
-        assert {(r["field"], r["rule"]) for r in body["reasons"]} == expectation.dlq[body["id"]], body
+    for body in (m["body"] for m in run.queued if m["body"]["file_id"] == made.files[0].file_id):
+        assert {(r["field"], r["rule"]) for r in body["reasons"]} == expectation.by_quarantine_id[body["id"]], body
 
 
 def test_a_mix_that_every_run_survives_exits_0_and_counts_what_it_injected(tmp_path: Path) -> None:

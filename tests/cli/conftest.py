@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-from tests.e2e.helpers import free_port
+from tests.e2e.helpers import SAMPLE, free_port, local_env
 
 
 @pytest.fixture
@@ -30,3 +32,20 @@ def dead_stack(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setattr(salesdq_engine, "Engine", NoEngine)
     monkeypatch.setattr(salesdq.local.run, "Engine", NoEngine)
     return endpoint
+
+
+@pytest.fixture(scope="module")
+def live_stack() -> Iterator[dict[str, str]]:
+    """`salesdq local up` in this process: an engine on a free port, the brief's sample run through it."""
+    from salesdq.local.run import stack_of
+    from salesdq.operators.follow import upload_and_follow
+    from salesdq.operators.progress import Progress
+    from salesdq_engine import Engine
+
+    engine = Engine(port=free_port())
+    engine.start()
+    try:
+        upload_and_follow(stack_of(engine), SAMPLE, Progress())
+        yield local_env(int(str(engine.endpoint).rsplit(":", 1)[1]))
+    finally:
+        engine.stop()

@@ -174,7 +174,7 @@ def test_every_path_argument_is_checked() -> None:
     reached = {(c.name, a.dest) for c, a, _ in INPUTS + OUTPUTS}
     assert reached == {(c.name, a.dest) for c in COMMANDS for a in c.paths()}
     assert {c.name for c, _, _ in INPUTS} >= {"local run", "upload", "redrive"}
-    assert {c.name for c, _, _ in OUTPUTS} >= {"local run", "dlq export", "report", "replay rebuild"}
+    assert {c.name for c, _, _ in OUTPUTS} >= {"local run", "quarantine export", "report", "audit rebuild"}
 
 
 # ------------------------------------------------------------------------------------------------ the endpoint

@@ -6,12 +6,9 @@ a right-to-left override, 2,000 characters. Whatever the command makes of it, it
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from tests.e2e.helpers import SAMPLE, free_port, local_env
 
 from .commands import Command, commands, malformed_key
 from .refusals import MAX_USAGE_LINES, run
@@ -32,23 +29,6 @@ CASES = [
     if _free_text(a) and a.dest != "stack"  # --stack names a deployment: test_every_command's dead endpoint
     for kind in ODD
 ]
-
-
-@pytest.fixture(scope="module")
-def live_stack() -> Iterator[dict[str, str]]:
-    """`salesdq local up` in this process: an engine on a free port, the brief's sample run through it."""
-    from salesdq.local.run import stack_of
-    from salesdq.operators.follow import upload_and_follow
-    from salesdq.operators.progress import Progress
-    from salesdq_engine import Engine
-
-    engine = Engine(port=free_port())
-    engine.start()
-    try:
-        upload_and_follow(stack_of(engine), SAMPLE, Progress())
-        yield local_env(int(str(engine.endpoint).rsplit(":", 1)[1]))
-    finally:
-        engine.stop()
 
 
 @pytest.mark.parametrize(
@@ -78,4 +58,4 @@ def test_odd_text(
 
 def test_the_cases_reach_every_command_that_takes_text() -> None:
     reached = {c.name for c, _, _ in CASES}
-    assert {"history", "dlq resolve", "dlq list", "runs retry", "replay file", "report"} <= reached
+    assert {"history", "quarantine resolve", "quarantine list", "runs retry", "replay file", "report"} <= reached

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
+import io
 import json
+import pkgutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import salesdq.cli
 from salesdq.cli import main
+from salesdq.local.run import stack_of
 from salesdq_engine import Engine
+from salesdq_engine.lambda_runtime import RoutedStdout
 
 from .helpers import Run, assert_totals_add_up
 
@@ -39,6 +46,29 @@ def engine() -> Iterator[Engine]:
     """An embedded engine of its own, its retries' waits scaled down, for a test that drives it in-process."""
     with Engine(retry_wait_scale=0.01) as running:
         yield running
+
+
+@pytest.fixture
+def cli(engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Any]:
+    """`salesdq ...` in-process against the engine, with no terminal to ask on: (exit status, stdout, stderr)."""
+    for found in pkgutil.iter_modules(salesdq.cli.__path__):
+        module = importlib.import_module(f"salesdq.cli.{found.name}")
+        if hasattr(module, "stack_ref"):  # each command module imports it by name: every one points at the engine
+            monkeypatch.setattr(module, "stack_ref", lambda args: stack_of(engine))
+
+    def run(*args: str | Path) -> tuple[int, str, str]:
+        capsys.readouterr()
+        # pytest's capture replaced the stdout the engine routes: Lambda output goes to its log files again
+        monkeypatch.setattr(sys, "stdout", RoutedStdout(sys.stdout, engine.lambdas.logs))
+        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+        try:
+            status = main([str(a) for a in args])
+        except SystemExit as exit_:
+            status = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run
 
 
 @pytest.fixture

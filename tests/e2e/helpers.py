@@ -159,13 +159,13 @@ class Run:
             found = [e for e in found if Path(e["file"]).name == name]
         return found
 
-    def record_dlq(self, name: str | None = None) -> list[dict[str, Any]]:
+    def record_messages(self, name: str | None = None) -> list[dict[str, Any]]:
         found = [m for m in self.quarantine if m.get("kind") == "record"]
         if name is not None:
             found = [m for m in found if Path(m["file"]).name == name]
         return found
 
-    def file_dlq(self, name: str | None = None) -> list[dict[str, Any]]:
+    def file_messages(self, name: str | None = None) -> list[dict[str, Any]]:
         found = [m for m in self.quarantine if m.get("kind") == "file"]
         if name is not None:
             found = [m for m in found if Path(m["file"]).name == name]
@@ -189,9 +189,9 @@ def assert_accounted(run: Run, name: str) -> dict[int, dict[str, Any]]:
             assert key in event, (key, event)
         assert TERMINAL[event["event"]] == event["outcome"]
         assert bool(event["reasons"]) == (event["outcome"] == "quarantined"), event
-    dlq = run.record_dlq(name)
-    assert len(dlq) == result["quarantined"]
-    assert sorted(m["index"] for m in dlq) == sorted(i for i, e in outcomes.items() if e["outcome"] == "quarantined")
+    queued = run.record_messages(name)
+    assert len(queued) == result["quarantined"]
+    assert sorted(m["index"] for m in queued) == sorted(i for i, e in outcomes.items() if e["outcome"] == "quarantined")
     return outcomes
 
 
@@ -601,16 +601,16 @@ class Oracle:
 def assert_matches_oracle(run: Run, name: str, expected: list[Expected]) -> None:
     outcomes = assert_accounted(run, name)
     assert len(outcomes) == len(expected)
-    dlq = {m["index"]: m for m in run.record_dlq(name)}
+    queued = {m["index"]: m for m in run.record_messages(name)}
     mismatches = []
     for index, want in enumerate(expected):
         got = outcomes[index]
         actual = Expected(got["outcome"], got["order_id"], reason_pairs(got["reasons"]))
         if actual != want:
             mismatches.append((index, want, actual))
-        if want.outcome == "quarantined" and index in dlq:
-            assert reason_pairs(dlq[index]["reasons"]) == reason_pairs(got["reasons"]), index
-            assert dlq[index]["order_id"] == got["order_id"], index
+        if want.outcome == "quarantined" and index in queued:
+            assert reason_pairs(queued[index]["reasons"]) == reason_pairs(got["reasons"]), index
+            assert queued[index]["order_id"] == got["order_id"], index
     assert not mismatches, "\n".join(f"#{i}: expected {w}, got {a}" for i, w, a in mismatches)
 
 

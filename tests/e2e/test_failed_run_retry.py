@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:No application
 
 
 class _QueueAtTheEnd(Progress):
-    """Reads the raw DLQ (redeliveries not collapsed) while the engine is still up."""
+    """Reads the raw quarantine queue (redeliveries not collapsed) while the engine is still up."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -68,7 +68,7 @@ def test_a_file_whose_execution_failed_completes_when_uploaded_again(tmp_path: P
     file_id = hashlib.sha256(data).hexdigest()
 
     # The first run loses the completion marker of one chunk that stored and quarantined records, as if its
-    # Lambda died after writing the orders, DLQ messages and record events: Finalize then fails the execution.
+    # Lambda died after writing the orders, quarantine messages and record events: Finalize then fails the execution.
     lost: list[dict[str, Any]] = []
     lock = threading.Lock()
     append = AuditLog.append
@@ -138,10 +138,10 @@ def test_a_file_whose_execution_failed_completes_when_uploaded_again(tmp_path: P
     for oid, stored in orders.items():
         assert (stored["_source"], stored["_at"]) == (f"{file_id}#{first_index[oid]}", run_at), oid
 
-    # The DLQ holds each quarantined record once; the unfinished chunk's messages were sent twice.
-    dlq = [m for m in read_jsonl(run.out / "quarantine.jsonl") if m.get("file_id") == file_id]
+    # The quarantine queue holds each quarantined record once; the unfinished chunk's messages were sent twice.
+    queued = [m for m in read_jsonl(run.out / "quarantine.jsonl") if m.get("file_id") == file_id]
     quarantined = sorted(i for i, e in enumerate(expected) if e.outcome == "quarantined")
-    assert sorted(m["index"] for m in dlq) == quarantined
-    assert len({m["id"] for m in dlq}) == len(dlq)
+    assert sorted(m["index"] for m in queued) == quarantined
+    assert len({m["id"] for m in queued}) == len(queued)
     resent = {i for i, n in Counter(queue.raw_ids).items() if n > 1}
     assert resent and resent == {f"{file_id}:{entry[0]}" for entry in lost[0]["outcomes"] if entry[1] == "quarantined"}

@@ -154,7 +154,7 @@ def test_a_rejected_file_sent_again_is_rejected_again_not_a_duplicate(run_cli, d
 
     assert run.rc == 1
     assert [f["status"] for f in run.files] == ["rejected", "rejected"]
-    assert len(run.file_dlq()) == 2 and len(run.file_events("file.rejected")) == 2
+    assert len(run.file_messages()) == 2 and len(run.file_events("file.rejected")) == 2
 
 
 def test_two_different_rejected_files_of_the_same_name_are_both_kept(tmp_path: Path):

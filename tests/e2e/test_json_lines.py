@@ -1,6 +1,6 @@
 """JSON Lines: every line is its own record. A line salesdq cannot read as a JSON value (not JSON, NaN, a number
 of more than 10,000 digits, nesting past 100 levels) is quarantined alone, with its raw text and a reason
-naming its line, and the file goes on; an operator finds it in the DLQ, corrects it and redrives it."""
+naming its line, and the file goes on; an operator finds it in the quarantine queue, corrects it and redrives it."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_a_bad_line_is_quarantined_alone_with_its_text_and_line_and_the_file_goe
     oracle = Oracle()
     assert_matches_oracle(run, "lines.jsonl", oracle.run(records))
     assert_orders_match(run, oracle)
-    messages = {m["index"]: m for m in run.record_dlq("lines.jsonl")}
+    messages = {m["index"]: m for m in run.record_messages("lines.jsonl")}
     for index, written in enumerate(records):
         if not isinstance(written, Line):
             continue
@@ -76,7 +76,7 @@ def _json(result: subprocess.CompletedProcess[str]) -> Any:
     return json.loads(result.stdout)
 
 
-def test_an_operator_finds_the_line_in_the_dlq_corrects_and_redrives_it(tmp_path: Path) -> None:
+def test_an_operator_finds_the_line_in_the_quarantine_corrects_and_redrives_it(tmp_path: Path) -> None:
     fixed = order("j2", item="corrected")
     broken = Line(json.dumps(fixed)[:-1] + ",}")  # a trailing comma: not JSON
     nfd = unicodedata.normalize("NFD", "café-1")
@@ -89,16 +89,16 @@ def test_an_operator_finds_the_line_in_the_dlq_corrects_and_redrives_it(tmp_path
             "stored": 2,
             "quarantined": 1,
         }
-        verified = salesdq(stack, "replay", "verify")  # the log holds the line as the view does
+        verified = salesdq(stack, "audit", "verify")  # the log holds the line as the view does
         assert verified.returncode == 0, verified.stdout + verified.stderr
-        [item] = _json(salesdq(stack, "dlq", "list", "--json"))
+        [item] = _json(salesdq(stack, "quarantine", "list", "--json"))
         assert item["record"] == str(broken) and reason_pairs(item["reasons"]) == {("$", "unreadable")}
         assert "(line 2, column" in item["reasons"][0]["message"]
-        listed = salesdq(stack, "dlq", "list", "--rule", "unreadable")
+        listed = salesdq(stack, "quarantine", "list", "--rule", "unreadable")
         assert listed.returncode == 0 and "unreadable" in listed.stdout
 
-        export = tmp_path / "dlq.jsonl"
-        assert salesdq(stack, "dlq", "export", "--out", export).returncode == 0
+        export = tmp_path / "export.jsonl"
+        assert salesdq(stack, "quarantine", "export", "--out", export).returncode == 0
         [line] = [json.loads(text) for text in export.read_text(encoding="utf-8").splitlines()]
         assert line["record"] == str(broken)
         line["record"] = json.loads(line["record"].replace(",}", "}"))  # the operator's correction
@@ -107,8 +107,8 @@ def test_an_operator_finds_the_line_in_the_dlq_corrects_and_redrives_it(tmp_path
 
         redriven = _json(salesdq(stack, "redrive", corrected, "--wait", "--json"))
         assert redriven["totals"]["stored"] == 1 and redriven["refused"] == []
-        assert _json(salesdq(stack, "dlq", "list", "--json")) == []
-        verified = salesdq(stack, "replay", "verify")
+        assert _json(salesdq(stack, "quarantine", "list", "--json")) == []
+        verified = salesdq(stack, "audit", "verify")
         assert verified.returncode == 0, verified.stdout + verified.stderr
         chain = [e["event"] for e in _json(salesdq(stack, "history", "j2", "--json"))]
         assert chain == ["record.redriven", "record.stored"]

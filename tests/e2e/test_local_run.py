@@ -305,7 +305,7 @@ def test_a_good_file_and_a_rejected_file_both_appear_and_the_run_exits_1(run_cli
     assert (run.file("good.json")["stored"], run.file("good.json")["quarantined"]) == (1, 1)
     assert run.summary["totals"]["rejected"] == 1 and run.summary["totals"]["completed"] == 1
     assert [o["OrderId"] for o in run.orders] == ["1"]
-    assert len(run.file_dlq("broken.json")) == 1 and len(run.record_dlq("good.json")) == 1
+    assert len(run.file_messages("broken.json")) == 1 and len(run.record_messages("good.json")) == 1
 
 
 def test_table_output_lists_every_file_and_a_total(capsys, data_dir):

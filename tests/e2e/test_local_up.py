@@ -1,5 +1,5 @@
-"""Operators on `salesdq local up`: upload, export the DLQ, fix, redrive, history — every step a real command
-against the long-running engine over HTTP, as an operator would run them."""
+"""Operators on `salesdq local up`: upload, export what is quarantined, fix, redrive, history — every step a real
+command against the long-running engine over HTTP, as an operator would run them."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def _json(result: subprocess.CompletedProcess[str]) -> Any:
 
 
 def _export(env: dict[str, str], path: Path) -> list[dict[str, Any]]:
-    result = salesdq(env, "dlq", "export", "--out", path)
+    result = salesdq(env, "quarantine", "export", "--out", path)
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -65,10 +65,10 @@ def test_fix_and_redrive_round_trip(stack: dict[str, str], tmp_path: Path) -> No
         "quarantined": 3,
     }
 
-    exported = _export(stack, tmp_path / "dlq.jsonl")
+    exported = _export(stack, tmp_path / "export.jsonl")
     assert sorted(line["index"] for line in exported) == [1, 2, 3]
     assert all(line["attempt"] == 1 and line["reasons"] for line in exported)
-    listed = salesdq(stack, "dlq", "list")
+    listed = salesdq(stack, "quarantine", "list")
     assert listed.returncode == 0 and "contact-info: missing" in listed.stdout
 
     for line in exported:  # the operator's fixes; the record without an id gets one
@@ -87,7 +87,7 @@ def test_fix_and_redrive_round_trip(stack: dict[str, str], tmp_path: Path) -> No
     assert len(outcome["redriven"]) == 3 and outcome["refused"] == []
     assert outcome["totals"]["stored"] == 3 and outcome["totals"]["quarantined"] == 0
 
-    assert _json(salesdq(stack, "dlq", "list", "--json")) == []
+    assert _json(salesdq(stack, "quarantine", "list", "--json")) == []
     chain = [e["event"] for e in _json(salesdq(stack, "history", "2", "--json"))]
     assert chain == ["record.quarantined", "record.redriven", "record.stored"]
     assert [e["event"] for e in _json(salesdq(stack, "history", "4", "--json"))] == ["record.redriven", "record.stored"]
@@ -109,7 +109,7 @@ def _upload_quarantined(env: dict[str, str], tmp_path: Path, name: str, records:
     path.write_text(json.dumps({"orders": records}))
     uploaded = salesdq(env, "upload", path, "--wait", "--json")
     assert uploaded.returncode == 0 and _json(uploaded)["totals"]["quarantined"] == len(records), uploaded.stdout
-    lines = [line for line in _export(env, tmp_path / f"{name}.dlq.jsonl") if line["file"].endswith(name)]
+    lines = [line for line in _export(env, tmp_path / f"{name}.export.jsonl") if line["file"].endswith(name)]
     return sorted(lines, key=lambda line: line["index"])
 
 
@@ -119,7 +119,7 @@ def _chain(env: dict[str, str], order_id: str) -> list[str]:
 
 def test_a_line_with_only_an_id_is_refused_and_the_record_kept(stack: dict[str, str], tmp_path: Path) -> None:
     """Once `{"id": ...}` alone was redriven (exit 0): the item became `record: null` and the record was gone
-    from `dlq list` and `dlq export`."""
+    from `quarantine list` and `quarantine export`."""
     records = [order("only-id", qty=0)]
     [line] = _upload_quarantined(stack, tmp_path, "only-id.json", records)
     result = salesdq(stack, "redrive", _write(tmp_path / "ids.jsonl", [{"id": line["id"]}]), "--wait")
@@ -127,7 +127,7 @@ def test_a_line_with_only_an_id_is_refused_and_the_record_kept(stack: dict[str, 
     assert result.stdout.splitlines()[:2] == [
         "redriven: 0, refused: 1, already redriven: 0",
         f'  refused {line["id"]}: no_record: the line has no "record": send the corrected record, as '
-        "`dlq export` writes it",
+        "`quarantine export` writes it",
     ]
     [kept] = [again for again in _export(stack, tmp_path / "after.jsonl") if again["id"] == line["id"]]
     assert kept == line and canonical(kept["record"]) == canonical(records[0])  # as uploaded, untouched
@@ -208,7 +208,7 @@ def test_refusals_an_operator_can_act_on(stack: dict[str, str], tmp_path: Path) 
     assert salesdq(stack, "upload", sales, "--wait").returncode == 0
     lines = {
         line["order_id"]: line
-        for line in _export(stack, tmp_path / "dlq.jsonl")
+        for line in _export(stack, tmp_path / "export.jsonl")
         if line["file"].endswith("refusals.json")
     }
     conflict, unchanged, still_bad = lines["r2"], lines["r3"], lines["r4"]
@@ -222,15 +222,15 @@ def test_refusals_an_operator_can_act_on(stack: dict[str, str], tmp_path: Path) 
     assert result.returncode == 1
     outcome = _json(result)
     refused = {r["id"]: r["error"] for r in outcome["refused"]}
-    assert refused == {conflict["id"]: "conflict", unchanged["id"]: "unchanged", "0000:99": "not_in_dlq"}
+    assert refused == {conflict["id"]: "conflict", unchanged["id"]: "unchanged", "0000:99": "no_quarantine_item"}
     assert outcome["redriven"] == [still_bad["id"]]
     assert outcome["totals"]["quarantined"] == 1
 
-    after = {m["id"]: m for m in _json(salesdq(stack, "dlq", "list", "--json"))}
+    after = {m["id"]: m for m in _json(salesdq(stack, "quarantine", "list", "--json"))}
     assert after[still_bad["id"]]["attempt"] == 2  # back with its attempt raised and the new reason
     assert [r["rule"] for r in after[still_bad["id"]]["reasons"]] == ["positive_whole"]
     assert after[still_bad["id"]]["record"]["order-info"]["qty"] == "2.5"
-    assert conflict["id"] in after and unchanged["id"] in after  # refused ones stay in the DLQ
+    assert conflict["id"] in after and unchanged["id"] in after  # refused ones stay in the quarantine queue
     stored = _json(salesdq(stack, "history", "r1", "--json"))
     assert [e["event"] for e in stored] == ["record.stored"]  # never overwritten
 
@@ -259,7 +259,7 @@ def test_no_stack_reachable(tmp_path: Path) -> None:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_MAX_ATTEMPTS": "1",
     }
-    result = salesdq(env, "dlq", "list")
+    result = salesdq(env, "quarantine", "list")
     assert result.returncode == 1
     assert "no salesdq stack reachable" in result.stderr and "salesdq local up" in result.stderr
 
@@ -279,7 +279,7 @@ def test_a_forced_progress_display_leaves_stdout_to_the_json(stack: dict[str, st
     assert _json(uploaded)["totals"]["quarantined"] == 2  # stdout is still exactly one JSON document
     assert "\x1b" not in uploaded.stdout and "Traceback" not in uploaded.stderr
 
-    lines = [line for line in _export(stack, tmp_path / "dlq.jsonl") if line["file"].endswith("progress.json")]
+    lines = [line for line in _export(stack, tmp_path / "export.jsonl") if line["file"].endswith("progress.json")]
     for line in lines:
         line["record"]["contact-info"]["email"] = f"{line['order_id']}@example.com"
     redriven = salesdq(

@@ -6,23 +6,19 @@ rule the published contract drops (the email format) dropped by hand."""
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from salesdq.cli import main
 from salesdq.local.run import stack_of
 from salesdq.locate import StackRef
-from salesdq.operators import dlq
+from salesdq.operators import quarantine
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
 from salesdq_engine import Engine
-from salesdq_engine.lambda_runtime import RoutedStdout
 from services.contract import DEFAULT_PATH, default, load
 from services.domain import audit_events
 
@@ -47,26 +43,6 @@ def relaxed_text() -> str:
 def stored_under_relaxed(record: dict[str, Any]) -> bool:
     """The oracle: the record fails nothing but, at most, the email rule."""
     return not (judge(record).reasons - {EMAIL})
-
-
-@pytest.fixture
-def cli(engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Any]:
-    """`salesdq ...` in-process against the engine: (exit status, stdout, stderr)."""
-    for module in ("contract", "redrive", "replay"):
-        monkeypatch.setattr(f"salesdq.cli.{module}.stack_ref", lambda args: stack_of(engine))
-
-    def run(*args: str | Path) -> tuple[int, str, str]:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "stdout", RoutedStdout(sys.stdout, engine.lambdas.logs))
-        monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # no terminal to ask on
-        try:
-            status = main([str(a) for a in args])
-        except SystemExit as exit_:
-            status = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run
 
 
 def document(out: str) -> Any:
@@ -122,7 +98,7 @@ def test_a_published_contract_judges_the_next_upload_a_redrive_and_a_replay(engi
     assert {e["contract"] for e in record_events(stack, "A")} == {shipped.version}  # a run before: as it was
 
     # a redrive after the publish: a correction only the relaxed rule admits is stored, judged by it
-    ids = {item["order_id"]: item["id"] for item in dlq.quarantined_items(stack)}
+    ids = {item["order_id"]: item["id"] for item in quarantine.quarantined_items(stack)}
     correction = order("B", email="still nobody")
     assert judge(correction).normalized is None and stored_under_relaxed(correction)
     corrections = tmp_path / "fix.jsonl"
@@ -171,7 +147,7 @@ def test_a_published_contract_judges_the_next_upload_a_redrive_and_a_replay(engi
     status, text, _ = cli("contract", "show", shipped.digest[:10])
     assert status == 0 and "not active: shipped with the deploy" in text and "format: email" in text
 
-    status, out, err = cli("replay", "verify", "--json")
+    status, out, err = cli("audit", "verify", "--json")
     assert status == 0 and json.loads(out)["drift"] is False, out + err
     status, out, _ = cli("contract", "history", "--json")
     assert [(e["contract"], e["active"]) for e in json.loads(out)["contracts"]] == [

@@ -1,6 +1,6 @@
-"""The quarantine view and the DLQ agree: after uploads, a redrive that fixes one record and leaves another
+"""The quarantine view and the quarantine queue agree: after uploads, a redrive that fixes one record and leaves another
 invalid, and the sweep at the end of the redrive's run, the queue holds exactly one message per open item, and
-`dlq list` (which reads the view) lists exactly what the queue holds."""
+`quarantine list` (which reads the view) lists exactly what the queue holds."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from salesdq.local.run import stack_of
-from salesdq.operators import dlq, redrive
+from salesdq.operators import quarantine, redrive
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
 from salesdq_engine import Engine
@@ -30,7 +30,7 @@ def _raw_queue(engine: Engine) -> list[dict[str, Any]]:
     return [m["body"] for m in held]
 
 
-def test_the_queue_holds_one_message_per_open_item_and_dlq_list_lists_exactly_those(tmp_path: Path) -> None:
+def test_the_queue_holds_one_message_per_open_item_and_quarantine_list_lists_exactly_those(tmp_path: Path) -> None:
     records = [
         order("v1"),
         {"order-info": {"OrderId": "m1", "item-id": "1", "qty": 1}},  # no contact: missing
@@ -42,7 +42,7 @@ def test_the_queue_holds_one_message_per_open_item_and_dlq_list_lists_exactly_th
         stack = stack_of(engine)
         first = upload_and_follow(stack, path, Progress())
         assert (first.status, first.stored, first.quarantined) == ("completed", 1, 3)
-        listed = {b["id"]: b for b in dlq.quarantined_items(stack)}
+        listed = {b["id"]: b for b in quarantine.quarantined_items(stack)}
         assert Counter(b["id"] for b in _raw_queue(engine)) == Counter(list(listed))
 
         by_order = {b["order_id"]: b for b in listed.values()}
@@ -56,13 +56,13 @@ def test_the_queue_holds_one_message_per_open_item_and_dlq_list_lists_exactly_th
         (batch,) = redrive.wait_for_batches(stack, sent, Progress())
         assert (batch.status, batch.stored, batch.quarantined) == ("completed", 1, 1)
 
-        open_items = {b["id"]: b for b in dlq.quarantined_items(stack)}
+        open_items = {b["id"]: b for b in quarantine.quarantined_items(stack)}
         assert set(open_items) == {by_order["e1"]["id"], by_order["q1"]["id"]}  # m1 resolved: not listed
         assert open_items[by_order["e1"]["id"]]["attempt"] == 2
         raw = _raw_queue(engine)
         assert Counter(b["id"] for b in raw) == Counter(list(open_items))  # the sweep left one message per open item
         assert {b["id"]: b for b in raw} == open_items  # and it is the one the view holds
-        assert dlq.sweep(stack)["deleted"] == 0  # nothing left to sweep
+        assert quarantine.sweep(stack)["deleted"] == 0  # nothing left to sweep
 
         again = redrive.send_corrections(stack, corrections)  # the same corrections again: nothing changes
         assert again["redriven"] == [] and again["refused"] == []
@@ -70,10 +70,10 @@ def test_the_queue_holds_one_message_per_open_item_and_dlq_list_lists_exactly_th
             by_order["m1"]["id"]: "stored",
             by_order["e1"]["id"]: "quarantined",  # redriven, and quarantined again at attempt 2
         }
-        assert {b["id"] for b in dlq.quarantined_items(stack)} == set(open_items)
+        assert {b["id"] for b in quarantine.quarantined_items(stack)} == set(open_items)
 
 
-def test_dlq_filters_select_by_file_rule_and_field_and_limit(tmp_path: Path) -> None:
+def test_quarantine_filters_select_by_file_rule_and_field_and_limit(tmp_path: Path) -> None:
     records = [order(f"e{i}", email="bad") for i in range(5)]
     records += [{"order-info": {"OrderId": f"m{i}", "item-id": "1", "qty": 1}} for i in range(3)]
     other = write_json(tmp_path, "other.json", {"orders": [order("x1", qty=0)]})
@@ -84,15 +84,15 @@ def test_dlq_filters_select_by_file_rule_and_field_and_limit(tmp_path: Path) -> 
             assert upload_and_follow(stack, file, Progress()).status == "completed"
 
         def ids(**filters: Any) -> set[str]:
-            return {b["order_id"] for b in dlq.quarantined_items(stack, dlq.Filters(**filters))}
+            return {b["order_id"] for b in quarantine.quarantined_items(stack, quarantine.Filters(**filters))}
 
         assert ids() == {f"e{i}" for i in range(5)} | {f"m{i}" for i in range(3)} | {"x1"}
         assert ids(rule="email") == {f"e{i}" for i in range(5)}
         assert ids(field="contact-info") == {f"m{i}" for i in range(3)}
         assert ids(file="incoming/other.json") == ids(file="other.json") == {"x1"}  # its key, or its name
         assert ids(file="other") == set() and ids(file="incoming/") == set()
-        file_id = next(b["file_id"] for b in dlq.quarantined_items(stack) if b["order_id"] == "x1")
+        file_id = next(b["file_id"] for b in quarantine.quarantined_items(stack) if b["order_id"] == "x1")
         assert ids(file=file_id) == {"x1"}
-        assert len(list(dlq.quarantined_items(stack, dlq.Filters(limit=4)))) == 4
-        lines = list(dlq.export_lines(stack, dlq.Filters(rule="positive_whole")))
+        assert len(list(quarantine.quarantined_items(stack, quarantine.Filters(limit=4)))) == 4
+        lines = list(quarantine.export_lines(stack, quarantine.Filters(rule="positive_whole")))
         assert [json.loads(json.dumps(line))["record"] for line in lines] == [order("x1", qty=0)]

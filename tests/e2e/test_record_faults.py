@@ -101,7 +101,7 @@ def test_a_faulty_record_is_quarantined_with_per_field_reasons(faults_run, case,
     assert event["outcome"] == "quarantined"
     assert reason_pairs(event["reasons"]) == pairs
     assert any(phrase in r["message"] for r in event["reasons"]), event["reasons"]
-    [message] = [m for m in run.record_dlq("faults.json") if m["index"] == index]
+    [message] = [m for m in run.record_messages("faults.json") if m["index"] == index]
     assert reason_pairs(message["reasons"]) == pairs
     assert message["record"] == record  # as it came, not normalized
     assert outcomes[index + 1]["outcome"] == "stored"  # its neighbour is not dragged along
@@ -178,7 +178,7 @@ def test_an_oversize_record_is_quarantined_and_travels_by_reference(tmp_path: Pa
     # an oversize record does not claim its order id: the later, storable record with that id is stored
     assert sorted(o["OrderId"] for o in run.orders) == ["1", "2", "big"]
     assert "note" not in run.orders_by_id()["big"]
-    messages = {m["index"]: m for m in run.record_dlq("big.json")}
+    messages = {m["index"]: m for m in run.record_messages("big.json")}
     assert sorted(messages) == [1, 3]
     for index in (1, 3):
         ref = messages[index]["record_ref"]  # it travelled by reference...

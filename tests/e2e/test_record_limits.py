@@ -127,7 +127,7 @@ def test_each_limit_costs_only_its_own_record(limits_run, case, record, pairs):
         return
     assert event["outcome"] == "quarantined"
     assert reason_pairs(event["reasons"]) == pairs
-    [message] = [m for m in run.record_dlq(name) if m["index"] == index]
+    [message] = [m for m in run.record_messages(name) if m["index"] == index]
     assert reason_pairs(message["reasons"]) == pairs
     assert same(message.get("record"), parsed(record)) or "record_ref" in message
     if ("order-info.OrderId", "key_size") in pairs:

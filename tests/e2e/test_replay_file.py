@@ -5,7 +5,6 @@ changes is computed by an oracle from the input (helpers.judge), never from sale
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 from collections import Counter
@@ -15,15 +14,13 @@ from typing import Any
 
 import pytest
 
-from salesdq.cli import main
 from salesdq.local.run import stack_of
 from salesdq.locate import StackRef
-from salesdq.operators import dlq, redrive, runs
+from salesdq.operators import quarantine, redrive, runs
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.history import order_history
 from salesdq.operators.progress import Progress
 from salesdq_engine import Engine
-from salesdq_engine.lambda_runtime import RoutedStdout
 from services.contract import CompiledContract
 from services.domain.contract import Reason, Rule, Verdict
 
@@ -119,25 +116,6 @@ def raw_queue(stack: StackRef) -> list[dict[str, Any]]:
     return [m["body"] for m in held]
 
 
-@pytest.fixture
-def cli(engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Any]:
-    """`salesdq replay ...` in-process against the engine: (exit status, stdout, stderr)."""
-    monkeypatch.setattr("salesdq.cli.replay.stack_ref", lambda args: stack_of(engine))
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        # pytest's capture replaced the stdout the engine routes: Lambda output goes to its log files again
-        monkeypatch.setattr(sys, "stdout", RoutedStdout(sys.stdout, engine.lambdas.logs))
-        try:
-            status = main(["replay", *args])
-        except SystemExit as exit_:
-            status = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run
-
-
 # ----------------------------------------------------------------------------------------------- dry run
 
 
@@ -166,11 +144,11 @@ def test_a_dry_run_writes_nothing_and_names_exactly_the_records_whose_outcome_ch
     assert expected  # the rule change does change outcomes
 
     before = snapshot(stack)
-    status, plain, _ = cli("file", "day.json", "--dry-run", "--json")
+    status, plain, _ = cli("replay", "file", "day.json", "--dry-run", "--json")
     assert status == 0 and json.loads(plain)["changed"] == []  # the contract as it was: nothing changes
 
     change_contract(monkeypatch, max_qty=MAX_QTY)
-    status, out, err = cli("file", "day.json", "--dry-run", "--json")
+    status, out, err = cli("replay", "file", "day.json", "--dry-run", "--json")
     assert status == 0, err
     found = json.loads(out)
     assert snapshot(stack) == before  # nothing written anywhere
@@ -185,7 +163,7 @@ def test_a_dry_run_writes_nothing_and_names_exactly_the_records_whose_outcome_ch
     assert by_index[1]["was_rules"] == ["email"] and by_index[1]["reasons"] == []
 
     file_id = found["file_id"]
-    status, table_out, _ = cli("file", file_id[:10], "--dry-run")  # a prefix of the id, as a table
+    status, table_out, _ = cli("replay", "file", file_id[:10], "--dry-run")  # a prefix of the id, as a table
     assert status == 0 and f"{len(expected)} records change" in table_out
     assert snapshot(stack) == before
 
@@ -207,11 +185,11 @@ def test_a_replay_stores_what_is_valid_now_resolves_it_and_a_second_replay_chang
     stack = stack_of(engine)
     first = upload_and_follow(stack, path, Progress())
     assert (first.stored, first.duplicates, first.quarantined) == (1, 1, 3)
-    ids = {b["order_id"]: b["id"] for b in dlq.quarantined_items(stack)}
+    ids = {b["order_id"]: b["id"] for b in quarantine.quarantined_items(stack)}
     assert set(ids) == {"e1", "q1", "e2"}
 
     change_contract(monkeypatch)
-    status, out, err = cli("file", "day.json", "--json")
+    status, out, err = cli("replay", "file", "day.json", "--json")
     assert status == 0, err
     result = json.loads(out)
     assert result["status"] == "completed" and result["execution"].startswith("replay-")
@@ -221,8 +199,8 @@ def test_a_replay_stores_what_is_valid_now_resolves_it_and_a_second_replay_chang
     orders = {o["OrderId"]: o for o in stack.orders().scan()}
     assert set(orders) == {"v1", "e1", "e2"}
     assert orders["e1"]["_file"] == "incoming/day.json" and orders["e1"]["_source"].endswith("#1")
-    assert {b["id"] for b in dlq.quarantined_items(stack)} == {ids["q1"]}  # dlq list
-    assert [line["id"] for line in dlq.export_lines(stack)] == [ids["q1"]]  # dlq export
+    assert {b["id"] for b in quarantine.quarantined_items(stack)} == {ids["q1"]}  # quarantine list
+    assert [line["id"] for line in quarantine.export_lines(stack)] == [ids["q1"]]  # quarantine export
     assert [b["id"] for b in raw_queue(stack)] == [ids["q1"]]  # the queue holds one message, for q1 only
     resolved = {i["id"]: i for i in stack.quarantined().items(status="resolved")}
     assert {resolved[ids[o]]["outcome"] for o in ("e1", "e2")} == {"stored"}
@@ -237,7 +215,7 @@ def test_a_replay_stores_what_is_valid_now_resolves_it_and_a_second_replay_chang
     view_before = sorted(json.dumps(i, sort_keys=True, default=str) for i in stack.quarantined().items(status=None))
     orders_before = sorted(json.dumps(o, sort_keys=True, default=str) for o in stack.orders().scan())
     queue_before = raw_queue(stack)
-    status, out, err = cli("file", "day.json", "--json")  # the same replay again
+    status, out, err = cli("replay", "file", "day.json", "--json")  # the same replay again
     assert status == 0, err
     assert (json.loads(out)["stored"], json.loads(out)["quarantined"]) == (0, 1)
     assert sorted(json.dumps(o, sort_keys=True, default=str) for o in stack.orders().scan()) == orders_before
@@ -257,7 +235,7 @@ def test_a_replay_stores_what_is_valid_now_resolves_it_and_a_second_replay_chang
     assert (batch.status, batch.stored) == ("completed", 1)
     q1 = [e["event"] for e in order_history(stack, "q1")]
     assert q1 == ["record.quarantined"] * 3 + ["record.redriven", "record.stored"]
-    assert list(dlq.quarantined_items(stack)) == [] and raw_queue(stack) == []
+    assert list(quarantine.quarantined_items(stack)) == [] and raw_queue(stack) == []
 
 
 # ----------------------------------------------------------------------------------------------- bad input
@@ -267,11 +245,11 @@ def test_bad_input_is_refused_with_its_exit_status_and_changes_nothing(
     engine: Engine, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     stack = stack_of(engine)
-    status, _, err = cli("file")
+    status, _, err = cli("replay", "file")
     assert status == 2 and "usage:" in err and "NAME|FILE_ID" in err
-    status, _, err = cli("file", "nothing.json")
+    status, _, err = cli("replay", "file", "nothing.json")
     assert status == 1 and "no file run named 'nothing.json'" in err and "`salesdq runs`" in err
-    status, _, err = cli("file", "0123456789abcdef", "--dry-run")
+    status, _, err = cli("replay", "file", "0123456789abcdef", "--dry-run")
     assert status == 1 and "`salesdq runs`" in err
 
     path = write_json(tmp_path, "gone.json", {"orders": [order("g1"), order("g2", email="x")]})
@@ -281,7 +259,7 @@ def test_bad_input_is_refused_with_its_exit_status_and_changes_nothing(
         s3.delete_object(Bucket=stack.bucket, Key=version["Key"], VersionId=version["VersionId"])
     before = snapshot(stack)
     for args in (("gone.json",), ("gone.json", "--dry-run")):
-        status, out, err = cli("file", *args)
+        status, out, err = cli("replay", "file", *args)
         assert status == 1 and "retained bytes" in err and "are gone" in err and out == ""
     assert snapshot(stack) == before
 
@@ -304,7 +282,7 @@ def test_bad_input_is_refused_with_its_exit_status_and_changes_nothing(
         time.sleep(0.1)
     (running,) = [r for r in runs.file_runs(stack, "running") if r.run.file == "incoming/busy.json"]
     try:
-        status, _, err = cli("file", "busy.json")
+        status, _, err = cli("replay", "file", "busy.json")
         assert status == 1 and "still running" in err and running.run.execution in err
     finally:
         release.set()
@@ -329,7 +307,7 @@ def test_a_replay_keeps_the_log_true_and_leaves_a_redriven_record_to_its_redrive
     stack = stack_of(engine)
 
     def clean() -> None:
-        status, out, err = cli("verify", "--json")
+        status, out, err = cli("audit", "verify", "--json")
         assert status == 0 and json.loads(out)["drift"] is False, out + err
 
     clean()  # (before the first Lambda runs: the functions' loggers write to the routed stdout)
@@ -337,13 +315,13 @@ def test_a_replay_keeps_the_log_true_and_leaves_a_redriven_record_to_its_redrive
     assert upload_and_follow(stack, path, Progress()).status == "completed"
     view_before = {i["id"]: i["body_json"] for i in stack.quarantined().items()}
     clean()
-    status, out, err = cli("file", "s.json", "--json")  # the same contract: nothing changes
+    status, out, err = cli("replay", "file", "s.json", "--json")  # the same contract: nothing changes
     assert status == 0, err
     assert (json.loads(out)["duplicates"], json.loads(out)["quarantined"]) == (1, len(bad))
     assert {i["id"]: i["body_json"] for i in stack.quarantined().items()} == view_before  # nothing resent
     clean()
 
-    ids = {b["order_id"]: b["id"] for b in dlq.quarantined_items(stack)}
+    ids = {b["order_id"]: b["id"] for b in quarantine.quarantined_items(stack)}
     fixes = {"2": order("2"), "3": order("3x"), "4": order("4", name=" ")}
     sent = redrive.send_corrections(stack, [{"id": ids[k], "record": v, "attempt": 1} for k, v in fixes.items()])
     (batch,) = redrive.wait_for_batches(stack, sent, Progress())
@@ -353,10 +331,10 @@ def test_a_replay_keeps_the_log_true_and_leaves_a_redriven_record_to_its_redrive
     assert list(open_before) == [ids["4"]] and json.loads(open_before[ids["4"]])["attempt"] == 2
 
     change_contract(monkeypatch)  # record 3's own bytes are valid now: its correction (3x) is the record still
-    status, out, err = cli("file", "s.json", "--dry-run", "--json")
+    status, out, err = cli("replay", "file", "s.json", "--dry-run", "--json")
     assert status == 0, err
     dry = json.loads(out)
-    status, out, err = cli("file", "s.json", "--json")
+    status, out, err = cli("replay", "file", "s.json", "--json")
     assert status == 0, err
     result = json.loads(out)
     # 1: its own order; 2 and 3: their orders stored by the redrive; 4: quarantined as its redrive left it
@@ -371,7 +349,7 @@ def test_a_replay_keeps_the_log_true_and_leaves_a_redriven_record_to_its_redrive
     clean()
 
     rebuilt = tmp_path / "rebuilt"
-    status, _, err = cli("rebuild", "--out", str(rebuilt))
+    status, _, err = cli("audit", "rebuild", "--out", str(rebuilt))
     assert status == 0, err
     lines = [json.loads(line) for line in (rebuilt / "quarantine.jsonl").read_text().splitlines()]
     assert [(line["id"], line["attempt"], line["record"]) for line in lines] == [(ids["4"], 2, fixes["4"])]
@@ -387,20 +365,20 @@ def test_a_record_a_replay_resolved_and_a_later_replay_quarantines_is_open_again
     engine: Engine, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The contract relaxed, then back: e1 is stored by the first replay and quarantined by the second, whose
-    DLQ message and open item the log holds (before: the item stayed resolved, and verify found it missing)."""
+    quarantine message and open item the log holds (before: the item stayed resolved, and verify found it missing)."""
     stack = stack_of(engine)
-    cli("verify")  # (before the first Lambda runs: the functions' loggers write to the routed stdout)
+    cli("audit", "verify")  # (before the first Lambda runs: the functions' loggers write to the routed stdout)
     records = [order("v1"), order("e1", email="nope")]
     assert judge(records[1]).reasons == {EMAIL}
     assert upload_and_follow(stack, write_json(tmp_path, "r.json", {"orders": records}), Progress()).quarantined == 1
     with monkeypatch.context() as relaxed:
         change_contract(relaxed)
-        status, out, err = cli("file", "r.json", "--json")
+        status, out, err = cli("replay", "file", "r.json", "--json")
         assert status == 0 and json.loads(out)["stored"] == 1, err
-    status, out, err = cli("file", "r.json", "--json")  # the contract as it was
+    status, out, err = cli("replay", "file", "r.json", "--json")  # the contract as it was
     assert status == 0 and json.loads(out)["quarantined"] == 1, err
-    (item,) = dlq.quarantined_items(stack)
+    (item,) = quarantine.quarantined_items(stack)
     assert (item["order_id"], item["reasons"][0]["rule"]) == ("e1", "email")
     assert [b["id"] for b in raw_queue(stack)] == [item["id"]]
-    status, out, err = cli("verify", "--json")
+    status, out, err = cli("audit", "verify", "--json")
     assert status == 0 and json.loads(out)["drift"] is False, out + err

@@ -24,7 +24,7 @@ from .helpers import MOCK_DATA, SAMPLE, Expected, Oracle, Run, local_up, salesdq
 pytestmark = pytest.mark.e2e
 
 REJECTED = b'{"orders": [{"order-info": '  # not a JSON document: rejected whole
-EXAMPLES = 3  # DLQ ids a report shows per rule
+EXAMPLES = 3  # quarantine ids a report shows per rule
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ class Expectation:
     files: dict[str, Path]  # key as uploaded -> local path
     outcomes: dict[str, list[Expected]] = field(default_factory=dict)  # completed files, by key
     file_ids: dict[str, str] = field(default_factory=dict)
-    redriven: dict[str, Expected] = field(default_factory=dict)  # DLQ id -> the correction's expected outcome
+    redriven: dict[str, Expected] = field(default_factory=dict)  # quarantine id -> the correction's expected outcome
 
     def resolved(self) -> int:
         return sum(e.outcome != "quarantined" for e in self.redriven.values())
@@ -75,8 +75,8 @@ def history(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Ex
 
     # Corrections: a qty fixed where qty was all that was wrong, for order ids not stored yet (the oracle says
     # each is stored), and one qty "fixed" to a value still invalid (quarantined again).
-    export = data / "dlq.jsonl"
-    assert salesdq(env, "dlq", "export", "--file", "incoming/mock-data.json", "--out", export).returncode == 0
+    export = data / "export.jsonl"
+    assert salesdq(env, "quarantine", "export", "--file", "incoming/mock-data.json", "--out", export).returncode == 0
     lines = [json.loads(line) for line in export.read_text().splitlines()]
     qty_only = [line for line in lines if {r["field"] for r in line["reasons"]} == {"order-info.qty"}]
     fixes, seen = [], set(oracle.stored)
@@ -121,7 +121,9 @@ def test_each_file_as_the_oracle_says(report: dict[str, Any], history: Expectati
     for key, outcomes in history.outcomes.items():
         row, by = rows[key], Counter(e.outcome for e in outcomes)
         good = by["stored"] + by["duplicate"]
-        redriven = [e for dlq_id, e in history.redriven.items() if dlq_id.startswith(history.file_ids[key])]
+        redriven = [
+            e for quarantine_id, e in history.redriven.items() if quarantine_id.startswith(history.file_ids[key])
+        ]
         resolved = sum(e.outcome != "quarantined" for e in redriven)
         assert row == {
             **row,
@@ -170,7 +172,7 @@ def test_totals_failures_days_and_alerts(report: dict[str, Any], history: Expect
     assert {f["field"]: f["count"] for f in report["failures"]["by_field"]} == dict(fields)
     for entry in [*by_rule, *report["failures"]["by_field"]]:
         assert entry["share"] == round(entry["count"] / records, 4)
-    # each rule's examples: DLQ ids of records that broke it, as `dlq export --rule` finds them
+    # each rule's examples: quarantine ids of records that broke it, as `quarantine export --rule` finds them
     broke: dict[str, set[str]] = {rule: set() for rule in rules}
     for key, outcomes in history.outcomes.items():
         for index, expected in enumerate(outcomes):
@@ -197,7 +199,7 @@ def test_totals_failures_days_and_alerts(report: dict[str, Any], history: Expect
 def test_examples_lead_to_the_records(env: dict[str, str], report: dict[str, Any], tmp_path: Path) -> None:
     rule = report["failures"]["by_rule"][0]
     out = tmp_path / "rule.jsonl"
-    assert salesdq(env, "dlq", "export", "--rule", rule["rule"], "--out", out).returncode == 0
+    assert salesdq(env, "quarantine", "export", "--rule", rule["rule"], "--out", out).returncode == 0
     exported = {json.loads(line)["id"] for line in out.read_text().splitlines()}
     assert set(rule["examples"]) <= exported
 
@@ -344,12 +346,12 @@ def test_a_replayed_file_counts_once(tmp_path: Path) -> None:
 
 
 def test_a_short_file_id_names_the_file_everywhere(env: dict[str, str], history: Expectation) -> None:
-    """The 12 characters `runs` shows (8+ are enough) name a file in `dlq list --file` and `report --file` as its
+    """The 12 characters `runs` shows (8+ are enough) name a file in `quarantine list --file` and `report --file` as its
     name does; a filter matching nothing says so; a rejected file's item says why; `history` trims the id."""
     mock = history.file_ids["incoming/mock-data.json"]
 
     def listed(*args: str) -> list[dict[str, Any]]:
-        result = salesdq(env, "dlq", "list", *args, "--json")
+        result = salesdq(env, "quarantine", "list", *args, "--json")
         assert result.returncode == 0, result.stderr
         items: list[dict[str, Any]] = json.loads(result.stdout)
         return items
@@ -359,20 +361,22 @@ def test_a_short_file_id_names_the_file_everywhere(env: dict[str, str], history:
     assert len(by_name) == expected_open - history.resolved()  # a redrive resolved these; the rest are open
     for prefix in (mock[:12], mock[:8], mock[:12].upper()):
         assert listed("--file", prefix) == by_name, prefix
-    assert all(item["id"].startswith(f"{mock}:") for item in by_name)  # a record's DLQ id starts with its file's id
+    assert all(
+        item["id"].startswith(f"{mock}:") for item in by_name
+    )  # a record's quarantine id starts with its file's id
     report_by_name = json.loads(salesdq(env, "report", "--file", "mock-data.json", "--json").stdout)
     by_prefix = salesdq(env, "report", "--file", mock[:12], "--json")
     assert by_prefix.returncode == 0, by_prefix.stderr
     assert json.loads(by_prefix.stdout)["files"] == report_by_name["files"] != []
 
-    nothing = salesdq(env, "dlq", "list", "--file", "0000000000ff", "--rule", "email")
+    nothing = salesdq(env, "quarantine", "list", "--file", "0000000000ff", "--rule", "email")
     assert (nothing.returncode, nothing.stdout) == (
         0,
         "no open quarantined item matches --file 0000000000ff --rule email\n",
     )
     assert salesdq(env, "runs", "--status", "failed").stdout == "no failed runs\n"
 
-    (rejected,) = salesdq(env, "dlq", "list", "--file", "truncated.json").stdout.splitlines()[1:]
+    (rejected,) = salesdq(env, "quarantine", "list", "--file", "truncated.json").stdout.splitlines()[1:]
     assert rejected.startswith(f"file:{history.file_ids['incoming/truncated.json']}")
     assert "file_rejected: the file is truncated" in rejected
 

@@ -91,7 +91,7 @@ def test_a_failed_run_is_listed_and_retried_to_completion_with_every_record_once
 def test_a_resolved_rejected_file_stays_a_rejected_run_and_is_never_a_failed_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A truncated upload is rejected; `dlq resolve` closes its file item. Once the resolution (keyed by when it
+    """A truncated upload is rejected; `quarantine resolve` closes its file item. Once the resolution (keyed by when it
     was made) was folded as a run of its own, with no execution: `runs --status failed` listed `failed ...
     execution None is no longer known to Step Functions`, and `runs retry` could not clear it."""
     whole = json.dumps({"orders": RECORDS[:3]}).encode("utf-8")
@@ -104,7 +104,8 @@ def test_a_resolved_rejected_file_stays_a_rejected_run_and_is_never_a_failed_one
         assert rejected.status == "rejected", rejected
         for name, value in local_env(port).items():  # the operator's shell, once the stack is up
             monkeypatch.setenv(name, value)
-        item = f"file:{file_id}:{rejected.execution}"  # a rejected file's DLQ id (services/domain/dlq_message.py)
+        # a rejected file's quarantine id (services/domain/quarantine_message.py)
+        item = f"file:{file_id}:{rejected.execution}"
 
         def salesdq(*argv: str) -> Any:
             capsys.readouterr()
@@ -113,7 +114,7 @@ def test_a_resolved_rejected_file_stays_a_rejected_run_and_is_never_a_failed_one
             assert rc == 0, (argv, printed.err)
             return json.loads(printed.out)
 
-        assert [done["id"] for done in salesdq("dlq", "resolve", item)["resolved"]] == [item]
+        assert [done["id"] for done in salesdq("quarantine", "resolve", item)["resolved"]] == [item]
         listed = salesdq("runs")
         failed = salesdq("runs", "--status", "failed")
         with pytest.raises(OperationFailedError, match="is rejected, not failed"):

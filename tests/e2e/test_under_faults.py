@@ -37,7 +37,7 @@ from salesdq.cli import main
 from salesdq.errors import OperationFailedError
 from salesdq.local import run as local
 from salesdq.local.run import export, stack_of
-from salesdq.operators import dlq, redrive, runs
+from salesdq.operators import quarantine, redrive, runs
 from salesdq.operators.follow import result_of, upload, upload_and_follow, wait_for
 from salesdq.operators.progress import Progress
 from salesdq_engine import Engine, FaultPlan, lambda_runtime, request_hooks
@@ -157,7 +157,7 @@ def _assert_each_record_ends_once(events: list[dict[str, Any]]) -> None:
     assert not twice, f"{len(twice)} records have more than one terminal event ({some}, ...)"
 
 
-def _raw_dlq(engine: Engine) -> list[dict[str, Any]]:
+def _raw_queue(engine: Engine) -> list[dict[str, Any]]:
     """The body of every message in the queue as sent, resends not collapsed (each held, then released)."""
     return [message["body"] for message in stack_of(engine).quarantine().peek()]
 
@@ -196,7 +196,7 @@ def _assert_one_run_matching_the_oracle(
     run: Run, result: dict[str, Any], file_id: str, expected: list[Expected]
 ) -> None:
     """The file completed as one run of it would have: each record ends exactly once, as the oracle says, its
-    DLQ item says what its event says, and the file's summary (its file.completed event, and what the command
+    quarantine item says what its event says, and the file's summary (its file.completed event, and what the command
     line reported) is its record events' count."""
     assert result["status"] == "completed", result
     events = _terminal(_events(run, file_id))
@@ -206,9 +206,9 @@ def _assert_one_run_matching_the_oracle(
     got = [Expected(e["outcome"], e["order_id"], reason_pairs(e["reasons"])) for _, e in sorted(outcomes.items())]
     wrong = [(i, want, have) for i, (want, have) in enumerate(zip(expected, got, strict=True)) if want != have]
     assert not wrong, "\n".join(f"#{i}: expected {want}, got {have}" for i, want, have in wrong)
-    dlq = {m["index"]: m for m in run.record_dlq() if m["file_id"] == file_id}
-    assert sorted(dlq) == [i for i, e in enumerate(expected) if e.outcome == "quarantined"]
-    for index, message in dlq.items():
+    queued = {m["index"]: m for m in run.record_messages() if m["file_id"] == file_id}
+    assert sorted(queued) == [i for i, e in enumerate(expected) if e.outcome == "quarantined"]
+    for index, message in queued.items():
         assert reason_pairs(message["reasons"]) == expected[index].reasons, index
     by_outcome = Counter(e["outcome"] for e in events)
     [completed] = [e for e in _events(run, file_id) if e["event"] == "file.completed"]
@@ -224,7 +224,7 @@ def _dying_late(directory: Path) -> tuple[Path, list[Any]]:
     """One chunk of 340 records whose calls put its marker past the last call a crash may hit (its 22nd): 5
     orders in one slot (one lease), 9 of their records quarantined (one SendMessageBatch), every other one a
     duplicate, 14 BatchWriteItems of record events. Every attempt dies, and most die after writing some
-    record events and sending the DLQ messages."""
+    record events and sending the quarantine messages."""
     ids = _ids(5, "d", lambda slot: slot == 7)
     records: list[Any] = [order(i) for i in ids]
     records += [order(ids[n % 5], qty=0) if n % 40 == 0 else order(ids[n % 5]) for n in range(5, 340)]
@@ -268,8 +268,8 @@ def test_a_record_ends_once_when_a_chunk_dies_after_its_record_events_and_before
 
 
 class _PauseAfterTheFirst(Progress):
-    """The faults pass once the first execution followed has ended (as AWS's throttling passes); the raw DLQ
-    is read then, and again at the end."""
+    """The faults pass once the first execution followed has ended (as AWS's throttling passes); the raw
+    quarantine queue is read then, and again at the end."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -284,12 +284,12 @@ class _PauseAfterTheFirst(Progress):
     def finish(self, label: str) -> None:
         assert self.engine is not None
         if self.after_first is None:
-            self.after_first = _raw_dlq(self.engine)
+            self.after_first = _raw_queue(self.engine)
             self._paused.enter_context(self.engine.faults.paused())
 
     def done(self) -> None:
         assert self.engine is not None
-        self.at_the_end = _raw_dlq(self.engine)
+        self.at_the_end = _raw_queue(self.engine)
         self._paused.close()
 
 
@@ -548,7 +548,9 @@ def test_a_doubly_delivered_upload_is_one_run_in_runs_and_report(tmp_path: Path)
     "retried_as",
     ["sales.json", "sales-fixed.json"],
 )
-def test_every_copy_of_a_quarantined_record_in_the_dlq_says_the_same(tmp_path: Path, retried_as: str) -> None:
+def test_every_copy_of_a_quarantined_record_in_the_quarantine_queue_says_the_same(
+    tmp_path: Path, retried_as: str
+) -> None:
     """The chunk of _dying_late sends its quarantined records and dies, in attempt after attempt; the retried
     run sends them again. Once the Catch path then sent every unstored record as `processing_failed`, at the
     same attempt: copies of one record that disagree, so which one a reader keeps depends on when it reads."""
@@ -561,7 +563,7 @@ def test_every_copy_of_a_quarantined_record_in_the_dlq_says_the_same(tmp_path: P
         failed = _follow(engine, path)
         with engine.faults.paused():
             retried = _follow(engine, again)
-        raw = [body for body in _raw_dlq(engine) if body.get("file_id") == file_id]
+        raw = [body for body in _raw_queue(engine) if body.get("file_id") == file_id]
         run = _exported(engine, tmp_path / "out", [failed, retried])
 
     assert max(Counter(b["id"] for b in raw).values()) > 1, "no chunk attempt died after sending: nothing resent"
@@ -569,8 +571,8 @@ def test_every_copy_of_a_quarantined_record_in_the_dlq_says_the_same(tmp_path: P
     for body in raw:
         copies[body["id"]][int(body["attempt"])].add(canonical(body))
     disagree = sorted(
-        (int(dlq_id.rsplit(":", 1)[1]), attempt, len(bodies))
-        for dlq_id, by_attempt in copies.items()
+        (int(quarantine_id.rsplit(":", 1)[1]), attempt, len(bodies))
+        for quarantine_id, by_attempt in copies.items()
         for attempt, bodies in by_attempt.items()
         if len(bodies) > 1
     )
@@ -584,9 +586,9 @@ def test_every_copy_of_a_quarantined_record_in_the_dlq_says_the_same(tmp_path: P
 def test_the_quarantine_view_is_exact_when_the_queue_holds_copies_and_a_sweep_leaves_one_each(tmp_path: Path) -> None:
     """SendMessageBatch replies are lost (applied, then 500: botocore sends the batch again), and chunks die
     after sending. The queue is at-least-once: it holds copies of some quarantined records (docs/operations.md
-    says so). The quarantine view, what `dlq list`, `dlq export` and redrive read, holds each quarantined record
-    once, as the oracle says; so does a reader that collapses by id; and `salesdq dlq sweep` leaves the queue
-    one message per quarantined record."""
+    says so). The quarantine view, what `quarantine list`, `quarantine export` and redrive read, holds each
+    quarantined record once, as the oracle says; so does a reader that collapses by id; and `salesdq quarantine
+    sweep` leaves the queue one message per quarantined record."""
     records: list[Any] = [order(f"q{i}", qty=0 if i % 2 == 0 else 1) for i in range(60)]
     expected = Oracle().run(records)
     quarantined = {i: e for i, e in enumerate(expected) if e.outcome == "quarantined"}
@@ -598,11 +600,11 @@ def test_the_quarantine_view_is_exact_when_the_queue_holds_copies_and_a_sweep_le
         result = _follow(engine, path)
         lost = engine.faults.injected()["sqs-lost-reply"]
         stack = stack_of(engine)
-        raw = _raw_dlq(engine)
+        raw = _raw_queue(engine)
         view = list(stack.quarantined().items())
         collapsed = stack.quarantine().items()
-        swept = dlq.sweep(stack)
-        after = _raw_dlq(engine)
+        swept = quarantine.sweep(stack)
+        after = _raw_queue(engine)
 
     assert result["status"] == "completed", result
     assert lost > 0, "no SendMessageBatch reply was lost"
@@ -823,7 +825,7 @@ def test_a_redrive_that_dies_and_is_sent_again_redrives_each_record_once(
     with _engine(tmp_path, {}, functions=()) as engine:
         stack = stack_of(engine)
         uploaded = _follow(engine, path)
-        ids = {b["order_id"]: b["id"] for b in dlq.quarantined_items(stack)}
+        ids = {b["order_id"]: b["id"] for b in quarantine.quarantined_items(stack)}
         first = [{"id": ids[f"z{i}"], "record": fix, "attempt": 1} for i, fix in enumerate(fixes)]
         request_hooks.add(dies)
         try:

@@ -98,7 +98,7 @@ def no_stack(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object) -> None:
         pytest.fail("a usage error reached for the stack")
 
-    for module in ("report", "runs", "dlq", "replay", "history"):
+    for module in ("report", "runs", "quarantine", "audit", "replay", "history"):
         monkeypatch.setattr(f"salesdq.cli.{module}.stack_ref", refuse)
 
 

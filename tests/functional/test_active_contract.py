@@ -64,8 +64,8 @@ def finish(aws: Aws, prepared: dict[str, Any]) -> dict[str, Any]:
     for partition in manifest:
         for entry in partition["chunks"]:
             payload = json.loads(json.dumps({**run, "partition": partition["partition"], "chunk": entry}))
-            validate_chunk(ChunkJob.from_event(payload), aws.stores)
-    return finalize(FileRun.from_event(json.loads(json.dumps(prepared))), aws.stores.audit)
+            validate_chunk(ChunkJob.from_payload(payload), aws.stores)
+    return finalize(FileRun.from_payload(json.loads(json.dumps(prepared))), aws.stores.audit)
 
 
 def record_events(aws: Aws, file_id: str) -> dict[str, tuple[str, str]]:

@@ -1,5 +1,5 @@
 """A user's own rule shows under the user's own name: the rule names a contract gives (its quality rules' ids)
-are what the DLQ message, the audit event and the run's failures by rule carry, and the event names the
+are what the quarantine message, the audit event and the run's failures by rule carry, and the event names the
 contract that judged the record."""
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from .test_validate_chunk import order, stage
 DEFAULT = Path(__file__).parents[2] / "contracts" / "sales.odcs.yaml"
 
 
-def test_the_dlq_the_audit_log_and_the_run_carry_the_contracts_own_rule_names(aws: Aws, tmp_path: Path) -> None:
+def test_the_quarantine_queue_the_audit_log_and_the_run_carry_the_contracts_own_rule_names(
+    aws: Aws, tmp_path: Path
+) -> None:
     text = DEFAULT.read_text(encoding="utf-8")
     renamed = text.replace("- id: positive_whole", "- id: qty_whole_and_small").replace(
         "              minimum: 1\n", "              minimum: 1\n              maximum: 10\n"
@@ -34,12 +36,12 @@ def test_the_dlq_the_audit_log_and_the_run_carry_the_contracts_own_rule_names(aw
     validate_chunk(job, aws.stores)
     summary = finalize(FileRun(run=job.run, records=3, chunks=1), aws.stores.audit)
 
-    dlq = sorted(aws.messages(), key=lambda m: m["index"])
-    assert [[(r["field"], r["rule"]) for r in m["reasons"]] for m in dlq] == [
+    queued = sorted(aws.messages(), key=lambda m: m["index"])
+    assert [[(r["field"], r["rule"]) for r in m["reasons"]] for m in queued] == [
         [("order-info.qty", "qty_whole_and_small")],
         [("order-info.qty", "qty_whole_and_small")],
     ]
-    assert "a whole number from 1 to 10" in dlq[0]["reasons"][0]["message"]
+    assert "a whole number from 1 to 10" in queued[0]["reasons"][0]["message"]
     events = [e for e in aws.audit() if e["event"].startswith("record.")]
     assert {e["contract"] for e in events} == {mine.version}
     assert sorted(r["rule"] for e in events for r in e["reasons"]) == ["qty_whole_and_small"] * 2

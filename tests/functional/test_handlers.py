@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from salesdq import resources
-from services.domain import dlq_message
-from services.domain.payloads import InvalidEventError
+from services.domain import quarantine_message
+from services.domain.payloads import InvalidPayloadError
 from services.domain.run import Run
 from services.runtime.config import ConfigError
 
@@ -269,7 +269,7 @@ def test_payload_errors_name_the_missing_field(aws, lambda_env, module_name, pat
         holder = holder[name]
     del holder[path[-1]]
     module = handler_module(module_name)
-    with pytest.raises(InvalidEventError) as caught:
+    with pytest.raises(InvalidPayloadError) as caught:
         call(module, event)
     assert str(caught.value) == f"payload has no {'.'.join(path)}"
     assert aws.orders() == {} and aws.messages() == []
@@ -277,7 +277,7 @@ def test_payload_errors_name_the_missing_field(aws, lambda_env, module_name, pat
 
 def test_a_chunk_that_is_not_an_object_is_a_payload_error(aws, lambda_env):
     event = {**PAYLOADS[VALIDATE], "chunk": "c0000000.json"}
-    with pytest.raises(InvalidEventError, match=r"payload has no chunk\.chunk"):
+    with pytest.raises(InvalidPayloadError, match=r"payload has no chunk\.chunk"):
         call(handler_module(VALIDATE), event)
 
 
@@ -309,8 +309,8 @@ MACHINE = "salesdq-test-ingest"
 
 
 def _quarantined(aws: Aws, index: int, record: dict[str, Any]) -> str:
-    """A record quarantined at attempt 1, in the DLQ's view as the validator leaves it; its DLQ id."""
-    message, _ = dlq_message.for_record(
+    """A record quarantined at attempt 1, in the quarantine view as the validator leaves it; its quarantine id."""
+    message, _ = quarantine_message.for_record(
         run=Run(file_id="f" * 64, file="incoming/f.json", id=AT, execution="x"),
         index=index,
         order_id=record["order-info"]["OrderId"],
@@ -341,32 +341,32 @@ def _redrive(module: ModuleType, request: str, corrections: list[dict[str, Any]]
 def test_a_redrive_refuses_an_id_alone_and_keeps_the_record(aws, redrive_handler):
     """Once `{"id": ...}` alone was redriven: the record became null, quarantined as `$: not_object`."""
     record = order("I1", email="nope")
-    dlq_id = _quarantined(aws, 0, record)
-    before = aws.stores.quarantined.get_many([dlq_id])[dlq_id]
+    quarantine_id = _quarantined(aws, 0, record)
+    before = aws.stores.quarantined.get_many([quarantine_id])[quarantine_id]
 
-    answer = _redrive(redrive_handler, "r1", [{"id": dlq_id}])
+    answer = _redrive(redrive_handler, "r1", [{"id": quarantine_id}])
 
     assert answer["redriven"] == [] and answer["execution"] is None
-    assert [(r["id"], r["error"]) for r in answer["refused"]] == [(dlq_id, "no_record")]
-    assert aws.stores.quarantined.get_many([dlq_id])[dlq_id] == before
+    assert [(r["id"], r["error"]) for r in answer["refused"]] == [(quarantine_id, "no_record")]
+    assert aws.stores.quarantined.get_many([quarantine_id])[quarantine_id] == before
     assert not aws.objects("redrive/")
 
 
 def test_one_request_holds_a_record_and_a_different_correction_waits_for_it(aws, clients, redrive_handler):
     """Once a second request with a different correction of a record another one was redriving was told
     `already redriven: in progress`, exit 0, and its correction never judged."""
-    dlq_id = _quarantined(aws, 0, order("H1", email="nope"))
+    quarantine_id = _quarantined(aws, 0, order("H1", email="nope"))
     fix, other = order("H1"), order("H1", email="other@example.com")
 
-    first = _redrive(redrive_handler, "r1", [{"id": dlq_id, "record": fix}])
-    assert first["redriven"] == [dlq_id] and first["batch"] == "redrive/r1.jsonl"
-    different = _redrive(redrive_handler, "r2", [{"id": dlq_id, "record": other}])
-    assert [(r["id"], r["error"]) for r in different["refused"]] == [(dlq_id, "in_progress")]
-    same = _redrive(redrive_handler, "r3", [{"id": dlq_id, "record": fix}])
-    assert same["already"] == [{"id": dlq_id, "outcome": "in progress", "by": "redrive/r1.jsonl"}]
+    first = _redrive(redrive_handler, "r1", [{"id": quarantine_id, "record": fix}])
+    assert first["redriven"] == [quarantine_id] and first["batch"] == "redrive/r1.jsonl"
+    different = _redrive(redrive_handler, "r2", [{"id": quarantine_id, "record": other}])
+    assert [(r["id"], r["error"]) for r in different["refused"]] == [(quarantine_id, "in_progress")]
+    same = _redrive(redrive_handler, "r3", [{"id": quarantine_id, "record": fix}])
+    assert same["already"] == [{"id": quarantine_id, "outcome": "in progress", "by": "redrive/r1.jsonl"}]
     assert same["following"] == [{"execution": first["execution"], "batch": "redrive/r1.jsonl"}]
-    retried = _redrive(redrive_handler, "r1", [{"id": dlq_id, "record": fix}])  # botocore's retry of the first
-    assert (retried["redriven"], retried["execution"]) == ([dlq_id], first["execution"])
+    retried = _redrive(redrive_handler, "r1", [{"id": quarantine_id, "record": fix}])  # botocore's retry of the first
+    assert (retried["redriven"], retried["execution"]) == ([quarantine_id], first["execution"])
 
     assert [key for key in aws.objects("redrive/") if key.endswith(".jsonl")] == ["redrive/r1.jsonl"]
     [line] = aws.objects("redrive/r1.jsonl")["redrive/r1.jsonl"].splitlines()

@@ -479,7 +479,7 @@ def delivered(key: str, data: bytes, execution: str, sequencer: str | None) -> F
     """The job an execution gets from one delivery of a write's event (None: an event without a sequencer)."""
     uploaded = {"key": key, "size": len(data), **({"sequencer": sequencer} if sequencer else {})}
     at = f"2024-03-0{execution[-1]}T09:00:00.000Z"
-    return FileJob.from_event(
+    return FileJob.from_payload(
         {"bucket": BUCKET, "object": uploaded, "execution": execution, "at": at, "state_machine": ""}
     )
 
@@ -499,7 +499,7 @@ def test_another_delivery_of_one_uploads_event_answers_redelivered_and_writes_no
         "file_id": first["file_id"],
         "holder": "exec-1",
     }
-    assert aws.audit() == events and aws.messages() == messages  # no event, no DLQ message of its own
+    assert aws.audit() == events and aws.messages() == messages  # no event, no quarantine message of its own
     assert aws.objects("staging/exec-2/") == {}
     retried = run(aws, delivered("incoming/monday.json", data, "exec-1", "0000018E0C0F12AB00"))
     assert retried["status"] == first["status"]  # the first execution's Prepare, retried, still answers for it

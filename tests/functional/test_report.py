@@ -16,8 +16,8 @@ from salesdq.operators.report import ReportRequest, build_report
 from salesdq.reports.model import Settings
 from services.domain import audit_events
 from services.domain.audit_events import EventKind
-from services.domain.dlq_message import Origin
 from services.domain.payloads import ChunkJob, FileRun
+from services.domain.quarantine_message import Origin
 from services.domain.redrive_batch import meta_key
 from services.domain.run import Run
 from services.ingest.finalize import finalize
@@ -125,7 +125,7 @@ def report(aws: Aws, **request: Any):
     return build_report(stack(aws), ReportRequest(**request), today=TODAY)
 
 
-def test_finalize_keeps_failures_by_field_and_example_dlq_ids(history: Aws) -> None:
+def test_finalize_keeps_failures_by_field_and_example_quarantine_ids(history: Aws) -> None:
     (event,) = [e for e in history.audit() if e["event"] == EventKind.FILE_COMPLETED and e["file_id"] == C]
     assert event["failures_by_rule"] == {"email": 2, "positive_whole": 1, "not_object": 1, "missing": 1}
     assert event["failures_by_field"] == {

@@ -177,7 +177,7 @@ def test_processing_a_chunk_twice_changes_nothing(aws):
 
     assert second == first == {"stored": 1, "duplicate": 1, "quarantined": 2}
     assert snapshot(aws) == before
-    assert len(aws.messages()) == 2  # the DLQ was not sent to again
+    assert len(aws.messages()) == 2  # the quarantine queue was not sent to again
 
 
 def test_retry_after_crash_before_the_marker_counts_own_records_as_stored(aws, monkeypatch):
@@ -267,19 +267,25 @@ EVERY_FIELD_RULE = [
 
 
 def _rule_pairs(aws: Aws) -> tuple[list[list[tuple[str, str]]], list[list[tuple[str, str]]], set[str]]:
-    dlq = sorted(aws.messages(), key=lambda m: m["index"])
+    queued = sorted(aws.messages(), key=lambda m: m["index"])
     events = sorted((e for e in aws.audit() if e["event"] == "record.quarantined"), key=lambda e: e["index"])
-    pairs = [[(r["field"], r["rule"]) for r in m["reasons"]] for m in dlq]
+    pairs = [[(r["field"], r["rule"]) for r in m["reasons"]] for m in queued]
     audited = [[(r["field"], r["rule"]) for r in e["reasons"]] for e in events]
-    messages = {r["message"] for m in dlq for r in m["reasons"]}
+    messages = {r["message"] for m in queued for r in m["reasons"]}
     return pairs, audited, messages
 
 
-def test_rewording_every_message_changes_no_rule_in_the_dlq_or_the_audit_log(aws, monkeypatch):
+def test_rewording_every_message_changes_no_rule_in_the_quarantine_queue_or_the_audit_log(aws, monkeypatch):
     validate_chunk(stage(aws, EVERY_FIELD_RULE), aws.stores)
-    dlq_rules, audit_rules, messages = _rule_pairs(aws)
-    assert dlq_rules == audit_rules
-    assert {rule for pairs in dlq_rules for _, rule in pairs} >= {"blank", "positive_whole", "type", "email", "missing"}
+    queued_rules, audit_rules, messages = _rule_pairs(aws)
+    assert queued_rules == audit_rules
+    assert {rule for pairs in queued_rules for _, rule in pairs} >= {
+        "blank",
+        "positive_whole",
+        "type",
+        "email",
+        "missing",
+    }
 
     original = compiler.Failure  # the compiled contract's field checks raise these
     monkeypatch.setattr(compiler, "Failure", lambda rule, message: original(rule, f"ZZ {message.upper()[::-1]}"))
@@ -289,9 +295,9 @@ def test_rewording_every_message_changes_no_rule_in_the_dlq_or_the_audit_log(aws
             aws.ddb.delete_item(TableName=table, Key=key)
     aws.sqs.purge_queue(QueueUrl=aws.queue_url)
     validate_chunk(stage(aws, EVERY_FIELD_RULE), aws.stores)
-    reworded_dlq, reworded_audit, reworded_messages = _rule_pairs(aws)
+    reworded_queued, reworded_audit, reworded_messages = _rule_pairs(aws)
 
-    assert reworded_dlq == dlq_rules
+    assert reworded_queued == queued_rules
     assert reworded_audit == audit_rules
     assert reworded_messages.isdisjoint(messages)  # every marshmallow-raised message did change
 
@@ -305,7 +311,7 @@ def test_each_records_event_holds_what_rebuilds_its_projection(aws):
     assert json.loads(events[0]["item_json"]) == stored  # the order as written, bookkeeping included
     assert events[1]["duplicate_of"] == stored["_source"]
     (message,) = aws.messages()
-    quarantined = (events[2]["dlq_id"], json.loads(events[2]["record_json"]))
+    quarantined = (events[2]["quarantine_id"], json.loads(events[2]["record_json"]))
     assert quarantined == (message["id"], message["record"]) == (f"{FILE_ID}:2", records[2])
 
 

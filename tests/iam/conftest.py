@@ -15,7 +15,7 @@ import pytest
 from cdk import app as cdk_app
 from salesdq import resources
 from salesdq.local.run import stack_of
-from salesdq.operators import dlq, publish, redrive, replay_file
+from salesdq.operators import publish, quarantine, redrive, replay_file
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
 from salesdq_engine import Engine, FaultPlan, call_record
@@ -51,7 +51,7 @@ def record_calls(path: Path, work: Path) -> None:
             renamed = DEFAULT_PATH.read_text(encoding="utf-8").replace("- id: positive_whole", "- id: qty_whole")
             proposal = publish.propose(stack, from_text(renamed, "renamed"), renamed)
             assert publish.publish(stack, proposal, "iam")["status"] == "published"
-            by_order = {item["order_id"]: item for item in dlq.quarantined_items(stack)}
+            by_order = {item["order_id"]: item for item in quarantine.quarantined_items(stack)}
             corrections = [
                 {"id": by_order["10"]["id"], "record": order("10"), "attempt": 1},
                 {"id": by_order["23"]["id"], "record": order("23", email="still-not-an-email"), "attempt": 1},

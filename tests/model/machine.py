@@ -29,7 +29,7 @@ from salesdq import resources
 from salesdq.errors import OperationFailedError, UsageError
 from salesdq.local.run import stack_of
 from salesdq.locate import StackRef
-from salesdq.operators import dlq, projections, redrive, replay, replay_file, runs
+from salesdq.operators import audit, projections, quarantine, redrive, replay_file, runs
 from salesdq.operators.follow import FileResult, result_of, wait_for
 from salesdq.operators.history import order_history
 from salesdq.operators.progress import Progress
@@ -85,8 +85,8 @@ def _readable(records: list[tuple[str, str]]) -> str:
 
 class Operations(RuleBasedStateMachine):
     """Upload, duplicate upload, rejected upload, redrive (valid, still invalid, unchanged, id-only, two fixes
-    of one record from one export), the same redrive sent again, `replay file`, `dlq resolve`, `dlq sweep`,
-    and a failed run with its retry."""
+    of one record from one export), the same redrive sent again, `replay file`, `quarantine resolve`,
+    `quarantine sweep`, and a failed run with its retry."""
 
     rates: dict[str, float] = {}
 
@@ -96,7 +96,7 @@ class Operations(RuleBasedStateMachine):
         self.engine: Engine | None = None
         self.directory = Path(tempfile.mkdtemp(prefix="salesdq-model-"))
         self.steps: list[str] = []  # what happened so far, for the failure messages
-        self.exports: dict[str, dict[str, Any]] = {}  # dlq id -> the first export line seen of it
+        self.exports: dict[str, dict[str, Any]] = {}  # quarantine id -> the first export line seen of it
         self.last_redrive: Path | None = None
         self.counter = 0
         self.swept = False
@@ -276,7 +276,7 @@ class Operations(RuleBasedStateMachine):
             assert result.status == "duplicate", f"{name}: {result}\n{self._context()}"
 
     def _upload_rejected(self) -> None:
-        """A truncated file (each different): rejected, its DLQ item open until `dlq resolve`."""
+        """A truncated file (each different): rejected, its quarantine item open until `quarantine resolve`."""
         name = self._name("bad")
         data = encode({"orders": [record("A", "valid"), {"n": self.counter}]}).encode("utf-8")[:-3]
         self._log(f"upload {name}: truncated JSON", "upload a rejected file")
@@ -339,9 +339,9 @@ class Operations(RuleBasedStateMachine):
     # ------------------------------------------------------------------------------------------- redrive
 
     def _export(self) -> dict[str, dict[str, Any]]:
-        lines = {str(line["id"]): line for line in dlq.export_lines(self.stack)}
-        for dlq_id, line in lines.items():
-            self.exports.setdefault(dlq_id, line)
+        lines = {str(line["id"]): line for line in quarantine.export_lines(self.stack)}
+        for quarantine_id, line in lines.items():
+            self.exports.setdefault(quarantine_id, line)
         return lines
 
     @precondition(lambda self: bool(self.model.open_records()) or self.last_redrive is not None)
@@ -363,18 +363,20 @@ class Operations(RuleBasedStateMachine):
         record: a second fix of one record from one export), each a valid shape, an invalid one (still
         invalid) or the record unchanged."""
         exported = self._export()
-        ids = sorted(r.dlq_id for r in self.model.open_records())
+        ids = sorted(r.quarantine_id for r in self.model.open_records())
         lines, judged, said = [], [], []
-        for dlq_id, (how, stale) in {_nth(ids, pick): (how, stale) for pick, how, stale in corrections}.items():
+        for quarantine_id, (how, stale) in {_nth(ids, pick): (how, stale) for pick, how, stale in corrections}.items():
             stale = stale and "stale" not in SKIP
-            state = self.model.records[dlq_id]
-            line = dict(self.exports[dlq_id] if stale else exported.get(dlq_id, self.exports[dlq_id]))
+            state = self.model.records[quarantine_id]
+            line = dict(
+                self.exports[quarantine_id] if stale else exported.get(quarantine_id, self.exports[quarantine_id])
+            )
             if how == "unchanged":  # what the quarantine holds now
-                line["record"] = exported.get(dlq_id, line)["record"]
+                line["record"] = exported.get(quarantine_id, line)["record"]
             else:
                 line["record"] = record(state.order_id, how)
             lines.append(line)
-            judged.append((dlq_id, line["record"]))
+            judged.append((quarantine_id, line["record"]))
             said.append(f"{state.file}#{state.index} {how}{' (from the first export)' if stale else ''}")
         self._log(f"redrive {'; '.join(said)}", "redrive")
         self._send(lines, judged)
@@ -383,9 +385,9 @@ class Operations(RuleBasedStateMachine):
         """A line with only an id. docs/operations.md: a line needs "id" and "record", and is refused; the item
         is untouched (whether as a usage error, exit 2, or a refusal, exit 1, is the redrive engineer's call:
         either satisfies the model)."""
-        state = self.model.records[_nth(sorted(r.dlq_id for r in self.model.open_records()), pick)]
+        state = self.model.records[_nth(sorted(r.quarantine_id for r in self.model.open_records()), pick)]
         self._log(f"redrive {state.file}#{state.index} id only", "redrive an id-only line")
-        self._send([{"id": state.dlq_id}], [(state.dlq_id, ID_ONLY)])
+        self._send([{"id": state.quarantine_id}], [(state.quarantine_id, ID_ONLY)])
 
     def _redrive_again(self) -> None:
         """The last redrive file sent again: nothing changes (its ids are no longer open, or it is refused
@@ -420,7 +422,7 @@ class Operations(RuleBasedStateMachine):
                 f"whatever export they came from); the redrive answered {sent}\n{self._context()}"
             )
 
-    # ------------------------------------------------------------------------------------------- replay, dlq
+    # ------------------------------------------------------------------------------------ replay, quarantine
 
     @precondition(lambda self: "replay" not in SKIP)
     @rule(pick=picks)
@@ -436,28 +438,30 @@ class Operations(RuleBasedStateMachine):
 
     @precondition(lambda self: "resolve" not in SKIP)
     @rule(a_file=st.booleans(), pick=picks)
-    def dlq_resolve(self, a_file: bool, pick: int) -> None:
-        """`dlq resolve` of a rejected file's item (closed), or of a record's (refused, unchanged)."""
+    def quarantine_resolve(self, a_file: bool, pick: int) -> None:
+        """`quarantine resolve` of a rejected file's item (closed), or of a record's (refused, unchanged)."""
         files = sorted(k for k, is_open in self.model.rejected.items() if is_open)
         if files and a_file:
             key = _nth(files, pick)
             items = self._file_items({key})
-            self._log(f"dlq resolve {key}", "dlq resolve a rejected file")
+            self._log(f"quarantine resolve {key}", "quarantine resolve a rejected file")
             assert len(items) == 1, f"{key}: open file items {items}\n{self._context()}"
-            done = dlq.resolve_files(self.stack, items, "model", datetime.now(UTC).isoformat())
+            done = quarantine.resolve_files(self.stack, items, "model", datetime.now(UTC).isoformat())
             assert [d["id"] for d in done["resolved"]] == items, f"{done}\n{self._context()}"
             self.model.rejected[key] = False
         elif self.model.records:
             state = self.model.records[_nth(sorted(self.model.records), pick)]
-            self._log(f"dlq resolve {state.file}#{state.index} (a record: refused)", "dlq resolve a record")
-            done = dlq.resolve_files(self.stack, [state.dlq_id], "model", datetime.now(UTC).isoformat())
+            self._log(
+                f"quarantine resolve {state.file}#{state.index} (a record: refused)", "quarantine resolve a record"
+            )
+            done = quarantine.resolve_files(self.stack, [state.quarantine_id], "model", datetime.now(UTC).isoformat())
             assert not done["resolved"], f"a record's item was resolved: {done}\n{self._context()}"
 
     @precondition(lambda self: "sweep" not in SKIP)
     @rule()
-    def dlq_sweep(self) -> None:
-        self._log("dlq sweep", "dlq sweep")
-        dlq.sweep(self.stack)
+    def quarantine_sweep(self) -> None:
+        self._log("quarantine sweep", "quarantine sweep")
+        quarantine.sweep(self.stack)
         self.swept = True
 
     # ------------------------------------------------------------------------------------------- invariants
@@ -479,8 +483,8 @@ class Operations(RuleBasedStateMachine):
     def verify_is_clean(self) -> None:
         if not self._check("verify"):
             return
-        found = replay.verify(self.stack)
-        assert not found.drift, f"`replay verify` drifts: {found.as_dict()}\n{self._context()}"
+        found = audit.verify(self.stack)
+        assert not found.drift, f"`audit verify` drifts: {found.as_dict()}\n{self._context()}"
 
     @invariant()
     def rebuild_equals_the_stores(self) -> None:
@@ -489,7 +493,7 @@ class Operations(RuleBasedStateMachine):
         rebuilt, stores = self.directory / "rebuilt", self.directory / "stores"
         for folder in (rebuilt, stores):
             shutil.rmtree(folder, ignore_errors=True)
-        replay.rebuild(self.stack, rebuilt)
+        audit.rebuild(self.stack, rebuilt)
         stores.mkdir()
         projections.write_orders(stores, self.stack.orders().scan())
         bodies = (body_of(item) for item in self.stack.quarantined().items())
@@ -498,7 +502,7 @@ class Operations(RuleBasedStateMachine):
             log = set((rebuilt / name).read_text(encoding="utf-8").splitlines())
             held = set((stores / name).read_text(encoding="utf-8").splitlines())
             assert log == held, (
-                f"`replay rebuild` {name} differs from the stores: only in the rebuild {sorted(log - held)}, "
+                f"`audit rebuild` {name} differs from the stores: only in the rebuild {sorted(log - held)}, "
                 f"only in the stores {sorted(held - log)}\n{self._context()}"
             )
 
@@ -517,17 +521,17 @@ class Operations(RuleBasedStateMachine):
             [f"order {oid}: the table holds {held}, the model {model}" for oid, (held, model) in wrong.items()]
             + [self._context()]
         )
-        lines = list(dlq.export_lines(self.stack))
+        lines = list(quarantine.export_lines(self.stack))
         records = {str(x["id"]): x for x in lines if x.get("kind") == "record"}
         problems = []
         for state in self.model.records.values():
-            line = records.pop(state.dlq_id, None)
+            line = records.pop(state.quarantine_id, None)
             if not state.open:
                 if line is not None:
                     problems.append(f"{state.describe()}, but its item is open: {line}")
                 continue
             if line is None:
-                problems.append(f"{state.describe()}, but `dlq export` has no item of it")
+                problems.append(f"{state.describe()}, but `quarantine export` has no item of it")
                 continue
             got = (reason_pairs(line["reasons"]), canonical(line["record"]), line["attempt"], line["order_id"])
             want_line = (state.reasons, canonical(state.record), state.attempt, state.order_id)
@@ -559,7 +563,7 @@ class Operations(RuleBasedStateMachine):
             events = histories.get(state.order_id)
             if events is None:
                 events = histories[state.order_id] = order_history(self.stack, state.order_id)
-            # its own events (arrival, replays), and those of its redrives, which name its DLQ id (a redriven
+            # its own events (arrival, replays), and those of its redrives, which name its quarantine id (a redriven
             # record's later events carry the batch's file id)
             mine = [
                 e
@@ -567,7 +571,7 @@ class Operations(RuleBasedStateMachine):
                 if str(e.get("event", "")).startswith("record.")
                 and (
                     (e.get("file_id"), e.get("index")) == (state.file_id, state.index)
-                    or (e.get("detail") or {}).get("dlq_id") == state.dlq_id
+                    or (e.get("detail") or {}).get("quarantine_id") == state.quarantine_id
                 )
             ]
             last = mine[-1] if mine else {}
@@ -593,17 +597,18 @@ class Operations(RuleBasedStateMachine):
             return
         self.swept = False
         ids = [str(m["body"]["id"]) for m in self.stack.quarantine().peek()]
-        want = sorted([r.dlq_id for r in self.model.open_records()] + self._open_file_ids())
+        want = sorted([r.quarantine_id for r in self.model.open_records()] + self._open_file_ids())
         assert sorted(ids) == want, (
-            f"after `dlq sweep` the queue holds {sorted(ids)}, one per open item would be {want}\n{self._context()}"
+            f"after `quarantine sweep` the queue holds {sorted(ids)}, one per open item would be {want}\n"
+            f"{self._context()}"
         )
 
     def _open_file_ids(self) -> list[str]:
         return self._file_items({k for k, is_open in self.model.rejected.items() if is_open})
 
     def _file_items(self, keys: set[str]) -> list[str]:
-        """The DLQ ids of the open items of these rejected files."""
-        items = dlq.quarantined_items(self.stack)
+        """The quarantine ids of the open items of these rejected files."""
+        items = quarantine.quarantined_items(self.stack)
         return [str(b["id"]) for b in items if b.get("kind") == "file" and b["file"] in keys]
 
 

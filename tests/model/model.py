@@ -4,7 +4,7 @@ replays, resolves, sweeps and failed runs retried, computed from the inputs alon
 Records are judged by the end-to-end tier's own oracle (tests/e2e/helpers.py: the validation rules restated
 from docs/validation.md, first complete record of an order id wins, the same content again is a duplicate,
 other content a conflict), never by salesdq. The model adds what docs/operations.md says the operations do:
-- a redrive (an edited `dlq export`) is judged per line against the open quarantine: a line for an item that
+- a redrive (an edited `quarantine export`) is judged per line against the open quarantine: a line for an item that
   is not open changes nothing; a line with only an id, a correction identical to the quarantined record, or a
   valid correction whose order is stored with other content is refused (the item stays as it is); the rest
   run as one batch through the workflow, as a file would (the oracle carries the stored orders over), and a
@@ -14,7 +14,7 @@ other content a conflict), never by salesdq. The model adds what docs/operations
   report (issue 22 #1, #2). A record a redrive has touched is the operator's correction now: a replay of its
   original bytes does not reopen or re-judge it (issue 22 #1: "history 2 ends in record.quarantined while
   order 2 is stored" is the defect). This reading is the model's; the replay engineer settles the exact rule.
-- `dlq resolve` closes a rejected file's item and nothing else (no run appears: issue 22 #5); a record's id
+- `quarantine resolve` closes a rejected file's item and nothing else (no run appears: issue 22 #5); a record's id
   is refused.
 - a run that failed holds no record until it is finished (`runs retry`, or the same bytes uploaded again);
   then its records are judged as a first run of it would judge them.
@@ -70,7 +70,7 @@ class RecordState:
     redriven: bool = False
 
     @property
-    def dlq_id(self) -> str:
+    def quarantine_id(self) -> str:
         return f"{self.file_id}:{self.index}"
 
     @property
@@ -109,9 +109,9 @@ class Redrive:
 class Model:
     oracle: Oracle = field(default_factory=Oracle)
     files: dict[str, FileState] = field(default_factory=dict)  # accepted files by sha256
-    records: dict[str, RecordState] = field(default_factory=dict)  # by DLQ id, <sha256>:<index>
+    records: dict[str, RecordState] = field(default_factory=dict)  # by quarantine id, <sha256>:<index>
     uploads: int = 0  # file runs a report lists: every upload but one that finished a failed run
-    rejected: dict[str, bool] = field(default_factory=dict)  # rejected file key -> its DLQ item is open
+    rejected: dict[str, bool] = field(default_factory=dict)  # rejected file key -> its quarantine item is open
 
     # ------------------------------------------------------------------------------------------- uploads
 
@@ -124,7 +124,7 @@ class Model:
             state = RecordState(
                 file.file_id, file.key, index, want.order_id, written, want.outcome, want.outcome, want.reasons
             )
-            self.records[state.dlq_id] = state
+            self.records[state.quarantine_id] = state
 
     def of_file(self, file_id: str) -> list[RecordState]:
         return [r for r in self.records.values() if r.file_id == file_id]
@@ -140,17 +140,17 @@ class Model:
     # ------------------------------------------------------------------------------------------- redrive
 
     def redrive(self, lines: list[tuple[str, Any]]) -> Redrive:
-        """Judge each (dlq id, correction) line, then run the accepted ones as one batch."""
+        """Judge each (quarantine id, correction) line, then run the accepted ones as one batch."""
         said = Redrive()
         batch: list[tuple[RecordState, Any]] = []
-        for dlq_id, correction in lines:
-            state = self.records[dlq_id]
+        for quarantine_id, correction in lines:
+            state = self.records[quarantine_id]
             if not state.open:
-                said.not_open.append(dlq_id)
+                said.not_open.append(quarantine_id)
             elif correction is ID_ONLY or self._unchanged(state, correction) or self._conflict(correction):
-                said.refused.append(dlq_id)
+                said.refused.append(quarantine_id)
             else:
-                said.accepted.append(dlq_id)
+                said.accepted.append(quarantine_id)
                 batch.append((state, correction))
         for (state, correction), want in zip(batch, self.oracle.run([c for _, c in batch]), strict=True):
             state.redriven = True

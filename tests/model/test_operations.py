@@ -1,7 +1,7 @@
 """The operations in random orders against the model of each record's outcome (issue 22: "a model-based test
-of the operations"): after every step `replay verify` is clean, `replay rebuild` equals the stores, the stores
+of the operations"): after every step `audit verify` is clean, `audit rebuild` equals the stores, the stores
 hold what the model says, `report`'s totals are the records received and their current outcomes, `history`
-ends in each record's current outcome, `runs` lists only the failed run the model has, and after `dlq sweep`
+ends in each record's current outcome, `runs` lists only the failed run the model has, and after `quarantine sweep`
 the queue holds one message per open item. Then the same under injected faults.
 
 Bounded here (tests/model/settings.py); `make model` runs the full tier. On a failure Hypothesis prints the
@@ -38,13 +38,13 @@ def test_every_operation_in_the_issues_order() -> None:
         lambda: machine.redrive("again", [(0, "valid", False)]),
         lambda: machine.upload("duplicate", [], 0),
         lambda: machine.upload("rejected", []),
-        lambda: machine.dlq_resolve(True, 0),  # no failed run appears (#5)
+        lambda: machine.quarantine_resolve(True, 0),  # no failed run appears (#5)
         lambda: machine.replay_file(0),  # verify stays clean, no second file in the report (#1, #2)
         lambda: machine.upload("failing", [("E", "valid"), ("C", "valid2"), ("E", "valid")]),
         lambda: machine.retry_failed(False),
         lambda: machine.redrive("corrections", [(0, "valid", False)]),  # C fixed, but stored since as valid2: refused
-        lambda: machine.dlq_resolve(False, 0),  # a record's item: refused
-        lambda: machine.dlq_sweep(),
+        lambda: machine.quarantine_resolve(False, 0),  # a record's item: refused
+        lambda: machine.quarantine_sweep(),
     ]
     try:
         for step in steps:

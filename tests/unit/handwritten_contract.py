@@ -40,7 +40,7 @@ MAX_EMAIL_DOMAIN_BYTES = 255
 
 
 class Rule(StrEnum):
-    """Rule names: the vocabulary of reasons, DLQ messages and reports. A failure carries its rule as data
+    """Rule names: the vocabulary of reasons, quarantine messages and reports. A failure carries its rule as data
     (Failure below), so rewording a message never changes a rule."""
 
     NOT_OBJECT = "not_object"

@@ -12,7 +12,7 @@ from services.contract import default
 from services.contract.published import ref_of
 from services.domain import audit_events
 from services.domain.active_contract import ACTIVE_KEY, ContractRef, Pointer, version_key
-from services.domain.parsing import InvalidEventError
+from services.domain.parsing import InvalidPayloadError
 from services.domain.run import Run
 
 
@@ -31,7 +31,7 @@ def test_the_pointer_names_the_ref_a_run_carries() -> None:
     )
     assert pointer.ref == ContractRef(version="2.1.0+abababababab", digest="ab" * 32, key=version_key("ab" * 32))
     assert Pointer.from_json(pointer.model_dump()) == pointer
-    with pytest.raises(InvalidEventError, match="payload has no digest"):
+    with pytest.raises(InvalidPayloadError, match="payload has no digest"):
         Pointer.from_json({"version": "v", "key": "k", "published_at": "t", "by": "me"})
     shipped = ref_of(default())
     assert shipped.key is None and shipped.version == default().version  # the default needs no document
@@ -64,7 +64,7 @@ def test_show_names_a_contract_by_its_name_its_digest_or_an_unambiguous_version(
 
 
 def test_a_published_event_is_no_runs_event_and_folds_to_nothing() -> None:
-    """`replay verify`, `runs` and reports fold the log: a contract.published event is none of a run's (no `day`,
+    """`audit verify`, `runs` and reports fold the log: a contract.published event is none of a run's (no `day`,
     no file or order key), so it adds no order, no quarantine item and no run to what they count."""
     ref = ref_of(default()).model_dump()
     event = audit_events.contract_published(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.domain import audit_events
 from services.domain.audit_events import EventKind
-from services.domain.dlq_message import Origin
+from services.domain.quarantine_message import Origin
 from services.domain.run import Run
 
 
@@ -79,7 +79,7 @@ def test_a_records_terminal_event_has_one_key_whatever_its_outcome():
     assert (redriven["pk"], redriven["sk"]) not in keys
 
 
-def test_chunk_event_aggregates_failures_by_rule_and_field_with_a_few_dlq_ids():
+def test_chunk_event_aggregates_failures_by_rule_and_field_with_a_few_quarantine_ids():
     outcomes = [[i, "quarantined", "email", "missing"] if i % 2 else [i, "stored"] for i in range(10)]
     fields = {i: ["contact-info.email", "contact-info.name", "contact-info.email"] for i in range(1, 10, 2)}
     e = audit_events.chunk_event(
@@ -88,7 +88,7 @@ def test_chunk_event_aggregates_failures_by_rule_and_field_with_a_few_dlq_ids():
         chunk=0,
         outcomes=outcomes,
         fields=fields,
-        dlq_ids={i: f"F:{i}" for i in range(1, 10, 2)},
+        quarantine_ids={i: f"F:{i}" for i in range(1, 10, 2)},
     )
     assert e["failures"] == {"email": 5, "missing": 5}
     assert e["fields"] == {"contact-info.email": 5, "contact-info.name": 5}  # a record counts once a field
@@ -123,11 +123,11 @@ def test_a_redrive_batch_chunk_says_what_it_did_for_each_original_file():
         partition=0,
         chunk=0,
         outcomes=[[0, "stored"], [1, "duplicate"], [2, "quarantined", "email"]],
-        dlq_ids={2: f"{b}:0"},
+        quarantine_ids={2: f"{b}:0"},
         origins=origins,
     )
     assert e["origins"] == {a: {"redriven": 1, "resolved": 2}, b: {"redriven": 1, "resolved": 0}}
-    assert e["examples"] == {"email": [f"{b}:0"]}  # a redriven record keeps its first DLQ id
+    assert e["examples"] == {"email": [f"{b}:0"]}  # a redriven record keeps its first quarantine id
 
 
 def test_file_redriven_is_keyed_by_the_original_file():

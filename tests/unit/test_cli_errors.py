@@ -45,8 +45,8 @@ def _stack() -> StackRef:
     )
 
 
-@pytest.mark.parametrize("argv", [["dlq", "list"], ["dlq", "list", "--json"], ["dlq", "export"]])
-def test_a_dlq_read_that_aws_refuses_is_reported_in_one_line_with_exit_1(
+@pytest.mark.parametrize("argv", [["quarantine", "list"], ["quarantine", "list", "--json"], ["quarantine", "export"]])
+def test_a_quarantine_read_that_aws_refuses_is_reported_in_one_line_with_exit_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
     def refused(self: QuarantineView, **filters: Any) -> Iterator[dict[str, Any]]:

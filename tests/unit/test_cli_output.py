@@ -12,6 +12,7 @@ from salesdq.cli import output
 from salesdq.cli.output import ProgressBar
 from salesdq.operators.progress import Progress
 from salesdq.operators.run_summaries import RunSummary
+from services.domain.redrive_batch import batch_key
 from services.domain.run import Run
 
 BOX = set("─│┃━┏┓┗┛╭╮╰╯┼╋")
@@ -37,7 +38,7 @@ def test_a_table_not_on_a_terminal_is_plain_one_row_a_line(capsys: pytest.Captur
     assert lines[1].index("3") + 1 == lines[3].index("12345") + 5  # numbers right-aligned
 
 
-def test_the_dlq_table_names_each_item_and_the_empty_queue_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_quarantine_table_names_each_item_and_an_empty_list_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     body = {
         "id": "abc:1",
         "file": "incoming/f.json",
@@ -48,13 +49,13 @@ def test_the_dlq_table_names_each_item_and_the_empty_queue_says_so(capsys: pytes
         "at": "2026-11-21T10:00:00+00:00",
     }
     quarantined_at = datetime.fromisoformat(body["at"]).timestamp()
-    output.print_dlq([body], now_s=quarantined_at + 3_700)
-    output.print_dlq([])
+    output.print_quarantine([body], now_s=quarantined_at + 3_700)
+    output.print_quarantine([])
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["ID", "FILE", "INDEX", "ORDER", "ID", "REASONS", "ATTEMPT", "AGE"]
     assert lines[1].split() == ["abc:1", "incoming/f.json", "1", "-", "contact-info:", "missing", "2", "1h"]
-    assert lines[2] == "the quarantine queue is empty"
+    assert lines[2] == "no open quarantined item"
 
 
 def test_a_rejected_files_item_shows_why_and_an_empty_filter_says_what_matched_nothing(
@@ -70,8 +71,8 @@ def test_a_rejected_files_item_shows_why_and_an_empty_filter_says_what_matched_n
         "attempt": 1,
         "at": "2026-11-21T10:00:00+00:00",
     }
-    output.print_dlq([body], now_s=datetime.fromisoformat(body["at"]).timestamp() + 61)
-    output.print_dlq([], filters="--file 9f3e0c1d --rule email")
+    output.print_quarantine([body], now_s=datetime.fromisoformat(body["at"]).timestamp() + 61)
+    output.print_quarantine([], filters="--file 9f3e0c1d --rule email")
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].split()[:3] == ["file:ab12:exec-1", "incoming/t.json", "-"]
@@ -90,6 +91,31 @@ def test_a_run_is_listed_by_its_file_name_file_id_and_id(capsys: pytest.CaptureF
     output.print_runs([RunSummary(run, "failed", records=3, reason="it stopped")])
     row = capsys.readouterr().out.splitlines()[-1].split()
     assert row[:4] == ["sales.json", "73c80e298cfa", "2026-01-02T03:04:05.678Z", "failed"]
+
+
+def test_a_redrive_batch_is_listed_as_one_not_as_a_file(capsys: pytest.CaptureFixture[str]) -> None:
+    """A batch's run reads `redrive/<request id>.jsonl` (its Run.file): runs, history and redrive --wait name it a
+    redrive batch by its request id; an upload keeps its file's name (runs) or key (history)."""
+    request = "1b4060567aca421be0e75f9ead3d540c-0"
+    batch = Run(file_id="f" * 64, file=batch_key(request), id="2026-01-02T03:04:05.678Z", execution="redrive-x")
+    upload = Run(file_id="a" * 64, file="incoming/sales.json", id="2026-01-01T00:00:00.000Z", execution="e")
+    output.print_runs([RunSummary(upload, "completed", records=3), RunSummary(batch, "completed", records=2)])
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    assert [row[:2] for row in rows[:1]] + [row[:3] for row in rows[1:]] == [
+        ["sales.json", "a" * 12],
+        ["redrive", "batch", request],
+    ]
+
+    event = {"at": batch.id, "event": "record.stored", "index": 0, "attempt": 2}
+    output.print_history([event | {"file": batch.file}, event | {"file": upload.file}])
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    assert [row[2:5] for row in rows] == [["redrive", "batch", request], ["incoming/sales.json", "0", "2"]]
+
+    done = {"file": batch.file, "status": "completed", "stored": 2, "duplicates": 0, "quarantined": 0}
+    output.print_redrive({"redriven": ["x:1", "x:2"], "refused": [], "results": [done]})
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"  redrive batch {request}: completed, 2 stored, 0 duplicates, 0 quarantined again"
+    )
 
 
 def test_progress_is_drawn_only_when_asked_or_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""`runs retry RUN`, `replay file`, `dlq list --file`, `report --file`: a run is named by its file key, the name
+"""`runs retry RUN`, `replay file`, `quarantine list --file`, `report --file`: a run is named by its file key, the name
 `salesdq runs` shows, its execution, its file id or a unique prefix of it (8+ hex characters)."""
 
 from __future__ import annotations
@@ -23,6 +23,22 @@ RUNS = [
 @pytest.mark.parametrize("name", ["incoming/sales.json", "sales.json", "exec-1", "73c80e29", "73c80e298cfa3095"])
 def test_a_run_is_found_by_each_of_its_names(name: str) -> None:
     assert find_run(RUNS, name) is RUNS[0]
+
+
+BATCH = RunSummary(
+    Run(file_id="9e" * 32, file="redrive/1b40-0.jsonl", id="T3", execution="redrive-1b40-0"), status="failed"
+)
+
+
+@pytest.mark.parametrize("name", ["redrive batch 1b40-0", "redrive/1b40-0.jsonl", "redrive-1b40-0", "9e9e9e9e"])
+def test_a_redrive_batch_s_run_is_found_by_the_name_runs_shows_and_its_others(name: str) -> None:
+    assert find_run([*RUNS, BATCH], name) is BATCH
+
+
+@pytest.mark.parametrize("name", ["redrive batch 1b40", "redrive batch ", "1b40-0.jsonl", "redrive batch sales.json"])
+def test_a_name_like_a_batch_s_names_no_other_run(name: str) -> None:
+    with pytest.raises(NotFoundError):
+        find_run([*RUNS, BATCH], name)
 
 
 @pytest.mark.parametrize("name", ["incoming/", "json", "73c80e2", "ales.json", "incoming/incoming/sales.json"])

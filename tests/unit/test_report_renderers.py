@@ -206,7 +206,7 @@ def terminal_text(report: Report, width: int) -> str:
 @pytest.mark.parametrize("width", [80, 120])
 def test_a_pipe_gets_every_column_and_never_a_wrapped_line(report, width):
     """`salesdq report | cat`: the console rich makes for a pipe is 80 wide (or $COLUMNS); a pipe has no width, so
-    each file is one line with every column (its arrival time and reason included) and each DLQ id whole."""
+    each file is one line with every column (its arrival time and reason included) and each quarantine id whole."""
     out = io.StringIO()
     render_terminal(report, Console(file=out, width=width))
     text = out.getvalue()

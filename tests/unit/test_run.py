@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from salesdq.operators.run_summaries import fold_runs
-from services.domain import audit_events, dlq_message
+from services.domain import audit_events, quarantine_message
 from services.domain.active_contract import ContractRef, version_key
 from services.domain.audit_events import EventKind
-from services.domain.payloads import ChunkJob, FileJob, FileRun, InvalidEventError, RunFailure
+from services.domain.payloads import ChunkJob, FileJob, FileRun, InvalidPayloadError, RunFailure
 from services.domain.run import Run
 from services.redrive.redrive import Correction, corrections_of
 
@@ -62,7 +62,9 @@ def test_a_runs_id_is_its_stored_at_byte_for_byte_and_its_time_a_time() -> None:
         STARTED,
         "incoming/day.json",
     )
-    message, _ = dlq_message.for_record(run=RUN, index=4, order_id=None, reasons=[], attempt=1, record={}, bucket="b")
+    message, _ = quarantine_message.for_record(
+        run=RUN, index=4, order_id=None, reasons=[], attempt=1, record={}, bucket="b"
+    )
     assert (message["id"], message["at"]) == (f"{FILE_ID}:4", STARTED)
 
 
@@ -134,18 +136,18 @@ CHUNK = {"file_id": FILE_ID, "file": "incoming/day.json", "at": STARTED, "execut
 
 
 def test_the_workflows_payloads_parse_into_their_run() -> None:
-    job = ChunkJob.from_event(CHUNK | {"chunk": {"chunk": 2, "key": "staging/c"}, "replay_of": None})
+    job = ChunkJob.from_payload(CHUNK | {"chunk": {"chunk": 2, "key": "staging/c"}, "replay_of": None})
     assert (job.run, job.partition, job.chunk, job.key) == (RUN, 1, 2, "staging/c")
-    replaying = ChunkJob.from_event(CHUNK | {"chunk": {"chunk": 0, "key": "k"}, "replay_of": RUN.to_payload()})
+    replaying = ChunkJob.from_payload(CHUNK | {"chunk": {"chunk": 0, "key": "k"}, "replay_of": RUN.to_payload()})
     assert replaying.run.replay_of == RUN
-    staged = FileRun.from_event(CHUNK | {"records": 3, "chunks": 1})
+    staged = FileRun.from_payload(CHUNK | {"records": 3, "chunks": 1})
     assert (staged.run, staged.records, staged.chunks) == (RUN, 3, 1)
     # RecordPrepareFailure's payload: the file was not read to its end, so its run has no file id yet
-    failure = RunFailure.from_event({"file": "incoming/day.json", "execution": "exec-1", "at": STARTED, "error": {}})
+    failure = RunFailure.from_payload({"file": "incoming/day.json", "execution": "exec-1", "at": STARTED, "error": {}})
     assert failure.run == RUN.model_copy(update={"file_id": ""})
     uploaded = {"key": "raw/x", "size": 10, "version-id": "null", "replay-of": RUN.to_payload()}
     event = {"bucket": "b", "object": uploaded, "execution": "replay-1", "at": "2026-01-03T00:00:00.000Z"}
-    prepared = FileJob.from_event(event | {"state_machine": "arn"})
+    prepared = FileJob.from_payload(event | {"state_machine": "arn"})
     assert (prepared.key, prepared.size, prepared.version_id, prepared.run.file) == ("raw/x", 10, None, "raw/x")
     assert (prepared.run.id, prepared.run.execution, prepared.run.replay_of) == (event["at"], "replay-1", RUN)
 
@@ -161,8 +163,8 @@ def test_the_workflows_payloads_parse_into_their_run() -> None:
     ],
 )
 def test_a_payload_error_names_the_missing_fields_path(event: dict[str, object], named: str) -> None:
-    with pytest.raises(InvalidEventError) as caught:
-        ChunkJob.from_event(event)
+    with pytest.raises(InvalidPayloadError) as caught:
+        ChunkJob.from_payload(event)
     assert str(caught.value) == f"payload has no {named}"
 
 
@@ -176,7 +178,7 @@ def test_a_payload_error_names_the_missing_fields_path(event: dict[str, object],
     ],
 )
 def test_a_redrive_requests_errors_name_the_item(event: dict[str, object], said: str) -> None:
-    with pytest.raises(InvalidEventError) as caught:
+    with pytest.raises(InvalidPayloadError) as caught:
         corrections_of(event)
     assert str(caught.value) == said
     assert corrections_of({"corrections": [{"id": 7, "record": None, "attempt": 2}]}) == [Correction("7", None, 2)]

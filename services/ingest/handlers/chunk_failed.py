@@ -19,7 +19,7 @@ obs = observability.setup()
 
 @obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    job = ChunkJob.from_event(event)
+    job = ChunkJob.from_payload(event)
     reason = record_chunk_failure(job, event.get("error"), STORES.audit)
     obs.metrics.add_metric(name="Chunks_failed", unit=MetricUnit.Count, value=1)
     obs.logger.warning("chunk failed", extra={"chunk": job.key, "reason": reason})

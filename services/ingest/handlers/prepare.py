@@ -21,7 +21,7 @@ obs = observability.setup()
 
 @obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    job = FileJob.from_event(event)
+    job = FileJob.from_payload(event)
     result = prepare(
         job,
         inbox=STORES.inbox,

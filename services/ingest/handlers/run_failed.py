@@ -20,7 +20,7 @@ obs = observability.setup()
 
 @obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    failure = RunFailure.from_event(event)
+    failure = RunFailure.from_payload(event)
     ended = end_run(failure, event.get("error"), STORES.audit)
     if ended["status"] == "completed":
         obs.file_completed(ended)  # Finalize died before publishing them

@@ -1,4 +1,5 @@
-"""SweepQuarantine handler: the DLQ made to agree with the quarantine view after a run that resolved records."""
+"""SweepQuarantine handler: the quarantine queue made to agree with the quarantine view after a run that resolved
+records."""
 
 from __future__ import annotations
 

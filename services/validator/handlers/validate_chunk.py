@@ -21,7 +21,7 @@ obs = observability.setup()
 
 @obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    job = ChunkJob.from_event(event)
+    job = ChunkJob.from_payload(event)
     counts = validate_chunk(job, STORES, CONTRACTS)
     for outcome, count in counts.items():
         obs.metrics.add_metric(name=f"Records_{outcome}", unit=MetricUnit.Count, value=count)

@@ -43,7 +43,7 @@ def test_moto_alone_echoes_a_lambda_payload(plain_moto):
 def test_engine_runs_the_real_handler_under_the_functions_own_environment(engine):
     error, payload = invoke(engine, resources.FINALIZE.name, {"file_id": "f", "file": "k", "at": "t", "execution": "e"})
     assert error == "Unhandled"
-    assert payload["errorType"] == "InvalidEventError"
+    assert payload["errorType"] == "InvalidPayloadError"
     assert payload["errorMessage"] == "payload has no records"
 
     invoke(engine, resources.PREPARE.name, {})  # cold start
@@ -96,7 +96,7 @@ def test_engine_throttles_beyond_reserved_concurrency(engine):
         for _ in range(resources.FINALIZE.reserved_concurrency):
             function.slots.release()
     error, payload = invoke(engine, resources.FINALIZE.name, {})  # a slot is free again: the handler runs
-    assert (error, payload["errorType"]) == ("Unhandled", "InvalidEventError")
+    assert (error, payload["errorType"]) == ("Unhandled", "InvalidPayloadError")
 
 
 def create_function(engine: Engine, name: str, handler: str = PROBE_HANDLER, **configuration: Any) -> str:

@@ -129,8 +129,8 @@ with mock_aws():
     receive()
     counts()
     # a redrive: past maxReceiveCount a message moves to the dead-letter queue on the next receive
-    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    dead_letters = sqs.create_queue(QueueName="dead-letters")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     src = sqs.create_queue(QueueName="src", Attributes={{"VisibilityTimeout": "5", "RedrivePolicy": json.dumps(
         {{"deadLetterTargetArn": arn, "maxReceiveCount": 2}})}})["QueueUrl"]
     sqs.send_message(QueueUrl=src, MessageBody="poison")
@@ -140,9 +140,9 @@ with mock_aws():
         handles += [m["ReceiptHandle"] for m in got]
         out.append([m["Body"] for m in got])
         advance(6)
-    moved = sqs.receive_message(QueueUrl=dlq).get("Messages", [])
+    moved = sqs.receive_message(QueueUrl=dead_letters).get("Messages", [])
     out.append([[m["Body"] for m in moved], code(lambda: sqs.delete_message(QueueUrl=src, ReceiptHandle=handles[0]))])
-    out.append(code(lambda: sqs.delete_message(QueueUrl=dlq, ReceiptHandle=moved[0]["ReceiptHandle"])))
+    out.append(code(lambda: sqs.delete_message(QueueUrl=dead_letters, ReceiptHandle=moved[0]["ReceiptHandle"])))
 print(json.dumps(out))
 """
 )

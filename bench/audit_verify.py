@@ -1,15 +1,17 @@
-"""`replay verify` and `replay rebuild` over the log of N records, on the embedded engine:
-python -m bench.replay_verify --records 100000.
+"""`audit verify` and `audit rebuild` over the log of N records, on the embedded engine:
+python -m bench.audit_verify --records 100000.
 
 The log and the stores are written by the validator's own code, without the workflow around it (N records
 through Step Functions take many minutes; what verify reads is what the validator leaves): the bench
 generator's records (scripts/make_sales_file.py, 10% incomplete) in chunks of --chunk-records, each chunk
 through services.validator.store_orders.store_chunk (the orders), services.validator.quarantine.quarantine (the
-DLQ and the quarantine view) and services.audit.outcomes.append_outcomes (every record's event, the marker).
+quarantine queue and the quarantine view) and services.audit.outcomes.append_outcomes (every record's event, the
+marker).
 
 Then verify and rebuild, timed and metered (read units as the engine meters them: the response's bytes in 4 KB
 units, halved for eventually consistent reads), and the record events' sizes (DynamoDB's item size: names plus
-values): a record event of ordinary size stays under 1 KB, one write unit. Writes bench/results/replay-verify-<N>.json.
+values): a record event of ordinary size stays under 1 KB, one write unit. Writes bench/results/audit-verify-<N>.json
+(replay-verify-<N>.json before the commands were named `audit`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 from bench.run import RESULTS, write_result
 from salesdq import resources
 from salesdq.local.run import stack_of
-from salesdq.operators import replay
+from salesdq.operators import audit
 from salesdq_engine import Engine
 from salesdq_engine.metering import PRICE_READ_UNIT, item_size
 from scripts.make_sales_file import records as generated
@@ -77,17 +79,17 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [item_size(to_item(e)) for e in stack.audit().scan() if str(e.get("event", "")).startswith("record.")]
         reads = engine.usage.snapshot().dynamodb_read_units
         started = time.perf_counter()
-        found = replay.verify(stack)
+        found = audit.verify(stack)
         verify_s = time.perf_counter() - started
         verify_units = engine.usage.snapshot().dynamodb_read_units - reads
         with tempfile.TemporaryDirectory() as out:
             started = time.perf_counter()
-            written = replay.rebuild(stack, Path(out))
+            written = audit.rebuild(stack, Path(out))
             rebuild_s = time.perf_counter() - started
         events = len(sizes) + -(-args.records // args.chunk_records)  # record events and chunk markers
     assert not found.drift, found.as_dict()
     result: dict[str, Any] = {
-        "command": f"python -m bench.replay_verify --records {args.records}",
+        "command": f"python -m bench.audit_verify --records {args.records}",
         "records": args.records,
         "events": events,
         "orders": found.orders.expected,
@@ -108,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
     }
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"replay-verify-{args.records}.json"
+    path = RESULTS / f"audit-verify-{args.records}.json"
     write_result(path, result, show=True)
     return 0
 

@@ -1,4 +1,4 @@
-"""`salesdq replay verify | rebuild | repair`: the audit log read back as the source of truth.
+"""`salesdq audit verify | rebuild | repair`: the audit log read back as the source of truth.
 
 Each folds the whole log (salesdq/operators/fold.py) from a paginated scan (1 MB pages), holding only the
 projections, then compares them with the live stores (scanned the same way), writes them as files, or restores

@@ -1,4 +1,4 @@
-"""`replay verify` over what the real steps wrote: a chunk of a run that then failed stored its orders and opened
+"""`audit verify` over what the real steps wrote: a chunk of a run that then failed stored its orders and opened
 its quarantine items, but never appended its events. Those belong to the failed run, not to drift."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 from salesdq import resources
 from salesdq.locate import StackRef
-from salesdq.operators import replay
+from salesdq.operators import audit
 from services.contract import default
 from services.domain import audit_events, chunk_entry
 from services.domain.audit_events import EventKind
@@ -46,7 +46,7 @@ def test_what_a_failed_run_wrote_before_its_events_is_held_by_it(aws: Aws) -> No
     clients = {"s3": aws.s3, "sqs": aws.sqs, "dynamodb": aws.ddb}
     names = (BUCKET, resources.ORDERS.name, resources.AUDIT.name, aws.queue_url, "sm", "fn", resources.QUARANTINED.name)
     stack = StackRef(*names, connect=clients.__getitem__)
-    found = replay.verify(stack).as_dict()
+    found = audit.verify(stack).as_dict()
     assert found["drift"] is True and found["orders"]["extra"] == ["zz"]  # only what no run wrote is drift
     assert found["quarantine"]["extra"] == []
     (held,) = found["held"]

@@ -1,8 +1,8 @@
-"""The DLQ message: the one document operators list, export, edit and send back.
+"""The quarantine message: the one document operators list, export, edit and send back.
 
 A message is built here for a quarantined record (validate-chunk) or a rejected file (Prepare), and read here
-by every reader (`dlq list`, `dlq export`, redrive). Its `id` names the quarantined thing, not the message:
-`<file sha256>:<index>` for a record, so redeliveries and retries collapse to one item per id (the highest
+by every reader (`quarantine list`, `quarantine export`, redrive). Its `id` names the quarantined thing, not the
+message: `<file sha256>:<index>` for a record, so redeliveries and retries collapse to one item per id (the highest
 `attempt` wins), and a redriven record keeps its id, its original file and index, with its attempt raised.
 """
 
@@ -24,8 +24,21 @@ T = TypeVar("T")
 # that would pass MAX_MESSAGE_BYTES with it, travels as an S3 reference under this prefix.
 MAX_MESSAGE_BYTES = 250_000
 QUARANTINED_RECORDS = "quarantine/records"
-# What `dlq export` writes of a message, in this order, before the record itself.
+# What `quarantine export` writes of a message, in this order, before the record itself.
 EXPORTED = ("id", "kind", "file", "index", "order_id", "reasons", "attempt")
+
+
+# The key a quarantine id is stored under (a redriven record's origin, a resolved file's and a quarantined record's
+# audit event). Before the glossary it was "dlq_id": an audit log, a redrive plan or a batch written then holds that
+# name, which every reader still takes (`quarantine_id_in`).
+ID_KEY = "quarantine_id"
+OLD_ID_KEY = "dlq_id"
+
+
+def quarantine_id_in(stored: Mapping[str, Any]) -> str | None:
+    """The quarantine id a stored mapping names, under its key or its old one; None when it names none."""
+    found = stored.get(ID_KEY, stored.get(OLD_ID_KEY))
+    return None if found is None else str(found)
 
 
 class Kind(StrEnum):
@@ -35,19 +48,19 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a redriven record came from: its DLQ id, original file and index, and the attempt it is on."""
+    """Where a redriven record came from: its quarantine id, original file and index, and the attempt it is on."""
 
-    dlq_id: str
+    quarantine_id: str
     file: str
     index: int
     attempt: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"dlq_id": self.dlq_id, "file": self.file, "index": self.index, "attempt": self.attempt}
+        return {ID_KEY: self.quarantine_id, "file": self.file, "index": self.index, "attempt": self.attempt}
 
     @classmethod
     def from_dict(cls, value: dict[str, Any]) -> Origin:
-        return cls(str(value["dlq_id"]), str(value["file"]), int(value["index"]), int(value["attempt"]))
+        return cls(str(quarantine_id_in(value)), str(value["file"]), int(value["index"]), int(value["attempt"]))
 
 
 def record_id(file_id: str, index: int) -> str:
@@ -79,9 +92,9 @@ def for_record(
         "attempt": attempt,
         "at": run.id,
     }
-    if origin is not None:  # a redriven record keeps its DLQ id and original place, with its attempt raised
+    if origin is not None:  # a redriven record keeps its quarantine id and original place, with its attempt raised
         message |= {
-            "id": origin.dlq_id,
+            "id": origin.quarantine_id,
             "file": origin.file,
             "index": origin.index,
             "attempt": origin.attempt,
@@ -111,7 +124,7 @@ def for_file(*, run: Run, reasons: list[dict[str, str]], quarantined_key: str) -
 
 
 def from_record_event(event: Mapping[str, Any]) -> dict[str, Any]:
-    """The DLQ message a quarantined record's audit event says was sent: the event holds the message's every
+    """The quarantine message a quarantined record's audit event says was sent: the event holds the message's every
     field (the record as JSON text, or its reference; a redriven record's origin in `detail`)."""
     message: dict[str, Any] = {
         "kind": Kind.RECORD,
@@ -125,16 +138,16 @@ def from_record_event(event: Mapping[str, Any]) -> dict[str, Any]:
         "at": event["at"],
     }
     origin = event.get("detail")
-    if origin and "dlq_id" in origin:
+    if origin and quarantine_id_in(origin) is not None:
         message |= Origin.from_dict(origin).as_dict() | {"batch": event["file"]}
-        message["id"] = message.pop("dlq_id")
+        message["id"] = message.pop(ID_KEY)
     if "record_ref" in event:
         return message | {"record_ref": dict(event["record_ref"])}
     return message | {"record": json_codec.loads(event["record_json"]) if "record_json" in event else None}
 
 
 def from_rejected_event(event: Mapping[str, Any]) -> dict[str, Any]:
-    """The DLQ message of a rejected file, as its `file.rejected` event records it."""
+    """The quarantine message of a rejected file, as its `file.rejected` event records it."""
     return for_file(
         run=Run.from_payload(event),
         reasons=file_reasons(str(event.get("reason"))),
@@ -169,7 +182,7 @@ def collapse(messages: Iterable[T], body: Callable[[T], dict[str, Any]], sent_at
 
 
 def export_line(body: dict[str, Any], record: Any) -> dict[str, Any]:
-    """What `dlq export` writes for a message: the fields an operator reads, then the record (or, for a
+    """What `quarantine export` writes for a message: the fields an operator reads, then the record (or, for a
     rejected file, where the file is kept)."""
     line = {key: body.get(key) for key in EXPORTED}
     if body.get("kind") == Kind.FILE:

@@ -1,5 +1,6 @@
-"""`salesdq dlq ...`: quarantined items. `list`, `export` and `resolve` read (and resolve) the quarantine view, not a
-queue; `sweep` deletes the quarantine queue's messages the view no longer holds open (docs/architecture.md#glossary)."""
+"""`salesdq quarantine ...`: quarantined items. `list`, `export` and `resolve` read (and resolve) the quarantine
+view, not a queue; `sweep` deletes the quarantine queue's messages the view no longer holds open
+(docs/architecture.md#glossary). Its old name `dlq` still works (salesdq/cli/old_names.py)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,23 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from salesdq.cli import output
+from salesdq.cli import old_names, output
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK
 from salesdq.cli.options import JSON, STACK, Commands, check_output, stack_ref
 from salesdq.errors import UsageError
-from salesdq.operators import dlq
+from salesdq.operators import quarantine
 
 
-def run_dlq_sweep(args: argparse.Namespace) -> int:
-    counts = dlq.sweep(stack_ref(args))
+def run_sweep(args: argparse.Namespace) -> int:
+    counts = quarantine.sweep(stack_ref(args))
     output.print_json(counts) if args.json else print(
         f"swept the quarantine queue: {counts['deleted']} deleted, {counts['kept']} kept (one per open item)"
     )
     return EXIT_OK
 
 
-def run_dlq_resolve(args: argparse.Namespace) -> int:
-    result = dlq.resolve_files(stack_ref(args), args.ids, args.note, datetime.now(UTC).isoformat())
+def run_resolve(args: argparse.Namespace) -> int:
+    result = quarantine.resolve_files(stack_ref(args), args.ids, args.note, datetime.now(UTC).isoformat())
     if args.json:
         output.print_json(result)
     else:
@@ -35,10 +36,10 @@ def run_dlq_resolve(args: argparse.Namespace) -> int:
     return EXIT_FAILED if result["refused"] else EXIT_OK
 
 
-def _filters(args: argparse.Namespace) -> dlq.Filters:
+def _filters(args: argparse.Namespace) -> quarantine.Filters:
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
-    return dlq.Filters(file=args.file, rule=args.rule, field=args.field, limit=args.limit)
+    return quarantine.Filters(file=args.file, rule=args.rule, field=args.field, limit=args.limit)
 
 
 def _named(args: argparse.Namespace) -> str:
@@ -47,17 +48,17 @@ def _named(args: argparse.Namespace) -> str:
     return " ".join(f"{option} {value}" for option, value in given if value is not None)
 
 
-def run_dlq_list(args: argparse.Namespace) -> int:
-    bodies = dlq.quarantined_items(stack_ref(args), _filters(args))
-    output.print_json(list(bodies)) if args.json else output.print_dlq(bodies, filters=_named(args))
+def run_list(args: argparse.Namespace) -> int:
+    bodies = quarantine.quarantined_items(stack_ref(args), _filters(args))
+    output.print_json(list(bodies)) if args.json else output.print_quarantine(bodies, filters=_named(args))
     return EXIT_OK
 
 
-def run_dlq_export(args: argparse.Namespace) -> int:
+def run_export(args: argparse.Namespace) -> int:
     filters = _filters(args)
     if args.out is not None:
         check_output("--out", args.out, directory=False)
-    lines = dlq.export_lines(stack_ref(args), filters)
+    lines = quarantine.export_lines(stack_ref(args), filters)
     if args.out is None:
         output.print_jsonl(lines)
         return EXIT_OK
@@ -79,25 +80,34 @@ FILTERS.add_argument("--field", metavar="FIELD", help="only records failing this
 FILTERS.add_argument("--limit", type=int, metavar="N", help="at most N items")
 
 
-def add_to(commands: Commands) -> None:
-    group = commands.add_parser("dlq", help="quarantined items: the quarantine view, and its queue's sweep")
-    dlq_commands = group.add_subparsers(dest="dlq_command", required=True)
-    listing = dlq_commands.add_parser("list", parents=[STACK, JSON, FILTERS], help="quarantined items as a table")
-    listing.set_defaults(run=run_dlq_list)
-    export = dlq_commands.add_parser(
+def _add_commands(group: argparse.ArgumentParser) -> None:
+    actions = group.add_subparsers(dest="quarantine_command", required=True)
+    listing = actions.add_parser("list", parents=[STACK, JSON, FILTERS], help="quarantined items as a table")
+    listing.set_defaults(run=run_list)
+    export = actions.add_parser(
         "export", parents=[STACK, FILTERS], help="quarantined items as JSON Lines, not consumed"
     )
     export.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
-    export.set_defaults(run=run_dlq_export, interrupted="nothing was changed; an --out file holds part of the export")
-    swept = dlq_commands.add_parser(
+    export.set_defaults(run=run_export, interrupted="nothing was changed; an --out file holds part of the export")
+    swept = actions.add_parser(
         "sweep", parents=[STACK, JSON], help="delete the messages of resolved items (one message per open item stays)"
     )
-    swept.set_defaults(run=run_dlq_sweep, interrupted="a sweep that started goes on in its function on the stack")
-    resolve = dlq_commands.add_parser(
+    swept.set_defaults(run=run_sweep, interrupted="a sweep that started goes on in its function on the stack")
+    resolve = actions.add_parser(
         "resolve", parents=[STACK, JSON], help="close rejected files' items (after uploading the fixed file)"
     )
     resolve.add_argument("ids", nargs="+", metavar="ID", help="quarantine ids of rejected files (file:...)")
     resolve.add_argument("--note", default="dealt with by an operator", help="why, kept in the file's history")
     resolve.set_defaults(
-        run=run_dlq_resolve, interrupted="items resolved before it stay resolved: `salesdq dlq list` shows what is open"
+        run=run_resolve,
+        interrupted="items resolved before it stay resolved: `salesdq quarantine list` shows what is open",
     )
+
+
+def add_to(commands: Commands) -> None:
+    _add_commands(
+        commands.add_parser("quarantine", help="quarantined items: the quarantine view, and its queue's sweep")
+    )
+    old = commands.add_parser("dlq", help=old_names.help_of("quarantine"))
+    _add_commands(old)
+    old_names.rename(old, "dlq", "quarantine")

@@ -1,5 +1,5 @@
 """The audit log as the source of truth: after uploads with every outcome kind, a rejected file, a duplicate
-upload, a redrive and a failed run retried, `replay verify` finds no drift and `replay rebuild` writes exactly
+upload, a redrive and a failed run retried, `audit verify` finds no drift and `audit rebuild` writes exactly
 what `local run --out` exports; after the orders table is changed behind salesdq's back, verify names exactly
 what changed, repair restores what the log holds (each restore in the order's history) and leaves the rest."""
 
@@ -17,7 +17,7 @@ import pytest
 from salesdq import resources
 from salesdq.cli import output
 from salesdq.local.run import export, stack_of
-from salesdq.operators import redrive, replay, replay_file, runs
+from salesdq.operators import audit, redrive, replay_file, runs
 from salesdq.operators.follow import result_of, upload_and_follow, wait_for
 from salesdq.operators.history import order_history
 from salesdq.operators.progress import Progress
@@ -86,14 +86,14 @@ def test_the_log_rebuilds_what_the_stores_hold_and_repairs_what_was_changed_behi
     with Engine(faults=throttled, retry_wait_scale=0.01, chunk_records=8) as engine:
         _populate(engine, tmp_path, monkeypatch)
         stack = stack_of(engine)
-        found = replay.verify(stack)
+        found = audit.verify(stack)
         assert not found.drift, found.as_dict()
         assert (
             found.orders.expected == found.orders.actual == 3 + 1 + 18 + 1
         )  # 1, 4, 5; 6; the f* of qty > 0; the redriven 3
         exported, rebuilt = tmp_path / "exported", tmp_path / "rebuilt"
         export(engine, exported, {})
-        written = replay.rebuild(stack, rebuilt)
+        written = audit.rebuild(stack, rebuilt)
         for name in ("orders.jsonl", "quarantine.jsonl"):
             assert (rebuilt / name).read_bytes() == (exported / name).read_bytes(), name
         exported_lines = (exported / "quarantine.jsonl").read_text().splitlines()
@@ -109,7 +109,7 @@ def test_the_log_rebuilds_what_the_stores_hold_and_repairs_what_was_changed_behi
         client.put_item(TableName=table, Item=to_item(changed | {"order-info": {**changed["order-info"], "qty": 99}}))
         client.put_item(TableName=table, Item=to_item({"OrderId": "999", "note": "not from salesdq"}))
 
-        tampered = replay.verify(stack).as_dict()
+        tampered = audit.verify(stack).as_dict()
         assert tampered["drift"] is True
         assert (tampered["orders"]["missing"], tampered["orders"]["changed"], tampered["orders"]["extra"]) == (
             ["1"],
@@ -118,12 +118,12 @@ def test_the_log_rebuilds_what_the_stores_hold_and_repairs_what_was_changed_behi
         )
         assert tampered["quarantine"] == found.quarantine.as_dict()  # the quarantine untouched
 
-        plan = replay.repair(stack, apply=False)
+        plan = audit.repair(stack, apply=False)
         assert plan.as_dict()["restore"] == ["1", "4"] and plan.restored == []
-        assert replay.verify(stack).as_dict() == tampered  # a plan writes nothing
-        done = replay.repair(stack, apply=True, at="2030-01-01T00:00:00.000000Z")
+        assert audit.verify(stack).as_dict() == tampered  # a plan writes nothing
+        done = audit.repair(stack, apply=True, at="2030-01-01T00:00:00.000000Z")
         assert done.restored == ["1", "4"]
-        after = replay.verify(stack).as_dict()
+        after = audit.verify(stack).as_dict()
         assert after["orders"] == {"expected": 23, "actual": 24, "missing": [], "extra": ["999"], "changed": []}
         exported_orders = {
             o["OrderId"]: o for o in map(json.loads, (exported / "orders.jsonl").read_text().splitlines())
@@ -136,10 +136,10 @@ def test_the_log_rebuilds_what_the_stores_hold_and_repairs_what_was_changed_behi
         assert json.loads(repaired["before_json"])["order-info"]["qty"] == 99  # what was there before
         assert [e["event"] for e in order_history(stack, "1")][-1] == "order.repaired"
         assert "before_json" not in order_history(stack, "1")[-1]  # nothing was there
-        assert not replay.verify(stack, replay.folded(stack)).orders.changed  # the repaired event folds to nothing
+        assert not audit.verify(stack, audit.folded(stack)).orders.changed  # the repaired event folds to nothing
 
 
-def test_the_replay_commands_on_local_up(tmp_path: Path) -> None:
+def test_the_audit_commands_on_local_up(tmp_path: Path) -> None:
     """The commands as an operator runs them, against `salesdq local up`: exit 1 on drift, the JSON documents
     the issue names, and repair --yes leaving only what the log does not know."""
     path = write_json(tmp_path, "day.json", {"orders": [order("a1"), order("a2"), order("a3", qty=0)]})
@@ -150,7 +150,7 @@ def test_the_replay_commands_on_local_up(tmp_path: Path) -> None:
             return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 
         assert cli("upload", str(path), "--wait", "--progress", "never").returncode == 0
-        clean = cli("replay", "verify", "--json")
+        clean = cli("audit", "verify", "--json")
         assert clean.returncode == 0, clean.stderr
         assert json.loads(clean.stdout) == {
             "drift": False,
@@ -168,20 +168,20 @@ def test_the_replay_commands_on_local_up(tmp_path: Path) -> None:
         table = resources.ORDERS.name
         dynamodb.delete_item(TableName=table, Key={"OrderId": {"S": "a1"}})
         dynamodb.put_item(TableName=table, Item={"OrderId": {"S": "zz"}})
-        drifted = cli("replay", "verify")
+        drifted = cli("audit", "verify")
         assert drifted.returncode == 1
         assert "orders missing: a1" in drifted.stdout and "orders extra: zz" in drifted.stdout
 
-        plan = cli("replay", "repair")
+        plan = cli("audit", "repair")
         assert plan.returncode == 0 and "would restore 1 orders: a1 (--yes writes them)" in plan.stdout
-        done = json.loads(cli("replay", "repair", "--yes", "--json").stdout)
+        done = json.loads(cli("audit", "repair", "--yes", "--json").stdout)
         assert (done["applied"], done["restored"], done["left"]["extra"]) == (True, ["a1"], ["zz"])
-        again = json.loads(cli("replay", "verify", "--json").stdout)
+        again = json.loads(cli("audit", "verify", "--json").stdout)
         assert again["drift"] is True and again["orders"]["extra"] == ["zz"] and not again["orders"]["missing"]
 
-        rebuilt = cli("replay", "rebuild", "--out", str(tmp_path / "rebuilt"), "--json")
+        rebuilt = cli("audit", "rebuild", "--out", str(tmp_path / "rebuilt"), "--json")
         assert json.loads(rebuilt.stdout) | {"out": None} == {"out": None, "orders": 2, "quarantine": 1, "files": 1}
-        assert cli("replay").returncode == 2  # a subcommand is required
+        assert cli("audit").returncode == cli("replay").returncode == 2  # a subcommand is required
 
 
 def test_a_replay_of_mock_data_leaves_verify_clean_and_rebuild_equal_to_the_stores(tmp_path: Path) -> None:
@@ -192,15 +192,15 @@ def test_a_replay_of_mock_data_leaves_verify_clean_and_rebuild_equal_to_the_stor
         stack = stack_of(engine)
         first = upload_and_follow(stack, MOCK_DATA, Progress())
         assert first.quarantined >= sum(1 for r in records if judge(r).reasons)  # conflicts add to the invalid
-        assert not replay.verify(stack).drift
+        assert not audit.verify(stack).drift
         again = replay_file.replay(stack, MOCK_DATA.name, Progress())
         assert (again["status"], again["quarantined"]) == ("completed", first.quarantined)
-        found = replay.verify(stack)
+        found = audit.verify(stack)
         assert not found.drift, found.as_dict()
         assert found.quarantine.expected == found.quarantine.actual == first.quarantined
         exported, rebuilt = tmp_path / "exported", tmp_path / "rebuilt"
         export(engine, exported, {})
-        replay.rebuild(stack, rebuilt)
+        audit.rebuild(stack, rebuilt)
         for name in ("orders.jsonl", "quarantine.jsonl"):
             assert (rebuilt / name).read_bytes() == (exported / name).read_bytes(), name
 
@@ -210,7 +210,7 @@ def test_verify_says_what_a_failed_run_holds_and_does_not_count_it_as_drift(
 ) -> None:
     """Issue 22, item 6: after a failed run, verify listed the run's stored orders as `extra ... the audit log
     does not know`, exit 1, without saying that the failed run holds them. Every chunk here stores its orders,
-    then has its DLQ message refused for good (so no record event is written) and the run fails."""
+    then has its quarantine message refused for good (so no record event is written) and the run fails."""
     refused = FaultPlan(rates={"sqs-refused": 1.0}, functions=frozenset({resources.VALIDATE_CHUNK.name}))
     valid = {judge(r).order_id for r in FAILED if not judge(r).reasons}
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
@@ -221,7 +221,7 @@ def test_verify_says_what_a_failed_run_holds_and_does_not_count_it_as_drift(
         assert failed.status == "failed"
         stored = {str(o["OrderId"]) for o in stack.orders().scan()}
         assert stored and stored <= valid  # written before the run failed
-        found = replay.verify(stack)
+        found = audit.verify(stack)
         assert not found.drift, found.as_dict()
         (held,) = found.as_dict()["held"]
         file_id = runs.file_runs(stack)[0].run.file_id
@@ -235,5 +235,5 @@ def test_verify_says_what_a_failed_run_holds_and_does_not_count_it_as_drift(
         with engine.faults.paused():
             arn = runs.retry(stack, "incoming/failing.json")
             assert result_of(failed.file, wait_for(stack.executions(), arn, progress)).status == "completed"
-        done = replay.verify(stack)
+        done = audit.verify(stack)
         assert not done.drift and done.held == [] and done.orders.expected == done.orders.actual == len(valid)

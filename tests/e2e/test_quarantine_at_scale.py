@@ -1,10 +1,10 @@
-"""`dlq list`, its filters and `dlq export` with 12,003 quarantined records on `salesdq local up`: every command
-a subprocess over HTTP, as an operator runs it, checked against what the oracle says each record breaks.
+"""`quarantine list`, its filters and `quarantine export` with 12,003 quarantined records on `salesdq local up`:
+every command a subprocess over HTTP, as an operator runs it, checked against what the oracle says each record breaks.
 
 The generated file (scripts/make_sales_file.py at --incomplete 1.0) breaks a rule in every record (12,000); a
 second, small file quarantines 3 records that break the same rules, so `--file` has something to leave out.
 Each command must end within the runner's timeout, a bound on a hang, not a timing: how long each takes, at
-100,000 records, is measured by `python -m bench.dlq_scale --records 100000 --local-up`.
+100,000 records, is measured by `python -m bench.quarantine_scale --records 100000 --local-up`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ COMMAND_TIMEOUT_S = 240
 
 @dataclass(frozen=True)
 class Quarantined:
-    """What the oracle expects in the open set: each DLQ id with its file, record and (field, rule) pairs."""
+    """What the oracle expects in the open set: each quarantine id with its file, record and (field, rule) pairs."""
 
     file: dict[str, str]
     record: dict[str, Any]
@@ -39,9 +39,9 @@ class Quarantined:
 
     def ids(self, *, file: str | None = None, rule: str | None = None, field: str | None = None) -> set[str]:
         return {
-            dlq_id
-            for dlq_id, pairs in self.reasons.items()
-            if (file is None or self.file[dlq_id] == file)
+            quarantine_id
+            for quarantine_id, pairs in self.reasons.items()
+            if (file is None or self.file[quarantine_id] == file)
             and (rule is None or any(r == rule for _, r in pairs))
             and (field is None or any(f == field for f, _ in pairs))
         }
@@ -57,13 +57,17 @@ def _expect(path: Path, file: str, records: list[Any], into: Quarantined) -> Non
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     for index, (written, expected) in enumerate(zip(records, Oracle().run(records), strict=True)):
         if expected.outcome == "quarantined":
-            dlq_id = f"{sha}:{index}"
-            into.file[dlq_id], into.record[dlq_id], into.reasons[dlq_id] = file, parsed(written), expected.reasons
+            quarantine_id = f"{sha}:{index}"
+            into.file[quarantine_id], into.record[quarantine_id], into.reasons[quarantine_id] = (
+                file,
+                parsed(written),
+                expected.reasons,
+            )
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], Quarantined]]:
-    directory = tmp_path_factory.mktemp("dlq-at-scale")
+    directory = tmp_path_factory.mktemp("quarantine-at-scale")
     big = directory / "all-incomplete.json"
     make_sales_file.main(["--records", str(RECORDS), "--incomplete", "1.0", "--seed", "11", "--out", str(big)])
     small_records = [
@@ -86,14 +90,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, 
 
 
 def _listed(env: dict[str, str], *filters: str) -> list[dict[str, Any]]:
-    return list(json.loads(succeeded(env, "dlq", "list", "--json", *filters).stdout))
+    return list(json.loads(succeeded(env, "quarantine", "list", "--json", *filters).stdout))
 
 
 def _ids(items: list[dict[str, Any]]) -> list[str]:
     return [item["id"] for item in items]
 
 
-def test_dlq_list_lists_every_quarantined_record_once_with_its_reasons(
+def test_quarantine_list_lists_every_quarantined_record_once_with_its_reasons(
     stack: tuple[dict[str, str], Quarantined],
 ) -> None:
     env, expected = stack
@@ -141,20 +145,26 @@ def test_a_limit_gives_that_many_of_the_selected_records(stack: tuple[dict[str, 
     assert len(emails) == len(set(emails)) == 7 and set(emails) <= expected.ids(rule="email")
 
 
-def test_dlq_export_writes_every_quarantined_record_as_it_arrived(
+def test_quarantine_export_writes_every_quarantined_record_as_it_arrived(
     stack: tuple[dict[str, str], Quarantined], tmp_path: Path
 ) -> None:
     env, expected = stack
     out = tmp_path / "quarantined.jsonl"
-    succeeded(env, "dlq", "export", "--out", out)
+    succeeded(env, "quarantine", "export", "--out", out)
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(lines) == len(expected.reasons)
     by_id = {line["id"]: line for line in lines}
-    assert {dlq_id: reason_pairs(line["reasons"]) for dlq_id, line in by_id.items()} == expected.reasons
-    unlike = [dlq_id for dlq_id, line in by_id.items() if not same(line["record"], expected.record[dlq_id])]
+    assert {quarantine_id: reason_pairs(line["reasons"]) for quarantine_id, line in by_id.items()} == expected.reasons
+    unlike = [
+        quarantine_id
+        for quarantine_id, line in by_id.items()
+        if not same(line["record"], expected.record[quarantine_id])
+    ]
     assert unlike == []
 
     narrowed = tmp_path / "names.jsonl"
-    succeeded(env, "dlq", "export", "--file", "all-incomplete.json", "--field", "contact-info.name", "--out", narrowed)
+    succeeded(
+        env, "quarantine", "export", "--file", "all-incomplete.json", "--field", "contact-info.name", "--out", narrowed
+    )
     names = [json.loads(line)["id"] for line in narrowed.read_text().splitlines()]
     assert sorted(names) == sorted(expected.ids(file="incoming/all-incomplete.json", field="contact-info.name"))
