@@ -12,9 +12,9 @@ changes it reports: never the file's records.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from salesdq.errors import SalesdqError
 from services.dal.audit_log import AuditLog
@@ -87,6 +87,35 @@ def _rules_then(audit: AuditLog, run: Run, indexes: set[int]) -> dict[int, list[
     return found
 
 
+class StoredView(Protocol):
+    """What a what-if knows of the orders stored before a chunk, and learns of the orders it would store."""
+
+    def stored(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The ORIGIN attributes of those of `order_ids` that are stored, by order id."""
+        ...
+
+    def store(self, order_id: str, item: Mapping[str, Any]) -> None:
+        """The what-if would store `item` under `order_id` (no order of that id is stored)."""
+        ...
+
+
+class TableView:
+    """The orders table as it is, and the orders the what-if would add to it (a later record of the same order
+    id must meet them, as it would in a real run)."""
+
+    def __init__(self, orders: OrdersTable) -> None:
+        self.orders = orders
+        self.would_store: dict[str, dict[str, Any]] = {}
+
+    def stored(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        unknown = [order_id for order_id in order_ids if order_id not in self.would_store]
+        found: dict[str, dict[str, Any]] = self.orders.existing(unknown, ORIGIN) if unknown else {}
+        return found | {oid: self.would_store[oid] for oid in order_ids if oid in self.would_store}
+
+    def store(self, order_id: str, item: Mapping[str, Any]) -> None:
+        self.would_store[order_id] = _origin(item)
+
+
 def what_if(
     sales: SalesFile,
     job: ChunkJob,
@@ -97,20 +126,41 @@ def what_if(
     chunk_records: int = CHUNK_RECORDS,
 ) -> WhatIf:
     """`job`: the replayed run as a chunk job (its file id, file and `at`); `then`: its recorded_outcomes."""
+    return judged(
+        sales,
+        job,
+        then,
+        TableView(orders),
+        audit,
+        lambda chunk: _taken(chunk, then, job.run.file_id, view),
+        chunk_records,
+    )
+
+
+def judged(
+    sales: SalesFile,
+    job: ChunkJob,
+    then: bytearray,
+    stored: StoredView,
+    audit: AuditLog,
+    taken: Callable[[list[list[Any]]], dict[int, dict[str, Any]]] | None = None,
+    chunk_records: int = CHUNK_RECORDS,
+) -> WhatIf:
+    """Every record of `sales` decided against `stored`, in file order, and compared with `then`; `taken`: of a
+    chunk, the records whose outcome is carried rather than judged (a redrive's), by index."""
     counts_then = {str(o): 0 for o in Outcome}
     counts_now = {str(o): 0 for o in Outcome}
     for code in then:
         if code:
             counts_then[_CODES[code]] += 1
-    would_store: dict[str, dict[str, Any]] = {}  # orders the what-if stores that the table does not hold
     changed: list[Change] = []
     records = 0
     for chunk in staged_chunks(sales, chunk_records):
         records += len(chunk)
-        taken = _taken(chunk, then, job.run.file_id, view)
-        judged = [entry for entry in chunk if entry[0] not in taken]
-        outcomes, own = _decide(judged, job, orders, would_store) if judged else ([], set())
-        outcomes += [carried(index, item) for index, item in taken.items()]
+        carried_now = taken(chunk) if taken is not None else {}
+        judging = [entry for entry in chunk if entry[0] not in carried_now]
+        outcomes, own = _decide(judging, job, stored) if judging else ([], set())
+        outcomes += [carried(index, item) for index, item in carried_now.items()]
         for outcome in outcomes:
             now = str(outcome.outcome)
             counts_now[now] += 1
@@ -146,20 +196,16 @@ def staged_chunks(sales: SalesFile, size: int) -> Iterator[list[list[Any]]]:
         yield chunk
 
 
-def _decide(
-    chunk: list[list[Any]], job: ChunkJob, orders: OrdersTable, would_store: dict[str, dict[str, Any]]
-) -> tuple[list[RecordOutcome], set[int]]:
-    """The validator's decision for one chunk, reading the table (consistent, batched) and writing nothing;
-    and the writers whose order is stored with their own `_source` (by an earlier run)."""
+def _decide(chunk: list[list[Any]], job: ChunkJob, view: StoredView) -> tuple[list[RecordOutcome], set[int]]:
+    """The validator's decision for one chunk, against the orders `view` holds, writing nothing; and the
+    writers whose order is stored with their own `_source` (by an earlier run)."""
     plan = plan_chunk(chunk, job)
-    unknown = [order_id for order_id in plan.writers if order_id not in would_store]
-    stored: dict[str, dict[str, Any]] = orders.existing(unknown, ORIGIN) if unknown else {}
-    stored |= {oid: would_store[oid] for oid in plan.writers if oid in would_store}
+    stored = view.stored(list(plan.writers))
     outcomes = verdicts(plan, stored, any_run=True)
     own = set()
     for order_id, writer in plan.writers.items():
         if order_id not in stored:
-            would_store[order_id] = _origin(writer.item)
+            view.store(order_id, writer.item)
         elif stored[order_id].get("_source") == writer.item["_source"]:
             own.add(writer.index)
     return outcomes, own
