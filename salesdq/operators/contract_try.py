@@ -24,12 +24,13 @@ from salesdq.errors import NotFoundError
 from salesdq.locate import StackRef
 from salesdq.operators import runs as file_runs
 from salesdq.operators.run_summaries import DUPLICATE, REJECTED, RunSummary
-from salesdq.operators.what_if import OutcomesMissingError, judged, recorded_outcomes
+from salesdq.operators.what_if import Change, OutcomesMissingError, judged, recorded_outcomes
 from salesdq.reports.compute import score
 from services.contract import CompiledContract
+from services.dal.audit_log import AuditLog
 from services.dal.inbox_bucket import InboxBucket
 from services.dal.orders_table import OrdersTable
-from services.domain import dlq_message, redrive_batch
+from services.domain import audit_events, dlq_message, redrive_batch
 from services.domain.contract import judging_by
 from services.domain.outcomes import Outcome
 from services.domain.payloads import ChunkJob
@@ -182,8 +183,17 @@ def judge(stack: StackRef, proposal: CompiledContract, window: Window) -> Iterat
         job = ChunkJob(run=run.run, partition=0, chunk=0, key=raw_key(run.run.file_id))
         with judging_by(proposal):
             found = judged(_retained(inbox, job.key), job, then, view, audit)
-        changes = [change_row(run.run, c.as_dict()) for c in found.changed]
+        fields = _fields_then(audit, run.run, [c for c in found.changed if c.was == Outcome.QUARANTINED])
+        changes = [change_row(run.run, c.as_dict(), fields.get(c.index, [])) for c in found.changed]
         yield FileTry(run.run, found.records, found.then, found.now, changes)
+
+
+def _fields_then(audit: AuditLog, run: Run, quarantined: list[Change]) -> dict[int, list[str]]:
+    """The fields each record the run quarantined failed, by index: its record event's reasons (the chunk markers
+    keep rules only), read in batches for the changed records alone."""
+    keys = {audit_events.record_key(run, c.index, c.order_id): c.index for c in quarantined}
+    events = audit.get_many(list(keys), attributes=("reasons",)) if keys else {}
+    return {keys[key]: list(dict.fromkeys(str(r["field"]) for r in e.get("reasons", []))) for key, e in events.items()}
 
 
 def _retained(inbox: InboxBucket, key: str) -> SalesFile:
@@ -191,11 +201,15 @@ def _retained(inbox: InboxBucket, key: str) -> SalesFile:
     return SalesFile(stream, key, size, reopen=lambda: inbox.open(key)[0])
 
 
-def change_row(run: Run, change: Mapping[str, Any]) -> dict[str, Any]:
+def change_row(run: Run, change: Mapping[str, Any], fields_then: Sequence[str] = ()) -> dict[str, Any]:
     """A record that would change, as --json lists it: where it is, its outcome then and now, and the rules that
-    decide it (those it fails under the proposal, or, stored now, those it failed then) and their fields."""
+    decide it (those it fails under the proposal, or, not quarantined now, those it failed then: `fields_then`
+    are their fields) and their fields."""
     reasons = change["reasons"]
-    rules = list(dict.fromkeys(r["rule"] for r in reasons)) if reasons else list(change["was_rules"])
+    if reasons:
+        rules, fields = [r["rule"] for r in reasons], [r["field"] for r in reasons]
+    else:
+        rules, fields = list(change["was_rules"]), list(fields_then)
     return {
         "file": run.file,
         "file_id": run.file_id,
@@ -204,8 +218,8 @@ def change_row(run: Run, change: Mapping[str, Any]) -> dict[str, Any]:
         "quarantine_id": dlq_message.record_id(run.file_id, int(change["index"])),
         "was": change["was"],
         "now": change["now"],
-        "rules": rules,
-        "fields": list(dict.fromkeys(r["field"] for r in reasons)),
+        "rules": list(dict.fromkeys(rules)),
+        "fields": list(dict.fromkeys(fields)),
     }
 
 

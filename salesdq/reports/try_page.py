@@ -17,6 +17,8 @@ EXTRA_STYLE = """
 .totals .better dd { color: var(--good); }
 td.counts { min-width: 10em; }
 tr.changed { background: var(--warn-bg); }
+.example { display: block; }
+.example code { display: inline; }
 """
 
 
@@ -84,7 +86,7 @@ def _directions(total: dict[str, Any]) -> str:
         f'<td class="counts">{_counts(entry["by_rule"])}</td><td class="counts">{_counts(entry["by_field"])}</td>'
         '<td class="examples">'
         + "".join(
-            f'<code title="order {escape(str(e["order_id"]))}">{escape(e["quarantine_id"])}</code>'
+            f'<span class="example">{escape(str(e["order_id"]))}: <code>{escape(e["quarantine_id"])}</code></span>'
             for e in entry["examples"]
         )
         + "</td></tr>"
@@ -92,7 +94,7 @@ def _directions(total: dict[str, Any]) -> str:
     )
     head = (
         '<thead><tr><th>Change</th><th class="num">Records</th><th>By rule</th><th>By field</th>'
-        "<th>Example quarantine ids</th></tr></thead>"
+        "<th>Examples (order id: quarantine id)</th></tr></thead>"
     )
     return (
         f'<section id="changes"><h2>Changes ({total["changed"]})</h2>'

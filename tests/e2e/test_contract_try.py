@@ -205,7 +205,8 @@ def test_one_file_names_exactly_the_records_a_proposal_would_move_and_writes_not
     assert tightened["by_field"] == {"order-info.qty": len(kinds["big_qty"])}
     assert {e["order_id"] for e in tightened["examples"]} <= set(kinds["big_qty"])
     assert relaxed["records"] == len(kinds["bad_email"]) > 0
-    assert relaxed["by_rule"] == {"email": len(kinds["bad_email"])}  # the rule they failed then
+    assert relaxed["by_rule"] == {"email": len(kinds["bad_email"])}  # the rule they failed then, and its field
+    assert relaxed["by_field"] == {"contact-info.email": len(kinds["bad_email"])}
     # every changed record, each named by its quarantine id
     moved = {c["order_id"]: (c["was"], c["now"], c["rules"]) for c in entry["changes"]}
     assert moved == {oid: ("stored", "quarantined", ["positive_whole"]) for oid in kinds["big_qty"]} | {

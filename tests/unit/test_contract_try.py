@@ -140,8 +140,8 @@ def test_a_change_names_its_record_and_the_rules_that_decide_it():
         "rules": ["max", "email"],
         "fields": ["q", "e"],
     }
-    relaxed = change_row(RUN, change(5, "quarantined", "stored", was_rules=["email"]))
-    assert (relaxed["rules"], relaxed["fields"]) == (["email"], [])
+    relaxed = change_row(RUN, change(5, "quarantined", "stored", was_rules=["email"]), ["contact-info.email"])
+    assert (relaxed["rules"], relaxed["fields"]) == (["email"], ["contact-info.email"])
 
 
 def test_files_add_up_by_direction_rule_and_field_with_a_few_examples():
@@ -159,7 +159,7 @@ def test_files_add_up_by_direction_rule_and_field_with_a_few_examples():
         5,
         {"stored": 0, "duplicate": 0, "quarantined": 5},
         {"stored": 1, "duplicate": 0, "quarantined": 4},
-        [change_row(other_run, change(2, "quarantined", "stored", was_rules=["email", "missing"]))],
+        [change_row(other_run, change(2, "quarantined", "stored", was_rules=["email", "missing"]), ["e", "n"])],
     )
     total = Tally()
     total.add(one)
@@ -175,7 +175,7 @@ def test_files_add_up_by_direction_rule_and_field_with_a_few_examples():
     assert [e["index"] for e in tightened["examples"]] == list(range(EXAMPLES))
     assert found["directions"]["duplicate -> quarantined"]["by_rule"] == {"conflict": 1}
     relaxed = found["directions"]["quarantined -> stored"]
-    assert relaxed["by_rule"] == {"email": 1, "missing": 1} and relaxed["by_field"] == {}
+    assert relaxed["by_rule"] == {"email": 1, "missing": 1} and relaxed["by_field"] == {"e": 1, "n": 1}
     assert relaxed["examples"] == [
         {
             "file": "redrive/r.jsonl",
