@@ -155,37 +155,50 @@ class NotJudged:
         return {"file": self.run.file, "file_id": self.run.file_id, "arrived": self.run.id, "why": self.why}
 
 
+class Trial:
+    """One what-if over a window: iterate it for the files judged, one at a time; `view` is its shared view of the
+    orders stored (set once the iteration starts)."""
+
+    def __init__(self, stack: StackRef, proposal: CompiledContract, window: Window) -> None:
+        self.stack, self.proposal, self.window = stack, proposal, window
+        self.view: WindowView | None = None
+
+    def __iter__(self) -> Iterator[FileTry | NotJudged]:
+        stack, proposal = self.stack, self.proposal
+        every = file_runs.file_runs(stack)
+        files = in_window(every, self.window)
+        inbox, audit = stack.inbox(), stack.audit()
+        retained = [run for run in files if inbox.size(raw_key(run.run.file_id)) is not None]
+        judged_files = {run.run.file_id for run in retained}
+        last = retained[-1].run.started if retained else None
+        # The table is read only when some run this what-if does not judge started before its last file.
+        others = any(
+            run.run.file_id not in judged_files and run.status not in (REJECTED, DUPLICATE) and run.run.started < last
+            for run in every
+            if last is not None
+        )
+        view = self.view = WindowView(stack.orders() if others else None, judged_files)
+        for run in files:
+            if run.run.file_id not in judged_files:
+                yield NotJudged(run.run, NOT_RETAINED)
+                continue
+            try:
+                then = recorded_outcomes(audit, run.run)
+            except OutcomesMissingError:
+                yield NotJudged(run.run, NO_OUTCOMES)
+                continue
+            view.arrival = run.run.started
+            job = ChunkJob(run=run.run, partition=0, chunk=0, key=raw_key(run.run.file_id))
+            with judging_by(proposal):
+                found = judged(_retained(inbox, job.key), job, then, view, audit)
+            fields = _fields_then(audit, run.run, [c for c in found.changed if c.was == Outcome.QUARANTINED])
+            changes = [change_row(run.run, c.as_dict(), fields.get(c.index, [])) for c in found.changed]
+            yield FileTry(run.run, found.records, found.then, found.now, changes)
+
+
 def judge(stack: StackRef, proposal: CompiledContract, window: Window) -> Iterator[FileTry | NotJudged]:
     """The window's files judged under the proposal, one at a time, in arrival order; writes nothing."""
-    every = file_runs.file_runs(stack)
-    files = in_window(every, window)
-    inbox, audit = stack.inbox(), stack.audit()
-    retained = [run for run in files if inbox.size(raw_key(run.run.file_id)) is not None]
-    judged_files = {run.run.file_id for run in retained}
-    last = retained[-1].run.started if retained else None
-    # The table is read only when some run this what-if does not judge started before its last file.
-    others = any(
-        run.run.file_id not in judged_files and run.status not in (REJECTED, DUPLICATE) and run.run.started < last
-        for run in every
-        if last is not None
-    )
-    view = WindowView(stack.orders() if others else None, judged_files)
-    for run in files:
-        if run.run.file_id not in judged_files:
-            yield NotJudged(run.run, NOT_RETAINED)
-            continue
-        try:
-            then = recorded_outcomes(audit, run.run)
-        except OutcomesMissingError:
-            yield NotJudged(run.run, NO_OUTCOMES)
-            continue
-        view.arrival = run.run.started
-        job = ChunkJob(run=run.run, partition=0, chunk=0, key=raw_key(run.run.file_id))
-        with judging_by(proposal):
-            found = judged(_retained(inbox, job.key), job, then, view, audit)
-        fields = _fields_then(audit, run.run, [c for c in found.changed if c.was == Outcome.QUARANTINED])
-        changes = [change_row(run.run, c.as_dict(), fields.get(c.index, [])) for c in found.changed]
-        yield FileTry(run.run, found.records, found.then, found.now, changes)
+    return iter(Trial(stack, proposal, window))
 
 
 def _fields_then(audit: AuditLog, run: Run, quarantined: list[Change]) -> dict[int, list[str]]:
