@@ -8,7 +8,9 @@ PROPOSAL --json` over the whole history (every file, in arrival order, one share
 timed as the command runs it, its JSON written to a file, wall and CPU; then the same what-if with `--file` of the
 last file alone, which reads the orders table for the orders the other files stored (the path a window that
 leaves earlier files out takes). Reported beside them: the shared view's size (order ids held, and their bytes as
-sys.getsizeof counts them) and the growth of the process's peak RSS during the try. With --profile, the whole
+sys.getsizeof counts them) and the Python heap's peak during a whole-history what-if (tracemalloc: the engine runs
+in this process, so its copies of the items it answers with count too), and the growth of the process's peak
+RSS during each command. With --profile, the whole
 history's what-if runs once more under cProfile, and the result holds its parts (reading the retained files,
 the validator's decision, the orders-table reads, the last runs' outcomes, the fields then) and the top
 functions. Writes bench/results/contract-try-<N>.json.
@@ -25,6 +27,7 @@ import resource
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,7 @@ PARTS = {
     "orders_read": (("orders_table.py", "existing"),),
     "last_run_outcomes": (("what_if.py", "recorded_outcomes"), ("what_if.py", "_rules_then")),
     "fields_then": (("contract_try.py", "_fields_then"),),
+    "shared_view": (("contract_try.py", "stored"), ("contract_try.py", "store")),
     "runs": (("runs.py", "file_runs"),),
 }
 
@@ -146,19 +150,27 @@ def main(argv: list[str] | None = None) -> int:
             result["last_file_alone"] = timed_command(["--file", paths[-1].name], workdir / "last.json")
             proposal = read(PROPOSAL)
             trial = Trial(stack, proposal, Window())
-            profile = cProfile.Profile() if args.profile else None
-            with contextlib.ExitStack() as profiled:
-                if profile is not None:
-                    profile.enable()
-                    profiled.callback(profile.disable)
-                begin = time.monotonic()
-                judged = sum(1 for _ in trial)
-            result["view"] = view_size(trial) | {"files": judged, "wall_s": round(time.monotonic() - begin, 2)}
+            tracemalloc.start()
+            begin = time.monotonic()
+            judged = sum(1 for _ in trial)
+            wall = time.monotonic() - begin
+            heap_peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            result["view"] = view_size(trial) | {
+                "files": judged,
+                "python_heap_peak_mb": round(heap_peak / 1e6, 1),
+                "wall_s_under_tracemalloc": round(wall, 2),
+            }
             last = Trial(stack, proposal, Window(file=paths[-1].name))
             for _ in last:
                 pass
             result["view_last_file_alone"] = view_size(last)
-            if profile is not None:
+            if args.profile:
+                profile = cProfile.Profile()
+                profile.enable()
+                for _ in Trial(stack, proposal, Window()):
+                    pass
+                profile.disable()
                 result["profile"] = {
                     "parts_s": parts_of(profile, PARTS),
                     "cumulative": top(profile, "cumulative"),

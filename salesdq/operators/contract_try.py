@@ -182,15 +182,16 @@ class Trial:
             if run.run.file_id not in judged_files:
                 yield NotJudged(run.run, NOT_RETAINED)
                 continue
+            rules_then: dict[int, list[str]] = {}
             try:
-                then = recorded_outcomes(audit, run.run)
+                then = recorded_outcomes(audit, run.run, rules_then)
             except OutcomesMissingError:
                 yield NotJudged(run.run, NO_OUTCOMES)
                 continue
             view.arrival = run.run.started
             job = ChunkJob(run=run.run, partition=0, chunk=0, key=raw_key(run.run.file_id))
             with judging_by(proposal):
-                found = judged(_retained(inbox, job.key), job, then, view, audit)
+                found = judged(_retained(inbox, job.key), job, then, view, audit, rules_then=rules_then)
             fields = _fields_then(audit, run.run, [c for c in found.changed if c.was == Outcome.QUARANTINED])
             changes = [change_row(run.run, c.as_dict(), fields.get(c.index, [])) for c in found.changed]
             yield FileTry(run.run, found.records, found.then, found.now, changes)

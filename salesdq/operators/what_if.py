@@ -59,15 +59,20 @@ class WhatIf:
     changed: list[Change]
 
 
-def recorded_outcomes(audit: AuditLog, run: Run) -> bytearray:
-    """The outcome code of each record index of the run (its chunk markers' compact outcomes)."""
+def recorded_outcomes(audit: AuditLog, run: Run, rules: dict[int, list[str]] | None = None) -> bytearray:
+    """The outcome code of each record index of the run (its chunk markers' compact outcomes); with `rules`, the
+    rules each record it quarantined failed, by index, filled in the same read (a byte a record is all `then`
+    costs without it)."""
     codes = bytearray()
+    quarantined = _CODE[Outcome.QUARANTINED]
     for marker in _markers(audit, run):
         for entry in marker["outcomes"]:
             index = int(entry[0])
             if index >= len(codes):
                 codes.extend(bytes(index + 1 - len(codes)))
             codes[index] = _CODE[str(entry[1])]
+            if rules is not None and codes[index] == quarantined:
+                rules[index] = [str(rule) for rule in entry[2:]]
     if not codes:
         raise OutcomesMissingError(f"the run of {run.file_id} at {run.id} recorded no outcomes")
     return codes
@@ -145,9 +150,11 @@ def judged(
     audit: AuditLog,
     taken: Callable[[list[list[Any]]], dict[int, dict[str, Any]]] | None = None,
     chunk_records: int = CHUNK_RECORDS,
+    rules_then: Mapping[int, list[str]] | None = None,
 ) -> WhatIf:
     """Every record of `sales` decided against `stored`, in file order, and compared with `then`; `taken`: of a
-    chunk, the records whose outcome is carried rather than judged (a redrive's), by index."""
+    chunk, the records whose outcome is carried rather than judged (a redrive's), by index; `rules_then`: the
+    rules of the records `then` quarantined, when recorded_outcomes read them already (else read again)."""
     counts_then = {str(o): 0 for o in Outcome}
     counts_now = {str(o): 0 for o in Outcome}
     for code in then:
@@ -171,7 +178,7 @@ def judged(
                 changed.append(Change(outcome.index, outcome.order_id, str(was), now, reasons))
     quarantined_then = {c.index for c in changed if c.was == Outcome.QUARANTINED}
     if quarantined_then:
-        rules = _rules_then(audit, job.run, quarantined_then)
+        rules = rules_then if rules_then is not None else _rules_then(audit, job.run, quarantined_then)
         for change in changed:
             change.was_rules = rules.get(change.index, [])
     return WhatIf(records, counts_then, counts_now, changed)
