@@ -191,7 +191,7 @@ class Trial:
             view.arrival = run.run.started
             job = ChunkJob(run=run.run, partition=0, chunk=0, key=raw_key(run.run.file_id))
             with judging_by(proposal):
-                found = judged(_retained(inbox, job.key), job, then, view, audit, rules_then=rules_then)
+                found = judged(_retained(inbox, job.key, run.run.file), job, then, view, audit, rules_then=rules_then)
             fields = _fields_then(audit, run.run, [c for c in found.changed if c.was == Outcome.QUARANTINED])
             changes = [change_row(run.run, c.as_dict(), fields.get(c.index, [])) for c in found.changed]
             yield FileTry(run.run, found.records, found.then, found.now, changes)
@@ -210,9 +210,11 @@ def _fields_then(audit: AuditLog, run: Run, quarantined: list[Change]) -> dict[i
     return {keys[key]: list(dict.fromkeys(str(r["field"]) for r in e.get("reasons", []))) for key, e in events.items()}
 
 
-def _retained(inbox: InboxBucket, key: str) -> SalesFile:
+def _retained(inbox: InboxBucket, key: str, name: str) -> SalesFile:
+    """The retained bytes at `key`, read as the file `name` was (its name says JSON Lines or JSON, as Prepare
+    read it: one line of JSON Lines is a JSON document too, without "orders")."""
     stream, size = inbox.open(key)
-    return SalesFile(stream, key, size, reopen=lambda: inbox.open(key)[0])
+    return SalesFile(stream, name, size, reopen=lambda: inbox.open(key)[0])
 
 
 def change_row(run: Run, change: Mapping[str, Any], fields_then: Sequence[str] = ()) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import pytest
 
 from salesdq.cli import main
 from salesdq.local.run import stack_of
+from salesdq.operators import redrive
 from salesdq.operators.follow import upload_and_follow
 from salesdq.operators.progress import Progress
 from salesdq_engine import Engine
@@ -321,3 +322,35 @@ def test_try_refuses_bad_windows_and_unknown_files(engine, cli):
     assert cli("--since", "yesterday")[0] == 2
     status, _, err = cli("--file", "no-such.json")
     assert status == 1 and "no file named 'no-such.json'" in err
+
+
+def test_a_redrive_batch_is_judged_as_history_at_the_time_it_ran(engine, upload, cli, tmp_path):
+    """A record quarantined for its email is redriven corrected, and a later file repeats the correction: under a
+    proposal that relaxes the email rule the original is stored first, so the batch's correction and the later
+    copy of it conflict with it (docs/contracts.md: a redrive batch is part of the history)."""
+    first = [order("A", qty=1, email="nobody"), order("B", qty=2), order("C", qty=3, email="x@")]
+    corrected = order("A", qty=1, email="ada@example.com")
+    second = [json.loads(json.dumps(corrected)), order("C", qty=3, email="clark@example.com")]
+    first_id = upload(write_json(tmp_path, "first.json", {"orders": first}))
+    sent = redrive.send_corrections(stack_of(engine), [{"id": f"{first_id}:0", "record": corrected, "attempt": 1}])
+    (batch,) = redrive.wait_for_batches(stack_of(engine), sent, Progress())
+    assert (batch.status, batch.stored) == ("completed", 1)
+    upload(write_json(tmp_path, "second.json", {"orders": second}))
+    before = snapshot(stack_of(engine))
+
+    found = tried(cli)
+
+    assert snapshot(stack_of(engine)) == before
+    assert [f["kind"] for f in found["files"]] == ["upload", "redrive", "upload"]
+    ids = [f["file_id"] for f in found["files"]]
+    history = [first, [corrected], second]
+    expected = changes(outcomes(history, valid_then), outcomes(history, valid_now))
+    assert found_changes(found, ids) == expected
+    assert (1, 0, "stored", "quarantined") in expected and (2, 0, "duplicate", "quarantined") in expected
+    batch_change = found["files"][1]["changes"][0]
+    assert batch_change["rules"] == ["conflict"] and batch_change["quarantine_id"] == f"{ids[1]}:0"
+
+    # --file names a batch as any file: judged at its time, against what was stored before it
+    alone = tried(cli, "--file", found["files"][1]["file"])
+    assert [f["file_id"] for f in alone["files"]] == [ids[1]]
+    assert found_changes(alone, ids) == set()  # file 1 not judged: its A was quarantined, the batch stores A
