@@ -97,6 +97,9 @@ def print_not_judged(entry: dict[str, Any]) -> None:
 
 def print_contract_try_total(total: dict[str, Any]) -> None:
     """The files tried in total, and the records that would change by direction, rule and field, with examples."""
+    if not total["files"]:
+        print("no file to judge: none that was read arrived in this window")
+        return
     print(
         f"total: {total['files']:,} files, {total['records']:,} records; score then {total['score_then']}, "
         f"under the proposal {total['score_now']}; {total['changed']:,} would change"

@@ -318,6 +318,8 @@ def test_the_window_takes_the_files_that_arrived_in_it_and_counts_what_was_store
 
 
 def test_try_refuses_bad_windows_and_unknown_files(engine, cli):
+    status, out, _ = cli("--until", "2001-01-01")
+    assert status == 0 and "no file to judge" in out
     assert cli("--since", "2026-03-05", "--until", "2026-03-01")[0] == 2
     assert cli("--since", "yesterday")[0] == 2
     status, _, err = cli("--file", "no-such.json")
