@@ -124,7 +124,7 @@ class WindowView:
         return {"_hash": value[:-4].hex(), "_file": self.files[int.from_bytes(value[-4:], "big")]}
 
     def _counts(self, item: Mapping[str, Any]) -> bool:
-        file_id = str(item.get("_source", "")).split("#", 1)[0]
+        file_id = str(item.get("_source", "")).split("#", 1)[0]  # `<file id>#<index>` (ChunkJob.source)
         if file_id in self.judged_files or self.arrival is None or "_at" not in item:
             return False
         return Run(file="", id=str(item["_at"]), execution="").started < self.arrival
