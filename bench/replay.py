@@ -22,6 +22,7 @@ import pstats
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from services.ingest.read_file import SalesFile
 from services.validator.store_orders import plan_chunk, verdicts
 
 
-def _top(profile: cProfile.Profile, key: str, count: int = 15) -> list[str]:
+def top(profile: cProfile.Profile, key: str, count: int = 15) -> list[str]:
     text = io.StringIO()
     pstats.Stats(profile, stream=text).sort_stats(key).print_stats(count)
     return [line.rstrip() for line in text.getvalue().splitlines() if line.strip()][-count - 1 :]
@@ -54,12 +55,13 @@ _PARTS = {
 }
 
 
-def _parts(profile: cProfile.Profile) -> dict[str, float]:
+def parts_of(profile: cProfile.Profile, parts: Mapping[str, tuple[tuple[str, str], ...]] = _PARTS) -> dict[str, float]:
+    """Cumulative seconds of each part's functions (file name, function name) in the profile."""
     cumulative: dict[tuple[str, str], float] = {}
     for (path, _, function), (_, _, _, seconds, _) in pstats.Stats(profile).stats.items():  # type: ignore[attr-defined]
         where = (Path(path).name, function)
         cumulative[where] = cumulative.get(where, 0.0) + seconds
-    return {part: round(sum(cumulative.get(f, 0.0) for f in functions), 3) for part, functions in _PARTS.items()}
+    return {part: round(sum(cumulative.get(f, 0.0) for f in functions), 3) for part, functions in parts.items()}
 
 
 def _decision_alone(path: Path) -> dict[str, float]:
@@ -122,9 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     result["decision_alone"] = decision
     if profile is not None:
         result["profile"] = {
-            "parts_s": _parts(profile),
-            "cumulative": _top(profile, "cumulative"),
-            "own": _top(profile, "tottime"),
+            "parts_s": parts_of(profile),
+            "cumulative": top(profile, "cumulative"),
+            "own": top(profile, "tottime"),
         }
     out = args.json_out or RESULTS / f"replay-dry-run-{args.records}.json"
     write_result(out, result)

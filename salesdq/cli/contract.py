@@ -1,6 +1,6 @@
-"""`salesdq contract check CONTRACT`, `contract diff OLD NEW` and `contract try CONTRACT --file NAME`: an ODCS contract
-file, what salesdq would enforce of it, how two differ (these two read files only), and what a proposed one
-would have decided of a file already received (it reads the stack, and writes nothing) (docs/contracts.md).
+"""`salesdq contract check CONTRACT`, `contract diff OLD NEW` and `contract try CONTRACT`: an ODCS contract file,
+what salesdq would enforce of it, how two differ (these two read files only), and what a proposed one would have
+decided of the files already received (it reads the stack, and writes nothing) (docs/contracts.md).
 `contract publish CONTRACT`, `contract show [VERSION]` and `contract history`: the active contract, which the next
 runs judge by (salesdq/operators/publish.py, docs/contracts.md#publishing)."""
 
@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from salesdq.cli import output
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from salesdq.cli.options import JSON, STACK, Commands, check_input_file, stack_ref
-from salesdq.cli.report import fraction_of
+from salesdq.cli.options import JSON, STACK, Commands, check_input_file, check_output, stack_ref
+from salesdq.cli.report import day_of, fraction_of
+from salesdq.errors import UsageError
 from salesdq.operators import publish as publishing
-from salesdq.operators.contract import BREAKING, describe, diff, read, try_file
+from salesdq.operators.contract import BREAKING, describe, diff, read
+from salesdq.operators.contract_try import NotJudged, Tally, Window, file_entry, judge
+from salesdq.operators.report import ReportRequest
 from salesdq.reports.compute import percent
+from salesdq.reports.try_page import write_try_html
 from services.contract import ContractError, UnsupportedConstructError
 
 
@@ -75,25 +81,61 @@ def run_diff(args: argparse.Namespace) -> int:
 
 def run_try(args: argparse.Namespace) -> int:
     fail_under = fraction_of("--fail-under", args.fail_under)
+    if args.file is not None and not args.file.strip():
+        raise UsageError("--file: give a file's key, name or file id (8+ characters of it)")
+    # the report's window, checked as the report checks it (a day, --since not after --until nor today)
+    request = ReportRequest(since=day_of("--since", args.since), until=day_of("--until", args.until)).check()
+    window = Window(since=request.since, until=request.until, file=args.file)
+    if args.html is not None:
+        check_output("--html", args.html, directory=False)
     check_input_file(args.contract)
     stack = stack_ref(args)  # a setting that names no stack is a usage error before any reading
     try:
         proposal = read(args.contract)
     except ContractError as error:
         return refused(args, args.contract, error)
-    found = try_file(stack, proposal, args.file)
+    total, not_judged, files = Tally(), [], []
+
+    def entries() -> Iterator[dict[str, Any]]:
+        for found in judge(stack, proposal, window):
+            if isinstance(found, NotJudged):
+                not_judged.append(found.as_dict())
+                if not args.json and args.html is None:
+                    output.print_not_judged(found.as_dict())
+                continue
+            total.add(found)
+            entry = file_entry(found)
+            files.append({k: v for k, v in entry.items() if k != "changes"})
+            yield entry
+
+    head = {"contract": proposal.version, "dry_run": True, "window": window.as_dict()}
     if args.json:
-        output.print_json(found)
+        output.print_json_streaming(
+            head, "files", entries(), lambda: {"not_judged": not_judged, "total": _total(total)}
+        )
+    elif args.html is not None:
+        for _ in entries():
+            pass
+        found = head | {"files": files, "not_judged": not_judged, "total": _total(total)}
+        print(f"wrote {write_try_html(found, args.html, fail_under)}")
     else:
-        output.print_contract_try(found)
-    score = found["score_now"]
+        output.print_contract_try_head(head)
+        for entry in entries():
+            output.print_contract_try_file(entry)
+        output.print_contract_try_total(_total(total))
+    score = total.as_dict()["score_now"]
     if fail_under is not None and score is not None and score < fail_under:
         print(
-            f"salesdq: {found['file']} would score {percent(score)} under the proposal, under {percent(fail_under)}",
+            f"salesdq: the {total.files} files tried would score {percent(score)} under the proposal, "
+            f"under {percent(fail_under)}",
             file=sys.stderr,
         )
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _total(total: Tally) -> dict[str, Any]:
+    return {"files": total.files} | total.as_dict()
 
 
 def run_publish(args: argparse.Namespace) -> int:
@@ -170,7 +212,7 @@ def run_history(args: argparse.Namespace) -> int:
 
 def add_to(commands: Commands) -> None:
     group = commands.add_parser(
-        "contract", help="ODCS record contracts: check one, diff two, try one on a file received"
+        "contract", help="ODCS record contracts: check one, diff two, try one on the files received"
     ).add_subparsers(dest="contract_command", required=True)
     check = group.add_parser(
         "check",
@@ -189,15 +231,30 @@ def add_to(commands: Commands) -> None:
     compare.set_defaults(run=run_diff)
     what_if = group.add_parser(
         "try",
-        parents=[STACK, JSON],
-        help="what a proposed contract would have decided of a retained file, record by record (writes nothing)",
+        parents=[STACK],
+        help="what a proposed contract would have decided of the files received, record by record (writes nothing)",
+        description="Every retained file whose first run arrived in the window (days UTC, inclusive; default: the "
+        "whole history), judged again under the proposed contract in arrival order against one view of the orders "
+        "stored so far, so first-wins, duplicates and conflicts come out as they would have had the proposal been "
+        "active from the window's start; compared with what each file's first run decided. Nothing is written "
+        "(docs/contracts.md).",
     )
     what_if.add_argument("contract", metavar="CONTRACT", type=Path, help="the proposed contract (ODCS)")
-    what_if.add_argument("--file", required=True, metavar="NAME|FILE_ID", help="the file run to judge again")
+    what_if.add_argument("--since", metavar="DAY", help="the first day (YYYY-MM-DD); default: the whole history")
+    what_if.add_argument("--until", metavar="DAY", help="the last day (YYYY-MM-DD, inclusive); default: today")
+    what_if.add_argument(
+        "--file", metavar="NAME|FILE_ID", help="only this file: its key, name or file id (8+ characters of it)"
+    )
+    out = what_if.add_mutually_exclusive_group()
+    out.add_argument(
+        "--json", action="store_true", help="print exactly one JSON document on stdout, every changed record in it"
+    )
+    out.add_argument("--html", type=Path, metavar="FILE", help="write one self-contained HTML page")
     what_if.add_argument(
         "--fail-under",
         metavar="SCORE",
-        help="exit 1 when the file would score under SCORE (a fraction, 0.9, or a percentage, 90%%) under the proposal",
+        help="exit 1 when the files tried would score under SCORE (a fraction, 0.9, or a percentage, 90%%) "
+        "under the proposal",
     )
     what_if.set_defaults(run=run_try)
     publish = group.add_parser(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -74,22 +74,68 @@ def print_contract_diff(changes: Sequence[dict[str, str]]) -> None:
     print_table(("kind", "field", "change"), ((c["kind"], c["field"], c["change"]) for c in changes))
 
 
-def print_contract_try(found: dict[str, Any]) -> None:
-    """The what-if of one file: its outcomes then and under the proposal, and the records that would change."""
+def print_contract_try_head(head: dict[str, Any]) -> None:
+    window = head["window"]
+    days = f"from {window['since'] or 'the start'} to {window['until'] or 'today'}"
+    named = f", only {window['file']}" if window["file"] else ""
+    print(f"contract {head['contract']} tried on the files that arrived {days}{named} (a what-if: nothing written)")
+
+
+def print_contract_try_file(entry: dict[str, Any]) -> None:
+    """One file tried: one line, as it is judged."""
     print(
-        f"{found['file']} ({found['file_id'][:12]}): {found['records']:,} records under contract {found['contract']}"
-        f" (a what-if: nothing written)"
+        f"{shown(entry['file'])} ({entry['file_id'][:12]}, {entry['kind']}, arrived {entry['arrived']}): "
+        f"{entry['records']:,} records, score {entry['score_then']} -> {entry['score_now']}, "
+        f"{entry['changed']:,} would change"
     )
+
+
+def print_not_judged(entry: dict[str, Any]) -> None:
+    why = {"not_retained": "its retained bytes are gone", "no_outcomes": "its run recorded no outcome"}
+    print(f"{shown(entry['file'])} ({entry['file_id'][:12]}): not judged, {why.get(entry['why'], entry['why'])}")
+
+
+def print_contract_try_total(total: dict[str, Any]) -> None:
+    """The files tried in total, and the records that would change by direction, rule and field, with examples."""
+    if not total["files"]:
+        print("no file to judge: none that was read arrived in this window")
+        return
     print(
-        f"score then {found['score_then']}, under the proposal {found['score_now']}; {found['changed']:,} would change"
+        f"total: {total['files']:,} files, {total['records']:,} records; score then {total['score_then']}, "
+        f"under the proposal {total['score_now']}; {total['changed']:,} would change"
     )
     rows = []
-    for direction, entry in found["directions"].items():
+    for direction, entry in total["directions"].items():
         rules = ", ".join(f"{rule} {count}" for rule, count in sorted(entry["by_rule"].items()))
-        examples = ", ".join(f"#{e['index']} {e['order_id']}" for e in entry["examples"])
-        rows.append((direction, entry["records"], rules, examples))
+        fields = ", ".join(f"{name} {count}" for name, count in sorted(entry["by_field"].items()))
+        examples = ", ".join(f"{shown(e['order_id'])} ({e['file_id'][:12]} #{e['index']})" for e in entry["examples"])
+        rows.append((direction, entry["records"], rules, fields, examples))
     if rows:
-        print_table(("change", "records", "by rule", "examples (index, order id)"), rows, numbers=("records",))
+        header = ("change", "records", "by rule", "by field", "examples (order id, file id #index)")
+        print_table(header, rows, numbers=("records",))
+
+
+def print_json_streaming(
+    head: dict[str, Any], key: str, items: Iterable[Any], tail: Callable[[], dict[str, Any]]
+) -> None:
+    """Exactly one JSON document on stdout, `head`'s keys, then the list `key` written item by item as the items
+    come (a long list is never held whole), then `tail()`'s keys, asked once the list is done."""
+    out = sys.stdout
+    out.write("{\n")
+    for name, value in head.items():
+        out.write(f"  {json_codec.dumps(name)}: {_indented(value)},\n")
+    out.write(f"  {json_codec.dumps(key)}: [")
+    for count, item in enumerate(items):
+        out.write(("," if count else "") + "\n    " + _indented(item, 4))
+    out.write("\n  ]")
+    for name, value in tail().items():
+        out.write(f",\n  {json_codec.dumps(name)}: {_indented(value)}")
+    out.write("\n}\n")
+    out.flush()
+
+
+def _indented(value: Any, by: int = 2) -> str:
+    return json_codec.dumps(value, indent=2).replace("\n", "\n" + " " * by)
 
 
 # ---------------------------------------------------------------- tables

@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from salesdq.errors import UsageError
-from salesdq.locate import StackRef
-from salesdq.operators import replay_file
 from services.contract import CompiledContract, load
 from services.contract.compiler import Prop
 from services.domain import limits
@@ -250,45 +248,3 @@ def diff(old: CompiledContract, new: CompiledContract) -> list[Change]:
     if old.plan.version != new.plan.version:
         changes.append(Change(DOC, "(contract)", f"version {old.plan.version} -> {new.plan.version}"))
     return changes
-
-
-# ------------------------------------------------------------------ try: the what-if on a retained file
-
-EXAMPLES = 5  # per direction and rule: enough to find the records, few enough to read
-
-
-def try_file(stack: StackRef, proposal: CompiledContract, name: str) -> dict[str, Any]:
-    """What the proposed contract would have decided of a retained file, record by record, against what its
-    last run decided: `replay file --dry-run` judged by the proposal. Nothing is written."""
-    found = replay_file.dry_run(stack, name, proposal)
-    directions: dict[str, dict[str, Any]] = {}
-    for change in found["changed"]:
-        direction = f"{change['was']} -> {change['now']}"
-        entry = directions.setdefault(direction, {"records": 0, "by_rule": {}, "by_field": {}, "examples": []})
-        entry["records"] += 1
-        # the rules that decide it: those it fails now, or, stored now, those it failed then
-        rules = [(r["rule"], r["field"]) for r in change["reasons"]] or [(rule, None) for rule in change["was_rules"]]
-        for rule, field in rules:
-            entry["by_rule"][rule] = entry["by_rule"].get(rule, 0) + 1
-            if field is not None:
-                entry["by_field"][field] = entry["by_field"].get(field, 0) + 1
-        if len(entry["examples"]) < EXAMPLES:
-            entry["examples"].append({"index": change["index"], "order_id": change["order_id"]})
-    records = found["records"]
-    return {
-        "file": found["file"],
-        "file_id": found["file_id"],
-        "contract": proposal.version,
-        "records": records,
-        "then": found["then"],
-        "now": found["now"],
-        "score_then": _score(found["then"], records),
-        "score_now": _score(found["now"], records),
-        "changed": len(found["changed"]),
-        "directions": directions,
-    }
-
-
-def _score(counts: dict[str, int], records: int) -> float | None:
-    """The report's quality score: the share of records that ended stored or duplicate."""
-    return round((counts.get("stored", 0) + counts.get("duplicate", 0)) / records, 4) if records else None

@@ -12,9 +12,9 @@ changes it reports: never the file's records.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from salesdq.errors import SalesdqError
 from services.contract import CompiledContract
@@ -60,15 +60,20 @@ class WhatIf:
     changed: list[Change]
 
 
-def recorded_outcomes(audit: AuditLog, run: Run) -> bytearray:
-    """The outcome code of each record index of the run (its chunk markers' compact outcomes)."""
+def recorded_outcomes(audit: AuditLog, run: Run, rules: dict[int, list[str]] | None = None) -> bytearray:
+    """The outcome code of each record index of the run (its chunk markers' compact outcomes); with `rules`, the
+    rules each record it quarantined failed, by index, filled in the same read (a byte a record is all `then`
+    costs without it)."""
     codes = bytearray()
+    quarantined = _CODE[Outcome.QUARANTINED]
     for marker in _markers(audit, run):
         for entry in marker["outcomes"]:
             index = int(entry[0])
             if index >= len(codes):
                 codes.extend(bytes(index + 1 - len(codes)))
             codes[index] = _CODE[str(entry[1])]
+            if rules is not None and codes[index] == quarantined:
+                rules[index] = [str(rule) for rule in entry[2:]]
     if not codes:
         raise OutcomesMissingError(f"the run of {run.file_id} at {run.id} recorded no outcomes")
     return codes
@@ -88,6 +93,35 @@ def _rules_then(audit: AuditLog, run: Run, indexes: set[int]) -> dict[int, list[
     return found
 
 
+class StoredView(Protocol):
+    """What a what-if knows of the orders stored before a chunk, and learns of the orders it would store."""
+
+    def stored(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The ORIGIN attributes of those of `order_ids` that are stored, by order id."""
+        ...
+
+    def store(self, order_id: str, item: Mapping[str, Any]) -> None:
+        """The what-if would store `item` under `order_id` (no order of that id is stored)."""
+        ...
+
+
+class TableView:
+    """The orders table as it is, and the orders the what-if would add to it (a later record of the same order
+    id must meet them, as it would in a real run)."""
+
+    def __init__(self, orders: OrdersTable) -> None:
+        self.orders = orders
+        self.would_store: dict[str, dict[str, Any]] = {}
+
+    def stored(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        unknown = [order_id for order_id in order_ids if order_id not in self.would_store]
+        found: dict[str, dict[str, Any]] = self.orders.existing(unknown, ORIGIN) if unknown else {}
+        return found | {oid: self.would_store[oid] for oid in order_ids if oid in self.would_store}
+
+    def store(self, order_id: str, item: Mapping[str, Any]) -> None:
+        self.would_store[order_id] = _origin(item)
+
+
 def what_if(
     sales: SalesFile,
     job: ChunkJob,
@@ -100,20 +134,46 @@ def what_if(
 ) -> WhatIf:
     """`job`: the replayed run as a chunk job (its file id, file and `at`); `then`: its recorded_outcomes;
     `judge`: the contract the records are judged by now (the active one, or a proposal)."""
+    return judged(
+        sales,
+        job,
+        then,
+        TableView(orders),
+        audit,
+        judge,
+        lambda chunk: _taken(chunk, then, job.run.file_id, view),
+        chunk_records,
+    )
+
+
+def judged(
+    sales: SalesFile,
+    job: ChunkJob,
+    then: bytearray,
+    stored: StoredView,
+    audit: AuditLog,
+    judge: CompiledContract,
+    taken: Callable[[list[list[Any]]], dict[int, dict[str, Any]]] | None = None,
+    chunk_records: int = CHUNK_RECORDS,
+    rules_then: Mapping[int, list[str]] | None = None,
+) -> WhatIf:
+    """Every record of `sales` decided under `judge` against `stored`, in file order, and compared with `then`;
+    `taken`: of a chunk, the records whose outcome is carried rather than judged (a redrive's), by index;
+    `rules_then`: the rules of the records `then` quarantined, when recorded_outcomes read them already (else
+    read again)."""
     counts_then = {str(o): 0 for o in Outcome}
     counts_now = {str(o): 0 for o in Outcome}
     for code in then:
         if code:
             counts_then[_CODES[code]] += 1
-    would_store: dict[str, dict[str, Any]] = {}  # orders the what-if stores that the table does not hold
     changed: list[Change] = []
     records = 0
     for chunk in staged_chunks(sales, chunk_records):
         records += len(chunk)
-        taken = _taken(chunk, then, job.run.file_id, view)
-        judged = [entry for entry in chunk if entry[0] not in taken]
-        outcomes, own = _decide(judged, job, orders, would_store, judge) if judged else ([], set())
-        outcomes += [carried(index, item) for index, item in taken.items()]
+        carried_now = taken(chunk) if taken is not None else {}
+        judging = [entry for entry in chunk if entry[0] not in carried_now]
+        outcomes, own = _decide(judging, job, stored, judge) if judging else ([], set())
+        outcomes += [carried(index, item) for index, item in carried_now.items()]
         for outcome in outcomes:
             now = str(outcome.outcome)
             counts_now[now] += 1
@@ -124,7 +184,7 @@ def what_if(
                 changed.append(Change(outcome.index, outcome.order_id, str(was), now, reasons))
     quarantined_then = {c.index for c in changed if c.was == Outcome.QUARANTINED}
     if quarantined_then:
-        rules = _rules_then(audit, job.run, quarantined_then)
+        rules = rules_then if rules_then is not None else _rules_then(audit, job.run, quarantined_then)
         for change in changed:
             change.was_rules = rules.get(change.index, [])
     return WhatIf(records, counts_then, counts_now, changed)
@@ -150,23 +210,17 @@ def staged_chunks(sales: SalesFile, size: int) -> Iterator[list[list[Any]]]:
 
 
 def _decide(
-    chunk: list[list[Any]],
-    job: ChunkJob,
-    orders: OrdersTable,
-    would_store: dict[str, dict[str, Any]],
-    judge: CompiledContract,
+    chunk: list[list[Any]], job: ChunkJob, view: StoredView, judge: CompiledContract
 ) -> tuple[list[RecordOutcome], set[int]]:
-    """The validator's decision for one chunk, reading the table (consistent, batched) and writing nothing;
+    """The validator's decision for one chunk under `judge`, against the orders `view` holds, writing nothing;
     and the writers whose order is stored with their own `_source` (by an earlier run)."""
     plan = plan_chunk(chunk, job, judge)
-    unknown = [order_id for order_id in plan.writers if order_id not in would_store]
-    stored: dict[str, dict[str, Any]] = orders.existing(unknown, ORIGIN) if unknown else {}
-    stored |= {oid: would_store[oid] for oid in plan.writers if oid in would_store}
+    stored = view.stored(list(plan.writers))
     outcomes = verdicts(plan, stored, any_run=True)
     own = set()
     for order_id, writer in plan.writers.items():
         if order_id not in stored:
-            would_store[order_id] = _origin(writer.item)
+            view.store(order_id, writer.item)
         elif stored[order_id].get("_source") == writer.item["_source"]:
             own.add(writer.index)
     return outcomes, own

@@ -95,12 +95,7 @@ def record_event(
     kind = record_kind(outcome)
     # One terminal event per record and run: its key holds no outcome, so a step redone after a failure
     # rewrites the record's event whatever it decides this time, instead of adding a second one.
-    step = "#redriven" if kind == EventKind.RECORD_REDRIVEN else ""
-    file_id, at = run.file_id, run.id
-    if order_id:
-        pk, sk = order_pk(order_id), f"{at}#{file_id}#{index:09d}{step}"
-    else:
-        pk, sk = file_pk(file_id), f"RECORD#{index:09d}#{at}{step}"
+    pk, sk = record_key(run, index, order_id, redriven=kind == EventKind.RECORD_REDRIVEN)
     event: dict[str, Any] = {
         "pk": pk,
         "sk": sk,
@@ -118,6 +113,15 @@ def record_event(
     if content:
         event |= content
     return event
+
+
+def record_key(run: Run, index: int, order_id: str | None, *, redriven: bool = False) -> tuple[str, str]:
+    """The key of a record's terminal event in a run (or of its record.redriven event): under its order's history,
+    or its file's when it has no order id."""
+    step = "#redriven" if redriven else ""
+    if order_id:
+        return order_pk(order_id), f"{run.id}#{run.file_id}#{index:09d}{step}"
+    return file_pk(run.file_id), f"RECORD#{index:09d}#{run.id}{step}"
 
 
 def chunk_key(file_id: str, run_id: str, partition: int, chunk: int) -> tuple[str, str]:

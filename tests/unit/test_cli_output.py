@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -162,3 +164,23 @@ def test_a_cell_with_a_tab_or_a_newline_stays_in_its_column_on_its_row(capsys: p
     assert len(lines) == 3
     assert lines[1].split() == ["tab\\there.json", "rejected", "line", "one\\nline", "two"]
     assert lines[0].index("STATUS") == lines[1].index("rejected") == lines[2].index("completed")
+
+
+@pytest.mark.parametrize("items", [[], [{"a": 1}], [{"a": [1, {"b": "x\ny"}]}, {"c": None}, "é\u2028"]])
+def test_a_streamed_json_document_is_one_document_with_its_list_written_as_it_comes(
+    capsys: pytest.CaptureFixture[str], items: list[object]
+) -> None:
+    told: list[int] = []
+
+    def tail() -> dict[str, object]:
+        told.append(len(items))
+        return {"count": len(items), "empty": {}}
+
+    def given() -> Iterator[object]:
+        yield from items
+        assert told == []  # the tail is asked once the list is done
+
+    output.print_json_streaming({"head": "h", "window": {"since": None}}, "files", given(), tail)
+    out = capsys.readouterr().out
+    assert json.loads(out) == {"head": "h", "window": {"since": None}, "files": items, "count": len(items), "empty": {}}
+    assert out.endswith("}\n") and told == [len(items)]
