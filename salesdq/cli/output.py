@@ -56,9 +56,14 @@ def print_jsonl(lines: Iterable[Any], file: IO[str] | None = None) -> int:
 def print_contract(found: dict[str, Any]) -> None:
     """What a contract enforces: one line a field, its checks and the rule each failure is named by."""
     print(f"{found['file']}: valid ODCS, contract {found['contract']} (id {found['id']})")
-    print("enforces, per field (rule in brackets):")
+    print("enforces, per field (rule in brackets; a warning stores the record and records the warning):")
     for field in found["enforces"]:
-        checks = "; ".join(f"{r['check']} [{r['rule']}]" for r in field["rules"]) or "nothing (documented only)"
+        checks = (
+            "; ".join(
+                f"{r['check']} [{r['rule']}{', warning' if r['severity'] == 'warning' else ''}]" for r in field["rules"]
+            )
+            or "nothing (documented only)"
+        )
         print(f"  {field['field']}: {checks}")
     print("built in, whatever the contract says:")
     for rule in found["built_in"]:

@@ -13,7 +13,7 @@ from salesdq.errors import UsageError
 from salesdq.locate import StackRef
 from salesdq.operators import replay_file
 from services.contract import CompiledContract, load
-from services.contract.compiler import Prop
+from services.contract.compiler import ERROR, WARNING, Prop
 from services.domain import limits
 from services.domain.contract import Rule, judging_by
 from services.validator.store_orders import MAX_ORDER_BYTES
@@ -107,7 +107,13 @@ def describe(contract: CompiledContract) -> dict[str, Any]:
         "contract": contract.version,
         "digest": contract.digest,
         "enforces": [
-            {"field": path, "rules": [{"rule": rule, "check": words} for rule, words in rules_of(prop)]}
+            {
+                "field": path,
+                "rules": [
+                    {"rule": rule, "check": words, "severity": WARNING if rule in prop.warnings else ERROR}
+                    for rule, words in rules_of(prop)
+                ],
+            }
             for path, prop in _fields(contract.plan.properties)
         ],
         "built_in": list(BUILT_IN),

@@ -71,6 +71,7 @@ def complete(staged: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, A
     detail: dict[str, Any] = {
         "failures_by_field": counts.failures_by_field,
         "examples_by_rule": counts.examples_by_rule,
+        "warnings_by_rule": counts.warnings_by_rule,  # apart from failures: these records were stored
     }
     if redrive_batch.is_redrive(run.file):
         detail |= {

@@ -48,7 +48,7 @@ UNSUPPORTED = [
     ),
     ("unsupported-row-count.odcs.yaml", "schema[0].quality", None),
     (
-        "unsupported-warning.odcs.yaml",
+        "unsupported-severity.odcs.yaml",
         "schema[0].properties[1].properties[0].quality[0].severity",
         "contact-info.email",
     ),
