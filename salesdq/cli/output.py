@@ -65,6 +65,10 @@ def print_contract(found: dict[str, Any]) -> None:
             or "nothing (documented only)"
         )
         print(f"  {field['field']}: {checks}")
+    if found["file_rules"]:
+        print("per file, once a run has judged its records (an error rejects the file, a warning alerts):")
+        for rule in found["file_rules"]:
+            print(f"  {rule['check']} [{rule['rule']}, {rule['severity']}]")
     print("built in, whatever the contract says:")
     for rule in found["built_in"]:
         print(f"  {rule}")

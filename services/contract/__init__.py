@@ -15,9 +15,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from services.contract import compiler, loader
+from services.contract import compiler, file_rules, loader
 from services.contract.compiler import Failure, Plan, Prop
 from services.contract.errors import ContractError, NotOdcsError, UnsupportedConstructError
+from services.contract.file_rules import FileCounts, FileVerdict
 from services.domain.contract import (
     RESERVED_FIELDS,
     KeySpec,
@@ -104,6 +105,10 @@ class CompiledContract:
             name = self.key.name
             return [Reason(f"{self.key.section}.{name}", f.rule, f"{name} {f.message}") for f in error.messages]  # type: ignore[union-attr]
         return []
+
+    def judge_file(self, counts: FileCounts) -> list[FileVerdict]:
+        """The contract's file-level rules, judged on a completed run's counts (services/contract/file_rules.py)."""
+        return file_rules.judge(self.plan.file_rules, counts)
 
     def normalize(self, record: dict[str, Any], order_id: str | None) -> dict[str, Any]:
         """The stored shape: the key's aliases folded into its name, text trimmed (a whole number taken as its

@@ -26,7 +26,9 @@ from open_data_contract_standard.model import (
     SchemaProperty,
 )
 
+from services.contract import file_rules
 from services.contract.errors import UnsupportedConstructError
+from services.contract.file_rules import FileRule
 from services.domain import json_codec, limits
 from services.domain.contract import BUILT_IN_RULES, NUMBER_LIMITS, KeySpec, Rule
 
@@ -95,11 +97,15 @@ class Plan:
 
     version: str
     properties: tuple[Prop, ...]
+    file_rules: tuple[FileRule, ...] = ()  # the schema object's quality rules, judged once per run
 
     def digest(self) -> str:
         """The digest of what the contract compiles to: descriptions and message wording are not in it."""
         built_in = {"revision": BUILT_IN_RULES, "rules": sorted(Rule)}
-        text = json_codec.canonical({"built_in": built_in, "properties": [_digestible(p) for p in self.properties]})
+        compiled: dict[str, Any] = {"built_in": built_in, "properties": [_digestible(p) for p in self.properties]}
+        if self.file_rules:  # counted only when used, as severity is: a contract without them keeps its name
+            compiled["file_rules"] = [asdict(rule) for rule in self.file_rules]
+        text = json_codec.canonical(compiled)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -134,14 +140,14 @@ def plan(model: OpenDataContractStandard) -> Plan:
         raise UnsupportedConstructError(
             where, "the primaryKey property must be a string property of an object property of the record"
         )
-    return Plan(version=str(model.version), properties=properties)
+    rules = []
+    for i, rule in enumerate(record.quality or []):
+        at = f"{where}.quality[{i}]"
+        rules.append(file_rules.compile_rule(rule, at, severity_of(rule, at), (section.name, key.name)))
+    return Plan(version=str(model.version), properties=properties, file_rules=tuple(rules))
 
 
 def _refuse_object_extras(record: SchemaObject, where: str) -> None:
-    if record.quality:
-        raise UnsupportedConstructError(
-            f"{where}.quality", "salesdq does not enforce schema-level quality rules (rowCount, duplicates) yet"
-        )
     if record.relationships:
         raise UnsupportedConstructError(f"{where}.relationships", "salesdq does not enforce relationships")
     _custom(record.customProperties, f"{where}.customProperties", allowed=set())

@@ -22,6 +22,7 @@ from services.domain import json_codec, limits
 
 if TYPE_CHECKING:
     from services.contract import CompiledContract
+    from services.contract.file_rules import FileCounts, FileVerdict
 
 # The revision of the built-in rules below (storage limits, reserved fields, the key's own rules): a contract's
 # version names the digest of what it compiles to, which includes this. Raise it whenever a built-in rule
@@ -250,6 +251,11 @@ def extract_order_id(record: Any) -> tuple[str | None, Reason | None]:
 def normalize(record: dict[str, Any], order_id: str | None) -> dict[str, Any]:
     """A complete record's stored shape under the active contract."""
     return _active().normalize(record, order_id)
+
+
+def judge_file(counts: FileCounts) -> list[FileVerdict]:
+    """The active contract's file-level rules, judged once on a completed run's counts (Finalize)."""
+    return _active().judge_file(counts)
 
 
 def key_field() -> str:

@@ -8,7 +8,10 @@ the commit (`committed`) and completes the execution with this summary instead o
 Step Functions, `runs` and `report` then all say `completed`.
 
 The `file.completed` event is what reports read of a file: its counts and score, failures by rule and by
-field, a few example DLQ ids per rule. A redrive batch's run also writes, for each original file whose records
+field, a few example DLQ ids per rule, warnings by rule, and, when the run's contract has file-level rules
+(services/contract/file_rules.py), each judged on the run's counts and the file's verdict (passed, alert or
+rejected, with the reason naming the rule and what it measured). A rejected file's records keep their
+outcomes: the verdict is the file's, on its run. A redrive batch's run also writes, for each original file whose records
 it held, one `file.redriven` item under that file's key (how many it redrove for the first time, how many now
 ended stored or duplicate), before its own `file.completed`, so a retried Finalize rewrites the same items.
 """
@@ -18,9 +21,11 @@ from __future__ import annotations
 from typing import Any
 
 from services.audit.summary import RunCounts, fold_run
+from services.contract.file_rules import FileCounts, outcome
 from services.dal.audit_log import AuditLog
 from services.domain import audit_events, contract, redrive_batch
 from services.domain.audit_events import EventKind
+from services.domain.contract import Rule
 from services.domain.outcomes import Outcome
 from services.domain.payloads import FileRun
 from services.domain.run import Run
@@ -28,6 +33,8 @@ from services.errors import ServiceError
 
 # What a run's summary holds beside its status, file and file id: its file.completed event holds them too.
 SUMMARY_FIELDS = ("records", "stored", "duplicates", "quarantined", "score", "failures_by_rule")
+# ... and, when its contract has file-level rules, the file's verdict under them and, unless it passed, why
+VERDICT_FIELDS = ("verdict", "reason")
 
 
 class IncompleteFileError(ServiceError):
@@ -45,7 +52,8 @@ def committed(run: Run, audit: AuditLog) -> dict[str, Any] | None:
     if event is None:
         return None
     summary = {"status": "completed", "file": event["file"], "file_id": file_id}
-    return summary | {field: event[field] for field in SUMMARY_FIELDS} | {"score": float(event["score"])}
+    summary |= {field: event[field] for field in SUMMARY_FIELDS} | {"score": float(event["score"])}
+    return summary | {field: event[field] for field in VERDICT_FIELDS if field in event}
 
 
 def complete(staged: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, Any]:
@@ -73,7 +81,19 @@ def complete(staged: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, A
         "examples_by_rule": counts.examples_by_rule,
         "warnings_by_rule": counts.warnings_by_rule,  # apart from failures: these records were stored
     }
-    if redrive_batch.is_redrive(run.file):
+    if not redrive_batch.is_redrive(run.file):  # a redrive batch is corrections, not a file the rules speak of
+        judged = contract.judge_file(
+            FileCounts(
+                records=counts.records,
+                invalid=counts.outcomes[Outcome.QUARANTINED] - counts.failures_by_rule.get(Rule.CONFLICT, 0),
+                repeats=counts.repeats,
+            )
+        )
+        if judged:
+            verdict, reason = outcome(judged)
+            summary |= {"verdict": verdict} | ({"reason": reason} if reason else {})
+            detail["file_rules"] = [v.as_dict() for v in judged]
+    else:
         detail |= {
             "redriven": sum(t["redriven"] for t in counts.origins.values()),
             "resolved": sum(t["resolved"] for t in counts.origins.values()),
@@ -91,7 +111,7 @@ def complete(staged: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, A
                 run=run,
                 kind=EventKind.FILE_COMPLETED,
                 contract_version=contract.version(),  # the run's contract, as its record events name it
-                **{k: summary[k] for k in SUMMARY_FIELDS},
+                **{k: summary[k] for k in (*SUMMARY_FIELDS, *VERDICT_FIELDS) if k in summary},
                 **detail,
             )
         ]

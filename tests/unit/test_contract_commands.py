@@ -46,7 +46,7 @@ UNSUPPORTED = [
         "schema[0].properties[0].properties[0].quality[1].engine",
         "order-info.OrderId",
     ),
-    ("unsupported-row-count.odcs.yaml", "schema[0].quality", None),
+    ("unsupported-file-sql.odcs.yaml", "schema[0].quality[0].query", None),
     (
         "unsupported-severity.odcs.yaml",
         "schema[0].properties[1].properties[0].quality[0].severity",
