@@ -421,7 +421,7 @@ def validator(prop: Prop) -> Callable[[Any], None]:
     pattern = re.compile(prop.pattern) if prop.pattern else None
     allowed = prop.allowed
 
-    def text_checks(text: str, note: _Note) -> None:
+    def text_checks(text: str, note: _Note = _raise) -> None:
         if text in prop.missing_values:
             note(prop.blank_rule, "must not be blank")
         if prop.min_length is not None and len(text) < prop.min_length:
@@ -435,7 +435,7 @@ def validator(prop: Prop) -> Callable[[Any], None]:
         if allowed is not None and text not in allowed:
             note(prop.rule("allowed_values"), f"must be one of {', '.join(map(str, allowed))}")
 
-    def check_string(value: Any, note: _Note) -> None:
+    def check_string(value: Any, note: _Note = _raise) -> None:
         if isinstance(value, str):
             text = value
         elif prop.whole_numbers and isinstance(value, int) and not isinstance(value, bool):
@@ -459,7 +459,7 @@ def validator(prop: Prop) -> Callable[[Any], None]:
         if allowed is not None and number not in allowed:
             note(prop.rule("allowed_values"), f"must be one of {', '.join(map(str, allowed))}")
 
-    def check_integer(value: Any, note: _Note) -> None:
+    def check_integer(value: Any, note: _Note = _raise) -> None:
         type_message = words if "invalid" in prop.rules else "must be a whole number"
         if isinstance(value, int) and not isinstance(value, bool):
             bounds(value, True, note)
@@ -474,13 +474,13 @@ def validator(prop: Prop) -> Callable[[Any], None]:
             raise fail(Rule.NUMBER_RANGE, f"is stored as a number, and DynamoDB cannot hold this one: {NUMBER_LIMITS}")
         bounds(int(digits or "0"), True, note)
 
-    def check_number(value: Any, note: _Note) -> None:
+    def check_number(value: Any, note: _Note = _raise) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
             note(prop.rule("type"), "must be a number")
             return
         bounds(value, False, note)
 
-    def check_boolean(value: Any, note: _Note) -> None:
+    def check_boolean(value: Any, note: _Note = _raise) -> None:
         if not isinstance(value, bool):
             note(prop.rule("type"), "must be true or false")
 
@@ -489,8 +489,8 @@ def validator(prop: Prop) -> Callable[[Any], None]:
     if check is None:
         return lambda _value: None
     warnings = prop.warnings
-    if not warnings:  # the hot path of a contract of errors only: the first failure raises, nothing is noted
-        return lambda value: check(value, _raise)
+    if not warnings:  # the hot path of a contract of errors only: the first failure raises (note's default)
+        return check
 
     def run(value: Any) -> None:
         found = _Found(warnings)

@@ -86,7 +86,7 @@ class Verdict:
     order_id: str | None
     record: dict[str, Any] | None = None
     reasons: list[Reason] = field(default_factory=list)
-    warnings: list[Reason] = field(default_factory=list)
+    warnings: Sequence[Reason] = ()
 
     @property
     def complete(self) -> bool:

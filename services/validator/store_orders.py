@@ -49,7 +49,7 @@ class _Candidate:
     item: dict[str, Any]
     typed: dict[str, Any]
     raw: Any
-    warnings: list[Reason]
+    warnings: Sequence[Reason]
 
 
 def _candidate(index: int, raw: Any, job: ChunkJob, findings: Findings = NOTHING) -> _Candidate | RecordOutcome:
