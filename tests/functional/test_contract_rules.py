@@ -15,7 +15,7 @@ from salesdq.reports.model import Settings, Window
 from services.contract import load
 from services.domain.audit_events import EventKind
 from services.domain.contract import judging_by
-from services.ingest.finalize import finalize
+from services.ingest.finalize import committed, finalize
 
 from .test_finalize import chunk, order, run
 
@@ -102,6 +102,8 @@ def test_a_failed_error_rule_rejects_the_file_by_rule_and_share_and_the_runs_say
         "rejected by rule max_invalid: 50% invalid records; invalid records must be less than 10% of the file's records"
     )
     assert set(aws.orders()) == {"A", "D"}  # stored before the verdict, and kept: the verdict is the file's
+    # a Finalize whose reply was lost finds the same summary in the log (RecordRunFailure's commit check)
+    assert committed(run(records=4, chunks=1).run, aws.stores.audit) == summary
     file_events = [e for e in aws.audit() if e["sk"].startswith("EVENT#")]
     (found,) = fold_runs(file_events)
     assert (found.status, found.verdict, found.reason) == ("completed", "rejected", summary["reason"])
