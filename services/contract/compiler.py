@@ -235,8 +235,12 @@ def _compile_prop(prop: SchemaProperty, where: str, depth: int, field: str) -> P
         whole_numbers=bool(custom.get("acceptWholeNumbers")),
         digit_text=bool(custom.get("acceptDigitText")),
     )
+    warned: set[str] = set()  # the checks rules of severity warning name
     for i, rule in enumerate(prop.quality or []):
         result = _quality(result, rule, f"{where}.quality[{i}]")
+        if severity_of(rule, f"{where}.quality[{i}]") == WARNING:
+            warned |= _covers(rule)
+    _one_severity_per_name(result, warned, f"{where}.quality")
     if kind == "object":
         nested = tuple(
             _prop(p, f"{where}.properties[{i}]", depth + 1, f"{field}.") for i, p in enumerate(prop.properties or [])
@@ -283,6 +287,46 @@ def _quality(result: Prop, rule: DataQuality, where: str) -> Prop:
         )
     assert rule.id is not None  # _quality_checks refuses a rule without one
     return replace(compiled, warnings=(*compiled.warnings, rule.id))
+
+
+def _covers(rule: DataQuality) -> set[str]:
+    """The checks a (compiled) property-level quality rule names: `invalid` stands for every check no other
+    rule names."""
+    if rule.metric == "missingValues":
+        return {"blank"}
+    arguments = rule.arguments or {}
+    return {"allowed_values"} if "validValues" in arguments else {"pattern"} if "pattern" in arguments else {"invalid"}
+
+
+_NAMED_CHECKS = ("type", "minimum", "maximum", "min_length", "max_length", "pattern", "email", "allowed_values")
+
+
+def _one_severity_per_name(prop: Prop, warned: set[str], where: str) -> None:
+    """A rule name is a warning or an error, never both: a check named like a warning rule (by a rule of the
+    same id, or by its own name, `type` say) that the warning does not cover would pass as a warning."""
+    active = {
+        "type": prop.logical_type is not None,
+        "minimum": prop.minimum is not None,
+        "maximum": prop.maximum is not None,
+        "min_length": prop.min_length is not None,
+        "max_length": prop.max_length is not None,
+        "pattern": prop.pattern is not None,
+        "email": prop.format == "email",
+        "allowed_values": prop.allowed is not None,
+    }
+    for check in _NAMED_CHECKS:
+        covered = check in warned or ("invalid" in warned and check not in prop.rules)
+        if active[check] and prop.rule(check) in prop.warnings and not covered:
+            raise UnsupportedConstructError(
+                where,
+                f"the warning `{prop.rule(check)}` shares its name with an error check ({check}): "
+                "give it an id of its own",
+            )
+    if prop.missing_values and prop.blank_rule in prop.warnings and "blank" not in warned:
+        raise UnsupportedConstructError(
+            where,
+            f"the warning `{prop.blank_rule}` shares its name with an error rule (blank): give it an id of its own",
+        )
 
 
 def severity_of(rule: DataQuality, where: str) -> str:

@@ -116,3 +116,26 @@ def test_the_keys_rules_cannot_be_warnings_and_severity_names_the_contract(tmp_p
     assert refused.value.path == "schema[0].properties[0].properties[0].quality[0].severity (order-info.OrderId)"
     # severity is part of what the contract compiles to: the same rules as warnings are another contract
     assert WARNED.digest != load(DEFAULT).digest
+
+
+ITEM_BLANK = "              - id: blank\n"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        # a warning named like a check it does not cover: item-id's type check is named `type`
+        "{id: type, metric: invalidValues, arguments: {pattern: '^I'}, mustBe: 0, severity: warning}",
+        # a warning with the id of an error rule of the same property (item-id's blank)
+        "{id: blank, metric: invalidValues, arguments: {pattern: '^I'}, mustBe: 0, severity: warning}",
+    ],
+)
+def test_a_rule_name_is_a_warning_or_an_error_never_both(tmp_path, rule):
+    text = DEFAULT.read_text(encoding="utf-8")
+    at = text.index("          - name: item-id\n")
+    path = tmp_path / "v.odcs.yaml"
+    path.write_text(text[:at] + text[at:].replace(ITEM_BLANK, f"              - {rule}\n" + ITEM_BLANK, 1))
+    with pytest.raises(UnsupportedConstructError) as refused:
+        load(path)
+    assert refused.value.path == "schema[0].properties[0].properties[1].quality (order-info.item-id)"
+    assert "give it an id of its own" in refused.value.sentence
