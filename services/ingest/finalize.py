@@ -18,7 +18,7 @@ ended stored or duplicate), before its own `file.completed`, so a retried Finali
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.audit.summary import RunCounts, fold_run
 from services.contract.file_rules import FileCounts, outcome
@@ -31,18 +31,39 @@ from services.domain.payloads import FileRun
 from services.domain.run import Run
 from services.errors import ServiceError
 
+if TYPE_CHECKING:
+    from services.contract import CompiledContract
+
 # What a run's summary holds beside its status, file and file id: its file.completed event holds them too.
 SUMMARY_FIELDS = ("records", "stored", "duplicates", "quarantined", "score", "failures_by_rule")
 # ... and, when its contract has file-level rules, the file's verdict under them and, unless it passed, why
 VERDICT_FIELDS = ("verdict", "reason")
 
 
+def file_verdict(counts: RunCounts, judge: CompiledContract | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The contract's file-level rules judged on the run's counts: what the summary says (the verdict and, unless
+    it passed, its reason) and what the file.completed event holds beside it (`file_rules`); both empty when the
+    contract has none. `judge`: the run's contract (None: the active one)."""
+    measured = FileCounts(
+        records=counts.records,
+        invalid=counts.outcomes[Outcome.QUARANTINED] - counts.failures_by_rule.get(Rule.CONFLICT, 0),
+        repeats=counts.repeats,
+    )
+    judged = judge.judge_file(measured) if judge is not None else contract.judge_file(measured)
+    if not judged:
+        return {}, {}
+    verdict, reason = outcome(judged)
+    said = {"verdict": verdict} | ({"reason": reason} if reason else {})
+    return said, {"file_rules": [v.as_dict() for v in judged]}
+
+
 class IncompleteFileError(ServiceError):
     """Fewer chunk outcomes than chunks, or counts that do not add up: records would be unaccounted."""
 
 
-def finalize(run: FileRun, audit: AuditLog) -> dict[str, Any]:
-    return complete(run, fold_run(audit, run.run), audit)
+def finalize(run: FileRun, audit: AuditLog, judge: CompiledContract | None = None) -> dict[str, Any]:
+    """`judge`: the run's contract, whose file-level rules judge the file (None: the active one)."""
+    return complete(run, fold_run(audit, run.run), audit, judge)
 
 
 def committed(run: Run, audit: AuditLog) -> dict[str, Any] | None:
@@ -56,7 +77,9 @@ def committed(run: Run, audit: AuditLog) -> dict[str, Any] | None:
     return summary | {field: event[field] for field in VERDICT_FIELDS if field in event}
 
 
-def complete(staged: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, Any]:
+def complete(
+    staged: FileRun, counts: RunCounts, audit: AuditLog, judge: CompiledContract | None = None
+) -> dict[str, Any]:
     """The run's summary from its chunks' counts, written as its `file.completed` event, last (after, for a
     redrive batch, its `file.redriven` accounts); IncompleteFileError when the counts miss chunks or records."""
     run = staged.run
@@ -82,17 +105,9 @@ def complete(staged: FileRun, counts: RunCounts, audit: AuditLog) -> dict[str, A
         "warnings_by_rule": counts.warnings_by_rule,  # apart from failures: these records were stored
     }
     if not redrive_batch.is_redrive(run.file):  # a redrive batch is corrections, not a file the rules speak of
-        judged = contract.judge_file(
-            FileCounts(
-                records=counts.records,
-                invalid=counts.outcomes[Outcome.QUARANTINED] - counts.failures_by_rule.get(Rule.CONFLICT, 0),
-                repeats=counts.repeats,
-            )
-        )
-        if judged:
-            verdict, reason = outcome(judged)
-            summary |= {"verdict": verdict} | ({"reason": reason} if reason else {})
-            detail["file_rules"] = [v.as_dict() for v in judged]
+        said, judged = file_verdict(counts, judge)
+        summary |= said
+        detail |= judged
     else:
         detail |= {
             "redriven": sum(t["redriven"] for t in counts.origins.values()),

@@ -53,11 +53,9 @@ def test_a_record_failing_a_warning_rule_is_stored_and_its_event_and_run_count_t
     assert completed["failures_by_rule"] == {"positive_whole": 1}
 
 
-@pytest.fixture
-def file_rules() -> Iterator[None]:
-    # rows_in_range: 1 to 1,000 records (error); repeated_ids: at most 1 (warning); max_invalid: < 10% (error)
-    with judging_by(load(CONTRACTS / "file-rules.odcs.yaml")):
-        yield
+# rows_in_range: 1 to 1,000 records (error); repeated_ids: at most 1 (warning); max_invalid: < 10% (error). The
+# records are judged by the default contract, which has the same record rules; Finalize is handed this one.
+FILE_RULES = load(CONTRACTS / "file-rules.odcs.yaml")
 
 
 def _completed(aws) -> dict:
@@ -65,14 +63,14 @@ def _completed(aws) -> dict:
     return event
 
 
-def test_file_rules_are_judged_once_on_the_runs_counts_and_recorded_on_its_completion(aws, file_rules):
+def test_file_rules_are_judged_once_on_the_runs_counts_and_recorded_on_its_completion(aws):
     # 12 records over two chunks of one partition; A repeats twice (in its chunk, and in the next chunk, once
     # stored), B once with other content (a conflict within the file): 3 repeats; one record is invalid
     first = [[0, order("A")], [1, order("A")], [2, order("B")], [3, order("C", email="bad")]]
     second = [[4, order("A")], [5, order("B", qty=2)]] + [[i, order(f"K{i}")] for i in range(6, 12)]
     chunk(aws, 0, 0, first)
     chunk(aws, 0, 1, second)
-    summary = finalize(run(records=12, chunks=2), aws.stores.audit)
+    summary = finalize(run(records=12, chunks=2), aws.stores.audit, FILE_RULES)
 
     repeats, invalid = 3, 1  # the conflict of B is a repeat, not an invalid record
     assert summary["quarantined"] == 2 and summary["failures_by_rule"] == {"email": 1, "conflict": 1}
@@ -92,10 +90,10 @@ def test_file_rules_are_judged_once_on_the_runs_counts_and_recorded_on_its_compl
     assert len(aws.orders()) == 8  # the records keep their outcomes: A, B and the six K, and no C
 
 
-def test_a_failed_error_rule_rejects_the_file_by_rule_and_share_and_the_runs_say_so(aws, file_rules):
+def test_a_failed_error_rule_rejects_the_file_by_rule_and_share_and_the_runs_say_so(aws):
     records = [order("A"), order("B", email="bad"), order("C", email=""), order("D")]
     chunk(aws, 0, 0, [[i, r] for i, r in enumerate(records)])
-    summary = finalize(run(records=4, chunks=1), aws.stores.audit)
+    summary = finalize(run(records=4, chunks=1), aws.stores.audit, FILE_RULES)
 
     assert summary["status"] == "completed" and summary["verdict"] == "rejected"
     assert summary["reason"] == (
@@ -116,7 +114,7 @@ def test_a_failed_error_rule_rejects_the_file_by_rule_and_share_and_the_runs_say
     assert [(a.kind, a.reason) for a in report.alerts if a.kind == "rule"] == [("rule", summary["reason"])]
 
 
-def test_a_second_run_of_the_file_counts_no_record_repeating_its_own_stored_order(aws, file_rules):
+def test_a_second_run_of_the_file_counts_no_record_repeating_its_own_stored_order(aws):
     """A replay judges the same records again: each finds the order it stored itself, which is no repeat."""
     records = [[0, order("A")], [1, order("B")], [2, order("A")]]
     chunk(aws, 0, 0, records)
