@@ -6,6 +6,10 @@ Rule names: a quality rule's `id`; otherwise the check's own stable name (`missi
 `logicalType`, `minimum`, `maximum`, `min_length`, `max_length`, `pattern`, `allowed_values`, and the format's
 name, such as `email`). A property-level `invalidValues` rule without arguments names every failure of the
 property's logicalType and logicalTypeOptions, so one user-facing rule covers "a positive whole number".
+
+Severity: a quality rule's failure quarantines the record (`error`, the default) or is recorded beside a stored
+record (`warning`: Prop.warnings, and the validator notes it and goes on). The schema object's own quality rules
+are file-level rules (services/contract/file_rules.py), judged once per run on its counts.
 """
 
 from __future__ import annotations
