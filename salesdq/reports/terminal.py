@@ -165,7 +165,7 @@ def _warnings(console: Console, report: Report, plain: bool) -> None:
     """Rules of severity warning, apart from failures: their records were stored (printed only when any warned)."""
     if not report.warnings:
         return
-    table = _table("Warnings by rule (records stored)", plain)
+    table = _table("Warnings by rule", plain)  # short: a title wider than its table would wrap
     table.add_column("Rule")
     table.add_column("Count", justify="right")
     table.add_column("Share", justify="right")
