@@ -99,7 +99,10 @@ GRANTS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
         # GetItem: whether Finalize wrote the run's file.completed (its commit point) before it died
         AUDIT: {"dynamodb:GetItem": TESTED, "dynamodb:Query": TESTED, "dynamodb:BatchWriteItem": TESTED}
     },
-    resources.FINALIZE.id: {AUDIT: {"dynamodb:Query": TESTED, "dynamodb:BatchWriteItem": TESTED}},
+    resources.FINALIZE.id: {
+        AUDIT: {"dynamodb:Query": TESTED, "dynamodb:BatchWriteItem": TESTED},
+        objects(CONTRACTS): {"s3:GetObject": TESTED},  # its run's published contract: its file-level rules
+    },
     resources.SWEEP.id: {
         QUEUE: {"sqs:ReceiveMessage": TESTED, "sqs:ChangeMessageVisibility": TESTED, "sqs:DeleteMessage": TESTED},
         QUARANTINED: {"dynamodb:BatchGetItem": TESTED},

@@ -56,10 +56,19 @@ def print_jsonl(lines: Iterable[Any], file: IO[str] | None = None) -> int:
 def print_contract(found: dict[str, Any]) -> None:
     """What a contract enforces: one line a field, its checks and the rule each failure is named by."""
     print(f"{found['file']}: valid ODCS, contract {found['contract']} (id {found['id']})")
-    print("enforces, per field (rule in brackets):")
+    print("enforces, per field (rule in brackets; a warning stores the record and records the warning):")
     for field in found["enforces"]:
-        checks = "; ".join(f"{r['check']} [{r['rule']}]" for r in field["rules"]) or "nothing (documented only)"
+        checks = (
+            "; ".join(
+                f"{r['check']} [{r['rule']}{', warning' if r['severity'] == 'warning' else ''}]" for r in field["rules"]
+            )
+            or "nothing (documented only)"
+        )
         print(f"  {field['field']}: {checks}")
+    if found["file_rules"]:
+        print("per file, once a run has judged its records (an error rejects the file, a warning alerts):")
+        for rule in found["file_rules"]:
+            print(f"  {rule['check']} [{rule['rule']}, {rule['severity']}]")
     print("built in, whatever the contract says:")
     for rule in found["built_in"]:
         print(f"  {rule}")

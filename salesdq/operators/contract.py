@@ -5,18 +5,20 @@ be quarantined, or a field consumers relied on is gone), `relaxing` (the reverse
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from salesdq.errors import UsageError
 from services.contract import CompiledContract, load
-from services.contract.compiler import Prop
+from services.contract.compiler import ERROR, WARNING, Prop
+from services.contract.file_rules import FileRule
 from services.domain import limits
 from services.domain.contract import Rule
 from services.validator.store_orders import MAX_ORDER_BYTES
 
 BREAKING, RELAXING, DOC = "breaking", "relaxing", "doc"
+FILE = "(file)"  # where a diff names a change of the contract's file-level rules
 # What every contract gets whatever it says (services/domain/contract.py): not the contract's to relax.
 BUILT_IN = (
     f"DynamoDB's storage limits: numbers of at most {limits.MAX_NUMBER_DIGITS} significant digits (number_range), "
@@ -105,8 +107,18 @@ def describe(contract: CompiledContract) -> dict[str, Any]:
         "contract": contract.version,
         "digest": contract.digest,
         "enforces": [
-            {"field": path, "rules": [{"rule": rule, "check": words} for rule, words in rules_of(prop)]}
+            {
+                "field": path,
+                "rules": [
+                    {"rule": rule, "check": words, "severity": WARNING if rule in prop.warnings else ERROR}
+                    for rule, words in rules_of(prop)
+                ],
+            }
             for path, prop in _fields(contract.plan.properties)
+        ],
+        "file_rules": [
+            {"rule": rule.id, "check": rule.words(), "severity": rule.severity, "metric": rule.metric}
+            for rule in contract.plan.file_rules
         ],
         "built_in": list(BUILT_IN),
         # the rest of the document describes the data product (team, servers, SLAs, ...): said, not enforced
@@ -195,13 +207,106 @@ def _prop_changes(path: str, old: Prop, new: Prop) -> Iterator[Change]:
         yield Change(BREAKING, path, f"aliases no longer read: {', '.join(sorted(removed))}")
     if set(new.aliases) - set(old.aliases):
         yield Change(RELAXING, path, f"aliases added: {', '.join(sorted(set(new.aliases) - set(old.aliases)))}")
-    checks = ("type", "minimum", "maximum", "min_length", "max_length", "pattern", "email", "allowed_values")
-    renamed = {(old.rule(check), new.rule(check)) for check in checks if old.rule(check) != new.rule(check)}
+    renamed = {
+        (old.rule(check), new.rule(check))
+        for check in _CHECKS
+        if old.rule(check) != new.rule(check) and _has(old, check) and _has(new, check)
+    }
     if old.blank_rule != new.blank_rule:
         renamed.add((old.blank_rule, new.blank_rule))
     for before, after in sorted(renamed):
         # reports, metrics and alerts count failures by rule name: a renamed rule breaks what watches the old one
         yield Change(BREAKING, path, f"the rule named {before} is now {after}")
+
+
+# a check, and the Prop field that sets it (None: the logicalType itself)
+_CHECK_FIELDS = {
+    "type": "logical_type",
+    "minimum": "minimum",
+    "maximum": "maximum",
+    "min_length": "min_length",
+    "max_length": "max_length",
+    "pattern": "pattern",
+    "email": "format",
+    "allowed_values": "allowed",
+}
+_CHECKS = tuple(_CHECK_FIELDS)
+
+
+def _has(prop: Prop, check: str) -> bool:
+    return getattr(prop, _CHECK_FIELDS[check]) is not None
+
+
+def enforced(prop: Prop, also: frozenset[str] = frozenset()) -> Prop:
+    """The property as far as it can quarantine a record: the checks of its rules of severity warning (and of the
+    rules in `also`) left out, since such a check stores the record whatever it finds. Its type stays: the
+    record's shape is read by it."""
+    left_out = set(prop.warnings) | also
+    cleared: dict[str, Any] = {
+        _CHECK_FIELDS[check]: None for check in _CHECKS[1:] if _has(prop, check) and prop.rule(check) in left_out
+    }
+    if prop.blank_rule in left_out:
+        cleared["missing_values"] = ()
+    return replace(prop, **cleared)
+
+
+def _severity(prop: Prop) -> dict[str, str]:
+    """Each rule of the property, by name: error or warning."""
+    return {rule: WARNING if rule in prop.warnings else ERROR for rule, _ in rules_of(prop)}
+
+
+def _severity_changes(path: str, old: Prop, new: Prop) -> Iterator[Change]:
+    """A rule raised from warning to error breaks (it quarantines what it stored); lowered, it relaxes. A
+    warning rule added or removed changes no outcome, only what reports count: doc."""
+    before, after = _severity(old), _severity(new)
+    for rule in sorted(set(before) | set(after)):
+        was, now = before.get(rule), after.get(rule)
+        if was == now:
+            continue
+        if was is not None and now is not None:
+            yield Change(BREAKING if now == ERROR else RELAXING, path, f"rule {rule}: {was} -> {now}")
+        elif WARNING in (was, now):
+            yield Change(DOC, path, f"warning rule {rule} {'added' if now else 'removed'}")
+
+
+def _file_rule_changes(old: tuple[FileRule, ...], new: tuple[FileRule, ...]) -> Iterator[Change]:
+    """File-level rules by id: `breaking` when a file accepted before may now be rejected (an error rule added,
+    raised from warning, or its bound narrowed), `relaxing` the reverse; a warning rule's changes only alert: doc."""
+    olds, news = {r.id: r for r in old}, {r.id: r for r in new}
+    for name in sorted(set(olds) | set(news)):
+        was, now = olds.get(name), news.get(name)
+        if was == now:
+            continue
+        if was is None or now is None:
+            rule = now or was
+            assert rule is not None
+            added = now is not None
+            kind = DOC if rule.severity == WARNING else (BREAKING if added else RELAXING)
+            yield Change(kind, FILE, f"{rule.severity} rule {name} {'added' if added else 'removed'}: {rule.words()}")
+            continue
+        if was.severity != now.severity:
+            kind = BREAKING if now.severity == ERROR else RELAXING
+            yield Change(kind, FILE, f"rule {name}: {was.severity} -> {now.severity}")
+        if (was.metric, was.unit, was.operator, was.bound) != (now.metric, now.unit, now.operator, now.bound):
+            kind = DOC if now.severity == WARNING and was.severity == WARNING else _bound_change(was, now)
+            yield Change(kind, FILE, f"rule {name}: {was.expected()} -> {now.expected()}")
+
+
+_LOWER = ("mustBeGreaterThan", "mustBeGreaterOrEqualTo")  # a lower bound: raising it narrows
+_UPPER = ("mustBeLessThan", "mustBeLessOrEqualTo")  # an upper bound: lowering it narrows
+
+
+def _bound_change(was: FileRule, now: FileRule) -> str:
+    """A file-level rule's bound moved: narrowed (fewer files pass) breaks, widened relaxes; a change of metric,
+    unit or kind of operator cannot be compared, and breaks."""
+    if (was.metric, was.unit) != (now.metric, now.unit):
+        return BREAKING
+    if was.operator == now.operator and was.operator in (*_LOWER, *_UPPER):
+        return BREAKING if (now.bound[0] > was.bound[0]) == (was.operator in _LOWER) else RELAXING
+    if was.operator == now.operator == "mustBeBetween":
+        (low, high), (new_low, new_high) = was.bound, now.bound
+        return RELAXING if new_low <= low and new_high >= high else BREAKING
+    return BREAKING
 
 
 def _shown(value: Any) -> str:
@@ -219,7 +324,10 @@ def _docs(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 k: v
                 for k, v in prop.items()
                 if k in ("description", "businessName", "tags", "examples", "classification")
-            } | {"quality": [q.get("description") for q in prop.get("quality", [])]}
+            } | {
+                # the rules' descriptions, whatever their ids (a renamed rule is said as such, not as a doc change)
+                "quality": sorted(str(q["description"]) for q in prop.get("quality", []) if q.get("description"))
+            }
             walk(prop.get("properties") or [], f"{path}.")
 
     for record in document.get("schema") or []:
@@ -235,7 +343,11 @@ def diff(old: CompiledContract, new: CompiledContract) -> list[Change]:
         if path not in news:
             changes.append(Change(BREAKING, path, "property removed"))
         else:
-            changes.extend(_prop_changes(path, prop, news[path]))
+            # a rule whose severity changed is said once, by its severity (its checks compared as warnings)
+            before, after = _severity(prop), _severity(news[path])
+            moved = frozenset(r for r in before.keys() & after.keys() if before[r] != after[r])
+            changes.extend(_prop_changes(path, enforced(prop, moved), enforced(news[path], moved)))
+            changes.extend(_severity_changes(path, prop, news[path]))
     for path, prop in news.items():
         if path not in olds:
             checks = [rule for rule, _ in rules_of(prop)]
@@ -245,6 +357,7 @@ def diff(old: CompiledContract, new: CompiledContract) -> list[Change]:
     for path in sorted(set(old_docs) & set(new_docs)):
         if old_docs[path] != new_docs[path] and not any(c.field == path for c in changes if c.kind == DOC):
             changes.append(Change(DOC, path, "description changed"))
+    changes.extend(_file_rule_changes(old.plan.file_rules, new.plan.file_rules))
     if old.plan.version != new.plan.version:
         changes.append(Change(DOC, "(contract)", f"version {old.plan.version} -> {new.plan.version}"))
     return changes

@@ -27,6 +27,7 @@ class RunSummary:
     reason: str | None = None
     retries: int = 0  # re-uploads (or `runs retry`) that continued it
     resolved: str | None = None  # a rejected run whose file item `quarantine resolve` closed: when
+    verdict: str | None = None  # a completed run's file under its contract's file-level rules: passed, alert, rejected
 
     def as_dict(self) -> dict[str, Any]:
         """The run's fields in its serialized form (Run.to_payload), beside its summary's."""
@@ -55,7 +56,9 @@ def fold_runs(events: Iterable[Mapping[str, Any]]) -> list[RunSummary]:
             run.records = int(event.get("records", 0))
             run.ran(event)
         elif kind == EventKind.FILE_COMPLETED:
-            run.status, run.reason = COMPLETED, None
+            # a file-level rule's verdict is the file's; its records keep their outcomes: the run completed
+            run.status, run.reason = COMPLETED, str(event["reason"]) if event.get("reason") else None
+            run.verdict = str(event["verdict"]) if event.get("verdict") else None
             run.ran(event)
             run.records = int(event.get("records", 0))
             run.stored, run.duplicates = int(event.get("stored", 0)), int(event.get("duplicates", 0))

@@ -26,8 +26,10 @@ from salesdq.reports.model import (
     Failures,
     FieldFailures,
     FileEntry,
+    FileRuleResult,
     Report,
     RuleFailures,
+    RuleWarnings,
     Settings,
     Totals,
     Window,
@@ -67,6 +69,9 @@ class Run:
     resolved: int = 0  # of its current quarantined records, how many a redrive has since ended stored or duplicate
     replay_of: str | None = None  # a replay run: the `at` of the run it replayed
     latest: Run | None = None  # the file's latest completed replay: its outcomes are the file's current ones
+    warnings_by_rule: Mapping[str, int] = field(default_factory=dict)  # stored records a warning rule warned of
+    verdict: str | None = None  # under the contract's file-level rules: passed, alert or rejected
+    file_rules: Sequence[FileRuleResult] = ()
 
     @property
     def day(self) -> str:
@@ -157,12 +162,28 @@ def _run(file_id: str, at: str, kinds: Mapping[str, Mapping[str, Any]]) -> Run |
                 failures_by_rule=_counts(event.get("failures_by_rule")),
                 failures_by_field=_counts(event.get("failures_by_field")),
                 examples_by_rule={str(k): [str(i) for i in v] for k, v in _mapping(event, "examples_by_rule").items()},
+                warnings_by_rule=_counts(event.get("warnings_by_rule")),
+                verdict=str(event["verdict"]) if event.get("verdict") else None,
+                file_rules=[_file_rule(r) for r in event.get("file_rules") or []],
+                reason=str(event["reason"]) if event.get("reason") else None,
             )
         if status == "duplicate":
             earlier = event.get("duplicate_of")
             return Run(**common, reason=f"same bytes as {earlier}" if earlier else "same bytes as an earlier file")
         return Run(**common, reason=str(event["reason"]) if event.get("reason") else None)
     return None
+
+
+def _file_rule(found: Mapping[str, Any]) -> FileRuleResult:
+    return FileRuleResult(
+        rule=str(found["rule"]),
+        metric=str(found["metric"]),
+        severity=str(found["severity"]),
+        value=float(found["value"]),
+        unit=str(found["unit"]),
+        expected=str(found["expected"]),
+        passed=bool(found["passed"]),
+    )
 
 
 def _counts(value: Any) -> dict[str, int]:
@@ -213,7 +234,7 @@ def compute(
         quality_score_now=score(sum(r.good_now for r in runs), records),
     )
     days = _days(runs)
-    alerts = _file_alerts(runs, before, settings)
+    alerts = _file_alerts(runs, before, settings) + _rule_alerts(runs)
     if day_alerts:
         alerts += _day_alerts(days, _days(before), settings)
     return Report(
@@ -225,6 +246,7 @@ def compute(
         days=days,
         alerts=alerts,
         settings=settings,
+        warnings=_warnings(runs, records),
     )
 
 
@@ -243,7 +265,31 @@ def _entry(run: Run) -> FileEntry:
         quality_score_now=run.quality_score_now,
         contract_version=run.contract_version,
         reason=run.reason,
+        warnings=sum(run.warnings_by_rule.values()),
+        verdict=run.verdict,
+        file_rules=list(run.file_rules),
     )
+
+
+def _warnings(runs: Sequence[Run], records: int) -> list[RuleWarnings]:
+    """Warnings by rule over the runs, apart from failures: the records were stored."""
+    by_rule: dict[str, int] = {}
+    for run in runs:
+        for rule, count in run.warnings_by_rule.items():
+            by_rule[rule] = by_rule.get(rule, 0) + count
+    return [
+        RuleWarnings(rule, by_rule[rule], round(by_rule[rule] / records, SCORE_DIGITS) if records else 0.0)
+        for rule in sorted(by_rule, key=lambda r: (-by_rule[r], r))
+    ]
+
+
+def _rule_alerts(runs: Sequence[Run]) -> list[Alert]:
+    """A file whose file-level rules did not all pass: its reason names the rule and what the run measured."""
+    return [
+        Alert("rule", r.file, r.file_id, r.day, r.quality_score, None, r.reason or f"{r.file}: {r.verdict}")
+        for r in runs
+        if r.verdict in ("alert", "rejected")
+    ]
 
 
 def _failures(runs: Sequence[Run], records: int) -> Failures:

@@ -1,8 +1,9 @@
 """The report as CSV files in a directory, a header on each file's first line.
 
 - files.csv: one row a file, the columns of the report's `files` entries.
-- failures.csv: `by` (rule or field), `name`, `count`, `share`, `examples` (quarantine ids separated by spaces;
-  empty for fields): the rows of failures.by_rule, then those of failures.by_field.
+- failures.csv: `by` (rule, field or warning), `name`, `count`, `share`, `examples` (quarantine ids separated by
+  spaces; empty for fields and warnings): the rows of failures.by_rule, then those of failures.by_field, then
+  the warnings by rule (records stored with them).
 - days.csv: one row a day, the columns of the report's `days` entries.
 
 Numbers are written as the report holds them (a score is a fraction, not a percentage); a missing value
@@ -24,7 +25,8 @@ from salesdq.reports.model import Day, FileEntry, Report
 FILES_CSV = "files.csv"
 FAILURES_CSV = "failures.csv"
 DAYS_CSV = "days.csv"
-FILES_COLUMNS = tuple(f.name for f in dataclasses.fields(FileEntry))
+# a file's file-level rules are a list: the report's JSON holds them, its verdict and reason say what they found
+FILES_COLUMNS = tuple(f.name for f in dataclasses.fields(FileEntry) if f.name != "file_rules")
 FAILURES_COLUMNS = ("by", "name", "count", "share", "examples")
 DAYS_COLUMNS = tuple(f.name for f in dataclasses.fields(Day))
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP, CSV Injection
@@ -38,8 +40,9 @@ def write_csv(report: Report, directory: Path | str) -> list[Path]:
         ("rule", r.rule, r.count, r.share, " ".join(r.examples)) for r in report.failures.by_rule
     ]
     failures += [("field", f.field, f.count, f.share, "") for f in report.failures.by_field]
+    failures += [("warning", w.rule, w.count, w.share, "") for w in report.warnings]
     return [
-        _write(out / FILES_CSV, FILES_COLUMNS, (dataclasses.astuple(f) for f in report.files)),
+        _write(out / FILES_CSV, FILES_COLUMNS, ([getattr(f, name) for name in FILES_COLUMNS] for f in report.files)),
         _write(out / FAILURES_CSV, FAILURES_COLUMNS, failures),
         _write(out / DAYS_CSV, DAYS_COLUMNS, (dataclasses.astuple(d) for d in report.days)),
     ]

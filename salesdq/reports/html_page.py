@@ -162,7 +162,16 @@ def _charts(report: Report) -> str:
         + _bars_block("failures-by-rule", "Failures by rule", by_rule, _examples(report))
         + "\n"
         + _bars_block("failures-by-field", "Failures by field", by_field, "")
+        + _warnings_block(report)
     )
+
+
+def _warnings_block(report: Report) -> str:
+    """Rules of severity warning, apart from failures (their records were stored); only when any warned."""
+    if not report.warnings:
+        return ""
+    bars = [Bar(w.rule, w.count, w.share) for w in report.warnings]
+    return "\n" + _bars_block("warnings-by-rule", "Warnings by rule (records stored)", bars, "")
 
 
 def _bars_block(block_id: str, caption: str, bars: list[Bar], after: str) -> str:

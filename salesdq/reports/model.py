@@ -19,7 +19,8 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 from salesdq.errors import SalesdqError
 
 FILE_STATUSES = ("completed", "rejected", "duplicate", "failed")
-ALERT_KINDS = ("file", "day")
+ALERT_KINDS = ("file", "day", "rule")  # rule: a file-level rule of the contract failed (docs/contracts.md)
+VERDICTS = ("passed", "alert", "rejected")  # a completed file's under its contract's file-level rules
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,23 @@ class FileEntry:
     quality_score: float | None  # at arrival: (stored + duplicates) / records
     quality_score_now: float | None  # after redrives and replays
     contract_version: str | None
-    reason: str | None  # why a file was rejected or failed
+    reason: str | None  # why a file was rejected or failed, or which file-level rule it failed
+    warnings: int = 0  # failures of rules of severity warning among its records (stored with them)
+    verdict: str | None = None  # one of VERDICTS; None: its contract has no file-level rules, or it did not complete
+    file_rules: list[FileRuleResult] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FileRuleResult:
+    """A file-level rule of the contract, judged once on a completed run's counts."""
+
+    rule: str  # its quality id
+    metric: str  # rowCount, duplicateValues or invalidValues
+    severity: str  # error (the file is rejected) or warning (it alerts)
+    value: float  # what the run measured, in `unit`
+    unit: str  # rows or percent
+    expected: str  # the operator and its bound, as the contract says: mustBeGreaterThan 10
+    passed: bool
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,15 @@ class RuleFailures:
     count: int
     share: float
     examples: list[str] = field(default_factory=list)  # quarantine ids
+
+
+@dataclass(frozen=True)
+class RuleWarnings:
+    """Records a rule of severity warning warned of: stored all the same, so apart from failures."""
+
+    rule: str
+    count: int
+    share: float
 
 
 @dataclass(frozen=True)
@@ -118,6 +144,7 @@ class Report:
     days: list[Day]
     alerts: list[Alert]
     settings: Settings
+    warnings: list[RuleWarnings] = field(default_factory=list)  # by rule, apart from failures
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -131,6 +158,8 @@ class Report:
         for i, entry in enumerate(report.files):
             if entry.status not in FILE_STATUSES:
                 raise ReportFormatError(f"report.files[{i}].status: {entry.status!r} is not one of {FILE_STATUSES}")
+            if entry.verdict is not None and entry.verdict not in VERDICTS:
+                raise ReportFormatError(f"report.files[{i}].verdict: {entry.verdict!r} is not one of {VERDICTS}")
         for i, alert in enumerate(report.alerts):
             if alert.kind not in ALERT_KINDS:
                 raise ReportFormatError(f"report.alerts[{i}].kind: {alert.kind!r} is not one of {ALERT_KINDS}")

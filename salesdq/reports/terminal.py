@@ -1,4 +1,5 @@
-"""The report in a terminal: alerts first, then totals, the files, failures by rule and by field, the day trend.
+"""The report in a terminal: alerts first, then totals, the files, failures by rule and by field, warnings by rule
+(when a rule of severity warning warned), the day trend.
 
 Rich tables with colour on a terminal, fitted to its width; plain aligned text (no colour, no box drawing, never
 wrapped: a pipe has no width) when the output is a pipe or a file, so it greps and diffs.
@@ -44,6 +45,7 @@ def _render(console: Console, report: Report, plain: bool) -> None:
     _totals(console, report, plain)
     _files(console, report, plain)
     _failures(console, report, plain)
+    _warnings(console, report, plain)
     _days(console, report, plain)
     console.print()
     console.print(Text(settings_text(report), style="dim"))
@@ -157,6 +159,20 @@ def _failures(console: Console, report: Report, plain: bool) -> None:
     console.print(by_rule)
     console.print()
     console.print(by_field)
+
+
+def _warnings(console: Console, report: Report, plain: bool) -> None:
+    """Rules of severity warning, apart from failures: their records were stored (printed only when any warned)."""
+    if not report.warnings:
+        return
+    table = _table("Warnings by rule", plain)  # short: a title wider than its table would wrap
+    table.add_column("Rule")
+    table.add_column("Count", justify="right")
+    table.add_column("Share", justify="right")
+    for rule in report.warnings:
+        table.add_row(Text(rule.rule), str(rule.count), pct(rule.share))
+    console.print()
+    console.print(table)
 
 
 def _days(console: Console, report: Report, plain: bool) -> None:

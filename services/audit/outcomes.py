@@ -56,6 +56,7 @@ def append_outcomes(
             attempt=origins[o.index].attempt if o.index in origins else job.attempt,
             detail=origins[o.index].as_dict() if o.index in origins else None,
             content=_content(job, o, messages.get(o.index), inbox),
+            warnings=[w.as_dict() for w in o.warnings],
         )
         for o in outcomes
     )
@@ -67,6 +68,8 @@ def append_outcomes(
         fields={o.index: [r.field for r in o.reasons] for o in outcomes if o.reasons},
         quarantine_ids={index: str(message["id"]) for index, message in messages.items()},
         origins=origins,
+        warnings={o.index: sorted({w.rule for w in o.warnings}) for o in outcomes if o.warnings},
+        repeats=sum(o.repeat for o in outcomes),
     )
     audit.append([marker])
     return dict(marker["counts"])

@@ -1,6 +1,7 @@
 """A file run's counts, folded from the audit log's chunk events (one compact item per chunk, never a read of
-per-record events): outcomes, failures by rule and by field, a few example quarantine ids per rule, and for a redrive
-batch what it did for each original file's records."""
+per-record events): outcomes, failures by rule and by field, a few example quarantine ids per rule, warnings by rule,
+the records repeating an order id of the file, and for a redrive batch what it did for each original file's
+records."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ class RunCounts:
     failures_by_field: dict[str, int] = field(default_factory=dict)
     examples_by_rule: dict[str, list[str]] = field(default_factory=dict)
     origins: dict[str, dict[str, int]] = field(default_factory=dict)  # original file id -> redriven, resolved
+    warnings_by_rule: dict[str, int] = field(default_factory=dict)  # records each warning rule warned of
+    repeats: int = 0  # records whose order id an earlier complete record of the file has
 
     @property
     def records(self) -> int:
@@ -42,6 +45,8 @@ class RunCounts:
         _add(self.failures_by_field, chunk.get("fields", {}))
         self.failures_by_field = audit_events.capped_fields(self.failures_by_field)
         _add_examples(self.examples_by_rule, chunk.get("examples", {}))
+        _add(self.warnings_by_rule, chunk.get("warnings", {}))
+        self.repeats += int(chunk.get("repeats", 0))
         for file_id, tally in chunk.get("origins", {}).items():
             _add(self.origins.setdefault(file_id, {"redriven": 0, "resolved": 0}), tally)
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from services.contract import compiler, loader
+from services.contract import compiler, file_rules, loader
 from services.contract.compiler import Failure, Plan, Prop
 from services.contract.errors import ContractError, NotOdcsError, UnsupportedConstructError
+from services.contract.file_rules import FileCounts, FileVerdict
 from services.domain.contract import (
     RESERVED_FIELDS,
     KeySpec,
@@ -89,12 +90,13 @@ class CompiledContract:
         if order_id is not None and self._key_checks is not None:
             reasons += self._key_reasons(order_id)
         reasons += [reserved_field_reason(name) for name in RESERVED_FIELDS if name in record]
-        reasons += _object_reasons(self._root, record, "")
+        warnings: list[Reason] = []
+        reasons += _object_reasons(self._root, record, "", warnings)
         reasons += storage_limits(record, self.text_fields, self.key)
         reasons += capped_reasons(Rule.DUPLICATE_KEY, (duplicate_key_reason(path) for path in duplicate_keys))
         if reasons:
-            return Verdict(order_id, reasons=reasons)
-        return Verdict(order_id, record=self.normalize(record, order_id))
+            return Verdict(order_id, reasons=reasons, warnings=warnings)
+        return Verdict(order_id, record=self.normalize(record, order_id), warnings=warnings)
 
     def _key_reasons(self, order_id: str) -> list[Reason]:
         assert self._key_checks is not None
@@ -105,17 +107,28 @@ class CompiledContract:
             return [Reason(f"{self.key.section}.{name}", f.rule, f"{name} {f.message}") for f in error.messages]  # type: ignore[union-attr]
         return []
 
+    def judge_file(self, counts: FileCounts) -> list[FileVerdict]:
+        """The contract's file-level rules, judged on a completed run's counts (services/contract/file_rules.py)."""
+        return file_rules.judge(self.plan.file_rules, counts)
+
     def normalize(self, record: dict[str, Any], order_id: str | None) -> dict[str, Any]:
         """The stored shape: the key's aliases folded into its name, text trimmed (a whole number taken as its
         digits), digit-text integers as numbers; fields the contract does not name kept as they are."""
         return _normalized(self.plan.properties, record, self.key, order_id)
 
 
-def _object_reasons(node: _Node, value: dict[str, Any], at: str) -> list[Reason]:
+def _object_reasons(node: _Node, value: dict[str, Any], at: str, warnings: list[Reason]) -> list[Reason]:
+    """Why the object's properties fail the contract's errors, in the contract's order; the failures of its
+    warnings are added to `warnings`."""
     errors: dict[str, list[Failure]] = node.schema.validate(value) if node.schema else {}  # type: ignore[assignment]
     found: dict[int, list[Reason]] = {}
     for name, failures in errors.items():
-        found[node.positions[name]] = [Reason(f"{at}{name}", f.rule, f"{name} {f.message}") for f in failures]
+        reasons = [Reason(f"{at}{name}", f.rule, f"{name} {f.message}") for f in failures]
+        if any(f.warning for f in failures):
+            warnings += [reason for reason, f in zip(reasons, failures, strict=True) if f.warning]
+            reasons = [reason for reason, f in zip(reasons, failures, strict=True) if not f.warning]
+        if reasons:
+            found[node.positions[name]] = reasons
     for i, child in node.objects:
         name = child.prop.name
         inner = value.get(name)
@@ -123,9 +136,13 @@ def _object_reasons(node: _Node, value: dict[str, Any], at: str) -> list[Reason]
             if child.prop.required:
                 found[i] = [Reason(f"{at}{name}", Rule.MISSING, f"{name} is required")]
         elif not isinstance(inner, dict):
-            found[i] = [Reason(f"{at}{name}", child.prop.rule("type"), f"{name} must be an object")]
+            reason = Reason(f"{at}{name}", child.prop.rule("type"), f"{name} must be an object")
+            if reason.rule in child.prop.warnings:
+                warnings.append(reason)
+            else:
+                found[i] = [reason]
         else:
-            found[i] = _object_reasons(child, inner, f"{at}{name}.")
+            found[i] = _object_reasons(child, inner, f"{at}{name}.", warnings)
     if len(found) < 2:
         return next(iter(found.values()), [])
     return [reason for i in sorted(found) for reason in found[i]]
@@ -141,13 +158,22 @@ def _normalized(props: Sequence[Prop], value: dict[str, Any], key: KeySpec, orde
             out = {key.name: order_id, **kept}
         elif prop.logical_type == "object" and isinstance(out[prop.name], dict):
             out[prop.name] = _normalized(prop.properties, out[prop.name], key, order_id)
-        elif prop.logical_type == "string" and out[prop.name] is not None:
-            out[prop.name] = str(out[prop.name]).strip()
-        elif prop.logical_type == "integer" and isinstance(out[prop.name], str):
-            digits = compiler.WHOLE.match(out[prop.name])
-            assert digits is not None  # a complete record's text integer is digits
+        elif prop.logical_type == "string" and isinstance(out[prop.name], str):
+            out[prop.name] = out[prop.name].strip()
+        elif prop.logical_type == "string" and prop.whole_numbers and _whole(out[prop.name]):
+            out[prop.name] = str(out[prop.name])
+        elif (
+            prop.logical_type == "integer"
+            and prop.digit_text
+            and isinstance(out[prop.name], str)
+            and (digits := compiler.WHOLE.match(out[prop.name])) is not None
+        ):  # a value that failed a warning rule is stored as it came: only digits become the number
             out[prop.name] = int(digits.group(1))
     return out
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def compile_model(model: Any, source: str = "", document: dict[str, Any] | None = None) -> CompiledContract:

@@ -6,6 +6,10 @@ Rule names: a quality rule's `id`; otherwise the check's own stable name (`missi
 `logicalType`, `minimum`, `maximum`, `min_length`, `max_length`, `pattern`, `allowed_values`, and the format's
 name, such as `email`). A property-level `invalidValues` rule without arguments names every failure of the
 property's logicalType and logicalTypeOptions, so one user-facing rule covers "a positive whole number".
+
+Severity: a quality rule's failure quarantines the record (`error`, the default) or is recorded beside a stored
+record (`warning`: Prop.warnings, and the validator notes it and goes on). The schema object's own quality rules
+are file-level rules (services/contract/file_rules.py), judged once per run on its counts.
 """
 
 from __future__ import annotations
@@ -26,12 +30,15 @@ from open_data_contract_standard.model import (
     SchemaProperty,
 )
 
+from services.contract import file_rules
 from services.contract.errors import UnsupportedConstructError
+from services.contract.file_rules import FileRule
 from services.domain import json_codec, limits
 from services.domain.contract import BUILT_IN_RULES, NUMBER_LIMITS, KeySpec, Rule
 
 VENDOR = "salesdq"
-SEVERITIES = ("error",)  # `warning` (store and record) is not built yet: refused, not read as `error`
+ERROR, WARNING = "error", "warning"
+SEVERITIES = (ERROR, WARNING)  # error quarantines the record; warning stores it and records the warning
 # RFC 5321 4.5.3.1: a local part holds at most 64 octets, a domain at most 255.
 MAX_EMAIL_LOCAL_BYTES = 64
 MAX_EMAIL_DOMAIN_BYTES = 255
@@ -78,6 +85,7 @@ class Prop:
     maximum: int | float | None = None
     allowed: tuple[Any, ...] | None = None
     rules: dict[str, str] = field(default_factory=dict)  # check -> rule name, where a quality id names it
+    warnings: tuple[str, ...] = ()  # rule names of severity warning: a failure stores the record and is recorded
     visible_rule: str | None = None
     primary_key: bool = False
     aliases: tuple[str, ...] = ()
@@ -93,12 +101,26 @@ class Plan:
 
     version: str
     properties: tuple[Prop, ...]
+    file_rules: tuple[FileRule, ...] = ()  # the schema object's quality rules, judged once per run
 
     def digest(self) -> str:
         """The digest of what the contract compiles to: descriptions and message wording are not in it."""
         built_in = {"revision": BUILT_IN_RULES, "rules": sorted(Rule)}
-        text = json_codec.canonical({"built_in": built_in, "properties": [asdict(p) for p in self.properties]})
+        compiled: dict[str, Any] = {"built_in": built_in, "properties": [_digestible(p) for p in self.properties]}
+        if self.file_rules:  # counted only when used, as severity is: a contract without them keeps its name
+            compiled["file_rules"] = [asdict(rule) for rule in self.file_rules]
+        text = json_codec.canonical(compiled)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _digestible(prop: Prop) -> dict[str, Any]:
+    """A property as the digest takes it: a field added since (severity) counts only when it is used, so a
+    contract that does not use it keeps the name it had."""
+    found = asdict(prop)
+    found["properties"] = [_digestible(p) for p in prop.properties]
+    if not prop.warnings:
+        del found["warnings"]
+    return found
 
 
 # ------------------------------------------------------------------ ODCS -> plan
@@ -122,14 +144,14 @@ def plan(model: OpenDataContractStandard) -> Plan:
         raise UnsupportedConstructError(
             where, "the primaryKey property must be a string property of an object property of the record"
         )
-    return Plan(version=str(model.version), properties=properties)
+    rules = []
+    for i, rule in enumerate(record.quality or []):
+        at = f"{where}.quality[{i}]"
+        rules.append(file_rules.compile_rule(rule, at, severity_of(rule, at), (section.name, key.name)))
+    return Plan(version=str(model.version), properties=properties, file_rules=tuple(rules))
 
 
 def _refuse_object_extras(record: SchemaObject, where: str) -> None:
-    if record.quality:
-        raise UnsupportedConstructError(
-            f"{where}.quality", "salesdq does not enforce schema-level quality rules (rowCount, duplicates) yet"
-        )
     if record.relationships:
         raise UnsupportedConstructError(f"{where}.relationships", "salesdq does not enforce relationships")
     _custom(record.customProperties, f"{where}.customProperties", allowed=set())
@@ -217,8 +239,12 @@ def _compile_prop(prop: SchemaProperty, where: str, depth: int, field: str) -> P
         whole_numbers=bool(custom.get("acceptWholeNumbers")),
         digit_text=bool(custom.get("acceptDigitText")),
     )
+    warned: set[str] = set()  # the checks rules of severity warning name
     for i, rule in enumerate(prop.quality or []):
         result = _quality(result, rule, f"{where}.quality[{i}]")
+        if severity_of(rule, f"{where}.quality[{i}]") == WARNING:
+            warned |= _covers(rule)
+    _one_severity_per_name(result, warned, f"{where}.quality")
     if kind == "object":
         nested = tuple(
             _prop(p, f"{where}.properties[{i}]", depth + 1, f"{field}.") for i, p in enumerate(prop.properties or [])
@@ -255,11 +281,73 @@ def _custom(props: list[CustomProperty] | None, where: str, allowed: set[str]) -
 
 
 def _quality(result: Prop, rule: DataQuality, where: str) -> Prop:
-    kind = rule.type or "library"
-    if rule.severity is not None and rule.severity not in SEVERITIES:  # none given: an error, as the default
+    severity = severity_of(rule, where)
+    compiled = _quality_checks(result, rule, where)
+    if severity == ERROR:
+        return compiled
+    if result.primary_key:  # a record is stored under its key: what makes the key cannot let a record through
         raise UnsupportedConstructError(
-            f"{where}.severity", f"salesdq enforces severity `error` only (quarantine); this rule has `{rule.severity}`"
+            f"{where}.severity", "the primaryKey's rules decide the order id a record is stored under: they are errors"
         )
+    assert rule.id is not None  # _quality_checks refuses a rule without one
+    return replace(compiled, warnings=(*compiled.warnings, rule.id))
+
+
+def _covers(rule: DataQuality) -> set[str]:
+    """The checks a (compiled) property-level quality rule names: `invalid` stands for every check no other
+    rule names."""
+    if rule.metric == "missingValues":
+        return {"blank"}
+    arguments = rule.arguments or {}
+    return {"allowed_values"} if "validValues" in arguments else {"pattern"} if "pattern" in arguments else {"invalid"}
+
+
+_NAMED_CHECKS = ("type", "minimum", "maximum", "min_length", "max_length", "pattern", "email", "allowed_values")
+
+
+def _one_severity_per_name(prop: Prop, warned: set[str], where: str) -> None:
+    """A rule name is a warning or an error, never both: a check named like a warning rule (by a rule of the
+    same id, or by its own name, `type` say) that the warning does not cover would pass as a warning."""
+    active = {
+        "type": prop.logical_type is not None,
+        "minimum": prop.minimum is not None,
+        "maximum": prop.maximum is not None,
+        "min_length": prop.min_length is not None,
+        "max_length": prop.max_length is not None,
+        "pattern": prop.pattern is not None,
+        "email": prop.format == "email",
+        "allowed_values": prop.allowed is not None,
+    }
+    for check in _NAMED_CHECKS:
+        covered = check in warned or ("invalid" in warned and check not in prop.rules)
+        if active[check] and prop.rule(check) in prop.warnings and not covered:
+            raise UnsupportedConstructError(
+                where,
+                f"the warning `{prop.rule(check)}` shares its name with an error check ({check}): "
+                "give it an id of its own",
+            )
+    if prop.missing_values and prop.blank_rule in prop.warnings and "blank" not in warned:
+        raise UnsupportedConstructError(
+            where,
+            f"the warning `{prop.blank_rule}` shares its name with an error rule (blank): give it an id of its own",
+        )
+
+
+def severity_of(rule: DataQuality, where: str) -> str:
+    """A quality rule's severity: error (quarantine, the default when none is given) or warning (store, record)."""
+    if rule.severity is None:
+        return ERROR
+    if rule.severity not in SEVERITIES:
+        raise UnsupportedConstructError(
+            f"{where}.severity",
+            f"salesdq enforces severity `error` (quarantine) or `warning` (store and record); this rule has "
+            f"`{rule.severity}`",
+        )
+    return rule.severity
+
+
+def _quality_checks(result: Prop, rule: DataQuality, where: str) -> Prop:
+    kind = rule.type or "library"
     if not rule.id:
         raise UnsupportedConstructError(f"{where}.id", "salesdq names a failure by its quality rule's id; give it one")
     if kind == "sql":
@@ -316,10 +404,12 @@ def _quality(result: Prop, rule: DataQuality, where: str) -> Prop:
 
 @dataclass(frozen=True)
 class Failure:
-    """What a field validator raises inside marshmallow's ValidationError: the rule travels with the message."""
+    """What a field validator raises inside marshmallow's ValidationError: the rule travels with the message, and
+    whether it is a warning (the record is stored, the failure recorded) or an error (it is quarantined)."""
 
     rule: str
     message: str
+    warning: bool = False
 
 
 def fail(rule: str, message: str) -> ValidationError:
@@ -346,97 +436,134 @@ def _integer_words(prop: Prop) -> str:
     return f"a whole number of at most {high}" if low is None else f"a whole number from {low} to {high}"
 
 
+_Note = Callable[[str, str], None]  # called with a failed check's rule and message
+
+
+def _raise(rule: str, message: str) -> None:
+    raise fail(rule, message)
+
+
+class _Found:
+    """The failures of one value: the first error raises (its one reason, as before severities); a warning is
+    noted and the checks go on, so an error after it still quarantines the record."""
+
+    def __init__(self, warnings: tuple[str, ...]) -> None:
+        self.warnings = warnings
+        self.noted: list[Failure] = []
+
+    def __call__(self, rule: str, message: str) -> None:
+        if rule in self.warnings:
+            self.noted.append(Failure(rule, message, warning=True))
+            return
+        raise ValidationError([*self.noted, Failure(rule, message)])
+
+    def done(self) -> None:
+        if self.noted:
+            raise ValidationError(list(self.noted))
+
+
 def validator(prop: Prop) -> Callable[[Any], None]:
-    """The checks of one scalar property, in order; the first that fails is its one reason."""
+    """The checks of one scalar property, in order; the first error that fails is its one reason, and the warnings
+    that failed before it are noted beside it."""
     kind = prop.logical_type
     pattern = re.compile(prop.pattern) if prop.pattern else None
     allowed = prop.allowed
 
-    def text_checks(text: str) -> None:
+    def text_checks(text: str, note: _Note = _raise) -> None:
         if text in prop.missing_values:
-            raise fail(prop.blank_rule, "must not be blank")
+            note(prop.blank_rule, "must not be blank")
         if prop.min_length is not None and len(text) < prop.min_length:
-            raise fail(prop.rule("min_length"), f"must be at least {prop.min_length} characters")
+            note(prop.rule("min_length"), f"must be at least {prop.min_length} characters")
         if prop.max_length is not None and len(text) > prop.max_length:
-            raise fail(prop.rule("max_length"), f"must be at most {prop.max_length} characters")
+            note(prop.rule("max_length"), f"must be at most {prop.max_length} characters")
         if pattern is not None and not pattern.search(text):
-            raise fail(prop.rule("pattern"), f"must match {prop.pattern}")
-        if prop.format == "email":
-            _email(text, prop.rule("email"))
+            note(prop.rule("pattern"), f"must match {prop.pattern}")
+        if prop.format == "email" and (failed := _email(text)) is not None:
+            note(prop.rule("email"), failed)
         if allowed is not None and text not in allowed:
-            raise fail(prop.rule("allowed_values"), f"must be one of {', '.join(map(str, allowed))}")
+            note(prop.rule("allowed_values"), f"must be one of {', '.join(map(str, allowed))}")
 
-    def check_string(value: Any) -> None:
+    def check_string(value: Any, note: _Note = _raise) -> None:
         if isinstance(value, str):
             text = value
         elif prop.whole_numbers and isinstance(value, int) and not isinstance(value, bool):
             text = str(value)
         else:
-            raise fail(prop.rule("type"), "must be a string")
-        text_checks(text.strip())
+            note(prop.rule("type"), "must be a string")
+            return
+        text_checks(text.strip(), note)
 
     words = "must be " + _integer_words(prop)
 
-    def bounds(number: int | Decimal | float, whole: bool) -> None:
+    def bounds(number: int | Decimal | float, whole: bool, note: _Note) -> None:
         if prop.minimum is not None and number < prop.minimum:
-            raise fail(
+            note(
                 prop.rule("minimum"), words if whole and "invalid" in prop.rules else f"must be at least {prop.minimum}"
             )
-        if prop.maximum is not None and number > prop.maximum:
-            raise fail(
+        elif prop.maximum is not None and number > prop.maximum:
+            note(
                 prop.rule("maximum"), words if whole and "invalid" in prop.rules else f"must be at most {prop.maximum}"
             )
         if allowed is not None and number not in allowed:
-            raise fail(prop.rule("allowed_values"), f"must be one of {', '.join(map(str, allowed))}")
+            note(prop.rule("allowed_values"), f"must be one of {', '.join(map(str, allowed))}")
 
-    def check_integer(value: Any) -> None:
+    def check_integer(value: Any, note: _Note = _raise) -> None:
         type_message = words if "invalid" in prop.rules else "must be a whole number"
         if isinstance(value, int) and not isinstance(value, bool):
-            bounds(value, True)
+            bounds(value, True, note)
             return
         match = WHOLE.match(value) if prop.digit_text and isinstance(value, str) else None
         if match is None:
-            raise fail(prop.rule("type"), type_message)
+            note(prop.rule("type"), type_message)
+            return
         digits = match.group(1).lstrip("0")
         # a text integer is stored as a number, so it must be one DynamoDB can hold
         if len(digits) > limits.MAX_EXPONENT + 1 or len(digits.rstrip("0")) > limits.MAX_NUMBER_DIGITS:
             raise fail(Rule.NUMBER_RANGE, f"is stored as a number, and DynamoDB cannot hold this one: {NUMBER_LIMITS}")
-        bounds(int(digits or "0"), True)
+        bounds(int(digits or "0"), True, note)
 
-    def check_number(value: Any) -> None:
+    def check_number(value: Any, note: _Note = _raise) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-            raise fail(prop.rule("type"), "must be a number")
-        bounds(value, False)
+            note(prop.rule("type"), "must be a number")
+            return
+        bounds(value, False, note)
 
-    def check_boolean(value: Any) -> None:
+    def check_boolean(value: Any, note: _Note = _raise) -> None:
         if not isinstance(value, bool):
-            raise fail(prop.rule("type"), "must be true or false")
+            note(prop.rule("type"), "must be true or false")
 
-    if kind == "string":
-        return check_string
-    if kind == "integer":
-        return check_integer
-    if kind == "number":
-        return check_number
-    if kind == "boolean":
-        return check_boolean
-    return lambda _value: None
+    checks = {"string": check_string, "integer": check_integer, "number": check_number, "boolean": check_boolean}
+    check = checks.get(kind or "")
+    if check is None:
+        return lambda _value: None
+    warnings = prop.warnings
+    if not warnings:  # the hot path of a contract of errors only: the first failure raises (note's default)
+        return check
+
+    def run(value: Any) -> None:
+        found = _Found(warnings)
+        check(value, found)
+        found.done()
+
+    return run
 
 
-def _email(address: str, rule: str) -> None:
+def _email(address: str) -> str | None:
+    """Why the text is no address an order can have, or None."""
     try:
         validate.Email()(address)
-    except ValidationError as error:
-        raise fail(rule, "is not a valid email address") from error
+    except ValidationError:
+        return "is not a valid email address"
     local, _at, domain = address.rpartition("@")
     if "." not in domain:  # marshmallow takes a@localhost; an order needs a real domain
-        raise fail(rule, "is not a valid email address")
+        return "is not a valid email address"
     for part, size, limit in (
         ("local part", len(local.encode("utf-8")), MAX_EMAIL_LOCAL_BYTES),
         ("domain", len(domain.encode("utf-8")), MAX_EMAIL_DOMAIN_BYTES),
     ):
         if size > limit:  # marshmallow does not measure them
-            raise fail(rule, f"has a {part} of {size:,} bytes; an address allows at most {limit} (RFC 5321)")
+            return f"has a {part} of {size:,} bytes; an address allows at most {limit} (RFC 5321)"
+    return None
 
 
 def object_schema(props: Sequence[Prop]) -> Schema:

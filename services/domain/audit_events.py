@@ -90,8 +90,11 @@ def record_event(
     attempt: int = 1,
     detail: dict[str, Any] | None = None,
     content: Mapping[str, Any] | None = None,
+    warnings: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """`content`: what rebuilds the record's projection (its stored item, its quarantine id and record, ...)."""
+    """`content`: what rebuilds the record's projection (its stored item, its quarantine id and record, ...);
+    `warnings`: the failures of the contract's rules of severity warning (field, rule, message), apart from
+    `reasons`: the record passed the contract with them."""
     kind = record_kind(outcome)
     # One terminal event per record and run: its key holds no outcome, so a step redone after a failure
     # rewrites the record's event whatever it decides this time, instead of adding a second one.
@@ -110,6 +113,8 @@ def record_event(
     }
     if detail:
         event["detail"] = detail
+    if warnings:
+        event["warnings"] = warnings
     if content:
         event |= content
     return event
@@ -138,6 +143,8 @@ def chunk_event(
     fields: Mapping[int, Iterable[str]] | None = None,
     quarantine_ids: Mapping[int, str] | None = None,
     origins: Mapping[int, Origin] | None = None,
+    warnings: Mapping[int, Iterable[str]] | None = None,
+    repeats: int = 0,
 ) -> dict[str, Any]:
     """Compact outcomes of one chunk: [[index, outcome, rules...], ...]; written last, so it marks completion.
 
@@ -145,8 +152,11 @@ def chunk_event(
     `counts` by outcome; `failures` (records failing each rule); `fields` (records failing each field: at
     most MAX_FIELDS named, the rest under OTHER_FIELDS); `examples` (the first MAX_EXAMPLES quarantine ids of each
     rule); and for a redrive batch, `origins`: for each original file (by file id), how many of its records
-    the chunk redrove for the first time (`redriven`) and how many now ended stored or duplicate (`resolved`).
-    `fields`, `quarantine_ids` and `origins` are by record index (fields and quarantine ids of quarantined records)."""
+    the chunk redrove for the first time (`redriven`) and how many now ended stored or duplicate (`resolved`);
+    `warnings` (records each rule of severity warning warned of) and `repeats` (records whose order id an
+    earlier complete record of the file has: what a file-level duplicateValues rule counts), when there are any.
+    `fields`, `quarantine_ids`, `origins` and `warnings` are by record index (fields and quarantine ids of
+    quarantined records)."""
     fields, quarantine_ids = fields or {}, quarantine_ids or {}
     counts = dict.fromkeys(Outcome, 0)
     failures: dict[str, int] = {}
@@ -178,6 +188,14 @@ def chunk_event(
     }
     if origins:
         marker["origins"] = _origins(outcomes, origins)
+    warned: dict[str, int] = {}
+    for rules in (warnings or {}).values():
+        for rule in rules:
+            warned[rule] = warned.get(rule, 0) + 1
+    if warned:
+        marker["warnings"] = warned
+    if repeats:
+        marker["repeats"] = repeats
     return marker
 
 
@@ -340,4 +358,4 @@ def chunk_prefix(file_id: str, run_id: str) -> tuple[str, str]:
 
 
 # what a file's summary needs of each chunk event
-CHUNK_SUMMARY = ("counts", "failures", "fields", "examples", "origins", "at")
+CHUNK_SUMMARY = ("counts", "failures", "fields", "examples", "origins", "warnings", "repeats", "at")

@@ -79,11 +79,13 @@ class Reason:
 
 @dataclass
 class Verdict:
-    """The contract's answer for one record: a normalized record, or the reasons it is not complete."""
+    """The contract's answer for one record: a normalized record, or the reasons it is not complete; and apart
+    from both, the failures of rules of severity warning (a complete record is stored with them recorded)."""
 
     order_id: str | None
     record: dict[str, Any] | None = None
     reasons: list[Reason] = field(default_factory=list)
+    warnings: Sequence[Reason] = ()
 
     @property
     def complete(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -27,6 +28,9 @@ class RecordOutcome:
     # In a replay run, the quarantine-view item of a record a redrive has taken on since: this outcome is the
     # redrive's, carried into the run (the replay does not judge the record's original bytes again).
     carried: dict[str, Any] | None = None
+    warnings: Sequence[Reason] = ()  # the contract's warnings of a record it passed
+    # its order id repeats an earlier complete record's of the same file (a file-level duplicateValues counts it)
+    repeat: bool = False
 
     @property
     def rules(self) -> list[str]:

@@ -53,6 +53,7 @@ class _Candidate:
     typed: dict[str, Any]
     raw: Any
     key_field: str  # where a conflict's reason points: the contract's key, as `section.name`
+    warnings: Sequence[Reason]
 
 
 def _candidate(
@@ -68,7 +69,7 @@ def _candidate(
     typed = _typed(item)
     if isinstance(typed, Reason):
         return RecordOutcome(index, Outcome.QUARANTINED, order_id, [typed], raw)
-    return _Candidate(index, order_id, item, typed, raw, judge.key_field)
+    return _Candidate(index, order_id, item, typed, raw, judge.key_field, verdict.warnings)
 
 
 def store_one(
@@ -127,9 +128,9 @@ def verdicts(plan: ChunkPlan, stored: Mapping[str, dict[str, Any]], *, any_run: 
     outcomes = dict(plan.outcomes)
     for candidate in plan.writers.values():
         outcomes[candidate.index] = _against(candidate, stored.get(candidate.order_id), any_run)
-    for candidate in plan.followers:
+    for candidate in plan.followers:  # its writer is an earlier record of the file: a repeat, whatever is stored
         first = stored.get(candidate.order_id) or plan.writers[candidate.order_id].item
-        outcomes[candidate.index] = _against(candidate, first, any_run)
+        outcomes[candidate.index] = _against(candidate, first, any_run, repeat=True)
     return [outcomes[index] for index, _, _ in plan.entries]
 
 
@@ -168,19 +169,34 @@ def _typed(item: dict[str, Any]) -> dict[str, Any] | Reason:
         )
 
 
-def _against(candidate: _Candidate, stored: dict[str, Any] | None, any_run: bool = False) -> RecordOutcome:
-    """The outcome of a record given the order stored under its id before it (None: it is the one stored)."""
-    index, order_id, item = candidate.index, candidate.order_id, candidate.item
+def _against(
+    candidate: _Candidate, stored: dict[str, Any] | None, any_run: bool = False, repeat: bool = False
+) -> RecordOutcome:
+    """The outcome of a record given the order stored under its id before it (None: it is the one stored).
+    `repeat`: an earlier record of the file has its id; so has one whose order another record of the file stored."""
+    index, order_id, item, warnings = candidate.index, candidate.order_id, candidate.item, candidate.warnings
     if stored is None or _ours(stored, item, any_run):
-        return RecordOutcome(index, Outcome.STORED, order_id, item=item)
+        return RecordOutcome(index, Outcome.STORED, order_id, item=item, warnings=warnings)
+    repeat = repeat or _same_file(stored, item)
     if stored.get("_hash") == item["_hash"]:
-        return RecordOutcome(index, Outcome.DUPLICATE, order_id, duplicate_of=stored.get("_source"))
+        return RecordOutcome(
+            index, Outcome.DUPLICATE, order_id, duplicate_of=stored.get("_source"), warnings=warnings, repeat=repeat
+        )
     conflict = Reason(
         candidate.key_field,
         Rule.CONFLICT,
         f"order {order_id} is already stored with different content (from {stored.get('_file', 'an earlier file')})",
     )
-    return RecordOutcome(index, Outcome.QUARANTINED, order_id, [conflict], candidate.raw)
+    return RecordOutcome(
+        index, Outcome.QUARANTINED, order_id, [conflict], candidate.raw, warnings=warnings, repeat=repeat
+    )
+
+
+def _same_file(stored: dict[str, Any], item: dict[str, Any]) -> bool:
+    """The stored order came from another record of the item's file (`_source` is `<file id>#<index>`); the
+    record's own order, stored by an earlier run of the file (a replay's), is no repeat."""
+    source, own = str(stored.get("_source", "")), str(item["_source"])
+    return source != own and source.partition("#")[0] == own.partition("#")[0]
 
 
 def _ours(stored: dict[str, Any], item: dict[str, Any], any_run: bool = False) -> bool:

@@ -172,8 +172,8 @@ def test_the_published_contracts_are_read_only_by_the_functions_that_judge_and_o
     synth: Synth,
 ) -> None:
     """The active pointer and the published contracts (contracts/): Prepare reads the pointer when a run starts,
-    ValidateChunk its run's contract, the redrive function the active one; each may only s3:GetObject under
-    contracts/*, and no function may write there (publishing is the operator's, not a function's)."""
+    ValidateChunk and Finalize their run's contract, the redrive function the active one; each may only
+    s3:GetObject under contracts/*, and no function may write there (publishing is the operator's, not a function's)."""
     bucket = logical_id(synth.stack.inbox.bucket)
     contracts_arn = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/contracts/*"]]}
     readers = set()
@@ -184,7 +184,7 @@ def test_the_published_contracts_are_read_only_by_the_functions_that_judge_and_o
         assert all(_resources(s) == [contracts_arn] for s in on_contracts), spec.id  # that prefix alone
         if actions:
             readers.add(spec.id)
-    assert readers == {resources.PREPARE.id, resources.VALIDATE_CHUNK.id, resources.REDRIVE.id}
+    assert readers == {resources.PREPARE.id, resources.VALIDATE_CHUNK.id, resources.FINALIZE.id, resources.REDRIVE.id}
 
 
 def _resources(statement: dict[str, Any]) -> list[Any]:

@@ -216,7 +216,8 @@ def test_the_csvs_hold_the_json(env: dict[str, str], report: dict[str, Any], tmp
     def cell(value: Any) -> str:
         return "" if value is None else str(value)
 
-    assert rows("files.csv") == [{k: cell(v) for k, v in f.items()} for f in report["files"]]
+    # every column of a file's entry but its list of file-level rules (its verdict and reason say what they found)
+    assert rows("files.csv") == [{k: cell(v) for k, v in f.items() if k != "file_rules"} for f in report["files"]]
     assert rows("days.csv") == [{k: cell(v) for k, v in d.items()} for d in report["days"]]
     failures = [
         {

@@ -46,9 +46,9 @@ UNSUPPORTED = [
         "schema[0].properties[0].properties[0].quality[1].engine",
         "order-info.OrderId",
     ),
-    ("unsupported-row-count.odcs.yaml", "schema[0].quality", None),
+    ("unsupported-file-sql.odcs.yaml", "schema[0].quality[0].query", None),
     (
-        "unsupported-warning.odcs.yaml",
+        "unsupported-severity.odcs.yaml",
         "schema[0].properties[1].properties[0].quality[0].severity",
         "contact-info.email",
     ),

@@ -35,6 +35,7 @@ _SETTINGS: dict[str, dict[str, list[Any]]] = {
         "maximum": [None, 3, 100],
         "required": [True, False],
         "digit_text": [True, False],
+        "warnings": [(), ("positive_whole",)],  # severity: a warning stores what it finds
     },
     "item-id": {
         "required": [True, False],
@@ -42,7 +43,7 @@ _SETTINGS: dict[str, dict[str, list[Any]]] = {
         "max_length": [None, 2, 10],
         "missing_values": [(), ("",), ("", "I1")],
     },
-    "email": {"format": [None, "email"]},
+    "email": {"format": [None, "email"], "warnings": [(), ("email",)]},
     "name": {"allowed": [None, ("Ann",), ("Ann", "Bo")], "min_length": [None, 2]},
 }
 _CHOICES = [(field, name) for field, names in _SETTINGS.items() for name in names]

@@ -16,7 +16,16 @@ import pytest
 from rich.console import Console
 
 from salesdq.reports import Report, ReportFormatError, render_html, render_text, write_csv, write_html
-from salesdq.reports.model import Alert, Failures, FieldFailures, RuleFailures, Settings, Totals, Window
+from salesdq.reports.model import (
+    Alert,
+    Failures,
+    FieldFailures,
+    RuleFailures,
+    RuleWarnings,
+    Settings,
+    Totals,
+    Window,
+)
 from salesdq.reports.terminal import render_terminal
 from salesdq.reports.text import pct
 
@@ -115,7 +124,9 @@ def test_csvs_equal_the_json(report, tmp_path):
     assert [p.name for p in paths] == ["files.csv", "failures.csv", "days.csv"]
     document = json.loads(report.to_json())
 
-    for name, entries in (("files.csv", document["files"]), ("days.csv", document["days"])):
+    # a file's file-level rules are a list: the JSON holds them, files.csv its verdict and reason
+    files = [{k: v for k, v in entry.items() if k != "file_rules"} for entry in document["files"]]
+    for name, entries in (("files.csv", files), ("days.csv", document["days"])):
         header, rows = read_csv(tmp_path / "out" / name)
         assert header == list(entries[0])
         assert len(rows) == len(entries)
@@ -388,3 +399,32 @@ def test_model_constructs_by_hand():
     rule = RuleFailures("missing", 3, 0.5)
     assert rule.examples == [] and FieldFailures("$", 1, 1.0).field == "$"
     assert Report.from_dict(dataclasses.replace(empty_report(), alerts=[alert]).to_dict()).alerts == [alert]
+
+
+def test_warnings_show_apart_from_failures_and_a_rejected_file_alerts_in_every_output(report, tmp_path):
+    """Warnings by rule (records stored with them) and a file a file-level rule rejected, in each renderer."""
+    reason = "rejected by rule max_invalid: 12.5% invalid records; invalid records must be less than 10%"
+    first = dataclasses.replace(report.files[0], warnings=7, verdict="rejected", reason=reason)
+    warned = dataclasses.replace(
+        report,
+        files=[first, *report.files[1:]],
+        warnings=[RuleWarnings("email_format", 7, 0.007)],
+        alerts=[*report.alerts, Alert("rule", first.file, first.file_id, first.at[:10], None, None, reason)],
+    )
+    text = render_text(warned)
+    assert "\nWarnings by rule\n" in text and "Warnings by rule" not in render_text(report)
+    assert any(line.split()[:3] == ["email_format", "7", "0.7%"] for line in text.splitlines())
+    assert f"! {reason}" in text
+    page = render_html(warned)
+    assert (
+        'id="warnings-by-rule"' in page
+        and "email_format" in page
+        and 'id="warnings-by-rule"' not in render_html(report)
+    )
+    write_csv(warned, tmp_path)
+    with (tmp_path / "failures.csv").open(newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["by"] == "warning"]
+    assert rows == [{"by": "warning", "name": "email_format", "count": "7", "share": "0.007", "examples": ""}]
+    assert Report.from_json(warned.to_json()) == warned  # the JSON reads back, verdict and warnings included
+    with pytest.raises(ReportFormatError, match="verdict"):
+        Report.from_dict({**warned.to_dict(), "files": [{**warned.to_dict()["files"][0], "verdict": "maybe"}]})

@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from services.contract.published import Contracts
 from services.dal import stores_from
 from services.domain.payloads import FileRun
 from services.ingest.finalize import finalize
@@ -23,13 +24,14 @@ from services.runtime import config, observability
 
 CONFIG = config.load()
 STORES = stores_from(CONFIG)
+CONTRACTS = Contracts(STORES.contracts)  # the run's contract judges the file by its file-level rules
 obs = observability.setup()
 
 
 @obs.handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     staged = FileRun.from_payload(event)
-    summary = finalize(staged, STORES.audit)
+    summary = finalize(staged, STORES.audit, CONTRACTS.of(staged.run.contract))
     obs.file_completed(summary)
     # A replay's summary says so (None: not one): the workflow then sweeps the quarantine queue of the records it
     # resolved.
