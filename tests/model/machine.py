@@ -374,7 +374,7 @@ class Operations(RuleBasedStateMachine):
             else:
                 line["record"] = record(state.order_id, how)
             lines.append(line)
-            judged.append((dlq_id, line["record"]))
+            judged.append((dlq_id, line["record"], line.get("attempt")))
             said.append(f"{state.file}#{state.index} {how}{' (from the first export)' if stale else ''}")
         self._log(f"redrive {'; '.join(said)}", "redrive")
         self._send(lines, judged)
@@ -385,7 +385,7 @@ class Operations(RuleBasedStateMachine):
         either satisfies the model)."""
         state = self.model.records[_nth(sorted(r.dlq_id for r in self.model.open_records()), pick)]
         self._log(f"redrive {state.file}#{state.index} id only", "redrive an id-only line")
-        self._send([{"id": state.dlq_id}], [(state.dlq_id, ID_ONLY)])
+        self._send([{"id": state.dlq_id}], [(state.dlq_id, ID_ONLY, None)])
 
     def _redrive_again(self) -> None:
         """The last redrive file sent again: nothing changes (its ids are no longer open, or it is refused
@@ -393,9 +393,9 @@ class Operations(RuleBasedStateMachine):
         assert self.last_redrive is not None
         lines = [json.loads(line) for line in self.last_redrive.read_text(encoding="utf-8").splitlines()]
         self._log("redrive the same file again", "redrive the same file again")
-        self._send(lines, [(str(line["id"]), line.get("record", ID_ONLY)) for line in lines])
+        self._send(lines, [(str(line["id"]), line.get("record", ID_ONLY), line.get("attempt")) for line in lines])
 
-    def _send(self, lines: list[dict[str, Any]], judged: list[tuple[str, Any]]) -> None:
+    def _send(self, lines: list[dict[str, Any]], judged: list[tuple[str, Any, int | None]]) -> None:
         path = self.directory / f"redrive{self.counter}.jsonl"
         self.counter += 1
         path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
@@ -413,6 +413,12 @@ class Operations(RuleBasedStateMachine):
         assert not wrong, (
             f"corrections the docs refuse were not refused: {[self.model.records[i].describe() for i in wrong]}; "
             f"the redrive answered {sent}\n{self._context()}"
+        )
+        already = {str(a["id"]): a["outcome"] for a in sent["already"]}
+        wrong = [i for i in expected.already if already.get(i) != "quarantined"]
+        assert not wrong, (
+            f"corrections sent before (the same file again) are not `already redriven: quarantined`: "
+            f"{[self.model.records[i].describe() for i in wrong]}; the redrive answered {sent}\n{self._context()}"
         )
         if not self.rates:
             assert sorted(sent["redriven"]) == sorted(expected.accepted), (

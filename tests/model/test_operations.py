@@ -46,12 +46,51 @@ def test_every_operation_in_the_issues_order() -> None:
         lambda: machine.dlq_resolve(False, 0),  # a record's item: refused
         lambda: machine.dlq_sweep(),
     ]
+    _checked(machine, steps)
+
+
+def _checked(machine: Operations, steps: list[Callable[[], None]]) -> None:
     try:
         for step in steps:
             step()
             machine.check_all()
     finally:
         machine.teardown()
+
+
+def test_a_still_invalid_correction_sent_again_is_already_redriven() -> None:
+    """Found by the full tier: the same redrive file sent again after its correction was quarantined again.
+    The correction is now the quarantined record, but the line is the one already sent (exported at attempt 1,
+    the record at attempt 2): `already redriven: quarantined`, exit 0, not `refused unchanged` (docs/operations.md,
+    "Refusals and errors"). The same correction from the latest export (at the record's attempt) is refused."""
+    machine = Operations()
+    _checked(
+        machine,
+        [
+            # A#0 stored; A#1 and A#2 conflicts, quarantined
+            lambda: machine.start([("A", "valid2"), ("A", "valid"), ("A", "valid")]),
+            lambda: machine.redrive("corrections", [(0, "bad_email", False)]),  # A#1: still invalid, attempt 2
+            lambda: machine.redrive("again", [(0, "valid", False)]),  # the same file: already redriven
+            lambda: machine.redrive("corrections", [(0, "unchanged", False)]),  # A#1 as exported now: unchanged
+        ],
+    )
+
+
+def test_a_redrive_between_two_replays_is_counted() -> None:
+    """Found by the full tier: a conflict redriven with the stored content (a duplicate, resolved) after a
+    replay, then the file replayed again: that replay quarantines none of the file's records, and `report`
+    still counts the record redriven."""
+    machine = Operations()
+    _checked(
+        machine,
+        [
+            lambda: machine.start([("A", "valid")] * 7 + [("A", "valid2")]),  # 1 stored, 6 duplicates, 1 conflict
+            lambda: machine.replay_file(0),
+            lambda: machine.dlq_sweep(),
+            lambda: machine.redrive("corrections", [(0, "valid", False)]),  # A#7 as stored: a duplicate
+            lambda: machine.replay_file(0),
+        ],
+    )
 
 
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate) + ((Phase.target, Phase.shrink) if tier.SHRINK else ())
