@@ -109,8 +109,8 @@ class Operations(RuleBasedStateMachine):
         self._start({})
         self._upload_new(records)
 
-    def _start(self, rates: dict[str, float], seed: int = 0) -> None:
-        plan = FaultPlan(rates=rates, seed=seed) if rates else None
+    def _start(self, rates: dict[str, float], seed: int = 0, functions: frozenset[str] | None = None) -> None:
+        plan = FaultPlan(rates=rates, seed=seed, functions=functions) if rates else None
         self.engine = Engine(
             faults=plan,
             retry_wait_scale=RETRY_WAIT_SCALE,
@@ -600,9 +600,31 @@ class Operations(RuleBasedStateMachine):
         self.swept = False
         ids = [str(m["body"]["id"]) for m in self.stack.quarantine().peek()]
         want = sorted([r.dlq_id for r in self.model.open_records()] + self._open_file_ids())
-        assert sorted(ids) == want, (
-            f"after `dlq sweep` the queue holds {sorted(ids)}, one per open item would be {want}\n{self._context()}"
+        held = self._held_elsewhere()
+        if held and self.rates:
+            # Every execution has ended, so these are held by an invocation the faults killed mid-read (the
+            # sweep at the end of a replay or a redrive batch): SQS hides them until that hold expires, 15
+            # minutes on, and nothing can see or release them before (services/redrive/sweep.py: "a crashed
+            # sweep's hold expires on its own"; the next sweep finishes). What shows is checked: once each,
+            # open items only.
+            _event("queue: messages held by a killed invocation after `dlq sweep`")
+            missing = sorted(set(want) - set(ids))
+            assert len(ids) == len(set(ids)) and set(ids) <= set(want) and len(missing) <= held, (
+                f"after `dlq sweep` the queue shows {sorted(ids)} ({held} held elsewhere), one per open item "
+                f"would be {want}\n{self._context()}"
+            )
+            return
+        assert sorted(ids) == want and not held, (
+            f"after `dlq sweep` the queue holds {sorted(ids)} ({held} held elsewhere), one per open item would be "
+            f"{want}\n{self._context()}"
         )
+
+    def _held_elsewhere(self) -> int:
+        """The queue's messages in flight: received by someone and not yet released or deleted."""
+        attributes = self.stack.client("sqs").get_queue_attributes(
+            QueueUrl=self.stack.quarantine_queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
     def _open_file_ids(self) -> list[str]:
         return self._file_items({k for k, is_open in self.model.rejected.items() if is_open})

@@ -2,7 +2,8 @@
 of the operations"): after every step `replay verify` is clean, `replay rebuild` equals the stores, the stores
 hold what the model says, `report`'s totals are the records received and their current outcomes, `history`
 ends in each record's current outcome, `runs` lists only the failed run the model has, and after `dlq sweep`
-the queue holds one message per open item. Then the same under injected faults.
+the queue holds one message per open item (but those a killed invocation holds). Then the same under injected
+faults.
 
 Bounded here (tests/model/settings.py); `make model` runs the full tier. On a failure Hypothesis prints the
 steps of the failing sequence; MODEL_SHRINK=1 shrinks it to the shortest, MODEL_CHECKS=verify (for one)
@@ -15,6 +16,8 @@ from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, Phase, seed, settings
+
+from salesdq import resources
 
 from . import settings as tier
 from .machine import FaultedOperations, Operations
@@ -74,6 +77,25 @@ def test_a_still_invalid_correction_sent_again_is_already_redriven() -> None:
             lambda: machine.redrive("corrections", [(0, "unchanged", False)]),  # A#1 as exported now: unchanged
         ],
     )
+
+
+def test_a_sweep_killed_holding_the_queue_is_left_to_its_hold() -> None:
+    """Found by the full tier under faults: the sweep at the end of a replay died after receiving the queue (its
+    function crashed at its AWS call after the receives: the fault plan's seed 1, every sweep invocation
+    crashing), so SQS hides both messages for the sweep's hold; the operator's `dlq sweep` then sees none. The
+    model asked for every open item's message anyway; it now checks what shows and that the rest is in flight."""
+    machine = Operations()
+    machine.rates = {"lambda-crash": 1.0}
+
+    def start() -> None:
+        machine._start(machine.rates, 1, frozenset({resources.SWEEP.name}))
+        machine._upload_new([("A", "valid"), ("B", "bad_qty"), ("C", "bad_email")])
+
+    def killed_sweep_holds_both() -> None:
+        machine.replay_file(0)
+        assert machine._held_elsewhere() == 2  # B's and C's messages, hidden by the dead sweep
+
+    _checked(machine, [start, killed_sweep_holds_both, lambda: machine.dlq_sweep()])
 
 
 def test_a_redrive_between_two_replays_is_counted() -> None:
