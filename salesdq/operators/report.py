@@ -10,8 +10,8 @@ What a report reads (docs/deploy.md gives its read units):
   empty day would cost more than reading the index).
 - a file's summary is its `file.completed` event: counts, failures by rule and by field, example quarantine ids
   (services/ingest/finalize.py folded them from the chunk markers once, when the run ended).
-- one keyed Query per completed file with quarantined records: its `file.redriven` items (what each redrive
-  batch did for its records), for `redriven` and the score now.
+- one keyed Query per completed file that quarantined records (at arrival or in a replay): its `file.redriven`
+  items (what each redrive batch did for its records), for `redriven` and the score now.
 - --file: by file id, a keyed Query of the file's events; by name (no index has names), a Scan of the by-day
   index; then the days before each of its runs, for its baseline.
 """
@@ -161,13 +161,9 @@ class _Reader:
         return exact or [e for e in events if PurePosixPath(str(e.get("file", ""))).name == wanted]
 
     def with_redrives(self, runs: Iterable[Run]) -> list[Run]:
-        """Each completed run with quarantined records, with what redrives did for them (one keyed Query)."""
-        return [
-            with_redrives(run, self._redriven(run.file_id))
-            if run.status == "completed" and run.current.quarantined
-            else run
-            for run in runs
-        ]
+        """Each completed run that quarantined records (at arrival or in a replay: a later replay may carry the
+        redrives' outcomes and quarantine none), with what redrives did for them (one keyed Query)."""
+        return [with_redrives(run, self._redriven(run.file_id)) if run.redrivable else run for run in runs]
 
     def _redriven(self, file_id: str) -> Iterator[Mapping[str, Any]]:
         return self.audit.query(audit_events.redriven_pk(file_id), consistent=False)

@@ -72,6 +72,7 @@ class Run:
     warnings_by_rule: Mapping[str, int] = field(default_factory=dict)  # stored records a warning rule warned of
     verdict: str | None = None  # under the contract's file-level rules: passed, alert or rejected
     file_rules: Sequence[FileRuleResult] = ()
+    replays_quarantined: bool = False  # a completed replay of the file (the latest or an earlier one) quarantined
 
     @property
     def day(self) -> str:
@@ -85,6 +86,13 @@ class Run:
     def current(self) -> Run:
         """The run whose outcomes are the file's current ones: its latest replay, else itself."""
         return self.latest or self
+
+    @property
+    def redrivable(self) -> bool:
+        """Whether redrives can have worked on its records (its `file.redriven` accounts are worth reading): one
+        of the file's completed runs quarantined records. Its current run may quarantine none, when a replay
+        carried the outcomes of redrives before it; its `redriven` still counts them."""
+        return self.status == "completed" and (self.quarantined > 0 or self.replays_quarantined)
 
     @property
     def good_now(self) -> int:
@@ -133,7 +141,8 @@ def files_of(runs: Sequence[Run]) -> list[Run]:
                 arrived[run.file_id] = len(files)
             files.append(run)
         elif run.status == "completed" and (place := arrived.get(run.file_id)) is not None:
-            files[place] = dataclasses.replace(files[place], latest=run)
+            quarantined = files[place].replays_quarantined or run.quarantined > 0
+            files[place] = dataclasses.replace(files[place], latest=run, replays_quarantined=quarantined)
     return files
 
 

@@ -274,3 +274,36 @@ def test_a_window_from_the_first_day_a_date_holds_with_any_baseline(history: Aws
         assert {f.file for f in got.files} == files and got.totals.records == 30
         one = report(history, file=C, settings=Settings(baseline_window=baseline))
         assert [f.file for f in one.files] == ["incoming/c.json"]
+
+
+D, D_BATCH = "d" * 64, "redrive/r3.jsonl"
+DAY = "2024-03-0{}T09:00:00.000Z".format
+
+
+@pytest.mark.parametrize(
+    "arrival, first_replay, fixed",
+    [
+        # as the model tier found it: d1 a conflict at arrival and in a first replay, then redriven with the
+        # stored content (a duplicate); a second replay carries that outcome and quarantines nothing
+        ([order("d0"), order("d0", qty=2)], [order("d0"), order("d0", qty=2)], order("d0")),
+        # nothing quarantined at arrival; d1 by a first replay (a stricter contract), then redriven; a second
+        # replay (the contract as at arrival) quarantines nothing: only a replay ever quarantined a record
+        ([order("d0"), order("d1")], [order("d0"), order("d1", email="x")], order("d1")),
+    ],
+    ids=["quarantined-at-arrival", "quarantined-by-a-replay-only"],
+)
+def test_a_redrive_before_the_latest_replay_is_counted(
+    aws: Aws, arrival: list[Any], first_replay: list[Any], fixed: dict[str, Any]
+) -> None:
+    """A file's record redriven between two replays, the latest of which quarantines none of its records
+    (it carries the redrive's outcome, a duplicate): `redriven` is 1, and the score now 2 of 2 (before: the
+    report read the file's `file.redriven` accounts only when its latest run quarantined records: `redriven` 0)."""
+    file = "incoming/d.json"
+    run_file(aws, D, file, DAY(1), arrival)
+    run_file(aws, D, file, DAY(2), first_replay, replay_of=DAY(1))
+    run_file(aws, BATCH_ID, D_BATCH, DAY(3), [fixed], {0: Origin(f"{D}:1", file, 1, 2)})
+    run_file(aws, D, file, DAY(4), [arrival[0], fixed], replay_of=DAY(1))  # d1 as the replay carries it
+    got = report(aws)
+    (d,) = got.files
+    assert (d.records, d.redriven, d.quality_score_now) == (2, 1, 1.0)
+    assert (got.totals.redriven, got.totals.quality_score_now) == (1, 1.0)

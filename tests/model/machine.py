@@ -109,8 +109,8 @@ class Operations(RuleBasedStateMachine):
         self._start({})
         self._upload_new(records)
 
-    def _start(self, rates: dict[str, float], seed: int = 0) -> None:
-        plan = FaultPlan(rates=rates, seed=seed) if rates else None
+    def _start(self, rates: dict[str, float], seed: int = 0, functions: frozenset[str] | None = None) -> None:
+        plan = FaultPlan(rates=rates, seed=seed, functions=functions) if rates else None
         self.engine = Engine(
             faults=plan,
             retry_wait_scale=RETRY_WAIT_SCALE,
@@ -376,7 +376,7 @@ class Operations(RuleBasedStateMachine):
             else:
                 line["record"] = record(state.order_id, how)
             lines.append(line)
-            judged.append((quarantine_id, line["record"]))
+            judged.append((quarantine_id, line["record"], line.get("attempt")))
             said.append(f"{state.file}#{state.index} {how}{' (from the first export)' if stale else ''}")
         self._log(f"redrive {'; '.join(said)}", "redrive")
         self._send(lines, judged)
@@ -387,7 +387,7 @@ class Operations(RuleBasedStateMachine):
         either satisfies the model)."""
         state = self.model.records[_nth(sorted(r.quarantine_id for r in self.model.open_records()), pick)]
         self._log(f"redrive {state.file}#{state.index} id only", "redrive an id-only line")
-        self._send([{"id": state.quarantine_id}], [(state.quarantine_id, ID_ONLY)])
+        self._send([{"id": state.quarantine_id}], [(state.quarantine_id, ID_ONLY, None)])
 
     def _redrive_again(self) -> None:
         """The last redrive file sent again: nothing changes (its ids are no longer open, or it is refused
@@ -395,9 +395,9 @@ class Operations(RuleBasedStateMachine):
         assert self.last_redrive is not None
         lines = [json.loads(line) for line in self.last_redrive.read_text(encoding="utf-8").splitlines()]
         self._log("redrive the same file again", "redrive the same file again")
-        self._send(lines, [(str(line["id"]), line.get("record", ID_ONLY)) for line in lines])
+        self._send(lines, [(str(line["id"]), line.get("record", ID_ONLY), line.get("attempt")) for line in lines])
 
-    def _send(self, lines: list[dict[str, Any]], judged: list[tuple[str, Any]]) -> None:
+    def _send(self, lines: list[dict[str, Any]], judged: list[tuple[str, Any, int | None]]) -> None:
         path = self.directory / f"redrive{self.counter}.jsonl"
         self.counter += 1
         path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
@@ -415,6 +415,12 @@ class Operations(RuleBasedStateMachine):
         assert not wrong, (
             f"corrections the docs refuse were not refused: {[self.model.records[i].describe() for i in wrong]}; "
             f"the redrive answered {sent}\n{self._context()}"
+        )
+        already = {str(a["id"]): a["outcome"] for a in sent["already"]}
+        wrong = [i for i in expected.already if already.get(i) != "quarantined"]
+        assert not wrong, (
+            f"corrections sent before (the same file again) are not `already redriven: quarantined`: "
+            f"{[self.model.records[i].describe() for i in wrong]}; the redrive answered {sent}\n{self._context()}"
         )
         if not self.rates:
             assert sorted(sent["redriven"]) == sorted(expected.accepted), (
@@ -598,10 +604,31 @@ class Operations(RuleBasedStateMachine):
         self.swept = False
         ids = [str(m["body"]["id"]) for m in self.stack.quarantine().peek()]
         want = sorted([r.quarantine_id for r in self.model.open_records()] + self._open_file_ids())
-        assert sorted(ids) == want, (
-            f"after `quarantine sweep` the queue holds {sorted(ids)}, one per open item would be {want}\n"
-            f"{self._context()}"
+        held = self._held_elsewhere()
+        if held and self.rates:
+            # Every execution has ended, so these are held by an invocation the faults killed mid-read (the
+            # sweep at the end of a replay or a redrive batch): SQS hides them until that hold expires, 15
+            # minutes on, and nothing can see or release them before (services/redrive/sweep.py: "a crashed
+            # sweep's hold expires on its own"; the next sweep finishes). What shows is checked: once each,
+            # open items only.
+            _event("queue: messages held by a killed invocation after `quarantine sweep`")
+            missing = sorted(set(want) - set(ids))
+            assert len(ids) == len(set(ids)) and set(ids) <= set(want) and len(missing) <= held, (
+                f"after `quarantine sweep` the queue shows {sorted(ids)} ({held} held elsewhere), one per open item "
+                f"would be {want}\n{self._context()}"
+            )
+            return
+        assert sorted(ids) == want and not held, (
+            f"after `quarantine sweep` the queue holds {sorted(ids)} ({held} held elsewhere), one per open item "
+            f"would be {want}\n{self._context()}"
         )
+
+    def _held_elsewhere(self) -> int:
+        """The queue's messages in flight: received by someone and not yet released or deleted."""
+        attributes = self.stack.client("sqs").get_queue_attributes(
+            QueueUrl=self.stack.quarantine_queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
     def _open_file_ids(self) -> list[str]:
         return self._file_items({k for k, is_open in self.model.rejected.items() if is_open})

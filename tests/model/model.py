@@ -6,7 +6,9 @@ from docs/validation.md, first complete record of an order id wins, the same con
 other content a conflict), never by salesdq. The model adds what docs/operations.md says the operations do:
 - a redrive (an edited `quarantine export`) is judged per line against the open quarantine: a line for an item that
   is not open changes nothing; a line with only an id, a correction identical to the quarantined record, or a
-  valid correction whose order is stored with other content is refused (the item stays as it is); the rest
+  valid correction whose order is stored with other content is refused (the item stays as it is), but the
+  correction a record was last sent with and quarantined again, on a line exported before that (its `attempt`
+  below the record's: the same file sent again), is `already redriven` and changes nothing; the rest
   run as one batch through the workflow, as a file would (the oracle carries the stored orders over), and a
   correction still invalid stays quarantined under the same id with its attempt raised and its new reasons.
   A correction of a record that is still quarantined is judged whatever export it came from (issue 22 #4).
@@ -102,6 +104,7 @@ class Redrive:
 
     accepted: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)  # open, and sent before with this correction
     not_open: list[str] = field(default_factory=list)
 
 
@@ -139,14 +142,17 @@ class Model:
 
     # ------------------------------------------------------------------------------------------- redrive
 
-    def redrive(self, lines: list[tuple[str, Any]]) -> Redrive:
-        """Judge each (quarantine id, correction) line, then run the accepted ones as one batch."""
+    def redrive(self, lines: list[tuple[str, Any, int | None]]) -> Redrive:
+        """Judge each (quarantine id, correction, the attempt its line was exported at) line, then run the accepted ones
+        as one batch."""
         said = Redrive()
         batch: list[tuple[RecordState, Any]] = []
-        for quarantine_id, correction in lines:
+        for quarantine_id, correction, exported_at in lines:
             state = self.records[quarantine_id]
             if not state.open:
                 said.not_open.append(quarantine_id)
+            elif correction is not ID_ONLY and self._sent_before(state, correction, exported_at):
+                said.already.append(quarantine_id)
             elif correction is ID_ONLY or self._unchanged(state, correction) or self._conflict(correction):
                 said.refused.append(quarantine_id)
             else:
@@ -159,6 +165,18 @@ class Model:
                 state.record = correction
                 state.attempt += 1
         return said
+
+    @staticmethod
+    def _sent_before(state: RecordState, correction: Any, exported_at: int | None) -> bool:
+        """The correction the record was last redriven with (and quarantined again: it is the record now), on a
+        line exported before that redrive: that line sent again (docs/operations.md, "Refusals and errors":
+        `already redriven <id>: quarantined`, exit 0; the same corrections twice change nothing)."""
+        return (
+            state.redriven
+            and exported_at is not None
+            and exported_at < state.attempt
+            and canonical(correction) == canonical(state.record)
+        )
 
     @staticmethod
     def _unchanged(state: RecordState, correction: Any) -> bool:
