@@ -28,14 +28,12 @@ from salesdq.operators.what_if import Change, OutcomesMissingError, judged, reco
 from salesdq.reports.compute import score
 from services.contract import CompiledContract
 from services.dal.audit_log import AuditLog
-from services.dal.inbox_bucket import InboxBucket
 from services.dal.orders_table import OrdersTable
 from services.domain import audit_events, quarantine_message, redrive_batch
 from services.domain.outcomes import Outcome
 from services.domain.payloads import ChunkJob
 from services.domain.run import Run
-from services.ingest.prepare import raw_key
-from services.ingest.read_file import SalesFile
+from services.ingest.prepare import raw_key, retained_file
 from services.validator.store_orders import ORIGIN
 
 EXAMPLES = 5  # per direction: enough to find the records, few enough to read
@@ -189,7 +187,7 @@ class Trial:
                 continue
             view.arrival = run.run.started
             job = ChunkJob(run=run.run, partition=0, chunk=0, key=raw_key(run.run.file_id))
-            sales = _retained(inbox, job.key, run.run.file)
+            sales = retained_file(inbox, run.run)
             found = judged(sales, job, then, view, audit, proposal, rules_then=rules_then)
             fields = _fields_then(audit, run.run, [c for c in found.changed if c.was == Outcome.QUARANTINED])
             changes = [change_row(run.run, c.as_dict(), fields.get(c.index, [])) for c in found.changed]
@@ -207,13 +205,6 @@ def _fields_then(audit: AuditLog, run: Run, quarantined: list[Change]) -> dict[i
     keys = {audit_events.record_key(run, c.index, c.order_id): c.index for c in quarantined}
     events = audit.get_many(list(keys), attributes=("reasons",)) if keys else {}
     return {keys[key]: list(dict.fromkeys(str(r["field"]) for r in e.get("reasons", []))) for key, e in events.items()}
-
-
-def _retained(inbox: InboxBucket, key: str, name: str) -> SalesFile:
-    """The retained bytes at `key`, read as the file `name` was (its name says JSON Lines or JSON, as Prepare
-    read it: one line of JSON Lines is a JSON document too, without "orders")."""
-    stream, size = inbox.open(key)
-    return SalesFile(stream, name, size, reopen=lambda: inbox.open(key)[0])
 
 
 def change_row(run: Run, change: Mapping[str, Any], fields_then: Sequence[str] = ()) -> dict[str, Any]:

@@ -20,8 +20,7 @@ from services.contract import CompiledContract
 from services.contract.published import Contracts
 from services.domain import redrive_batch
 from services.domain.payloads import REPLAY_MARK, ChunkJob
-from services.ingest.prepare import raw_key
-from services.ingest.read_file import SalesFile
+from services.ingest.prepare import raw_key, retained_file
 
 EXECUTION_PREFIX = "replay-"
 
@@ -77,13 +76,12 @@ def dry_run(stack: StackRef, name: str, judge: CompiledContract | None = None) -
     judge = judge or Contracts(stack.contracts()).active()[1]
     run = replayed_run(stack, name)
     key, _ = _retained(stack, run)
-    inbox, audit = stack.inbox(), stack.audit()
+    audit = stack.audit()
     try:
         then = recorded_outcomes(audit, run.run)
     except OutcomesMissingError as error:
         raise NotFoundError(f"{run.run.file}: {error}: nothing to compare a replay with") from None
-    stream, size = inbox.open(key)
-    sales = SalesFile(stream, key, size, reopen=lambda: inbox.open(key)[0])
+    sales = retained_file(stack.inbox(), run.run)  # read as the run read it: its name says JSON Lines or JSON
     job = ChunkJob(run=run.run, partition=0, chunk=0, key=key)
     found = what_if(sales, job, then, stack.orders(), audit, stack.quarantined(), judge)
     return {

@@ -62,6 +62,12 @@ class FileJob(_Payload):
         uploaded = uploaded if isinstance(uploaded, Mapping) else {}
         return {**data, "file": uploaded.get("key", ""), "replay_of": uploaded.get(REPLAY_MARK)}
 
+    @property
+    def name(self) -> str:
+        """The file's name, which says how its bytes are read (JSON Lines or JSON): the uploaded key; a replay's,
+        the replayed run's file (its `key` is the retained bytes', raw/<file id>, which says nothing of them)."""
+        return self.run.replay_of.file if self.run.replay_of else self.key
+
     @field_validator("size", mode="before")
     @classmethod
     def _no_size(cls, value: Any) -> Any:

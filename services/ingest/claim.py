@@ -54,8 +54,7 @@ def claim(
     """(the claim this execution holds on the file, or None for a duplicate; the claim as found: for a
     duplicate, the one naming the execution that holds the file now)."""
     replayed = job.run.replay_of
-    file = replayed.file if replayed else job.key  # a replay keeps the file's first name
-    run = job.run.model_copy(update={"file_id": file_id, "file": file})
+    run = job.run.model_copy(update={"file_id": file_id, "file": job.name})  # a replay keeps the file's first name
     mine = audit_events.claim(run=run, version_id=job.version_id, **layout.fields())
     earlier = audit.append_first(mine)
     if earlier is None:

@@ -31,6 +31,18 @@ def raw_key(file_id: str) -> str:
     return f"{RAW_FILES}/{file_id}"
 
 
+def sales_file(inbox: InboxBucket, key: str, name: str, version_id: str | None = None) -> SalesFile:
+    """The bytes at `key` read as the file `name` (its name says JSON Lines or JSON): an upload's own key, or,
+    for a file's retained bytes (raw/<file id>, a key that says nothing of them), the name its run read it by."""
+    stream, size = inbox.open(key, version_id)
+    return SalesFile(stream, name, size, reopen=lambda: inbox.open(key, version_id)[0])
+
+
+def retained_file(inbox: InboxBucket, run: Run) -> SalesFile:
+    """A run's file again, from its retained bytes, read as the run read it (a replay, a what-if)."""
+    return sales_file(inbox, raw_key(run.file_id), run.file)
+
+
 def prepare(
     job: FileJob,
     *,
@@ -49,9 +61,8 @@ def prepare(
     ref, judge = contracts.active()
     job = job.model_copy(update={"run": job.run.judged_by(ref)})
     prefix = f"{STAGING}/{job.run.execution}"
-    stream, size = inbox.open(job.key, job.version_id)
-    sales = SalesFile(stream, job.key, size, reopen=lambda: inbox.open(job.key, job.version_id)[0])
-    layout = Layout(partitions_for(size, chunk_records, max_partitions), chunk_records)
+    sales = sales_file(inbox, job.key, job.name, job.version_id)
+    layout = Layout(partitions_for(sales.size_hint or 0, chunk_records, max_partitions), chunk_records)
     try:
         manifest, records = split(sales, inbox, prefix, layout, judge)
     except FileRejectedError as rejection:
@@ -97,9 +108,7 @@ def prepare(
     if claimed != layout or run.contract != ref:  # the run we continue was split by another config or contract
         judge = contracts.of(run.contract)
         inbox.delete_prefix(prefix + "/")
-        stream, size = inbox.open(job.key, job.version_id)
-        reopen = lambda: inbox.open(job.key, job.version_id)[0]  # noqa: E731
-        manifest, records = split(SalesFile(stream, job.key, size, reopen=reopen), inbox, prefix, claimed, judge)
+        manifest, records = split(sales_file(inbox, job.key, job.name, job.version_id), inbox, prefix, claimed, judge)
     if replayed := job.run.replay_of:  # this execution started the replay; a retried Prepare rewrites the event
         _file_event(audit, run, EventKind.FILE_REPLAYED, replay_of=replayed.id, replay_of_execution=replayed.execution)
     retried = claim.get("retry_of")

@@ -261,6 +261,11 @@ class SalesFile:
         self._head = head[self._bom :]
 
     @property
+    def size_hint(self) -> int | None:
+        """The size its store gave before it was read (None: not given); `size` is what was read."""
+        return self._size_hint
+
+    @property
     def fingerprint(self) -> str:
         return self._tap.sha256.hexdigest()
 

@@ -382,3 +382,68 @@ def test_a_record_a_replay_resolved_and_a_later_replay_quarantines_is_open_again
     assert [b["id"] for b in raw_queue(stack)] == [item["id"]]
     status, out, err = cli("audit", "verify", "--json")
     assert status == 0 and json.loads(out)["drift"] is False, out + err
+
+
+# ----------------------------------------------------------------------------------------------- JSON Lines
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [order("e1", email="nope")],  # one line: a JSON document too, without "orders"
+        [order("v1"), '{"order-info": {"OrderId": "cut"', order("e2", email="bad"), order("v1"), order("q1", qty=0)],
+    ],
+    ids=["one-record", "several-with-a-bad-line"],
+)
+def test_a_json_lines_file_is_replayed_and_dry_run_as_json_lines(
+    engine: Engine, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, records: list[Any]
+) -> None:
+    """The retained bytes (raw/<file id>) are read as their run's file name says: before, the replay and its dry
+    run read a .jsonl file's as JSON, so a file of one record was rejected (the top-level object has no "orders"
+    key) and a line JSON cannot read rejected the file instead of quarantining itself."""
+    stack = stack_of(engine)
+    cli("audit", "verify")  # (before the first Lambda runs: the functions' loggers write to the routed stdout)
+    path = tmp_path / "day.jsonl"
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records), encoding="utf-8")
+
+    def verdict(now: bool) -> Callable[[Any], Any]:
+        def decide(record: Any) -> tuple[str | None, dict[str, Any] | None]:
+            if isinstance(record, str):  # a line JSON cannot read: quarantined alone, under any contract
+                return None, None
+            return judge_now(record, None) if now else (judge(record).order_id, judge(record).normalized)
+
+        return decide
+
+    table: dict[str, tuple[str, int]] = {}
+    then = oracle_outcomes(records, table, verdict(now=False))
+    now = oracle_outcomes(records, table, verdict(now=True))
+    expected = {i: (then[i], now[i]) for i in range(len(records)) if then[i] != now[i]}
+    assert expected  # relaxing the email changes some record
+    first = upload_and_follow(stack, path, Progress())
+    assert (first.status, first.records, first.quarantined) == ("completed", len(records), then.count("quarantined"))
+
+    change_contract(monkeypatch)  # any text is an email
+    status, out, err = cli("replay", "file", "day.jsonl", "--dry-run", "--json")
+    assert status == 0, err
+    dry = json.loads(out)
+    assert dry["records"] == len(records)
+    assert {c["index"]: (c["was"], c["now"]) for c in dry["changed"]} == expected
+
+    status, out, err = cli("replay", "file", "day.jsonl", "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    assert (result["status"], result["file"], result["records"]) == ("completed", "incoming/day.jsonl", len(records))
+    newly = sum(now[i] == "stored" != then[i] for i in range(len(records)))
+    again = sum(now[i] == "stored" == then[i] for i in range(len(records)))  # its own order: a duplicate in a replay
+    assert (result["stored"], result["duplicates"], result["quarantined"]) == (
+        newly,
+        now.count("duplicate") + again,
+        now.count("quarantined"),
+    )
+    stored_ids = {verdict(now=True)(records[i])[0] for i in range(len(records)) if now[i] == "stored"}
+    assert {o["OrderId"] for o in stack.orders().scan()} == stored_ids
+    assert [r.status for r in runs.file_runs(stack)] == ["completed", "completed"]  # no run rejected, no other name
+    assert {r.run.file for r in runs.file_runs(stack)} == {"incoming/day.jsonl"}
+    assert len(list(quarantine.quarantined_items(stack))) == now.count("quarantined")
+    status, out, err = cli("audit", "verify", "--json")
+    assert status == 0 and json.loads(out)["drift"] is False, out + err
