@@ -34,14 +34,16 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        status = int(args.run(args))
+        sys.stdout.flush()  # a reader that left is told here, not by the interpreter's flush at exit
+        return status
+    except BrokenPipeError:  # `salesdq ... | head`: the reader left; say nothing more (before OSError's report)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
     except exits.REPORTED as error:
         return exits.report(error)
     except KeyboardInterrupt:  # Ctrl-C: what becomes of the work, as the command set it (options.INTERRUPTED)
         return exits.interrupted(getattr(args, "interrupted", INTERRUPTED))
-    except BrokenPipeError:  # `salesdq ... | head`: the reader left; say nothing more
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_FAILED
 
 
 if __name__ == "__main__":
