@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from services.contract import default
+
 from .helpers import SAMPLE, write_bytes
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +57,9 @@ def test_json_on_stdout_is_exactly_one_document_and_a_rejection_exits_1(tmp_path
             "quarantined",
             "reason",
             "execution",
+            "contract",
         }
+    assert summary["files"][0]["contract"] == default().version  # the contract that judged it: the shipped one
     assert json.loads((out / "summary.json").read_text(encoding="utf-8")) == summary
     assert len((out / "orders.jsonl").read_text(encoding="utf-8").splitlines()) == 52
     assert any((out / "logs").iterdir())
