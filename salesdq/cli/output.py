@@ -35,6 +35,11 @@ def shown(text: object) -> str:
     return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
 
 
+def counted(number: int, noun: str) -> str:
+    """`1 file`, `2 files`, `1,204 records`: a count and its noun, singular for one."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def print_json(data: Any) -> None:
     """Exactly one JSON document on stdout."""
     print(json_codec.dumps(data, indent=2))
@@ -110,8 +115,8 @@ def print_contract_try_total(total: dict[str, Any]) -> None:
         print("no file to judge: none that was read arrived in this window")
         return
     print(
-        f"total: {total['files']:,} files, {total['records']:,} records; score then {total['score_then']}, "
-        f"under the proposal {total['score_now']}; {total['changed']:,} would change"
+        f"total: {counted(total['files'], 'file')}, {counted(total['records'], 'record')}; "
+        f"score then {total['score_then']}, under the proposal {total['score_now']}; {total['changed']:,} would change"
     )
     rows = []
     for direction, entry in total["directions"].items():
@@ -178,7 +183,8 @@ def print_summary(summary: dict[str, Any]) -> None:
         for f in summary["files"]
     ]
     t = summary["totals"]
-    rows.append(("total", f"{t['files']} files", t["records"], t["stored"], t["duplicates"], t["quarantined"], None))
+    totals = (t["records"], t["stored"], t["duplicates"], t["quarantined"])
+    rows.append(("total", counted(t["files"], "file"), *totals, None))
     print_table(header, rows, numbers=header[2:6])
     usage = summary.get("usage")
     if usage is not None:  # metered only on the embedded engine

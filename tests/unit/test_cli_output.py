@@ -184,3 +184,8 @@ def test_a_streamed_json_document_is_one_document_with_its_list_written_as_it_co
     out = capsys.readouterr().out
     assert json.loads(out) == {"head": "h", "window": {"since": None}, "files": items, "count": len(items), "empty": {}}
     assert out.endswith("}\n") and told == [len(items)]
+
+
+def test_a_count_of_one_says_its_noun_in_the_singular() -> None:
+    assert [output.counted(n, "file") for n in (0, 1, 2)] == ["0 files", "1 file", "2 files"]
+    assert output.counted(1204, "record") == "1,204 records"
