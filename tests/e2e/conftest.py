@@ -19,7 +19,7 @@ from salesdq.local.run import stack_of
 from salesdq_engine import Engine
 from salesdq_engine.lambda_runtime import RoutedStdout
 
-from .helpers import Run, assert_totals_add_up
+from .helpers import Run, assert_totals_add_up, local_up
 
 
 @pytest.fixture
@@ -69,6 +69,13 @@ def cli(engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
         return status, out, err
 
     return run
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[dict[str, str]]:
+    """`salesdq local up` for the module's tests: the environment an operator's shell has (AWS_ENDPOINT_URL)."""
+    with local_up() as env:
+        yield env
 
 
 @pytest.fixture

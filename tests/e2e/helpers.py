@@ -95,6 +95,11 @@ def salesdq(env: dict[str, str], *args: str | Path, timeout: float | None = 300)
 # ----------------------------------------------------------------------------------------------- output
 
 
+def json_of(result: subprocess.CompletedProcess[str]) -> Any:
+    """The one JSON document a command printed on stdout (`--json`)."""
+    return json.loads(result.stdout)
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """JSON Lines as written, numbers exact (non-integers as Decimal); lines end at "\n" only (a JSON string
     may hold U+2028, which str.splitlines would split at)."""

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,24 +15,14 @@ import pytest
 
 from services.contract import DEFAULT_PATH
 
-from .helpers import local_up, salesdq, write_json
+from .helpers import json_of, salesdq, write_json
 from .test_contract_try import PROPOSAL, changes, mixed, outcomes, valid_now, valid_then
 
 pytestmark = [pytest.mark.e2e]
 
 
-@pytest.fixture(scope="module")
-def stack() -> Iterator[dict[str, str]]:
-    with local_up() as env:
-        yield env
-
-
-def _json(result: subprocess.CompletedProcess[str]) -> Any:
-    return json.loads(result.stdout)
-
-
 def _stored_events(env: dict[str, str], order_id: str) -> list[dict[str, Any]]:
-    return [e for e in _json(salesdq(env, "history", order_id, "--json")) if e["event"] == "record.stored"]
+    return [e for e in json_of(salesdq(env, "history", order_id, "--json")) if e["event"] == "record.stored"]
 
 
 def test_try_publish_then_an_upload_and_a_redrive_are_judged_by_the_new_contract(
@@ -47,20 +35,20 @@ def test_try_publish_then_an_upload_and_a_redrive_are_judged_by_the_new_contract
     uploaded = salesdq(stack, "upload", path, "--wait", "--json")
     assert uploaded.returncode == 0, uploaded.stderr
     [then] = outcomes([first], valid_then)
-    assert _json(uploaded)["totals"]["stored"] == then.count("stored")
+    assert json_of(uploaded)["totals"]["stored"] == then.count("stored")
 
     # diff: bounding qty breaks, dropping the email format relaxes; exit 1 since something breaks
     diffed = salesdq(stack, "contract", "diff", DEFAULT_PATH, PROPOSAL, "--json")
     assert diffed.returncode == 1, diffed.stderr
-    kinds_by_field = {(c["kind"], c["field"]) for c in _json(diffed)["changes"]}
+    kinds_by_field = {(c["kind"], c["field"]) for c in json_of(diffed)["changes"]}
     assert ("breaking", "order-info.qty") in kinds_by_field
     assert ("relaxing", "contact-info.email") in kinds_by_field
-    assert _json(diffed)["breaking"] is True
+    assert json_of(diffed)["breaking"] is True
 
     # try: exactly the records the oracle says would change, each way, with their quarantine ids
     tried = salesdq(stack, "contract", "try", PROPOSAL, "--json")
     assert tried.returncode == 0, tried.stderr
-    found = _json(tried)
+    found = json_of(tried)
     expected = changes([then], outcomes([first], valid_now))
     named = {(0, c["index"], c["was"], c["now"]) for f in found["files"] for c in f["changes"]}
     assert named == expected
@@ -75,25 +63,25 @@ def test_try_publish_then_an_upload_and_a_redrive_are_judged_by_the_new_contract
     }
     assert found["total"]["changed"] == len(expected)
     assert found["total"]["score_now"] == round(outcomes([first], valid_now)[0].count("stored") / len(first), 4)
-    assert _json(salesdq(stack, "contract", "history", "--json"))["contracts"][-1]["active"] is True  # still default
+    assert json_of(salesdq(stack, "contract", "history", "--json"))["contracts"][-1]["active"] is True  # still default
 
     # publish: the next runs judge by it, no redeploy
     published = salesdq(stack, "contract", "publish", PROPOSAL, "--yes", "--json")
     assert published.returncode == 0, published.stderr
-    version = _json(published)["contract"]
-    assert _json(published)["status"] == "published" and version.startswith("2.1.0+")
-    history = _json(salesdq(stack, "contract", "history", "--json"))["contracts"]
+    version = json_of(published)["contract"]
+    assert json_of(published)["status"] == "published" and version.startswith("2.1.0+")
+    history = json_of(salesdq(stack, "contract", "history", "--json"))["contracts"]
     assert [(c["contract"].split("+")[0], c["active"]) for c in history] == [("2.0.0", False), ("2.1.0", True)]
 
     second, new_kinds = mixed(40, seed=2313, prefix="M")
     later = salesdq(stack, "upload", write_json(tmp_path, "later.json", {"orders": second}), "--wait", "--json")
     assert later.returncode == 0, later.stderr
     [now] = outcomes([second], valid_now)
-    assert {k: _json(later)["totals"][k] for k in ("stored", "quarantined")} == {
+    assert {k: json_of(later)["totals"][k] for k in ("stored", "quarantined")} == {
         "stored": now.count("stored"),
         "quarantined": now.count("quarantined"),
     }
-    assert _json(later)["files"][0]["contract"] == version
+    assert json_of(later)["files"][0]["contract"] == version
     for order_id in new_kinds["bad_email"]:  # stored now, and its event names the contract that judged it
         assert [e["contract"] for e in _stored_events(stack, order_id)] == [version]
 
@@ -109,10 +97,10 @@ def test_try_publish_then_an_upload_and_a_redrive_are_judged_by_the_new_contract
     fixed.write_text(json.dumps(line) + "\n")
     redriven = salesdq(stack, "redrive", fixed, "--wait", "--json")
     assert redriven.returncode == 0, redriven.stdout + redriven.stderr
-    assert _json(redriven)["contract"] == version and _json(redriven)["totals"]["stored"] == 1
+    assert json_of(redriven)["contract"] == version and json_of(redriven)["totals"]["stored"] == 1
     assert [e["contract"] for e in _stored_events(stack, kinds["both"][0])] == [version]
 
     # the log still rebuilds the stores
     verified = salesdq(stack, "audit", "verify", "--json")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert _json(verified)["drift"] is False
+    assert json_of(verified)["drift"] is False

@@ -9,13 +9,10 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from .helpers import canonical, free_port, local_up, order, salesdq
+from .helpers import canonical, free_port, json_of, order, salesdq
 
 INCOMPLETE_FILE = {
     "orders": [
@@ -31,16 +28,6 @@ INCOMPLETE_FILE = {
         {"order-info": {"item-id": "104", "qty": "1"}, "contact-info": {"name": "Ada", "email": "ada@example.com"}},
     ]
 }
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[dict[str, str]]:
-    with local_up() as env:
-        yield env
-
-
-def _json(result: subprocess.CompletedProcess[str]) -> Any:
-    return json.loads(result.stdout)
 
 
 def _export(env: dict[str, str], path: Path) -> list[dict[str, Any]]:
@@ -59,7 +46,7 @@ def test_fix_and_redrive_round_trip(stack: dict[str, str], tmp_path: Path) -> No
     sales.write_text(json.dumps(INCOMPLETE_FILE))
     uploaded = salesdq(stack, "upload", sales, "--wait", "--json")
     assert uploaded.returncode == 0, uploaded.stderr
-    assert {k: _json(uploaded)["totals"][k] for k in ("records", "stored", "quarantined")} == {
+    assert {k: json_of(uploaded)["totals"][k] for k in ("records", "stored", "quarantined")} == {
         "records": 4,
         "stored": 1,
         "quarantined": 3,
@@ -83,24 +70,27 @@ def test_fix_and_redrive_round_trip(stack: dict[str, str], tmp_path: Path) -> No
 
     redriven = salesdq(stack, "redrive", fixed, "--wait", "--json")
     assert redriven.returncode == 0, redriven.stdout + redriven.stderr
-    outcome = _json(redriven)
+    outcome = json_of(redriven)
     assert len(outcome["redriven"]) == 3 and outcome["refused"] == []
     assert outcome["totals"]["stored"] == 3 and outcome["totals"]["quarantined"] == 0
 
-    assert _json(salesdq(stack, "quarantine", "list", "--json")) == []
-    chain = [e["event"] for e in _json(salesdq(stack, "history", "2", "--json"))]
+    assert json_of(salesdq(stack, "quarantine", "list", "--json")) == []
+    chain = [e["event"] for e in json_of(salesdq(stack, "history", "2", "--json"))]
     assert chain == ["record.quarantined", "record.redriven", "record.stored"]
-    assert [e["event"] for e in _json(salesdq(stack, "history", "4", "--json"))] == ["record.redriven", "record.stored"]
-    report = _json(salesdq(stack, "report", "--json"))
+    assert [e["event"] for e in json_of(salesdq(stack, "history", "4", "--json"))] == [
+        "record.redriven",
+        "record.stored",
+    ]
+    report = json_of(salesdq(stack, "report", "--json"))
 
     # The same redrive again (an operator whose first call timed out on their side): each record is reported
     # as already redriven, with the outcome it ended in; nothing changes, exit 0.
     again = salesdq(stack, "redrive", fixed, "--wait", "--json")
     assert again.returncode == 0, again.stderr
-    assert _json(again)["redriven"] == [] and _json(again)["refused"] == []
-    assert sorted(a["outcome"] for a in _json(again)["already"]) == ["stored", "stored", "stored"]
-    assert _json(salesdq(stack, "report", "--json")) == report  # nothing changed
-    assert [e["event"] for e in _json(salesdq(stack, "history", "2", "--json"))] == chain
+    assert json_of(again)["redriven"] == [] and json_of(again)["refused"] == []
+    assert sorted(a["outcome"] for a in json_of(again)["already"]) == ["stored", "stored", "stored"]
+    assert json_of(salesdq(stack, "report", "--json")) == report  # nothing changed
+    assert [e["event"] for e in json_of(salesdq(stack, "history", "2", "--json"))] == chain
 
 
 def _upload_quarantined(env: dict[str, str], tmp_path: Path, name: str, records: list[Any]) -> list[dict[str, Any]]:
@@ -108,13 +98,13 @@ def _upload_quarantined(env: dict[str, str], tmp_path: Path, name: str, records:
     path = tmp_path / name
     path.write_text(json.dumps({"orders": records}))
     uploaded = salesdq(env, "upload", path, "--wait", "--json")
-    assert uploaded.returncode == 0 and _json(uploaded)["totals"]["quarantined"] == len(records), uploaded.stdout
+    assert uploaded.returncode == 0 and json_of(uploaded)["totals"]["quarantined"] == len(records), uploaded.stdout
     lines = [line for line in _export(env, tmp_path / f"{name}.export.jsonl") if line["file"].endswith(name)]
     return sorted(lines, key=lambda line: line["index"])
 
 
 def _chain(env: dict[str, str], order_id: str) -> list[str]:
-    return [e["event"] for e in _json(salesdq(env, "history", order_id, "--json"))]
+    return [e["event"] for e in json_of(salesdq(env, "history", order_id, "--json"))]
 
 
 def test_a_line_with_only_an_id_is_refused_and_the_record_kept(stack: dict[str, str], tmp_path: Path) -> None:
@@ -144,16 +134,16 @@ def test_each_correction_of_a_quarantined_record_is_judged_whatever_export_it_ca
     fix2 = {**line, "record": order("twice", email="twice@example.com")}
 
     first = salesdq(stack, "redrive", _write(tmp_path / "fix1.jsonl", [fix1]), "--wait", "--json")
-    assert first.returncode == 0 and _json(first)["totals"]["quarantined"] == 1, first.stdout + first.stderr
+    assert first.returncode == 0 and json_of(first)["totals"]["quarantined"] == 1, first.stdout + first.stderr
     second = salesdq(stack, "redrive", _write(tmp_path / "fix2.jsonl", [fix2]), "--wait", "--json")
     assert second.returncode == 0, second.stdout + second.stderr
-    assert _json(second)["redriven"] == [line["id"]] and _json(second)["totals"]["stored"] == 1
+    assert json_of(second)["redriven"] == [line["id"]] and json_of(second)["totals"]["stored"] == 1
     redriven_twice = ["record.quarantined", "record.redriven", "record.quarantined", "record.redriven"]
     assert _chain(stack, "twice") == [*redriven_twice, "record.stored"]
 
     # The valid fix again: already redriven, stored, exit 0. The first, invalid one again: refused, exit 1.
     again = salesdq(stack, "redrive", tmp_path / "fix2.jsonl", "--json")
-    assert again.returncode == 0 and [a["outcome"] for a in _json(again)["already"]] == ["stored"]
+    assert again.returncode == 0 and [a["outcome"] for a in json_of(again)["already"]] == ["stored"]
     stale = salesdq(stack, "redrive", tmp_path / "fix1.jsonl")
     assert stale.returncode == 1
     assert stale.stdout.splitlines()[1].startswith(
@@ -169,11 +159,11 @@ def test_of_two_different_corrections_sent_at_once_the_second_is_refused(stack: 
     theirs = _write(tmp_path / "theirs.jsonl", [{**line, "record": order("race", qty=2)}])
     first = salesdq(stack, "redrive", ours, "--json")
     second = salesdq(stack, "redrive", theirs, "--json")
-    assert first.returncode == 0 and _json(first)["redriven"] == [line["id"]]
-    assert second.returncode == 1 and _json(second)["redriven"] == []
-    assert [r["error"] for r in _json(second)["refused"]] in (["in_progress"], ["not_quarantined"])
+    assert first.returncode == 0 and json_of(first)["redriven"] == [line["id"]]
+    assert second.returncode == 1 and json_of(second)["redriven"] == []
+    assert [r["error"] for r in json_of(second)["refused"]] in (["in_progress"], ["not_quarantined"])
     # the first one again follows its batch to its end (when it has not ended already)
-    followed = _json(salesdq(stack, "redrive", ours, "--wait", "--json"))
+    followed = json_of(salesdq(stack, "redrive", ours, "--wait", "--json"))
     assert [a["outcome"] for a in followed["already"]] in (["in progress"], ["stored"])
     assert followed.get("totals", {"stored": 1})["stored"] == 1, followed
     assert _chain(stack, "race") == ["record.quarantined", "record.redriven", "record.stored"]
@@ -220,18 +210,18 @@ def test_refusals_an_operator_can_act_on(stack: dict[str, str], tmp_path: Path) 
         stack, "redrive", _write(tmp_path / "fix.jsonl", [conflict, unchanged, still_bad, ghost]), "--wait", "--json"
     )
     assert result.returncode == 1
-    outcome = _json(result)
+    outcome = json_of(result)
     refused = {r["id"]: r["error"] for r in outcome["refused"]}
     assert refused == {conflict["id"]: "conflict", unchanged["id"]: "unchanged", "0000:99": "no_quarantine_item"}
     assert outcome["redriven"] == [still_bad["id"]]
     assert outcome["totals"]["quarantined"] == 1
 
-    after = {m["id"]: m for m in _json(salesdq(stack, "quarantine", "list", "--json"))}
+    after = {m["id"]: m for m in json_of(salesdq(stack, "quarantine", "list", "--json"))}
     assert after[still_bad["id"]]["attempt"] == 2  # back with its attempt raised and the new reason
     assert [r["rule"] for r in after[still_bad["id"]]["reasons"]] == ["positive_whole"]
     assert after[still_bad["id"]]["record"]["order-info"]["qty"] == "2.5"
     assert conflict["id"] in after and unchanged["id"] in after  # refused ones stay in the quarantine queue
-    stored = _json(salesdq(stack, "history", "r1", "--json"))
+    stored = json_of(salesdq(stack, "history", "r1", "--json"))
     assert [e["event"] for e in stored] == ["record.stored"]  # never overwritten
 
 
@@ -276,7 +266,7 @@ def test_a_forced_progress_display_leaves_stdout_to_the_json(stack: dict[str, st
     )
     uploaded = salesdq(stack, "upload", sales, "--wait", "--json", "--progress", "always")
     assert uploaded.returncode == 0, uploaded.stderr
-    assert _json(uploaded)["totals"]["quarantined"] == 2  # stdout is still exactly one JSON document
+    assert json_of(uploaded)["totals"]["quarantined"] == 2  # stdout is still exactly one JSON document
     assert "\x1b" not in uploaded.stdout and "Traceback" not in uploaded.stderr
 
     lines = [line for line in _export(stack, tmp_path / "export.jsonl") if line["file"].endswith("progress.json")]
@@ -286,7 +276,7 @@ def test_a_forced_progress_display_leaves_stdout_to_the_json(stack: dict[str, st
         stack, "redrive", _write(tmp_path / "fix.jsonl", lines), "--wait", "--json", "--progress", "always"
     )
     assert redriven.returncode == 0, redriven.stderr
-    assert _json(redriven)["totals"]["stored"] == 2  # its batch was read to fingerprint it: no failure there
+    assert json_of(redriven)["totals"]["stored"] == 2  # its batch was read to fingerprint it: no failure there
     assert "\x1b" not in redriven.stdout and "Traceback" not in redriven.stderr
 
 
