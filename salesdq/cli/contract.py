@@ -23,7 +23,7 @@ from salesdq.operators.contract_try import NotJudged, Tally, Window, file_entry,
 from salesdq.operators.report import ReportRequest
 from salesdq.reports.compute import percent
 from salesdq.reports.try_page import write_try_html
-from services.contract import ContractError, UnsupportedConstructError
+from services.contract import CompiledContract, ContractError, UnsupportedConstructError
 
 
 def refusal(path: Path, error: ContractError) -> dict[str, object]:
@@ -33,7 +33,7 @@ def refusal(path: Path, error: ContractError) -> dict[str, object]:
     return found | {"refused": "not_odcs", "reason": str(error)}
 
 
-def refused(args: argparse.Namespace, path: Path, error: ContractError) -> int:
+def _refused(args: argparse.Namespace, path: Path, error: ContractError) -> int:
     if args.json:
         output.print_json(refusal(path, error))
     else:
@@ -41,12 +41,20 @@ def refused(args: argparse.Namespace, path: Path, error: ContractError) -> int:
     return EXIT_USAGE
 
 
-def run_check(args: argparse.Namespace) -> int:
-    check_input_file(args.file)
+def contract_file(args: argparse.Namespace, path: Path) -> CompiledContract | int:
+    """A contract file named on the command line, read and compiled; or, when salesdq refuses it, the refusal
+    said as `contract check` says it (`--json` or a line on stderr) and its exit status."""
+    check_input_file(path)
     try:
-        contract = read(args.file)
+        return read(path)
     except ContractError as error:
-        return refused(args, args.file, error)
+        return _refused(args, path, error)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    contract = contract_file(args, args.file)
+    if isinstance(contract, int):
+        return contract
     found = describe(contract)
     if args.json:
         output.print_json(found)
@@ -58,12 +66,12 @@ def run_check(args: argparse.Namespace) -> int:
 def run_diff(args: argparse.Namespace) -> int:
     compiled = []
     for path in (args.old, args.new):
-        check_input_file(path)
+        check_input_file(path)  # both files there before either is read
     for path in (args.old, args.new):
-        try:
-            compiled.append(read(path))
-        except ContractError as error:
-            return refused(args, path, error)
+        contract = contract_file(args, path)
+        if isinstance(contract, int):
+            return contract
+        compiled.append(contract)
     changes = diff(*compiled)
     if args.json:
         output.print_json(
@@ -90,10 +98,9 @@ def run_try(args: argparse.Namespace) -> int:
         check_output("--html", args.html, directory=False)
     check_input_file(args.contract)
     stack = stack_ref(args)  # a setting that names no stack is a usage error before any reading
-    try:
-        proposal = read(args.contract)
-    except ContractError as error:
-        return refused(args, args.contract, error)
+    proposal = contract_file(args, args.contract)
+    if isinstance(proposal, int):
+        return proposal
     total, not_judged, files = Tally(), [], []
 
     def entries() -> Iterator[dict[str, Any]]:
@@ -139,11 +146,9 @@ def _total(total: Tally) -> dict[str, Any]:
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    check_input_file(args.file)
-    try:
-        contract = read(args.file)  # refused as `check` refuses it, before any stack is reached
-    except ContractError as error:
-        return refused(args, args.file, error)
+    contract = contract_file(args, args.file)  # refused as `check` refuses it, before any stack is reached
+    if isinstance(contract, int):
+        return contract
     stack = stack_ref(args)
     proposal = publishing.propose(stack, contract, args.file.read_text(encoding="utf-8"))
     if proposal.already_active:

@@ -8,13 +8,11 @@ import argparse
 from pathlib import Path
 
 from salesdq.cli import audit, output
-from salesdq.cli.contract import refused
+from salesdq.cli.contract import contract_file
 from salesdq.cli.exits import EXIT_FAILED, EXIT_OK
 from salesdq.cli.options import JSON, ON_THE_STACK, PROGRESS, STACK, Commands, check_input_file, stack_ref
 from salesdq.errors import UsageError
 from salesdq.operators import replay_file
-from salesdq.operators.contract import read
-from services.contract import ContractError
 
 
 def run_file(args: argparse.Namespace) -> int:
@@ -23,10 +21,10 @@ def run_file(args: argparse.Namespace) -> int:
         check_input_file(args.contract)
         if not args.dry_run:
             raise UsageError("--contract judges under a proposed contract, which only --dry-run does: publish it first")
-        try:
-            proposal = read(args.contract)
-        except ContractError as error:
-            return refused(args, args.contract, error)
+        proposed = contract_file(args, args.contract)
+        if isinstance(proposed, int):
+            return proposed
+        proposal = proposed
     stack = stack_ref(args)
     if args.dry_run:
         found = replay_file.dry_run(stack, args.file, proposal)
